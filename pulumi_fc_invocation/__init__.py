@@ -1,0 +1,89 @@
+"""Read Alibaba Cloud Function Compute stateful async invocations from Pulumi, and gate deployments on them.
+
+The client layer (``FcClient``, models, errors) imports without Pulumi; the Pulumi data source
+(``StatefulAsyncInvocation`` and the ``get_*`` functions) is loaded on first use, so tools that only
+read invocations don't pay Pulumi's import time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+from .credentials import Credentials
+from .errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    FcApiError,
+    FcInvocationError,
+    InvalidArgumentError,
+    InvalidResponseError,
+    InvocationFailedError,
+    NotFoundError,
+    RequestTimeoutError,
+    ServerError,
+    ThrottledError,
+    TransportError,
+    WaitTimeoutError,
+)
+from .models import InvocationEvent, InvocationRef, InvocationStatus, StatefulAsyncInvocationResult
+from .client import FcClient
+
+_LAZY = {
+    "StatefulAsyncInvocation": "resource",
+    "get_stateful_async_invocation": "resource",
+    "get_stateful_async_invocation_output": "resource",
+    "StatefulAsyncInvocationProvider": "provider",
+    "WaitPolicy": "waiter",
+    "Waiter": "waiter",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .provider import StatefulAsyncInvocationProvider
+    from .resource import (
+        StatefulAsyncInvocation,
+        get_stateful_async_invocation,
+        get_stateful_async_invocation_output,
+    )
+    from .waiter import Waiter, WaitPolicy
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pulumi_fc_invocation' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "__version__",
+    "Credentials",
+    "FcClient",
+    "InvocationRef",
+    "InvocationStatus",
+    "InvocationEvent",
+    "StatefulAsyncInvocationResult",
+    "FcInvocationError",
+    "InvalidArgumentError",
+    "ConfigurationError",
+    "FcApiError",
+    "BadRequestError",
+    "AuthenticationError",
+    "NotFoundError",
+    "ConflictError",
+    "ThrottledError",
+    "ServerError",
+    "InvalidResponseError",
+    "TransportError",
+    "RequestTimeoutError",
+    "InvocationFailedError",
+    "WaitTimeoutError",
+    *_LAZY,
+]

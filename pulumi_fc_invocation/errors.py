@@ -1,0 +1,171 @@
+"""One exception hierarchy for the whole package.
+
+Everything raised on purpose derives from :class:`FcInvocationError`, so a caller can catch the
+package's failures without catching programming errors. API failures carry FC's error code, message,
+request id and HTTP status, and are split into classes by what a caller would do about them.
+No exception text ever contains a credential: messages are built from response bodies and names only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "FcInvocationError",
+    "InvalidArgumentError",
+    "ConfigurationError",
+    "FcApiError",
+    "BadRequestError",
+    "AuthenticationError",
+    "NotFoundError",
+    "ConflictError",
+    "ThrottledError",
+    "ServerError",
+    "InvalidResponseError",
+    "TransportError",
+    "RequestTimeoutError",
+    "InvocationFailedError",
+    "WaitTimeoutError",
+]
+
+
+class FcInvocationError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class InvalidArgumentError(FcInvocationError, ValueError):
+    """A value given by the caller breaks a rule; raised before any network call.
+
+    ``argument`` names the argument, ``value`` is the offending value and ``rule`` says what is allowed.
+    """
+
+    def __init__(self, argument: str, value: Any, rule: str) -> None:
+        self.argument = argument
+        self.value = value
+        self.rule = rule
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(f"invalid {argument} {shown}: {rule}")
+
+
+class ConfigurationError(FcInvocationError):
+    """Settings needed to reach FC (account id, region, credentials) are missing or unusable."""
+
+
+class FcApiError(FcInvocationError):
+    """FC answered with an error.
+
+    ``code`` is FC's ``ErrorCode`` (None when the body had none, e.g. a proxy's HTML page),
+    ``request_id`` comes from the ``X-Fc-Request-Id`` header.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        request_id: str | None = None,
+        http_status: int | None = None,
+        body_excerpt: str | None = None,
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.http_status = http_status
+        self.body_excerpt = body_excerpt
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        head = f"{self.code}: {self.message}" if self.code else self.message
+        details = []
+        if self.http_status is not None:
+            details.append(f"HTTP {self.http_status}")
+        details.append(f"request id {self.request_id or 'unknown'}")
+        return f"{head} ({', '.join(details)})"
+
+    def __reduce__(self):  # keep pickling (multiprocessing, pytest-xdist) lossless
+        return (
+            _rebuild_api_error,
+            (type(self), self.message, self.code, self.request_id, self.http_status, self.body_excerpt),
+        )
+
+
+def _rebuild_api_error(cls, message, code, request_id, http_status, body_excerpt):
+    return cls(message, code=code, request_id=request_id, http_status=http_status, body_excerpt=body_excerpt)
+
+
+class BadRequestError(FcApiError):
+    """HTTP 400: the request was malformed (``InvalidArgument``, ``MissingRequiredHeader``...)."""
+
+
+class AuthenticationError(FcApiError):
+    """HTTP 401/403: signature, access key, STS token, clock skew or permissions."""
+
+
+class NotFoundError(FcApiError):
+    """HTTP 404: the service, function, alias, version or invocation does not exist."""
+
+
+class ConflictError(FcApiError):
+    """HTTP 409: e.g. ``StatefulAsyncInvocationAlreadyExists``."""
+
+
+class ThrottledError(FcApiError):
+    """HTTP 429 or 503: FC asked us to slow down, and retries did not get through."""
+
+
+class ServerError(FcApiError):
+    """HTTP 5xx other than 503: FC failed, and retries did not get through."""
+
+
+class InvalidResponseError(FcApiError):
+    """FC (or something in front of it) answered with a body that is not what the API promises."""
+
+
+class TransportError(FcInvocationError):
+    """The request never got an HTTP answer: connection refused or reset, DNS, TLS."""
+
+
+class RequestTimeoutError(TransportError):
+    """No answer within the configured timeout, after the allowed retries."""
+
+
+class InvocationFailedError(FcInvocationError):
+    """A gated invocation ended in one of the statuses the caller declared a failure."""
+
+    def __init__(self, message: str, *, result: Any = None) -> None:
+        self.result = result
+        super().__init__(message)
+
+
+class WaitTimeoutError(FcInvocationError):
+    """A gated invocation did not reach a terminal status within the allowed time."""
+
+    def __init__(self, message: str, *, last_result: Any = None, elapsed: float | None = None) -> None:
+        self.last_result = last_result
+        self.elapsed = elapsed
+        super().__init__(message)
+
+
+_BY_STATUS: dict[int, type[FcApiError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: AuthenticationError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: ThrottledError,
+    503: ThrottledError,
+}
+
+
+def error_class_for(http_status: int) -> type[FcApiError]:
+    """The exception class a caller should see for an HTTP error status."""
+    cls = _BY_STATUS.get(http_status)
+    if cls is not None:
+        return cls
+    if http_status >= 500:
+        return ServerError
+    if http_status >= 400:
+        return BadRequestError
+    return InvalidResponseError

@@ -1,0 +1,128 @@
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from pulumi_fc_invocation import (
+    InvalidArgumentError,
+    InvocationRef,
+    InvocationStatus,
+    StatefulAsyncInvocationResult,
+)
+
+# The sample body from the seed / FC's 2016-08-15 documentation page: ISO times, `InvocationPayload`.
+SEED_SAMPLE = {
+    "functionName": "transcode",
+    "serviceName": "video",
+    "qualifier": "prod",
+    "invocationId": "video-123",
+    "status": "Succeeded",
+    "startedTime": "2020-08-20T02:28:21Z",
+    "endTime": "2020-08-20T02:29:01Z",
+    "destinationStatus": "Succeeded",
+    "invocationErrorMessage": "",
+    "InvocationPayload": "{\"key1\":\"value1\"}",
+    "alreadyRetriedTimes": 3,
+    "requestId": "fa0c4e1e-ed5d-4b16-9d0f-1a1a2c3e4f5a",
+}
+
+
+def test_seed_sample_parses():
+    r = StatefulAsyncInvocationResult.model_validate(SEED_SAMPLE)
+    assert r.invocation_payload == '{"key1":"value1"}'
+    assert r.started_time == datetime(2020, 8, 20, 2, 28, 21, tzinfo=timezone.utc)
+    assert r.end_time == datetime(2020, 8, 20, 2, 29, 1, tzinfo=timezone.utc)
+    assert r.status is InvocationStatus.SUCCEEDED and r.is_terminal and r.succeeded
+    assert r.already_retried_times == 3
+    assert r.ref == InvocationRef.parse("video.prod/transcode/video-123")
+    assert r.model_dump(by_alias=True)["invocationPayload"] == '{"key1":"value1"}'
+
+
+@pytest.mark.parametrize("raw", [1700000000123, "1700000000123", 1700000000123.0, "2023-11-14T22:13:20.123Z",
+                                 "2023-11-14T22:13:20.123+00:00", "2023-11-15T06:13:20.123+08:00"])
+def test_times_accept_epoch_ms_and_iso(raw):
+    r = StatefulAsyncInvocationResult.model_validate({"invocationId": "a", "status": "Running", "startedTime": raw})
+    assert r.started_time == datetime(2023, 11, 14, 22, 13, 20, 123000, tzinfo=timezone.utc)
+    assert r.started_time.tzinfo is timezone.utc
+
+
+@pytest.mark.parametrize("raw", [0, "0", None, ""])
+def test_zero_end_time_means_unfinished(raw):
+    r = StatefulAsyncInvocationResult.model_validate({"invocationId": "a", "status": "Running", "endTime": raw})
+    assert r.end_time is None and not r.is_terminal and not r.succeeded
+
+
+def test_unknown_status_and_extra_keys():
+    body = json.dumps({"invocationId": "a", "status": "Paused", "brandNewField": {"x": 1},
+                       "events": [{"eventId": 1, "status": "Enqueued", "timestamp": 1700000000000, "eventDetail": "d",
+                                   "newKey": 2}]})
+    r = StatefulAsyncInvocationResult.model_validate_json(body)
+    assert r.status.value == "Paused" and not r.status.is_known and not r.is_terminal
+    assert r.events[0].event_id == 1 and r.events[0].event_detail == "d"
+    assert r.events[0].timestamp == datetime.fromtimestamp(1700000000, tz=timezone.utc)
+
+
+def test_result_is_immutable_and_repr_hides_payloads():
+    r = StatefulAsyncInvocationResult.model_validate({**SEED_SAMPLE, "returnPayload": "secret-output"})
+    with pytest.raises(Exception):
+        r.status = "Failed"
+    assert "value1" not in repr(r) and "secret-output" not in repr(r) and "secret-output" not in str(r)
+
+
+def test_both_payload_spellings():
+    a = StatefulAsyncInvocationResult.model_validate({"invocationId": "a", "status": "Running", "invocationPayload": "p"})
+    b = StatefulAsyncInvocationResult.model_validate({"invocationId": "a", "status": "Running", "InvocationPayload": "p"})
+    assert a.invocation_payload == b.invocation_payload == "p"
+
+
+def test_status_terminal_table():
+    terminal = {s.value for s in InvocationStatus if s.is_terminal}
+    assert terminal == {"Succeeded", "Failed", "Stopped", "Expired", "Invalid"}
+    assert InvocationStatus("succeeded") is InvocationStatus.SUCCEEDED
+    with pytest.raises(InvalidArgumentError, match="fail_on_statuses.*must be one of"):
+        InvocationStatus.known("Exploded", "fail_on_statuses")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("video/transcode/video-123", ("video", None, "transcode", "video-123")),
+    ("video.prod/transcode/video-123", ("video", "prod", "transcode", "video-123")),
+    ("svc_1.LATEST/fn-a/_job_0001", ("svc_1", "LATEST", "fn-a", "_job_0001")),
+    ("s.3/f/i", ("s", "3", "f", "i")),
+])
+def test_composite_id_round_trip(text, expected):
+    ref = InvocationRef.parse(text)
+    assert (ref.service_name, ref.qualifier, ref.function_name, ref.invocation_id) == expected
+    assert str(ref) == text
+
+
+@pytest.mark.parametrize("kwargs,field", [
+    ({"service_name": "9video"}, "service_name"),
+    ({"service_name": "x" * 129}, "service_name"),
+    ({"service_name": ""}, "service_name"),
+    ({"function_name": "f" * 65}, "function_name"),
+    ({"function_name": "-f"}, "function_name"),
+    ({"invocation_id": "1abc"}, "invocation_id"),
+    ({"invocation_id": "a" * 129}, "invocation_id"),
+    ({"invocation_id": "a/b"}, "invocation_id"),
+    ({"qualifier": "pr od"}, "qualifier"),
+    ({"qualifier": ""}, "qualifier"),
+])
+def test_bad_names_name_field_value_and_rule(kwargs, field):
+    data = {"service_name": "video", "function_name": "transcode", "invocation_id": "video-123", **kwargs}
+    with pytest.raises(InvalidArgumentError) as info:
+        InvocationRef(**data)
+    err = info.value
+    assert err.argument == field
+    assert err.value == kwargs[field]
+    assert field in str(err) and "must be" in str(err)
+
+
+@pytest.mark.parametrize("text", ["video/transcode", "a/b/c/d", "video./f/i", "", "v.p.q/f/i"])
+def test_bad_composite_ids(text):
+    with pytest.raises(InvalidArgumentError):
+        InvocationRef.parse(text)
+
+
+def test_limits_are_exact():
+    InvocationRef(service_name="s" * 128, function_name="f" * 64, invocation_id="i" * 128, qualifier="q" * 128)
+    InvocationRef(service_name="_", function_name="_", invocation_id="_", qualifier="123")
