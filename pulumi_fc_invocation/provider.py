@@ -1,0 +1,161 @@
+"""The dynamic provider behind ``StatefulAsyncInvocation``: runs in Pulumi's dynamic provider host.
+
+The provider object is pickled into state (``__provider``), so it holds nothing but its class: the
+stack configuration arrives through ``configure`` in the host and clients are built lazily and cached
+per host process. ``read`` is the only operation that does anything: the resource is registered as a
+read, so it is never created, updated or deleted in Function Compute.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any, Optional
+
+import pulumi.dynamic
+
+from .client import FcClient
+from .credentials import SETTING_SOURCES, resolve_settings
+from .errors import FcInvocationError, InvocationFailedError, NotFoundError, WaitTimeoutError
+from .models import InvocationRef, StatefulAsyncInvocationResult
+from .waiter import check_fail_on_statuses, failure_message, format_duration, timeout_message
+
+__all__ = ["StatefulAsyncInvocationProvider", "result_outputs", "CONFIG_KEYS", "client_for", "rfc3339"]
+
+CONFIG_KEYS = tuple(key for entry in SETTING_SOURCES.values() for key in entry["config"])
+
+_clients: dict[tuple, FcClient] = {}
+_clients_lock = threading.Lock()
+
+
+def client_for(
+    config: Optional[Mapping[str, Any]],
+    *,
+    region: Optional[str] = None,
+    account_id: Optional[str] = None,
+    endpoint: Optional[str] = None,
+) -> FcClient:
+    """A cached client for these settings: one connection pool per endpoint and key per process."""
+    settings = resolve_settings(region=region, account_id=account_id, endpoint=endpoint, config=config)
+    key = (settings.endpoint, settings.account_id, settings.credentials)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = FcClient(endpoint=settings.endpoint, account_id=settings.account_id,
+                              region=settings.region, credentials=settings.credentials)
+            _clients[key] = client
+        return client
+
+
+def rfc3339(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def result_outputs(result: StatefulAsyncInvocationResult) -> dict[str, Any]:
+    """The snake_case outputs for one invocation (plain JSON-able values)."""
+    return {
+        "service_name": result.service_name,
+        "function_name": result.function_name,
+        "qualifier": result.qualifier or None,
+        "invocation_id": result.invocation_id,
+        "request_id": result.request_id,
+        "status": result.status.value,
+        "destination_status": result.destination_status,
+        "invocation_error_message": result.invocation_error_message,
+        "invocation_payload": result.invocation_payload,
+        "return_payload": result.return_payload,
+        "already_retried_times": int(result.already_retried_times),
+        "started_time": rfc3339(result.started_time),
+        "end_time": rfc3339(result.end_time),
+        "duration_ms": result.duration_ms,
+        "instance_id": result.instance_id,
+        "events": [
+            {"event_id": e.event_id, "status": e.status, "timestamp": rfc3339(e.timestamp),
+             "event_detail": e.event_detail}
+            for e in result.events
+        ],
+        "is_terminal": result.is_terminal,
+    }
+
+
+def _ref_from(id_: str, props: Mapping[str, Any]) -> InvocationRef:
+    if props.get("service_name") and props.get("function_name") and props.get("invocation_id"):
+        return InvocationRef(service_name=props["service_name"], function_name=props["function_name"],
+                             invocation_id=props["invocation_id"], qualifier=props.get("qualifier") or None)
+    return InvocationRef.parse(id_)
+
+
+def not_found_message(ref: InvocationRef, error: NotFoundError) -> str:
+    return (f"invocation not found: service {ref.service_name!r}, qualifier {ref.qualifier or '(none)'!r}, "
+            f"function {ref.function_name!r}, invocation id {ref.invocation_id!r} "
+            f"({error.code or 'HTTP 404'}: {error.message}; request id {error.request_id or 'unknown'})")
+
+
+def read_and_check(client: FcClient, ref: InvocationRef, props: Mapping[str, Any]) -> StatefulAsyncInvocationResult:
+    """One read, then the gate's verdict: raises on a fail status, an expired wait or a missing task."""
+    fail_on = check_fail_on_statuses(props.get("fail_on_statuses"))
+    try:
+        result = client.get(ref)
+    except NotFoundError as exc:
+        raise NotFoundError(not_found_message(ref, exc), code=exc.code, request_id=exc.request_id,
+                            http_status=exc.http_status) from None
+    waited = props.get("waited_seconds")
+    if props.get("wait_for_completion") and waited is not None and not result.is_terminal:
+        timeout = float(props.get("timeout_seconds") or 0)
+        if timeout and waited >= timeout:
+            raise WaitTimeoutError(timeout_message(ref, result, waited, timeout), last_result=result, elapsed=waited)
+        raise WaitTimeoutError(
+            f"stopped waiting for invocation {ref} after {format_duration(waited)}: the API kept failing; "
+            f"last status {result.status.value}", last_result=result, elapsed=waited)
+    if result.status.value in fail_on:
+        raise InvocationFailedError(failure_message(ref, result, fail_on), result=result)
+    return result
+
+
+class StatefulAsyncInvocationProvider(pulumi.dynamic.ResourceProvider):
+    """Reads one stateful async invocation. Holds no state worth pickling."""
+
+    def __init__(self) -> None:
+        self._config: Optional[dict[str, Any]] = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}  # never carry configuration (credentials) into the serialized provider
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        self._config = None
+
+    def configure(self, req: pulumi.dynamic.ConfigureRequest) -> None:
+        config = {}
+        for key in CONFIG_KEYS:
+            value = req.config.get(key)
+            if value is not None:
+                config[key] = value
+        self._config = config
+
+    def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
+        ref = _ref_from(id_, props)
+        client = client_for(self._config, region=props.get("region") or None,
+                            account_id=props.get("account_id") or None,
+                            endpoint=props.get("endpoint") or None)
+        result = read_and_check(client, ref, props)
+        outs = result_outputs(result)
+        for key in ("wait_for_completion", "timeout_seconds", "fail_on_statuses", "poll_interval_seconds",
+                    "max_poll_interval_seconds", "secret_payloads", "region", "account_id", "endpoint",
+                    "waited_seconds"):
+            outs[key] = props.get(key)
+        if outs["qualifier"] is None:
+            outs["qualifier"] = ref.qualifier
+        return pulumi.dynamic.ReadResult(id_, outs)
+
+    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        raise FcInvocationError(
+            "StatefulAsyncInvocation is a read-only data source; construct it through the package, "
+            "which registers it as a read (it never creates anything in Function Compute)"
+        )
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        return None  # reads are never deleted; and we never touch the task
+

@@ -1,0 +1,363 @@
+"""The Pulumi data source ``StatefulAsyncInvocation`` and its function forms.
+
+The resource is registered as a *read* (``ResourceOptions(id=...)``) whose id resolves only once the
+gate opens. The wait itself runs here, in the program's event loop, not in the provider host: the
+host serves at most four calls at once, so fifty gates waiting there would release in batches of four.
+Once the wait ends, the engine's read (in the host) fetches the final state and gives the verdict
+(fail status, timeout), so the same message appears in preview and update, against the resource.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence
+
+import pulumi
+import pulumi.dynamic
+from pulumi import Input, Output, ResourceOptions
+
+from .errors import InvalidArgumentError
+from .models import InvocationRef
+from .provider import (
+    CONFIG_KEYS,
+    StatefulAsyncInvocationProvider,
+    client_for,
+    read_and_check,
+    result_outputs,
+)
+from .waiter import (
+    Waiter,
+    WaitPolicy,
+    check_fail_on_statuses,
+    format_duration,
+    progress_message,
+)
+
+__all__ = [
+    "StatefulAsyncInvocation",
+    "GetStatefulAsyncInvocationResult",
+    "get_stateful_async_invocation",
+    "get_stateful_async_invocation_output",
+]
+
+TYPE_TOKEN = "pulumi-python:dynamic/fc:StatefulAsyncInvocation"
+PAYLOAD_OUTPUTS = ("invocation_payload", "return_payload")
+OUTPUT_KEYS = (
+    "service_name", "function_name", "qualifier", "invocation_id", "request_id", "status", "destination_status",
+    "invocation_error_message", "invocation_payload", "return_payload", "already_retried_times", "started_time",
+    "end_time", "duration_ms", "instance_id", "events", "is_terminal", "wait_for_completion", "timeout_seconds",
+    "fail_on_statuses", "poll_interval_seconds", "max_poll_interval_seconds", "secret_payloads", "region",
+    "account_id", "endpoint", "waited_seconds",
+)
+PROGRESS_INTERVAL = 30.0
+
+_executor: Optional[ThreadPoolExecutor] = None
+_executor_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Threads for the blocking HTTP calls of many concurrent waits (they sleep on the event loop)."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="fc-invocation-wait")
+        return _executor
+
+
+def _optional_text(argument: str, value: Any) -> Optional[str]:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidArgumentError(argument, value, "must be a string")
+    return value
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """Validated arguments of one data source; built before any request."""
+
+    ref: InvocationRef
+    wait: bool
+    policy: WaitPolicy
+    fail_on: tuple[str, ...]
+    region: Optional[str]
+    account_id: Optional[str]
+    endpoint: Optional[str]
+
+    @classmethod
+    def build(cls, *, service_name: Any, function_name: Any, invocation_id: Any, qualifier: Any = None,
+              wait_for_completion: Any = False, timeout_seconds: Any = 1800, fail_on_statuses: Any = None,
+              poll_interval_seconds: Any = 1.0, max_poll_interval_seconds: Any = 30.0, region: Any = None,
+              account_id: Any = None, endpoint: Any = None) -> "_Spec":
+        ref = InvocationRef(service_name=service_name, function_name=function_name, invocation_id=invocation_id,
+                            qualifier=qualifier if qualifier != "" else None)
+        if not isinstance(wait_for_completion, bool):
+            raise InvalidArgumentError("wait_for_completion", wait_for_completion, "must be True or False")
+        policy = WaitPolicy(initial_delay=poll_interval_seconds, max_delay=max_poll_interval_seconds,
+                            timeout=timeout_seconds)
+        if timeout_seconds is None:
+            raise InvalidArgumentError("timeout_seconds", timeout_seconds, "must be a positive number of seconds")
+        return cls(ref=ref, wait=wait_for_completion, policy=policy,
+                   fail_on=check_fail_on_statuses(fail_on_statuses),
+                   region=_optional_text("region", region), account_id=_optional_text("account_id", account_id),
+                   endpoint=_optional_text("endpoint", endpoint))
+
+    def props(self) -> dict[str, Any]:
+        return {
+            "service_name": self.ref.service_name, "function_name": self.ref.function_name,
+            "qualifier": self.ref.qualifier, "invocation_id": self.ref.invocation_id,
+            "wait_for_completion": self.wait, "timeout_seconds": self.policy.timeout,
+            "fail_on_statuses": list(self.fail_on), "poll_interval_seconds": self.policy.initial_delay,
+            "max_poll_interval_seconds": self.policy.max_delay, "region": self.region,
+            "account_id": self.account_id, "endpoint": self.endpoint,
+        }
+
+
+def _program_config() -> dict[str, Any]:
+    """The stack config keys the credential chain reads, as the program process sees them."""
+    from pulumi.runtime.config import get_config
+
+    config = {}
+    for key in CONFIG_KEYS:
+        value = get_config(key)
+        if value is not None:
+            config[key] = value
+    return config
+
+
+def _client(spec: _Spec):
+    return client_for(_program_config(), region=spec.region, account_id=spec.account_id, endpoint=spec.endpoint)
+
+
+class _UrnOnly:
+    """Lets ``pulumi.log`` attach a message to a resource whose URN is known but not yet registered
+    (waiting on ``resource.urn`` itself would hold every progress message until the wait is over)."""
+
+    def __init__(self, urn: Output[str]) -> None:
+        self.urn = urn
+
+
+async def _gate(spec: _Spec, log_target: Any) -> Optional[float]:
+    """Wait (update only) until the invocation is terminal; returns the seconds waited, or None."""
+    if not spec.wait or pulumi.runtime.is_dry_run():
+        return None
+    client = _client(spec)
+    ref = spec.ref
+    timeout = spec.policy.timeout
+    pulumi.log.info(f"waiting for {ref} to finish (timeout {format_duration(timeout or 0)})", resource=log_target)
+
+    def progress(result: Any, elapsed: float) -> None:
+        pulumi.log.info(progress_message(ref, result, elapsed), resource=log_target)
+
+    waiter = Waiter(lambda: client.get(ref), spec.policy, on_progress=progress, progress_interval=PROGRESS_INTERVAL)
+    outcome = await waiter.wait_async(_pool())
+    if outcome.result is not None and outcome.result.is_terminal:
+        pulumi.log.info(f"{ref} is {outcome.result.status.value} after {format_duration(outcome.elapsed)}",
+                        resource=log_target)
+    return outcome.elapsed
+
+
+def _is_plain(value: Any) -> bool:
+    return not isinstance(value, Output) and not asyncio.isfuture(value) and not asyncio.iscoroutine(value)
+
+
+class StatefulAsyncInvocation(pulumi.dynamic.Resource, module="fc", name="StatefulAsyncInvocation"):
+    """A Function Compute stateful async invocation, read (never created) and optionally waited for.
+
+    With ``wait_for_completion=True``, ``pulumi up`` waits until the invocation ends and fails the
+    deployment when it ends in one of ``fail_on_statuses`` or does not end within ``timeout_seconds``;
+    resources that depend on this one deploy only after it passes. ``pulumi preview`` never waits.
+    """
+
+    service_name: Output[str]
+    function_name: Output[str]
+    qualifier: Output[Optional[str]]
+    invocation_id: Output[str]
+    request_id: Output[str]
+    status: Output[str]
+    destination_status: Output[str]
+    invocation_error_message: Output[str]
+    invocation_payload: Output[Optional[str]]
+    return_payload: Output[Optional[str]]
+    already_retried_times: Output[int]
+    started_time: Output[Optional[str]]
+    end_time: Output[Optional[str]]
+    duration_ms: Output[Optional[int]]
+    instance_id: Output[str]
+    events: Output[list]
+    is_terminal: Output[bool]
+    wait_for_completion: Output[bool]
+    timeout_seconds: Output[float]
+    fail_on_statuses: Output[list]
+    poll_interval_seconds: Output[float]
+    max_poll_interval_seconds: Output[float]
+    secret_payloads: Output[bool]
+    region: Output[Optional[str]]
+    account_id: Output[Optional[str]]
+    endpoint: Output[Optional[str]]
+    waited_seconds: Output[Optional[float]]
+
+    def __init__(
+        self,
+        resource_name: str,
+        service_name: Input[str] = None,  # type: ignore[assignment]
+        function_name: Input[str] = None,  # type: ignore[assignment]
+        invocation_id: Input[str] = None,  # type: ignore[assignment]
+        qualifier: Optional[Input[str]] = None,
+        *,
+        wait_for_completion: Input[bool] = False,
+        timeout_seconds: Input[float] = 1800,
+        fail_on_statuses: Optional[Input[Sequence[str]]] = None,
+        poll_interval_seconds: Input[float] = 1.0,
+        max_poll_interval_seconds: Input[float] = 30.0,
+        secret_payloads: bool = True,
+        region: Optional[Input[str]] = None,
+        account_id: Optional[Input[str]] = None,
+        endpoint: Optional[Input[str]] = None,
+        opts: Optional[ResourceOptions] = None,
+    ) -> None:
+        if not isinstance(resource_name, str) or not resource_name:
+            raise InvalidArgumentError("resource_name", resource_name, "must be a non-empty string")
+        if not isinstance(secret_payloads, bool):
+            raise InvalidArgumentError("secret_payloads", secret_payloads, "must be True or False (a plain value)")
+        args = dict(service_name=service_name, function_name=function_name, invocation_id=invocation_id,
+                    qualifier=qualifier, wait_for_completion=wait_for_completion, timeout_seconds=timeout_seconds,
+                    fail_on_statuses=fail_on_statuses, poll_interval_seconds=poll_interval_seconds,
+                    max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
+                    endpoint=endpoint)
+        if all(_is_plain(v) for v in args.values()) and (
+            fail_on_statuses is None or all(_is_plain(v) for v in fail_on_statuses)  # type: ignore[union-attr]
+        ):
+            _Spec.build(**args)  # plain arguments: refuse bad ones here, with a plain traceback
+        spec: Output[_Spec] = Output.all(**args).apply(lambda values: _Spec.build(**values))
+        opts = opts or ResourceOptions()
+        log_target = _UrnOnly(pulumi.resource.create_urn(resource_name, TYPE_TOKEN, parent=opts.parent))
+        waited = spec.apply(lambda s: _gate(s, log_target))
+        gated_id = Output.all(spec, waited).apply(lambda sw: str(sw[0].ref))
+
+        props: dict[str, Any] = {key: None for key in OUTPUT_KEYS}
+        for key in ("service_name", "function_name", "qualifier", "invocation_id", "wait_for_completion",
+                    "timeout_seconds", "fail_on_statuses", "poll_interval_seconds", "max_poll_interval_seconds",
+                    "region", "account_id", "endpoint"):
+            props[key] = spec.apply(lambda s, k=key: s.props()[k])
+        props["secret_payloads"] = secret_payloads
+        props["waited_seconds"] = waited
+        secret = list(PAYLOAD_OUTPUTS) if secret_payloads else []
+        merged = ResourceOptions.merge(
+            opts, ResourceOptions(id=gated_id, additional_secret_outputs=secret + list(opts.additional_secret_outputs or []))
+        )
+        super().__init__(StatefulAsyncInvocationProvider(), resource_name, props, merged)
+
+    @staticmethod
+    def get(resource_name: str, id: Input[str], opts: Optional[ResourceOptions] = None,
+            **kwargs: Any) -> "StatefulAsyncInvocation":
+        """Read an invocation by composite id ``service[.qualifier]/function/invocation_id``.
+
+        Keyword arguments are those of the constructor (``wait_for_completion``, ``timeout_seconds``...).
+        """
+        if _is_plain(id):
+            ref = InvocationRef.parse(id, "id")
+            return StatefulAsyncInvocation(resource_name, ref.service_name, ref.function_name, ref.invocation_id,
+                                           ref.qualifier, opts=opts, **kwargs)
+        parsed = Output.from_input(id).apply(lambda text: InvocationRef.parse(text, "id"))
+        return StatefulAsyncInvocation(
+            resource_name, parsed.apply(lambda r: r.service_name), parsed.apply(lambda r: r.function_name),
+            parsed.apply(lambda r: r.invocation_id), parsed.apply(lambda r: r.qualifier), opts=opts, **kwargs)
+
+
+class GetStatefulAsyncInvocationResult:
+    """What the function forms return: the data source's outputs as attributes.
+
+    With ``secret_payloads`` (the default) the payload attributes are secret ``Output``\\ s, so they
+    stay encrypted if exported.
+    """
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+        self.id = f"{values['service_name']}{'.' + values['qualifier'] if values.get('qualifier') else ''}/" \
+                  f"{values['function_name']}/{values['invocation_id']}"
+
+    def __repr__(self) -> str:
+        return f"GetStatefulAsyncInvocationResult(id={self.id!r}, status={self.status!r})"  # type: ignore[attr-defined]
+
+
+def _result_object(spec: _Spec, result: Any, secret_payloads: bool) -> GetStatefulAsyncInvocationResult:
+    values = result_outputs(result)
+    if values["qualifier"] is None:
+        values["qualifier"] = spec.ref.qualifier
+    if secret_payloads:
+        for key in PAYLOAD_OUTPUTS:
+            values[key] = Output.secret(values[key])
+    return GetStatefulAsyncInvocationResult(values)
+
+
+def get_stateful_async_invocation(
+    service_name: str,
+    function_name: str,
+    invocation_id: str,
+    qualifier: Optional[str] = None,
+    *,
+    wait_for_completion: bool = False,
+    timeout_seconds: float = 1800,
+    fail_on_statuses: Optional[Sequence[str]] = None,
+    poll_interval_seconds: float = 1.0,
+    max_poll_interval_seconds: float = 30.0,
+    secret_payloads: bool = True,
+    region: Optional[str] = None,
+    account_id: Optional[str] = None,
+    endpoint: Optional[str] = None,
+) -> GetStatefulAsyncInvocationResult:
+    """Read one invocation now (blocking; in ``pulumi up`` it waits first when asked to)."""
+    spec = _Spec.build(service_name=service_name, function_name=function_name, invocation_id=invocation_id,
+                       qualifier=qualifier, wait_for_completion=wait_for_completion, timeout_seconds=timeout_seconds,
+                       fail_on_statuses=fail_on_statuses, poll_interval_seconds=poll_interval_seconds,
+                       max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
+                       endpoint=endpoint)
+    client = _client(spec)
+    props = spec.props()
+    if spec.wait and not pulumi.runtime.is_dry_run():
+        outcome = Waiter(lambda: client.get(spec.ref), spec.policy).wait()
+        props["waited_seconds"] = outcome.elapsed
+    return _result_object(spec, read_and_check(client, spec.ref, props), secret_payloads)
+
+
+def get_stateful_async_invocation_output(
+    service_name: Input[str],
+    function_name: Input[str],
+    invocation_id: Input[str],
+    qualifier: Optional[Input[str]] = None,
+    *,
+    wait_for_completion: Input[bool] = False,
+    timeout_seconds: Input[float] = 1800,
+    fail_on_statuses: Optional[Input[Sequence[str]]] = None,
+    poll_interval_seconds: Input[float] = 1.0,
+    max_poll_interval_seconds: Input[float] = 30.0,
+    secret_payloads: bool = True,
+    region: Optional[Input[str]] = None,
+    account_id: Optional[Input[str]] = None,
+    endpoint: Optional[Input[str]] = None,
+) -> Output[GetStatefulAsyncInvocationResult]:
+    """The ``Output`` form: inputs may be Outputs, and the wait runs on the program's event loop."""
+    if not isinstance(secret_payloads, bool):
+        raise InvalidArgumentError("secret_payloads", secret_payloads, "must be True or False (a plain value)")
+    args = dict(service_name=service_name, function_name=function_name, invocation_id=invocation_id,
+                qualifier=qualifier, wait_for_completion=wait_for_completion, timeout_seconds=timeout_seconds,
+                fail_on_statuses=fail_on_statuses, poll_interval_seconds=poll_interval_seconds,
+                max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
+                endpoint=endpoint)
+
+    async def run(values: dict[str, Any]) -> GetStatefulAsyncInvocationResult:
+        spec = _Spec.build(**values)
+        client = _client(spec)
+        props = spec.props()
+        loop = asyncio.get_running_loop()
+        if spec.wait and not pulumi.runtime.is_dry_run():
+            outcome = await Waiter(lambda: client.get(spec.ref), spec.policy).wait_async(_pool())
+            props["waited_seconds"] = outcome.elapsed
+        result = await loop.run_in_executor(_pool(), read_and_check, client, spec.ref, props)
+        return _result_object(spec, result, secret_payloads)
+
+    return Output.all(**args).apply(run)
