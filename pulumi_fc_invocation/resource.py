@@ -234,7 +234,10 @@ class StatefulAsyncInvocation(pulumi.dynamic.Resource, module="fc", name="Statef
             _Spec.build(**args)  # plain arguments: refuse bad ones here, with a plain traceback
         spec: Output[_Spec] = Output.all(**args).apply(lambda values: _Spec.build(**values))
         opts = opts or ResourceOptions()
-        log_target = _UrnOnly(pulumi.resource.create_urn(resource_name, TYPE_TOKEN, parent=opts.parent))
+        from pulumi.runtime.settings import get_root_resource
+
+        parent = opts.parent if opts.parent is not None else get_root_resource()  # as Resource.__init__ does
+        log_target = _UrnOnly(pulumi.resource.create_urn(resource_name, TYPE_TOKEN, parent=parent))
         waited = spec.apply(lambda s: _gate(s, log_target))
         gated_id = Output.all(spec, waited).apply(lambda sw: str(sw[0].ref))
 

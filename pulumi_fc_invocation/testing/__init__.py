@@ -1,0 +1,79 @@
+"""A local Function Compute emulator for stateful async invocations (what moto is for AWS).
+
+A real HTTP server on loopback that speaks the FC 2016-08-15 API (invoke async, get, list, stop),
+verifies FC signatures and the Date header like FC, runs scripted task lifecycles on a virtual or
+real clock, and injects faults::
+
+    from pulumi_fc_invocation import FcClient
+    from pulumi_fc_invocation.testing import FcEmulator
+
+    with FcEmulator(clock="virtual") as fc:
+        fc.add_function("video", "transcode", qualifiers=["prod"], duration=5, return_payload="ok")
+        client = FcClient(endpoint=fc.endpoint, account_id=fc.account_id, credentials=fc.credentials)
+        job = client.invoke_async("video", "transcode", "{}", qualifier="prod", invocation_id="job-1")
+        fc.advance(5)
+        assert client.get_stateful_async_invocation("video", "transcode", job, "prod").succeeded
+
+With pytest, the ``fc_emulator`` fixture (plugin ``pulumi_fc_invocation.testing.pytest_plugin``)
+yields a started emulator with a virtual clock.
+
+Layout, as in moto: ``models`` (state and the lifecycle as a pure function of time, no HTTP),
+``responses`` (auth, parsing, rendering), ``urls`` (routes), ``server`` (the threaded HTTP server
+and :class:`FcEmulator`), ``faults``, ``clock``, ``scenario`` (JSON files) and ``emulator_cli``.
+
+**Scripted outcomes.** A function's script (``add_function(outcome=..., duration=..., queue_delay=...,
+retries=..., retry_delay=..., error_message=..., return_payload=..., destination=...,
+stop_delay=...)``) decides how its async invocations evolve; see ``models`` for the exact timeline
+and how each field is filled. A JSON payload with a top-level ``fcEmulator`` object overrides the
+script for that one invocation (and for a synchronous call)::
+
+    {"fcEmulator": {"status": "Failed", "after": 2.5, "error": "UnhandledException", "retries": 1,
+                    "returnPayload": "...", "queueDelay": 0, "retryDelay": 1, "stopDelay": 0,
+                    "destination": true}}
+
+``status`` is the outcome (``Succeeded``, ``Failed``, ``Stopped``, ``Expired``, ``Invalid``, or
+``Running``/``Enqueued`` to never finish), ``after`` the duration of each attempt in seconds. An
+unknown key or a bad value answers 400 ``InvalidArgument``, so a typo cannot pass silently.
+
+**Scenario files** pre-load functions, invocations and credentials: see ``scenario`` for the format.
+
+**Time.** ``fc.clock.now()`` drives lifecycles; with ``clock="virtual"`` it moves only through
+``fc.advance(seconds)`` / ``fc.clock.set(t)``. The Date-skew check (±15 min, 403
+``RequestTimeTooSkewed``) compares with real wall time, since clients sign with real time.
+
+Importing this package does not import Pulumi.
+"""
+
+from __future__ import annotations
+
+from .clock import Clock, RealClock, VirtualClock
+from .faults import Fault
+from .models import TERMINAL_STATUSES, EmulatorError, InvocationState, Script, Step, lifecycle
+from .scenario import ScenarioError, load_scenario
+from .server import (
+    DEFAULT_ACCESS_KEY_ID,
+    DEFAULT_ACCESS_KEY_SECRET,
+    DEFAULT_ACCOUNT_ID,
+    FcEmulator,
+    RequestRecord,
+)
+
+__all__ = [
+    "FcEmulator",
+    "Clock",
+    "RealClock",
+    "VirtualClock",
+    "Fault",
+    "RequestRecord",
+    "Script",
+    "Step",
+    "InvocationState",
+    "EmulatorError",
+    "ScenarioError",
+    "load_scenario",
+    "lifecycle",
+    "TERMINAL_STATUSES",
+    "DEFAULT_ACCESS_KEY_ID",
+    "DEFAULT_ACCESS_KEY_SECRET",
+    "DEFAULT_ACCOUNT_ID",
+]

@@ -1,0 +1,96 @@
+"""``fc-invocation emulator``: run the FC emulator until Ctrl+C / SIGTERM.
+
+Prints the endpoint and the environment variables that point this package (and the Pulumi
+program) at it. The emulator's default access key is a fixed test key, so its secret is printed;
+a secret given with ``--access-key-secret`` is not echoed back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import sys
+import threading
+from typing import Optional
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser(prog: str = "fc-invocation emulator") -> argparse.ArgumentParser:
+    from .server import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+
+    parser = argparse.ArgumentParser(prog=prog, description="Run a local Function Compute emulator "
+                                     "(API 2016-08-15, stateful async invocations).")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=9000, help="port (default 9000; 0 picks a free one)")
+    parser.add_argument("--access-key-id", default=DEFAULT_ACCESS_KEY_ID, help="access key id to accept")
+    parser.add_argument("--access-key-secret", default=None, help="its secret (default: the emulator's test secret)")
+    parser.add_argument("--security-token", default=None, help="require this STS token with the key")
+    parser.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID, help=f"account id (default {DEFAULT_ACCOUNT_ID})")
+    parser.add_argument("--region", default=DEFAULT_REGION, help=f"region (default {DEFAULT_REGION})")
+    parser.add_argument("--scenario", default=None, help="JSON scenario file with functions and invocations")
+    parser.add_argument("--quiet", action="store_true", help="don't print a line per request")
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    from .scenario import ScenarioError
+    from .server import DEFAULT_ACCESS_KEY_SECRET, FcEmulator
+
+    args = build_parser().parse_args(argv)
+    secret = args.access_key_secret or DEFAULT_ACCESS_KEY_SECRET
+
+    def show(record) -> None:
+        print(f"{record.method} {record.path} -> {record.status if record.status is not None else 'reset'}"
+              f" ({record.route or 'no route'}, key {record.access_key_id or '-'})", file=sys.stderr, flush=True)
+
+    try:
+        emulator = FcEmulator(host=args.host, port=args.port, account_id=args.account_id, region=args.region,
+                              access_key_id=args.access_key_id, access_key_secret=secret,
+                              security_token=args.security_token, clock="real", scenario=args.scenario,
+                              on_request=None if args.quiet else show)
+        emulator.start()
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    env = emulator.env()
+    if args.access_key_secret:
+        env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = "<the --access-key-secret you gave>"
+    if args.security_token:
+        env["ALIBABA_CLOUD_SECURITY_TOKEN"] = "<the --security-token you gave>"
+    print(f"FC emulator listening on {emulator.endpoint} "
+          f"(account {emulator.account_id}, region {emulator.region})")
+    print("Use these settings (e.g. eval them in your shell):")
+    for name, value in env.items():
+        print(f"export {name}={shlex.quote(value) if not value.startswith('<') else repr(value)}")
+    print(f"or in Pulumi: pulumi config set fc-invocation:endpoint {emulator.endpoint}")
+    print("Press Ctrl+C to stop.", flush=True)
+
+    done = threading.Event()
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: done.set())
+    try:
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("FC emulator stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,387 @@
+"""The emulator's HTTP server and :class:`FcEmulator`, the object tests and the CLI use.
+
+A ``ThreadingHTTPServer`` on loopback, HTTP/1.1 keep-alive, one thread per connection, TCP_NODELAY,
+and each response written with a single ``send`` (status line, headers and body built as one bytes
+object), so a keep-alive read costs well under 2 ms. ``stop()`` closes the listening socket, shuts
+down every open connection (idle keep-alive ones too) and joins all threads: no thread or socket
+outlives the ``with`` block.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Iterable, Optional, Union
+
+from ..credentials import Credentials
+from .clock import Clock, make_clock
+from .faults import Fault, FaultQueue
+from .models import FcBackend, Function, Invocation, InvocationState, Script
+from .responses import FcResponses, KeyStore, Request, Response
+
+__all__ = ["FcEmulator", "RequestRecord", "DEFAULT_ACCESS_KEY_ID", "DEFAULT_ACCESS_KEY_SECRET", "DEFAULT_ACCOUNT_ID"]
+
+DEFAULT_ACCOUNT_ID = "1234567890123456"
+DEFAULT_REGION = "cn-hangzhou"
+DEFAULT_ACCESS_KEY_ID = "LTAIfcEmulatorKey01"
+DEFAULT_ACCESS_KEY_SECRET = "fc-emulator-secret-for-tests-only"
+MAX_BODY = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request the emulator saw (``status`` is None when a fault reset the connection)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    route: Optional[str]
+    status: Optional[int]
+    access_key_id: Optional[str]
+    invocation_id: Optional[str] = None
+    request_id: str = ""
+    fault: bool = False
+    time: float = field(default=0.0, compare=False)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server_version = "fc-emulator"
+    sys_version = ""
+    server: "_Server"
+
+    def log_message(self, format: str, *args: Any) -> None:  # the request log replaces stderr noise
+        pass
+
+    def _dispatch(self) -> None:
+        emulator = self.server.emulator
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = self._read_chunked()
+        else:
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0 or length > MAX_BODY:
+                self.close_connection = True
+                self._write(Response(400, [("Content-Type", "application/json")],
+                                     b'{"ErrorCode":"EntityTooLarge","ErrorMessage":"bad or too large Content-Length"}'))
+                return
+            body = self.rfile.read(length) if length else b""
+        request = Request(self.command, self.path, dict(self.headers.items()), body)
+        response, info = emulator._api.handle(request)
+        if response.latency:
+            emulator._stopping.wait(response.latency)
+        # Logged before answering, so a client that got its answer always finds its request logged.
+        emulator._record(RequestRecord(
+            method=self.command, path=request.path, query=request.query, route=info.route,
+            status=None if response.reset else response.status, access_key_id=info.access_key_id,
+            invocation_id=info.invocation_id, request_id=info.request_id, fault=info.fault, time=time.time(),
+        ))
+        if response.reset:
+            self.close_connection = True
+            try:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+            except OSError:
+                pass
+        else:
+            self._write(response)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _dispatch
+
+    def _read_chunked(self) -> bytes:
+        chunks = []
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+
+    def _write(self, response: Response) -> None:
+        body = response.body
+        declared = len(body)
+        if response.truncate:
+            declared = len(body) + max(16, len(body))  # promise more than will ever come
+            body = body[: len(body) // 2]
+            self.close_connection = True
+        try:
+            reason = HTTPStatus(response.status).phrase
+        except ValueError:
+            reason = "Unknown"
+        lines = [f"HTTP/1.1 {response.status} {reason}"]
+        lines += [f"{name}: {value}" for name, value in response.headers]
+        lines.append(f"Date: {formatdate(usegmt=True)}")
+        lines.append(f"Content-Length: {declared}")
+        lines.append("Connection: close" if self.close_connection else "Connection: keep-alive")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        payload = head if self.command == "HEAD" else head + body
+        try:
+            self.wfile.write(payload)
+        except OSError:
+            self.close_connection = True
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], emulator: "FcEmulator") -> None:
+        self.emulator = emulator
+        self._conn_lock = threading.Lock()
+        self._open: dict[socket.socket, threading.Thread] = {}
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(target=self._serve_connection, args=(request, client_address),
+                                  name=f"fc-emulator-conn-{client_address[1]}", daemon=True)
+        with self._conn_lock:
+            self.emulator._accepted += 1
+            self._open[request] = thread
+        thread.start()
+
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            with self._conn_lock:
+                self._open.pop(request, None)
+
+    def close_connections(self) -> list[threading.Thread]:
+        with self._conn_lock:
+            items = list(self._open.items())
+        for sock, _ in items:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        return [thread for _, thread in items]
+
+
+class FcEmulator:
+    """A local Function Compute (API 2016-08-15) for stateful async invocations.
+
+    ``with FcEmulator(clock="virtual") as fc:`` starts an HTTP server on a free loopback port;
+    point a client at ``fc.endpoint`` with ``fc.account_id`` and ``fc.credentials``. Register
+    functions with :meth:`add_function`, seed tasks with :meth:`add_invocation`, move time with
+    :meth:`advance`, break things with :meth:`inject_fault`, and inspect :attr:`requests`.
+    See the package docstring for the payload directive and the scenario format.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+        region: str = DEFAULT_REGION,
+        access_key_id: str = DEFAULT_ACCESS_KEY_ID,
+        access_key_secret: str = DEFAULT_ACCESS_KEY_SECRET,
+        security_token: Optional[str] = None,
+        clock: Union[str, Clock, None] = "real",
+        scenario: Union[str, os.PathLike, dict, None] = None,
+        max_skew: float = 900.0,
+        on_request: Optional[Callable[[RequestRecord], None]] = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.account_id = account_id
+        self.region = region
+        self.clock: Clock = make_clock(clock)
+        self.credentials = Credentials(access_key_id, access_key_secret, security_token)
+        self.backend = FcBackend(self.clock)
+        self.keys = KeyStore()
+        self.keys.add(access_key_id, access_key_secret, security_token)
+        self.faults = FaultQueue()
+        self._api = FcResponses(self.backend, self.keys, self.faults, account_id, max_skew=max_skew)
+        self._requests: list[RequestRecord] = []
+        self._requests_lock = threading.Lock()
+        self._on_request = on_request
+        self._stopping = threading.Event()
+        self._accepted = 0
+        self._server: Optional[_Server] = None
+        self._thread: Optional[threading.Thread] = None
+        if scenario is not None:
+            from .scenario import apply_scenario
+
+            apply_scenario(self, scenario)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> "FcEmulator":
+        if self._server is not None:
+            raise RuntimeError("FcEmulator already started")
+        self._stopping.clear()
+        self._server = _Server((self.host, self.port), self)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fc-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving: close the listener and every connection, join every thread."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._stopping.set()
+        server.shutdown()
+        server.server_close()
+        deadline = time.monotonic() + timeout
+        for thread in server.close_connections():
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if self._thread is not None:
+            self._thread.join(max(0.0, deadline - time.monotonic()))
+            self._thread = None
+
+    def __enter__(self) -> "FcEmulator":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def endpoint(self) -> str:
+        if self._server is None:
+            raise RuntimeError("FcEmulator is not started: use `with FcEmulator() as fc:` or fc.start()")
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"http://{host}:{self.port}"
+
+    def __repr__(self) -> str:
+        where = self.endpoint if self.running else "not started"
+        return (f"FcEmulator({where}, account_id={self.account_id!r}, region={self.region!r}, "
+                f"access_key_id={self.credentials.masked_key_id!r}, clock={self.clock!r})")
+
+    # --- setup ----------------------------------------------------------------------------------
+
+    def add_function(self, service: str, function: str, qualifiers: Iterable[str] = ("LATEST",), *,
+                     outcome: str = "Succeeded", duration: float = 1.0, queue_delay: float = 0.0,
+                     error_message: Optional[str] = None, return_payload: Optional[str] = None,
+                     retries: int = 0, retry_delay: float = 1.0, stop_delay: float = 0.0,
+                     destination: bool = False) -> Function:
+        """Register (or redefine) a function and the script its async invocations follow."""
+        script = Script(outcome=outcome, duration=duration, queue_delay=queue_delay, error_message=error_message,
+                        return_payload=return_payload, retries=retries, retry_delay=retry_delay,
+                        stop_delay=stop_delay, destination=destination)
+        return self.backend.add_function(service, function, qualifiers, script)
+
+    def add_invocation(self, service: str, function: str, invocation_id: str, **kwargs: Any) -> Invocation:
+        """Seed an invocation; see :meth:`FcBackend.add_invocation` (``timeline``, ``payload``,
+        ``return_payload``, ``error_message``, ``started_at`` epoch seconds, script overrides)."""
+        return self.backend.add_invocation(service, function, invocation_id, **kwargs)
+
+    def add_credentials(self, access_key_id: str, access_key_secret: str, security_token: Optional[str] = None,
+                        expired: bool = False) -> Credentials:
+        """Accept another key (optionally an STS token, optionally already expired); returns it."""
+        self.keys.add(access_key_id, access_key_secret, security_token, expired)
+        return Credentials(access_key_id, access_key_secret, security_token)
+
+    # --- time -----------------------------------------------------------------------------------
+
+    def advance(self, seconds: float) -> float:
+        """Move the virtual clock forward; returns the new time (epoch seconds)."""
+        return self.clock.advance(seconds)
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    # --- inspection -----------------------------------------------------------------------------
+
+    @property
+    def invocations(self) -> list[InvocationState]:
+        """Every invocation's state now, in creation order."""
+        return self.backend.all_invocations()
+
+    def get_invocation(self, service: str, function: str, invocation_id: str) -> InvocationState:
+        """An invocation's state now; KeyError if there is none."""
+        return self.backend.invocation(service, function, invocation_id).state(self.clock.now())
+
+    # --- faults ---------------------------------------------------------------------------------
+
+    def inject_fault(self, route: str = "*", status: Optional[int] = None, code: Optional[str] = None, *,
+                     message: Optional[str] = None, retry_after: Optional[float] = None, times: Optional[int] = 1,
+                     latency: Optional[float] = None, reset: bool = False, body: Union[bytes, str, None] = None,
+                     content_type: Optional[str] = None, truncate: bool = False,
+                     extra_fields: Optional[dict[str, Any]] = None, match: Optional[str] = None) -> Fault:
+        """Queue a fault for the next ``times`` requests of ``route`` (see ``faults.py`` for the kinds).
+
+        Without any kind, it is a 503 ``ResourceThrottled``.
+        """
+        return self.faults.add(Fault(route=route, status=status, code=code, message=message, retry_after=retry_after,
+                                     times=times, latency=latency, reset=reset, body=body, content_type=content_type,
+                                     truncate=truncate, extra_fields=extra_fields, match=match))
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    # --- request log ----------------------------------------------------------------------------
+
+    def _record(self, record: RequestRecord) -> None:
+        with self._requests_lock:
+            self._requests.append(record)
+        if self._on_request is not None:
+            try:
+                self._on_request(record)
+            except Exception:  # a broken callback must not break the server
+                pass
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        with self._requests_lock:
+            return list(self._requests)
+
+    def request_count(self, route: Optional[str] = None) -> int:
+        with self._requests_lock:
+            return sum(1 for r in self._requests if route is None or r.route == route)
+
+    def reset_requests(self) -> None:
+        with self._requests_lock:
+            self._requests.clear()
+
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted since construction (keep-alive reuse shows as few connections)."""
+        return self._accepted
+
+    # --- convenience ----------------------------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point this package (and the Alibaba Cloud tools) here.
+
+        Contains the emulator's access key secret, by design: it is a test key.
+        """
+        values = {
+            "FC_INVOCATION_ENDPOINT": self.endpoint,
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": self.credentials.access_key_id,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": self.credentials.access_key_secret,
+            "ALIBABA_CLOUD_ACCOUNT_ID": self.account_id,
+            "ALIBABA_CLOUD_REGION": self.region,
+        }
+        if self.credentials.security_token:
+            values["ALIBABA_CLOUD_SECURITY_TOKEN"] = self.credentials.security_token
+        return values
+
+    def client(self, **kwargs: Any) -> Any:
+        """An :class:`~pulumi_fc_invocation.FcClient` for this emulator (kwargs passed through)."""
+        from ..client import FcClient
+
+        kwargs.setdefault("endpoint", self.endpoint)
+        kwargs.setdefault("account_id", self.account_id)
+        kwargs.setdefault("credentials", self.credentials)
+        return FcClient(**kwargs)

@@ -1,0 +1,355 @@
+"""The data source end to end: program in-process under mocks, provider in a real host process,
+the emulator over real HTTP, virtual time for every wait."""
+
+import base64
+import re
+
+import grpc
+import pulumi
+import pytest
+
+from pulumi_fc_invocation import StatefulAsyncInvocation, get_stateful_async_invocation_output
+from pulumi_fc_invocation.testing.harness import ProgramError, ProviderHost, run_program
+from pulumi_fc_invocation.testing.server import FcEmulator
+from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
+from pulumi_fc_invocation.waiter import use_clock
+
+KEY_ID = "LTAIdataSourceTestKey"
+SECRET = "DataSource-Secret-Value-9f8e7d"
+TOKEN = "CAIS-DataSource-Sts-Token-1a2b3c"
+CLEAN_ENV = {name: "" for name in (
+    "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY",
+    "FC_INVOCATION_ENDPOINT", "ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN")}
+
+
+@pytest.fixture(scope="module")
+def fc():
+    with FcEmulator(clock="virtual", access_key_id="LTAIunusedDefaultKey", access_key_secret="unused-default") as emu:
+        emu.add_credentials(KEY_ID, SECRET, TOKEN)
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def config(fc):
+    return {"alicloud:accessKey": KEY_ID, "alicloud:secretKey": SECRET, "alicloud:securityToken": TOKEN,
+            "alicloud:accountId": fc.account_id, "fc-invocation:endpoint": fc.endpoint}
+
+
+@pytest.fixture(scope="module")
+def host(config):
+    with ProviderHost(env=CLEAN_ENV) as h:
+        h.configure(config, secret_keys=("alicloud:secretKey", "alicloud:securityToken"))
+        yield h
+
+
+@pytest.fixture
+def run(fc, config, host):
+    def runner(program, preview=False):
+        with use_clock(AutoAdvanceClock(fc.clock)):
+            return run_program(program, config=config, secret_keys=("alicloud:secretKey", "alicloud:securityToken"),
+                               preview=preview, host=host)
+    return runner
+
+
+def _dependent(name, inv):
+    return pulumi.CustomResource("test:index:App", name, {"release": "v2"}, opts=pulumi.ResourceOptions(depends_on=[inv]))
+
+
+@pytest.mark.parametrize("status,terminal", [("Enqueued", False), ("Running", False), ("Retrying", False),
+                                             ("Succeeded", True), ("Failed", True), ("Stopped", True),
+                                             ("Expired", True), ("Invalid", True)])
+def test_outputs_and_types_for_each_status(fc, run, status, terminal):
+    inv_id = f"types-{status.lower()}"
+    fc.add_invocation("typesvc", "fn", inv_id, qualifier="prod", payload='{"video": "v1"}',
+                      timeline=[("Enqueued", 0), (status, 0)] if status != "Enqueued" else [("Enqueued", 0)])
+
+    def program():
+        inv = StatefulAsyncInvocation("inv", service_name="typesvc", function_name="fn", invocation_id=inv_id,
+                                      qualifier="prod", fail_on_statuses=[])
+        pulumi.export("status", inv.status)
+
+    result = run(program)
+    rec = result.resource("inv")
+    out = rec.outputs
+    assert rec.type == "pulumi-python:dynamic/fc:StatefulAsyncInvocation"
+    assert rec.id == f"typesvc.prod/fn/{inv_id}"
+    assert out["status"] == status and result.outputs["status"] == status
+    assert out["is_terminal"] is terminal
+    assert out["service_name"] == "typesvc" and out["function_name"] == "fn" and out["qualifier"] == "prod"
+    assert isinstance(out["already_retried_times"], int) and not isinstance(out["already_retried_times"], bool)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", out["started_time"])
+    if terminal:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", out["end_time"])
+        assert isinstance(out["duration_ms"], int)
+    else:
+        assert out.get("end_time") is None  # None values are dropped on the wire; the Output resolves None
+    assert out["invocation_payload"] == '{"video": "v1"}'
+    assert {"invocation_payload", "return_payload"} <= rec.secret_outputs
+    assert isinstance(out["events"], list) and out["events"][0]["status"] == "Enqueued"
+    assert out["request_id"]
+
+
+def test_payloads_plain_when_opted_out(fc, run):
+    fc.add_invocation("plainsvc", "fn", "p1", payload="hello", timeline=[("Succeeded", 0)])
+
+    def program():
+        StatefulAsyncInvocation("inv", service_name="plainsvc", function_name="fn", invocation_id="p1",
+                                secret_payloads=False)
+
+    rec = run(program).resource("inv")
+    assert rec.outputs["invocation_payload"] == "hello"
+    assert not ({"invocation_payload", "return_payload"} & rec.secret_outputs)
+
+
+def test_get_by_composite_id_and_function_form(fc, run):
+    fc.add_invocation("video", "transcode", "video-123", qualifier="prod", timeline=[("Running", 0), ("Succeeded", 2)])
+    fc.advance(5)
+
+    def program():
+        inv = StatefulAsyncInvocation.get("transcode", "video.prod/transcode/video-123")
+        pulumi.export("status", inv.status)
+        res = get_stateful_async_invocation_output("video", "transcode", "video-123", qualifier="prod")
+        pulumi.export("fnStatus", res.status)
+        pulumi.export("fnPayload", res.invocation_payload)
+
+    result = run(program)
+    assert result.resource("transcode").id == "video.prod/transcode/video-123"
+    assert result.outputs["status"] == "Succeeded" == result.outputs["fnStatus"]
+    assert "fnPayload" in result.secret_outputs and "fnStatus" not in result.secret_outputs
+
+
+def test_preview_does_not_wait_and_update_does(fc, run):
+    fc.add_function("gate", "build", outcome="Succeeded", duration=120)
+    fc.client().invoke_async("gate", "build", "{}", invocation_id="build-1")
+    start = fc.clock.now()
+
+    def program():
+        inv = StatefulAsyncInvocation("inv", service_name="gate", function_name="build", invocation_id="build-1",
+                                      wait_for_completion=True, timeout_seconds=3600)
+        _dependent("app", inv)
+        pulumi.export("status", inv.status)
+
+    preview = run(program, preview=True)
+    assert preview.outputs["status"] == "Running"
+    assert fc.clock.now() == start  # no virtual time passed: nobody waited
+    update = run(program)
+    assert update.outputs["status"] == "Succeeded"
+    assert update.resource("inv").outputs["waited_seconds"] >= 120
+    assert 120 <= fc.clock.now() - start <= 150
+    assert update.resource("app")
+
+
+def test_fifty_gates_wait_concurrently_and_release_together(fc, run):
+    fc.add_function("batch", "shard", outcome="Succeeded", duration=600)
+    client = fc.client()
+    for i in range(50):
+        client.invoke_async("batch", "shard", "{}", invocation_id=f"shard-{i}")
+    start = fc.clock.now()
+
+    def program():
+        for i in range(50):
+            inv = StatefulAsyncInvocation(f"shard-{i}", service_name="batch", function_name="shard",
+                                          invocation_id=f"shard-{i}", wait_for_completion=True)
+            _dependent(f"app-{i}", inv)
+
+    result = run(program)
+    waited = [result.resource(f"shard-{i}").outputs["waited_seconds"] for i in range(50)]
+    assert all(result.resource(f"shard-{i}").outputs["status"] == "Succeeded" for i in range(50))
+    # All tasks ended at +600 s: every gate released within one poll cap (30 s, +10% jitter) of that,
+    # and total virtual time is that of one wait, not fifty in series (or in batches of four).
+    assert min(waited) >= 600 and max(waited) <= 600 + 33
+    assert fc.clock.now() - start <= 600 + 34
+
+
+def test_timeout_fails_the_deployment_and_dependents_never_deploy(fc, run):
+    fc.add_function("slow", "forever", outcome="Running")
+    fc.client().invoke_async("slow", "forever", "{}", invocation_id="stuck-1")
+
+    def program():
+        inv = StatefulAsyncInvocation("inv", service_name="slow", function_name="forever", invocation_id="stuck-1",
+                                      wait_for_completion=True, timeout_seconds=90)
+        _dependent("app", inv)
+
+    with pytest.raises(ProgramError) as info:
+        run(program)
+    text = info.value.message
+    assert "timed out waiting for invocation slow/forever/stuck-1" in text
+    assert "last status Running" in text and "timeout_seconds=90" in text and "after 1m30s" in text
+    assert not any(r.name == "app" for r in info.value.result.resources)
+
+
+@pytest.mark.parametrize("status", ["Failed", "Stopped", "Expired", "Invalid"])
+def test_each_fail_status_fails_with_status_error_request_id_and_id(fc, run, status):
+    inv_id = f"bad-{status.lower()}"
+    fc.add_invocation("failing", "job", inv_id, qualifier="3", error_message="UnhandledException: disk full",
+                      timeline=[("Running", 0), (status, 20)])
+
+    def program():
+        inv = StatefulAsyncInvocation("inv", service_name="failing", function_name="job", invocation_id=inv_id,
+                                      qualifier="3", wait_for_completion=True)
+        _dependent("app", inv)
+
+    with pytest.raises(ProgramError) as info:
+        run(program)
+    text = info.value.message
+    assert f"invocation failing.3/job/{inv_id} ended {status}" in text
+    if status != "Stopped":  # a stopped task has no error message in FC
+        assert "UnhandledException: disk full" in text
+    assert re.search(r"request id [0-9a-f-]{20,}", text)
+    assert not any(r.name == "app" for r in info.value.result.resources)
+
+
+def test_allowed_terminal_status_passes(fc, run):
+    fc.add_invocation("allow", "job", "stopped-ok", timeline=[("Running", 0), ("Stopped", 3)])
+
+    def program():
+        inv = StatefulAsyncInvocation("inv", service_name="allow", function_name="job", invocation_id="stopped-ok",
+                                      wait_for_completion=True, fail_on_statuses=["Failed"])
+        _dependent("app", inv)
+        pulumi.export("status", inv.status)
+
+    result = run(program)
+    assert result.outputs["status"] == "Stopped" and result.resource("app")
+
+
+def test_preview_fails_on_an_already_failed_task_with_the_same_message(fc, run):
+    fc.add_invocation("prev", "job", "dead", error_message="OOM", timeline=[("Failed", 0)])
+
+    def program():
+        StatefulAsyncInvocation("inv", service_name="prev", function_name="job", invocation_id="dead",
+                                wait_for_completion=True)
+
+    with pytest.raises(ProgramError) as preview:
+        run(program, preview=True)
+    with pytest.raises(ProgramError) as update:
+        run(program)
+    line = "invocation prev/job/dead ended Failed: OOM"
+    assert line in preview.value.message and line in update.value.message
+
+
+def test_transient_503s_during_a_wait_are_survived(fc, run):
+    fc.add_function("flaky", "job", outcome="Succeeded", duration=30)
+    fc.client().invoke_async("flaky", "job", "{}", invocation_id="flaky-1")
+    fc.inject_fault(route="get", status=503, code="ResourceThrottled", times=12)
+
+    def program():
+        inv = StatefulAsyncInvocation("inv", service_name="flaky", function_name="job", invocation_id="flaky-1",
+                                      wait_for_completion=True)
+        pulumi.export("status", inv.status)
+
+    try:
+        result = run(program)
+    finally:
+        fc.clear_faults()
+    assert result.outputs["status"] == "Succeeded"
+    assert sum(1 for r in fc.requests if r.status == 503) == 12
+
+
+def test_progress_messages_appear(fc, run):
+    fc.add_function("prog", "job", outcome="Succeeded", duration=150, retries=1, retry_delay=1)
+    fc.client().invoke_async("prog", "job", "{}", invocation_id="prog-1")
+
+    def program():
+        StatefulAsyncInvocation("inv", service_name="prog", function_name="job", invocation_id="prog-1",
+                                wait_for_completion=True)
+
+    result = run(program)
+    messages = [log.message for log in result.logs if "prog/job/prog-1" in log.message]
+    progress = [m for m in messages if re.fullmatch(r"waiting for prog/job/prog-1: \w+, retried \d+ times?, "
+                                                    r"\d+m\d\ds elapsed", m)]
+    assert 3 <= len(progress) <= 11, messages
+    assert any("retried 1 time," in m for m in progress)
+    inv_urn = result.resource("inv").urn
+    assert all(log.urn == inv_urn for log in result.logs if "prog/job/prog-1" in log.message), \
+        [(log.urn, inv_urn) for log in result.logs]
+    assert all(log.urn == inv_urn for log in result.logs if "prog/job/prog-1" in log.message)
+
+
+@pytest.mark.parametrize("kwargs,argument", [
+    (dict(service_name="9bad"), "service_name"),
+    (dict(invocation_id="has space"), "invocation_id"),
+    (dict(qualifier="a.b"), "qualifier"),
+    (dict(timeout_seconds=0), "timeout_seconds"),
+    (dict(timeout_seconds=-5), "timeout_seconds"),
+    (dict(fail_on_statuses=["Failed", "Exploded"]), "fail_on_statuses"),
+    (dict(fail_on_statuses=["Running"]), "fail_on_statuses"),
+])
+@pytest.mark.parametrize("as_output", [False, True])
+def test_bad_inputs_fail_before_any_request(fc, run, kwargs, argument, as_output):
+    args = dict(service_name="video", function_name="transcode", invocation_id="video-123", **{})
+    args.update(kwargs)
+    fc.reset_requests()
+
+    def program():
+        values = {k: pulumi.Output.from_input(v) if as_output and k != "fail_on_statuses" else v
+                  for k, v in args.items()}
+        StatefulAsyncInvocation("inv", wait_for_completion=True, **values)
+
+    with pytest.raises((ProgramError, ValueError)) as info:
+        run(program)
+    assert argument in str(info.value)
+    assert fc.request_count() == 0
+
+
+def test_not_found_names_everything(fc, run):
+    fc.add_function("nf", "job", qualifiers=("LATEST", "prod"))
+
+    def program():
+        StatefulAsyncInvocation("inv", service_name="nf", function_name="job", invocation_id="missing-1",
+                                qualifier="prod", wait_for_completion=True)
+
+    with pytest.raises(ProgramError) as info:
+        run(program)
+    text = info.value.message
+    assert ("invocation not found: service 'nf', qualifier 'prod', function 'job', invocation id 'missing-1'"
+            in text)
+    assert "StatefulAsyncInvocationNotFound" in text
+
+
+def test_no_credential_anywhere(fc, run):
+    fc.add_invocation("leak", "job", "ok-1", timeline=[("Succeeded", 0)])
+    fc.add_invocation("leak", "job", "bad-1", timeline=[("Failed", 0)])
+
+    def ok():
+        inv = StatefulAsyncInvocation("inv", service_name="leak", function_name="job", invocation_id="ok-1")
+        pulumi.export("all", pulumi.Output.all(inv.status, inv.events, inv.request_id))
+
+    def bad():
+        StatefulAsyncInvocation("inv", service_name="leak", function_name="job", invocation_id="bad-1")
+
+    result = run(ok)
+    texts = [repr(result.outputs)]
+    for rec in result.resources:
+        texts += [repr(rec.outputs), repr(rec.inputs), rec.provider_blob or ""]
+        if rec.provider_blob:
+            texts.append(base64.b64decode(rec.provider_blob).decode("latin-1"))
+    texts += [log.message for log in result.logs]
+    with pytest.raises(ProgramError) as info:
+        run(bad)
+    texts += [info.value.message, str(info.value)]
+    blob = "\n".join(texts)
+    assert "ok-1" in blob and result.resource("inv").provider_blob
+    assert SECRET not in blob and TOKEN not in blob
+
+
+def test_refresh_reads_from_prior_outputs_without_waiting(fc, run, host):
+    from pulumi.runtime import rpc
+    from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+    import asyncio
+
+    fc.add_invocation("refresh", "job", "r-1", timeline=[("Running", 0), ("Succeeded", 10)])
+
+    def program():
+        StatefulAsyncInvocation("inv", service_name="refresh", function_name="job", invocation_id="r-1",
+                                wait_for_completion=True)
+
+    rec = run(program).resource("inv")
+    prior = dict(rec.outputs)
+    prior["__provider"] = rec.provider_blob
+    fc.reset_requests()
+    stub = provider_pb2_grpc.ResourceProviderStub(grpc.insecure_channel(f"127.0.0.1:{host.port}"))
+    props = asyncio.run(rpc.serialize_properties(prior, {}))
+    response = stub.Read(provider_pb2.ReadRequest(id=rec.id, urn=rec.urn, properties=props))
+    outs = rpc.deserialize_properties(response.properties)
+    assert response.id == "refresh/job/r-1" and outs["status"] == "Succeeded"
+    assert fc.request_count() == 1  # one read, no polling

@@ -1,0 +1,132 @@
+import asyncio
+import random
+
+import pytest
+
+from pulumi_fc_invocation import InvalidArgumentError, NotFoundError, StatefulAsyncInvocationResult, ThrottledError
+from pulumi_fc_invocation.testing.clock import VirtualClock
+from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
+from pulumi_fc_invocation.waiter import (
+    WaitPolicy,
+    Waiter,
+    check_fail_on_statuses,
+    format_duration,
+    progress_message,
+)
+
+
+class Task:
+    """A fake task that ends at ``end`` virtual seconds; records when it was polled."""
+
+    def __init__(self, clock, end, final="Succeeded", errors=None):
+        self.clock, self.start, self.end, self.final = clock, clock.now(), end, final
+        self.errors = list(errors or [])
+        self.polls = []
+
+    def __call__(self):
+        elapsed = self.clock.now() - self.start
+        self.polls.append(elapsed)
+        if self.errors:
+            raise self.errors.pop(0)
+        status = self.final if elapsed >= self.end else "Running"
+        return StatefulAsyncInvocationResult.model_validate(
+            {"invocationId": "job", "status": status, "alreadyRetriedTimes": 1})
+
+
+@pytest.fixture
+def clock():
+    return AutoAdvanceClock(VirtualClock(start=1_700_000_000))
+
+
+@pytest.mark.parametrize("duration", [0.5, 5, 10])
+def test_short_tasks_are_noticed_within_about_a_second(clock, duration):
+    task = Task(clock, duration)
+    outcome = Waiter(task, WaitPolicy(), clock=clock, rng=random.Random(1)).wait()
+    assert outcome.result.succeeded and not outcome.timed_out
+    assert duration <= outcome.elapsed <= duration + 1.2
+    assert outcome.calls == len(task.polls)
+
+
+def test_long_task_backs_off_to_the_cap(clock):
+    task = Task(clock, 2 * 3600)
+    outcome = Waiter(task, WaitPolicy(timeout=None), clock=clock, rng=random.Random(2)).wait()
+    gaps = [b - a for a, b in zip(task.polls, task.polls[1:])]
+    assert max(gaps) <= 30 * 1.1 + 1e-6
+    assert outcome.calls < 300  # fixed 5 s polling would cost 1,440 calls
+    assert outcome.elapsed - 2 * 3600 <= 33
+
+
+def test_jitter_spreads_delays_within_bounds(clock):
+    policy = WaitPolicy(initial_delay=10, max_delay=10, jitter=0.2, fast_phase=0)
+    rng = random.Random(3)
+    delays = [policy.next_delay(100, 10, rng)[0] for _ in range(200)]
+    assert min(delays) >= 8 and max(delays) <= 12 and len(set(delays)) > 100
+
+
+def test_timeout(clock):
+    task = Task(clock, 10_000)
+    outcome = Waiter(task, WaitPolicy(timeout=120), clock=clock).wait()
+    assert outcome.timed_out and outcome.result.status.value == "Running"
+    assert outcome.elapsed == pytest.approx(120, abs=0.01)
+
+
+def test_transient_errors_are_polled_through(clock):
+    task = Task(clock, 5, errors=[ThrottledError("slow", code="ResourceThrottled")] * 3)
+    outcome = Waiter(task, WaitPolicy(), clock=clock).wait()
+    assert outcome.result.succeeded and outcome.transient_errors == 3
+
+
+def test_hopeless_error_ends_the_wait_on_first_attempt(clock):
+    task = Task(clock, 5, errors=[NotFoundError("gone", code="StatefulAsyncInvocationNotFound")])
+    outcome = Waiter(task, WaitPolicy(), clock=clock).wait()
+    assert isinstance(outcome.error, NotFoundError) and outcome.calls == 1 and outcome.result is None
+
+
+def test_persistent_transient_errors_give_up(clock):
+    task = Task(clock, 5, errors=[ThrottledError("slow")] * 50)
+    outcome = Waiter(task, WaitPolicy(max_consecutive_errors=5), clock=clock).wait()
+    assert isinstance(outcome.error, ThrottledError) and outcome.calls == 5
+
+
+def test_progress_every_interval(clock):
+    seen = []
+    task = Task(clock, 200)
+    Waiter(task, WaitPolicy(), clock=clock, on_progress=lambda r, e: seen.append(e), progress_interval=30).wait()
+    assert 5 <= len(seen) <= 7
+    assert all(b - a >= 25 for a, b in zip(seen, seen[1:]))
+
+
+def test_many_async_waiters_share_virtual_time(clock):
+    ends = [10 + i for i in range(50)]
+    tasks = [Task(clock, end) for end in ends]
+
+    async def main():
+        return await asyncio.gather(*(Waiter(t, WaitPolicy(), clock=clock).wait_async() for t in tasks))
+
+    outcomes = asyncio.run(main())
+    assert all(o.result.succeeded for o in outcomes)
+    for task, outcome in zip(tasks, outcomes):
+        assert task.end <= outcome.elapsed <= task.end + 30 * 1.1
+
+
+def test_policy_and_status_arguments_are_checked():
+    with pytest.raises(InvalidArgumentError, match="timeout_seconds"):
+        WaitPolicy(timeout=0)
+    with pytest.raises(InvalidArgumentError, match="poll_interval_seconds"):
+        WaitPolicy(initial_delay=-1)
+    with pytest.raises(InvalidArgumentError, match="max_poll_interval_seconds"):
+        WaitPolicy(initial_delay=5, max_delay=1)
+    with pytest.raises(InvalidArgumentError, match="fail_on_statuses.*terminal"):
+        check_fail_on_statuses(["Running"])
+    with pytest.raises(InvalidArgumentError, match="fail_on_statuses.*one of"):
+        check_fail_on_statuses(["Borked"])
+    with pytest.raises(InvalidArgumentError, match="fail_on_statuses"):
+        check_fail_on_statuses("Failed")
+    assert check_fail_on_statuses(["failed", "Failed", "Stopped"]) == ("Failed", "Stopped")
+
+
+def test_messages():
+    r = StatefulAsyncInvocationResult.model_validate({"invocationId": "j", "status": "Running", "alreadyRetriedTimes": 1})
+    assert progress_message("video.prod/transcode/video-123", r, 130) == \
+        "waiting for video.prod/transcode/video-123: Running, retried 1 time, 2m10s elapsed"
+    assert format_duration(3725) == "1h02m05s"
