@@ -19,5 +19,12 @@ test: venv
 demo: venv
 	$(PY) -m pulumi_fc_invocation.demo
 
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	$(PY) -m benchmarks
+
 clean:
 	rm -rf $(VENV) build *.egg-info
