@@ -107,6 +107,15 @@ def test_latency_causes_read_timeout(fc):
         assert c.get_stateful_async_invocation(SVC, FN, "a")
 
 
+def test_latency_delays_the_answer_not_the_work(fc):
+    fc.inject_fault("invoke", latency=0.4)
+    with client(fc, timeout=(1.0, 0.1)) as c:
+        with pytest.raises(RequestTimeoutError):
+            c.invoke_async(SVC, FN, "", invocation_id="slow")
+    assert fc.get_invocation(SVC, FN, "slow").status == "Running"
+    assert [(r.route, r.status) for r in fc.requests] == [("invoke", 202)]
+
+
 def test_latency_alone_still_answers(fc):
     fc.inject_fault("get", latency=0.1)
     with client(fc) as c:

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import threading
 
 import pytest
-import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pulumi_fc_invocation.testing import (
-    TERMINAL_STATUSES,
     FcEmulator,
     RealClock,
     ScenarioError,

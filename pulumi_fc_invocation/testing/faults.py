@@ -11,8 +11,9 @@ Kinds (combinable where it makes sense):
   not processed (an invoke creates nothing).
 - ``body``: raw bytes (e.g. a proxy's HTML page) with ``status`` (default 502); not processed.
 - ``reset``: the connection is closed abruptly (RST via SO_LINGER 0) without a response; not processed.
-- ``latency``: real seconds slept before answering (read-timeout tests); then answered normally,
-  unless another kind in the same fault applies.
+- ``latency``: real seconds slept before answering (read-timeout tests). The request is processed
+  first and only the answer is late, as with a slow network: a timed-out invoke or stop did happen.
+  Then answered normally, unless another kind in the same fault applies.
 - ``truncate``: the real answer is processed and sent with a ``Content-Length`` larger than the
   bytes sent, then the connection is closed (an invoke *does* create the invocation: the client
   cannot know whether it worked, which is the point).

@@ -78,14 +78,15 @@ class _Handler(BaseHTTPRequestHandler):
             body = self.rfile.read(length) if length else b""
         request = Request(self.command, self.path, dict(self.headers.items()), body)
         response, info = emulator._api.handle(request)
-        if response.latency:
-            emulator._stopping.wait(response.latency)
-        # Logged before answering, so a client that got its answer always finds its request logged.
+        # Logged before answering (and before a latency fault's sleep), so a client that got an answer,
+        # or timed out waiting for one, always finds its request in the log.
         emulator._record(RequestRecord(
             method=self.command, path=request.path, query=request.query, route=info.route,
             status=None if response.reset else response.status, access_key_id=info.access_key_id,
             invocation_id=info.invocation_id, request_id=info.request_id, fault=info.fault, time=time.time(),
         ))
+        if response.latency:
+            emulator._stopping.wait(response.latency)
         if response.reset:
             self.close_connection = True
             try:
