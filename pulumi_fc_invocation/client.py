@@ -28,6 +28,7 @@ from urllib3.util.retry import Retry
 from . import __version__
 from .credentials import Credentials, resolve_settings
 from .errors import (
+    BadRequestError,
     FcApiError,
     InvalidArgumentError,
     InvalidResponseError,
@@ -170,6 +171,9 @@ class FcClient:
         self.endpoint = settings.endpoint
         self._credentials = settings.credentials
         self.max_retries = max_retries
+        self._retry_budget = float(retry_budget)
+        self._backoff_factor = float(backoff_factor)
+        self._backoff_max = float(backoff_max)
 
         retry = _BoundedRetry(
             total=max_retries,
@@ -251,7 +255,7 @@ class FcClient:
         url = self.endpoint + path
         started = time.perf_counter()
         try:
-            response = self._session.request(method, url, params=params, data=body, headers=headers, timeout=self.timeout)
+            response = self._send(method, url, params, body, headers)
         except requests.exceptions.Timeout:
             raise RequestTimeoutError(
                 f"{method} {path}: no answer from {self.endpoint} within {self.timeout} s "
@@ -267,6 +271,11 @@ class FcClient:
                 f"{method} {path}: cannot reach {self.endpoint} ({type(reason).__name__}: {reason}) "
                 f"after up to {self.max_retries} retries"
             ) from None
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+            raise TransportError(
+                f"{method} {path}: the answer from {self.endpoint} was cut off or corrupt ({type(exc).__name__}) "
+                f"after up to {self.max_retries if method in ('GET', 'HEAD') else 0} retries"
+            ) from None
         except requests.exceptions.RequestException as exc:
             raise TransportError(f"{method} {path}: {type(exc).__name__}: {exc}") from None
         if log.isEnabledFor(logging.DEBUG):
@@ -275,6 +284,23 @@ class FcClient:
         if response.status_code >= 300:
             raise self._error(response)
         return response
+
+    def _send(self, method: str, url: str, params: Any, body: Any, headers: Mapping[str, str]) -> requests.Response:
+        # urllib3's Retry ends before requests reads the body, so a body cut off mid-way (a proxy or
+        # connection dropping) is retried here, for idempotent reads only, within the same budgets.
+        attempts = self.max_retries if method in ("GET", "HEAD") else 0
+        deadline = time.monotonic() + self._retry_budget
+        delay = self._backoff_factor
+        while True:
+            try:
+                return self._session.request(method, url, params=params, data=body, headers=headers,
+                                             timeout=self.timeout)
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+                if attempts <= 0 or time.monotonic() + delay > deadline:
+                    raise
+                attempts -= 1
+                time.sleep(delay)
+                delay = min(delay * 2, self._backoff_max)
 
     @staticmethod
     def _error(response: requests.Response) -> FcApiError:
@@ -439,7 +465,16 @@ class FcClient:
                             invocation_id=invocation_id, qualifier=qualifier)
         path = (f"/{API_VERSION}/services/{ref.service_path}/functions/{ref.function_name}"
                 f"/stateful-async-invocations/{ref.invocation_id}")
-        response = self._request("PUT", path)
+        try:
+            response = self._request("PUT", path)
+        except BadRequestError as exc:
+            # A stop that FC applied but answered too slowly is retried, and the retry is told the
+            # task is already finished: stopping is idempotent, so that is success.
+            if exc.code == "InvalidArgument" and self.get(ref).status in (
+                InvocationStatus.STOPPED, InvocationStatus.STOPPING
+            ):
+                return exc.request_id or ""
+            raise
         return response.headers.get("X-Fc-Request-Id", "")
 
     def invoke_async(
