@@ -54,6 +54,17 @@ OUTPUT_KEYS = (
 )
 PROGRESS_INTERVAL = 30.0
 
+
+def _progress_interval() -> float:
+    """Seconds between progress messages; ``FC_INVOCATION_PROGRESS_SECONDS`` overrides (demos, CI logs)."""
+    import os
+
+    try:
+        value = float(os.environ.get("FC_INVOCATION_PROGRESS_SECONDS", PROGRESS_INTERVAL))
+    except ValueError:
+        return PROGRESS_INTERVAL
+    return value if value > 0 else PROGRESS_INTERVAL
+
 _executor: Optional[ThreadPoolExecutor] = None
 _executor_lock = threading.Lock()
 
@@ -152,7 +163,7 @@ async def _gate(spec: _Spec, log_target: Any) -> Optional[float]:
     def progress(result: Any, elapsed: float) -> None:
         pulumi.log.info(progress_message(ref, result, elapsed), resource=log_target)
 
-    waiter = Waiter(lambda: client.get(ref), spec.policy, on_progress=progress, progress_interval=PROGRESS_INTERVAL)
+    waiter = Waiter(lambda: client.get(ref), spec.policy, on_progress=progress, progress_interval=_progress_interval())
     outcome = await waiter.wait_async(_pool())
     if outcome.result is not None and outcome.result.is_terminal:
         pulumi.log.info(f"{ref} is {outcome.result.status.value} after {format_duration(outcome.elapsed)}",

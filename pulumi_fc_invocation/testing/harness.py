@@ -471,7 +471,9 @@ class _HarnessResourceArgs(_mocks.MockResourceArgs):
 class _Deployment:
     """Everything one run_program call accumulates, shared by mocks, monitor and engine stub."""
 
-    def __init__(self, host: ProviderHost, preview: bool, deadline: float):
+    def __init__(self, host: ProviderHost, preview: bool, deadline: float,
+                 on_log: Optional[Callable[["LogRecord"], Any]] = None):
+        self.on_log = on_log
         self.host = host
         self.preview = preview
         self.deadline = deadline
@@ -687,6 +689,8 @@ class _RecordingEngine(_mocks.MockEngine):
         )
         with self._d.lock:
             self._d.logs.append(record)
+        if self._d.on_log is not None:
+            self._d.on_log(record)  # live, as the CLI prints diagnostics while the update runs
 
 
 # --------------------------------------------------------------------------------------------
@@ -785,7 +789,7 @@ def _settings_defaults_restored():
 
 
 def _run(program, *, config, secret_keys, preview, project, stack, env, host, timeout,
-         project_dir=None) -> ProgramResult:
+         project_dir=None, on_log=None) -> ProgramResult:
     deadline = time.monotonic() + timeout
     own_host = host is None
     if own_host:
@@ -800,7 +804,7 @@ def _run(program, *, config, secret_keys, preview, project, stack, env, host, ti
     saved_env = {k: os.environ.get(k) for k in (env or {})}
     try:
         host.configure(config, secret_keys=secret_keys, timeout=max(deadline - time.monotonic(), 1))
-        d = _Deployment(host, preview, deadline)
+        d = _Deployment(host, preview, deadline, on_log)
         # The program and the host share the CLI's environment in a real deployment.
         os.environ.update(env or {})
         with _settings_defaults_restored():
@@ -842,6 +846,7 @@ def run_program(
     env: Optional[Mapping[str, str]] = None,
     host: Optional[ProviderHost] = None,
     timeout: float = 120.0,
+    on_log: Optional[Callable[[LogRecord], Any]] = None,
 ) -> ProgramResult:
     """Run ``program`` (a zero-argument callable, like a ``__main__.py`` body) as ``pulumi up``,
     or ``pulumi preview`` with ``preview=True``.
@@ -852,10 +857,12 @@ def run_program(
     ``os.environ``; the program sees ``env`` too) and stopped afterwards. Each run gets fresh SDK
     state (settings, config, root stack) in its own ``contextvars`` context.
 
+    ``on_log`` is called with each :class:`LogRecord` as it is emitted (progress, live).
+
     Raises :class:`ProgramError` when a provider call fails or the program raises.
     """
     return _run(program, config=config, secret_keys=tuple(secret_keys), preview=preview,
-                project=project, stack=stack, env=env, host=host, timeout=timeout)
+                project=project, stack=stack, env=env, host=host, timeout=timeout, on_log=on_log)
 
 
 def run_program_file(
@@ -869,6 +876,7 @@ def run_program_file(
     env: Optional[Mapping[str, str]] = None,
     host: Optional[ProviderHost] = None,
     timeout: float = 120.0,
+    on_log: Optional[Callable[[LogRecord], Any]] = None,
 ) -> ProgramResult:
     """Run a Pulumi project's ``__main__.py`` (``path``) like the language host does.
 
@@ -893,7 +901,7 @@ def run_program_file(
     try:
         return _run(program, config=config, secret_keys=tuple(secret_keys), preview=preview,
                     project=project, stack=stack, env=env, host=host, timeout=timeout,
-                    project_dir=project_dir)
+                    project_dir=project_dir, on_log=on_log)
     finally:
         os.chdir(saved_cwd)
         with contextlib.suppress(ValueError):
