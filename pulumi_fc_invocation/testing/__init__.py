@@ -57,8 +57,24 @@ from .server import (
     FcEmulator,
     RequestRecord,
 )
+from .virtual_time import AutoAdvanceClock
+
+# The Pulumi harness imports pulumi and grpc: loaded on first use only.
+_HARNESS = ("run_program", "run_program_file", "ProviderHost", "ProgramResult", "ProgramError",
+            "ResourceRecord", "LogRecord")
+
+
+def __getattr__(name: str):
+    if name in _HARNESS:
+        from . import harness
+
+        return getattr(harness, name)
+    raise AttributeError(f"module 'pulumi_fc_invocation.testing' has no attribute {name!r}")
+
 
 __all__ = [
+    "AutoAdvanceClock",
+    *_HARNESS,
     "FcEmulator",
     "Clock",
     "RealClock",

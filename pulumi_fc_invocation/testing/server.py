@@ -378,6 +378,20 @@ class FcEmulator:
             values["ALIBABA_CLOUD_SECURITY_TOKEN"] = self.credentials.security_token
         return values
 
+    def stack_config(self) -> dict[str, str]:
+        """Pulumi stack config that points the data source here (for ``run_program(config=...)`` or
+        ``pulumi config set``). Contains the emulator's test secret: mark ``alicloud:secretKey`` secret."""
+        config = {
+            "alicloud:accessKey": self.credentials.access_key_id,
+            "alicloud:secretKey": self.credentials.access_key_secret,
+            "alicloud:accountId": self.account_id,
+            "alicloud:region": self.region,
+            "fc-invocation:endpoint": self.endpoint,
+        }
+        if self.credentials.security_token:
+            config["alicloud:securityToken"] = self.credentials.security_token
+        return config
+
     def client(self, **kwargs: Any) -> Any:
         """An :class:`~pulumi_fc_invocation.FcClient` for this emulator (kwargs passed through)."""
         from ..client import FcClient
