@@ -80,3 +80,10 @@ def test_fail_fast(fc):
     assert "request id" in info.value.message
     assert not any(r.name == "app-v2" for r in info.value.result.resources)
     assert "migrationStatus" not in info.value.result.outputs
+
+
+def test_fail_fast_passes_when_the_migration_succeeded(fc):
+    fc.add_invocation("migrations", "migrate", "db-ok", timeline=[("Running", 0), ("Succeeded", 30)])
+    result = run_example(fc, "fail-fast", stack_config(fc, **{"fail-fast:invocation": "migrations/migrate/db-ok"}))
+    assert result.outputs["migrationStatus"] == "Succeeded"
+    assert result.resource("app-v2").id == "app-2"

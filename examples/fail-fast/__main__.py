@@ -23,8 +23,12 @@ class _AppProvider(pulumi.dynamic.ResourceProvider):
         return pulumi.dynamic.CreateResult(f"app-{props['version']}", {**props})
 
 
+class AppVersion(pulumi.dynamic.Resource):
+    def __init__(self, name, version, opts=None):
+        super().__init__(_AppProvider(), name, {"version": version}, opts)
+
+
 # Never created when the migration failed.
-app = pulumi.dynamic.Resource(_AppProvider(), "app-v2", {"version": "2"},
-                              pulumi.ResourceOptions(depends_on=[migration]))
+app = AppVersion("app-v2", "2", pulumi.ResourceOptions(depends_on=[migration]))
 
 pulumi.export("migrationStatus", migration.status)
