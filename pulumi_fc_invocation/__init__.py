@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from .credentials import Credentials
 from .errors import (
     AuthenticationError,
     BadRequestError,
@@ -29,10 +28,16 @@ from .errors import (
     TransportError,
     WaitTimeoutError,
 )
-from .models import InvocationEvent, InvocationRef, InvocationStatus, StatefulAsyncInvocationResult
-from .client import FcClient
 
+# Loaded on first use: the client needs requests and pydantic (about 0.3 s), the data source needs
+# Pulumi; `fc-invocation --help` and `import pulumi_fc_invocation.errors` need neither.
 _LAZY = {
+    "Credentials": "credentials",
+    "FcClient": "client",
+    "InvocationRef": "models",
+    "InvocationStatus": "models",
+    "InvocationEvent": "models",
+    "StatefulAsyncInvocationResult": "models",
     "StatefulAsyncInvocation": "resource",
     "get_stateful_async_invocation": "resource",
     "get_stateful_async_invocation_output": "resource",
@@ -42,6 +47,9 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .client import FcClient
+    from .credentials import Credentials
+    from .models import InvocationEvent, InvocationRef, InvocationStatus, StatefulAsyncInvocationResult
     from .provider import StatefulAsyncInvocationProvider
     from .resource import (
         StatefulAsyncInvocation,
@@ -49,6 +57,10 @@ if TYPE_CHECKING:  # pragma: no cover
         get_stateful_async_invocation_output,
     )
     from .waiter import Waiter, WaitPolicy
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def __getattr__(name: str) -> Any:
@@ -64,12 +76,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "__version__",
-    "Credentials",
-    "FcClient",
-    "InvocationRef",
-    "InvocationStatus",
-    "InvocationEvent",
-    "StatefulAsyncInvocationResult",
     "FcInvocationError",
     "InvalidArgumentError",
     "ConfigurationError",

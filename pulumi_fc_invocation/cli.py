@@ -1,0 +1,750 @@
+"""``fc-invocation``: read and wait for Function Compute stateful async invocations from a shell or CI.
+
+Commands: ``get``, ``wait``, ``list`` and ``emulator``. Exit codes (for CI gates outside Pulumi):
+
+====  ==========================================================================
+0     success; ``wait``: the task succeeded, or ended in a status not in --fail-on
+1     ``wait``: the task ended in a --fail-on status
+2     ``wait``: --timeout passed before the task ended
+3     usage or configuration error (bad id, bad option value, missing credentials)
+4     FC API or network error (not found, access denied, unreachable endpoint)
+5     internal error (a bug: please report it)
+130   interrupted (Ctrl+C)
+====  ==========================================================================
+
+Every failure is one line on stderr, never a traceback (``-v`` adds DEBUG logs, and the traceback of
+an internal error). Secrets are never printed; payloads are printed only for ``--output json`` or
+``--show-payloads``, and never logged.
+
+This module imports neither Pulumi nor gRPC; the client (requests, pydantic) is imported inside the
+commands.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Optional
+
+import click
+
+__all__ = ["main", "cli", "parse_duration", "EXIT_OK", "EXIT_FAILED", "EXIT_TIMEOUT", "EXIT_USAGE",
+           "EXIT_API", "EXIT_INTERNAL"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_TIMEOUT = 2
+EXIT_USAGE = 3
+EXIT_API = 4
+EXIT_INTERNAL = 5
+EXIT_INTERRUPTED = 130
+
+PROG = "fc-invocation"
+log = logging.getLogger("pulumi_fc_invocation.cli")
+
+_ID_HELP = "SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID, e.g. video.prod/transcode/video-123"
+_TARGET_RULE = "must be SERVICE[.QUALIFIER]/FUNCTION, e.g. video.prod/transcode"
+_STATUSES = ("Enqueued", "Dequeued", "Running", "Retrying", "Stopping",
+             "Succeeded", "Failed", "Stopped", "Expired", "Invalid")
+
+_EXIT_CODES_HELP = """\b
+Exit codes:
+  0  success (wait: Succeeded, or a terminal status not in --fail-on)
+  1  wait: the invocation ended in a --fail-on status
+  2  wait: --timeout passed before the invocation ended
+  3  usage or configuration error (bad id or option, missing credentials)
+  4  FC API or network error (not found, access denied, unreachable)
+  5  internal error (please report it)"""
+
+
+class _UserError(Exception):
+    """A usage error found by this module: printed as one line, exit code 3."""
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)(ms|h|m|s)")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+_DURATION_RULE = "must be a duration like 90, 90s, 0.5s, 30m, 2h or 1h30m"
+
+
+def parse_duration(text: str, option: str = "duration", *, bare_number: bool = True) -> float:
+    """``90`` / ``90s`` / ``0.5s`` / ``500ms`` / ``30m`` / ``2h`` / ``1h30m`` -> seconds (> 0).
+
+    With ``bare_number`` False a number without a unit is refused (``--since``, where it is epoch ms).
+    """
+    value = text.strip().lower()
+    seconds: Optional[float] = None
+    if bare_number and re.fullmatch(r"\d+(?:\.\d+)?|\.\d+", value):
+        seconds = float(value)
+    elif value and _DURATION_PART.sub("", value) == "":
+        units = [unit for _, unit in _DURATION_PART.findall(value)]
+        if len(set(units)) == len(units):
+            seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(value))
+    if seconds is None:
+        raise _UserError(f"invalid {option} {text!r}: {_DURATION_RULE}")
+    if not 0 < seconds < float("inf"):
+        raise _UserError(f"invalid {option} {text!r}: must be longer than zero")
+    return seconds
+
+
+def parse_time_bound(text: str, option: str, now: Optional[datetime] = None) -> datetime:
+    """``--since`` / ``--until``: a duration ago (``2h``), RFC 3339 text, or epoch milliseconds."""
+    from .models import parse_time
+
+    now = now or datetime.now(timezone.utc)
+    value = text.strip()
+    if value and not value.isdigit() and _DURATION_PART.sub("", value.lower()) == "":
+        return now - timedelta(seconds=parse_duration(value, option, bare_number=False))
+    try:
+        parsed = parse_time(value)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise _UserError(f"invalid {option} {text!r}: must be a duration ago like 30m or 2h, RFC 3339 time "
+                         f"like 2026-11-03T10:00:00Z, or epoch milliseconds like 1793700000000")
+    return parsed
+
+
+def parse_target(text: str) -> tuple[str, str, Optional[str]]:
+    """``SERVICE[.QUALIFIER]/FUNCTION`` -> (service, function, qualifier), validated."""
+    from .models import InvocationRef
+
+    parts = text.split("/")
+    if len(parts) != 2:
+        raise _UserError(f"invalid target {text!r}: {_TARGET_RULE}")
+    service, dot, qualifier = parts[0].partition(".")
+    if dot and not qualifier:
+        raise _UserError(f"invalid target {text!r}: the qualifier after '.' is empty; {_TARGET_RULE}")
+    InvocationRef(service_name=service, function_name=parts[1], invocation_id="_", qualifier=qualifier or None)
+    return service, parts[1], qualifier or None
+
+
+def parse_fail_on(text: str) -> tuple[str, ...]:
+    from .waiter import check_fail_on_statuses
+
+    return check_fail_on_statuses([item.strip() for item in text.split(",") if item.strip()], "--fail-on")
+
+
+# --- output -------------------------------------------------------------------------------------
+
+
+class _Output:
+    """stdout/stderr writes that survive a closed pipe (``| head``) without changing the exit code."""
+
+    broken = False
+
+    @classmethod
+    def write(cls, text: str, err: bool = False) -> None:
+        stream = sys.stderr if err else sys.stdout
+        if cls.broken and not err:
+            return
+        try:
+            stream.write(text)
+            stream.flush()
+        except BrokenPipeError:
+            if not err:
+                cls.broken = True
+                try:
+                    devnull = os.open(os.devnull, os.O_WRONLY)
+                    os.dup2(devnull, sys.stdout.fileno())
+                except (OSError, ValueError):
+                    pass
+
+
+def _out(text: str = "") -> None:
+    _Output.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    _Output.write(text + "\n", err=True)
+
+
+def _one_line(text: Any) -> str:
+    return " ".join(str(text).split())
+
+
+def _rfc3339(value: Optional[datetime]) -> str:
+    if value is None:
+        return "-"
+    value = value.astimezone(timezone.utc)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond // 1000:03d}"
+    return text + "Z"
+
+
+def _duration_of(result: Any) -> Optional[float]:
+    if result.duration_ms is not None and result.duration_ms > 0:
+        return result.duration_ms / 1000
+    if result.started_time is not None and result.end_time is not None:
+        return max(0.0, (result.end_time - result.started_time).total_seconds())
+    return None
+
+
+def _fmt_duration(seconds: Optional[float]) -> str:
+    from .waiter import format_duration
+
+    if seconds is None:
+        return "-"
+    if 0 < seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    return format_duration(seconds)
+
+
+def invocation_json(result: Any, ref: Any = None, *, payloads: bool = True) -> dict[str, Any]:
+    """The invocation as snake_case JSON, times as RFC 3339 strings; payloads only when asked."""
+    data = result.model_dump(mode="json")
+    for key in ("started_time", "end_time"):
+        value = getattr(result, key)
+        data[key] = _rfc3339(value) if value is not None else None
+    for event, model in zip(data.get("events") or [], result.events):
+        event["timestamp"] = _rfc3339(model.timestamp) if model.timestamp is not None else None
+    if not payloads:
+        data.pop("invocation_payload", None)
+        data.pop("return_payload", None)
+    head = {"id": str(ref)} if ref is not None else {}
+    return {**head, **data}
+
+
+def _print_json(data: Any) -> None:
+    _out(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _print_invocation_table(result: Any, ref: Any, show_payloads: bool) -> None:
+    rows = [
+        ("id", str(ref)),
+        ("status", result.status.value),
+        ("started", _rfc3339(result.started_time)),
+        ("ended", _rfc3339(result.end_time)),
+        ("duration", _fmt_duration(_duration_of(result))),
+        ("retried", str(result.already_retried_times)),
+        ("error", _one_line(result.invocation_error_message) or "-"),
+        ("destination", result.destination_status or "-"),
+        ("instance id", result.instance_id or "-"),
+        ("request id", result.request_id or "-"),
+    ]
+    if show_payloads:
+        rows.append(("invocation payload", result.invocation_payload if result.invocation_payload is not None else "-"))
+        rows.append(("return payload", result.return_payload if result.return_payload is not None else "-"))
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        _out(f"{name:<{width}}  {value}")
+    if result.events:
+        _out("events:")
+        for event in result.events:
+            _out(f"  {_rfc3339(event.timestamp)}  {event.status}")
+
+
+def _truncate(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 3)] + "..."
+
+
+def _print_list_table(items: list[Any], show_payloads: bool) -> None:
+    header = ["INVOCATION ID", "STATUS", "STARTED", "DURATION", "RETRIED", "ERROR"]
+    if show_payloads:
+        header += ["INVOCATION PAYLOAD", "RETURN PAYLOAD"]
+    rows = []
+    for item in items:
+        row = [item.invocation_id, item.status.value, _rfc3339(item.started_time),
+               _fmt_duration(_duration_of(item)), str(item.already_retried_times),
+               _truncate(_one_line(item.invocation_error_message), 60) or "-"]
+        if show_payloads:
+            row += [_one_line(item.invocation_payload or "") or "-", _one_line(item.return_payload or "") or "-"]
+        rows.append(row)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        _out("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+# --- client -------------------------------------------------------------------------------------
+
+_CREDENTIAL_SETTINGS = ("access_key_id", "access_key_secret", "security_token")
+
+
+@dataclass
+class Connection:
+    endpoint: Optional[str]
+    region: Optional[str]
+    account_id: Optional[str]
+    profile: Optional[str]
+
+    def client(self, **kwargs: Any) -> Any:
+        """An FcClient from the options and the package's settings chain.
+
+        ``--profile`` names a profile in ~/.alibabacloud/credentials.ini or ~/.aliyun/config.json; given
+        explicitly, it wins over access keys in the environment (which otherwise come first).
+        """
+        from .client import FcClient
+        from .credentials import SETTING_SOURCES, resolve_settings
+        from .errors import ConfigurationError
+
+        config: dict[str, str] = {}
+        credentials = None
+        if self.profile:
+            config["alicloud:profile"] = self.profile
+            hidden = {name for setting in _CREDENTIAL_SETTINGS for name in SETTING_SOURCES[setting]["env"]}
+            environ = {k: v for k, v in os.environ.items() if k not in hidden}
+            found = resolve_settings(config=config, environ=environ, require=False)
+            if found.credentials is None:
+                raise ConfigurationError(
+                    f"profile {self.profile!r} (--profile) has no access key: add a [{self.profile}] section to "
+                    "~/.alibabacloud/credentials.ini (or the file in ALIBABA_CLOUD_CREDENTIALS_FILE) or a profile "
+                    "to ~/.aliyun/config.json (aliyun configure --profile NAME), or drop --profile to use "
+                    "ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+            credentials = found.credentials
+            log.debug("credentials from profile %r (%s)", self.profile, found.credentials_source)
+        client = FcClient(endpoint=self.endpoint, region=self.region, account_id=self.account_id,
+                          credentials=credentials, config=config or None, **kwargs)
+        log.debug("endpoint %s, account id %s, region %s, %r", client.endpoint, client.account_id or "-",
+                  client.region or "-", client.credentials)
+        return client
+
+
+def _common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--endpoint", metavar="URL", help="FC endpoint, e.g. http://127.0.0.1:9000 "
+                     "[default: FC_INVOCATION_ENDPOINT, else https://ACCOUNT.REGION.fc.aliyuncs.com]"),
+        click.option("--region", metavar="REGION", help="region, e.g. cn-hangzhou [default: ALIBABA_CLOUD_REGION "
+                     "or the profile's region]"),
+        click.option("--account-id", metavar="ID", help="Alibaba Cloud account id [default: ALIBABA_CLOUD_ACCOUNT_ID]"),
+        click.option("--profile", metavar="NAME", help="credentials profile in ~/.alibabacloud/credentials.ini or "
+                     "~/.aliyun/config.json; wins over access keys in the environment "
+                     "[default: ALIBABA_CLOUD_PROFILE, else default]"),
+        click.option("-v", "--verbose", is_flag=True, help="log requests and settings (DEBUG) to stderr; never secrets"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _setup(verbose: bool, endpoint: Optional[str], region: Optional[str], account_id: Optional[str],
+           profile: Optional[str]) -> Connection:
+    if verbose:
+        _enable_debug()
+    return Connection(endpoint=endpoint, region=region, account_id=account_id, profile=profile)
+
+
+def _enable_debug() -> None:
+    root = logging.getLogger()
+    if not any(getattr(h, "_fc_cli", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler._fc_cli = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+_OUTPUT = click.Choice(["table", "json"], case_sensitive=False)
+
+
+@click.group(
+    name=PROG,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=f"""\b
+Examples:
+  fc-invocation get video.prod/transcode/video-123
+  fc-invocation wait video.prod/transcode/video-123 --timeout 1h30m --fail-on Failed,Stopped
+  fc-invocation list video.prod/transcode --status Failed --since 2h
+  fc-invocation emulator --port 9000
+
+Settings come from the options, then the environment (ALIBABA_CLOUD_ACCESS_KEY_ID,
+ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN, ALIBABA_CLOUD_REGION,
+ALIBABA_CLOUD_ACCOUNT_ID, FC_INVOCATION_ENDPOINT, ...), then ~/.alibabacloud/credentials.ini
+and ~/.aliyun/config.json.
+
+{_EXIT_CODES_HELP}""",
+)
+@click.version_option(package_name="pulumi-fc-invocation", prog_name=PROG)
+def cli() -> None:
+    """Read and wait for Alibaba Cloud Function Compute stateful async invocations.
+
+    An invocation is named SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID.
+    """
+
+
+@cli.command(epilog=f"""\b
+Examples:
+  fc-invocation get video.prod/transcode/video-123
+  fc-invocation get video/transcode/video-123 --output json | jq -r .status
+  fc-invocation get video.prod/transcode/video-123 --show-payloads --profile prod
+
+{_EXIT_CODES_HELP}""")
+@click.argument("invocation", metavar="ID")
+@click.option("-o", "--output", type=_OUTPUT, default="table", show_default=True,
+              help="table for people, json (snake_case, RFC 3339 times, with payloads) for scripts")
+@click.option("--show-payloads", is_flag=True, help="also show the invocation and return payloads in the table")
+@_common_options
+def get(invocation: str, output: str, show_payloads: bool, verbose: bool, endpoint: Optional[str],
+        region: Optional[str], account_id: Optional[str], profile: Optional[str]) -> int:
+    """Show one invocation: status, times, retries, error, request id.
+
+    ID is SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID, e.g. video.prod/transcode/video-123.
+    """
+    from .models import InvocationRef
+
+    conn = _setup(verbose, endpoint, region, account_id, profile)
+    ref = InvocationRef.parse(invocation)
+    with conn.client() as client:
+        result = client.get(ref)
+    if output.lower() == "json":
+        _print_json(invocation_json(result, ref))
+    else:
+        _print_invocation_table(result, ref, show_payloads)
+    return EXIT_OK
+
+
+class _Progress:
+    """The wait's progress on stderr: one line rewritten in place on a terminal, plain lines otherwise."""
+
+    def __init__(self, ref: Any, live: bool, stream: Any) -> None:
+        self.ref = ref
+        self.live = live
+        self.stream = stream
+        self.last: Any = None
+        self.started = time.monotonic()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._shown = False
+
+    def start(self, intro: str) -> None:
+        self.started = time.monotonic()
+        if not self.live:
+            self._plain(intro)
+            return
+        self._render()
+        self._thread = threading.Thread(target=self._tick, name="fc-invocation-progress", daemon=True)
+        self._thread.start()
+
+    def seen(self, result: Any) -> Any:
+        self.last = result
+        if self.live:
+            self._render()
+        return result
+
+    def periodic(self, result: Any, elapsed: float) -> None:
+        """Waiter callback (plain mode), about every 30 s."""
+        from .waiter import progress_message
+
+        if not self.live:
+            self._plain(progress_message(self.ref, result, elapsed))
+
+    def finish(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2)
+        if self.live and self._shown:
+            with self._lock:
+                self._write("\r\x1b[K")
+
+    def _tick(self) -> None:
+        while not self._stop.wait(1.0):
+            self._render()
+
+    def _render(self) -> None:
+        from .waiter import progress_message
+
+        with self._lock:
+            if self._stop.is_set():
+                return
+            line = progress_message(self.ref, self.last, time.monotonic() - self.started)
+            width = max(20, self._columns() - 1)
+            self._write("\r" + _truncate(line, width) + "\x1b[K")
+            self._shown = True
+
+    def _columns(self) -> int:
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+        return columns if columns > 0 else shutil.get_terminal_size((100, 24)).columns or 100
+
+    def _plain(self, line: str) -> None:
+        with self._lock:
+            self._write(line + "\n")
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+@cli.command(epilog=f"""\b
+Examples:
+  fc-invocation wait video.prod/transcode/video-123
+  fc-invocation wait video.prod/transcode/video-123 --timeout 2h --fail-on Failed,Stopped,Expired
+  fc-invocation wait video/transcode/job-7 --timeout 90s --poll-interval 2s --output json > result.json
+  fc-invocation wait video/transcode/job-7 --fail-on ''   # wait for any end, never exit 1
+
+Progress goes to stderr: one line rewritten in place on a terminal, a plain line about every
+30 s (plus start and end) when piped, as in CI logs. The outcome goes to stdout.
+
+Durations: 90 (seconds), 90s, 0.5s, 500ms, 30m, 2h, 1h30m.
+
+{_EXIT_CODES_HELP}""")
+@click.argument("invocation", metavar="ID")
+@click.option("--timeout", "timeout_text", default="30m", show_default=True, metavar="DURATION",
+              help="give up (exit 2) after this long")
+@click.option("--fail-on", "fail_on_text", default="Failed,Stopped,Expired,Invalid", show_default=True,
+              metavar="STATUSES", help="comma-separated terminal statuses that exit 1; '' never fails")
+@click.option("--poll-interval", "poll_text", default="1s", show_default=True, metavar="DURATION",
+              help="delay between reads during the first 10 s")
+@click.option("--max-poll-interval", "max_poll_text", default="30s", show_default=True, metavar="DURATION",
+              help="the delay then grows (with jitter) up to this")
+@click.option("-o", "--output", type=_OUTPUT, default="table", show_default=True,
+              help="table: one summary line; json: the final invocation (with payloads) on stdout")
+@_common_options
+def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, max_poll_text: str, output: str,
+         verbose: bool, endpoint: Optional[str], region: Optional[str], account_id: Optional[str],
+         profile: Optional[str]) -> int:
+    """Wait until an invocation ends; exit 0 if it succeeded, 1 if it failed, 2 on timeout.
+
+    ID is SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID, e.g. video.prod/transcode/video-123.
+    """
+    from .models import InvocationRef
+    from .waiter import Waiter, WaitPolicy, failure_message, format_duration, timeout_message
+
+    conn = _setup(verbose, endpoint, region, account_id, profile)
+    ref = InvocationRef.parse(invocation)
+    timeout = parse_duration(timeout_text, "--timeout")
+    poll = parse_duration(poll_text, "--poll-interval")
+    max_poll = parse_duration(max_poll_text, "--max-poll-interval")
+    if max_poll < poll:
+        raise _UserError(f"invalid --max-poll-interval {max_poll_text!r}: must be at least --poll-interval "
+                         f"({poll_text}); raise it or lower --poll-interval")
+    fail_on = parse_fail_on(fail_on_text)
+    policy = WaitPolicy(initial_delay=poll, max_delay=max_poll, timeout=timeout)
+    json_output = output.lower() == "json"
+
+    # The client's own retries stay within the wait's deadline.
+    with conn.client(retry_budget=min(30.0, timeout)) as client:
+        live = _isatty(sys.stderr) and not verbose and os.environ.get("TERM") != "dumb"
+        progress = _Progress(ref, live, sys.stderr)
+        fails = ", ".join(fail_on) or "nothing"
+        progress.start(f"waiting for {ref}: timeout {format_duration(timeout)}, "
+                       f"polling every {_fmt_duration(poll)} up to {_fmt_duration(max_poll)}, fail on {fails}")
+        waiter = Waiter(lambda: progress.seen(client.get(ref)), policy, on_progress=progress.periodic,
+                        progress_interval=30.0)
+        try:
+            outcome = waiter.wait()
+        finally:
+            progress.finish()
+
+    if outcome.error is not None:  # a hopeless API error, or too many transient ones in a row
+        raise outcome.error
+    result = outcome.result
+    if outcome.timed_out or result is None:
+        _err("error: " + _one_line(timeout_message(ref, result, outcome.elapsed, timeout))
+             + "; raise --timeout or check the task")
+        if json_output and result is not None:
+            _print_json(invocation_json(result, ref))
+        return EXIT_TIMEOUT
+    if json_output:
+        _print_json(invocation_json(result, ref))
+    status = result.status.value
+    if status in fail_on:
+        _err("error: " + _one_line(failure_message(ref, result, fail_on)))
+        return EXIT_FAILED
+    retried = result.already_retried_times
+    detail = f"retried {retried} {'time' if retried == 1 else 'times'}, request id {result.request_id or 'unknown'}"
+    if result.succeeded:
+        line = f"invocation {ref} Succeeded after {format_duration(outcome.elapsed)} ({detail})"
+    else:
+        line = (f"invocation {ref} ended {status} after {format_duration(outcome.elapsed)}, which is not in "
+                f"--fail-on ({fails}) ({detail})")
+    if json_output:
+        _err(line)
+    else:
+        _out(line)
+    return EXIT_OK
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+@cli.command(name="list", epilog=f"""\b
+Examples:
+  fc-invocation list video.prod/transcode
+  fc-invocation list video.prod/transcode --status Failed --since 2h
+  fc-invocation list video/transcode --prefix video-2026-11- --limit 20 --output json
+  fc-invocation list video/transcode --since 2026-11-03T00:00:00Z --until 2026-11-04T00:00:00Z
+
+--since / --until take a duration ago (30m, 2h, 1h30m: a unit is required), an RFC 3339
+time (2026-11-03T10:00:00Z) or epoch milliseconds (1793700000000). Newest first.
+
+{_EXIT_CODES_HELP}""")
+@click.argument("target", metavar="SERVICE[.QUALIFIER]/FUNCTION")
+@click.option("--status", type=click.Choice(_STATUSES, case_sensitive=False), help="only invocations in this status")
+@click.option("--prefix", metavar="TEXT", help="only invocation ids starting with this")
+@click.option("--since", metavar="WHEN", help="only invocations started at or after this (e.g. 2h = in the last 2 h)")
+@click.option("--until", metavar="WHEN", help="only invocations started at or before this")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="at most this many")
+@click.option("-o", "--output", type=_OUTPUT, default="table", show_default=True,
+              help="table for people, json (a list, snake_case, RFC 3339 times) for scripts")
+@click.option("--show-payloads", is_flag=True, help="fetch and show the invocation payloads too")
+@_common_options
+def list_(target: str, status: Optional[str], prefix: Optional[str], since: Optional[str], until: Optional[str],
+          limit: int, output: str, show_payloads: bool, verbose: bool, endpoint: Optional[str],
+          region: Optional[str], account_id: Optional[str], profile: Optional[str]) -> int:
+    """List a function's invocations, newest first, with filters."""
+    from .models import InvocationRef
+
+    conn = _setup(verbose, endpoint, region, account_id, profile)
+    service, function, qualifier = parse_target(target)
+    now = datetime.now(timezone.utc)
+    after = parse_time_bound(since, "--since", now) if since else None
+    before = parse_time_bound(until, "--until", now) if until else None
+    if after is not None and before is not None and after > before:
+        raise _UserError(f"invalid --since {since!r}: it is later than --until {until!r}")
+    if prefix is not None and (not prefix or len(prefix) > 128):
+        raise _UserError(f"invalid --prefix {prefix!r}: must be 1-128 characters")
+    with conn.client() as client:
+        items = list(client.list_stateful_async_invocations(
+            service, function, qualifier=qualifier, status=status, prefix=prefix, started_after=after,
+            started_before=before, include_payload=show_payloads, limit=limit, page_size=min(limit, 100)))
+    if output.lower() == "json":
+        data = []
+        for item in items:
+            ref = InvocationRef(service_name=service, function_name=function, invocation_id=item.invocation_id,
+                                qualifier=qualifier) if _valid_id(item.invocation_id) else None
+            data.append(invocation_json(item, ref, payloads=show_payloads))
+        _print_json(data)
+    else:
+        _print_list_table(items, show_payloads)
+        if not items:
+            _err("no invocations match")
+    return EXIT_OK
+
+
+def _valid_id(value: str) -> bool:
+    from .models import validate_invocation_id
+
+    try:
+        validate_invocation_id(value)
+    except ValueError:
+        return False
+    return True
+
+
+@cli.command(
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+    add_help_option=False,
+    short_help="Run a local FC emulator (see: fc-invocation emulator --help).",
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def emulator(args: tuple[str, ...]) -> int:
+    """Run a local Function Compute emulator; all arguments go to the emulator (--help for its options)."""
+    from .testing.emulator_cli import main as emulator_main
+
+    try:
+        code = emulator_main(list(args))
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    # The emulator reports usage and set-up errors with 2; here 2 means "timed out", 3 usage/config.
+    return EXIT_USAGE if code == 2 else int(code or 0)
+
+
+# --- entry point --------------------------------------------------------------------------------
+
+_HINTS = {
+    "AuthenticationError": "check the access key and secret (ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET or --profile) "
+                           "and the account id",
+    "NotFoundError": "check the service, qualifier, function and invocation id",
+    "ThrottledError": "FC is throttling; retry later",
+}
+
+
+def _api_error_line(exc: BaseException) -> str:
+    from .errors import FcApiError
+
+    name = type(exc).__name__
+    if isinstance(exc, FcApiError):
+        text = (f"{exc.code}: {exc.message}" if exc.code else exc.message)
+        text += f" (HTTP {exc.http_status}, request id {exc.request_id or 'unknown'})" if exc.http_status \
+            else f" (request id {exc.request_id or 'unknown'})"
+        line = f"FC API error ({name}): {text}"
+    else:
+        line = f"{name}: {exc}"
+    hint = _HINTS.get(name)
+    return _one_line(f"error: {line}" + (f"; {hint}" if hint else ""))
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Run ``fc-invocation``; returns the exit code (the console script exits with it)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    verbose = any(a in ("-v", "--verbose") for a in args)
+    try:
+        code = cli.main(args=args, prog_name=PROG, standalone_mode=False)
+        return int(code or 0)
+    except click.exceptions.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else PROG
+        _err(_one_line(f"error: {exc.format_message()} (see '{where} --help')"))
+        return EXIT_USAGE
+    except click.exceptions.Abort:
+        _err("error: interrupted")
+        return EXIT_INTERRUPTED
+    except click.ClickException as exc:
+        _err(_one_line(f"error: {exc.format_message()}"))
+        return EXIT_USAGE
+    except _UserError as exc:
+        _err(_one_line(f"error: {exc}"))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("error: interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - every failure is one line, never a traceback
+        from .errors import (
+            ConfigurationError,
+            FcApiError,
+            FcInvocationError,
+            InvalidArgumentError,
+            InvocationFailedError,
+            TransportError,
+            WaitTimeoutError,
+        )
+
+        if isinstance(exc, ConfigurationError):
+            _err(_one_line(f"error: {exc}; on the command line, --profile, --account-id, --region and "
+                           "--endpoint set these too"))
+            return EXIT_USAGE
+        if isinstance(exc, InvalidArgumentError):
+            _err(_one_line(f"error: {exc}"))
+            return EXIT_USAGE
+        if isinstance(exc, (FcApiError, TransportError)):
+            _err(_api_error_line(exc))
+            return EXIT_API
+        if isinstance(exc, InvocationFailedError):
+            _err(_one_line(f"error: {exc}"))
+            return EXIT_FAILED
+        if isinstance(exc, WaitTimeoutError):
+            _err(_one_line(f"error: {exc}"))
+            return EXIT_TIMEOUT
+        if isinstance(exc, FcInvocationError):
+            _err(_one_line(f"error: {exc}"))
+            return EXIT_API
+        if verbose:
+            log.debug("internal error", exc_info=True)
+        _err(_one_line(f"error: internal error {type(exc).__name__}: {exc}; please report it "
+                       "(run with -v for the traceback)"))
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,384 @@
+"""The ``fc-invocation`` command, run as a subprocess against a real FcEmulator (real clock).
+
+Every exit code at least once, JSON and table output, piped and terminal progress, error lines
+(one line, no traceback, no secret), the emulator delegation, and the import contract (no Pulumi,
+no gRPC).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from pulumi_fc_invocation.cli import parse_duration
+from pulumi_fc_invocation.testing import DEFAULT_ACCESS_KEY_SECRET, FcEmulator
+
+SECRET = DEFAULT_ACCESS_KEY_SECRET
+PAYLOAD_MARKER = "payload-marker-7f3a"
+RETURN_MARKER = "return-marker-91bc"
+ERROR_TEXT = "UnhandledException: out of memory"
+
+
+@pytest.fixture(scope="module")
+def fc():
+    with FcEmulator(clock="real") as emulator:
+        emulator.add_function("video", "transcode", qualifiers=["prod"], duration=0.5,
+                              return_payload=json.dumps({"frames": RETURN_MARKER}))
+        emulator.add_function("video", "fails", outcome="Failed", duration=0.3, error_message=ERROR_TEXT)
+        emulator.add_function("video", "forever", outcome="Running")
+        client = emulator.client()
+        payload = json.dumps({"token": PAYLOAD_MARKER})
+        client.invoke_async("video", "transcode", payload, qualifier="prod", invocation_id="done-1")
+        client.invoke_async("video", "transcode", payload, qualifier="prod", invocation_id="done-2")
+        client.invoke_async("video", "transcode", payload, qualifier="prod", invocation_id="other-1")
+        client.invoke_async("video", "fails", payload, invocation_id="bad-1")
+        client.invoke_async("video", "forever", "{}", invocation_id="run-1")
+        time.sleep(0.6)  # let the seeded tasks end
+        emulator.test_client = client
+        yield emulator
+        client.close()
+
+
+@pytest.fixture
+def home(tmp_path):
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+def base_env(home: Path) -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8"}
+
+
+@pytest.fixture
+def env(fc, home):
+    return {**base_env(home), **fc.env()}
+
+
+def run(env, *args, stderr=subprocess.PIPE, timeout=30, secrets=(SECRET,)):
+    proc = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.cli", *args], env=env,
+                          stdout=subprocess.PIPE, stderr=stderr, text=True, timeout=timeout)
+    err = proc.stderr or ""
+    assert "Traceback" not in err, err
+    for secret in secrets:
+        assert secret not in proc.stdout and secret not in err
+    return proc
+
+
+def assert_one_error_line(proc, code, *needles):
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, proc.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+# --- pure parsing (in process) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("90", 90), ("90s", 90), ("30m", 1800), ("2h", 7200), ("1h30m", 5400), ("0.2s", 0.2), ("500ms", 0.5),
+    ("1m30s", 90), (" 2H ", 7200),
+])
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1x", "1h1h", "0", "0s", "-5", "h", "1.5.5s", "30 m"])
+def test_parse_duration_refuses(text):
+    with pytest.raises(Exception) as info:
+        parse_duration(text, "--timeout")
+    assert "--timeout" in str(info.value)
+
+
+# --- help and imports ------------------------------------------------------------------------------
+
+
+def test_help_lists_commands_examples_and_exit_codes(env):
+    proc = run(env, "--help")
+    assert proc.returncode == 0
+    for word in ("get", "wait", "list", "emulator", "Examples:", "Exit codes:"):
+        assert word in proc.stdout
+    for command in ("get", "wait", "list"):
+        sub = run(env, command, "--help")
+        assert sub.returncode == 0
+        for word in ("Examples:", "--endpoint", "--region", "--account-id", "--profile", "--verbose"):
+            assert word in sub.stdout, (command, word)
+
+
+def test_no_pulumi_or_grpc_imported_by_help_or_commands(fc, env):
+    script = textwrap.dedent("""
+        import contextlib, io, sys
+        from pulumi_fc_invocation.cli import main
+        runs = [["--help"], ["get", "--help"], ["wait", "--help"], ["list", "--help"],
+                ["get", "video.prod/transcode/done-1"], ["get", "video.prod/transcode/done-1", "-o", "json"],
+                ["wait", "video.prod/transcode/done-1"], ["list", "video.prod/transcode", "--since", "1h"]]
+        codes = []
+        for argv in runs:
+            with contextlib.redirect_stdout(io.StringIO()):
+                codes.append(main(argv))
+        bad = sorted(m for m in sys.modules if m in ("pulumi", "grpc") or m.startswith(("pulumi.", "grpc.", "grpc_")))
+        print(codes, bad)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[0, 0, 0, 0, 0, 0, 0, 0] []", proc.stdout + proc.stderr
+
+
+# --- get -------------------------------------------------------------------------------------------
+
+
+def test_get_table(env):
+    proc = run(env, "get", "video.prod/transcode/done-1", secrets=(SECRET, PAYLOAD_MARKER, RETURN_MARKER))
+    assert proc.returncode == 0, proc.stderr
+    rows = dict(line.split(None, 1) for line in proc.stdout.splitlines()
+                if line and not line.startswith(" ") and line != "events:" and " " in line.strip())
+    assert rows["status"].strip() == "Succeeded"
+    assert rows["id"].strip() == "video.prod/transcode/done-1"
+    assert "request id" in proc.stdout and "Enqueued" in proc.stdout
+    assert proc.stderr == ""
+
+
+def test_get_table_show_payloads(env):
+    proc = run(env, "get", "video.prod/transcode/done-1", "--show-payloads")
+    assert proc.returncode == 0
+    assert PAYLOAD_MARKER in proc.stdout and RETURN_MARKER in proc.stdout
+
+
+def test_get_json(fc, env):
+    proc = run(env, "get", "video.prod/transcode/done-1", "--output", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    expected = fc.test_client.get("video.prod/transcode/done-1")
+    assert data["id"] == "video.prod/transcode/done-1"
+    assert data["status"] == "Succeeded"
+    assert data["invocation_id"] == "done-1" and data["service_name"] == "video"
+    assert data["function_name"] == "transcode" and data["qualifier"] == "prod"
+    assert data["request_id"] == expected.request_id
+    assert data["already_retried_times"] == 0 and data["invocation_error_message"] == ""
+    assert PAYLOAD_MARKER in data["invocation_payload"] and RETURN_MARKER in data["return_payload"]
+    for key in ("started_time", "end_time"):
+        assert data[key].endswith("Z") and "T" in data[key]
+    assert data["end_time"] >= data["started_time"]
+    assert [e["status"] for e in data["events"]] == ["Enqueued", "Running", "Succeeded"]
+
+
+def test_get_verbose_logs_requests_but_no_secret_or_payload(env):
+    proc = run(env, "get", "video.prod/transcode/done-1", "-v", secrets=(SECRET, PAYLOAD_MARKER, RETURN_MARKER))
+    assert proc.returncode == 0
+    assert "DEBUG" in proc.stderr and "stateful-async-invocations/done-1" in proc.stderr
+    assert "access_key_secret=<hidden>" in proc.stderr
+
+
+# --- exit code 3: usage and configuration ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["get", "x"], ["invalid id 'x'", "SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID"]),
+    (["get", "video/transcode/bad id"], ["invalid"]),
+    (["get", "video./transcode/x"], ["qualifier"]),
+    (["get", "video/transcode/done-1", "--output", "xml"], ["--output", "fc-invocation get --help"]),
+    (["get"], ["Missing argument"]),
+    (["get", "video/transcode/done-1", "--bogus"], ["--bogus"]),
+    (["wait", "video/transcode/done-1", "--timeout", "soon"], ["invalid --timeout 'soon'", "30m"]),
+    (["wait", "video/transcode/done-1", "--timeout", "0"], ["--timeout"]),
+    (["wait", "video/transcode/done-1", "--poll-interval", "5s", "--max-poll-interval", "1s"],
+     ["--max-poll-interval", "--poll-interval"]),
+    (["wait", "video/transcode/done-1", "--fail-on", "Running"], ["--fail-on", "not a terminal status"]),
+    (["wait", "video/transcode/done-1", "--fail-on", "Borked"], ["--fail-on", "Borked"]),
+    (["list", "video"], ["invalid target 'video'", "SERVICE[.QUALIFIER]/FUNCTION"]),
+    (["list", "video/transcode", "--since", "yesterday"], ["--since", "RFC 3339"]),
+    (["list", "video/transcode", "--since", "1h", "--until", "2h"], ["--since", "--until"]),
+    (["list", "video/transcode", "--limit", "0"], ["--limit"]),
+    (["list", "video/transcode", "--status", "Done"], ["--status"]),
+    (["nope"], ["No such command"]),
+])
+def test_usage_errors_exit_3(env, args, needles):
+    assert_one_error_line(run(env, *args), 3, *needles)
+
+
+def test_missing_credentials_exit_3(home):
+    proc = run(base_env(home), "get", "video/transcode/done-1")
+    assert_one_error_line(proc, 3, "credentials", "ALIBABA_CLOUD_ACCESS_KEY_ID", "--profile")
+
+
+def test_unknown_profile_exit_3(env):
+    assert_one_error_line(run(env, "get", "video/transcode/done-1", "--profile", "ghost"), 3, "'ghost'", "--profile")
+
+
+def test_profile_wins_over_environment_keys(fc, env, home):
+    # The environment carries a wrong secret; the explicit --profile has the right one.
+    (home / ".alibabacloud").mkdir()
+    (home / ".alibabacloud" / "credentials.ini").write_text(
+        f"[ci]\ntype = access_key\naccess_key_id = {fc.credentials.access_key_id}\naccess_key_secret = {SECRET}\n")
+    env = {**env, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "wrong-secret-5e1d"}
+    proc = run(env, "get", "video.prod/transcode/done-1", "--profile", "ci", "-v", secrets=(SECRET, "wrong-secret-5e1d"))
+    assert proc.returncode == 0, proc.stderr
+    assert "Succeeded" in proc.stdout
+
+
+# --- exit code 4: API errors -----------------------------------------------------------------------
+
+
+def test_not_found_exit_4(env):
+    line = assert_one_error_line(run(env, "get", "video.prod/transcode/missing-1"), 4,
+                                 "NotFound", "missing-1", "HTTP 404", "request id")
+    assert "request id unknown" not in line
+
+
+def test_wrong_secret_exit_4(env):
+    env = {**env, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "wrong-secret-5e1d"}
+    for args in (["get", "video.prod/transcode/done-1"], ["list", "video/transcode", "-v"]):
+        proc = run(env, *args, secrets=(SECRET, "wrong-secret-5e1d"))
+        assert_one_error_line(proc, 4, "AuthenticationError", "HTTP 403", "request id")
+
+
+def test_wait_not_found_exit_4(env):
+    assert_one_error_line(run(env, "wait", "video/transcode/missing-2", "--timeout", "5s"), 4, "NotFound")
+
+
+def test_options_override_environment(fc, env):
+    # The environment points at a closed port with a wrong account; the options must win.
+    env = {**env, "FC_INVOCATION_ENDPOINT": "http://127.0.0.1:1", "ALIBABA_CLOUD_ACCOUNT_ID": "999"}
+    proc = run(env, "get", "video.prod/transcode/done-1", "--endpoint", fc.endpoint, "--account-id", fc.account_id,
+               "--region", "cn-shanghai", "-v")
+    assert proc.returncode == 0, proc.stderr
+    assert f"endpoint {fc.endpoint}, account id {fc.account_id}, region cn-shanghai" in proc.stderr
+
+
+# --- wait ------------------------------------------------------------------------------------------
+
+
+def test_wait_succeeds_exit_0_with_plain_progress_when_piped(fc, env):
+    fc.test_client.invoke_async("video", "transcode", "{}", qualifier="prod", invocation_id="wait-ok-1")
+    proc = run(env, "wait", "video.prod/transcode/wait-ok-1", "--poll-interval", "0.2s")
+    assert proc.returncode == 0, proc.stderr
+    assert "\r" not in proc.stderr and "\x1b" not in proc.stderr
+    assert proc.stderr.startswith("waiting for video.prod/transcode/wait-ok-1: timeout 30m00s")
+    assert proc.stdout.startswith("invocation video.prod/transcode/wait-ok-1 Succeeded after ")
+    assert len(proc.stdout.splitlines()) == 1
+
+
+def test_wait_failed_exit_1_names_status_error_and_request_id(fc, env):
+    request_id = fc.test_client.get("video/fails/bad-1").request_id
+    proc = run(env, "wait", "video/fails/bad-1")
+    assert_one_error_line(proc, 1, "Failed", ERROR_TEXT, request_id)
+
+
+def test_wait_terminal_status_not_in_fail_on_exit_0(env):
+    proc = run(env, "wait", "video/fails/bad-1", "--fail-on", "Stopped,Expired")
+    assert proc.returncode == 0, proc.stderr
+    assert "ended Failed" in proc.stdout and "not in --fail-on" in proc.stdout
+    assert run(env, "wait", "video/fails/bad-1", "--fail-on", "").returncode == 0
+
+
+def test_wait_timeout_exit_2(env):
+    started = time.monotonic()
+    proc = run(env, "wait", "video/forever/run-1", "--timeout", "1s", "--poll-interval", "0.2s")
+    assert_one_error_line(proc, 2, "timed out", "Running", "--timeout")
+    assert time.monotonic() - started < 10
+
+
+def test_wait_json_output(fc, env):
+    fc.test_client.invoke_async("video", "transcode", json.dumps({"token": PAYLOAD_MARKER}), qualifier="prod",
+                                invocation_id="wait-json-1")
+    proc = run(env, "wait", "video.prod/transcode/wait-json-1", "--output", "json", "--poll-interval", "0.2s")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["status"] == "Succeeded" and data["id"] == "video.prod/transcode/wait-json-1"
+    assert PAYLOAD_MARKER in data["invocation_payload"]
+    assert PAYLOAD_MARKER not in proc.stderr
+    failed = run(env, "wait", "video/fails/bad-1", "-o", "json")
+    assert failed.returncode == 1 and json.loads(failed.stdout)["status"] == "Failed"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_wait_live_progress_on_a_terminal(fc, env):
+    import pty
+
+    fc.add_function("video", "slow", duration=1.5)
+    fc.test_client.invoke_async("video", "slow", "{}", invocation_id="tty-1")
+    master, slave = pty.openpty()
+    try:
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 160, 0, 0))
+    except (ImportError, OSError):
+        pass
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "pulumi_fc_invocation.cli", "wait", "video/slow/tty-1",
+                                 "--poll-interval", "0.3s"], env=env, stdout=subprocess.PIPE, stderr=slave, text=True)
+        os.close(slave)
+        out, _ = proc.communicate(timeout=20)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    shown = b"".join(chunks).decode()
+    assert proc.returncode == 0 and "Succeeded" in out
+    assert shown.count("\rwaiting for video/slow/tty-1: ") >= 2, shown
+    assert "Running, retried 0 times" in shown
+    assert shown.endswith("\r\x1b[K")  # the live line is cleared before the outcome
+    assert "\n" not in shown.replace("\r\n", "")
+
+
+# --- list ------------------------------------------------------------------------------------------
+
+
+def test_list_table_and_filters(env):
+    proc = run(env, "list", "video.prod/transcode", secrets=(SECRET, PAYLOAD_MARKER, RETURN_MARKER))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0].split()[:2] == ["INVOCATION", "ID"]
+    assert {"done-1", "done-2", "other-1"} <= set(line.split()[0] for line in proc.stdout.splitlines()[1:])
+    assert "Succeeded" in proc.stdout
+
+    proc = run(env, "list", "video.prod/transcode", "--prefix", "done-", "--since", "1h", "--status", "succeeded",
+               "--output", "json")
+    ids = [item["invocation_id"] for item in json.loads(proc.stdout)]
+    assert sorted(ids) == ["done-1", "done-2"]
+    item = json.loads(proc.stdout)[0]
+    assert item["id"].startswith("video.prod/transcode/done-") and item["status"] == "Succeeded"
+    assert "invocation_payload" not in item and "return_payload" not in item
+
+    assert len(json.loads(run(env, "list", "video.prod/transcode", "--limit", "1", "-o", "json").stdout)) == 1
+    assert json.loads(run(env, "list", "video/fails", "--status", "Succeeded", "-o", "json").stdout) == []
+    future = run(env, "list", "video.prod/transcode", "--since", "2999-01-01T00:00:00Z")
+    assert future.returncode == 0 and future.stdout.splitlines()[1:] == [] and "no invocations match" in future.stderr
+    epoch_ms = str(int((time.time() - 3600) * 1000))
+    assert "done-1" in run(env, "list", "video.prod/transcode", "--since", epoch_ms, "--until", "2999-01-01T00:00:00Z").stdout
+
+
+def test_list_show_payloads(env):
+    proc = run(env, "list", "video.prod/transcode", "--prefix", "done-1", "--show-payloads", "-o", "json")
+    (item,) = json.loads(proc.stdout)
+    assert PAYLOAD_MARKER in item["invocation_payload"]
+    table = run(env, "list", "video.prod/transcode", "--prefix", "done-1", "--show-payloads")
+    assert PAYLOAD_MARKER in table.stdout
+
+
+# --- emulator --------------------------------------------------------------------------------------
+
+
+def test_emulator_help_is_the_emulators(home):
+    proc = run(base_env(home), "emulator", "--help")
+    assert proc.returncode == 0
+    assert "usage: fc-invocation emulator" in proc.stdout and "--scenario" in proc.stdout
+    bad = run(base_env(home), "emulator", "--bogus")
+    assert bad.returncode == 3 and "unrecognized arguments: --bogus" in bad.stderr
