@@ -42,6 +42,12 @@ _LAZY = {
     "get_stateful_async_invocation": "resource",
     "get_stateful_async_invocation_output": "resource",
     "StatefulAsyncInvocationProvider": "provider",
+    "StatefulAsyncInvocations": "batch",
+    "GetStatefulAsyncInvocationsResult": "batch",
+    "get_stateful_async_invocations": "batch",
+    "get_stateful_async_invocations_output": "batch",
+    "StatefulAsyncInvocationsProvider": "batch_provider",
+    "GetStatefulAsyncInvocationResult": "resource",
     "WaitPolicy": "waiter",
     "Waiter": "waiter",
 }
@@ -50,8 +56,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from .client import FcClient
     from .credentials import Credentials
     from .models import InvocationEvent, InvocationRef, InvocationStatus, StatefulAsyncInvocationResult
+    from .batch import (
+        GetStatefulAsyncInvocationsResult,
+        StatefulAsyncInvocations,
+        get_stateful_async_invocations,
+        get_stateful_async_invocations_output,
+    )
+    from .batch_provider import StatefulAsyncInvocationsProvider
     from .provider import StatefulAsyncInvocationProvider
     from .resource import (
+        GetStatefulAsyncInvocationResult,
         StatefulAsyncInvocation,
         get_stateful_async_invocation,
         get_stateful_async_invocation_output,

@@ -1,0 +1,326 @@
+"""The list data source ``StatefulAsyncInvocations``: gate a deployment on a whole batch of async tasks.
+
+Like the single data source (``resource.py``), it is a dynamic resource registered as a *read* whose
+id resolves only once the gate opens; the wait runs here, in the program's event loop (the provider
+host has four worker threads), and the engine's read in the host gives the verdict, so preview and
+update print the same message against the resource. What counts as the batch, and what is returned,
+is described in ``batch_provider.py``.
+
+A poll lists the batch page by page (100 per call), not invocation by invocation, and skips the part
+of the batch that can no longer change (:class:`~.batch_provider.BatchTracker`). Gating 1,000 tasks
+costs a few hundred list calls instead of tens of thousands of gets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any, Mapping, Optional, Sequence, Union
+
+import pulumi
+import pulumi.dynamic
+from pulumi import Input, Output, ResourceOptions
+
+from .batch_provider import (
+    BATCH_OUTPUT_KEYS,
+    BATCH_TYPE_TOKEN,
+    BatchSpec,
+    BatchTracker,
+    StatefulAsyncInvocationsProvider,
+    batch_outputs,
+    parse_batch_id,
+    read_batch_and_check,
+)
+from .errors import InvalidArgumentError
+from .provider import client_for
+from .resource import PROGRESS_INTERVAL, _is_plain, _pool, _program_config, _UrnOnly
+from .waiter import Waiter, format_duration
+
+__all__ = [
+    "StatefulAsyncInvocations",
+    "GetStatefulAsyncInvocationsResult",
+    "get_stateful_async_invocations",
+    "get_stateful_async_invocations_output",
+]
+
+TYPE_TOKEN = BATCH_TYPE_TOKEN
+OUTPUT_KEYS = BATCH_OUTPUT_KEYS
+_SPEC_KEYS = ("service_name", "function_name", "qualifier", "invocation_id_prefix", "statuses", "started_after",
+              "started_before", "limit", "include_payloads", "wait_for_completion", "expected_count",
+              "timeout_seconds", "fail_on_statuses", "poll_interval_seconds", "max_poll_interval_seconds", "region",
+              "account_id", "endpoint")
+Time = Union[str, datetime]
+
+
+def _client(spec: BatchSpec):
+    return client_for(_program_config(), region=spec.region, account_id=spec.account_id, endpoint=spec.endpoint)
+
+
+def _waiter(spec: BatchSpec, log_target: Any = None) -> Waiter:
+    tracker = BatchTracker(_client(spec), spec)
+    progress = None
+    if log_target is not None:
+        def progress(summary: Any, elapsed: float) -> None:
+            text = summary.progress(elapsed) if summary is not None else \
+                f"{spec.label}: no answer yet, {format_duration(elapsed)} elapsed"
+            pulumi.log.info(text, resource=log_target)
+    return Waiter(tracker.poll, spec.policy, on_progress=progress, progress_interval=PROGRESS_INTERVAL)
+
+
+async def _gate(spec: BatchSpec, log_target: Any) -> Optional[float]:
+    """Wait (update only) until the batch is complete or a member failed; returns the seconds waited."""
+    if not spec.wait or pulumi.runtime.is_dry_run():
+        return None
+    expected = f"at least {spec.expected_count} invocations, " if spec.expected_count else ""
+    pulumi.log.info(f"waiting for {spec.label} to finish ({expected}timeout "
+                    f"{format_duration(spec.policy.timeout or 0)})", resource=log_target)
+    outcome = await _waiter(spec, log_target).wait_async(_pool())
+    summary = outcome.result
+    if summary is not None and summary.is_terminal:
+        pulumi.log.info(f"{spec.label}: {summary.text()} after {format_duration(outcome.elapsed)}",
+                        resource=log_target)
+    return outcome.elapsed
+
+
+def _check_plain_bool(argument: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise InvalidArgumentError(argument, value, "must be True or False (a plain value)")
+
+
+def _all_plain(args: Mapping[str, Any]) -> bool:
+    for value in args.values():
+        if not _is_plain(value):
+            return False
+        if isinstance(value, (list, tuple)) and not all(_is_plain(v) for v in value):
+            return False
+    return True
+
+
+class StatefulAsyncInvocations(pulumi.dynamic.Resource, module="fc", name="StatefulAsyncInvocations"):
+    """A batch of Function Compute stateful async invocations, read (never created) and optionally
+    waited for as a whole.
+
+    The batch: every invocation of ``service_name[.qualifier]/function_name`` whose id starts with
+    ``invocation_id_prefix`` and that started within ``[started_after, started_before]``. With
+    ``wait_for_completion=True``, ``pulumi up`` waits until at least ``expected_count`` (default 1)
+    exist and all have ended; it fails as soon as one ends in ``fail_on_statuses`` (the message lists
+    the first ten), or when ``timeout_seconds`` pass. ``pulumi preview`` never waits.
+
+    ``counts`` (every status, zeros included), ``total``, ``all_terminal`` and ``all_succeeded`` describe
+    the whole batch; ``ids`` (``service[.qualifier]/function/invocation_id``) and ``invocations`` (the
+    single data source's fields) list its members oldest first, only those in ``statuses`` when given,
+    at most ``limit``. Payloads are left out unless ``include_payloads``; then ``invocations`` is secret
+    unless ``secret_payloads=False``. The read's id is ``service[.qualifier]/function?prefix=...``
+    (see ``batch_provider.format_batch_id``).
+    """
+
+    service_name: Output[str]
+    function_name: Output[str]
+    qualifier: Output[Optional[str]]
+    invocation_id_prefix: Output[Optional[str]]
+    statuses: Output[list]
+    started_after: Output[Optional[str]]
+    started_before: Output[Optional[str]]
+    limit: Output[Optional[int]]
+    include_payloads: Output[bool]
+    secret_payloads: Output[bool]
+    wait_for_completion: Output[bool]
+    expected_count: Output[Optional[int]]
+    timeout_seconds: Output[float]
+    fail_on_statuses: Output[list]
+    poll_interval_seconds: Output[float]
+    max_poll_interval_seconds: Output[float]
+    region: Output[Optional[str]]
+    account_id: Output[Optional[str]]
+    endpoint: Output[Optional[str]]
+    ids: Output[list]
+    invocations: Output[list]
+    counts: Output[Mapping[str, int]]
+    total: Output[int]
+    all_terminal: Output[bool]
+    all_succeeded: Output[bool]
+    waited_seconds: Output[Optional[float]]
+
+    def __init__(
+        self,
+        resource_name: str,
+        service_name: Input[str] = None,  # type: ignore[assignment]
+        function_name: Input[str] = None,  # type: ignore[assignment]
+        qualifier: Optional[Input[str]] = None,
+        *,
+        invocation_id_prefix: Optional[Input[str]] = None,
+        statuses: Optional[Input[Sequence[str]]] = None,
+        started_after: Optional[Input[Time]] = None,
+        started_before: Optional[Input[Time]] = None,
+        limit: Optional[Input[int]] = None,
+        include_payloads: Input[bool] = False,
+        wait_for_completion: Input[bool] = False,
+        expected_count: Optional[Input[int]] = None,
+        timeout_seconds: Input[float] = 1800,
+        fail_on_statuses: Optional[Input[Sequence[str]]] = None,
+        poll_interval_seconds: Input[float] = 1.0,
+        max_poll_interval_seconds: Input[float] = 30.0,
+        secret_payloads: bool = True,
+        region: Optional[Input[str]] = None,
+        account_id: Optional[Input[str]] = None,
+        endpoint: Optional[Input[str]] = None,
+        opts: Optional[ResourceOptions] = None,
+    ) -> None:
+        if not isinstance(resource_name, str) or not resource_name:
+            raise InvalidArgumentError("resource_name", resource_name, "must be a non-empty string")
+        _check_plain_bool("secret_payloads", secret_payloads)
+        args = dict(service_name=service_name, function_name=function_name, qualifier=qualifier,
+                    invocation_id_prefix=invocation_id_prefix, statuses=statuses, started_after=started_after,
+                    started_before=started_before, limit=limit, include_payloads=include_payloads,
+                    wait_for_completion=wait_for_completion, expected_count=expected_count,
+                    timeout_seconds=timeout_seconds, fail_on_statuses=fail_on_statuses,
+                    poll_interval_seconds=poll_interval_seconds,
+                    max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
+                    endpoint=endpoint)
+        if _all_plain(args):
+            BatchSpec.build(secret_payloads=secret_payloads, **args)  # refuse bad arguments here, plainly
+        spec: Output[BatchSpec] = Output.all(**args).apply(
+            lambda values: BatchSpec.build(secret_payloads=secret_payloads, **values))
+        opts = opts or ResourceOptions()
+        from pulumi.runtime.settings import get_root_resource
+
+        parent = opts.parent if opts.parent is not None else get_root_resource()  # as Resource.__init__ does
+        log_target = _UrnOnly(pulumi.resource.create_urn(resource_name, TYPE_TOKEN, parent=parent))
+        waited = spec.apply(lambda s: _gate(s, log_target))
+        gated_id = Output.all(spec, waited).apply(lambda sw: sw[0].id)
+
+        props: dict[str, Any] = {key: None for key in OUTPUT_KEYS}
+        for key in _SPEC_KEYS:
+            props[key] = spec.apply(lambda s, k=key: s.props()[k])
+        props["secret_payloads"] = secret_payloads
+        props["waited_seconds"] = waited
+        # The engine marks secrets per top-level output: with payloads, the whole list is secret.
+        secret = ["invocations"] if secret_payloads and include_payloads is not False else []
+        merged = ResourceOptions.merge(
+            opts, ResourceOptions(id=gated_id,
+                                  additional_secret_outputs=secret + list(opts.additional_secret_outputs or [])))
+        super().__init__(StatefulAsyncInvocationsProvider(), resource_name, props, merged)
+
+    @staticmethod
+    def get(resource_name: str, id: Input[str], opts: Optional[ResourceOptions] = None,
+            **kwargs: Any) -> "StatefulAsyncInvocations":
+        """Read a batch by its id ``service[.qualifier]/function[?prefix=..&statuses=..&...]``.
+
+        Keyword arguments are those of the constructor (``wait_for_completion``, ``expected_count``...).
+        """
+        if _is_plain(id):
+            return StatefulAsyncInvocations(resource_name, opts=opts, **{**parse_batch_id(id), **kwargs})
+        parsed = Output.from_input(id).apply(parse_batch_id)
+        fields = {key: parsed.apply(lambda a, k=key: a.get(k)) for key in
+                  ("service_name", "function_name", "qualifier", "invocation_id_prefix", "statuses",
+                   "started_after", "started_before", "limit")}
+        return StatefulAsyncInvocations(resource_name, opts=opts, **{**fields, **kwargs})
+
+
+class GetStatefulAsyncInvocationsResult:
+    """What the function forms return: the data source's outputs as attributes, plus ``id``.
+
+    With ``include_payloads`` and ``secret_payloads`` (the default), ``invocations`` is a secret ``Output``.
+    """
+
+    def __init__(self, values: dict[str, Any], id: str) -> None:
+        self.__dict__.update(values)
+        self.id = id
+
+    def __repr__(self) -> str:
+        return (f"GetStatefulAsyncInvocationsResult(id={self.id!r}, total={self.total!r}, "  # type: ignore[attr-defined]
+                f"counts={ {k: v for k, v in self.counts.items() if v} !r})")  # type: ignore[attr-defined]
+
+
+def _result_object(spec: BatchSpec, summary: Any, waited: Optional[float]) -> GetStatefulAsyncInvocationsResult:
+    values = spec.props()
+    values.update(batch_outputs(summary))
+    values["waited_seconds"] = waited
+    if spec.include_payloads and spec.secret_payloads:
+        values["invocations"] = Output.secret(values["invocations"])
+    return GetStatefulAsyncInvocationsResult(values, spec.id)
+
+
+def get_stateful_async_invocations(
+    service_name: str,
+    function_name: str,
+    qualifier: Optional[str] = None,
+    *,
+    invocation_id_prefix: Optional[str] = None,
+    statuses: Optional[Sequence[str]] = None,
+    started_after: Optional[Time] = None,
+    started_before: Optional[Time] = None,
+    limit: Optional[int] = None,
+    include_payloads: bool = False,
+    wait_for_completion: bool = False,
+    expected_count: Optional[int] = None,
+    timeout_seconds: float = 1800,
+    fail_on_statuses: Optional[Sequence[str]] = None,
+    poll_interval_seconds: float = 1.0,
+    max_poll_interval_seconds: float = 30.0,
+    secret_payloads: bool = True,
+    region: Optional[str] = None,
+    account_id: Optional[str] = None,
+    endpoint: Optional[str] = None,
+) -> GetStatefulAsyncInvocationsResult:
+    """Read a batch now (blocking; in ``pulumi up`` it waits first when asked to)."""
+    spec = BatchSpec.build(
+        service_name=service_name, function_name=function_name, qualifier=qualifier,
+        invocation_id_prefix=invocation_id_prefix, statuses=statuses, started_after=started_after,
+        started_before=started_before, limit=limit, include_payloads=include_payloads,
+        secret_payloads=secret_payloads, wait_for_completion=wait_for_completion, expected_count=expected_count,
+        timeout_seconds=timeout_seconds, fail_on_statuses=fail_on_statuses,
+        poll_interval_seconds=poll_interval_seconds, max_poll_interval_seconds=max_poll_interval_seconds,
+        region=region, account_id=account_id, endpoint=endpoint)
+    props = spec.props()
+    waited = None
+    if spec.wait and not pulumi.runtime.is_dry_run():
+        waited = props["waited_seconds"] = _waiter(spec).wait().elapsed
+    return _result_object(spec, read_batch_and_check(_client(spec), spec, props), waited)
+
+
+def get_stateful_async_invocations_output(
+    service_name: Input[str],
+    function_name: Input[str],
+    qualifier: Optional[Input[str]] = None,
+    *,
+    invocation_id_prefix: Optional[Input[str]] = None,
+    statuses: Optional[Input[Sequence[str]]] = None,
+    started_after: Optional[Input[Time]] = None,
+    started_before: Optional[Input[Time]] = None,
+    limit: Optional[Input[int]] = None,
+    include_payloads: Input[bool] = False,
+    wait_for_completion: Input[bool] = False,
+    expected_count: Optional[Input[int]] = None,
+    timeout_seconds: Input[float] = 1800,
+    fail_on_statuses: Optional[Input[Sequence[str]]] = None,
+    poll_interval_seconds: Input[float] = 1.0,
+    max_poll_interval_seconds: Input[float] = 30.0,
+    secret_payloads: bool = True,
+    region: Optional[Input[str]] = None,
+    account_id: Optional[Input[str]] = None,
+    endpoint: Optional[Input[str]] = None,
+) -> Output[GetStatefulAsyncInvocationsResult]:
+    """The ``Output`` form: inputs may be Outputs, and the wait runs on the program's event loop."""
+    _check_plain_bool("secret_payloads", secret_payloads)
+    args = dict(service_name=service_name, function_name=function_name, qualifier=qualifier,
+                invocation_id_prefix=invocation_id_prefix, statuses=statuses, started_after=started_after,
+                started_before=started_before, limit=limit, include_payloads=include_payloads,
+                wait_for_completion=wait_for_completion, expected_count=expected_count,
+                timeout_seconds=timeout_seconds, fail_on_statuses=fail_on_statuses,
+                poll_interval_seconds=poll_interval_seconds, max_poll_interval_seconds=max_poll_interval_seconds,
+                region=region, account_id=account_id, endpoint=endpoint)
+    if _all_plain(args):
+        BatchSpec.build(secret_payloads=secret_payloads, **args)
+
+    async def run(values: dict[str, Any]) -> GetStatefulAsyncInvocationsResult:
+        spec = BatchSpec.build(secret_payloads=secret_payloads, **values)
+        props = spec.props()
+        waited = None
+        if spec.wait and not pulumi.runtime.is_dry_run():
+            waited = props["waited_seconds"] = (await _waiter(spec).wait_async(_pool())).elapsed
+        loop = asyncio.get_running_loop()
+        summary = await loop.run_in_executor(_pool(), read_batch_and_check, _client(spec), spec, props)
+        return _result_object(spec, summary, waited)
+
+    return Output.all(**args).apply(run)
