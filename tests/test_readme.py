@@ -13,7 +13,7 @@ from pulumi_fc_invocation.testing import AutoAdvanceClock, FcEmulator, run_progr
 from pulumi_fc_invocation.waiter import use_clock
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-BLOCKS = re.findall(r"<!-- (program|snippet|test) -->\n```python\n(.*?)```", README, re.S)
+BLOCKS = re.findall(r"<!-- (program|snippet|test|fragment) -->\n```python\n(.*?)```", README, re.S)
 
 
 def blocks(kind):
@@ -53,3 +53,12 @@ def test_snippet_blocks(code, tmp_path):
 @pytest.mark.parametrize("code", blocks("test"))
 def test_test_blocks(code):
     exec(compile(code, "README.md", "exec"), {"__name__": "__main__"})
+
+
+@pytest.mark.parametrize("code", blocks("fragment"))
+def test_fragments_are_valid_python_using_public_names(code):
+    import pulumi_fc_invocation
+
+    compile(code, "README.md", "exec")
+    for name in re.findall(r"\b(StatefulAsyncInvocations?|get_stateful_async_invocations?(?:_output)?)\(", code):
+        assert hasattr(pulumi_fc_invocation, name)
