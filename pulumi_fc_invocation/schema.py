@@ -15,11 +15,25 @@
 * the statuses are ``InvocationStatus``, the default fail statuses ``waiter.DEFAULT_FAIL_ON``, the
   environment variables and stack configuration keys ``credentials.SETTING_SOURCES``.
 
-Only prose lives here: ``DESCRIPTIONS`` (keyed by snake_case name), ``EVENT_DESCRIPTIONS`` and
-``STATUS_DESCRIPTIONS``. tests/test_schema.py fails when a field, output, input or status has none,
-and when the checked-in schema.json differs from this module's output.
+The batch data source (``StatefulAsyncInvocations``, ``batch.py``) is derived the same way:
 
-``resource`` and ``provider`` import Pulumi; they are imported only when the schema is built.
+* its outputs are ``batch_provider.BATCH_OUTPUT_KEYS``, nullability from the ``Output[...]`` annotations
+  on ``StatefulAsyncInvocations``, types from the signature of ``get_stateful_async_invocations`` (for
+  echoed inputs), else from those annotations; ``ids`` and ``invocations`` are annotated as a bare
+  ``Output[list]``, so their element types are ``BATCH_LIST_ITEMS`` here (tests/test_schema.py checks
+  real ``batch_outputs`` values against them);
+* one member of ``invocations`` is the object type ``Invocation``: the keys ``provider.result_outputs``
+  produces, with the single data source's types, nullability, secrets and descriptions;
+* inputs come from ``StatefulAsyncInvocations.__init__`` and ``get_stateful_async_invocations``;
+* the function's outputs are the attributes of the object ``get_stateful_async_invocations`` returns
+  (``batch._result_object`` on an empty sample batch), ``id`` included.
+
+Only prose lives here: ``DESCRIPTIONS`` (keyed by snake_case name), ``BATCH_DESCRIPTIONS`` (every
+input and output of the batch data source, reusing ``DESCRIPTIONS`` where the words fit both),
+``EVENT_DESCRIPTIONS`` and ``STATUS_DESCRIPTIONS``. tests/test_schema.py fails when a field, output,
+input or status has none, and when the checked-in schema.json differs from this module's output.
+
+``resource``, ``batch`` and ``provider`` import Pulumi; they are imported only when the schema is built.
 """
 
 from __future__ import annotations
@@ -44,9 +58,14 @@ __all__ = [
     "PACKAGE",
     "RESOURCE_TOKEN",
     "FUNCTION_TOKEN",
+    "BATCH_RESOURCE_TOKEN",
+    "BATCH_FUNCTION_TOKEN",
+    "INVOCATION_TOKEN",
     "EVENT_TOKEN",
     "STATUS_TOKEN",
     "DESCRIPTIONS",
+    "BATCH_DESCRIPTIONS",
+    "BATCH_LIST_ITEMS",
     "EVENT_DESCRIPTIONS",
     "STATUS_DESCRIPTIONS",
     "camel",
@@ -58,6 +77,9 @@ __all__ = [
 PACKAGE = "fc-invocation"
 RESOURCE_TOKEN = f"{PACKAGE}:index:StatefulAsyncInvocation"
 FUNCTION_TOKEN = f"{PACKAGE}:index:getStatefulAsyncInvocation"
+BATCH_RESOURCE_TOKEN = f"{PACKAGE}:index:StatefulAsyncInvocations"
+BATCH_FUNCTION_TOKEN = f"{PACKAGE}:index:getStatefulAsyncInvocations"
+INVOCATION_TOKEN = f"{PACKAGE}:index:Invocation"
 EVENT_TOKEN = f"{PACKAGE}:index:InvocationEvent"
 STATUS_TOKEN = f"{PACKAGE}:index:InvocationStatus"
 
@@ -132,6 +154,65 @@ DESCRIPTIONS: dict[str, str] = {
     "id": "The composite id `service[.qualifier]/function/invocationId`.",
 }
 
+# The batch data source: every input and output, keyed by snake_case name. Shared words are reused from
+# DESCRIPTIONS explicitly, so a batch name is never described by accident with the single one's prose.
+BATCH_DESCRIPTIONS: dict[str, str] = {
+    # What the batch is.
+    "service_name": "The Function Compute service of the batch.",
+    "function_name": "The function of the batch.",
+    "qualifier": "The service version or alias the batch's invocations were made under (`LATEST`, a version "
+                 "number or an alias name); null for none.",
+    "invocation_id_prefix": "Only invocations whose id starts with this prefix belong to the batch; null for "
+                            "all. Same characters as an invocation id.",
+    "started_after": "Only invocations started at or after this time (RFC 3339) belong to the batch; null for "
+                     "no lower bound. Echoed in UTC with millisecond precision.",
+    "started_before": "Only invocations started at or before this time (RFC 3339) belong to the batch; null "
+                      "for no upper bound. Not earlier than `startedAfter`. Echoed in UTC with millisecond "
+                      "precision.",
+    # What is returned (selection only; the gate and the counts are about the whole batch).
+    "statuses": "Return in `ids` and `invocations` only members in one of these statuses (known statuses, "
+                "one of " + _quoted(_ALL_STATUSES) + "); empty for all. Does not change the batch, the gate "
+                "or `counts`.",
+    "limit": "Return at most this many members (the oldest first) in `ids` and `invocations`; null for all. "
+             "Does not change the batch, the gate or `counts`.",
+    "include_payloads": "Whether `invocations` carries each member's `invocationPayload` and `returnPayload`; "
+                        "when false they are null. With payloads (and `secretPayloads`), the whole "
+                        "`invocations` list is secret.",
+    "secret_payloads": "With `includePayloads`, whether `invocations` is marked secret (encrypted in state and "
+                       "masked in output). A plain value, not an eventual one.",
+    # The gate.
+    "wait_for_completion": "Whether `pulumi up` waits until the batch is complete (at least `expectedCount` "
+                           "members exist and all have ended) before this resource (and everything that "
+                           "depends on it) is done. `pulumi preview` never waits.",
+    "expected_count": "With `waitForCompletion`, how many members must exist before the batch can be "
+                      "complete (members may still be enqueued when the wait starts); null for at least one.",
+    "timeout_seconds": DESCRIPTIONS["timeout_seconds"],
+    "fail_on_statuses": "The terminal statuses that fail the deployment as soon as any member of the batch ends "
+                        "in one (the message lists the first ten). Only terminal statuses (" + _quoted(_TERMINAL)
+                        + ") are accepted. Defaults to " + _quoted(DEFAULT_FAIL_ON) + "; an empty list fails "
+                        "on none.",
+    "poll_interval_seconds": DESCRIPTIONS["poll_interval_seconds"],
+    "max_poll_interval_seconds": DESCRIPTIONS["max_poll_interval_seconds"],
+    "region": DESCRIPTIONS["region"],
+    "account_id": DESCRIPTIONS["account_id"],
+    "endpoint": DESCRIPTIONS["endpoint"],
+    # The result.
+    "ids": "The composite ids `service[.qualifier]/function/invocationId` of the returned members (those in "
+           "`statuses`, at most `limit`), oldest first.",
+    "invocations": "The returned members (those in `statuses`, at most `limit`), oldest first, with the single "
+                   "data source's fields. Payloads are null unless `includePayloads`; with payloads and "
+                   "`secretPayloads`, the whole list is secret.",
+    "counts": "How many members of the whole batch are in each status: every known status (" +
+              _quoted(_ALL_STATUSES) + "), zeros included, plus any status Function Compute adds later.",
+    "total": "How many invocations the whole batch has.",
+    "all_terminal": "Whether every member of the batch has ended; false for an empty batch.",
+    "all_succeeded": "Whether every member of the batch ended `Succeeded`; false for an empty batch.",
+    "waited_seconds": "How long `pulumi up` waited for the batch, in seconds; null when it did not wait.",
+    # The function's result.
+    "id": "The batch's id `service[.qualifier]/function`, followed by the filters that are set as a query "
+          "string (`?prefix=...&statuses=...&started_after=...&started_before=...&limit=...`).",
+}
+
 EVENT_DESCRIPTIONS: dict[str, str] = {
     "event_id": "The event's sequence number, when reported.",
     "status": "The invocation status the event recorded.",
@@ -164,6 +245,28 @@ FUNCTION_DESCRIPTION = (
     "Read one Function Compute stateful async invocation; with `waitForCompletion`, `pulumi up` waits until "
     "it ends first and fails on `failOnStatuses` or after `timeoutSeconds`. `pulumi preview` never waits."
 )
+BATCH_RESOURCE_DESCRIPTION = (
+    "A batch of Function Compute stateful async invocations, read (never created, changed or deleted) and "
+    "optionally waited for as a whole.\n\n"
+    "The batch is every invocation of `serviceName[.qualifier]/functionName` whose id starts with "
+    "`invocationIdPrefix` and that started within [`startedAfter`, `startedBefore`]. With "
+    "`waitForCompletion`, `pulumi up` waits until at least `expectedCount` (default 1) exist and all have "
+    "ended; it fails as soon as one ends in `failOnStatuses` (the message lists the first ten), or when "
+    "`timeoutSeconds` pass. `pulumi preview` never waits.\n\n"
+    "`counts`, `total`, `allTerminal` and `allSucceeded` describe the whole batch; `ids` and `invocations` "
+    "list its members oldest first, only those in `statuses`, at most `limit`.\n\n"
+    "Import a batch by its id `service[.qualifier]/function[?prefix=...&statuses=...&started_after=..."
+    "&started_before=...&limit=...]`."
+)
+BATCH_FUNCTION_DESCRIPTION = (
+    "Read a batch of Function Compute stateful async invocations; with `waitForCompletion`, `pulumi up` "
+    "waits until the batch is complete first and fails on `failOnStatuses` or after `timeoutSeconds`. "
+    "`pulumi preview` never waits."
+)
+INVOCATION_DESCRIPTION = (
+    "One stateful async invocation, as the batch data source returns it: the fields of "
+    "`getStatefulAsyncInvocation`."
+)
 PACKAGE_DESCRIPTION = (
     "Read Alibaba Cloud Function Compute stateful async invocations, and gate deployments on their completion."
 )
@@ -195,25 +298,46 @@ def _optional(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
+# Inputs (and their echoes) that accept only known statuses: references to the InvocationStatus enum.
+_STATUS_LISTS = ("fail_on_statuses", "statuses")
+
+# Element types of the batch outputs annotated as a bare ``Output[list]`` (see the module docstring).
+# ``StatefulAsyncInvocationResult`` stands for one member as ``result_outputs`` renders it: ``Invocation``.
+BATCH_LIST_ITEMS: dict[str, Any] = {"ids": str, "invocations": StatefulAsyncInvocationResult}
+
+
 def _type_spec(annotation: Any, *, status_enum: bool = False) -> dict[str, Any]:
     """The Pulumi type reference for a Python annotation (None-ness is handled by the caller).
 
     ``status_enum`` makes strings references to the ``InvocationStatus`` enum: right for
-    ``fail_on_statuses``, which accepts only known statuses. The ``status`` output stays a plain string
-    (with the statuses listed in its description), because a status FC adds later passes through.
+    ``fail_on_statuses`` and ``statuses``, which accept only known statuses. The ``status`` output stays
+    a plain string (with the statuses listed in its description), because a status FC adds later passes
+    through.
     """
     annotation, _ = _optional(annotation)
     origin = typing.get_origin(annotation)
+    if origin in (typing.Union, UnionType):  # e.g. ``str | datetime``: fine when every member is the same
+        specs = [_type_spec(a, status_enum=status_enum) for a in typing.get_args(annotation)]
+        if any(spec != specs[0] for spec in specs):
+            raise TypeError(f"schema: cannot describe {annotation!r} (its members have different Pulumi types)")
+        return specs[0]
     if origin in (tuple, list, collections.abc.Sequence):
         args = [a for a in typing.get_args(annotation) if a is not Ellipsis]
         if len(args) != 1:
             raise TypeError(f"schema: cannot describe {annotation!r} (need one element type)")
         return {"type": "array", "items": _type_spec(args[0], status_enum=status_enum)}
+    if origin in (dict, collections.abc.Mapping):
+        key, value = typing.get_args(annotation) or (None, None)
+        if key is not str:
+            raise TypeError(f"schema: cannot describe {annotation!r} (need a map with str keys and a value type)")
+        return {"type": "object", "additionalProperties": _type_spec(value, status_enum=status_enum)}
     if isinstance(annotation, type):
         if status_enum and issubclass(annotation, str):
             return {"type": "string", "$ref": f"#/types/{STATUS_TOKEN}"}
         if issubclass(annotation, InvocationEvent):
             return {"type": "object", "$ref": f"#/types/{EVENT_TOKEN}"}
+        if issubclass(annotation, StatefulAsyncInvocationResult):
+            return {"type": "object", "$ref": f"#/types/{INVOCATION_TOKEN}"}
         for python_type, pulumi_type in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"),
                                          (datetime, "string")):
             if issubclass(annotation, python_type):
@@ -223,30 +347,29 @@ def _type_spec(annotation: Any, *, status_enum: bool = False) -> dict[str, Any]:
 
 def _property(name: str, spec: dict[str, Any], descriptions: dict[str, str]) -> dict[str, Any]:
     if name not in descriptions:
-        raise KeyError(f"schema: no description for {name!r}; add one to pulumi_fc_invocation/schema.py")
+        where = "BATCH_DESCRIPTIONS" if descriptions is BATCH_DESCRIPTIONS else "DESCRIPTIONS"
+        raise KeyError(f"schema: no description for {name!r}; add one to {where} in pulumi_fc_invocation/schema.py")
     return {**spec, "description": descriptions[name]}
 
 
 # --- what code knows ---------------------------------------------------------------------------
 
 
-def _output_annotations() -> dict[str, Any]:
-    """The declared ``Output[...]`` annotations of the resource's outputs, evaluated, ``Output`` unwrapped."""
-    from . import resource
-
-    declared = resource.StatefulAsyncInvocation.__annotations__
-    missing = [key for key in resource.OUTPUT_KEYS if key not in declared]
+def _output_annotations(cls: type, keys: Any, module: Any) -> dict[str, Any]:
+    """The declared ``Output[...]`` annotations of a resource's outputs, evaluated, ``Output`` unwrapped."""
+    declared = cls.__annotations__
+    missing = [key for key in keys if key not in declared]
     if missing:
-        raise KeyError(f"schema: StatefulAsyncInvocation declares no annotation for outputs {missing}")
+        raise KeyError(f"schema: {cls.__name__} declares no annotation for outputs {missing}")
 
     def holder() -> None: ...
 
-    holder.__annotations__ = {key: declared[key] for key in resource.OUTPUT_KEYS}
-    hints = typing.get_type_hints(holder, globalns=vars(resource))
+    holder.__annotations__ = {key: declared[key] for key in keys}
+    hints = typing.get_type_hints(holder, globalns=vars(module))
     out = {}
     for key, hint in hints.items():
-        if typing.get_origin(hint) is not resource.Output:
-            raise TypeError(f"schema: output {key!r} is annotated {hint!r}, not Output[...]")
+        if typing.get_origin(hint) is not module.Output:
+            raise TypeError(f"schema: output {key!r} of {cls.__name__} is annotated {hint!r}, not Output[...]")
         (out[key],) = typing.get_args(hint)
     return out
 
@@ -262,7 +385,8 @@ def _field_types() -> dict[str, Any]:
     return types
 
 
-def _inputs(function: Any, constructor: Any) -> tuple[dict[str, dict[str, Any]], list[str]]:
+def _inputs(function: Any, constructor: Any,
+            descriptions: dict[str, str]) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Input property specs and required inputs from the function's and the constructor's signatures."""
     hints = typing.get_type_hints(function)
     fn_params = inspect.signature(function).parameters
@@ -274,7 +398,7 @@ def _inputs(function: Any, constructor: Any) -> tuple[dict[str, dict[str, Any]],
     properties: dict[str, dict[str, Any]] = {}
     required: list[str] = []
     for name, param in fn_params.items():
-        spec = _type_spec(hints[name], status_enum=name == "fail_on_statuses")
+        spec = _type_spec(hints[name], status_enum=name in _STATUS_LISTS)
         default = param.default
         if default is inspect.Parameter.empty:
             required.append(camel(name))
@@ -285,20 +409,19 @@ def _inputs(function: Any, constructor: Any) -> tuple[dict[str, dict[str, Any]],
             spec["default"] = default
         if "Input[" not in str(ctor_params[name].annotation):
             spec["plain"] = True
-        properties[camel(name)] = _property(name, spec, DESCRIPTIONS)
-    return properties, required
+        properties[camel(name)] = _property(name, spec, descriptions)
+    return properties, sorted(required)
 
 
-def _outputs(keys: Any, types: dict[str, Any], optional: dict[str, bool]) -> tuple[dict[str, Any], list[str]]:
-    from .resource import PAYLOAD_OUTPUTS
-
+def _outputs(keys: Any, types: dict[str, Any], optional: dict[str, bool], descriptions: dict[str, str],
+             secret: Any = ()) -> tuple[dict[str, Any], list[str]]:
     properties: dict[str, dict[str, Any]] = {}
     required: list[str] = []
     for key in keys:
-        spec = _type_spec(types[key], status_enum=key == "fail_on_statuses")
-        if key in PAYLOAD_OUTPUTS:
+        spec = _type_spec(types[key], status_enum=key in _STATUS_LISTS)
+        if key in secret:
             spec["secret"] = True
-        properties[camel(key)] = _property(key, spec, DESCRIPTIONS)
+        properties[camel(key)] = _property(key, spec, descriptions)
         if not optional[key]:
             required.append(camel(key))
     return properties, sorted(required)
@@ -338,29 +461,104 @@ def _config() -> dict[str, Any]:
     return {"variables": variables}
 
 
-def build_schema() -> dict[str, Any]:
-    """The package schema as a dict."""
+def _single() -> dict[str, Any]:
+    """The single data source: its resource, its function and the ``Invocation`` type (one member of a batch)."""
     from . import resource
     from .provider import result_outputs
 
-    declared = _output_annotations()
+    declared = _output_annotations(resource.StatefulAsyncInvocation, resource.OUTPUT_KEYS, resource)
     optional = {key: _optional(hint)[1] for key, hint in declared.items()}
     types = _field_types()
     fn_hints = typing.get_type_hints(resource.get_stateful_async_invocation)
     for key in resource.OUTPUT_KEYS:
         types.setdefault(key, fn_hints.get(key, declared[key]))
+    secret = resource.PAYLOAD_OUTPUTS
 
-    inputs, required_inputs = _inputs(resource.get_stateful_async_invocation, resource.StatefulAsyncInvocation.__init__)
-    outputs, required_outputs = _outputs(resource.OUTPUT_KEYS, types, optional)
+    inputs, required_inputs = _inputs(resource.get_stateful_async_invocation, resource.StatefulAsyncInvocation.__init__,
+                                      DESCRIPTIONS)
+    outputs, required_outputs = _outputs(resource.OUTPUT_KEYS, types, optional, DESCRIPTIONS, secret)
 
     # The function returns what result_outputs produces (plus the composite id): no gate settings.
     sample = StatefulAsyncInvocationResult(invocationId="schema", status=InvocationStatus.RUNNING.value)
     function_keys = list(result_outputs(sample))
     types["id"], optional["id"] = str, False
-    fn_outputs, fn_required = _outputs(["id", *function_keys], types, optional)
+    fn_outputs, fn_required = _outputs(["id", *function_keys], types, optional, DESCRIPTIONS, secret)
+    # One member of a batch: the same fields, without the id.
+    member, member_required = _outputs(function_keys, types, optional, DESCRIPTIONS, secret)
 
-    fn_inputs = copy.deepcopy(inputs)
+    return {
+        "resource": {
+            "description": RESOURCE_DESCRIPTION,
+            "inputProperties": inputs,
+            "requiredInputs": required_inputs,
+            "properties": outputs,
+            "required": required_outputs,
+        },
+        "function": {
+            "description": FUNCTION_DESCRIPTION,
+            "inputs": {"type": "object", "properties": copy.deepcopy(inputs), "required": required_inputs},
+            "outputs": {"type": "object", "properties": fn_outputs, "required": fn_required},
+        },
+        "invocation": {"type": "object", "description": INVOCATION_DESCRIPTION, "properties": member,
+                       "required": member_required},
+    }
 
+
+def _batch_function_keys() -> list[str]:
+    """The attributes of what ``get_stateful_async_invocations`` returns, from its own builder, in order."""
+    from . import batch
+    from .batch_provider import BatchSpec, BatchSummary
+
+    spec = BatchSpec.build(service_name="schema", function_name="schema")
+    result = batch._result_object(spec, BatchSummary(spec, []), None)
+    keys = ["id", *(key for key in vars(result) if key != "id")]
+    unknown = [key for key in keys if key != "id" and key not in batch.OUTPUT_KEYS]
+    if unknown:
+        raise KeyError(f"schema: get_stateful_async_invocations returns {unknown}, which BATCH_OUTPUT_KEYS lacks")
+    return keys
+
+
+def _batch() -> dict[str, Any]:
+    """The batch data source ``StatefulAsyncInvocations`` and its function."""
+    from . import batch
+
+    declared = _output_annotations(batch.StatefulAsyncInvocations, batch.OUTPUT_KEYS, batch)
+    optional = {key: _optional(hint)[1] for key, hint in declared.items()}
+    fn_hints = typing.get_type_hints(batch.get_stateful_async_invocations)
+    types: dict[str, Any] = {}
+    for key in batch.OUTPUT_KEYS:
+        hint = fn_hints.get(key, declared[key])
+        if _optional(hint)[0] is list:  # a bare ``list``: the element type is not in the annotation
+            if key not in BATCH_LIST_ITEMS:
+                raise TypeError(f"schema: output {key!r} of StatefulAsyncInvocations is a bare list; annotate its "
+                                f"element type or add it to BATCH_LIST_ITEMS in pulumi_fc_invocation/schema.py")
+            hint = list[BATCH_LIST_ITEMS[key]]  # type: ignore[index]
+        types[key] = hint
+
+    inputs, required_inputs = _inputs(batch.get_stateful_async_invocations, batch.StatefulAsyncInvocations.__init__,
+                                      BATCH_DESCRIPTIONS)
+    outputs, required_outputs = _outputs(batch.OUTPUT_KEYS, types, optional, BATCH_DESCRIPTIONS)
+    types["id"], optional["id"] = str, False
+    fn_outputs, fn_required = _outputs(_batch_function_keys(), types, optional, BATCH_DESCRIPTIONS)
+    return {
+        "resource": {
+            "description": BATCH_RESOURCE_DESCRIPTION,
+            "inputProperties": inputs,
+            "requiredInputs": required_inputs,
+            "properties": outputs,
+            "required": required_outputs,
+        },
+        "function": {
+            "description": BATCH_FUNCTION_DESCRIPTION,
+            "inputs": {"type": "object", "properties": copy.deepcopy(inputs), "required": required_inputs},
+            "outputs": {"type": "object", "properties": fn_outputs, "required": fn_required},
+        },
+    }
+
+
+def build_schema() -> dict[str, Any]:
+    """The package schema as a dict."""
+    single, batch = _single(), _batch()
     schema: dict[str, Any] = {
         "name": PACKAGE,
         "displayName": DISPLAY_NAME,
@@ -370,24 +568,17 @@ def build_schema() -> dict[str, Any]:
         "license": LICENSE,
         "config": _config(),
         "resources": {
-            RESOURCE_TOKEN: {
-                "description": RESOURCE_DESCRIPTION,
-                "inputProperties": inputs,
-                "requiredInputs": sorted(required_inputs),
-                "properties": outputs,
-                "required": required_outputs,
-            },
+            RESOURCE_TOKEN: single["resource"],
+            BATCH_RESOURCE_TOKEN: batch["resource"],
         },
         "functions": {
-            FUNCTION_TOKEN: {
-                "description": FUNCTION_DESCRIPTION,
-                "inputs": {"type": "object", "properties": fn_inputs, "required": sorted(required_inputs)},
-                "outputs": {"type": "object", "properties": fn_outputs, "required": fn_required},
-            },
+            FUNCTION_TOKEN: single["function"],
+            BATCH_FUNCTION_TOKEN: batch["function"],
         },
         "types": {
             EVENT_TOKEN: _event_type(),
             STATUS_TOKEN: _status_type(),
+            INVOCATION_TOKEN: single["invocation"],
         },
         "language": {"python": {"packageName": PYTHON_PACKAGE}},
     }

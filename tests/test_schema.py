@@ -11,7 +11,22 @@ from pathlib import Path
 
 import pytest
 
+from pulumi_fc_invocation import batch as batch_module
+from pulumi_fc_invocation import resource as resource_module
 from pulumi_fc_invocation import schema as gen
+from pulumi_fc_invocation.batch import (
+    StatefulAsyncInvocations,
+    get_stateful_async_invocations,
+    get_stateful_async_invocations_output,
+)
+from pulumi_fc_invocation.batch_provider import (
+    BATCH_INPUT_KEYS,
+    BATCH_OUTPUT_KEYS,
+    BATCH_RESULT_KEYS,
+    BatchSpec,
+    BatchSummary,
+    batch_outputs,
+)
 from pulumi_fc_invocation.models import (
     InvocationEvent,
     InvocationRef,
@@ -59,8 +74,31 @@ def function(schema) -> dict:
     return schema["functions"][gen.FUNCTION_TOKEN]
 
 
-def _ctor_params() -> dict[str, inspect.Parameter]:
-    return {n: p for n, p in inspect.signature(StatefulAsyncInvocation.__init__).parameters.items() if n not in CTOR_SKIP}
+@pytest.fixture(scope="module")
+def batch_resource(schema) -> dict:
+    return schema["resources"][gen.BATCH_RESOURCE_TOKEN]
+
+
+@pytest.fixture(scope="module")
+def batch_function(schema) -> dict:
+    return schema["functions"][gen.BATCH_FUNCTION_TOKEN]
+
+
+@pytest.fixture(scope="module")
+def invocation_type(schema) -> dict:
+    return schema["types"][gen.INVOCATION_TOKEN]
+
+
+def _ctor_params(cls=StatefulAsyncInvocation) -> dict[str, inspect.Parameter]:
+    return {n: p for n, p in inspect.signature(cls.__init__).parameters.items() if n not in CTOR_SKIP}
+
+
+# The two data sources: (resource token, class, output keys, defining module, function token, function forms).
+SINGLE = (gen.RESOURCE_TOKEN, StatefulAsyncInvocation, OUTPUT_KEYS, resource_module, gen.FUNCTION_TOKEN,
+          (get_stateful_async_invocation, get_stateful_async_invocation_output))
+BATCH = (gen.BATCH_RESOURCE_TOKEN, StatefulAsyncInvocations, BATCH_OUTPUT_KEYS, batch_module, gen.BATCH_FUNCTION_TOKEN,
+         (get_stateful_async_invocations, get_stateful_async_invocations_output))
+BOTH = pytest.mark.parametrize("source", [SINGLE, BATCH], ids=["single", "batch"])
 
 
 # --- (1) generated, never hand-edited -----------------------------------------------------------
@@ -121,7 +159,7 @@ def test_schema_validates_against_pulumi_metaschema(schema, metaschema_validator
     assert not errors, "\n".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors)
 
 
-@pytest.mark.parametrize("breakage", ["version", "token", "type", "secret"])
+@pytest.mark.parametrize("breakage", ["version", "token", "type", "secret", "map"])
 def test_metaschema_validation_catches_broken_schemas(schema, metaschema_validator, breakage):
     broken = json.loads(json.dumps(schema))
     props = broken["resources"][gen.RESOURCE_TOKEN]["properties"]
@@ -131,6 +169,8 @@ def test_metaschema_validation_catches_broken_schemas(schema, metaschema_validat
         broken["resources"]["no-colons"] = broken["resources"].pop(gen.RESOURCE_TOKEN)
     elif breakage == "type":
         props["status"]["type"] = "str"
+    elif breakage == "map":
+        broken["resources"][gen.BATCH_RESOURCE_TOKEN]["properties"]["counts"]["additionalProperties"] = "integer"
     else:
         props["returnPayload"]["secret"] = "yes"
     assert list(metaschema_validator.iter_errors(broken))
@@ -139,6 +179,13 @@ def test_metaschema_validation_catches_broken_schemas(schema, metaschema_validat
 def test_every_reference_resolves(schema):
     refs = re.findall(r'"\$ref": "#/types/([^"]+)"', json.dumps(schema))
     assert refs and set(refs) <= set(schema["types"])
+    assert set(refs) == set(schema["types"])  # and every type is used
+
+
+def test_both_data_sources_are_described(schema):
+    assert set(schema["resources"]) == {gen.RESOURCE_TOKEN, gen.BATCH_RESOURCE_TOKEN}
+    assert set(schema["functions"]) == {gen.FUNCTION_TOKEN, gen.BATCH_FUNCTION_TOKEN}
+    assert set(schema["types"]) == {gen.EVENT_TOKEN, gen.STATUS_TOKEN, gen.INVOCATION_TOKEN}
 
 
 # --- (3) the resource: every input and output, secrets, defaults ----------------------------------
@@ -153,12 +200,22 @@ def test_package_metadata(schema):
     assert schema["displayName"] and schema["description"] and schema["keywords"]
 
 
-def test_every_constructor_argument_is_an_input(resource):
-    assert set(resource["inputProperties"]) == {gen.camel(n) for n in _ctor_params()}
+@BOTH
+def test_every_constructor_argument_is_an_input(schema, source):
+    token, cls = source[:2]
+    assert set(schema["resources"][token]["inputProperties"]) == {gen.camel(n) for n in _ctor_params(cls)}
 
 
-def test_every_output_is_a_property(resource):
-    assert set(resource["properties"]) == {gen.camel(k) for k in OUTPUT_KEYS}
+@BOTH
+def test_every_output_is_a_property(schema, source):
+    token, _, keys = source[:3]
+    assert set(schema["resources"][token]["properties"]) == {gen.camel(k) for k in keys}
+
+
+def test_batch_keys_are_the_constructor_and_the_results():
+    assert set(BATCH_INPUT_KEYS) == set(_ctor_params(StatefulAsyncInvocations))
+    assert set(BATCH_OUTPUT_KEYS) == set(BATCH_INPUT_KEYS) | set(BATCH_RESULT_KEYS) | {"waited_seconds"}
+    assert set(BATCH_RESULT_KEYS) == {"ids", "invocations", "counts", "total", "all_terminal", "all_succeeded"}
 
 
 def test_required_inputs_are_the_invocation_reference(resource):
@@ -168,8 +225,17 @@ def test_required_inputs_are_the_invocation_reference(resource):
     assert set(resource["requiredInputs"]) == ref_required == fn_required
 
 
-def test_input_defaults_and_plainness_follow_the_constructor(resource):
-    for name, param in _ctor_params().items():
+def test_batch_required_inputs_are_service_and_function(batch_resource):
+    fn_required = {gen.camel(n) for n, p in inspect.signature(get_stateful_async_invocations).parameters.items()
+                   if p.default is inspect.Parameter.empty}
+    assert set(batch_resource["requiredInputs"]) == fn_required == {"serviceName", "functionName"}
+
+
+@BOTH
+def test_input_defaults_and_plainness_follow_the_constructor(schema, source):
+    token, cls = source[:2]
+    resource = schema["resources"][token]
+    for name, param in _ctor_params(cls).items():
         spec = resource["inputProperties"][gen.camel(name)]
         if param.default is None:
             assert "default" not in spec, name
@@ -179,27 +245,41 @@ def test_input_defaults_and_plainness_follow_the_constructor(resource):
     assert resource["inputProperties"]["secretPayloads"]["plain"] is True
 
 
-def test_secret_flags(resource, function):
-    for props in (resource["properties"], function["outputs"]["properties"]):
+def test_secret_flags(resource, function, invocation_type):
+    for props in (resource["properties"], function["outputs"]["properties"], invocation_type["properties"]):
         secret = {name for name, spec in props.items() if spec.get("secret")}
         assert secret == {gen.camel(k) for k in PAYLOAD_OUTPUTS} == {"invocationPayload", "returnPayload"}
     assert not any(spec.get("secret") for spec in resource["inputProperties"].values())
 
 
-def test_output_types_and_nullability_follow_the_declared_outputs(resource):
+def test_batch_secrets_are_the_payloads_inside_invocations(schema, batch_resource, batch_function):
+    # The engine marks ``invocations`` secret only with include_payloads (default false); the payload fields
+    # of each member are secret (as in the single data source), nothing else is.
+    secret = re.findall(r'"([A-Za-z]+)": \{[^{}]*"secret": true', json.dumps(
+        {k: v for k, v in schema.items() if k in ("resources", "functions", "types")}))
+    assert sorted(secret) == sorted(["invocationPayload", "returnPayload"] * 3)  # single resource, function, type
+    for props in (batch_resource["inputProperties"], batch_resource["properties"], batch_function["outputs"]["properties"]):
+        assert not any(spec.get("secret") for spec in props.values())
+    assert "secret" in batch_resource["properties"]["invocations"]["description"]
+
+
+@BOTH
+def test_output_types_and_nullability_follow_the_declared_outputs(schema, source):
+    import collections.abc
     import typing
 
-    from pulumi_fc_invocation import resource as module
-
-    simple = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array"}
-    for key in OUTPUT_KEYS:
-        hint = eval(StatefulAsyncInvocation.__annotations__[key], vars(module))  # noqa: S307 - our own annotations
+    token, cls, keys, module = source[:4]
+    resource = schema["resources"][token]
+    simple = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array",
+              collections.abc.Mapping: "object"}
+    for key in keys:
+        hint = eval(cls.__annotations__[key], vars(module))  # noqa: S307 - our own annotations
         (inner,) = typing.get_args(hint)
         args = typing.get_args(inner)
         nullable = type(None) in args
         inner = next(a for a in args if a is not type(None)) if nullable else inner
         spec = resource["properties"][gen.camel(key)]
-        assert spec["type"] == simple[inner], key
+        assert spec["type"] == simple[typing.get_origin(inner) or inner], key
         assert (gen.camel(key) in resource["required"]) is not nullable, key
     assert "qualifier" not in resource["required"]
 
@@ -216,6 +296,44 @@ def test_status_enum(schema, resource):
     assert all(f"`{s.value}`" in status["description"] for s in InvocationStatus)
 
 
+def test_batch_status_lists_are_the_enum(batch_resource, batch_function):
+    ref = f"#/types/{gen.STATUS_TOKEN}"
+    for props in (batch_resource["inputProperties"], batch_resource["properties"], batch_function["inputs"]["properties"],
+                  batch_function["outputs"]["properties"]):
+        for name in ("statuses", "failOnStatuses"):
+            assert props[name]["type"] == "array" and props[name]["items"]["$ref"] == ref, name
+
+
+def test_batch_result_types(batch_resource, batch_function):
+    for props in (batch_resource["properties"], batch_function["outputs"]["properties"]):
+        assert props["ids"]["items"] == {"type": "string"}
+        assert props["invocations"]["items"]["$ref"] == f"#/types/{gen.INVOCATION_TOKEN}"
+        assert {k: v for k, v in props["counts"].items() if k != "description"} == \
+            {"type": "object", "additionalProperties": {"type": "integer"}}
+        assert (props["total"]["type"], props["allTerminal"]["type"], props["allSucceeded"]["type"]) == \
+            ("integer", "boolean", "boolean")
+        assert props["startedAfter"]["type"] == props["startedBefore"]["type"] == "string"
+
+
+def test_batch_list_items_cover_exactly_the_bare_lists():
+    """BATCH_LIST_ITEMS is only for outputs whose element type code does not state; none stale, none missing."""
+    fn_params = inspect.signature(get_stateful_async_invocations).parameters
+    bare = {k for k in BATCH_OUTPUT_KEYS
+            if StatefulAsyncInvocations.__annotations__[k] == "Output[list]" and k not in fn_params}
+    assert set(gen.BATCH_LIST_ITEMS) == bare
+
+
+def test_invocation_type_is_the_single_data_source_result(function, invocation_type):
+    """One member of ``invocations``: the single function's outputs (without ``id``), the same specs and prose."""
+    keys = list(result_outputs(StatefulAsyncInvocationResult.model_validate(SAMPLE)))
+    assert set(invocation_type["properties"]) == {gen.camel(k) for k in keys}
+    for key in keys:
+        assert invocation_type["properties"][gen.camel(key)] == function["outputs"]["properties"][gen.camel(key)], key
+        assert invocation_type["properties"][gen.camel(key)]["description"] == gen.DESCRIPTIONS[key]
+    assert invocation_type["required"] == [r for r in function["outputs"]["required"] if r != "id"]
+    assert invocation_type["type"] == "object" and invocation_type["description"]
+
+
 def test_event_type_follows_the_model(schema, resource):
     event = schema["types"][gen.EVENT_TOKEN]
     assert event["type"] == "object"
@@ -226,10 +344,11 @@ def test_event_type_follows_the_model(schema, resource):
 # --- (4) the function -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fn", [get_stateful_async_invocation, get_stateful_async_invocation_output])
-def test_function_inputs_match_the_signature(function, fn):
+@pytest.mark.parametrize("token, fn", [(s[4], fn) for s in (SINGLE, BATCH) for fn in s[5]],
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_function_inputs_match_the_signature(schema, token, fn):
     params = inspect.signature(fn).parameters
-    inputs = function["inputs"]
+    inputs = schema["functions"][token]["inputs"]
     assert set(inputs["properties"]) == {gen.camel(n) for n in params}
     assert set(inputs["required"]) == {gen.camel(n) for n, p in params.items() if p.default is inspect.Parameter.empty}
     for name, param in params.items():
@@ -240,6 +359,13 @@ def test_function_inputs_match_the_signature(function, fn):
 def test_function_outputs_are_what_the_function_returns(function):
     result = StatefulAsyncInvocationResult.model_validate(SAMPLE)
     assert set(function["outputs"]["properties"]) == {gen.camel(k) for k in result_outputs(result)} | {"id"}
+
+
+def test_batch_function_outputs_are_what_the_function_returns(batch_function):
+    spec, summary = _batch_sample(include_payloads=True, secret_payloads=False)
+    result = batch_module._result_object(spec, summary, 12.5)
+    assert set(batch_function["outputs"]["properties"]) == {gen.camel(k) for k in vars(result)}
+    assert set(batch_function["outputs"]["properties"]) == {gen.camel(k) for k in BATCH_OUTPUT_KEYS} | {"id"}
 
 
 # --- outputs conform to the schema: real values, camelCased, checked against the declared types --------
@@ -256,6 +382,10 @@ def _conforms(value, spec, schema, where):
     if spec["type"] == "array":
         for i, item in enumerate(value):
             _conforms(item, spec["items"], schema, f"{where}[{i}]")
+    elif spec["type"] == "object" and "additionalProperties" in spec:
+        for key, item in value.items():
+            assert isinstance(key, str), where
+            _conforms(item, spec["additionalProperties"], schema, f"{where}[{key!r}]")
     elif spec["type"] == "object" and "properties" in spec:
         camel_value = {gen.camel(k): v for k, v in value.items()}
         _check_object(camel_value, spec["properties"], spec.get("required", []), schema, where)
@@ -279,6 +409,43 @@ def test_result_outputs_conform_to_function_outputs(schema, function, body):
     _check_object(values, outputs["properties"], outputs["required"], schema, "outputs")
 
 
+def _batch_sample(**options):
+    """A batch of the full and the minimal sample plus one failed member, as the read and the function see it."""
+    spec = BatchSpec.build(service_name="video", function_name="transcode", qualifier="prod",
+                           invocation_id_prefix="video-", started_after="2020-08-20T00:00:00Z", fail_on_statuses=[],
+                           **options)
+    members = [StatefulAsyncInvocationResult.model_validate(body) for body in (
+        SAMPLE, {"invocationId": "video-2", "status": "Running"},
+        {"invocationId": "video-3", "status": "Failed", "startedTime": 1597890502000, "invocationErrorMessage": "E"})]
+    return spec, BatchSummary(spec, members)
+
+
+@pytest.mark.parametrize("options", [{}, {"include_payloads": True, "secret_payloads": False},
+                                     {"statuses": ["Failed"], "limit": 1, "expected_count": 3},
+                                     {"wait_for_completion": True, "timeout_seconds": 60}],
+                         ids=["plain", "payloads", "selected", "gate"])
+def test_batch_outputs_conform_to_the_schema(schema, batch_resource, batch_function, options):
+    spec, summary = _batch_sample(**options)
+    # What the provider's read returns (the resource), and what the function returns.
+    read = {**spec.props(), **batch_outputs(summary), "waited_seconds": 3.5}
+    values = {gen.camel(k): v for k, v in read.items()}
+    _check_object(values, batch_resource["properties"], batch_resource["required"], schema, "batch")
+    assert set(values) == set(batch_resource["properties"])
+    result = batch_module._result_object(spec, summary, None)
+    values = {gen.camel(k): v for k, v in vars(result).items()}
+    outputs = batch_function["outputs"]
+    _check_object(values, outputs["properties"], outputs["required"], schema, "outputs")
+    if options.get("include_payloads"):
+        assert values["invocations"][0]["invocation_payload"] is not None
+
+
+def test_empty_batch_outputs_conform(schema, batch_function):
+    spec = BatchSpec.build(service_name="video", function_name="transcode")
+    values = {gen.camel(k): v for k, v in vars(batch_module._result_object(spec, BatchSummary(spec, []), None)).items()}
+    outputs = batch_function["outputs"]
+    _check_object(values, outputs["properties"], outputs["required"], schema, "outputs")
+
+
 # --- no drift: every name has prose, and the prose has a name -------------------------------------
 
 
@@ -294,6 +461,24 @@ def test_no_description_is_stale():
     assert set(gen.DESCRIPTIONS) <= names
     assert set(gen.EVENT_DESCRIPTIONS) <= set(InvocationEvent.model_fields)
     assert set(gen.STATUS_DESCRIPTIONS) <= {s.value for s in InvocationStatus}
+
+
+def _batch_names() -> set[str]:
+    return set(BATCH_OUTPUT_KEYS) | set(_ctor_params(StatefulAsyncInvocations)) | {"id"}
+
+
+def test_every_batch_name_has_a_description_and_none_is_stale():
+    missing = _batch_names() - set(gen.BATCH_DESCRIPTIONS)
+    assert not missing, f"add descriptions to BATCH_DESCRIPTIONS in pulumi_fc_invocation/schema.py for {sorted(missing)}"
+    assert set(gen.BATCH_DESCRIPTIONS) <= _batch_names()
+
+
+def test_batch_prose_is_its_own(batch_resource, batch_function):
+    """Names the two data sources share but mean differently get the batch's words, not the single one's."""
+    for name in ("service_name", "wait_for_completion", "fail_on_statuses", "secret_payloads", "waited_seconds"):
+        assert gen.BATCH_DESCRIPTIONS[name] != gen.DESCRIPTIONS[name], name
+        assert batch_resource["properties"][gen.camel(name)]["description"] == gen.BATCH_DESCRIPTIONS[name]
+    assert batch_function["outputs"]["properties"]["id"]["description"] == gen.BATCH_DESCRIPTIONS["id"]
 
 
 def test_every_schema_property_is_described(schema):
@@ -317,7 +502,15 @@ def test_schema_names_are_fc_json_names():
             assert field.alias == gen.camel(name), (model.__name__, name)
 
 
-def test_a_missing_description_stops_the_generator(monkeypatch):
-    monkeypatch.delitem(gen.DESCRIPTIONS, "waited_seconds")
-    with pytest.raises(KeyError, match="waited_seconds"):
+@pytest.mark.parametrize("table, name", [("DESCRIPTIONS", "waited_seconds"), ("BATCH_DESCRIPTIONS", "all_succeeded"),
+                                         ("BATCH_DESCRIPTIONS", "invocation_id_prefix")])
+def test_a_missing_description_stops_the_generator(monkeypatch, table, name):
+    monkeypatch.delitem(getattr(gen, table), name)
+    with pytest.raises(KeyError, match=f"{name}.*{table}"):
+        gen.build_schema()
+
+
+def test_a_bare_list_without_an_element_type_stops_the_generator(monkeypatch):
+    monkeypatch.delitem(gen.BATCH_LIST_ITEMS, "ids")
+    with pytest.raises(TypeError, match="'ids'.*bare list"):
         gen.build_schema()
