@@ -1,11 +1,13 @@
 """``fc-invocation``: read and wait for Function Compute stateful async invocations from a shell or CI.
 
-Commands: ``get``, ``wait``, ``list`` and ``emulator``. Exit codes (for CI gates outside Pulumi):
+Commands: ``get``, ``wait``, ``wait-batch``, ``list`` and ``emulator``. Exit codes (for CI gates outside
+Pulumi):
 
 ====  ==========================================================================
-0     success; ``wait``: the task succeeded, or ended in a status not in --fail-on
-1     ``wait``: the task ended in a --fail-on status
-2     ``wait``: --timeout passed before the task ended
+0     success; ``wait``: the task succeeded, or ended in a status not in --fail-on;
+      ``wait-batch``: every member ended, none in a --fail-on status
+1     ``wait`` / ``wait-batch``: the task (a member) ended in a --fail-on status
+2     ``wait`` / ``wait-batch``: --timeout passed before the task (the batch) ended
 3     usage or configuration error (bad id, bad option value, missing credentials)
 4     FC API or network error (not found, access denied, unreachable endpoint)
 5     internal error (a bug: please report it)
@@ -57,9 +59,10 @@ _STATUSES = ("Enqueued", "Dequeued", "Running", "Retrying", "Stopping",
 
 _EXIT_CODES_HELP = """\b
 Exit codes:
-  0  success (wait: Succeeded, or a terminal status not in --fail-on)
-  1  wait: the invocation ended in a --fail-on status
-  2  wait: --timeout passed before the invocation ended
+  0  success (wait: Succeeded, or a terminal status not in --fail-on;
+     wait-batch: every member ended, none in a --fail-on status)
+  1  wait, wait-batch: the invocation (a member) ended in a --fail-on status
+  2  wait, wait-batch: --timeout passed before the invocation (the batch) ended
   3  usage or configuration error (bad id or option, missing credentials)
   4  FC API or network error (not found, access denied, unreachable)
   5  internal error (please report it)"""
@@ -355,6 +358,7 @@ _OUTPUT = click.Choice(["table", "json"], case_sensitive=False)
 Examples:
   fc-invocation get video.prod/transcode/video-123
   fc-invocation wait video.prod/transcode/video-123 --timeout 1h30m --fail-on Failed,Stopped
+  fc-invocation wait-batch video/transcode --prefix video-2026-11- --expected-count 300 --timeout 2h
   fc-invocation list video.prod/transcode --status Failed --since 2h
   fc-invocation emulator --port 9000
 
@@ -405,10 +409,13 @@ def get(invocation: str, output: str, show_payloads: bool, verbose: bool, endpoi
 
 
 class _Progress:
-    """The wait's progress on stderr: one line rewritten in place on a terminal, plain lines otherwise."""
+    """The wait's progress on stderr: one line rewritten in place on a terminal, plain lines otherwise.
 
-    def __init__(self, ref: Any, live: bool, stream: Any) -> None:
-        self.ref = ref
+    ``describe(last, elapsed)`` gives the line; ``last`` is the latest result (None before the first).
+    """
+
+    def __init__(self, describe: Callable[[Any, float], str], live: bool, stream: Any) -> None:
+        self.describe = describe
         self.live = live
         self.stream = stream
         self.last: Any = None
@@ -435,10 +442,8 @@ class _Progress:
 
     def periodic(self, result: Any, elapsed: float) -> None:
         """Waiter callback (plain mode), about every 30 s."""
-        from .waiter import progress_message
-
         if not self.live:
-            self._plain(progress_message(self.ref, result, elapsed))
+            self._plain(self.describe(result, elapsed))
 
     def finish(self) -> None:
         self._stop.set()
@@ -453,12 +458,10 @@ class _Progress:
             self._render()
 
     def _render(self) -> None:
-        from .waiter import progress_message
-
         with self._lock:
             if self._stop.is_set():
                 return
-            line = progress_message(self.ref, self.last, time.monotonic() - self.started)
+            line = self.describe(self.last, time.monotonic() - self.started)
             width = max(20, self._columns() - 1)
             self._write("\r" + _truncate(line, width) + "\x1b[K")
             self._shown = True
@@ -515,26 +518,20 @@ def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, 
     ID is SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID, e.g. video.prod/transcode/video-123.
     """
     from .models import InvocationRef
-    from .waiter import Waiter, WaitPolicy, failure_message, format_duration, timeout_message
+    from .waiter import Waiter, WaitPolicy, failure_message, format_duration, progress_message, timeout_message
 
     conn = _setup(verbose, endpoint, region, account_id, profile)
     ref = InvocationRef.parse(invocation)
-    timeout = parse_duration(timeout_text, "--timeout")
-    poll = parse_duration(poll_text, "--poll-interval")
-    max_poll = parse_duration(max_poll_text, "--max-poll-interval")
-    if max_poll < poll:
-        raise _UserError(f"invalid --max-poll-interval {max_poll_text!r}: must be at least --poll-interval "
-                         f"({poll_text}); raise it or lower --poll-interval")
-    fail_on = parse_fail_on(fail_on_text)
+    timeout, poll, max_poll, fail_on = _wait_options(timeout_text, poll_text, max_poll_text, fail_on_text)
     policy = WaitPolicy(initial_delay=poll, max_delay=max_poll, timeout=timeout)
     json_output = output.lower() == "json"
 
     # The client's own retries stay within the wait's deadline.
     with conn.client(retry_budget=min(30.0, timeout)) as client:
         live = _isatty(sys.stderr) and not verbose and os.environ.get("TERM") != "dumb"
-        progress = _Progress(ref, live, sys.stderr)
+        progress = _Progress(lambda last, elapsed: progress_message(ref, last, elapsed), live, sys.stderr)
         fails = ", ".join(fail_on) or "nothing"
-        progress.start(f"waiting for {ref}: timeout {format_duration(timeout)}, "
+        progress.start(f"waiting for {ref}: timeout {_fmt_duration(timeout)}, "
                        f"polling every {_fmt_duration(poll)} up to {_fmt_duration(max_poll)}, fail on {fails}")
         waiter = Waiter(lambda: progress.seen(client.get(ref)), policy, on_progress=progress.periodic,
                         progress_interval=30.0)
@@ -570,6 +567,18 @@ def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, 
     else:
         _out(line)
     return EXIT_OK
+
+
+def _wait_options(timeout_text: str, poll_text: str, max_poll_text: str,
+                  fail_on_text: str) -> tuple[float, float, float, tuple[str, ...]]:
+    """--timeout, --poll-interval, --max-poll-interval, --fail-on of ``wait`` and ``wait-batch``."""
+    timeout = parse_duration(timeout_text, "--timeout")
+    poll = parse_duration(poll_text, "--poll-interval")
+    max_poll = parse_duration(max_poll_text, "--max-poll-interval")
+    if max_poll < poll:
+        raise _UserError(f"invalid --max-poll-interval {max_poll_text!r}: must be at least --poll-interval "
+                         f"({poll_text}); raise it or lower --poll-interval")
+    return timeout, poll, max_poll, parse_fail_on(fail_on_text)
 
 
 def _isatty(stream: Any) -> bool:
@@ -641,6 +650,190 @@ def _valid_id(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_MAX_ERROR_SHOWN = 300  # characters of each failed member's error message in the exit-1 report
+
+
+@cli.command(name="wait-batch", epilog=f"""\b
+Examples:
+  fc-invocation wait-batch video/transcode --prefix video-2026-11- --expected-count 300 --timeout 2h
+  fc-invocation wait-batch video.prod/transcode --prefix job-7- --since 1h --fail-on Failed,Stopped
+  fc-invocation wait-batch video/transcode --prefix job-7- --output json > batch.json
+
+The batch is every invocation of SERVICE[.QUALIFIER]/FUNCTION whose id starts with --prefix
+(and that started within --since / --until). The wait ends when at least --expected-count
+(default 1) exist and all have ended, or as soon as one ends in a --fail-on status: exit 1
+lists the first ten failed members with their error messages, and how many more failed.
+
+Each poll lists only the part of the batch that can still change, 100 invocations per call.
+Progress goes to stderr, e.g.:
+
+\b
+  batch video/transcode prefix video-2026-11-: 212/300 succeeded, 3 running, 85 enqueued, 0 failed, 4m00s elapsed
+
+one line rewritten in place on a terminal, a plain line about every 30 s (plus start and end)
+when piped, as in CI logs. The outcome goes to stdout.
+
+Durations: 90 (seconds), 90s, 0.5s, 500ms, 30m, 2h, 1h30m. --since / --until as for list.
+
+{_EXIT_CODES_HELP}""")
+@click.argument("target", metavar="SERVICE[.QUALIFIER]/FUNCTION")
+@click.option("--prefix", required=True, metavar="TEXT", help="the batch: invocation ids starting with this")
+@click.option("--expected-count", type=click.IntRange(min=1), metavar="N",
+              help="keep waiting until at least N invocations exist  [default: 1]")
+@click.option("--since", metavar="WHEN", help="only invocations started at or after this (e.g. 2h = in the last 2 h)")
+@click.option("--until", metavar="WHEN", help="only invocations started at or before this")
+@click.option("--timeout", "timeout_text", default="30m", show_default=True, metavar="DURATION",
+              help="give up (exit 2) after this long")
+@click.option("--fail-on", "fail_on_text", default="Failed,Stopped,Expired,Invalid", show_default=True,
+              metavar="STATUSES", help="comma-separated terminal statuses that exit 1; '' never fails")
+@click.option("--poll-interval", "poll_text", default="1s", show_default=True, metavar="DURATION",
+              help="delay between polls during the first 10 s")
+@click.option("--max-poll-interval", "max_poll_text", default="30s", show_default=True, metavar="DURATION",
+              help="the delay then grows (with jitter) up to this")
+@click.option("-o", "--output", type=_OUTPUT, default="table", show_default=True,
+              help="table: one summary line; json: the batch (counts, members without payloads) on stdout")
+@_common_options
+def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: Optional[str], until: Optional[str],
+               timeout_text: str, fail_on_text: str, poll_text: str, max_poll_text: str, output: str, verbose: bool,
+               endpoint: Optional[str], region: Optional[str], account_id: Optional[str],
+               profile: Optional[str]) -> int:
+    """Wait until a batch of invocations ends; exit 0 if none failed, 1 if one did, 2 on timeout.
+
+    The batch: the invocations of SERVICE[.QUALIFIER]/FUNCTION whose ids start with --prefix.
+    """
+    from .batching import BatchSpec, BatchTracker, failures_message, not_found_message, timeout_message
+    from .errors import NotFoundError
+    from .models import validate_invocation_id
+    from .waiter import Waiter, format_duration
+
+    conn = _setup(verbose, endpoint, region, account_id, profile)
+    service, function, qualifier = parse_target(target)
+    validate_invocation_id(prefix, "--prefix")
+    now = datetime.now(timezone.utc)
+    after = parse_time_bound(since, "--since", now) if since else None
+    before = parse_time_bound(until, "--until", now) if until else None
+    if after is not None and before is not None and after > before:
+        raise _UserError(f"invalid --since {since!r}: it is later than --until {until!r}")
+    timeout, poll, max_poll, fail_on = _wait_options(timeout_text, poll_text, max_poll_text, fail_on_text)
+    spec = BatchSpec.build(
+        service_name=service, function_name=function, qualifier=qualifier, invocation_id_prefix=prefix,
+        started_after=after, started_before=before, wait_for_completion=True, expected_count=expected_count,
+        timeout_seconds=timeout, fail_on_statuses=fail_on, poll_interval_seconds=poll,
+        max_poll_interval_seconds=max_poll)
+    json_output = output.lower() == "json"
+
+    def describe(summary: Any, elapsed: float) -> str:
+        if summary is None:
+            return f"{spec.label}: no answer yet, {format_duration(elapsed)} elapsed"
+        return summary.progress(elapsed)
+
+    # The client's own retries stay within the wait's deadline.
+    with conn.client(retry_budget=min(30.0, timeout)) as client:
+        tracker = BatchTracker(client, spec)
+
+        def poll_once() -> Any:
+            calls = tracker.calls
+            summary = tracker.poll()
+            log.debug("poll %d of %s: %d list call(s); %s", tracker.polls, spec.label, tracker.calls - calls,
+                      summary.text())
+            return progress.seen(summary)
+
+        live = _isatty(sys.stderr) and not verbose and os.environ.get("TERM") != "dumb"
+        progress = _Progress(describe, live, sys.stderr)
+        fails = ", ".join(fail_on) or "nothing"
+        expected = f"at least {expected_count} invocations, " if expected_count else ""
+        progress.start(f"waiting for {spec.label}: {expected}timeout {_fmt_duration(timeout)}, "
+                       f"polling every {_fmt_duration(poll)} up to {_fmt_duration(max_poll)}, fail on {fails}")
+        waiter = Waiter(poll_once, spec.policy, on_progress=progress.periodic, progress_interval=30.0)
+        try:
+            outcome = waiter.wait()
+        finally:
+            progress.finish()
+
+    summary = outcome.result
+    if outcome.error is not None:  # a hopeless API error, or too many transient ones in a row
+        if isinstance(outcome.error, NotFoundError):
+            _err("error: " + _one_line(not_found_message(spec, outcome.error)))
+            return EXIT_API
+        raise outcome.error
+    cost = (f"{tracker.polls} {'poll' if tracker.polls == 1 else 'polls'}, "
+            f"{tracker.calls} list {'call' if tracker.calls == 1 else 'calls'}")
+    if outcome.timed_out or summary is None:
+        if summary is None:
+            line = (f"timed out waiting for {spec.label} after {format_duration(outcome.elapsed)}: no successful "
+                    f"listing (timeout_seconds={timeout:g})")
+        else:
+            line = timeout_message(summary, outcome.elapsed, timeout)
+        _err("error: " + _one_line(line) + "; raise --timeout or check the batch (--prefix, --since, "
+             "--expected-count)")
+        if json_output and summary is not None:
+            _print_json(_batch_json(spec, summary, outcome, tracker))
+        return EXIT_TIMEOUT
+    if json_output:
+        _print_json(_batch_json(spec, summary, outcome, tracker))
+    if summary.failures:
+        head, *rest = failures_message(_flattened(summary)).split("\n")
+        _err("error: " + head)
+        for line in rest:
+            _err(line)
+        return EXIT_FAILED
+    elapsed = _fmt_duration(outcome.elapsed)
+    if summary.all_succeeded:
+        line = f"{spec.label}: {summary.text()} after {elapsed} ({cost})"
+    else:
+        line = (f"{spec.label}: all {summary.total} ended ({summary.text()}) after {elapsed}, none in --fail-on "
+                f"({fails}) ({cost})")
+    if json_output:
+        _err(line)
+    else:
+        _out(line)
+    return EXIT_OK
+
+
+def _flattened(summary: Any) -> Any:
+    """The summary with each member's error message on one line and shortened (the exit-1 report)."""
+    from .batching import BatchSummary
+
+    members = []
+    for item in summary.invocations:
+        message = item.invocation_error_message
+        if message:
+            item = item.model_copy(update={"invocation_error_message": _truncate(_one_line(message),
+                                                                                 _MAX_ERROR_SHOWN)})
+        members.append(item)
+    return BatchSummary(summary.spec, members)
+
+
+def _batch_json(spec: Any, summary: Any, outcome: Any, tracker: Any) -> dict[str, Any]:
+    """The batch as JSON: its filters, the gate's verdict, counts, and members (oldest first, no payloads)."""
+    members = []
+    for item in summary.invocations:
+        ref = spec.ref(item.invocation_id) if _valid_id(item.invocation_id) else None
+        members.append(invocation_json(item, ref, payloads=False))
+    return {
+        "id": spec.id,
+        "service_name": spec.service_name,
+        "function_name": spec.function_name,
+        "qualifier": spec.qualifier,
+        "prefix": spec.prefix,
+        "started_after": spec.started_after,
+        "started_before": spec.started_before,
+        "expected_count": spec.expected_count,
+        "fail_on": list(spec.fail_on),
+        "total": summary.total,
+        "counts": dict(summary.counts),
+        "all_terminal": summary.all_terminal,
+        "all_succeeded": summary.all_succeeded,
+        "complete": summary.complete,
+        "failed": [str(spec.ref(r.invocation_id)) for r in summary.failures],
+        "timed_out": bool(outcome.timed_out),
+        "elapsed_seconds": round(outcome.elapsed, 3),
+        "polls": tracker.polls,
+        "list_calls": tracker.calls,
+        "invocations": members,
+    }
 
 
 @cli.command(

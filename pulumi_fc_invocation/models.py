@@ -250,6 +250,13 @@ def parse_time(value: Any) -> Optional[datetime]:
     raise ValueError(f"a time must be epoch milliseconds or ISO-8601 text, not {type(value).__name__}")
 
 
+def rfc3339(value: Optional[datetime]) -> Optional[str]:
+    """RFC 3339 UTC with milliseconds (``2026-11-26T21:30:47.000Z``), the form outputs use."""
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
 Time = Annotated[Optional[datetime], BeforeValidator(parse_time)]
 Status = Annotated[InvocationStatus, BeforeValidator(_status)]
 

@@ -18,7 +18,7 @@ import pulumi.dynamic
 from .client import FcClient
 from .credentials import SETTING_SOURCES, resolve_settings
 from .errors import FcInvocationError, InvocationFailedError, NotFoundError, WaitTimeoutError
-from .models import InvocationRef, StatefulAsyncInvocationResult
+from .models import InvocationRef, StatefulAsyncInvocationResult, rfc3339
 from .waiter import check_fail_on_statuses, failure_message, format_duration, timeout_message
 
 __all__ = ["StatefulAsyncInvocationProvider", "result_outputs", "CONFIG_KEYS", "client_for", "rfc3339"]
@@ -46,12 +46,6 @@ def client_for(
                               region=settings.region, credentials=settings.credentials)
             _clients[key] = client
         return client
-
-
-def rfc3339(value: Any) -> Optional[str]:
-    if value is None:
-        return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def result_outputs(result: StatefulAsyncInvocationResult) -> dict[str, Any]:

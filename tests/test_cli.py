@@ -1,8 +1,8 @@
 """The ``fc-invocation`` command, run as a subprocess against a real FcEmulator (real clock).
 
 Every exit code at least once, JSON and table output, piped and terminal progress, error lines
-(one line, no traceback, no secret), the emulator delegation, and the import contract (no Pulumi,
-no gRPC).
+(one line, no traceback, no secret), ``wait-batch`` (its gate, exit codes and list calls per poll),
+the emulator delegation, and the import contract (no Pulumi, no gRPC).
 """
 
 from __future__ import annotations
@@ -105,9 +105,9 @@ def test_parse_duration_refuses(text):
 def test_help_lists_commands_examples_and_exit_codes(env):
     proc = run(env, "--help")
     assert proc.returncode == 0
-    for word in ("get", "wait", "list", "emulator", "Examples:", "Exit codes:"):
+    for word in ("get", "wait", "wait-batch", "list", "emulator", "Examples:", "Exit codes:"):
         assert word in proc.stdout
-    for command in ("get", "wait", "list"):
+    for command in ("get", "wait", "wait-batch", "list"):
         sub = run(env, command, "--help")
         assert sub.returncode == 0
         for word in ("Examples:", "--endpoint", "--region", "--account-id", "--profile", "--verbose"):
@@ -120,7 +120,9 @@ def test_no_pulumi_or_grpc_imported_by_help_or_commands(fc, env):
         from pulumi_fc_invocation.cli import main
         runs = [["--help"], ["get", "--help"], ["wait", "--help"], ["list", "--help"],
                 ["get", "video.prod/transcode/done-1"], ["get", "video.prod/transcode/done-1", "-o", "json"],
-                ["wait", "video.prod/transcode/done-1"], ["list", "video.prod/transcode", "--since", "1h"]]
+                ["wait", "video.prod/transcode/done-1"], ["list", "video.prod/transcode", "--since", "1h"],
+                ["wait-batch", "--help"], ["wait-batch", "video.prod/transcode", "--prefix", "done-"],
+                ["wait-batch", "video.prod/transcode", "--prefix", "done-", "-o", "json"]]
         codes = []
         for argv in runs:
             with contextlib.redirect_stdout(io.StringIO()):
@@ -130,7 +132,7 @@ def test_no_pulumi_or_grpc_imported_by_help_or_commands(fc, env):
     """)
     proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[0, 0, 0, 0, 0, 0, 0, 0] []", proc.stdout + proc.stderr
+    assert proc.stdout.strip() == "[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] []", proc.stdout + proc.stderr
 
 
 # --- get -------------------------------------------------------------------------------------------
@@ -200,6 +202,15 @@ def test_get_verbose_logs_requests_but_no_secret_or_payload(env):
     (["list", "video/transcode", "--limit", "0"], ["--limit"]),
     (["list", "video/transcode", "--status", "Done"], ["--status"]),
     (["nope"], ["No such command"]),
+    (["wait-batch", "video/transcode"], ["Missing option '--prefix'", "fc-invocation wait-batch --help"]),
+    (["wait-batch", "video", "--prefix", "p-"], ["invalid target 'video'", "SERVICE[.QUALIFIER]/FUNCTION"]),
+    (["wait-batch", "video/transcode", "--prefix", "bad prefix"], ["invalid --prefix 'bad prefix'"]),
+    (["wait-batch", "video/transcode", "--prefix", "p-", "--expected-count", "0"], ["--expected-count"]),
+    (["wait-batch", "video/transcode", "--prefix", "p-", "--timeout", "soon"], ["invalid --timeout 'soon'"]),
+    (["wait-batch", "video/transcode", "--prefix", "p-", "--fail-on", "Running"], ["--fail-on", "not a terminal"]),
+    (["wait-batch", "video/transcode", "--prefix", "p-", "--since", "yesterday"], ["--since", "RFC 3339"]),
+    (["wait-batch", "video/transcode", "--prefix", "p-", "--poll-interval", "5s", "--max-poll-interval", "1s"],
+     ["--max-poll-interval", "--poll-interval"]),
 ])
 def test_usage_errors_exit_3(env, args, needles):
     assert_one_error_line(run(env, *args), 3, *needles)
@@ -300,12 +311,10 @@ def test_wait_json_output(fc, env):
     assert failed.returncode == 1 and json.loads(failed.stdout)["status"] == "Failed"
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
-def test_wait_live_progress_on_a_terminal(fc, env):
+def run_on_a_terminal(env, *args):
+    """Run the CLI with stderr on a pseudo-terminal (160 columns); returns (process, stdout, terminal text)."""
     import pty
 
-    fc.add_function("video", "slow", duration=1.5)
-    fc.test_client.invoke_async("video", "slow", "{}", invocation_id="tty-1")
     master, slave = pty.openpty()
     try:
         import fcntl
@@ -316,8 +325,8 @@ def test_wait_live_progress_on_a_terminal(fc, env):
     except (ImportError, OSError):
         pass
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "pulumi_fc_invocation.cli", "wait", "video/slow/tty-1",
-                                 "--poll-interval", "0.3s"], env=env, stdout=subprocess.PIPE, stderr=slave, text=True)
+        proc = subprocess.Popen([sys.executable, "-m", "pulumi_fc_invocation.cli", *args], env=env,
+                                stdout=subprocess.PIPE, stderr=slave, text=True)
         os.close(slave)
         out, _ = proc.communicate(timeout=20)
         chunks = []
@@ -331,11 +340,152 @@ def test_wait_live_progress_on_a_terminal(fc, env):
             chunks.append(chunk)
     finally:
         os.close(master)
-    shown = b"".join(chunks).decode()
+    return proc, out, b"".join(chunks).decode()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_wait_live_progress_on_a_terminal(fc, env):
+    fc.add_function("video", "slow", duration=1.5)
+    fc.test_client.invoke_async("video", "slow", "{}", invocation_id="tty-1")
+    proc, out, shown = run_on_a_terminal(env, "wait", "video/slow/tty-1", "--poll-interval", "0.3s")
     assert proc.returncode == 0 and "Succeeded" in out
     assert shown.count("\rwaiting for video/slow/tty-1: ") >= 2, shown
     assert "Running, retried 0 times" in shown
     assert shown.endswith("\r\x1b[K")  # the live line is cleared before the outcome
+    assert "\n" not in shown.replace("\r\n", "")
+
+
+# --- wait-batch ------------------------------------------------------------------------------------
+
+
+def list_calls_during(fc, *args, **kwargs):
+    """Run the CLI; returns (process, ListStatefulAsyncInvocations calls the emulator saw meanwhile)."""
+    before = fc.request_count("list")
+    proc = run(*args, **kwargs)
+    return proc, fc.request_count("list") - before
+
+
+def test_wait_batch_exit_0_one_list_call_per_poll(fc, env):
+    fc.add_function("video", "batchok", qualifiers=["prod"], duration=1.0)
+    for name in ("wb-ok-1", "wb-ok-2", "wb-ok-3", "other-9"):  # other-9 is outside the batch
+        fc.test_client.invoke_async("video", "batchok", "{}", qualifier="prod", invocation_id=name)
+    proc, calls = list_calls_during(fc, env, "wait-batch", "video.prod/batchok", "--prefix", "wb-ok-",
+                                    "--poll-interval", "0.2s", "-o", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["total"] == 3 and data["counts"]["Succeeded"] == 3 and data["all_succeeded"] and data["complete"]
+    assert [m["id"] for m in data["invocations"]] == [f"video.prod/batchok/wb-ok-{i}" for i in (1, 2, 3)]
+    assert "invocation_payload" not in data["invocations"][0]
+    assert data["id"] == "video.prod/batchok?prefix=wb-ok-" and data["failed"] == [] and not data["timed_out"]
+    # One call per page (a page holds 100) per poll, plus one full listing that confirms the end.
+    assert data["polls"] >= 3, data
+    assert calls == data["list_calls"] == data["polls"] + 1, (calls, data)
+    assert "\r" not in proc.stderr and "\x1b" not in proc.stderr
+    assert proc.stderr.startswith("waiting for batch video.prod/batchok prefix wb-ok-: timeout 30m00s, polling every "
+                                  "200ms up to 30s, fail on Failed, Stopped, Expired, Invalid\n")
+    assert proc.stderr.splitlines()[-1].startswith("batch video.prod/batchok prefix wb-ok-: 3/3 succeeded, 0 failed "
+                                                   "after ")
+    # The batch has ended: the table form is one line on stdout, after one poll and one list call.
+    proc, calls = list_calls_during(fc, env, "wait-batch", "video.prod/batchok", "--prefix", "wb-ok-")
+    assert proc.returncode == 0 and calls == 1, (proc.stderr, calls)
+    (line,) = proc.stdout.splitlines()
+    assert line.startswith("batch video.prod/batchok prefix wb-ok-: 3/3 succeeded, 0 failed after ")
+    assert line.endswith("(1 poll, 1 list call)")
+
+
+def test_wait_batch_one_list_call_per_page(fc, env):
+    fc.add_function("video", "batchbig", duration=0.05)
+    for i in range(230):
+        fc.add_invocation("video", "batchbig", f"wb-big-{i:03d}")
+    time.sleep(0.2)
+    proc, calls = list_calls_during(fc, env, "wait-batch", "video/batchbig", "--prefix", "wb-big-", "-o", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["total"] == 230 and data["counts"]["Succeeded"] == 230
+    assert (data["polls"], data["list_calls"], calls) == (1, 3, 3)
+
+
+def test_wait_batch_failed_exit_1_lists_ten_failures_and_counts_the_rest(fc, env):
+    fc.add_function("video", "batchbad", outcome="Failed", duration=0.1, error_message="Oops:\n  disk full")
+    for i in range(12):
+        fc.test_client.invoke_async("video", "batchbad", "{}", invocation_id=f"wb-bad-{i:02d}")
+    time.sleep(0.4)
+    proc = run(env, "wait-batch", "video/batchbad", "--prefix", "wb-bad-")
+    assert_one_error_line(proc, 1, "batch video/batchbad prefix wb-bad-: 12 invocations ended in a fail status",
+                          "0/12 succeeded, 12 failed", "Failed, Stopped, Expired, Invalid")
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("error:"))
+    listed = lines[start + 1:]
+    assert len(listed) == 11 and listed[-1] == "  ... and 2 more", lines
+    request_id = fc.test_client.get("video/batchbad/wb-bad-00").request_id
+    assert listed[0] == f"  video/batchbad/wb-bad-00 ended Failed: Oops: disk full (request id {request_id})"
+    assert all(line.startswith("  video/batchbad/wb-bad-") and "ended Failed: Oops: disk full" in line
+               for line in listed[:10])
+    # -o json still prints the batch; a fail status not in --fail-on exits 0.
+    failed = run(env, "wait-batch", "video/batchbad", "--prefix", "wb-bad-", "-o", "json")
+    assert failed.returncode == 1 and len(json.loads(failed.stdout)["failed"]) == 12
+    proc = run(env, "wait-batch", "video/batchbad", "--prefix", "wb-bad-", "--fail-on", "Stopped")
+    assert proc.returncode == 0, proc.stderr
+    assert "all 12 ended (0/12 succeeded, 12 failed)" in proc.stdout and "none in --fail-on (Stopped)" in proc.stdout
+
+
+def test_wait_batch_timeout_exit_2(env):
+    started = time.monotonic()
+    proc = run(env, "wait-batch", "video/forever", "--prefix", "run-", "--timeout", "1s", "--poll-interval", "0.2s")
+    assert_one_error_line(proc, 2, "timed out waiting for batch video/forever prefix run-",
+                          "0/1 succeeded, 1 running, 0 failed", "--timeout")
+    assert time.monotonic() - started < 10
+    assert proc.stderr.startswith("waiting for batch video/forever prefix run-: timeout 1s,")
+
+
+def test_wait_batch_expected_count_holds_the_wait(fc, env):
+    fc.add_function("video", "batchexp", duration=0.2)
+    for name in ("wb-exp-1", "wb-exp-2"):
+        fc.test_client.invoke_async("video", "batchexp", "{}", invocation_id=name)
+    time.sleep(0.3)
+    # Too few members: the wait times out, and says why.
+    proc = run(env, "wait-batch", "video/batchexp", "--prefix", "wb-exp-", "--expected-count", "5", "--timeout", "1s",
+               "--poll-interval", "0.2s")
+    assert_one_error_line(proc, 2, "2/5 succeeded, 3 not listed yet", "only 2 matching invocations exist")
+    # Both members ended, but the gate stays shut until the third is listed (and has ended).
+    started = time.monotonic()
+    waiting = subprocess.Popen([sys.executable, "-m", "pulumi_fc_invocation.cli", "wait-batch", "video/batchexp",
+                                "--prefix", "wb-exp-", "--expected-count", "3", "--poll-interval", "0.2s",
+                                "--timeout", "20s", "-o", "json"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.2)
+        assert waiting.poll() is None, waiting.communicate()
+        fc.test_client.invoke_async("video", "batchexp", "{}", invocation_id="wb-exp-3")
+        out, err = waiting.communicate(timeout=15)
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+            waiting.communicate()
+    assert waiting.returncode == 0, err
+    data = json.loads(out)
+    assert data["total"] == 3 and data["all_succeeded"] and data["expected_count"] == 3
+    assert data["invocations"][-1]["invocation_id"] == "wb-exp-3" and time.monotonic() - started >= 1.4
+    assert "at least 3 invocations" in err.splitlines()[0]
+
+
+def test_wait_batch_unknown_function_exit_4(env):
+    assert_one_error_line(run(env, "wait-batch", "video/nope", "--prefix", "p-", "--timeout", "5s"), 4,
+                          "cannot list batch video/nope prefix p-", "FunctionNotFound", "request id")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_wait_batch_live_progress_on_a_terminal(fc, env):
+    fc.add_function("video", "batchtty", duration=1.2)
+    for name in ("wb-tty-1", "wb-tty-2"):
+        fc.test_client.invoke_async("video", "batchtty", "{}", invocation_id=name)
+    proc, out, shown = run_on_a_terminal(env, "wait-batch", "video/batchtty", "--prefix", "wb-tty-",
+                                         "--poll-interval", "0.3s")
+    assert proc.returncode == 0 and out.startswith("batch video/batchtty prefix wb-tty-: 2/2 succeeded"), out
+    assert shown.count("\rbatch video/batchtty prefix wb-tty-: ") >= 2, shown
+    assert "0/2 succeeded, 2 running, 0 failed, " in shown and " elapsed" in shown
+    assert shown.endswith("\r\x1b[K")
     assert "\n" not in shown.replace("\r\n", "")
 
 

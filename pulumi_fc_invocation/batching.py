@@ -1,0 +1,475 @@
+"""The batch data source's pulumi-free logic: arguments, listing, the poll loop's state, and messages.
+
+A *batch* is every stateful async invocation of ``service[.qualifier]/function`` whose id starts with
+a prefix and whose start time lies in ``[started_after, started_before]`` (see ``batch_provider.py``,
+which documents the gate and the outputs). This module imports neither Pulumi nor gRPC, so the
+``fc-invocation wait-batch`` command can use it; ``batch_provider.py`` adds the outputs and the
+dynamic provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Optional
+from urllib.parse import parse_qsl, quote, urlencode
+
+from .errors import InvalidArgumentError, InvocationFailedError, NotFoundError, WaitTimeoutError
+from .models import (
+    InvocationRef,
+    InvocationStatus,
+    StatefulAsyncInvocationResult,
+    parse_time,
+    rfc3339,
+    validate_invocation_id,
+)
+from .waiter import WaitPolicy, check_fail_on_statuses, format_duration
+
+if TYPE_CHECKING:
+    from .client import FcClient
+
+__all__ = [
+    "BATCH_INPUT_KEYS",
+    "PAGE_SIZE",
+    "MAX_FAILURES_SHOWN",
+    "BatchSpec",
+    "BatchSummary",
+    "BatchTracker",
+    "format_batch_id",
+    "parse_batch_id",
+    "list_batch",
+    "failures_message",
+    "timeout_message",
+    "not_found_message",
+    "read_batch_and_check",
+]
+
+PAGE_SIZE = 100
+MAX_FAILURES_SHOWN = 10
+BATCH_INPUT_KEYS = (
+    "service_name", "function_name", "qualifier", "invocation_id_prefix", "statuses", "started_after",
+    "started_before", "limit", "include_payloads", "secret_payloads", "wait_for_completion", "expected_count",
+    "timeout_seconds", "fail_on_statuses", "poll_interval_seconds", "max_poll_interval_seconds", "region",
+    "account_id", "endpoint",
+)
+# Display order of the statuses still moving, as a run goes through them (the progress line).
+_MOVING_ORDER = ("Running", "Retrying", "Stopping", "Dequeued", "Enqueued")
+
+
+
+
+def _bool(argument: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgumentError(argument, value, "must be True or False")
+    return value
+
+
+def _text(argument: str, value: Any) -> Optional[str]:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidArgumentError(argument, value, "must be a string")
+    return value
+
+
+def _count(argument: str, value: Any) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():  # numbers come back from state as floats
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidArgumentError(argument, value, "must be a positive integer or None")
+    return value
+
+
+def _time(argument: str, value: Any) -> Optional[str]:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, datetime)):
+        raise InvalidArgumentError(argument, value, "must be RFC 3339 text (2026-11-26T08:00:00Z) or a datetime")
+    try:
+        parsed = parse_time(value)
+    except ValueError as exc:
+        raise InvalidArgumentError(argument, value, f"must be RFC 3339 text (2026-11-26T08:00:00Z) or a datetime "
+                                                    f"({exc})") from None
+    return rfc3339(parsed)
+
+
+def _statuses(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+        raise InvalidArgumentError("statuses", value, "must be a list of statuses, e.g. ['Failed', 'Stopped']")
+    out: list[str] = []
+    for item in value:
+        status = InvocationStatus.known(item, "statuses").value
+        if status not in out:
+            out.append(status)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """Validated arguments of one batch data source; built before any request."""
+
+    service_name: str
+    function_name: str
+    qualifier: Optional[str]
+    prefix: Optional[str]
+    statuses: tuple[str, ...]
+    started_after: Optional[str]
+    started_before: Optional[str]
+    limit: Optional[int]
+    include_payloads: bool
+    secret_payloads: bool
+    wait: bool
+    expected_count: Optional[int]
+    policy: WaitPolicy
+    fail_on: tuple[str, ...]
+    region: Optional[str]
+    account_id: Optional[str]
+    endpoint: Optional[str]
+
+    @classmethod
+    def build(cls, *, service_name: Any, function_name: Any, qualifier: Any = None, invocation_id_prefix: Any = None,
+              statuses: Any = None, started_after: Any = None, started_before: Any = None, limit: Any = None,
+              include_payloads: Any = False, secret_payloads: Any = True, wait_for_completion: Any = False,
+              expected_count: Any = None, timeout_seconds: Any = 1800, fail_on_statuses: Any = None,
+              poll_interval_seconds: Any = 1.0, max_poll_interval_seconds: Any = 30.0, region: Any = None,
+              account_id: Any = None, endpoint: Any = None) -> "BatchSpec":
+        qualifier = qualifier if qualifier != "" else None
+        # Names: the single data source's rules (the invocation id is a stand-in).
+        InvocationRef(service_name=service_name, function_name=function_name, invocation_id="_",
+                      qualifier=qualifier)
+        prefix = None if invocation_id_prefix in (None, "") else \
+            validate_invocation_id(invocation_id_prefix, "invocation_id_prefix")
+        after, before = _time("started_after", started_after), _time("started_before", started_before)
+        if after is not None and before is not None and parse_time(after) > parse_time(before):
+            raise InvalidArgumentError("started_after", started_after, f"must not be later than started_before "
+                                                                      f"({started_before})")
+        if timeout_seconds is None:
+            raise InvalidArgumentError("timeout_seconds", timeout_seconds, "must be a positive number of seconds")
+        policy = WaitPolicy(initial_delay=poll_interval_seconds, max_delay=max_poll_interval_seconds,
+                            timeout=timeout_seconds)
+        return cls(
+            service_name=service_name, function_name=function_name, qualifier=qualifier, prefix=prefix,
+            statuses=_statuses(statuses), started_after=after, started_before=before, limit=_count("limit", limit),
+            include_payloads=_bool("include_payloads", include_payloads),
+            secret_payloads=_bool("secret_payloads", secret_payloads),
+            wait=_bool("wait_for_completion", wait_for_completion),
+            expected_count=_count("expected_count", expected_count), policy=policy,
+            fail_on=check_fail_on_statuses(fail_on_statuses), region=_text("region", region),
+            account_id=_text("account_id", account_id), endpoint=_text("endpoint", endpoint),
+        )
+
+    @classmethod
+    def from_props(cls, id_: str, props: Mapping[str, Any]) -> "BatchSpec":
+        """The spec of a read: from the props (or prior outputs, in a refresh), else from the id."""
+        if props.get("service_name") and props.get("function_name"):
+            args = {key: props[key] for key in BATCH_INPUT_KEYS if props.get(key) is not None}
+            args["invocation_id_prefix"] = args.get("invocation_id_prefix")
+            return cls.build(**args)
+        return cls.build(**parse_batch_id(id_))
+
+    def props(self) -> dict[str, Any]:
+        return {
+            "service_name": self.service_name, "function_name": self.function_name, "qualifier": self.qualifier,
+            "invocation_id_prefix": self.prefix, "statuses": list(self.statuses),
+            "started_after": self.started_after, "started_before": self.started_before, "limit": self.limit,
+            "include_payloads": self.include_payloads, "secret_payloads": self.secret_payloads,
+            "wait_for_completion": self.wait, "expected_count": self.expected_count,
+            "timeout_seconds": self.policy.timeout, "fail_on_statuses": list(self.fail_on),
+            "poll_interval_seconds": self.policy.initial_delay,
+            "max_poll_interval_seconds": self.policy.max_delay, "region": self.region,
+            "account_id": self.account_id, "endpoint": self.endpoint,
+        }
+
+    @property
+    def service_path(self) -> str:
+        return f"{self.service_name}.{self.qualifier}" if self.qualifier else self.service_name
+
+    @property
+    def id(self) -> str:
+        return format_batch_id(self)
+
+    @property
+    def label(self) -> str:
+        """``batch video/transcode prefix video-2026-11-`` (progress and error messages)."""
+        text = f"batch {self.service_path}/{self.function_name}"
+        if self.prefix:
+            text += f" prefix {self.prefix}"
+        if self.started_after:
+            text += f" started after {self.started_after}"
+        if self.started_before:
+            text += f" started before {self.started_before}"
+        return text
+
+    @property
+    def minimum_count(self) -> int:
+        """How many invocations must exist before a wait can end: ``expected_count``, at least one."""
+        return max(self.expected_count or 0, 1)
+
+    def ref(self, invocation_id: str) -> InvocationRef:
+        return InvocationRef(service_name=self.service_name, function_name=self.function_name,
+                             invocation_id=invocation_id, qualifier=self.qualifier)
+
+
+def format_batch_id(spec: BatchSpec) -> str:
+    """``service[.qualifier]/function[?prefix=..&statuses=..&started_after=..&started_before=..&limit=..]``."""
+    query = [(key, value) for key, value in (
+        ("prefix", spec.prefix), ("statuses", ",".join(spec.statuses) or None),
+        ("started_after", spec.started_after), ("started_before", spec.started_before),
+        ("limit", str(spec.limit) if spec.limit else None),
+    ) if value]
+    head = f"{spec.service_path}/{spec.function_name}"
+    return head + ("?" + urlencode(query, quote_via=quote, safe=":,") if query else "")
+
+
+def parse_batch_id(text: Any, argument: str = "id") -> dict[str, Any]:
+    """The arguments a batch id encodes (see :func:`format_batch_id`); refused with the rule if malformed."""
+    rule = ("must be SERVICE[.QUALIFIER]/FUNCTION[?prefix=P&statuses=S1,S2&started_after=T&started_before=T"
+            "&limit=N], e.g. video.prod/transcode?prefix=video-2026-11-")
+    if not isinstance(text, str):
+        raise InvalidArgumentError(argument, text, rule)
+    head, _, query = text.partition("?")
+    parts = head.split("/")
+    if len(parts) != 2:
+        raise InvalidArgumentError(argument, text, rule)
+    service, dot, qualifier = parts[0].partition(".")
+    if dot and not qualifier:
+        raise InvalidArgumentError(argument, text, "the qualifier after '.' is empty; " + rule)
+    args: dict[str, Any] = {"service_name": service, "function_name": parts[1], "qualifier": qualifier or None}
+    names = {"prefix": "invocation_id_prefix", "statuses": "statuses", "started_after": "started_after",
+             "started_before": "started_before", "limit": "limit"}
+    for key, value in parse_qsl(query, keep_blank_values=True, strict_parsing=False):
+        if key not in names:
+            raise InvalidArgumentError(argument, text, f"has an unknown filter {key!r}; " + rule)
+        if key == "statuses":
+            args["statuses"] = [s for s in value.split(",") if s]
+        elif key == "limit":
+            if not value.isdigit():
+                raise InvalidArgumentError(argument, text, "limit must be a positive integer; " + rule)
+            args["limit"] = int(value)
+        else:
+            args[names[key]] = value
+    return args
+
+
+# --- listing ------------------------------------------------------------------------------------
+
+
+def list_batch(client: "FcClient", spec: BatchSpec, *, started_after: Optional[datetime] = None,
+               include_payload: bool = False) -> tuple[list[StatefulAsyncInvocationResult], int]:
+    """Every member of the batch started at or after ``started_after`` (default: the spec's bound),
+    oldest first; returns (invocations, list calls made). One call per page of 100."""
+    begin: Any = spec.started_after
+    if started_after is not None and (begin is None or started_after > parse_time(begin)):
+        begin = started_after
+    seen: dict[str, StatefulAsyncInvocationResult] = {}
+    token: Optional[str] = None
+    calls = 0
+    while True:
+        items, token = client.list_stateful_async_invocations_page(
+            spec.service_name, spec.function_name, next_token=token, qualifier=spec.qualifier, prefix=spec.prefix,
+            started_after=begin, started_before=spec.started_before, sort="asc", include_payload=include_payload,
+            page_size=PAGE_SIZE)
+        calls += 1
+        for item in items:
+            seen[item.invocation_id] = item
+        if not token:
+            return list(seen.values()), calls
+
+
+def _order(result: StatefulAsyncInvocationResult) -> tuple:
+    started = result.started_time.timestamp() if result.started_time is not None else float("inf")
+    return (started, result.invocation_id)
+
+
+@dataclass
+class BatchSummary:
+    """The batch at one moment: its members (oldest first) and what the gate makes of them.
+
+    ``is_terminal`` is True when a wait should end: a member ended in a fail status, or at least
+    ``spec.minimum_count`` members exist and all are terminal (the name lets :class:`~.waiter.Waiter`
+    poll a batch as it polls one invocation).
+    """
+
+    spec: BatchSpec
+    invocations: list[StatefulAsyncInvocationResult]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.invocations = sorted(self.invocations, key=_order)
+        counts = {status.value: 0 for status in InvocationStatus}
+        for result in self.invocations:
+            counts[result.status.value] = counts.get(result.status.value, 0) + 1
+        self.counts = counts
+
+    @property
+    def total(self) -> int:
+        return len(self.invocations)
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for r in self.invocations if not r.is_terminal)
+
+    @property
+    def all_terminal(self) -> bool:
+        """Every member is terminal; False for an empty batch (nothing has ended)."""
+        return self.total > 0 and self.pending == 0
+
+    @property
+    def all_succeeded(self) -> bool:
+        """Every member succeeded; False for an empty batch."""
+        return self.total > 0 and self.counts["Succeeded"] == self.total
+
+    @property
+    def failures(self) -> list[StatefulAsyncInvocationResult]:
+        return [r for r in self.invocations if r.status.value in self.spec.fail_on]
+
+    @property
+    def complete(self) -> bool:
+        """All terminal and at least ``minimum_count`` exist: the gate is open."""
+        return self.all_terminal and self.total >= self.spec.minimum_count
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.complete or bool(self.failures)
+
+    def text(self) -> str:
+        """``212/300 succeeded, 3 running, 85 enqueued, 0 failed``."""
+        expected = max(self.total, self.spec.expected_count or 0)
+        parts = [f"{self.counts['Succeeded']}/{expected} succeeded"]
+        for status in _MOVING_ORDER:
+            if self.counts.get(status):
+                parts.append(f"{self.counts[status]} {status.lower()}")
+        for status, count in self.counts.items():  # statuses FC added after this package was written
+            if count and not InvocationStatus(status).is_known:
+                parts.append(f"{count} {status}")
+        if self.spec.expected_count and self.total < self.spec.expected_count:
+            parts.append(f"{self.spec.expected_count - self.total} not listed yet")
+        parts.append(f"{self.counts['Failed']} failed")
+        for status in ("Stopped", "Expired", "Invalid"):
+            if self.counts[status]:
+                parts.append(f"{self.counts[status]} {status.lower()}")
+        return ", ".join(parts)
+
+    def progress(self, elapsed: float) -> str:
+        return f"{self.spec.label}: {self.text()}, {format_duration(elapsed)} elapsed"
+
+
+def failures_message(summary: BatchSummary) -> str:
+    spec = summary.spec
+    failures = summary.failures
+    noun = "invocation" if len(failures) == 1 else "invocations"
+    lines = [f"{spec.label}: {len(failures)} {noun} ended in a fail status ({summary.text()}; "
+             f"fail_on_statuses: {', '.join(spec.fail_on)}):"]
+    for result in failures[:MAX_FAILURES_SHOWN]:
+        lines.append(f"  {spec.ref(result.invocation_id)} ended {result.status.value}: "
+                     f"{result.invocation_error_message or 'no error message'} "
+                     f"(request id {result.request_id or 'unknown'})")
+    if len(failures) > MAX_FAILURES_SHOWN:
+        lines.append(f"  ... and {len(failures) - MAX_FAILURES_SHOWN} more")
+    return "\n".join(lines)
+
+
+def timeout_message(summary: BatchSummary, waited: float, timeout: float) -> str:
+    spec = summary.spec
+    text = (f"timed out waiting for {spec.label}: {summary.text()} after {format_duration(waited)} "
+            f"(timeout_seconds={timeout:g})")
+    if summary.total < spec.minimum_count:
+        text += (f"; only {summary.total} matching invocation{'s' if summary.total != 1 else ''} exist, "
+                 f"expected_count={spec.minimum_count}" if spec.expected_count else
+                 "; no invocation matches (check service, function, qualifier, prefix and time window)")
+    return text
+
+
+def not_found_message(spec: BatchSpec, error: NotFoundError) -> str:
+    return (f"cannot list {spec.label}: service {spec.service_name!r}, qualifier {spec.qualifier or '(none)'!r}, "
+            f"function {spec.function_name!r} ({error.code or 'HTTP 404'}: {error.message}; "
+            f"request id {error.request_id or 'unknown'})")
+
+
+def read_batch_and_check(client: "FcClient", spec: BatchSpec, props: Mapping[str, Any],
+                         refresh: bool = False) -> BatchSummary:
+    """One full listing, then the gate's verdict: raises on a fail status or an unfinished wait.
+
+    ``props["waited_seconds"]`` is set by the program once its wait ended (update only); in a preview
+    it is absent, so the read reports the batch as it is and fails only if a member already failed.
+    """
+    try:
+        items, _ = list_batch(client, spec, include_payload=spec.include_payloads)
+    except NotFoundError as exc:
+        raise NotFoundError(not_found_message(spec, exc), code=exc.code, request_id=exc.request_id,
+                            http_status=exc.http_status) from None
+    summary = BatchSummary(spec, items)
+    if summary.failures:
+        raise InvocationFailedError(failures_message(summary), result=summary)
+    waited = props.get("waited_seconds")
+    if spec.wait and waited is not None and not refresh and not summary.complete:
+        timeout = float(spec.policy.timeout or 0)
+        if timeout and waited >= timeout:
+            raise WaitTimeoutError(timeout_message(summary, waited, timeout), last_result=summary, elapsed=waited)
+        raise WaitTimeoutError(f"stopped waiting for {spec.label} after {format_duration(waited)}: the API kept "
+                               f"failing; last seen {summary.text()}", last_result=summary, elapsed=waited)
+    return summary
+
+
+# --- the program-side poll ----------------------------------------------------------------------
+
+
+class BatchTracker:
+    """Polls a batch cheaply: ``poll()`` returns a :class:`BatchSummary`, for :class:`~.waiter.Waiter`.
+
+    Cost model: ``ListStatefulAsyncInvocations`` costs one call per page of 100, whatever the filter.
+    Terminal results never change, so they are kept here and not fetched again where the API lets us
+    skip them: a poll lists only members started at or after the oldest still-unfinished member
+    (``startedTimeBegin``), or, once every known member is terminal, at or after the newest one (to
+    see members still being enqueued). With a batch that drains roughly in start order, most of it
+    drops out of later polls. Filtering by ``status`` instead would cost one list per unfinished status
+    (five, each at least one call) per poll, could miss members that change status between those lists
+    or that start and finish between two polls, and would still need the terminal results (for the
+    fail check and the progress line) some other way; the time window costs at least one call and is
+    never more than a full listing.
+
+    The window relies on ``startedTime`` being set when a member is accepted and never moving back.
+    Two guards keep the answer right even if that fails: a member without a start time makes the next
+    poll list the whole batch, and a poll that finds the batch complete through a window confirms it
+    with one full listing before the wait ends.
+    """
+
+    def __init__(self, client: "FcClient", spec: BatchSpec) -> None:
+        self.client = client
+        self.spec = spec
+        self.known: dict[str, StatefulAsyncInvocationResult] = {}
+        self.polls = 0
+        self.calls = 0
+
+    def window_start(self) -> Optional[datetime]:
+        """Where the next poll's listing starts; None lists the whole batch."""
+        if not self.known:
+            return None
+        pending = [r for r in self.known.values() if not r.is_terminal]
+        if any(r.started_time is None for r in pending):
+            return None
+        if pending:
+            return min(r.started_time for r in pending)  # type: ignore[type-var]
+        started = [r.started_time for r in self.known.values() if r.started_time is not None]
+        return max(started) if started else None
+
+    def poll(self) -> BatchSummary:
+        window = self.window_start()
+        items, calls = list_batch(self.client, self.spec, started_after=window)
+        self.calls += calls
+        known = dict(self.known)
+        known.update((r.invocation_id, r) for r in items)
+        summary = BatchSummary(self.spec, list(known.values()))
+        if window is not None and summary.complete and not summary.failures:
+            items, calls = list_batch(self.client, self.spec)  # confirm through a full listing
+            self.calls += calls
+            known = {r.invocation_id: r for r in items}
+            summary = BatchSummary(self.spec, items)
+        self.known = known  # only after the whole poll succeeded
+        self.polls += 1
+        return summary
