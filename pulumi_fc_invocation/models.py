@@ -213,6 +213,15 @@ def _status(value: Any) -> Any:
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 or 9999-12-31T23:59-01:00: not in UTC's range
+        raise ValueError(f"time {value.isoformat()[:40]!r} is out of range once converted to UTC") from None
+
+
 def parse_time(value: Any) -> Optional[datetime]:
     """Epoch milliseconds (int, float or numeric string) or ISO-8601 text -> aware UTC datetime.
 
@@ -223,7 +232,7 @@ def parse_time(value: Any) -> Optional[datetime]:
             raise ValueError("a time must be epoch milliseconds or ISO-8601 text, not a boolean")
         return None
     if isinstance(value, datetime):
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return _utc(value)
     if isinstance(value, str):
         text = value.strip()
         if text == "":
@@ -238,7 +247,7 @@ def parse_time(value: Any) -> Optional[datetime]:
                     parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
                 except ValueError:
                     raise ValueError(f"time {text[:40]!r} is neither epoch milliseconds nor ISO-8601") from None
-                return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+                return _utc(parsed)
     if isinstance(value, (int, float)):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError("a time must be a finite number of epoch milliseconds")
