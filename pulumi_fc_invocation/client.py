@@ -14,7 +14,7 @@ import os
 import platform
 import time
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import formatdate
 from typing import Any, Optional, Union
 
@@ -22,6 +22,8 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as _PydanticValidationError
 from requests.adapters import HTTPAdapter
+from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
+from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
@@ -41,6 +43,10 @@ from .models import (
     InvocationStatus,
     StatefulAsyncInvocationResult,
     parse_time,
+    validate_function_name,
+    validate_invocation_id,
+    validate_qualifier,
+    validate_service_name,
 )
 from .signing import authorization
 
@@ -55,6 +61,18 @@ _USER_AGENT = (
 )
 
 Timeout = Union[float, tuple[float, float]]
+
+_date_cache: tuple[int, str] = (-1, "")
+
+
+def _http_date() -> str:
+    """``formatdate(usegmt=True)`` for now, formatted once per second (it only has whole seconds)."""
+    global _date_cache
+    second = int(time.time())
+    cached = _date_cache
+    if cached[0] != second:
+        cached = _date_cache = (second, formatdate(second, usegmt=True))
+    return cached[1]
 
 
 class _BoundedRetry(Retry):
@@ -202,6 +220,10 @@ class FcClient:
         session.verify = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True
         session.trust_env = False
         self._session = session
+        # session.request re-merges the session's settings (headers, cookies, params, auth, hooks,
+        # proxies) into every request; _send_once prepares requests directly, as that merge would.
+        self._url_has_auth = any(requests.utils.get_auth_from_url(self.endpoint))
+        self._prepared_urls: dict[str, str] = {}
 
     @classmethod
     def from_environment(cls, *, config: Optional[Mapping[str, Any]] = None, **overrides: Any) -> "FcClient":
@@ -241,7 +263,7 @@ class FcClient:
     ) -> requests.Response:
         creds = self._credentials
         headers = {
-            "Date": formatdate(usegmt=True),
+            "Date": _http_date(),
             "Content-Type": content_type,
             "User-Agent": _USER_AGENT,
         }
@@ -293,14 +315,65 @@ class FcClient:
         delay = self._backoff_factor
         while True:
             try:
-                return self._session.request(method, url, params=params, data=body, headers=headers,
-                                             timeout=self.timeout)
+                return self._send_once(method, url, params, body, headers)
             except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
                 if attempts <= 0 or time.monotonic() + delay > deadline:
                     raise
                 attempts -= 1
                 time.sleep(delay)
                 delay = min(delay * 2, self._backoff_max)
+
+    def _send_once(self, method: str, url: str, params: Any, body: Any, headers: Mapping[str, str]) -> requests.Response:
+        """``session.request(method, url, params=params, data=body, headers=headers, timeout=...)``, cheaper.
+
+        While the session is in its default state (no cookies, params, auth or hooks, ``trust_env``
+        off, no credentials in the endpoint URL), the request is prepared here as ``prepare_request``
+        and ``merge_environment_settings`` would prepare it and sent as ``session.send`` would send
+        it: the same adapter (so the same urllib3 ``Retry``, timeouts and exceptions); a redirect is
+        followed by ``session.resolve_redirects`` and a ``Set-Cookie`` goes to the session's jar,
+        as there. Otherwise (say a server set a cookie), it is ``session.request`` itself.
+        """
+        session = self._session
+        if (session.cookies or session.params or session.auth is not None or session.trust_env
+                or self._url_has_auth or any(session.hooks.values())):
+            return session.request(method, url, params=params, data=body, headers=headers, timeout=self.timeout)
+        prep = requests.PreparedRequest()
+        prep.method = method
+        if params:
+            prep.prepare_url(url, params)
+        else:
+            prepared_url = self._prepared_urls.get(url)
+            if prepared_url is None:
+                prep.prepare_url(url, None)
+                prepared_url = prep.url
+                if len(self._prepared_urls) >= 4096:
+                    self._prepared_urls.clear()
+                self._prepared_urls[url] = prepared_url  # type: ignore[assignment]
+            prep.url = prepared_url
+        merged = CaseInsensitiveDict(session.headers)
+        merged.update(headers)
+        prep.prepare_headers(merged)
+        prep._cookies = RequestsCookieJar()  # the merge of an empty session jar and no request cookies
+        prep.prepare_body(body or {}, None, None)
+        prep.prepare_hooks(session.hooks)
+        kwargs = {"timeout": self.timeout, "stream": session.stream, "verify": session.verify,
+                  "cert": session.cert,
+                  "proxies": {key: value for key, value in session.proxies.items() if value is not None}}
+        # session.send(prep, allow_redirects=True, **kwargs), minus its no-op steps here (no hooks).
+        started = time.perf_counter()
+        response = session.get_adapter(url=prep.url).send(prep, **kwargs)
+        response.elapsed = timedelta(seconds=time.perf_counter() - started)
+        if "set-cookie" in response.headers or "set-cookie2" in response.headers:
+            extract_cookies_to_jar(session.cookies, prep, response.raw)
+        if response.is_redirect:
+            history = list(session.resolve_redirects(response, prep, **kwargs))
+            if history:
+                history.insert(0, response)
+                response = history.pop()
+                response.history = history
+        if not session.stream:
+            response.content  # noqa: B018 - read the body now, as session.send does
+        return response
 
     @staticmethod
     def _error(response: requests.Response) -> FcApiError:
@@ -353,9 +426,16 @@ class FcClient:
         self, service_name: str, function_name: str, invocation_id: str, qualifier: Optional[str] = None
     ) -> StatefulAsyncInvocationResult:
         """GetStatefulAsyncInvocation."""
-        ref = InvocationRef(service_name=service_name, function_name=function_name,
-                            invocation_id=invocation_id, qualifier=qualifier)
-        return self.get(ref)
+        # InvocationRef's checks and errors, in its order, without building one.
+        validate_service_name(service_name)
+        validate_function_name(function_name)
+        validate_invocation_id(invocation_id)
+        validate_qualifier(qualifier)
+        service_path = f"{service_name}.{qualifier}" if qualifier else service_name
+        path = (f"/{API_VERSION}/services/{service_path}/functions/{function_name}"
+                f"/stateful-async-invocations/{invocation_id}")
+        response = self._request("GET", path)
+        return self._parse(response, StatefulAsyncInvocationResult, "an invocation")
 
     def get(self, ref: Union[InvocationRef, str]) -> StatefulAsyncInvocationResult:
         """GetStatefulAsyncInvocation by reference or composite id."""
