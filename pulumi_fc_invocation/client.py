@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import platform
 import time
@@ -19,12 +20,13 @@ from email.utils import formatdate
 from typing import Any, Optional, Union
 
 import requests
+import urllib3
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as _PydanticValidationError
 from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 from requests.structures import CaseInsensitiveDict
-from urllib3.exceptions import MaxRetryError
+from urllib3.exceptions import InvalidHeader, MaxRetryError
 from urllib3.util.retry import Retry
 
 from . import __version__
@@ -96,8 +98,22 @@ class _BoundedRetry(Retry):
         return super().new(**kw)  # type: ignore[return-value]
 
     def get_retry_after(self, response: Any) -> Optional[float]:
-        value = super().get_retry_after(response)
+        try:
+            value = super().get_retry_after(response)
+        except InvalidHeader:
+            value = None  # unparsable: fall back to our own backoff rather than lose FC's answer
         return None if value is None else min(value, self.max_retry_after)
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        # urllib3 takes whole seconds or an HTTP date and raises InvalidHeader on anything else
+        # ("0.5", "soon"), which escaped as a TransportError and hid a retryable 429/503.
+        try:
+            seconds = float(retry_after)
+        except ValueError:
+            return super().parse_retry_after(retry_after)
+        if not math.isfinite(seconds):
+            raise InvalidHeader(f"Invalid Retry-After header: {retry_after}")
+        return max(0.0, seconds)
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
         started = self.started if self.started is not None else time.monotonic()
@@ -146,6 +162,35 @@ def _excerpt(body: bytes, limit: int = 200) -> str:
     text = body[:limit * 2].decode("utf-8", errors="replace")
     text = " ".join(text.split())
     return text[:limit] + ("..." if len(text) > limit or len(body) > limit * 2 else "")
+
+
+def _read_body(response: requests.Response, deadline: float) -> None:
+    """``response.content``, read now, given up (``ReadTimeout``) once ``deadline`` has passed.
+
+    Exceptions are mapped as ``Response.iter_content`` maps them.
+    """
+    raw = response.raw
+    chunks = []
+    try:
+        while True:
+            chunk = raw.read1(65536, decode_content=True)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                response.close()
+                raise requests.exceptions.ReadTimeout("the answer did not complete within the call's time budget",
+                                                      response=response)
+    except urllib3.exceptions.ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from None
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from None
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ConnectionError(exc) from None
+    except urllib3.exceptions.SSLError as exc:
+        raise requests.exceptions.SSLError(exc) from None
+    response._content = b"".join(chunks)
+    response._content_consumed = True
 
 
 class FcClient:
@@ -304,7 +349,10 @@ class FcClient:
             log.debug("%s %s -> %s in %.1f ms (request id %s)", method, path, response.status_code,
                       (time.perf_counter() - started) * 1000, response.headers.get("X-Fc-Request-Id"))
         if response.status_code >= 300:
-            raise self._error(response)
+            error = self._error(response)
+            retries = getattr(response.raw, "retries", None)
+            error.attempts = 1 + len(getattr(retries, "history", None) or ())  # type: ignore[attr-defined]
+            raise error
         return response
 
     def _send(self, method: str, url: str, params: Any, body: Any, headers: Mapping[str, str]) -> requests.Response:
@@ -312,10 +360,14 @@ class FcClient:
         # connection dropping) is retried here, for idempotent reads only, within the same budgets.
         attempts = self.max_retries if method in ("GET", "HEAD") else 0
         deadline = time.monotonic() + self._retry_budget
+        # The read timeout bounds each wait for the next bytes, not a whole answer: a body that
+        # trickles in (a byte now and then) would hold the call for as long as it lasts.
+        timeout = self.timeout
+        body_deadline = deadline + (sum(timeout) if isinstance(timeout, tuple) else 2 * timeout)
         delay = self._backoff_factor
         while True:
             try:
-                return self._send_once(method, url, params, body, headers)
+                return self._send_once(method, url, params, body, headers, body_deadline)
             except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
                 if attempts <= 0 or time.monotonic() + delay > deadline:
                     raise
@@ -323,7 +375,8 @@ class FcClient:
                 time.sleep(delay)
                 delay = min(delay * 2, self._backoff_max)
 
-    def _send_once(self, method: str, url: str, params: Any, body: Any, headers: Mapping[str, str]) -> requests.Response:
+    def _send_once(self, method: str, url: str, params: Any, body: Any, headers: Mapping[str, str],
+                   body_deadline: float) -> requests.Response:
         """``session.request(method, url, params=params, data=body, headers=headers, timeout=...)``, cheaper.
 
         While the session is in its default state (no cookies, params, auth or hooks, ``trust_env``
@@ -336,7 +389,10 @@ class FcClient:
         session = self._session
         if (session.cookies or session.params or session.auth is not None or session.trust_env
                 or self._url_has_auth or any(session.hooks.values())):
-            return session.request(method, url, params=params, data=body, headers=headers, timeout=self.timeout)
+            response = session.request(method, url, params=params, data=body, headers=headers, timeout=self.timeout,
+                                       stream=True)
+            _read_body(response, body_deadline)
+            return response
         prep = requests.PreparedRequest()
         prep.method = method
         if params:
@@ -356,7 +412,7 @@ class FcClient:
         prep._cookies = RequestsCookieJar()  # the merge of an empty session jar and no request cookies
         prep.prepare_body(body or {}, None, None)
         prep.prepare_hooks(session.hooks)
-        kwargs = {"timeout": self.timeout, "stream": session.stream, "verify": session.verify,
+        kwargs = {"timeout": self.timeout, "stream": True, "verify": session.verify,
                   "cert": session.cert,
                   "proxies": {key: value for key, value in session.proxies.items() if value is not None}}
         # session.send(prep, allow_redirects=True, **kwargs), minus its no-op steps here (no hooks).
@@ -371,8 +427,7 @@ class FcClient:
                 history.insert(0, response)
                 response = history.pop()
                 response.history = history
-        if not session.stream:
-            response.content  # noqa: B018 - read the body now, as session.send does
+        _read_body(response, body_deadline)  # read the body now, as session.send does, but bounded
         return response
 
     @staticmethod
@@ -549,8 +604,9 @@ class FcClient:
             response = self._request("PUT", path)
         except BadRequestError as exc:
             # A stop that FC applied but answered too slowly is retried, and the retry is told the
-            # task is already finished: stopping is idempotent, so that is success.
-            if exc.code == "InvalidArgument" and self.get(ref).status in (
+            # task is already finished: that retry's "already stopped" means our stop worked. A first
+            # attempt told so still fails: the caller stopped something that had already ended.
+            if exc.code == "InvalidArgument" and getattr(exc, "attempts", 1) > 1 and self.get(ref).status in (
                 InvocationStatus.STOPPED, InvocationStatus.STOPPING
             ):
                 return exc.request_id or ""
