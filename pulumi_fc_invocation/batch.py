@@ -34,7 +34,7 @@ from .batch_provider import (
 from .errors import InvalidArgumentError
 from .provider import client_for
 from .resource import PROGRESS_INTERVAL, _is_plain, _pool, _program_config, _UrnOnly
-from .waiter import Waiter, format_duration
+from .waiter import DEFAULT_MAX_POLL_INTERVAL, Waiter, format_duration
 
 __all__ = [
     "StatefulAsyncInvocations",
@@ -159,7 +159,7 @@ class StatefulAsyncInvocations(pulumi.dynamic.Resource, module="fc", name="State
         timeout_seconds: Input[float] = 1800,
         fail_on_statuses: Optional[Input[Sequence[str]]] = None,
         poll_interval_seconds: Input[float] = 1.0,
-        max_poll_interval_seconds: Input[float] = 30.0,
+        max_poll_interval_seconds: Input[float] = DEFAULT_MAX_POLL_INTERVAL,
         secret_payloads: bool = True,
         region: Optional[Input[str]] = None,
         account_id: Optional[Input[str]] = None,
@@ -257,7 +257,7 @@ def get_stateful_async_invocations(
     timeout_seconds: float = 1800,
     fail_on_statuses: Optional[Sequence[str]] = None,
     poll_interval_seconds: float = 1.0,
-    max_poll_interval_seconds: float = 30.0,
+    max_poll_interval_seconds: float = DEFAULT_MAX_POLL_INTERVAL,
     secret_payloads: bool = True,
     region: Optional[str] = None,
     account_id: Optional[str] = None,
@@ -295,7 +295,7 @@ def get_stateful_async_invocations_output(
     timeout_seconds: Input[float] = 1800,
     fail_on_statuses: Optional[Input[Sequence[str]]] = None,
     poll_interval_seconds: Input[float] = 1.0,
-    max_poll_interval_seconds: Input[float] = 30.0,
+    max_poll_interval_seconds: Input[float] = DEFAULT_MAX_POLL_INTERVAL,
     secret_payloads: bool = True,
     region: Optional[Input[str]] = None,
     account_id: Optional[Input[str]] = None,

@@ -24,7 +24,7 @@ from .models import (
     rfc3339,
     validate_invocation_id,
 )
-from .waiter import WaitPolicy, check_fail_on_statuses, format_duration
+from .waiter import DEFAULT_MAX_POLL_INTERVAL, WaitPolicy, check_fail_on_statuses, format_duration
 
 if TYPE_CHECKING:
     from .client import FcClient
@@ -136,7 +136,7 @@ class BatchSpec:
               statuses: Any = None, started_after: Any = None, started_before: Any = None, limit: Any = None,
               include_payloads: Any = False, secret_payloads: Any = True, wait_for_completion: Any = False,
               expected_count: Any = None, timeout_seconds: Any = 1800, fail_on_statuses: Any = None,
-              poll_interval_seconds: Any = 1.0, max_poll_interval_seconds: Any = 30.0, region: Any = None,
+              poll_interval_seconds: Any = 1.0, max_poll_interval_seconds: Any = DEFAULT_MAX_POLL_INTERVAL, region: Any = None,
               account_id: Any = None, endpoint: Any = None) -> "BatchSpec":
         qualifier = qualifier if qualifier != "" else None
         # Names: the single data source's rules (the invocation id is a stand-in).

@@ -505,7 +505,7 @@ Durations: 90 (seconds), 90s, 0.5s, 500ms, 30m, 2h, 1h30m.
               metavar="STATUSES", help="comma-separated terminal statuses that exit 1; '' never fails")
 @click.option("--poll-interval", "poll_text", default="1s", show_default=True, metavar="DURATION",
               help="delay between reads during the first 10 s")
-@click.option("--max-poll-interval", "max_poll_text", default="30s", show_default=True, metavar="DURATION",
+@click.option("--max-poll-interval", "max_poll_text", default="45s", show_default=True, metavar="DURATION",
               help="the delay then grows (with jitter) up to this")
 @click.option("-o", "--output", type=_OUTPUT, default="table", show_default=True,
               help="table: one summary line; json: the final invocation (with payloads) on stdout")
@@ -690,7 +690,7 @@ Durations: 90 (seconds), 90s, 0.5s, 500ms, 30m, 2h, 1h30m. --since / --until as 
               metavar="STATUSES", help="comma-separated terminal statuses that exit 1; '' never fails")
 @click.option("--poll-interval", "poll_text", default="1s", show_default=True, metavar="DURATION",
               help="delay between polls during the first 10 s")
-@click.option("--max-poll-interval", "max_poll_text", default="30s", show_default=True, metavar="DURATION",
+@click.option("--max-poll-interval", "max_poll_text", default="45s", show_default=True, metavar="DURATION",
               help="the delay then grows (with jitter) up to this")
 @click.option("-o", "--output", type=_OUTPUT, default="table", show_default=True,
               help="table: one summary line; json: the batch (counts, members without payloads) on stdout")

@@ -29,6 +29,7 @@ from .provider import (
     result_outputs,
 )
 from .waiter import (
+    DEFAULT_MAX_POLL_INTERVAL,
     Waiter,
     WaitPolicy,
     check_fail_on_statuses,
@@ -101,7 +102,7 @@ class _Spec:
     @classmethod
     def build(cls, *, service_name: Any, function_name: Any, invocation_id: Any, qualifier: Any = None,
               wait_for_completion: Any = False, timeout_seconds: Any = 1800, fail_on_statuses: Any = None,
-              poll_interval_seconds: Any = 1.0, max_poll_interval_seconds: Any = 30.0, region: Any = None,
+              poll_interval_seconds: Any = 1.0, max_poll_interval_seconds: Any = DEFAULT_MAX_POLL_INTERVAL, region: Any = None,
               account_id: Any = None, endpoint: Any = None) -> "_Spec":
         ref = InvocationRef(service_name=service_name, function_name=function_name, invocation_id=invocation_id,
                             qualifier=qualifier if qualifier != "" else None)
@@ -223,7 +224,7 @@ class StatefulAsyncInvocation(pulumi.dynamic.Resource, module="fc", name="Statef
         timeout_seconds: Input[float] = 1800,
         fail_on_statuses: Optional[Input[Sequence[str]]] = None,
         poll_interval_seconds: Input[float] = 1.0,
-        max_poll_interval_seconds: Input[float] = 30.0,
+        max_poll_interval_seconds: Input[float] = DEFAULT_MAX_POLL_INTERVAL,
         secret_payloads: bool = True,
         region: Optional[Input[str]] = None,
         account_id: Optional[Input[str]] = None,
@@ -318,7 +319,7 @@ def get_stateful_async_invocation(
     timeout_seconds: float = 1800,
     fail_on_statuses: Optional[Sequence[str]] = None,
     poll_interval_seconds: float = 1.0,
-    max_poll_interval_seconds: float = 30.0,
+    max_poll_interval_seconds: float = DEFAULT_MAX_POLL_INTERVAL,
     secret_payloads: bool = True,
     region: Optional[str] = None,
     account_id: Optional[str] = None,
@@ -348,7 +349,7 @@ def get_stateful_async_invocation_output(
     timeout_seconds: Input[float] = 1800,
     fail_on_statuses: Optional[Input[Sequence[str]]] = None,
     poll_interval_seconds: Input[float] = 1.0,
-    max_poll_interval_seconds: Input[float] = 30.0,
+    max_poll_interval_seconds: Input[float] = DEFAULT_MAX_POLL_INTERVAL,
     secret_payloads: bool = True,
     region: Optional[Input[str]] = None,
     account_id: Optional[Input[str]] = None,

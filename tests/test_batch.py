@@ -164,7 +164,7 @@ def test_expected_count_holds_the_gate_while_the_batch_is_still_being_enqueued(f
     result = run(program, timeline=timeline)
     out = result.resource("batch").outputs
     assert out["total"] == 300 and out["counts"]["Succeeded"] == 300 and out["all_succeeded"] is True
-    assert 300 + 89 <= out["waited_seconds"] <= 300 + 89 + 34
+    assert 300 + 89 <= out["waited_seconds"] <= 300 + 89 + 45 * 1.2 + 1
     assert any("200/300 succeeded, 100 not listed yet, 0 failed" in log.message for log in result.logs)
 
 
@@ -175,7 +175,7 @@ def test_without_expected_count_the_gate_opens_on_what_exists(fc, run):
         StatefulAsyncInvocations("batch", "video", "early", invocation_id_prefix="early-", wait_for_completion=True)
 
     out = run(program).resource("batch").outputs
-    assert out["total"] == 20 and 30 <= out["waited_seconds"] <= 30 + 33
+    assert out["total"] == 20 and 30 <= out["waited_seconds"] <= 30 + 45 * 1.2 + 1
 
 
 def test_one_failure_among_300_fails_the_deployment_at_once(fc, run):
@@ -252,7 +252,7 @@ def test_later_polls_skip_tasks_that_already_ended(fc, run):
     per_poll = timeline.per_poll(before, fc.request_count("list"))
     polls, last = per_poll[:-1], per_poll[-1]
     assert polls[0] == 3  # the first poll lists everything
-    assert polls == sorted(polls, reverse=True) and polls[-2:] == [1, 1], per_poll  # then ever less of it
+    assert polls == sorted(polls, reverse=True) and polls[-1] == 1 and 1 in polls[:-1], per_poll  # then ever less of it
     assert sum(polls) + last - 3 - 3 < 3 * len(per_poll) * 0.9, per_poll
     # The last entry: a window holding the newest task only (1), a confirming full listing (3), the host's read (3).
     assert last == 1 + 3 + 3, per_poll

@@ -382,7 +382,7 @@ def test_wait_batch_exit_0_one_list_call_per_poll(fc, env):
     assert calls == data["list_calls"] == data["polls"] + 1, (calls, data)
     assert "\r" not in proc.stderr and "\x1b" not in proc.stderr
     assert proc.stderr.startswith("waiting for batch video.prod/batchok prefix wb-ok-: timeout 30m00s, polling every "
-                                  "200ms up to 30s, fail on Failed, Stopped, Expired, Invalid\n")
+                                  "200ms up to 45s, fail on Failed, Stopped, Expired, Invalid\n")
     assert proc.stderr.splitlines()[-1].startswith("batch video.prod/batchok prefix wb-ok-: 3/3 succeeded, 0 failed "
                                                    "after ")
     # The batch has ended: the table form is one line on stdout, after one poll and one list call.

@@ -155,10 +155,10 @@ def test_fifty_gates_wait_concurrently_and_release_together(fc, run):
     result = run(program)
     waited = [result.resource(f"shard-{i}").outputs["waited_seconds"] for i in range(50)]
     assert all(result.resource(f"shard-{i}").outputs["status"] == "Succeeded" for i in range(50))
-    # All tasks ended at +600 s: every gate released within one poll cap (30 s, +10% jitter) of that,
+    # All tasks ended at +600 s: every gate released within one poll cap (45 s, +20% jitter) of that,
     # and total virtual time is that of one wait, not fifty in series (or in batches of four).
-    assert min(waited) >= 600 and max(waited) <= 600 + 33
-    assert fc.clock.now() - start <= 600 + 34
+    assert min(waited) >= 600 and max(waited) <= 600 + 45 * 1.2
+    assert fc.clock.now() - start <= 600 + 45 * 1.2 + 1
 
 
 def test_timeout_fails_the_deployment_and_dependents_never_deploy(fc, run):
