@@ -33,7 +33,7 @@ from .batch_provider import (
 )
 from .errors import InvalidArgumentError
 from .provider import client_for
-from .resource import PROGRESS_INTERVAL, _is_plain, _pool, _program_config, _UrnOnly
+from .resource import undo_sdk_pickler_chain, PROGRESS_INTERVAL, _is_plain, _pool, _program_config, _UrnOnly
 from .waiter import DEFAULT_MAX_POLL_INTERVAL, Waiter, format_duration
 
 __all__ = [
@@ -199,7 +199,10 @@ class StatefulAsyncInvocations(pulumi.dynamic.Resource, module="fc", name="State
         merged = ResourceOptions.merge(
             opts, ResourceOptions(id=gated_id,
                                   additional_secret_outputs=secret + list(opts.additional_secret_outputs or [])))
-        super().__init__(StatefulAsyncInvocationsProvider(), resource_name, props, merged)
+        try:
+            super().__init__(StatefulAsyncInvocationsProvider(), resource_name, props, merged)
+        finally:
+            undo_sdk_pickler_chain()
 
     @staticmethod
     def get(resource_name: str, id: Input[str], opts: Optional[ResourceOptions] = None,

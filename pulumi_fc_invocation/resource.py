@@ -172,6 +172,24 @@ async def _gate(spec: _Spec, log_target: Any) -> Optional[float]:
     return outcome.elapsed
 
 
+def undo_sdk_pickler_chain() -> None:
+    """Work around a Pulumi SDK leak: each ``serialize_provider`` call wraps
+    ``pickle._Pickler._batch_setitems`` once more and never unwraps it, so after about 985 dynamic
+    resources in one program every further one fails with ``RecursionError`` (SDK 3.272). Restoring
+    the original method after our own registration keeps the chain one wrapper deep; the SDK wraps
+    it again (sorted, as it wants) at the next serialization."""
+    import pickle
+
+    fn = pickle._Pickler.__dict__.get("_batch_setitems")  # type: ignore[attr-defined]
+    for _ in range(100_000):
+        if fn is None or getattr(fn, "__qualname__", "") == "_Pickler._batch_setitems":
+            break
+        inner = [c.cell_contents for c in (getattr(fn, "__closure__", None) or ()) if callable(c.cell_contents)]
+        fn = inner[0] if inner else None
+    if fn is not None and getattr(fn, "__qualname__", "") == "_Pickler._batch_setitems":
+        pickle._Pickler._batch_setitems = fn  # type: ignore[attr-defined]
+
+
 def _is_plain(value: Any) -> bool:
     return not isinstance(value, Output) and not asyncio.isfuture(value) and not asyncio.iscoroutine(value)
 
@@ -264,7 +282,10 @@ class StatefulAsyncInvocation(pulumi.dynamic.Resource, module="fc", name="Statef
         merged = ResourceOptions.merge(
             opts, ResourceOptions(id=gated_id, additional_secret_outputs=secret + list(opts.additional_secret_outputs or []))
         )
-        super().__init__(StatefulAsyncInvocationProvider(), resource_name, props, merged)
+        try:
+            super().__init__(StatefulAsyncInvocationProvider(), resource_name, props, merged)
+        finally:
+            undo_sdk_pickler_chain()
 
     @staticmethod
     def get(resource_name: str, id: Input[str], opts: Optional[ResourceOptions] = None,

@@ -353,3 +353,26 @@ def test_refresh_reads_from_prior_outputs_without_waiting(fc, run, host):
     outs = rpc.deserialize_properties(response.properties)
     assert response.id == "refresh/job/r-1" and outs["status"] == "Succeeded"
     assert fc.request_count() == 1  # one read, no polling
+
+
+def test_more_than_a_thousand_dynamic_resources_do_not_hit_the_sdk_pickler_leak():
+    """Pulumi SDK 3.272's serialize_provider wraps pickle's _batch_setitems once more per call; the
+    data source undoes it after each registration, so a program may declare thousands of them."""
+    import pickle
+
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    from pulumi_fc_invocation.provider import StatefulAsyncInvocationProvider
+    from pulumi_fc_invocation.resource import undo_sdk_pickler_chain
+
+    provider = StatefulAsyncInvocationProvider()
+    blobs = set()
+    for _ in range(1500):
+        blobs.add(serialize_provider(provider))
+        undo_sdk_pickler_chain()
+    assert len(blobs) == 1  # deterministic, and no RecursionError
+    assert pickle._Pickler._batch_setitems.__qualname__ == "_Pickler._batch_setitems"
+    with pytest.raises(RecursionError):  # the leak is real: without the undo it fails
+        for _ in range(3000):
+            serialize_provider(provider)
+    undo_sdk_pickler_chain()
