@@ -193,6 +193,18 @@ def _read_body(response: requests.Response, deadline: float) -> None:
     response._content_consumed = True
 
 
+def _proxies_from(env: Mapping[str, str], url: str) -> dict[str, str]:
+    """What requests would take from the environment, taken from a given mapping instead."""
+    from urllib.parse import urlsplit
+
+    lowered = {key.lower(): value for key, value in env.items() if value}
+    host = (urlsplit(url).hostname or "").lower()
+    no_proxy = [entry.strip().lower().lstrip(".") for entry in lowered.get("no_proxy", "").split(",") if entry.strip()]
+    if "*" in no_proxy or any(host == entry or host.endswith("." + entry) for entry in no_proxy):
+        return {}
+    return {scheme: lowered[f"{scheme}_proxy"] for scheme in ("http", "https", "all") if f"{scheme}_proxy" in lowered}
+
+
 class FcClient:
     """A client for FC 2.0 (API 2016-08-15) stateful async invocations.
 
@@ -261,7 +273,8 @@ class FcClient:
         # Resolve proxies and CA bundle once: with trust_env on, requests re-reads the environment
         # (proxies, netrc) on every call, which is most of its per-call overhead.
         env = os.environ if environ is None else environ
-        session.proxies.update(requests.utils.get_environ_proxies(self.endpoint) if environ is None else {})
+        session.proxies.update(requests.utils.get_environ_proxies(self.endpoint) if environ is None
+                               else _proxies_from(environ, self.endpoint))
         session.verify = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True
         session.trust_env = False
         self._session = session

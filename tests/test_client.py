@@ -233,3 +233,12 @@ def test_client_is_shared_by_threads_with_keep_alive(server):
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: client.get("video/transcode/video-123"), range(40)))
     assert all(r.invocation_id == "video-123" for r in results)
+
+
+def test_proxies_come_from_the_given_environment_mapping():
+    env = {"HTTPS_PROXY": "http://proxy.corp:3128", "NO_PROXY": "internal.example,.corp.example",
+           "ALICLOUD_ACCESS_KEY": "k", "ALICLOUD_SECRET_KEY": SECRET}
+    client = FcClient(endpoint="https://1.cn-hangzhou.fc.aliyuncs.com", environ=env, home="/nonexistent")
+    assert client._session.proxies.get("https") == "http://proxy.corp:3128"
+    bypass = FcClient(endpoint="https://fc.corp.example", environ=env, home="/nonexistent")
+    assert "https" not in bypass._session.proxies
