@@ -33,7 +33,7 @@ from .batch_provider import (
 )
 from .errors import InvalidArgumentError
 from .provider import client_for
-from .resource import undo_sdk_pickler_chain, PROGRESS_INTERVAL, _is_plain, _pool, _program_config, _UrnOnly
+from .resource import _is_plain, _pool, _program_config, _progress_interval, _UrnOnly, undo_sdk_pickler_chain
 from .waiter import DEFAULT_MAX_POLL_INTERVAL, Waiter, format_duration
 
 __all__ = [
@@ -64,7 +64,7 @@ def _waiter(spec: BatchSpec, log_target: Any = None) -> Waiter:
             text = summary.progress(elapsed) if summary is not None else \
                 f"{spec.label}: no answer yet, {format_duration(elapsed)} elapsed"
             pulumi.log.info(text, resource=log_target)
-    return Waiter(tracker.poll, spec.policy, on_progress=progress, progress_interval=PROGRESS_INTERVAL)
+    return Waiter(tracker.poll, spec.policy, on_progress=progress, progress_interval=_progress_interval())
 
 
 async def _gate(spec: BatchSpec, log_target: Any) -> Optional[float]:
@@ -75,6 +75,9 @@ async def _gate(spec: BatchSpec, log_target: Any) -> Optional[float]:
     pulumi.log.info(f"waiting for {spec.label} to finish ({expected}timeout "
                     f"{format_duration(spec.policy.timeout or 0)})", resource=log_target)
     outcome = await _waiter(spec, log_target).wait_async(_pool())
+    if outcome.error is not None:
+        pulumi.log.warn(f"stopped waiting for {spec.label} after {format_duration(outcome.elapsed)}: "
+                        f"{outcome.error}", resource=log_target)
     summary = outcome.result
     if summary is not None and summary.is_terminal:
         pulumi.log.info(f"{spec.label}: {summary.text()} after {format_duration(outcome.elapsed)}",
@@ -184,7 +187,8 @@ class StatefulAsyncInvocations(pulumi.dynamic.Resource, module="fc", name="State
         opts = opts or ResourceOptions()
         from pulumi.runtime.settings import get_root_resource
 
-        parent = opts.parent if opts.parent is not None else get_root_resource()  # as Resource.__init__ does
+        # The engine leaves the root stack out of top-level URNs (create_urn(parent=<Stack>) would not).
+        parent = opts.parent if opts.parent is not None and opts.parent is not get_root_resource() else None
         log_target = _UrnOnly(pulumi.resource.create_urn(resource_name, TYPE_TOKEN, parent=parent))
         waited = spec.apply(lambda s: _gate(s, log_target))
         gated_id = Output.all(spec, waited).apply(lambda sw: sw[0].id)

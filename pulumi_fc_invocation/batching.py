@@ -404,15 +404,18 @@ def read_batch_and_check(client: "FcClient", spec: BatchSpec, props: Mapping[str
         raise NotFoundError(not_found_message(spec, exc), code=exc.code, request_id=exc.request_id,
                             http_status=exc.http_status) from None
     summary = BatchSummary(spec, items)
+    if refresh:
+        return summary  # a refresh records the batch as it is; the verdict belongs to up/preview
     if summary.failures:
         raise InvocationFailedError(failures_message(summary), result=summary)
     waited = props.get("waited_seconds")
-    if spec.wait and waited is not None and not refresh and not summary.complete:
+    if spec.wait and waited is not None and not summary.complete:
         timeout = float(spec.policy.timeout or 0)
         if timeout and waited >= timeout:
             raise WaitTimeoutError(timeout_message(summary, waited, timeout), last_result=summary, elapsed=waited)
-        raise WaitTimeoutError(f"stopped waiting for {spec.label} after {format_duration(waited)}: the API kept "
-                               f"failing; last seen {summary.text()}", last_result=summary, elapsed=waited)
+        raise WaitTimeoutError(f"stopped waiting for {spec.label} after {format_duration(waited)}: an API error "
+                               f"ended the wait (see the warning logged against this resource); last seen "
+                               f"{summary.text()}", last_result=summary, elapsed=waited)
     return summary
 
 

@@ -356,6 +356,10 @@ class FcClient:
                 f"{method} {path}: the answer from {self.endpoint} was cut off or corrupt ({type(exc).__name__}) "
                 f"after up to {self.max_retries if method in ('GET', 'HEAD') else 0} retries"
             ) from None
+        except requests.exceptions.InvalidHeader:
+            # requests quotes the offending header value, which may be the STS token: never show it.
+            raise TransportError(f"{method} {path}: a request header value is invalid (whitespace or a line break "
+                                 "in the account id or the STS token?); the value is not shown") from None
         except requests.exceptions.RequestException as exc:
             raise TransportError(f"{method} {path}: {type(exc).__name__}: {exc}") from None
         if log.isEnabledFor(logging.DEBUG):

@@ -37,6 +37,10 @@ class Credentials:
             raise ConfigurationError("Credentials: access_key_secret must be a non-empty string")
         if security_token is not None and not isinstance(security_token, str):
             raise ConfigurationError("Credentials: security_token must be a string")
+        security_token = security_token.strip() if security_token else None  # a token file ends in a newline
+        for name, value in (("access_key_id", access_key_id), ("security_token", security_token or "")):
+            if any(c in value.strip() for c in "\r\n\x00"):
+                raise ConfigurationError(f"Credentials: {name} contains a line break or NUL (value not shown)")
         object.__setattr__(self, "access_key_id", access_key_id.strip())
         object.__setattr__(self, "_secret", access_key_secret)
         object.__setattr__(self, "_token", security_token or None)
@@ -244,7 +248,7 @@ def resolve_settings(
                 credentials, source = Credentials(key_id, secret, token), origin
                 break
 
-    if credentials is None or region is None:
+    if credentials is None or (region is None and not endpoint):
         profile, _ = _lookup("profile", config, env)
         cred_file, _ = _lookup("credentials_file", config, env)
         ini = Path(cred_file).expanduser() if cred_file else home_dir / ".alibabacloud" / "credentials.ini"
@@ -253,11 +257,16 @@ def resolve_settings(
                                      "ALIBABA_CLOUD_CREDENTIALS_FILE) does not exist")
         found: tuple[Credentials | None, str | None] = (None, None)
         origin = None
-        if ini.is_file():
-            found, origin = _from_ini(ini, profile or "default"), str(ini)
-        cli = home_dir / ".aliyun" / "config.json"
-        if found[0] is None and cli.is_file():
-            found, origin = _from_cli_config(cli, profile), str(cli)
+        try:
+            if ini.is_file():
+                found, origin = _from_ini(ini, profile or "default"), str(ini)
+            cli = home_dir / ".aliyun" / "config.json"
+            if found[0] is None and cli.is_file():
+                found, origin = _from_cli_config(cli, profile), str(cli)
+        except ConfigurationError:
+            if credentials is None:
+                raise  # the files were to supply the credentials: their problem is the user's problem
+            # only a region was sought there: an unusable profile (e.g. ecs_ram_role) is not our concern
         if credentials is None and found[0] is not None:
             credentials, source = found[0], origin
         if region is None and found[1]:

@@ -76,9 +76,8 @@ def result_outputs(result: StatefulAsyncInvocationResult) -> dict[str, Any]:
 
 
 def _ref_from(id_: str, props: Mapping[str, Any]) -> InvocationRef:
-    if props.get("service_name") and props.get("function_name") and props.get("invocation_id"):
-        return InvocationRef(service_name=props["service_name"], function_name=props["function_name"],
-                             invocation_id=props["invocation_id"], qualifier=props.get("qualifier") or None)
+    # The id is authoritative: on refresh the props are the prior outputs, whose `qualifier` is FC's
+    # echo (`LATEST` for a task read without one), not what the program asked for.
     return InvocationRef.parse(id_)
 
 
@@ -88,22 +87,28 @@ def not_found_message(ref: InvocationRef, error: NotFoundError) -> str:
             f"({error.code or 'HTTP 404'}: {error.message}; request id {error.request_id or 'unknown'})")
 
 
-def read_and_check(client: FcClient, ref: InvocationRef, props: Mapping[str, Any]) -> StatefulAsyncInvocationResult:
-    """One read, then the gate's verdict: raises on a fail status, an expired wait or a missing task."""
+def read_and_check(client: FcClient, ref: InvocationRef, props: Mapping[str, Any],
+                   refresh: bool = False) -> StatefulAsyncInvocationResult:
+    """One read, then the gate's verdict: raises on a fail status, an expired wait or a missing task.
+
+    A refresh records the current state and gives no verdict: the gate belongs to `up`/`preview`, and
+    a refresh runs with the settings saved in state, which the user cannot change from the program."""
     fail_on = check_fail_on_statuses(props.get("fail_on_statuses"))
     try:
         result = client.get(ref)
     except NotFoundError as exc:
         raise NotFoundError(not_found_message(ref, exc), code=exc.code, request_id=exc.request_id,
                             http_status=exc.http_status) from None
+    if refresh:
+        return result
     waited = props.get("waited_seconds")
     if props.get("wait_for_completion") and waited is not None and not result.is_terminal:
         timeout = float(props.get("timeout_seconds") or 0)
         if timeout and waited >= timeout:
             raise WaitTimeoutError(timeout_message(ref, result, waited, timeout), last_result=result, elapsed=waited)
         raise WaitTimeoutError(
-            f"stopped waiting for invocation {ref} after {format_duration(waited)}: the API kept failing; "
-            f"last status {result.status.value}", last_result=result, elapsed=waited)
+            f"stopped waiting for invocation {ref} after {format_duration(waited)}: an API error ended the wait "
+            f"(see the warning logged against this resource); last status {result.status.value}", last_result=result, elapsed=waited)
     if result.status.value in fail_on:
         raise InvocationFailedError(failure_message(ref, result, fail_on), result=result)
     return result
@@ -134,7 +139,8 @@ class StatefulAsyncInvocationProvider(pulumi.dynamic.ResourceProvider):
         client = client_for(self._config, region=props.get("region") or None,
                             account_id=props.get("account_id") or None,
                             endpoint=props.get("endpoint") or None)
-        result = read_and_check(client, ref, props)
+        # A program's read never carries `status` (None values are not sent); a refresh's prior outputs do.
+        result = read_and_check(client, ref, props, refresh=props.get("status") is not None)
         outs = result_outputs(result)
         for key in ("wait_for_completion", "timeout_seconds", "fail_on_statuses", "poll_interval_seconds",
                     "max_poll_interval_seconds", "secret_payloads", "region", "account_id", "endpoint",

@@ -166,6 +166,9 @@ async def _gate(spec: _Spec, log_target: Any) -> Optional[float]:
 
     waiter = Waiter(lambda: client.get(ref), spec.policy, on_progress=progress, progress_interval=_progress_interval())
     outcome = await waiter.wait_async(_pool())
+    if outcome.error is not None:
+        pulumi.log.warn(f"stopped waiting for {ref} after {format_duration(outcome.elapsed)}: {outcome.error}",
+                        resource=log_target)
     if outcome.result is not None and outcome.result.is_terminal:
         pulumi.log.info(f"{ref} is {outcome.result.status.value} after {format_duration(outcome.elapsed)}",
                         resource=log_target)
@@ -266,7 +269,8 @@ class StatefulAsyncInvocation(pulumi.dynamic.Resource, module="fc", name="Statef
         opts = opts or ResourceOptions()
         from pulumi.runtime.settings import get_root_resource
 
-        parent = opts.parent if opts.parent is not None else get_root_resource()  # as Resource.__init__ does
+        # The engine leaves the root stack out of top-level URNs (create_urn(parent=<Stack>) would not).
+        parent = opts.parent if opts.parent is not None and opts.parent is not get_root_resource() else None
         log_target = _UrnOnly(pulumi.resource.create_urn(resource_name, TYPE_TOKEN, parent=parent))
         waited = spec.apply(lambda s: _gate(s, log_target))
         gated_id = Output.all(spec, waited).apply(lambda sw: str(sw[0].ref))

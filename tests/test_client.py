@@ -242,3 +242,11 @@ def test_proxies_come_from_the_given_environment_mapping():
     assert client._session.proxies.get("https") == "http://proxy.corp:3128"
     bypass = FcClient(endpoint="https://fc.corp.example", environ=env, home="/nonexistent")
     assert "https" not in bypass._session.proxies
+
+
+def test_an_invalid_header_value_is_never_quoted(server):
+    client = FcClient(endpoint=server.endpoint, account_id="123\n", credentials=Credentials("k", SECRET, TOKEN))
+    with pytest.raises(TransportError) as info:
+        client.get("video/transcode/video-123")
+    assert TOKEN not in str(info.value) and "not shown" in str(info.value)
+    assert server.requests == []

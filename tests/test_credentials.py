@@ -125,3 +125,23 @@ def test_client_constructor_uses_chain(tmp_path, monkeypatch):
     assert client.credentials.access_key_id == "envkey"
     client = FcClient.from_environment(region="eu-central-1")
     assert client.endpoint == "https://123.eu-central-1.fc.aliyuncs.com"
+
+
+def test_token_from_a_file_with_a_trailing_newline_is_stripped_and_line_breaks_refused():
+    assert Credentials("k", SECRET, TOKEN + "\n").security_token == TOKEN
+    with pytest.raises(ConfigurationError) as info:
+        Credentials("k", SECRET, "abc\ndef")
+    assert "abc" not in str(info.value)
+
+
+def test_unusable_shared_profile_does_not_break_complete_settings(tmp_path):
+    (tmp_path / ".alibabacloud").mkdir()
+    (tmp_path / ".alibabacloud" / "credentials.ini").write_text("[default]\ntype = ecs_ram_role\nrole_name = ci\n")
+    env = {"ALICLOUD_ACCESS_KEY": "k", "ALICLOUD_SECRET_KEY": SECRET, "ALICLOUD_ACCOUNT_ID": "1"}
+    s = resolve_settings(environ=env, home=tmp_path, region=None, endpoint="http://127.0.0.1:1")
+    assert s.credentials.access_key_id == "k"
+    with pytest.raises(ConfigurationError, match="region") as info:  # region sought in the files: the
+        resolve_settings(environ=env, home=tmp_path)                    # error is the missing region
+    assert "ecs_ram_role" not in str(info.value)
+    with pytest.raises(ConfigurationError, match="ecs_ram_role"):
+        resolve_settings(environ={"ALICLOUD_ACCOUNT_ID": "1", "ALICLOUD_REGION": "r"}, home=tmp_path)

@@ -376,3 +376,46 @@ def test_more_than_a_thousand_dynamic_resources_do_not_hit_the_sdk_pickler_leak(
         for _ in range(3000):
             serialize_provider(provider)
     undo_sdk_pickler_chain()
+
+
+def test_refresh_records_a_later_failure_instead_of_failing_the_stack(fc, run, host):
+    """A task read without a gate that fails later: `pulumi refresh` (prior outputs as props) records the
+    new status; the gate's verdict belongs to up/preview, whose settings the user controls."""
+    from pulumi.runtime import rpc
+    from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+    import asyncio
+
+    fc.add_invocation("later", "job", "l-1", timeline=[("Running", 0), ("Failed", 600)], error_message="boom")
+
+    def program():
+        StatefulAsyncInvocation("inv", service_name="later", function_name="job", invocation_id="l-1")
+
+    rec = run(program).resource("inv")
+    assert rec.outputs["status"] == "Running" and rec.outputs["qualifier"] == "LATEST"
+    fc.advance(700)
+    prior = dict(rec.outputs)
+    prior["__provider"] = rec.provider_blob
+    stub = provider_pb2_grpc.ResourceProviderStub(grpc.insecure_channel(f"127.0.0.1:{host.port}"))
+    props = asyncio.run(rpc.serialize_properties(prior, {}))
+    response = stub.Read(provider_pb2.ReadRequest(id=rec.id, urn=rec.urn, properties=props))
+    outs = rpc.deserialize_properties(response.properties)
+    assert response.id == "later/job/l-1" and outs["status"] == "Failed"
+    assert outs["invocation_error_message"] == "boom"
+    with pytest.raises(ProgramError, match="ended Failed: boom"):  # while `up` still fails on it
+        run(program)
+
+
+def test_a_hopeless_error_during_the_wait_is_shown(fc, run):
+    fc.add_function("hope", "job", outcome="Succeeded", duration=60)
+    fc.client().invoke_async("hope", "job", "{}", invocation_id="h-1")
+    fc.inject_fault(route="get", status=403, code="AccessDenied", times=1)
+
+    def program():
+        StatefulAsyncInvocation("inv", service_name="hope", function_name="job", invocation_id="h-1",
+                                wait_for_completion=True)
+
+    with pytest.raises(ProgramError) as info:
+        run(program)
+    warnings = [log.message for log in info.value.result.logs if log.severity == "warning"]
+    assert any("AccessDenied" in m and "stopped waiting for hope/job/h-1" in m for m in warnings), warnings
+    assert "an API error ended the wait" in info.value.message

@@ -53,7 +53,7 @@ def test_read_is_served_by_the_real_host_with_the_stack_config():
     assert record.id == "inv-1"
     assert record.type == "pulumi-python:dynamic/toy:Thing"
     assert record.urn == (
-        "urn:pulumi:dev::test::pulumi:pulumi:Stack$pulumi-python:dynamic/toy:Thing::inv"
+        "urn:pulumi:dev::test::pulumi-python:dynamic/toy:Thing::inv"
     )
     assert record.outputs["token"] == "tok-inv-1"  # computed by ToyProvider.read
     host_pid = result.outputs["host_pid"]
@@ -191,7 +191,7 @@ def test_sequential_runs_are_isolated():
     assert one.outputs == {"only_first": CONFIG["toy:endpoint"]}
     assert two.outputs == {"stack": "two"}  # a None export is dropped, as by the engine
     assert [r.urn for r in two.resources] == [
-        "urn:pulumi:two::test::pulumi:pulumi:Stack$pulumi-python:dynamic/toy:Thing::same"
+        "urn:pulumi:two::test::pulumi-python:dynamic/toy:Thing::same"
     ]
     assert "endpoint" not in two.resource("same").outputs  # the new host got the new config
     assert not pulumi.runtime.is_dry_run()

@@ -623,6 +623,18 @@ class _ForwardingMocks(_mocks.Mocks):
         return response.id, _struct_to_py(response.properties)
 
 
+def _settings_stack() -> str:
+    from pulumi.runtime.settings import get_stack
+
+    return get_stack()
+
+
+def _settings_project() -> str:
+    from pulumi.runtime.settings import get_project
+
+    return get_project()
+
+
 class _HarnessMonitor(_mocks.MockMonitor):
     """MockMonitor that hands the mocks the URN, the operation and additional_secret_outputs.
 
@@ -634,6 +646,15 @@ class _HarnessMonitor(_mocks.MockMonitor):
     def __init__(self, mocks: _ForwardingMocks, deployment: _Deployment):
         super().__init__(mocks)
         self._d = deployment
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the engine makes them: the parent's whole qualified type is prefixed, except the
+        root stack's (MockMonitor prefixes ``pulumi:pulumi:Stack$`` and only the parent's last type)."""
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != "pulumi:pulumi:Stack":
+                type_ = qualified + "$" + type_
+        return "urn:pulumi:" + "::".join([_settings_stack(), _settings_project(), type_, name])
 
     def _register(self, request, op: str, resource_id: Optional[str], custom: bool):
         urn = self.make_urn(request.parent, request.type, request.name)
