@@ -12,7 +12,7 @@ import json
 import logging
 import math
 import os
-import platform
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
@@ -59,7 +59,7 @@ log = logging.getLogger("pulumi_fc_invocation.client")
 API_VERSION = "2016-08-15"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _USER_AGENT = (
-    f"pulumi-fc-invocation/{__version__} python/{platform.python_version()} requests/{requests.__version__}"
+    f"pulumi-fc-invocation/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]} requests/{requests.__version__}"
 )
 
 Timeout = Union[float, tuple[float, float]]
@@ -153,7 +153,7 @@ def _epoch_ms(argument: str, value: Any) -> Optional[int]:
 
 
 class _ListPage(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built at the first list call
     invocations: tuple[StatefulAsyncInvocationResult, ...] = Field(default=())
     next_token: Optional[str] = Field(default=None, alias="nextToken")
 

@@ -8,7 +8,6 @@ one place with a secret from another produces signatures nobody can debug.
 
 from __future__ import annotations
 
-import configparser
 import json
 import os
 from collections.abc import Mapping
@@ -154,6 +153,8 @@ def _where(name: str, argument: str | None = None) -> str:
 
 
 def _from_ini(path: Path, profile: str) -> tuple[Credentials | None, str | None]:
+    import configparser  # only when a credentials file is read: keeps the client's import light
+
     parser = configparser.ConfigParser()
     try:
         parser.read(path, encoding="utf-8")
