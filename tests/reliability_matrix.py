@@ -279,7 +279,7 @@ def _datasource_cases() -> list[Case]:
         Case("503-storm", "datasource",
              "gated data source: 503 storm outlasting the gate's error budget (10 polls)", "ProgramError",
              _fault(status=503, times=10 * ATTEMPTS), max_seconds=15.0, task_seconds=3600,
-             message_has=("stopped waiting for invocation", "the API kept failing", "last status Running")),
+             message_has=("stopped waiting for invocation", "an API error ended the wait", "last status Running")),
         Case("html-200", "datasource", "data source read: 200 with an HTML page", "ProgramError",
              _fault(status=200, body="<html>maintenance</html>"), requests=1, max_seconds=15.0,
              message_has=("InvalidResponseError", "is not an invocation", "maintenance")),
