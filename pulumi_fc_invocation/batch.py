@@ -33,7 +33,7 @@ from .batch_provider import (
 )
 from .errors import InvalidArgumentError
 from .provider import client_for
-from .resource import _is_plain, _pool, _program_config, _progress_interval, _UrnOnly, undo_sdk_pickler_chain
+from .resource import _is_plain, _pool, _program_config, _progress_interval, log_target, register_read
 from .waiter import DEFAULT_MAX_POLL_INTERVAL, Waiter, format_duration
 
 __all__ = [
@@ -185,12 +185,8 @@ class StatefulAsyncInvocations(pulumi.dynamic.Resource, module="fc", name="State
         spec: Output[BatchSpec] = Output.all(**args).apply(
             lambda values: BatchSpec.build(secret_payloads=secret_payloads, **values))
         opts = opts or ResourceOptions()
-        from pulumi.runtime.settings import get_root_resource
-
-        # The engine leaves the root stack out of top-level URNs (create_urn(parent=<Stack>) would not).
-        parent = opts.parent if opts.parent is not None and opts.parent is not get_root_resource() else None
-        log_target = _UrnOnly(pulumi.resource.create_urn(resource_name, TYPE_TOKEN, parent=parent))
-        waited = spec.apply(lambda s: _gate(s, log_target))
+        target = log_target(resource_name, TYPE_TOKEN, opts)
+        waited = spec.apply(lambda s: _gate(s, target))
         gated_id = Output.all(spec, waited).apply(lambda sw: sw[0].id)
 
         props: dict[str, Any] = {key: None for key in OUTPUT_KEYS}
@@ -200,13 +196,7 @@ class StatefulAsyncInvocations(pulumi.dynamic.Resource, module="fc", name="State
         props["waited_seconds"] = waited
         # The engine marks secrets per top-level output: with payloads, the whole list is secret.
         secret = ["invocations"] if secret_payloads and include_payloads is not False else []
-        merged = ResourceOptions.merge(
-            opts, ResourceOptions(id=gated_id,
-                                  additional_secret_outputs=secret + list(opts.additional_secret_outputs or [])))
-        try:
-            super().__init__(StatefulAsyncInvocationsProvider(), resource_name, props, merged)
-        finally:
-            undo_sdk_pickler_chain()
+        register_read(self, StatefulAsyncInvocationsProvider(), resource_name, props, opts, gated_id, secret)
 
     @staticmethod
     def get(resource_name: str, id: Input[str], opts: Optional[ResourceOptions] = None,

@@ -20,6 +20,7 @@ from .models import (
     InvocationRef,
     InvocationStatus,
     StatefulAsyncInvocationResult,
+    optional_text,
     parse_time,
     rfc3339,
     validate_invocation_id,
@@ -62,14 +63,6 @@ _MOVING_ORDER = ("Running", "Retrying", "Stopping", "Dequeued", "Enqueued")
 def _bool(argument: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise InvalidArgumentError(argument, value, "must be True or False")
-    return value
-
-
-def _text(argument: str, value: Any) -> Optional[str]:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise InvalidArgumentError(argument, value, "must be a string")
     return value
 
 
@@ -159,8 +152,8 @@ class BatchSpec:
             secret_payloads=_bool("secret_payloads", secret_payloads),
             wait=_bool("wait_for_completion", wait_for_completion),
             expected_count=_count("expected_count", expected_count), policy=policy,
-            fail_on=check_fail_on_statuses(fail_on_statuses), region=_text("region", region),
-            account_id=_text("account_id", account_id), endpoint=_text("endpoint", endpoint),
+            fail_on=check_fail_on_statuses(fail_on_statuses), region=optional_text("region", region),
+            account_id=optional_text("account_id", account_id), endpoint=optional_text("endpoint", endpoint),
         )
 
     @classmethod

@@ -66,6 +66,15 @@ def validate_qualifier(value: Any, argument: str = "qualifier") -> Optional[str]
     return _check(argument, value, _QUALIFIER_RE, QUALIFIER_RULE)
 
 
+def optional_text(argument: str, value: Any) -> Optional[str]:
+    """An optional string argument (``region``, ``endpoint``...): None or "" means unset."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidArgumentError(argument, value, "must be a string")
+    return value
+
+
 def validate_invocation_id(value: Any, argument: str = "invocation_id") -> str:
     return _check(argument, value, _INVOCATION_RE, INVOCATION_RULE)
 

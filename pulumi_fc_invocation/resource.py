@@ -20,7 +20,7 @@ import pulumi.dynamic
 from pulumi import Input, Output, ResourceOptions
 
 from .errors import InvalidArgumentError
-from .models import InvocationRef
+from .models import InvocationRef, optional_text
 from .provider import (
     CONFIG_KEYS,
     StatefulAsyncInvocationProvider,
@@ -79,14 +79,6 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
-def _optional_text(argument: str, value: Any) -> Optional[str]:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise InvalidArgumentError(argument, value, "must be a string")
-    return value
-
-
 @dataclass(frozen=True)
 class _Spec:
     """Validated arguments of one data source; built before any request."""
@@ -114,8 +106,8 @@ class _Spec:
             raise InvalidArgumentError("timeout_seconds", timeout_seconds, "must be a positive number of seconds")
         return cls(ref=ref, wait=wait_for_completion, policy=policy,
                    fail_on=check_fail_on_statuses(fail_on_statuses),
-                   region=_optional_text("region", region), account_id=_optional_text("account_id", account_id),
-                   endpoint=_optional_text("endpoint", endpoint))
+                   region=optional_text("region", region), account_id=optional_text("account_id", account_id),
+                   endpoint=optional_text("endpoint", endpoint))
 
     def props(self) -> dict[str, Any]:
         return {
@@ -193,6 +185,27 @@ def undo_sdk_pickler_chain() -> None:
         pickle._Pickler._batch_setitems = fn  # type: ignore[attr-defined]
 
 
+def log_target(resource_name: str, type_token: str, opts: ResourceOptions) -> "_UrnOnly":
+    """Where progress messages go: the resource's URN as the engine will make it, known before the
+    read is registered. The engine leaves the root stack out of top-level URNs (``create_urn`` with
+    ``parent=<Stack>`` would not)."""
+    from pulumi.runtime.settings import get_root_resource
+
+    parent = opts.parent if opts.parent is not None and opts.parent is not get_root_resource() else None
+    return _UrnOnly(pulumi.resource.create_urn(resource_name, type_token, parent=parent))
+
+
+def register_read(resource: pulumi.dynamic.Resource, provider: pulumi.dynamic.ResourceProvider, resource_name: str,
+                  props: dict[str, Any], opts: ResourceOptions, gated_id: Output[str], secret: list[str]) -> None:
+    """Register ``resource`` as a read whose id resolves when the gate opens, with ``secret`` outputs."""
+    merged = ResourceOptions.merge(
+        opts, ResourceOptions(id=gated_id, additional_secret_outputs=secret + list(opts.additional_secret_outputs or [])))
+    try:
+        pulumi.dynamic.Resource.__init__(resource, provider, resource_name, props, merged)
+    finally:
+        undo_sdk_pickler_chain()
+
+
 def _is_plain(value: Any) -> bool:
     return not isinstance(value, Output) and not asyncio.isfuture(value) and not asyncio.iscoroutine(value)
 
@@ -267,12 +280,8 @@ class StatefulAsyncInvocation(pulumi.dynamic.Resource, module="fc", name="Statef
             _Spec.build(**args)  # plain arguments: refuse bad ones here, with a plain traceback
         spec: Output[_Spec] = Output.all(**args).apply(lambda values: _Spec.build(**values))
         opts = opts or ResourceOptions()
-        from pulumi.runtime.settings import get_root_resource
-
-        # The engine leaves the root stack out of top-level URNs (create_urn(parent=<Stack>) would not).
-        parent = opts.parent if opts.parent is not None and opts.parent is not get_root_resource() else None
-        log_target = _UrnOnly(pulumi.resource.create_urn(resource_name, TYPE_TOKEN, parent=parent))
-        waited = spec.apply(lambda s: _gate(s, log_target))
+        target = log_target(resource_name, TYPE_TOKEN, opts)
+        waited = spec.apply(lambda s: _gate(s, target))
         gated_id = Output.all(spec, waited).apply(lambda sw: str(sw[0].ref))
 
         props: dict[str, Any] = {key: None for key in OUTPUT_KEYS}
@@ -282,14 +291,8 @@ class StatefulAsyncInvocation(pulumi.dynamic.Resource, module="fc", name="Statef
             props[key] = spec.apply(lambda s, k=key: s.props()[k])
         props["secret_payloads"] = secret_payloads
         props["waited_seconds"] = waited
-        secret = list(PAYLOAD_OUTPUTS) if secret_payloads else []
-        merged = ResourceOptions.merge(
-            opts, ResourceOptions(id=gated_id, additional_secret_outputs=secret + list(opts.additional_secret_outputs or []))
-        )
-        try:
-            super().__init__(StatefulAsyncInvocationProvider(), resource_name, props, merged)
-        finally:
-            undo_sdk_pickler_chain()
+        register_read(self, StatefulAsyncInvocationProvider(), resource_name, props, opts, gated_id,
+                      list(PAYLOAD_OUTPUTS) if secret_payloads else [])
 
     @staticmethod
     def get(resource_name: str, id: Input[str], opts: Optional[ResourceOptions] = None,
