@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test demo bench venv clean
+.PHONY: test demo bench venv engine clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,14 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-test: venv
+# The real Pulumi CLI for the end-to-end tests, built once per machine from the Go module proxy
+# (tools/engine). A contributor without Go names a pulumi CLI instead: FC_INVOCATION_PULUMI=/path/to/pulumi.
+engine: venv
+	@if [ -n "$$FC_INVOCATION_PULUMI" ]; then echo "engine: using FC_INVOCATION_PULUMI=$$FC_INVOCATION_PULUMI"; \
+	elif command -v go >/dev/null 2>&1; then bash tools/engine/build.sh $(PY); \
+	else echo "make engine: needs Go, or FC_INVOCATION_PULUMI naming a pulumi CLI" >&2; exit 1; fi
+
+test: venv engine
 	$(PY) -m pytest -q
 
 demo: venv
@@ -27,4 +34,4 @@ bench: $(VENV)/.bench-installed
 	$(PY) -m benchmarks
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info .pulumi

@@ -1,0 +1,164 @@
+"""Run a Pulumi project through the real ``pulumi`` CLI, on a throwaway local file backend.
+
+The third way to test a program, after Pulumi's mocks and this package's harness: the real engine
+decides what runs (reads, targets, refresh, destroy, cancellation after a failure, the display), so
+what passes here passes in ``pulumi up``. Each :class:`PulumiCli` has its own ``PULUMI_HOME``, file
+backend and passphrase in a temporary directory; nothing touches the user's Pulumi login::
+
+    with FcEmulator(clock="real") as fc, PulumiCli("examples/gate-deployment") as cli:
+        cli.config(fc.stack_config(), secret_keys={"alicloud:secretKey"})
+        cli.config({"gate-deployment:invocationId": "job-1"})
+        result = cli.up()
+        assert result.returncode == 0, result.output
+        assert cli.outputs()["taskStatus"] == "Succeeded"
+
+The CLI is found by :func:`find_pulumi`: ``$FC_INVOCATION_PULUMI``, then the build of ``make engine``
+(``.pulumi/bin/pulumi`` in a clone of this repository), then ``pulumi`` on ``PATH``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Optional, Union
+
+__all__ = ["PulumiCli", "CliResult", "find_pulumi"]
+
+_REPO_BUILD = Path(__file__).resolve().parents[2] / ".pulumi" / "bin" / "pulumi"
+PASSPHRASE = "fc-invocation-tests"
+
+
+def find_pulumi() -> Optional[str]:
+    """The ``pulumi`` executable to use, or None: ``$FC_INVOCATION_PULUMI`` > ``make engine`` > PATH."""
+    named = os.environ.get("FC_INVOCATION_PULUMI")
+    if named:
+        return named
+    if _REPO_BUILD.is_file() and os.access(_REPO_BUILD, os.X_OK):
+        return str(_REPO_BUILD)
+    return shutil.which("pulumi")
+
+
+@dataclasses.dataclass
+class CliResult:
+    """One CLI run: its exit code and what it printed (stdout and stderr, interleaved)."""
+
+    args: list[str]
+    returncode: int
+    output: str
+    seconds: float
+    stdout: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+class PulumiCli:
+    """A copy of a Pulumi project with its own stack on a local file backend, driven by the real CLI."""
+
+    def __init__(self, project: Union[str, Path], *, stack: str = "dev", pulumi: Optional[str] = None,
+                 env: Optional[Mapping[str, str]] = None, program: Optional[str] = None,
+                 requirements: bool = False) -> None:
+        """``project``: a directory with a ``Pulumi.yaml`` (copied, so runs never write into it).
+        ``program``: the text of a ``__main__.py`` to write into the copy instead. ``env``: extra
+        environment for every run. ``requirements``: keep the project's ``requirements.txt``
+        (the default drops it: the program runs with this interpreter's packages)."""
+        found = pulumi or find_pulumi()
+        if not found:
+            raise FileNotFoundError(
+                "no Pulumi CLI: run `make engine` (needs Go), put `pulumi` on PATH, or name one with "
+                "FC_INVOCATION_PULUMI=/path/to/pulumi")
+        self.pulumi = found
+        self._tmp = tempfile.TemporaryDirectory(prefix="fc-invocation-cli-")
+        root = Path(self._tmp.name)
+        self.dir = root / "project"
+        shutil.copytree(project, self.dir, ignore=shutil.ignore_patterns("__pycache__", "venv", ".venv"))
+        if program is not None:
+            (self.dir / "__main__.py").write_text(program)
+        if not requirements:
+            (self.dir / "requirements.txt").unlink(missing_ok=True)
+        self.backend = root / "state"
+        self.backend.mkdir()
+        self.home = root / "home"
+        self.home.mkdir()
+        self.stack = stack
+        bin_dirs = [str(Path(self.pulumi).resolve().parent), str(Path(sys.executable).parent)]
+        self.env = {
+            **os.environ,
+            "PATH": os.pathsep.join([*bin_dirs, os.environ.get("PATH", "")]),
+            "PULUMI_HOME": str(self.home),
+            "PULUMI_BACKEND_URL": f"file://{self.backend}",
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_PYTHON_CMD": sys.executable,
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
+        self.env.pop("PULUMI_ACCESS_TOKEN", None)
+        self.run("stack", "init", stack, check=True)
+
+    # -- running --------------------------------------------------------------------------------
+    def run(self, *args: str, check: bool = False, timeout: float = 600,
+            env: Optional[Mapping[str, str]] = None, split: bool = False) -> CliResult:
+        """``pulumi <args> --non-interactive`` in the project; never raises for a non-zero exit
+        unless ``check``. Output is captured with colour off; ``split`` keeps stdout apart (for JSON)."""
+        import time
+
+        argv = [self.pulumi, *args, "--non-interactive", "--color=never"]
+        started = time.monotonic()
+        proc = subprocess.run(argv, cwd=self.dir, env={**self.env, **(env or {})}, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE if split else subprocess.STDOUT,
+                              text=True, timeout=timeout)
+        output = proc.stdout + (proc.stderr or "")
+        result = CliResult(argv, proc.returncode, output, time.monotonic() - started, proc.stdout)
+        if check and not result.ok:
+            raise RuntimeError(f"`pulumi {' '.join(args)}` exited {proc.returncode}:\n{output}")
+        return result
+
+    def config(self, values: Mapping[str, Any], *, secret_keys: Iterable[str] = ()) -> None:
+        """``pulumi config set`` for each value (``--secret`` for ``secret_keys``)."""
+        secret = set(secret_keys)
+        for key, value in values.items():
+            flag = ["--secret"] if key in secret else []
+            self.run("config", "set", *flag, key, "--", str(value), check=True)
+
+    def up(self, *args: str, **kwargs: Any) -> CliResult:
+        return self.run("up", "--yes", "--skip-preview", *args, **kwargs)
+
+    def preview(self, *args: str, **kwargs: Any) -> CliResult:
+        return self.run("preview", *args, **kwargs)
+
+    def refresh(self, *args: str, **kwargs: Any) -> CliResult:
+        return self.run("refresh", "--yes", *args, **kwargs)
+
+    def destroy(self, *args: str, **kwargs: Any) -> CliResult:
+        return self.run("destroy", "--yes", *args, **kwargs)
+
+    # -- reading the stack ----------------------------------------------------------------------
+    def outputs(self, *, show_secrets: bool = False) -> dict[str, Any]:
+        args = ["stack", "output", "--json"] + (["--show-secrets"] if show_secrets else [])
+        return json.loads(self.run(*args, check=True, split=True).stdout)
+
+    def export(self) -> dict[str, Any]:
+        """``pulumi stack export``: the state, secrets as ciphertext."""
+        return json.loads(self.run("stack", "export", check=True, split=True).stdout)
+
+    def resources(self) -> list[dict[str, Any]]:
+        return self.export().get("deployment", {}).get("resources", []) or []
+
+    def close(self) -> None:
+        self._tmp.cleanup()
+
+    def __enter__(self) -> "PulumiCli":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
