@@ -32,8 +32,18 @@ from .batch_provider import (
     read_batch_and_check,
 )
 from .errors import InvalidArgumentError
+from .models import redact, redacting
 from .provider import client_for
-from .resource import _is_plain, _pool, _program_config, _progress_interval, log_target, register_read
+from .resource import (
+    _is_plain,
+    _pool,
+    _program_config,
+    _progress_interval,
+    log_target,
+    register_read,
+    resolve_spec,
+    spec_prop,
+)
 from .waiter import DEFAULT_MAX_POLL_INTERVAL, Waiter, format_duration
 
 __all__ = [
@@ -63,7 +73,7 @@ def _waiter(spec: BatchSpec, log_target: Any = None) -> Waiter:
         def progress(summary: Any, elapsed: float) -> None:
             text = summary.progress(elapsed) if summary is not None else \
                 f"{spec.label}: no answer yet, {format_duration(elapsed)} elapsed"
-            pulumi.log.info(text, resource=log_target)
+            pulumi.log.info(redact(text, spec.secret_texts), resource=log_target)
     return Waiter(tracker.poll, spec.policy, on_progress=progress, progress_interval=_progress_interval())
 
 
@@ -72,16 +82,19 @@ async def _gate(spec: BatchSpec, log_target: Any) -> Optional[float]:
     if not spec.wait or pulumi.runtime.is_dry_run():
         return None
     expected = f"at least {spec.expected_count} invocations, " if spec.expected_count else ""
-    pulumi.log.info(f"waiting for {spec.label} to finish ({expected}timeout "
-                    f"{format_duration(spec.policy.timeout or 0)})", resource=log_target)
+
+    def log(severity: Any, text: str) -> None:
+        severity(redact(text, spec.secret_texts), resource=log_target)
+
+    log(pulumi.log.info, f"waiting for {spec.label} to finish ({expected}timeout "
+                         f"{format_duration(spec.policy.timeout or 0)})")
     outcome = await _waiter(spec, log_target).wait_async(_pool())
     if outcome.error is not None:
-        pulumi.log.warn(f"stopped waiting for {spec.label} after {format_duration(outcome.elapsed)}: "
-                        f"{outcome.error}", resource=log_target)
+        log(pulumi.log.warn, f"stopped waiting for {spec.label} after {format_duration(outcome.elapsed)}: "
+                             f"{outcome.error}")
     summary = outcome.result
     if summary is not None and summary.is_terminal:
-        pulumi.log.info(f"{spec.label}: {summary.text()} after {format_duration(outcome.elapsed)}",
-                        resource=log_target)
+        log(pulumi.log.info, f"{spec.label}: {summary.text()} after {format_duration(outcome.elapsed)}")
     return outcome.elapsed
 
 
@@ -182,8 +195,8 @@ class StatefulAsyncInvocations(pulumi.dynamic.Resource, module="fc", name="State
                     endpoint=endpoint)
         if _all_plain(args):
             BatchSpec.build(secret_payloads=secret_payloads, **args)  # refuse bad arguments here, plainly
-        spec: Output[BatchSpec] = Output.all(**args).apply(
-            lambda values: BatchSpec.build(secret_payloads=secret_payloads, **values))
+        spec: Output[BatchSpec] = resolve_spec(
+            args, lambda values, hidden: BatchSpec.build(secret_payloads=secret_payloads, hidden=hidden, **values))
         opts = opts or ResourceOptions()
         target = log_target(resource_name, TYPE_TOKEN, opts)
         waited = spec.apply(lambda s: _gate(s, target))
@@ -191,7 +204,9 @@ class StatefulAsyncInvocations(pulumi.dynamic.Resource, module="fc", name="State
 
         props: dict[str, Any] = {key: None for key in OUTPUT_KEYS}
         for key in _SPEC_KEYS:
-            props[key] = spec.apply(lambda s, k=key: s.props()[k])
+            props[key] = spec_prop(spec, key)
+        for key in ("ids", "invocations"):  # a secret input (None) makes the same-named output secret
+            props[key] = spec.apply(lambda s: Output.secret(None) if s.identifies_members else None)
         props["secret_payloads"] = secret_payloads
         props["waited_seconds"] = waited
         # The engine marks secrets per top-level output: with payloads, the whole list is secret.
@@ -233,8 +248,13 @@ def _result_object(spec: BatchSpec, summary: Any, waited: Optional[float]) -> Ge
     values = spec.props()
     values.update(batch_outputs(summary))
     values["waited_seconds"] = waited
+    secret = set(spec.hidden & values.keys())
     if spec.include_payloads and spec.secret_payloads:
-        values["invocations"] = Output.secret(values["invocations"])
+        secret.add("invocations")
+    if spec.identifies_members:
+        secret |= {"ids", "invocations"}
+    for key in secret:
+        values[key] = Output.secret(values[key])
     return GetStatefulAsyncInvocationsResult(values, spec.id)
 
 
@@ -310,14 +330,15 @@ def get_stateful_async_invocations_output(
     if _all_plain(args):
         BatchSpec.build(secret_payloads=secret_payloads, **args)
 
-    async def run(values: dict[str, Any]) -> GetStatefulAsyncInvocationsResult:
-        spec = BatchSpec.build(secret_payloads=secret_payloads, **values)
+    async def run(spec: BatchSpec) -> GetStatefulAsyncInvocationsResult:
         props = spec.props()
         waited = None
         if spec.wait and not pulumi.runtime.is_dry_run():
             waited = props["waited_seconds"] = (await _waiter(spec).wait_async(_pool())).elapsed
         loop = asyncio.get_running_loop()
-        summary = await loop.run_in_executor(_pool(), read_batch_and_check, _client(spec), spec, props)
+        with redacting(spec.secret_texts):
+            summary = await loop.run_in_executor(_pool(), read_batch_and_check, _client(spec), spec, props)
         return _result_object(spec, summary, waited)
 
-    return Output.all(**args).apply(run)
+    return resolve_spec(args, lambda values, hidden: BatchSpec.build(secret_payloads=secret_payloads, hidden=hidden,
+                                                                     **values)).apply(run)

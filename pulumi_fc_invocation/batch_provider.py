@@ -41,6 +41,7 @@ from .batching import (  # noqa: F401  (re-exported: the batch logic lives in th
     timeout_message,
 )
 from .errors import FcInvocationError
+from .models import redacting
 from .provider import StatefulAsyncInvocationProvider, client_for, result_outputs
 
 __all__ = [
@@ -103,7 +104,8 @@ class StatefulAsyncInvocationsProvider(StatefulAsyncInvocationProvider):
         client = client_for(self._config, region=spec.region, account_id=spec.account_id, endpoint=spec.endpoint)
         # A refresh passes the prior outputs (with results); the program's read passes none of them.
         refresh = props.get("total") is not None
-        summary = read_batch_and_check(client, spec, props, refresh=refresh)
+        with redacting(spec.secret_texts):
+            summary = read_batch_and_check(client, spec, props, refresh=refresh)
         outs = spec.props()
         outs.update(batch_outputs(summary))
         outs["waited_seconds"] = props.get("waited_seconds")

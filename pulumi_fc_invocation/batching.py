@@ -17,11 +17,13 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from .errors import InvalidArgumentError, InvocationFailedError, NotFoundError, WaitTimeoutError
 from .models import (
+    SECRET_MASK,
     InvocationRef,
     InvocationStatus,
     StatefulAsyncInvocationResult,
     optional_text,
     parse_time,
+    secret_values,
     rfc3339,
     validate_invocation_id,
 )
@@ -123,6 +125,7 @@ class BatchSpec:
     region: Optional[str]
     account_id: Optional[str]
     endpoint: Optional[str]
+    hidden: frozenset = frozenset()  # the arguments given as secrets (masked in the id)
 
     @classmethod
     def build(cls, *, service_name: Any, function_name: Any, qualifier: Any = None, invocation_id_prefix: Any = None,
@@ -130,7 +133,7 @@ class BatchSpec:
               include_payloads: Any = False, secret_payloads: Any = True, wait_for_completion: Any = False,
               expected_count: Any = None, timeout_seconds: Any = 1800, fail_on_statuses: Any = None,
               poll_interval_seconds: Any = 1.0, max_poll_interval_seconds: Any = DEFAULT_MAX_POLL_INTERVAL, region: Any = None,
-              account_id: Any = None, endpoint: Any = None) -> "BatchSpec":
+              account_id: Any = None, endpoint: Any = None, hidden: frozenset = frozenset()) -> "BatchSpec":
         qualifier = qualifier if qualifier != "" else None
         # Names: the single data source's rules (the invocation id is a stand-in).
         InvocationRef(service_name=service_name, function_name=function_name, invocation_id="_",
@@ -154,15 +157,19 @@ class BatchSpec:
             expected_count=_count("expected_count", expected_count), policy=policy,
             fail_on=check_fail_on_statuses(fail_on_statuses), region=optional_text("region", region),
             account_id=optional_text("account_id", account_id), endpoint=optional_text("endpoint", endpoint),
+            hidden=frozenset(hidden),
         )
 
     @classmethod
     def from_props(cls, id_: str, props: Mapping[str, Any]) -> "BatchSpec":
-        """The spec of a read: from the props (or prior outputs, in a refresh), else from the id."""
+        """The spec of a read: from the props (or prior outputs, in a refresh), else from the id.
+        Fields masked in the id were secret inputs: they stay hidden."""
+        hidden = frozenset(key for key, value in parse_batch_id(id_).items()
+                           if value == SECRET_MASK or value == [SECRET_MASK])
         if props.get("service_name") and props.get("function_name"):
             args = {key: props[key] for key in BATCH_INPUT_KEYS if props.get(key) is not None}
             args["invocation_id_prefix"] = args.get("invocation_id_prefix")
-            return cls.build(**args)
+            return cls.build(hidden=hidden, **args)
         return cls.build(**parse_batch_id(id_))
 
     def props(self) -> dict[str, Any]:
@@ -187,6 +194,15 @@ class BatchSpec:
         return format_batch_id(self)
 
     @property
+    def secret_texts(self) -> tuple[str, ...]:
+        return secret_values(self.props(), self.hidden)
+
+    @property
+    def identifies_members(self) -> bool:
+        """A secret among the names that ``ids`` and ``invocations`` repeat (they must be secret too)."""
+        return bool(self.hidden & {"service_name", "function_name", "qualifier", "invocation_id_prefix"})
+
+    @property
     def label(self) -> str:
         """``batch video/transcode prefix video-2026-11-`` (progress and error messages)."""
         text = f"batch {self.service_path}/{self.function_name}"
@@ -209,14 +225,22 @@ class BatchSpec:
 
 
 def format_batch_id(spec: BatchSpec) -> str:
-    """``service[.qualifier]/function[?prefix=..&statuses=..&started_after=..&started_before=..&limit=..]``."""
+    """``service[.qualifier]/function[?prefix=..&statuses=..&started_after=..&started_before=..&limit=..]``,
+    with the fields given as secrets shown as ``[secret]``."""
+    def shown(name: str, value: Any) -> Any:
+        return SECRET_MASK if value and name in spec.hidden else value
+
     query = [(key, value) for key, value in (
-        ("prefix", spec.prefix), ("statuses", ",".join(spec.statuses) or None),
-        ("started_after", spec.started_after), ("started_before", spec.started_before),
-        ("limit", str(spec.limit) if spec.limit else None),
+        ("prefix", shown("invocation_id_prefix", spec.prefix)),
+        ("statuses", shown("statuses", ",".join(spec.statuses) or None)),
+        ("started_after", shown("started_after", spec.started_after)),
+        ("started_before", shown("started_before", spec.started_before)),
+        ("limit", shown("limit", str(spec.limit) if spec.limit else None)),
     ) if value]
-    head = f"{spec.service_path}/{spec.function_name}"
-    return head + ("?" + urlencode(query, quote_via=quote, safe=":,") if query else "")
+    service = shown("service_name", spec.service_name)
+    service += f".{shown('qualifier', spec.qualifier)}" if spec.qualifier else ""
+    head = f"{service}/{shown('function_name', spec.function_name)}"
+    return head + ("?" + urlencode(query, quote_via=quote, safe=":,[]") if query else "")
 
 
 def parse_batch_id(text: Any, argument: str = "id") -> dict[str, Any]:
@@ -241,9 +265,9 @@ def parse_batch_id(text: Any, argument: str = "id") -> dict[str, Any]:
         if key == "statuses":
             args["statuses"] = [s for s in value.split(",") if s]
         elif key == "limit":
-            if not value.isdigit():
+            if not value.isdigit() and value != SECRET_MASK:
                 raise InvalidArgumentError(argument, text, "limit must be a positive integer; " + rule)
-            args["limit"] = int(value)
+            args["limit"] = int(value) if value != SECRET_MASK else value
         else:
             args[names[key]] = value
     return args

@@ -8,7 +8,9 @@ mislead (an invocation must have an id and a status).
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Annotated, Any, Optional
@@ -16,7 +18,7 @@ from typing import Annotated, Any, Optional
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic import ValidationError as _PydanticValidationError
 
-from .errors import InvalidArgumentError
+from .errors import FcApiError, InvalidArgumentError
 
 __all__ = [
     "InvocationRef",
@@ -28,6 +30,10 @@ __all__ = [
     "validate_qualifier",
     "validate_invocation_id",
     "parse_time",
+    "SECRET_MASK",
+    "redact",
+    "redacting",
+    "secret_values",
 ]
 
 # --- naming rules -------------------------------------------------------------------------------
@@ -125,6 +131,34 @@ class InvocationRef(BaseModel):
             qualifier=qualifier if dot else None,
         )
 
+    @classmethod
+    def parse_masked(cls, text: Any, values: Any, argument: str = "id") -> "tuple[InvocationRef, frozenset[str]]":
+        """Parse a composite id in which secret parts are :data:`SECRET_MASK` (see :meth:`masked`),
+        taking those parts from ``values`` (the read's props); returns the ref and the masked fields."""
+        if not isinstance(text, str) or SECRET_MASK not in text:
+            return cls.parse(text, argument), frozenset()
+        parts = text.split("/")
+        if len(parts) != 3:
+            cls.parse(text, argument)  # raises with the rule
+        head, function_name, invocation_id = parts
+        service_name, dot, qualifier = head.partition(".")
+        fields = {"service_name": service_name, "function_name": function_name, "invocation_id": invocation_id,
+                  "qualifier": qualifier if dot else None}
+        hidden = frozenset(key for key, value in fields.items() if value == SECRET_MASK)
+        for key in hidden:
+            fields[key] = values.get(key)
+        return cls(**fields), hidden
+
+    def masked(self, hidden: Iterable[str] = ()) -> str:
+        """The composite id with the fields named in ``hidden`` (secret inputs) as :data:`SECRET_MASK`."""
+        hidden = frozenset(hidden)
+        if not hidden:
+            return str(self)
+        shown = {k: SECRET_MASK if k in hidden and getattr(self, k) else getattr(self, k)
+                 for k in ("service_name", "function_name", "invocation_id", "qualifier")}
+        service = f"{shown['service_name']}.{shown['qualifier']}" if shown["qualifier"] else shown["service_name"]
+        return f"{service}/{shown['function_name']}/{shown['invocation_id']}"
+
     @property
     def service_path(self) -> str:
         """``service`` or ``service.qualifier``, as FC joins them in paths."""
@@ -132,6 +166,53 @@ class InvocationRef(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.service_path}/{self.function_name}/{self.invocation_id}"
+
+
+# --- secret inputs ------------------------------------------------------------------------------
+
+SECRET_MASK = "[secret]"
+"""Stands for a secret input in ids, messages and logs (it cannot be a valid name, so ids stay parseable)."""
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret value replaced by :data:`SECRET_MASK` (longest first)."""
+    for secret in sorted({s for s in secrets if isinstance(s, str) and s}, key=len, reverse=True):
+        text = text.replace(secret, SECRET_MASK)
+    return text
+
+
+def secret_values(values: Any, hidden: Iterable[str]) -> tuple[str, ...]:
+    """The text of the arguments named in ``hidden`` (secret inputs) among ``values``, to mask."""
+    texts: list[str] = []
+    for key in hidden:
+        value = values.get(key)
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if item is not None and not isinstance(item, bool):
+                texts.append(item.isoformat() if isinstance(item, datetime) else str(item))
+    return tuple(texts)
+
+
+@contextlib.contextmanager
+def redacting(secrets: Iterable[str]) -> Iterator[None]:
+    """Re-raise any error from the block with the secret values masked in its text.
+
+    FC echoes names and ids in its error messages, and the engine prints a provider's error (with its
+    chained causes), so an error about a secret invocation id would otherwise show it in plaintext."""
+    secrets = tuple(s for s in secrets if isinstance(s, str) and s)
+    if not secrets:
+        yield
+        return
+    try:
+        yield
+    except Exception as exc:
+        exc.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in exc.args)
+        if isinstance(exc, FcApiError):
+            exc.message = redact(exc.message, secrets)
+            exc.body_excerpt = None
+        for name in ("value",):  # InvalidArgumentError keeps the offending value
+            if isinstance(getattr(exc, name, None), str):
+                setattr(exc, name, redact(getattr(exc, name), secrets))
+        raise exc from None
 
 
 # --- statuses -----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pulumi.dynamic
 from .client import FcClient
 from .credentials import SETTING_SOURCES, resolve_settings
 from .errors import FcInvocationError, InvocationFailedError, NotFoundError, WaitTimeoutError
-from .models import InvocationRef, StatefulAsyncInvocationResult, rfc3339
+from .models import InvocationRef, StatefulAsyncInvocationResult, redacting, rfc3339
 from .waiter import check_fail_on_statuses, failure_message, format_duration, timeout_message
 
 __all__ = ["StatefulAsyncInvocationProvider", "result_outputs", "CONFIG_KEYS", "client_for", "rfc3339"]
@@ -75,10 +75,13 @@ def result_outputs(result: StatefulAsyncInvocationResult) -> dict[str, Any]:
     }
 
 
-def _ref_from(id_: str, props: Mapping[str, Any]) -> InvocationRef:
+def _ref_from(id_: str, props: Mapping[str, Any]) -> tuple[InvocationRef, tuple[str, ...]]:
+    """The ref to read and the secret values in it (masked in the id; see ``InvocationRef.masked``)."""
     # The id is authoritative: on refresh the props are the prior outputs, whose `qualifier` is FC's
-    # echo (`LATEST` for a task read without one), not what the program asked for.
-    return InvocationRef.parse(id_)
+    # echo (`LATEST` for a task read without one), not what the program asked for. Only masked parts
+    # (secret inputs) come from the props, and those the program did give.
+    ref, hidden = InvocationRef.parse_masked(id_, props)
+    return ref, tuple(getattr(ref, key) for key in hidden)
 
 
 def not_found_message(ref: InvocationRef, error: NotFoundError) -> str:
@@ -135,12 +138,13 @@ class StatefulAsyncInvocationProvider(pulumi.dynamic.ResourceProvider):
         self._config = config
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
-        ref = _ref_from(id_, props)
+        ref, secrets = _ref_from(id_, props)
         client = client_for(self._config, region=props.get("region") or None,
                             account_id=props.get("account_id") or None,
                             endpoint=props.get("endpoint") or None)
         # A program's read never carries `status` (None values are not sent); a refresh's prior outputs do.
-        result = read_and_check(client, ref, props, refresh=props.get("status") is not None)
+        with redacting(secrets):
+            result = read_and_check(client, ref, props, refresh=props.get("status") is not None)
         outs = result_outputs(result)
         for key in ("wait_for_completion", "timeout_seconds", "fail_on_statuses", "poll_interval_seconds",
                     "max_poll_interval_seconds", "secret_payloads", "region", "account_id", "endpoint",

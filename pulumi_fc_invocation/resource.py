@@ -20,7 +20,7 @@ import pulumi.dynamic
 from pulumi import Input, Output, ResourceOptions
 
 from .errors import InvalidArgumentError
-from .models import InvocationRef, optional_text
+from .models import InvocationRef, optional_text, redact, redacting, secret_values
 from .provider import (
     CONFIG_KEYS,
     StatefulAsyncInvocationProvider,
@@ -90,12 +90,13 @@ class _Spec:
     region: Optional[str]
     account_id: Optional[str]
     endpoint: Optional[str]
+    hidden: frozenset = frozenset()  # the arguments given as secrets
 
     @classmethod
     def build(cls, *, service_name: Any, function_name: Any, invocation_id: Any, qualifier: Any = None,
               wait_for_completion: Any = False, timeout_seconds: Any = 1800, fail_on_statuses: Any = None,
               poll_interval_seconds: Any = 1.0, max_poll_interval_seconds: Any = DEFAULT_MAX_POLL_INTERVAL, region: Any = None,
-              account_id: Any = None, endpoint: Any = None) -> "_Spec":
+              account_id: Any = None, endpoint: Any = None, hidden: frozenset = frozenset()) -> "_Spec":
         ref = InvocationRef(service_name=service_name, function_name=function_name, invocation_id=invocation_id,
                             qualifier=qualifier if qualifier != "" else None)
         if not isinstance(wait_for_completion, bool):
@@ -107,7 +108,16 @@ class _Spec:
         return cls(ref=ref, wait=wait_for_completion, policy=policy,
                    fail_on=check_fail_on_statuses(fail_on_statuses),
                    region=optional_text("region", region), account_id=optional_text("account_id", account_id),
-                   endpoint=optional_text("endpoint", endpoint))
+                   endpoint=optional_text("endpoint", endpoint), hidden=frozenset(hidden))
+
+    @property
+    def id(self) -> str:
+        """The read's id, ``service[.qualifier]/function/invocation_id``, secret parts masked."""
+        return self.ref.masked(self.hidden)
+
+    @property
+    def secret_texts(self) -> tuple[str, ...]:
+        return secret_values(self.props(), self.hidden)
 
     def props(self) -> dict[str, Any]:
         return {
@@ -118,6 +128,36 @@ class _Spec:
             "max_poll_interval_seconds": self.policy.max_delay, "region": self.region,
             "account_id": self.account_id, "endpoint": self.endpoint,
         }
+
+
+def secret_names(args: dict[str, Any]) -> Output[frozenset]:
+    """The names of the arguments given as secret Outputs (known once they resolve)."""
+    async def names() -> frozenset:
+        found = set()
+        for key, value in args.items():
+            if value is not None and not (_is_plain(value) and not isinstance(value, (list, tuple))):
+                if await Output.from_input(value).is_secret():
+                    found.add(key)
+        return frozenset(found)
+
+    return Output.from_input(names())
+
+
+def resolve_spec(args: dict[str, Any], build: Any) -> Output[Any]:
+    """``build(values, hidden)`` once ``args`` resolve, as a non-secret Output: secrecy is tracked per
+    argument in the spec's ``hidden`` (a secret id would break the SDK's read, and would make every
+    output secret), and restored per output by :func:`spec_prop`."""
+    def run(values_hidden: list) -> Any:
+        values, hidden = values_hidden
+        with redacting(secret_values(values, hidden)):
+            return build(dict(values), hidden)
+
+    return Output.unsecret(Output.all(Output.all(**args), secret_names(args)).apply(run))
+
+
+def spec_prop(spec: Output[Any], key: str) -> Output[Any]:
+    """``spec.props()[key]``, secret when the argument was."""
+    return spec.apply(lambda s: Output.secret(s.props()[key]) if key in s.hidden else s.props()[key])
 
 
 def _program_config() -> dict[str, Any]:
@@ -149,20 +189,20 @@ async def _gate(spec: _Spec, log_target: Any) -> Optional[float]:
     if not spec.wait or pulumi.runtime.is_dry_run():
         return None
     client = _client(spec)
-    ref = spec.ref
+    ref, shown = spec.ref, spec.id
     timeout = spec.policy.timeout
-    pulumi.log.info(f"waiting for {ref} to finish (timeout {format_duration(timeout or 0)})", resource=log_target)
+    pulumi.log.info(f"waiting for {shown} to finish (timeout {format_duration(timeout or 0)})", resource=log_target)
 
     def progress(result: Any, elapsed: float) -> None:
-        pulumi.log.info(progress_message(ref, result, elapsed), resource=log_target)
+        pulumi.log.info(progress_message(shown, result, elapsed), resource=log_target)
 
     waiter = Waiter(lambda: client.get(ref), spec.policy, on_progress=progress, progress_interval=_progress_interval())
     outcome = await waiter.wait_async(_pool())
     if outcome.error is not None:
-        pulumi.log.warn(f"stopped waiting for {ref} after {format_duration(outcome.elapsed)}: {outcome.error}",
-                        resource=log_target)
+        pulumi.log.warn(f"stopped waiting for {shown} after {format_duration(outcome.elapsed)}: "
+                        f"{redact(str(outcome.error), spec.secret_texts)}", resource=log_target)
     if outcome.result is not None and outcome.result.is_terminal:
-        pulumi.log.info(f"{ref} is {outcome.result.status.value} after {format_duration(outcome.elapsed)}",
+        pulumi.log.info(f"{shown} is {outcome.result.status.value} after {format_duration(outcome.elapsed)}",
                         resource=log_target)
     return outcome.elapsed
 
@@ -278,17 +318,15 @@ class StatefulAsyncInvocation(pulumi.dynamic.Resource, module="fc", name="Statef
             fail_on_statuses is None or all(_is_plain(v) for v in fail_on_statuses)  # type: ignore[union-attr]
         ):
             _Spec.build(**args)  # plain arguments: refuse bad ones here, with a plain traceback
-        spec: Output[_Spec] = Output.all(**args).apply(lambda values: _Spec.build(**values))
+        spec: Output[_Spec] = resolve_spec(args, lambda values, hidden: _Spec.build(hidden=hidden, **values))
         opts = opts or ResourceOptions()
         target = log_target(resource_name, TYPE_TOKEN, opts)
         waited = spec.apply(lambda s: _gate(s, target))
-        gated_id = Output.all(spec, waited).apply(lambda sw: str(sw[0].ref))
+        gated_id = Output.all(spec, waited).apply(lambda sw: sw[0].id)
 
         props: dict[str, Any] = {key: None for key in OUTPUT_KEYS}
-        for key in ("service_name", "function_name", "qualifier", "invocation_id", "wait_for_completion",
-                    "timeout_seconds", "fail_on_statuses", "poll_interval_seconds", "max_poll_interval_seconds",
-                    "region", "account_id", "endpoint"):
-            props[key] = spec.apply(lambda s, k=key: s.props()[k])
+        for key in args:
+            props[key] = spec_prop(spec, key)
         props["secret_payloads"] = secret_payloads
         props["waited_seconds"] = waited
         register_read(self, StatefulAsyncInvocationProvider(), resource_name, props, opts, gated_id,
@@ -318,10 +356,12 @@ class GetStatefulAsyncInvocationResult:
     stay encrypted if exported.
     """
 
-    def __init__(self, values: dict[str, Any]) -> None:
+    def __init__(self, values: dict[str, Any], id: Optional[str] = None) -> None:
         self.__dict__.update(values)
-        self.id = f"{values['service_name']}{'.' + values['qualifier'] if values.get('qualifier') else ''}/" \
-                  f"{values['function_name']}/{values['invocation_id']}"
+        # The resource's id (what the program asked for), not FC's echo (``svc.LATEST/...``).
+        self.id = id if id is not None else \
+            f"{values['service_name']}{'.' + values['qualifier'] if values.get('qualifier') else ''}/" \
+            f"{values['function_name']}/{values['invocation_id']}"
 
     def __repr__(self) -> str:
         return f"GetStatefulAsyncInvocationResult(id={self.id!r}, status={self.status!r})"  # type: ignore[attr-defined]
@@ -331,10 +371,9 @@ def _result_object(spec: _Spec, result: Any, secret_payloads: bool) -> GetStatef
     values = result_outputs(result)
     if values["qualifier"] is None:
         values["qualifier"] = spec.ref.qualifier
-    if secret_payloads:
-        for key in PAYLOAD_OUTPUTS:
-            values[key] = Output.secret(values[key])
-    return GetStatefulAsyncInvocationResult(values)
+    for key in (PAYLOAD_OUTPUTS if secret_payloads else ()) + tuple(spec.hidden & values.keys()):
+        values[key] = Output.secret(values[key])
+    return GetStatefulAsyncInvocationResult(values, spec.id)
 
 
 def get_stateful_async_invocation(
@@ -392,15 +431,15 @@ def get_stateful_async_invocation_output(
                 max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
                 endpoint=endpoint)
 
-    async def run(values: dict[str, Any]) -> GetStatefulAsyncInvocationResult:
-        spec = _Spec.build(**values)
+    async def run(spec: _Spec) -> GetStatefulAsyncInvocationResult:
         client = _client(spec)
         props = spec.props()
         loop = asyncio.get_running_loop()
         if spec.wait and not pulumi.runtime.is_dry_run():
             outcome = await Waiter(lambda: client.get(spec.ref), spec.policy).wait_async(_pool())
             props["waited_seconds"] = outcome.elapsed
-        result = await loop.run_in_executor(_pool(), read_and_check, client, spec.ref, props)
+        with redacting(spec.secret_texts):
+            result = await loop.run_in_executor(_pool(), read_and_check, client, spec.ref, props)
         return _result_object(spec, result, secret_payloads)
 
-    return Output.all(**args).apply(run)
+    return resolve_spec(args, lambda values, hidden: _Spec.build(hidden=hidden, **values)).apply(run)
