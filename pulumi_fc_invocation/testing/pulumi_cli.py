@@ -112,7 +112,7 @@ class PulumiCli:
         unless ``check``. Output is captured with colour off; ``split`` keeps stdout apart (for JSON)."""
         import time
 
-        argv = [self.pulumi, *args, "--non-interactive", "--color=never"]
+        argv = [self.pulumi, "--non-interactive", "--color=never", *args]
         started = time.monotonic()
         proc = subprocess.run(argv, cwd=self.dir, env={**self.env, **(env or {})}, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE if split else subprocess.STDOUT,
