@@ -445,8 +445,8 @@ class BatchTracker:
     Cost model: ``ListStatefulAsyncInvocations`` costs one call per page of 100, whatever the filter.
     Terminal results never change, so they are kept here and not fetched again where the API lets us
     skip them: a poll lists only members started at or after the oldest still-unfinished member
-    (``startedTimeBegin``), or, once every known member is terminal, at or after the newest one (to
-    see members still being enqueued). With a batch that drains roughly in start order, most of it
+    (``startedTimeBegin``); once every known member is terminal, a poll lists the whole batch (members
+    still being enqueued may be listed late, with any start time). With a batch that drains roughly in start order, most of it
     drops out of later polls. Filtering by ``status`` instead would cost one list per unfinished status
     (five, each at least one call) per poll, could miss members that change status between those lists
     or that start and finish between two polls, and would still need the terminal results (for the
@@ -467,16 +467,17 @@ class BatchTracker:
         self.calls = 0
 
     def window_start(self) -> Optional[datetime]:
-        """Where the next poll's listing starts; None lists the whole batch."""
-        if not self.known:
-            return None
+        """Where the next poll's listing starts; None lists the whole batch.
+
+        Only while a known member is unfinished: the gate cannot open before that member ends, and
+        the poll that sees the batch complete through a window confirms it with a full listing, so a
+        member the window skips (listed late, with an earlier start time) is found before the gate
+        opens. Once every known member has ended, only members not yet listed can hold the gate, and
+        their start time may be anything: those polls list the whole batch."""
         pending = [r for r in self.known.values() if not r.is_terminal]
-        if any(r.started_time is None for r in pending):
+        if not pending or any(r.started_time is None for r in pending):
             return None
-        if pending:
-            return min(r.started_time for r in pending)  # type: ignore[type-var]
-        started = [r.started_time for r in self.known.values() if r.started_time is not None]
-        return max(started) if started else None
+        return min(r.started_time for r in pending)  # type: ignore[type-var]
 
     def poll(self) -> BatchSummary:
         window = self.window_start()

@@ -121,3 +121,22 @@ def test_a_failed_member_of_a_batch_with_a_secret_prefix_is_reported_masked(fc, 
         run(program)
     assert "secbatch/fn/[secret]0 ended Failed: boom" in info.value.message
     assert "hush-" not in info.value.message and "hush-" not in _everything(info.value.result)
+
+
+# --- 3: a late member that started earlier --------------------------------------------------------------
+
+
+def test_a_late_batch_member_with_an_earlier_start_time_is_seen(fc):
+    from pulumi_fc_invocation.batching import BatchSpec, BatchTracker
+
+    now = fc.clock.now()
+    for i in range(4):  # four members, all ended, started one second apart
+        fc.add_invocation("late", "fn", f"lm-{i}", started_at=now - 10 + i, timeline=[("Succeeded", 1)])
+    spec = BatchSpec.build(service_name="late", function_name="fn", invocation_id_prefix="lm-",
+                           wait_for_completion=True, expected_count=5)
+    tracker = BatchTracker(fc.client(), spec)
+    assert tracker.poll().total == 4 and tracker.poll().total == 4
+    # FC lists the fifth only now, though it started half a second before the newest known member.
+    fc.add_invocation("late", "fn", "lm-4", started_at=now - 10 + 3 - 0.5, timeline=[("Succeeded", 1)])
+    summary = tracker.poll()
+    assert summary.total == 5 and summary.complete
