@@ -2,7 +2,7 @@
 
 Starts the bundled emulator, starts an async task there through the real InvokeFunction API, then
 runs ``examples/gate-deployment`` against it: with ``pulumi up --yes`` on a local file backend when
-the Pulumi CLI is installed, otherwise through the package's testing harness (the program in this
+a Pulumi CLI is found (``make engine``'s build, ``$FC_INVOCATION_PULUMI``, or ``pulumi`` on PATH), otherwise through the package's testing harness (the program in this
 process, the provider in a real dynamic provider host). Exits non-zero if the program fails.
 """
 
@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -42,40 +39,28 @@ def _show_outputs(outputs: dict[str, Any], secret: set[str]) -> None:
         _say(f"    {key.ljust(width)}  {value}")
 
 
-def _run_with_cli(pulumi: str, example: Path, config: dict[str, str], secret_keys: set[str], env: dict[str, str]) -> int:
-    with tempfile.TemporaryDirectory(prefix="fc-invocation-demo-") as tmp:
-        project = Path(tmp) / "gate-deployment"
-        shutil.copytree(example, project)
-        backend = Path(tmp) / "state"
-        backend.mkdir()
-        run_env = {**os.environ, **env, "PULUMI_BACKEND_URL": f"file://{backend}",
-                   "PULUMI_CONFIG_PASSPHRASE": "fc-invocation-demo", "PULUMI_SKIP_UPDATE_CHECK": "true",
-                   "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+def _run_with_cli(pulumi: str, example: Path, config: dict[str, str], secret_keys: set[str], env: dict[str, str],
+                  start_task: Any) -> int:
+    from .testing.pulumi_cli import PulumiCli
 
-        def pulumi_cmd(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-            return subprocess.run([pulumi, *args, "--non-interactive"], cwd=project, env=run_env, check=check,
-                                  text=True)
-
-        pulumi_cmd("stack", "init", "demo")
-        for key, value in config.items():
-            flag = ["--secret"] if key in secret_keys else []
-            subprocess.run([pulumi, "config", "set", *flag, key, "--", value], cwd=project, env=run_env,
-                           check=True, capture_output=True)
-        _say(f"$ pulumi up --yes   (local file backend in {backend})")
-        up = pulumi_cmd("up", "--yes", check=False)
-        if up.returncode != 0:
+    with PulumiCli(example, pulumi=pulumi, env=env) as cli:
+        cli.config(config, secret_keys=secret_keys)
+        start_task()
+        _say(f"$ {pulumi} up --yes   (local file backend in {cli.backend})")
+        up = cli.up(echo=True)
+        if not up.ok:
             _say("\ndemo: `pulumi up` failed")
             return up.returncode or 1
-        out = subprocess.run([pulumi, "stack", "output", "--json"], cwd=project, env=run_env, check=True,
-                             capture_output=True, text=True)
-        _show_outputs(json.loads(out.stdout), set())
+        outputs = cli.outputs()  # secrets come back as the string "[secret]"
+        _show_outputs(outputs, {key for key, value in outputs.items() if value == "[secret]"})
         return 0
 
 
 def _run_with_harness(example: Path, config: dict[str, str], secret_keys: set[str], env: dict[str, str]) -> int:
     from .testing.harness import ProgramError, run_program_file
 
-    _say("The `pulumi` CLI is not on PATH: running the program through this package's testing harness\n"
+    _say("No Pulumi CLI (`make engine`, FC_INVOCATION_PULUMI or `pulumi` on PATH): running the program\n"
+         "through this package's testing harness\n"
          "(the program in this process under pulumi.runtime mocks, the provider in a real dynamic\n"
          "provider host over gRPC: what `pulumi up` would do, without the engine).\n")
     started = time.monotonic()
@@ -100,8 +85,19 @@ def _run_with_harness(example: Path, config: dict[str, str], secret_keys: set[st
 
 def main(argv: Optional[list[str]] = None) -> int:
     from . import FcClient  # noqa: F401  (fail early if the install is broken)
+    from .testing.pulumi_cli import find_pulumi
     from .testing.server import FcEmulator
 
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m pulumi_fc_invocation.demo")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--cli", action="store_true", help="require a Pulumi CLI (fail without one)")
+    mode.add_argument("--harness", action="store_true", help="use the testing harness even if a CLI exists")
+    args = parser.parse_args(argv)
+    pulumi = None if args.harness else find_pulumi()
+    if args.cli and not pulumi:
+        raise SystemExit("demo: --cli needs a Pulumi CLI: `make engine`, FC_INVOCATION_PULUMI, or `pulumi` on PATH")
     example = _example_dir()
     _say("pulumi-fc-invocation demo: gate a deployment on a Function Compute async task\n")
     with FcEmulator(clock="real") as fc:
@@ -110,9 +106,12 @@ def main(argv: Optional[list[str]] = None) -> int:
                         return_payload='{"hls": "oss://video/2026/11/demo/index.m3u8"}')
         invocation_id = time.strftime("video-%Y%m%d-%H%M%S")
         client = fc.client()
-        client.invoke_async(SERVICE, FUNCTION, '{"source": "oss://raw/2026/11/demo.mp4"}', invocation_id=invocation_id)
-        _say(f"Emulator at {fc.endpoint}: started async task {SERVICE}/{FUNCTION}/{invocation_id} with InvokeFunction\n"
-             "(it runs ~2 s, fails once, is retried, then succeeds).\n")
+
+        def start_task() -> None:  # right before the deployment, so that it waits on a running task
+            client.invoke_async(SERVICE, FUNCTION, '{"source": "oss://raw/2026/11/demo.mp4"}',
+                                invocation_id=invocation_id)
+            _say(f"Emulator at {fc.endpoint}: started async task {SERVICE}/{FUNCTION}/{invocation_id} with "
+                 "InvokeFunction\n(it runs ~2 s, fails once, is retried, then succeeds).\n")
         config = {
             "alicloud:accessKey": fc.credentials.access_key_id,
             "alicloud:secretKey": fc.credentials.access_key_secret,
@@ -124,10 +123,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         }
         secret_keys = {"alicloud:secretKey"}
         env = {"FC_INVOCATION_PROGRESS_SECONDS": "1"}
-        pulumi = shutil.which("pulumi")
         if pulumi:
-            code = _run_with_cli(pulumi, example, config, secret_keys, env)
+            code = _run_with_cli(pulumi, example, config, secret_keys, env, start_task)
         else:
+            start_task()
             code = _run_with_harness(example, config, secret_keys, env)
         final = client.get(f"{SERVICE}/{FUNCTION}/{invocation_id}")
         _say(f"\nTask {final.status.value} after {final.already_retried_times} retry; "

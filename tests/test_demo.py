@@ -1,3 +1,5 @@
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -7,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_make_demo_main_job_runs_and_shows_progress_and_outputs(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}  # no pulumi CLI, no cloud credentials
-    proc = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.demo"], cwd=ROOT, env=env,
+    proc = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.demo", "--harness"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr
@@ -16,3 +18,19 @@ def test_make_demo_main_job_runs_and_shows_progress_and_outputs(tmp_path):
     assert ": Running, retried 1 time," in out  # progress while the task runs
     assert 'taskStatus      "Succeeded"' in out and "taskResult      [secret]" in out
     assert "Traceback" not in proc.stderr
+
+
+def test_make_demo_through_the_real_pulumi_cli(tmp_path):
+    """`make demo` takes the real-CLI path when a CLI exists (CI builds one with `make engine`)."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    if os.environ.get("FC_INVOCATION_PULUMI"):
+        env["FC_INVOCATION_PULUMI"] = os.environ["FC_INVOCATION_PULUMI"]
+    proc = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.demo", "--cli"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=180)
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr
+    assert " up --yes   (local file backend in " in out and "testing harness" not in out
+    assert "Updating (dev)" in out
+    assert re.search(r"waiting for video/transcode/video-[0-9-]+: (Enqueued|Running)", out), out
+    assert "taskStatus" in out and '"Succeeded"' in out and "taskResult      [secret]" in out
+    assert "Resources:" in out and "+ 2 created" in out

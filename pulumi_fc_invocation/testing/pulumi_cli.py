@@ -107,20 +107,32 @@ class PulumiCli:
 
     # -- running --------------------------------------------------------------------------------
     def run(self, *args: str, check: bool = False, timeout: float = 600,
-            env: Optional[Mapping[str, str]] = None, split: bool = False) -> CliResult:
+            env: Optional[Mapping[str, str]] = None, split: bool = False, echo: bool = False) -> CliResult:
         """``pulumi <args> --non-interactive`` in the project; never raises for a non-zero exit
-        unless ``check``. Output is captured with colour off; ``split`` keeps stdout apart (for JSON)."""
+        unless ``check``. Output is captured with colour off; ``split`` keeps stdout apart (for JSON);
+        ``echo`` also prints each line as it comes (a live run, for demos)."""
         import time
 
         argv = [self.pulumi, "--non-interactive", "--color=never", *args]
         started = time.monotonic()
-        proc = subprocess.run(argv, cwd=self.dir, env={**self.env, **(env or {})}, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE if split else subprocess.STDOUT,
-                              text=True, timeout=timeout)
-        output = proc.stdout + (proc.stderr or "")
-        result = CliResult(argv, proc.returncode, output, time.monotonic() - started, proc.stdout)
+        run_env = {**self.env, **(env or {})}
+        if echo:
+            lines = []
+            with subprocess.Popen(argv, cwd=self.dir, env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True) as proc:
+                assert proc.stdout is not None
+                for line in proc.stdout:
+                    lines.append(line)
+                    print(line, end="", flush=True)
+            stdout, stderr, code = "".join(lines), "", proc.returncode
+        else:
+            proc = subprocess.run(argv, cwd=self.dir, env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE if split else subprocess.STDOUT, text=True, timeout=timeout)
+            stdout, stderr, code = proc.stdout, proc.stderr or "", proc.returncode
+        output = stdout + stderr
+        result = CliResult(argv, code, output, time.monotonic() - started, stdout)
         if check and not result.ok:
-            raise RuntimeError(f"`pulumi {' '.join(args)}` exited {proc.returncode}:\n{output}")
+            raise RuntimeError(f"`pulumi {' '.join(args)}` exited {code}:\n{output}")
         return result
 
     def config(self, values: Mapping[str, Any], *, secret_keys: Iterable[str] = ()) -> None:
