@@ -14,6 +14,7 @@ costs a few hundred list calls instead of tens of thousands of gets.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import datetime
 from typing import Any, Mapping, Optional, Sequence, Union
 
@@ -44,7 +45,7 @@ from .resource import (
     resolve_spec,
     spec_prop,
 )
-from .waiter import DEFAULT_MAX_POLL_INTERVAL, Waiter, format_duration
+from .waiter import DEFAULT_MAX_POLL_INTERVAL, NOT_FOUND_GRACE, Waiter, format_duration
 
 __all__ = [
     "StatefulAsyncInvocations",
@@ -74,7 +75,9 @@ def _waiter(spec: BatchSpec, log_target: Any = None) -> Waiter:
             text = summary.progress(elapsed) if summary is not None else \
                 f"{spec.label}: no answer yet, {format_duration(elapsed)} elapsed"
             pulumi.log.info(redact(text, spec.secret_texts), resource=log_target)
-    return Waiter(tracker.poll, spec.policy, on_progress=progress, progress_interval=_progress_interval())
+    # The gate (not the CLI) gives a just-started batch a moment to be listed.
+    policy = dataclasses.replace(spec.policy, not_found_grace=NOT_FOUND_GRACE)
+    return Waiter(tracker.poll, policy, on_progress=progress, progress_interval=_progress_interval())
 
 
 async def _gate(spec: BatchSpec, log_target: Any) -> Optional[float]:

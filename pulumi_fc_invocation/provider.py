@@ -18,8 +18,8 @@ import pulumi.dynamic
 from .client import FcClient
 from .credentials import SETTING_SOURCES, resolve_settings
 from .errors import FcInvocationError, InvocationFailedError, NotFoundError, WaitTimeoutError
-from .models import InvocationRef, StatefulAsyncInvocationResult, redacting, rfc3339
-from .waiter import check_fail_on_statuses, failure_message, format_duration, timeout_message
+from .models import InvocationRef, InvocationStatus, StatefulAsyncInvocationResult, redacting, rfc3339
+from .waiter import TRANSIENT_ERRORS, check_fail_on_statuses, failure_message, format_duration, get_clock, timeout_message
 
 __all__ = ["StatefulAsyncInvocationProvider", "result_outputs", "CONFIG_KEYS", "client_for", "rfc3339"]
 
@@ -90,6 +90,32 @@ def not_found_message(ref: InvocationRef, error: NotFoundError) -> str:
             f"({error.code or 'HTTP 404'}: {error.message}; request id {error.request_id or 'unknown'})")
 
 
+def retrying(call: Any, budget: float) -> Any:
+    """``call()``, retried on transient errors for up to ``budget`` seconds (backing off 0.5 s to 8 s).
+
+    The gate's final read: after a wait that succeeded, one 503 must not fail the deployment while
+    the gate still has time left."""
+    clock = get_clock()
+    deadline = clock.monotonic() + max(0.0, budget)
+    delay = 0.5
+    while True:
+        try:
+            return call()
+        except TRANSIENT_ERRORS:
+            if clock.monotonic() + delay > deadline:
+                raise
+            clock.sleep(delay)
+            delay = min(delay * 2, 8.0)
+
+
+def gate_budget(props: Mapping[str, Any]) -> float:
+    """Seconds the gate has left for its final read: none unless it waited."""
+    waited = props.get("waited_seconds")
+    if not props.get("wait_for_completion") or waited is None:
+        return 0.0
+    return max(0.0, float(props.get("timeout_seconds") or 0) - float(waited))
+
+
 def read_and_check(client: FcClient, ref: InvocationRef, props: Mapping[str, Any],
                    refresh: bool = False) -> StatefulAsyncInvocationResult:
     """One read, then the gate's verdict: raises on a fail status, an expired wait or a missing task.
@@ -98,7 +124,7 @@ def read_and_check(client: FcClient, ref: InvocationRef, props: Mapping[str, Any
     a refresh runs with the settings saved in state, which the user cannot change from the program."""
     fail_on = check_fail_on_statuses(props.get("fail_on_statuses"))
     try:
-        result = client.get(ref)
+        result = retrying(lambda: client.get(ref), 0.0 if refresh else gate_budget(props))
     except NotFoundError as exc:
         raise NotFoundError(not_found_message(ref, exc), code=exc.code, request_id=exc.request_id,
                             http_status=exc.http_status) from None
@@ -109,6 +135,12 @@ def read_and_check(client: FcClient, ref: InvocationRef, props: Mapping[str, Any
         timeout = float(props.get("timeout_seconds") or 0)
         if timeout and waited >= timeout:
             raise WaitTimeoutError(timeout_message(ref, result, waited, timeout), last_result=result, elapsed=waited)
+        ended = [e.status for e in result.events if InvocationStatus(e.status or "?").is_terminal]
+        if ended:  # the wait saw it end; FC has run it again since (a retry)
+            raise WaitTimeoutError(
+                f"invocation {ref} is {result.status.value} again after ending {ended[-1]}: the wait ended after "
+                f"{format_duration(waited)} when FC reported it finished, and FC has resumed it since; "
+                f"run the update again to wait for the new attempt", last_result=result, elapsed=waited)
         raise WaitTimeoutError(
             f"stopped waiting for invocation {ref} after {format_duration(waited)}: an API error ended the wait "
             f"(see the warning logged against this resource); last status {result.status.value}", last_result=result, elapsed=waited)

@@ -30,6 +30,7 @@ from .provider import (
 )
 from .waiter import (
     DEFAULT_MAX_POLL_INTERVAL,
+    NOT_FOUND_GRACE,
     Waiter,
     WaitPolicy,
     check_fail_on_statuses,
@@ -102,7 +103,7 @@ class _Spec:
         if not isinstance(wait_for_completion, bool):
             raise InvalidArgumentError("wait_for_completion", wait_for_completion, "must be True or False")
         policy = WaitPolicy(initial_delay=poll_interval_seconds, max_delay=max_poll_interval_seconds,
-                            timeout=timeout_seconds)
+                            timeout=timeout_seconds, not_found_grace=NOT_FOUND_GRACE)
         if timeout_seconds is None:
             raise InvalidArgumentError("timeout_seconds", timeout_seconds, "must be a positive number of seconds")
         return cls(ref=ref, wait=wait_for_completion, policy=policy,

@@ -23,6 +23,7 @@ from typing import Any, Optional, Protocol
 from .errors import (
     InvalidArgumentError,
     InvalidResponseError,
+    NotFoundError,
     ServerError,
     ThrottledError,
     TransportError,
@@ -45,6 +46,8 @@ __all__ = [
     "failure_message",
     "timeout_message",
     "check_fail_on_statuses",
+    "TRANSIENT_ERRORS",
+    "NOT_FOUND_GRACE",
 ]
 
 DEFAULT_FAIL_ON = ("Failed", "Stopped", "Expired", "Invalid")
@@ -53,6 +56,8 @@ DEFAULT_FAIL_ON = ("Failed", "Stopped", "Expired", "Invalid")
 # fixed 5 s polling and are noticed within about 23 s (median).
 DEFAULT_POLL_INTERVAL = 1.0
 DEFAULT_MAX_POLL_INTERVAL = 45.0
+# How long a gate treats "not found" as "not listed yet" after it starts (FC lists a new task late).
+NOT_FOUND_GRACE = 10.0
 TRANSIENT_ERRORS = (ThrottledError, ServerError, TransportError, InvalidResponseError)
 
 
@@ -115,6 +120,9 @@ class WaitPolicy:
     Delays stay at ``initial_delay`` for the first ``fast_phase`` seconds, then grow by ``multiplier``
     per poll up to ``max_delay``; each is spread by +/- ``jitter`` (a fraction) so that many gates
     started together don't poll in lockstep.
+
+    ``not_found_grace``: for this many seconds, until the first successful read, "not found" is
+    polled through like a transient error (FC may take a moment to list a task just invoked).
     """
 
     initial_delay: float = DEFAULT_POLL_INTERVAL
@@ -124,6 +132,7 @@ class WaitPolicy:
     jitter: float = 0.2
     timeout: Optional[float] = 1800.0
     max_consecutive_errors: int = 10
+    not_found_grace: float = 0.0
 
     def __post_init__(self) -> None:
         _positive("poll_interval_seconds", self.initial_delay)
@@ -136,6 +145,9 @@ class WaitPolicy:
             raise InvalidArgumentError("multiplier", self.multiplier, "must be a number >= 1")
         if isinstance(self.fast_phase, bool) or not isinstance(self.fast_phase, (int, float)) or self.fast_phase < 0:
             raise InvalidArgumentError("fast_phase", self.fast_phase, "must be a number of seconds >= 0")
+        if isinstance(self.not_found_grace, bool) or not isinstance(self.not_found_grace, (int, float)) \
+                or self.not_found_grace < 0:
+            raise InvalidArgumentError("not_found_grace", self.not_found_grace, "must be a number of seconds >= 0")
         if isinstance(self.jitter, bool) or not isinstance(self.jitter, (int, float)) or not 0 <= self.jitter < 1:
             raise InvalidArgumentError("jitter", self.jitter, "must be a fraction from 0 to below 1")
 
@@ -151,7 +163,10 @@ class WaitPolicy:
 
 @dataclass
 class WaitOutcome:
-    """How a wait ended: with a terminal result, a timeout, or a hopeless error."""
+    """How a wait ended: with a terminal result, a timeout, or a hopeless error.
+
+    A timeout without a single successful read carries the last error too (``timed_out`` and
+    ``error`` both set): an endpoint that never answered is an API problem, not a slow task."""
 
     result: Optional[StatefulAsyncInvocationResult]
     elapsed: float
@@ -270,6 +285,7 @@ class Waiter:
         started = clock.monotonic()
         calls = transient = consecutive = 0
         last: Optional[StatefulAsyncInvocationResult] = None
+        last_error: Optional[BaseException] = None
         base: Optional[float] = None
         next_progress = self.progress_interval
         value = yield 0.0
@@ -277,7 +293,9 @@ class Waiter:
             calls += 1
             now = clock.monotonic()
             elapsed = now - started
-            if isinstance(value, TRANSIENT_ERRORS):
+            in_grace = isinstance(value, NotFoundError) and last is None and elapsed < policy.not_found_grace
+            if isinstance(value, TRANSIENT_ERRORS) or in_grace:
+                last_error = value
                 transient += 1
                 consecutive += 1
                 if consecutive >= policy.max_consecutive_errors:
@@ -300,7 +318,8 @@ class Waiter:
             if policy.timeout is not None:
                 remaining = policy.timeout - elapsed
                 if remaining <= 0:
-                    yield WaitOutcome(last, elapsed, calls, timed_out=True, transient_errors=transient)
+                    yield WaitOutcome(last, elapsed, calls, timed_out=True, transient_errors=transient,
+                                      error=last_error if last is None else None)
                     return
                 delay = min(delay, remaining)
             value = yield delay

@@ -140,3 +140,57 @@ def test_a_late_batch_member_with_an_earlier_start_time_is_seen(fc):
     fc.add_invocation("late", "fn", "lm-4", started_at=now - 10 + 3 - 0.5, timeline=[("Succeeded", 1)])
     summary = tracker.poll()
     assert summary.total == 5 and summary.complete
+
+
+# --- 4 and smaller items: the gate's reads -------------------------------------------------------------
+
+
+def _gate_props(**extra):
+    return {"wait_for_completion": True, "timeout_seconds": 600, "waited_seconds": 30.0, "fail_on_statuses": None,
+            **extra}
+
+
+def test_the_final_read_retries_a_transient_error_within_the_gates_budget(fc):
+    from pulumi_fc_invocation.errors import InvalidResponseError
+    from pulumi_fc_invocation.models import InvocationRef
+    from pulumi_fc_invocation.provider import read_and_check
+    from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
+    from pulumi_fc_invocation.waiter import use_clock
+
+    fc.add_invocation("final", "fn", "f-1", timeline=[("Succeeded", 0)])
+    ref, client = InvocationRef.parse("final/fn/f-1"), fc.client()
+    fc.inject_fault(route="get", status=200, body="<html>proxy</html>", content_type="text/html", times=1)
+    with use_clock(AutoAdvanceClock(fc.clock)):
+        assert read_and_check(client, ref, _gate_props()).succeeded
+        fc.inject_fault(route="get", status=200, body="<html>proxy</html>", content_type="text/html", times=1)
+        with pytest.raises(InvalidResponseError):  # no budget left: the error is final
+            read_and_check(client, ref, _gate_props(waited_seconds=600.0))
+    fc.clear_faults()
+
+
+def test_a_task_run_again_after_it_ended_is_not_reported_as_an_api_error(fc):
+    from pulumi_fc_invocation.errors import WaitTimeoutError
+    from pulumi_fc_invocation.models import InvocationRef
+    from pulumi_fc_invocation.provider import read_and_check
+
+    fc.add_invocation("flip", "fn", "fl-1", timeline=[("Running", 0), ("Failed", 5), ("Running", 6)])
+    fc.advance(7)
+    with pytest.raises(WaitTimeoutError) as info:
+        read_and_check(fc.client(), InvocationRef.parse("flip/fn/fl-1"), _gate_props(waited_seconds=5.5))
+    text = str(info.value)
+    assert "an API error" not in text and "is Running again after ending Failed" in text
+
+
+def test_the_function_form_id_is_the_resources(fc, run):
+    fc.add_invocation("idsvc", "fn", "job-1", timeline=[("Succeeded", 0)])
+
+    def program():
+        inv = StatefulAsyncInvocation("inv", service_name="idsvc", function_name="fn", invocation_id="job-1")
+        res = get_stateful_async_invocation_output("idsvc", "fn", "job-1")
+        pulumi.export("fnId", res.id)
+        pulumi.export("fnQualifier", res.qualifier)
+        pulumi.export("id", inv.id)
+
+    result = run(program)
+    assert result.outputs["fnId"] == result.outputs["id"] == "idsvc/fn/job-1"
+    assert result.outputs["fnQualifier"] == "LATEST"  # FC's echo stays in the outputs

@@ -131,3 +131,27 @@ def test_messages():
     assert progress_message("video.prod/transcode/video-123", r, 130) == \
         "waiting for video.prod/transcode/video-123: Running, retried 1 time, 2m10s elapsed"
     assert format_duration(3725) == "1h02m05s"
+
+
+def test_with_no_successful_read_a_timeout_reports_the_last_error(clock):
+    from pulumi_fc_invocation import TransportError
+
+    task = Task(clock, 5, errors=[TransportError("cannot reach 127.0.0.1:9")] * 50)
+    outcome = Waiter(task, WaitPolicy(timeout=6), clock=clock).wait()
+    assert outcome.timed_out and outcome.result is None
+    assert isinstance(outcome.error, TransportError) and "cannot reach" in str(outcome.error)
+    served = Task(clock, 10_000, errors=[TransportError("down")])  # one error, then reads: a plain timeout
+    late = Waiter(served, WaitPolicy(timeout=6), clock=clock).wait()
+    assert late.timed_out and late.error is None and late.result.status.value == "Running"
+
+
+def test_not_found_just_after_the_start_is_polled_through_within_the_grace(clock):
+    gone = NotFoundError("gone", code="StatefulAsyncInvocationNotFound")
+    task = Task(clock, 5, errors=[gone] * 3)
+    outcome = Waiter(task, WaitPolicy(not_found_grace=10), clock=clock).wait()
+    assert outcome.result.succeeded and outcome.transient_errors == 3
+    never = Task(clock, 5, errors=[gone] * 100)
+    final = Waiter(never, WaitPolicy(not_found_grace=10), clock=clock).wait()
+    assert isinstance(final.error, NotFoundError) and final.elapsed <= 12  # then final
+    with pytest.raises(InvalidArgumentError, match="not_found_grace"):
+        WaitPolicy(not_found_grace=-1)
