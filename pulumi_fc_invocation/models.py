@@ -303,17 +303,22 @@ def _status(value: Any) -> Any:
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
+def _utc(value: datetime, naive_is_local: bool = False) -> datetime:
+    """``value`` in UTC. A naive value is local time when it is a caller's ``datetime`` (Python's own
+    reading: ``datetime.now()`` is local, and ``astimezone`` treats it so), UTC when it was text from
+    FC (which speaks UTC)."""
+    if value.tzinfo is None and not naive_is_local:
         return value.replace(tzinfo=timezone.utc)
     try:
         return value.astimezone(timezone.utc)
-    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 or 9999-12-31T23:59-01:00: not in UTC's range
+    except (OverflowError, OSError, ValueError):  # e.g. 0001-01-01T00:00+01:00: not in UTC's range
         raise ValueError(f"time {value.isoformat()[:40]!r} is out of range once converted to UTC") from None
 
 
 def parse_time(value: Any) -> Optional[datetime]:
-    """Epoch milliseconds (int, float or numeric string) or ISO-8601 text -> aware UTC datetime.
+    """Epoch milliseconds (int, float or numeric string), ISO-8601 text or a datetime -> aware UTC datetime.
+
+    A naive ``datetime`` is local time, as everywhere in Python; naive text is UTC (FC's answers).
 
     ``0``, ``""`` and None mean "not set" (FC reports ``endTime: 0`` while a task runs).
     """
@@ -322,7 +327,7 @@ def parse_time(value: Any) -> Optional[datetime]:
             raise ValueError("a time must be epoch milliseconds or ISO-8601 text, not a boolean")
         return None
     if isinstance(value, datetime):
-        return _utc(value)
+        return _utc(value, naive_is_local=True)
     if isinstance(value, str):
         text = value.strip()
         if text == "":

@@ -126,3 +126,25 @@ def test_bad_composite_ids(text):
 def test_limits_are_exact():
     InvocationRef(service_name="s" * 128, function_name="f" * 64, invocation_id="i" * 128, qualifier="q" * 128)
     InvocationRef(service_name="_", function_name="_", invocation_id="_", qualifier="123")
+
+
+def test_a_naive_datetime_is_local_time(monkeypatch):
+    """``started_after=datetime.now() - timedelta(hours=1)`` in UTC+8 means an hour ago, not seven hours ahead."""
+    import time
+    from datetime import timedelta
+
+    from pulumi_fc_invocation.batching import BatchSpec
+    from pulumi_fc_invocation.models import parse_time
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        naive = datetime(2026, 11, 26, 16, 0, 0)  # 16:00 in Shanghai
+        assert parse_time(naive) == datetime(2026, 11, 26, 8, 0, 0, tzinfo=timezone.utc)
+        assert parse_time("2026-11-26T16:00:00") == datetime(2026, 11, 26, 16, 0, 0, tzinfo=timezone.utc)  # FC's text
+        hour_ago = datetime.now() - timedelta(hours=1)
+        spec = BatchSpec.build(service_name="s", function_name="f", started_after=hour_ago)
+        assert abs(parse_time(spec.started_after).timestamp() - (time.time() - 3600)) < 5
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
