@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, Optional
 
@@ -25,7 +26,10 @@ __all__ = ["StatefulAsyncInvocationProvider", "result_outputs", "CONFIG_KEYS", "
 
 CONFIG_KEYS = tuple(key for entry in SETTING_SOURCES.values() for key in entry["config"])
 
-_clients: dict[tuple, FcClient] = {}
+# Bounded: each rotated STS token is a new key, and a long-lived process (an Automation API server
+# running inline programs) would otherwise keep a client and its sockets per token forever.
+MAX_CACHED_CLIENTS = 8
+_clients: "OrderedDict[tuple, FcClient]" = OrderedDict()
 _clients_lock = threading.Lock()
 
 
@@ -36,16 +40,25 @@ def client_for(
     account_id: Optional[str] = None,
     endpoint: Optional[str] = None,
 ) -> FcClient:
-    """A cached client for these settings: one connection pool per endpoint and key per process."""
+    """A cached client for these settings: one connection pool per endpoint and key per process.
+
+    The least recently used client beyond :data:`MAX_CACHED_CLIENTS` is closed: its pooled sockets
+    go; a wait still holding it keeps working (the session opens a new connection when asked)."""
     settings = resolve_settings(region=region, account_id=account_id, endpoint=endpoint, config=config)
     key = (settings.endpoint, settings.account_id, settings.credentials)
+    evicted = []
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
             client = FcClient(endpoint=settings.endpoint, account_id=settings.account_id,
                               region=settings.region, credentials=settings.credentials)
             _clients[key] = client
-        return client
+        _clients.move_to_end(key)
+        while len(_clients) > MAX_CACHED_CLIENTS:
+            evicted.append(_clients.popitem(last=False)[1])
+    for old in evicted:
+        old.close()
+    return client
 
 
 def result_outputs(result: StatefulAsyncInvocationResult) -> dict[str, Any]:
