@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from .clock import Clock, RealClock, VirtualClock
 from .faults import Fault
+from .pulumi_cli import CliResult, PulumiCli, find_pulumi
 from .models import TERMINAL_STATUSES, EmulatorError, InvocationState, Script, Step, lifecycle
 from .scenario import ScenarioError, load_scenario
 from .server import (
@@ -76,6 +77,9 @@ __all__ = [
     "AutoAdvanceClock",
     *_HARNESS,
     "FcEmulator",
+    "PulumiCli",
+    "CliResult",
+    "find_pulumi",
     "Clock",
     "RealClock",
     "VirtualClock",
