@@ -211,8 +211,8 @@ def test_the_client_cache_is_bounded_and_closes_what_it_evicts(fc):
     before = open_fds()
     clients = []
     for i in range(50):  # fifty rotated STS tokens
-        fc.add_credentials("LTAIrotatingKey", "rotating-secret", f"CAIS-token-{i}")
-        client = provider.client_for({"alicloud:accessKey": "LTAIrotatingKey", "alicloud:secretKey": "rotating-secret",
+        fc.add_credentials(f"LTAIrotatingKey{i}", "rotating-secret", f"CAIS-token-{i}")
+        client = provider.client_for({"alicloud:accessKey": f"LTAIrotatingKey{i}", "alicloud:secretKey": "rotating-secret",
                                       "alicloud:securityToken": f"CAIS-token-{i}", "alicloud:accountId": fc.account_id,
                                       "fc-invocation:endpoint": fc.endpoint})
         assert client.get("cache/fn/c-1").succeeded
