@@ -221,3 +221,30 @@ def test_the_client_cache_is_bounded_and_closes_what_it_evicts(fc):
     # Both ends of each kept connection live in this process (the emulator is in-process): 2 per client.
     assert open_fds() - before <= 2 * provider.MAX_CACHED_CLIENTS + 6
     assert clients[0].get("cache/fn/c-1").succeeded  # an evicted client still in use keeps working
+
+
+# --- AutoAdvanceClock -----------------------------------------------------------------------------------
+
+
+def test_a_cancelled_sleep_leaves_no_stale_sleeper_that_moves_time_early():
+    import asyncio
+
+    from pulumi_fc_invocation.testing.clock import VirtualClock
+    from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
+
+    clock = AutoAdvanceClock(VirtualClock(start=1_000))
+
+    async def main():
+        with clock.participant(), clock.participant():  # two waiters: A (below) and B (busy, not asleep)
+            first = asyncio.ensure_future(clock.asleep(10))
+            await asyncio.sleep(0)
+            first.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            second = asyncio.ensure_future(clock.asleep(100))  # A sleeps again; B is still busy
+            await asyncio.sleep(0)
+            assert clock.now() == 1_000  # nobody may jump time while B works
+            second.cancel()
+
+    asyncio.run(main())
+    assert clock.wakeups == 0 and clock.now() == 1_000

@@ -57,10 +57,21 @@ class AutoAdvanceClock:
     async def asleep(self, seconds: float) -> None:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
+        entry = (self._clock.now() + max(0.0, seconds), next(self._seq), loop, future)
         with self._lock:
-            heapq.heappush(self._sleepers, (self._clock.now() + max(0.0, seconds), next(self._seq), loop, future))
+            heapq.heappush(self._sleepers, entry)
             self._maybe_advance()
-        await future
+        try:
+            await future
+        except asyncio.CancelledError:
+            # A cancelled sleeper is not asleep any more: left in the heap it would count as one and
+            # let time jump while its waiter (or another) is still busy.
+            with self._lock:
+                if entry in self._sleepers:
+                    self._sleepers.remove(entry)
+                    heapq.heapify(self._sleepers)
+                self._maybe_advance()
+            raise
 
     def sleep(self, seconds: float) -> None:
         event = threading.Event()
