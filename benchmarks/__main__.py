@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from .common import ROOT, Section, machine
 
-SECTIONS = ["read-cost", "threads", "startup", "waiter", "scale", "batch-cost"]
+SECTIONS = ["read-cost", "threads", "startup", "waiter", "scale", "batch-cost", "engine-scale"]
 TITLES = {
     "read-cost": "1. Read cost: one GetStatefulAsyncInvocation, side by side",
     "threads": "2. Threads: reads per second sharing one client",
@@ -20,6 +20,7 @@ TITLES = {
     "waiter": "4. Waiter efficiency: calls and detection delay (virtual time)",
     "scale": "5. Scale: 200 gates in one program, provider host memory, 1,000 gates",
     "batch-cost": "6. Batch vs single: API calls to gate 1,000 tasks",
+    "engine-scale": "7. Many gates through the real Pulumi engine against the harness",
 }
 
 FULL: dict[str, dict[str, Any]] = {
@@ -29,6 +30,7 @@ FULL: dict[str, dict[str, Any]] = {
     "waiter": {"runs": 201, "search_runs": 201},
     "scale": {"gates": 200, "spread": 60.0, "memory_programs": 5, "memory_reads": 200, "big_gates": 1000},
     "batch-cost": {"tasks": 1000, "seeds": 3},
+    "engine-scale": {"counts": (50, 100, 200)},
 }
 SMOKE: dict[str, dict[str, Any]] = {
     "read-cost": {"calls": 10, "rounds": 1, "warmup": 2},
@@ -37,6 +39,7 @@ SMOKE: dict[str, dict[str, Any]] = {
     "waiter": {"runs": 3, "search_runs": 3},
     "scale": {"gates": 4, "spread": 10.0, "memory_programs": 1, "memory_reads": 4, "big_gates": 0},
     "batch-cost": {"tasks": 50, "seeds": 1},
+    "engine-scale": {"counts": (2,)},
 }
 
 
@@ -59,6 +62,9 @@ def _runner(name: str) -> Callable[..., Any]:
     if name == "batch-cost":
         from .batch_cost import batch_cost
         return batch_cost
+    if name == "engine-scale":
+        from .engine_scale import engine_scale
+        return engine_scale
     raise KeyError(name)
 
 

@@ -1,0 +1,125 @@
+"""Figure 7: many gates through the real Pulumi engine against the same program through the harness.
+
+One program with N gates on tasks that all end 5 s after it starts, on a real clock, run twice: by
+``pulumi up`` (the CLI from ``make engine``, a local file backend) and by the testing harness. The
+wall time past the tasks' end is the program's overhead; its growth with N tells where the cost is:
+if both grow alike, it is the SDK both share (the program side), not the harness or the engine.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .common import Section
+
+SECRET_KEYS = ("alicloud:secretKey",)
+TASK_SECONDS = 5.0
+
+PROGRAM = '''
+import time
+import pulumi
+import pulumi.dynamic
+from pulumi_fc_invocation import StatefulAsyncInvocation
+
+n = pulumi.Config().require_int("gates")
+gates = [StatefulAsyncInvocation(f"g{i}", service_name="scale", function_name="job", invocation_id=f"g{i}",
+                                 wait_for_completion=True, timeout_seconds=3600) for i in range(n)]
+
+
+class _Stamp(pulumi.dynamic.ResourceProvider):
+    def create(self, props):
+        return pulumi.dynamic.CreateResult("stamp", {"at": time.time()})
+
+
+class Stamp(pulumi.dynamic.Resource):
+    at: pulumi.Output[float]
+
+    def __init__(self, name, opts=None):
+        super().__init__(_Stamp(), name, {"at": None}, opts)
+
+
+pulumi.export("releasedAt", Stamp("release", pulumi.ResourceOptions(depends_on=gates)).at)
+'''
+
+
+def _seed(fc: Any, count: int) -> float:
+    """Tasks g0..g{count-1}, all ending TASK_SECONDS from now; returns that end (epoch seconds)."""
+    end = TASK_SECONDS
+    for i in range(count):
+        fc.add_invocation("scale", "job", f"g{i}", timeline=[("Running", 0), ("Succeeded", end)])
+    return time.time() + end
+
+
+def _through_engine(pulumi: str, project: Path, count: int) -> dict[str, float]:
+    from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
+    from pulumi_fc_invocation.testing.server import FcEmulator
+
+    with FcEmulator(clock="real") as fc, PulumiCli(project, pulumi=pulumi) as cli:
+        cli.config(fc.stack_config(), secret_keys=SECRET_KEYS)
+        cli.config({"scale:gates": count})
+        started = time.time()
+        last_end = _seed(fc, count)
+        up = cli.up(timeout=3600)
+        if not up.ok:
+            raise RuntimeError(f"pulumi up failed for {count} gates:\n{up.output[-3000:]}")
+        released = cli.outputs()["releasedAt"]
+        return {"wall": up.seconds, "past_end": time.time() - last_end, "released_after_end": released - last_end,
+                "start_to_end": last_end - started}
+
+
+def _through_harness(project: Path, count: int) -> dict[str, float]:
+    from pulumi_fc_invocation.testing.harness import run_program_file
+    from pulumi_fc_invocation.testing.server import FcEmulator
+
+    with FcEmulator(clock="real") as fc:
+        last_end = _seed(fc, count)
+        wall = time.perf_counter()
+        result = run_program_file(str(project / "__main__.py"), config={**fc.stack_config(), "scale:gates": str(count)},
+                                  secret_keys=SECRET_KEYS, timeout=3600)
+        wall = time.perf_counter() - wall
+        return {"wall": wall, "past_end": time.time() - last_end,
+                "released_after_end": result.outputs["releasedAt"] - last_end}
+
+
+def engine_scale(section: Section, *, counts: tuple[int, ...]) -> dict[str, Any]:
+    from pulumi_fc_invocation.testing.pulumi_cli import find_pulumi
+    from pulumi_fc_invocation.waiter import WaitPolicy
+
+    pulumi = find_pulumi()
+    if not pulumi:
+        raise RuntimeError("no Pulumi CLI: run `make engine` or set FC_INVOCATION_PULUMI")
+    rows, out = [], {}
+    with tempfile.TemporaryDirectory(prefix="fc-bench-engine-") as tmp:
+        project = Path(tmp)
+        (project / "Pulumi.yaml").write_text("name: scale\nruntime: python\n")
+        (project / "__main__.py").write_text(PROGRAM)
+        for count in counts:
+            engine = _through_engine(pulumi, project, count)
+            harness = _through_harness(project, count)
+            out[count] = {"engine": engine, "harness": harness}
+            rows.append([count, f"{engine['wall']:.1f} s", f"{engine['past_end']:.1f} s",
+                         f"{engine['released_after_end']:.1f} s", f"{harness['wall']:.1f} s",
+                         f"{harness['past_end']:.1f} s", f"{harness['released_after_end']:.1f} s"])
+    section.add(f"N `StatefulAsyncInvocation(wait_for_completion=True)` gates and one resource depending on all of "
+                f"them; every task ends {TASK_SECONDS:g} s after the run starts (real clock, emulator in the "
+                "benchmark's process). Engine: `pulumi up --skip-preview` from `make engine` (wall time includes "
+                "the CLI's start and the file backend). Harness: `run_program_file`. \"past end\": from the tasks' "
+                "end to the run's end; \"released\": the dependent's creation time minus the tasks' end.", "")
+    section.table(["gates", "engine: wall", "engine: past end", "engine: released", "harness: wall",
+                   "harness: past end", "harness: released"], rows)
+    cap = WaitPolicy().max_delay * (1 + WaitPolicy().jitter)
+    if counts:
+        largest = max(counts)
+        released = out[largest]["engine"]["released_after_end"]
+        section.target(f"{largest} gates through the engine released within one poll cap of the tasks' end",
+                       released <= cap, f"{released:.1f} s; cap with jitter {cap:g} s")
+    if len(counts) >= 2:
+        small, big = min(counts), max(counts)
+        growth = {k: out[big][k]["past_end"] / max(out[small][k]["past_end"], 0.01) for k in ("engine", "harness")}
+        section.add("", f"Growth of the time past the tasks' end from {small} to {big} gates ({big // small}x the "
+                    f"gates): engine {growth['engine']:.1f}x, harness {growth['harness']:.1f}x.")
+        out["growth"] = growth
+    return out
