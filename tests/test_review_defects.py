@@ -245,6 +245,8 @@ def test_a_cancelled_sleep_leaves_no_stale_sleeper_that_moves_time_early():
             await asyncio.sleep(0)
             assert clock.now() == 1_000  # nobody may jump time while B works
             second.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await second
 
     asyncio.run(main())
     assert clock.wakeups == 0 and clock.now() == 1_000
