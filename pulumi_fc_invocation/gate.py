@@ -1,0 +1,102 @@
+"""How a gate runs in the program: one implementation behind both data sources.
+
+A gate is in one of four modes (:func:`mode`): ``wait`` (``pulumi up``: wait, then a verdict),
+``read`` (a preview, or ``wait_for_completion=False``: read once, then a verdict), ``record``
+(the program runs for ``pulumi refresh`` / ``destroy --run-program``: the read records the task, no
+wait, no verdict) and ``skip`` (``FC_INVOCATION_SKIP_WAIT=1``: like ``record``, with a warning).
+
+The verdict is given here, in the program, not in the provider host: the engine shows the first
+line of a provider's error in its live display, and a Python dynamic provider's error is a
+traceback ("Traceback (most recent call last):"). So a failed gate logs its message against itself
+and fails its read with :class:`GateFailed`, a ``pulumi.RunError``, which the language host prints
+without a traceback. And as the engine cancels a program after its first failed step, the first
+failure here stops every other gate's wait in the same program (:func:`until_done`), instead of
+letting the program run until the slowest task ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import weakref
+from collections.abc import Awaitable
+from typing import Any, NoReturn, Optional, TypeVar
+
+import pulumi
+
+from .operation import records_only
+
+__all__ = ["GateFailed", "SKIP_ENV", "mode", "fail", "until_done", "skip_requested"]
+
+SKIP_ENV = "FC_INVOCATION_SKIP_WAIT"
+T = TypeVar("T")
+
+
+class GateFailed(pulumi.RunError):
+    """A gate's verdict: the deployment stops, with this message and no traceback."""
+
+
+def skip_requested() -> bool:
+    return os.environ.get(SKIP_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def mode(wait: bool) -> str:
+    """``skip``, ``record``, ``read`` or ``wait`` for a gate built with ``wait_for_completion=wait``."""
+    if skip_requested():
+        return "skip"
+    if records_only():
+        return "record"
+    if not wait or pulumi.runtime.is_dry_run():
+        return "read"
+    return "wait"
+
+
+class _Run:
+    """The failure state of one program run (one event loop)."""
+
+    def __init__(self) -> None:
+        self.first: Optional[str] = None
+        self.failed = asyncio.Event()
+
+
+_runs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Run]" = weakref.WeakKeyDictionary()
+
+
+def _run() -> _Run:
+    loop = asyncio.get_running_loop()
+    run = _runs.get(loop)
+    if run is None:
+        run = _runs[loop] = _Run()
+    return run
+
+
+def fail(message: str, log_target: Any) -> NoReturn:
+    """Show ``message`` against the gate, stop the other gates' waits, and fail this gate."""
+    run = _run()
+    if run.first is None:
+        run.first = message
+        run.failed.set()
+    pulumi.log.error(message, resource=log_target)
+    raise GateFailed(message)
+
+
+async def until_done(wait: Awaitable[T], log_target: Any) -> T:
+    """``await wait``, unless another gate of this program fails first: then stop and fail too."""
+    run = _run()
+    if run.first is not None:
+        _stopped(run, log_target)
+    task = asyncio.ensure_future(wait)
+    stop = asyncio.ensure_future(run.failed.wait())
+    try:
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    _stopped(run, log_target)
+
+
+def _stopped(run: _Run, log_target: Any) -> NoReturn:
+    pulumi.log.info("stopped waiting: another gate failed", resource=log_target)
+    raise GateFailed(f"stopped waiting because another gate failed: {run.first}")
