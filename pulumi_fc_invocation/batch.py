@@ -26,6 +26,7 @@ from .batch_provider import (
     BATCH_OUTPUT_KEYS,
     BATCH_TYPE_TOKEN,
     BatchSpec,
+    BatchSummary,
     BatchTracker,
     StatefulAsyncInvocationsProvider,
     batch_outputs,
@@ -33,6 +34,7 @@ from .batch_provider import (
     read_batch_and_check,
 )
 from .errors import InvalidArgumentError
+from .batching import batch_verdict
 from .models import redact, redacting
 from .provider import client_for
 from .resource import (
@@ -41,9 +43,16 @@ from .resource import (
     _program_config,
     _progress_interval,
     log_target,
+    mock_invoke,
+    mocked_props,
+    mocked_result,
+    no_verdict_props,
     register_read,
     resolve_spec,
+    skip_notice,
+    skip_wait,
     spec_prop,
+    under_mocks,
 )
 from .waiter import DEFAULT_MAX_POLL_INTERVAL, NOT_FOUND_GRACE, Waiter, format_duration
 
@@ -82,7 +91,7 @@ def _waiter(spec: BatchSpec, log_target: Any = None) -> Waiter:
 
 async def _gate(spec: BatchSpec, log_target: Any) -> Optional[float]:
     """Wait (update only) until the batch is complete or a member failed; returns the seconds waited."""
-    if not spec.wait or pulumi.runtime.is_dry_run():
+    if skip_notice(spec, log_target) or not spec.wait or pulumi.runtime.is_dry_run() or under_mocks():
         return None
     expected = f"at least {spec.expected_count} invocations, " if spec.expected_count else ""
 
@@ -212,9 +221,12 @@ class StatefulAsyncInvocations(pulumi.dynamic.Resource, module="fc", name="State
             props[key] = spec.apply(lambda s: Output.secret(None) if s.identifies_members else None)
         props["secret_payloads"] = secret_payloads
         props["waited_seconds"] = waited
+        no_verdict_props(props, spec)
         # The engine marks secrets per top-level output: with payloads, the whole list is secret.
         secret = ["invocations"] if secret_payloads and include_payloads is not False else []
         register_read(self, StatefulAsyncInvocationsProvider(), resource_name, props, opts, gated_id, secret)
+        if under_mocks() and not skip_wait():
+            Output.all(spec, self.invocations).apply(lambda si: _judge_mock(si[0], si[1]))
 
     @staticmethod
     def get(resource_name: str, id: Input[str], opts: Optional[ResourceOptions] = None,
@@ -230,6 +242,24 @@ class StatefulAsyncInvocations(pulumi.dynamic.Resource, module="fc", name="State
                   ("service_name", "function_name", "qualifier", "invocation_id_prefix", "statuses",
                    "started_after", "started_before", "limit")}
         return StatefulAsyncInvocations(resource_name, opts=opts, **{**fields, **kwargs})
+
+
+BATCH_FUNCTION_TOKEN = "fc-invocation:index:getStatefulAsyncInvocations"
+
+
+def _mocked_summary(spec: BatchSpec, invocations: Any) -> BatchSummary:
+    """A mock's ``invocations`` (the data source's own shape) as the batch; the verdict on it raises
+    as the provider's read would."""
+    results = [mocked_result(spec.ref(item.get("invocation_id") or f"mocked-{i}"), item)
+               for i, item in enumerate(invocations or []) if isinstance(item, dict)]
+    summary = BatchSummary(spec, [r for r in results if r is not None])
+    with redacting(spec.secret_texts):
+        return batch_verdict(summary, mocked_props(spec.props(), spec.wait))
+
+
+def _judge_mock(spec: BatchSpec, invocations: Any) -> None:
+    if invocations is not None:
+        _mocked_summary(spec, invocations)
 
 
 class GetStatefulAsyncInvocationsResult:
@@ -292,9 +322,16 @@ def get_stateful_async_invocations(
         timeout_seconds=timeout_seconds, fail_on_statuses=fail_on_statuses,
         poll_interval_seconds=poll_interval_seconds, max_poll_interval_seconds=max_poll_interval_seconds,
         region=region, account_id=account_id, endpoint=endpoint)
+    if under_mocks():
+        from pulumi.runtime import invoke
+
+        values = invoke(BATCH_FUNCTION_TOKEN, spec.props()).value or {}
+        return _result_object(spec, _mocked_summary(spec, values.get("invocations")), None)
     props = spec.props()
     waited = None
-    if spec.wait and not pulumi.runtime.is_dry_run():
+    if skip_wait():
+        props["fail_on_statuses"] = []
+    elif spec.wait and not pulumi.runtime.is_dry_run():
         waited = props["waited_seconds"] = _waiter(spec).wait().elapsed
     return _result_object(spec, read_batch_and_check(_client(spec), spec, props), waited)
 
@@ -334,9 +371,14 @@ def get_stateful_async_invocations_output(
         BatchSpec.build(secret_payloads=secret_payloads, **args)
 
     async def run(spec: BatchSpec) -> GetStatefulAsyncInvocationsResult:
+        if under_mocks():
+            values = await mock_invoke(BATCH_FUNCTION_TOKEN, spec.props())
+            return _result_object(spec, _mocked_summary(spec, values.get("invocations")), None)
         props = spec.props()
         waited = None
-        if spec.wait and not pulumi.runtime.is_dry_run():
+        if skip_wait():
+            props["fail_on_statuses"] = []
+        elif spec.wait and not pulumi.runtime.is_dry_run():
             waited = props["waited_seconds"] = (await _waiter(spec).wait_async(_pool())).elapsed
         loop = asyncio.get_running_loop()
         with redacting(spec.secret_texts):

@@ -46,6 +46,7 @@ __all__ = [
     "timeout_message",
     "not_found_message",
     "read_batch_and_check",
+    "batch_verdict",
 ]
 
 PAGE_SIZE = 100
@@ -423,6 +424,13 @@ def read_batch_and_check(client: "FcClient", spec: BatchSpec, props: Mapping[str
     summary = BatchSummary(spec, items)
     if refresh:
         return summary  # a refresh records the batch as it is; the verdict belongs to up/preview
+    return batch_verdict(summary, props)
+
+
+def batch_verdict(summary: BatchSummary, props: Mapping[str, Any]) -> BatchSummary:
+    """The gate's verdict on ``summary`` (the final listing, or a mock's outputs): raises on a failed
+    member or an unfinished wait (``waited_seconds`` set), else returns ``summary``."""
+    spec = summary.spec
     if summary.failures:
         raise InvocationFailedError(failures_message(summary), result=summary)
     waited = props.get("waited_seconds")

@@ -22,7 +22,8 @@ from .errors import FcInvocationError, InvocationFailedError, NotFoundError, Wai
 from .models import InvocationRef, InvocationStatus, StatefulAsyncInvocationResult, redacting, rfc3339
 from .waiter import TRANSIENT_ERRORS, check_fail_on_statuses, failure_message, format_duration, get_clock, timeout_message
 
-__all__ = ["StatefulAsyncInvocationProvider", "result_outputs", "CONFIG_KEYS", "client_for", "rfc3339"]
+__all__ = ["StatefulAsyncInvocationProvider", "result_outputs", "CONFIG_KEYS", "client_for", "rfc3339", "verdict",
+           "MAX_CACHED_CLIENTS"]
 
 CONFIG_KEYS = tuple(key for entry in SETTING_SOURCES.values() for key in entry["config"])
 
@@ -135,7 +136,6 @@ def read_and_check(client: FcClient, ref: InvocationRef, props: Mapping[str, Any
 
     A refresh records the current state and gives no verdict: the gate belongs to `up`/`preview`, and
     a refresh runs with the settings saved in state, which the user cannot change from the program."""
-    fail_on = check_fail_on_statuses(props.get("fail_on_statuses"))
     try:
         result = retrying(lambda: client.get(ref), 0.0 if refresh else gate_budget(props))
     except NotFoundError as exc:
@@ -143,6 +143,13 @@ def read_and_check(client: FcClient, ref: InvocationRef, props: Mapping[str, Any
                             http_status=exc.http_status) from None
     if refresh:
         return result
+    return verdict(ref, result, props)
+
+
+def verdict(ref: Any, result: StatefulAsyncInvocationResult, props: Mapping[str, Any]) -> StatefulAsyncInvocationResult:
+    """The gate's verdict on ``result`` (the final read, or a mock's outputs): raises on a fail status
+    or an unfinished wait (``waited_seconds`` set), else returns ``result``."""
+    fail_on = check_fail_on_statuses(props.get("fail_on_statuses"))
     waited = props.get("waited_seconds")
     if props.get("wait_for_completion") and waited is not None and not result.is_terminal:
         timeout = float(props.get("timeout_seconds") or 0)

@@ -20,13 +20,14 @@ import pulumi.dynamic
 from pulumi import Input, Output, ResourceOptions
 
 from .errors import InvalidArgumentError
-from .models import InvocationRef, optional_text, redact, redacting, secret_values
+from .models import InvocationRef, StatefulAsyncInvocationResult, optional_text, redact, redacting, secret_values
 from .provider import (
     CONFIG_KEYS,
     StatefulAsyncInvocationProvider,
     client_for,
     read_and_check,
     result_outputs,
+    verdict,
 )
 from .waiter import (
     DEFAULT_MAX_POLL_INTERVAL,
@@ -66,6 +67,50 @@ def _progress_interval() -> float:
     except ValueError:
         return PROGRESS_INTERVAL
     return value if value > 0 else PROGRESS_INTERVAL
+
+SKIP_WAIT_ENV = "FC_INVOCATION_SKIP_WAIT"
+
+
+def skip_wait() -> bool:
+    """The break-glass switch ``FC_INVOCATION_SKIP_WAIT=1``: read, never wait, give no verdict."""
+    import os
+
+    return os.environ.get(SKIP_WAIT_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def under_mocks() -> bool:
+    """Running under ``pulumi.runtime.set_mocks`` (a user's unit test): no provider ever runs there,
+    so the data sources make no call and never wait; the mocks' outputs are the invocation. (The
+    package's own harness uses a subclass that forwards to a real provider host: not mocks.)"""
+    from pulumi.runtime import mocks, settings
+
+    return type(settings.get_monitor()) is mocks.MockMonitor
+
+
+def mocked_result(ref: InvocationRef, values: Any) -> Optional[StatefulAsyncInvocationResult]:
+    """A mock's outputs (snake_case, as the data source's) as an invocation; None without a status."""
+    if not isinstance(values, dict) or not values.get("status"):
+        return None
+    fields = StatefulAsyncInvocationResult.model_fields
+    data = {"service_name": ref.service_name, "function_name": ref.function_name,
+            "invocation_id": ref.invocation_id, "qualifier": ref.qualifier or ""}
+    data.update({k: v for k, v in values.items() if k in fields and v is not None})
+    return StatefulAsyncInvocationResult.model_validate(data)
+
+
+def mocked_props(props: dict[str, Any], wait: bool) -> dict[str, Any]:
+    """The read's props under mocks: a gate in an update "waited" its whole timeout (a mocked status
+    that is not terminal is a timeout, as it would be live)."""
+    waited = props["timeout_seconds"] if wait and not pulumi.runtime.is_dry_run() else None
+    return {**props, "waited_seconds": waited}
+
+
+async def mock_invoke(token: str, props: dict[str, Any]) -> dict[str, Any]:
+    """A function form under mocks: the user's ``Mocks.call`` answers ``token`` with the outputs."""
+    from pulumi.runtime.invoke import invoke_async
+
+    return dict(await invoke_async(token, props) or {})
+
 
 _executor: Optional[ThreadPoolExecutor] = None
 _executor_lock = threading.Lock()
@@ -187,7 +232,7 @@ class _UrnOnly:
 
 async def _gate(spec: _Spec, log_target: Any) -> Optional[float]:
     """Wait (update only) until the invocation is terminal; returns the seconds waited, or None."""
-    if not spec.wait or pulumi.runtime.is_dry_run():
+    if skip_notice(spec, log_target) or not spec.wait or pulumi.runtime.is_dry_run() or under_mocks():
         return None
     client = _client(spec)
     ref, shown = spec.ref, spec.id
@@ -206,6 +251,22 @@ async def _gate(spec: _Spec, log_target: Any) -> Optional[float]:
         pulumi.log.info(f"{shown} is {outcome.result.status.value} after {format_duration(outcome.elapsed)}",
                         resource=log_target)
     return outcome.elapsed
+
+
+def skip_notice(spec: Any, log_target: Any) -> bool:
+    """Under the break-glass switch, warn against the gate that it is skipped; True if skipping."""
+    if not skip_wait():
+        return False
+    what = "not waiting for it and giving no verdict" if spec.wait else "giving no verdict"
+    pulumi.log.warn(f"{SKIP_WAIT_ENV} is set: {what} on {spec.id} (fail_on_statuses and timeout_seconds are "
+                    f"not applied)", resource=log_target)
+    return True
+
+
+def no_verdict_props(props: dict[str, Any], spec: Output[Any]) -> None:
+    """Under the break-glass switch, the read gives no verdict: it applies no fail statuses."""
+    if skip_wait():
+        props["fail_on_statuses"] = spec.apply(lambda s: [])
 
 
 def undo_sdk_pickler_chain() -> None:
@@ -330,8 +391,12 @@ class StatefulAsyncInvocation(pulumi.dynamic.Resource, module="fc", name="Statef
             props[key] = spec_prop(spec, key)
         props["secret_payloads"] = secret_payloads
         props["waited_seconds"] = waited
+        no_verdict_props(props, spec)
         register_read(self, StatefulAsyncInvocationProvider(), resource_name, props, opts, gated_id,
                       list(PAYLOAD_OUTPUTS) if secret_payloads else [])
+        if under_mocks() and not skip_wait():
+            outputs = Output.all(**{key: getattr(self, key) for key in OUTPUT_KEYS})
+            Output.all(spec, outputs).apply(lambda so: _judge_mock(so[0], so[1]))
 
     @staticmethod
     def get(resource_name: str, id: Input[str], opts: Optional[ResourceOptions] = None,
@@ -348,6 +413,14 @@ class StatefulAsyncInvocation(pulumi.dynamic.Resource, module="fc", name="Statef
         return StatefulAsyncInvocation(
             resource_name, parsed.apply(lambda r: r.service_name), parsed.apply(lambda r: r.function_name),
             parsed.apply(lambda r: r.invocation_id), parsed.apply(lambda r: r.qualifier), opts=opts, **kwargs)
+
+
+def _judge_mock(spec: _Spec, outputs: dict[str, Any]) -> None:
+    """The gate's verdict on a mock's outputs (raises as the provider's read would)."""
+    result = mocked_result(spec.ref, outputs)
+    if result is not None:
+        with redacting(spec.secret_texts):
+            verdict(spec.id, result, mocked_props(spec.props(), spec.wait))
 
 
 class GetStatefulAsyncInvocationResult:
@@ -399,12 +472,31 @@ def get_stateful_async_invocation(
                        fail_on_statuses=fail_on_statuses, poll_interval_seconds=poll_interval_seconds,
                        max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
                        endpoint=endpoint)
+    if under_mocks():
+        from pulumi.runtime import invoke
+
+        return _mocked_function_result(spec, invoke(FUNCTION_TOKEN, spec.props()).value or {}, secret_payloads)
     client = _client(spec)
     props = spec.props()
-    if spec.wait and not pulumi.runtime.is_dry_run():
+    if skip_wait():
+        props["fail_on_statuses"] = []
+    elif spec.wait and not pulumi.runtime.is_dry_run():
         outcome = Waiter(lambda: client.get(spec.ref), spec.policy).wait()
         props["waited_seconds"] = outcome.elapsed
     return _result_object(spec, read_and_check(client, spec.ref, props), secret_payloads)
+
+
+FUNCTION_TOKEN = "fc-invocation:index:getStatefulAsyncInvocation"
+
+
+def _mocked_function_result(spec: _Spec, values: dict[str, Any], secret_payloads: bool) -> Any:
+    result = mocked_result(spec.ref, values)
+    if result is None:
+        raise InvalidArgumentError("mock", values, f"the mock's call() for {FUNCTION_TOKEN} must return the "
+                                                   f"invocation's outputs, with a 'status'")
+    with redacting(spec.secret_texts):
+        verdict(spec.id, result, mocked_props(spec.props(), spec.wait))
+    return _result_object(spec, result, secret_payloads)
 
 
 def get_stateful_async_invocation_output(
@@ -433,10 +525,14 @@ def get_stateful_async_invocation_output(
                 endpoint=endpoint)
 
     async def run(spec: _Spec) -> GetStatefulAsyncInvocationResult:
+        if under_mocks():
+            return _mocked_function_result(spec, await mock_invoke(FUNCTION_TOKEN, spec.props()), secret_payloads)
         client = _client(spec)
         props = spec.props()
         loop = asyncio.get_running_loop()
-        if spec.wait and not pulumi.runtime.is_dry_run():
+        if skip_wait():
+            props["fail_on_statuses"] = []
+        elif spec.wait and not pulumi.runtime.is_dry_run():
             outcome = await Waiter(lambda: client.get(spec.ref), spec.policy).wait_async(_pool())
             props["waited_seconds"] = outcome.elapsed
         with redacting(spec.secret_texts):

@@ -250,3 +250,33 @@ def test_a_cancelled_sleep_leaves_no_stale_sleeper_that_moves_time_early():
 
     asyncio.run(main())
     assert clock.wakeups == 0 and clock.now() == 1_000
+
+
+# --- the break-glass switch ------------------------------------------------------------------------------
+
+
+def test_the_skip_switch_reads_never_waits_gives_no_verdict_and_warns_against_each_gate(fc, run, monkeypatch):
+    fc.add_invocation("glass", "fn", "long-1", timeline=[("Running", 0), ("Succeeded", 3600)])
+    fc.add_invocation("glass", "fn", "dead-1", error_message="boom", timeline=[("Failed", 0)])
+    fc.add_invocation("glass", "fn", "b-dead", error_message="boom", timeline=[("Failed", 0)])
+    monkeypatch.setenv("FC_INVOCATION_SKIP_WAIT", "1")
+    start = fc.clock.now()
+
+    def program():
+        long = StatefulAsyncInvocation("long", service_name="glass", function_name="fn", invocation_id="long-1",
+                                       wait_for_completion=True)
+        dead = StatefulAsyncInvocation("dead", service_name="glass", function_name="fn", invocation_id="dead-1",
+                                       wait_for_completion=True)
+        batch = StatefulAsyncInvocations("batch", "glass", "fn", invocation_id_prefix="b-", wait_for_completion=True)
+        pulumi.CustomResource("test:index:App", "app", {"v": 1}, opts=pulumi.ResourceOptions(depends_on=[long, dead, batch]))
+        pulumi.export("statuses", pulumi.Output.all(long.status, dead.status, batch.counts["Failed"]))
+
+    result = run(program)
+    assert result.outputs["statuses"] == ["Running", "Failed", 1] and result.resource("app")
+    assert fc.clock.now() == start  # nobody waited
+    warnings = {log.urn: log.message for log in result.logs if log.severity == "warning"}
+    for name in ("long", "dead", "batch"):
+        assert "FC_INVOCATION_SKIP_WAIT is set: not waiting" in warnings[result.resource(name).urn]
+    monkeypatch.delenv("FC_INVOCATION_SKIP_WAIT")
+    with pytest.raises(ProgramError, match="ended Failed: boom"):  # without the switch, the same program fails
+        run(program)
