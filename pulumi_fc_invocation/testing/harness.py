@@ -1,7 +1,7 @@
 """Run a Pulumi program in-process, with its dynamic resources served by a real provider host.
 
-The Pulumi CLI (engine + language host) cannot be installed where these tests run, and plain
-``pulumi.runtime.set_mocks`` never executes provider code. This harness sits in between:
+Plain ``pulumi.runtime.set_mocks`` never executes provider code, and the real CLI (``PulumiCli``)
+takes seconds per run. This harness sits in between:
 
 * the program runs in this process under the SDK's mock machinery (``MockSettings`` /
   ``MockMonitor``, exactly what ``set_mocks`` installs) inside ``run_in_stack``, the entry point the
@@ -32,12 +32,23 @@ What the forwarding reproduces from the engine (``provider_plugin.go`` / ``step.
   dependent before it registers, and the harness, like the engine's step executor, cancels
   registrations that arrive after the first failure. ``run_program`` raises :class:`ProgramError`.
 
-Known differences from a real deployment: there is no prior state, so no diff/update/delete and no
-refresh (every create is a create); non-dynamic resources have no provider plugin and echo their
-inputs (id ``<name>_id``); ``Invoke`` is not supported; resource transforms and hooks registered as
-engine callbacks are not run; ``pulumi.log.debug`` is dropped, as the CLI does without ``--debug``;
-the host imports from this process's ``sys.path`` (see :class:`ProviderHost`), which can be more
-than a real project directory offers.
+Known differences from a real deployment (``tests/test_engine_vs_harness.py`` runs the same
+programs through both and compares the outcomes; ``PulumiCli`` runs the real CLI):
+
+* there is no prior state, so no diff/update/delete, no ``pulumi refresh`` (with or without
+  ``--run-program``), no ``destroy`` and no ``--target``; every create is a create;
+* the engine stores the whole stack config as the inputs of the default ``pulumi-python`` provider
+  and configures a plain ``pulumi refresh`` from that stored copy; the harness keeps no copy;
+* some engines answer a read in preview without an id, so the resource's ``id`` is unknown there;
+  the harness answers with the program's id;
+* non-dynamic resources have no provider plugin and echo their inputs (id ``<name>_id``);
+  ``Invoke`` is not supported; resource transforms and hooks registered as engine callbacks are
+  not run; ``pulumi.log.debug`` is dropped, as the CLI does without ``--debug``; the host imports
+  from this process's ``sys.path`` (see :class:`ProviderHost`), which can be more than a real
+  project directory offers.
+
+What it does as the engine does: the gates' verdicts are given in the program (``gate``), so the
+first failure ends the run and its message reads as the CLI displays it.
 """
 
 from __future__ import annotations
