@@ -8,12 +8,15 @@ both in count and in total time. Anything else fails at once with a classified e
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import os
 import sys
+import threading
 import time
+import zlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from email.utils import formatdate
@@ -28,17 +31,23 @@ from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import InvalidHeader, MaxRetryError
 from urllib3.util.retry import Retry
+from urllib3.util.timeout import Timeout as _Urllib3Timeout
 
 from . import __version__
 from .credentials import Credentials, resolve_settings
 from .errors import (
     BadRequestError,
     FcApiError,
+    FcInvocationError,
     InvalidArgumentError,
     InvalidResponseError,
+    PaginationError,
+    RedirectError,
     RequestTimeoutError,
+    ResponseTooLargeError,
     TransportError,
     error_class_for,
+    redact,
 )
 from .models import (
     InvocationRef,
@@ -52,12 +61,19 @@ from .models import (
 )
 from .signing import authorization
 
-__all__ = ["FcClient", "API_VERSION", "RETRY_STATUSES"]
+__all__ = ["FcClient", "API_VERSION", "RETRY_STATUSES", "MAX_RESPONSE_BYTES", "MAX_PAGES"]
 
 log = logging.getLogger("pulumi_fc_invocation.client")
 
 API_VERSION = "2016-08-15"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_IDEMPOTENT = frozenset({"GET", "PUT", "HEAD"})
+# Far above FC's largest answer (a 1 MB return payload plus a 128 KB invocation payload, JSON-escaped,
+# in an envelope), compressed or not: a gzip bomb or a broken proxy stops here, not in RAM.
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+# Far above any real listing (10,000 pages of 100 is a million invocations): a server that keeps
+# handing out new tokens ends here instead of never.
+MAX_PAGES = 10_000
 _USER_AGENT = (
     f"pulumi-fc-invocation/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]} requests/{requests.__version__}"
 )
@@ -78,31 +94,29 @@ def _http_date() -> str:
 
 
 class _BoundedRetry(Retry):
-    """urllib3 ``Retry`` that also stops once a total time budget would be exceeded.
+    """urllib3 ``Retry`` that also stops once the call's time budget would be exceeded.
 
-    A ``Retry-After`` longer than ``max_retry_after`` is capped, and a wait that would end past the
-    budget is not started: the caller gets the last error now instead of after a pointless sleep.
+    ``started`` is the start of the call (set per call, so the first attempt is not free). A
+    ``Retry-After`` is honoured as given: a wait that would end past the budget is not started, and
+    the caller gets the throttling error now instead of after a pointless sleep (or a retry sooner
+    than the server asked).
     """
 
-    def __init__(self, *args: Any, budget: float = 30.0, max_retry_after: float = 20.0,
-                 started: Optional[float] = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, budget: float = 30.0, started: Optional[float] = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.budget = budget
-        self.max_retry_after = max_retry_after
         self.started = started
 
     def new(self, **kw: Any) -> "_BoundedRetry":
         kw.setdefault("budget", self.budget)
-        kw.setdefault("max_retry_after", self.max_retry_after)
         kw.setdefault("started", self.started)
         return super().new(**kw)  # type: ignore[return-value]
 
     def get_retry_after(self, response: Any) -> Optional[float]:
         try:
-            value = super().get_retry_after(response)
+            return super().get_retry_after(response)
         except InvalidHeader:
-            value = None  # unparsable: fall back to our own backoff rather than lose FC's answer
-        return None if value is None else min(value, self.max_retry_after)
+            return None  # unparsable: fall back to our own backoff rather than lose FC's answer
 
     def parse_retry_after(self, retry_after: str) -> float:
         # urllib3 takes whole seconds or an HTTP date and raises InvalidHeader on anything else
@@ -127,6 +141,64 @@ class _BoundedRetry(Retry):
         if time.monotonic() - started + wait > self.budget:
             raise MaxRetryError(_pool, url, error or RuntimeError("retry time budget exhausted"))  # type: ignore[arg-type]
         return new
+
+
+class _DeadlineTimeout(_Urllib3Timeout):
+    """Connect and read timeouts that never reach past the call's deadline (each attempt's timeouts
+    are cut to the time left), so both retry layers together stay within one bound."""
+
+    def __init__(self, connect: float, read: float, deadline: float) -> None:
+        super().__init__(connect=connect, read=read)
+        self._limits = (connect, read)
+        self.deadline = deadline
+
+    def clone(self) -> "_DeadlineTimeout":
+        return _DeadlineTimeout(self._limits[0], self._limits[1], self.deadline)
+
+    def _left(self) -> float:
+        return max(0.001, self.deadline - time.monotonic())
+
+    @property
+    def connect_timeout(self) -> float:  # type: ignore[override]
+        return min(self._limits[0], self._left())
+
+    @property
+    def read_timeout(self) -> float:  # type: ignore[override]
+        return min(self._limits[1], self._left())
+
+
+class _Adapter(HTTPAdapter):
+    """An ``HTTPAdapter`` whose urllib3 ``Retry`` is set per call and per thread, so that its time
+    budget starts when the call starts (requests reads ``max_retries`` on every send)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._per_call = threading.local()
+        super().__init__(**kwargs)
+
+    @property  # type: ignore[override]
+    def max_retries(self) -> Retry:
+        retry = getattr(self._per_call, "retry", None)
+        return self._default_retry if retry is None else retry
+
+    @max_retries.setter
+    def max_retries(self, value: Retry) -> None:
+        self._default_retry = value
+
+    @contextlib.contextmanager
+    def retrying(self, retry: Retry) -> Iterator[None]:
+        self._per_call.retry = retry
+        try:
+            yield
+        finally:
+            self._per_call.retry = None
+
+
+class _BodyTimeout(requests.exceptions.ReadTimeout):
+    """The socket timed out in the middle of a body: worth another attempt for an idempotent read."""
+
+
+class _DeadlineExceeded(requests.exceptions.ReadTimeout):
+    """The body did not complete before the call's deadline: no time is left for another attempt."""
 
 
 def _check_timeout(timeout: Any) -> Timeout:
@@ -164,29 +236,84 @@ def _excerpt(body: bytes, limit: int = 200) -> str:
     return text[:limit] + ("..." if len(text) > limit or len(body) > limit * 2 else "")
 
 
+class _Decoder:
+    """Decodes a ``Content-Encoding`` (we only ask for gzip and deflate), never producing more than
+    it is allowed to: zlib's ``max_length`` keeps a bomb's output from ever being built."""
+
+    def __init__(self, encoding: str) -> None:
+        if encoding in ("gzip", "x-gzip"):
+            self._wbits = 16 + zlib.MAX_WBITS
+        elif encoding == "deflate":
+            self._wbits = zlib.MAX_WBITS | 32  # zlib-wrapped; raw deflate is tried on the first error
+        else:
+            raise requests.exceptions.ContentDecodingError(f"unsupported Content-Encoding {encoding[:40]!r}")
+        self._encoding = encoding
+        self._zlib = zlib.decompressobj(self._wbits)
+        self._started = False
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        """Up to ``room`` bytes of output (``room`` bytes means: more was waiting)."""
+        try:
+            out = self._zlib.decompress(data, room)
+        except zlib.error:
+            if self._encoding != "deflate" or self._started:
+                raise requests.exceptions.ContentDecodingError("the compressed body is corrupt") from None
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send
+            out = self._zlib.decompress(data, room)
+        self._started = True
+        while self._zlib.eof and self._zlib.unused_data and len(out) < room:  # another gzip member
+            rest, self._zlib = self._zlib.unused_data, zlib.decompressobj(self._wbits)
+            out += self._zlib.decompress(rest, room - len(out))
+        return out
+
+
+def _too_large(response: requests.Response, encoded: bool) -> ResponseTooLargeError:
+    how = " once decoded" if encoded else ""
+    return ResponseTooLargeError(
+        f"FC answered HTTP {response.status_code} with a body over {MAX_RESPONSE_BYTES // 2**20} MiB{how}; "
+        "no FC answer is that large (a broken proxy or a decompression bomb?); it was not read further",
+        request_id=response.headers.get("X-Fc-Request-Id"), http_status=response.status_code)
+
+
 def _read_body(response: requests.Response, deadline: float) -> None:
-    """``response.content``, read now, given up (``ReadTimeout``) once ``deadline`` has passed.
+    """``response.content``, read now: at most ``MAX_RESPONSE_BYTES`` once decoded (the decoder is
+    never asked for more), given up once ``deadline`` has passed.
 
     Exceptions are mapped as ``Response.iter_content`` maps them.
     """
     raw = response.raw
-    chunks = []
+    encoding = (response.headers.get("Content-Encoding") or "").strip().lower()
+    declared = response.headers.get("Content-Length", "")
+    if not encoding and declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        response.close()
+        raise _too_large(response, False)
+    decoder = _Decoder(encoding) if encoding not in ("", "identity") else None
+    chunks: list[bytes] = []
+    size = 0
     try:
         while True:
-            chunk = raw.read1(65536, decode_content=True)
-            if not chunk:
+            data = raw.read1(65536, decode_content=False)
+            if not data:
                 break
-            chunks.append(chunk)
+            if decoder is not None:
+                data = decoder.feed(data, MAX_RESPONSE_BYTES + 1 - size)
+            size += len(data)
+            if size > MAX_RESPONSE_BYTES:
+                response.close()
+                raise _too_large(response, decoder is not None)
+            chunks.append(data)
             if time.monotonic() > deadline:
                 response.close()
-                raise requests.exceptions.ReadTimeout("the answer did not complete within the call's time budget",
-                                                      response=response)
+                raise _DeadlineExceeded("the answer did not complete within the call's time budget")
     except urllib3.exceptions.ProtocolError as exc:
         raise requests.exceptions.ChunkedEncodingError(exc) from None
     except urllib3.exceptions.DecodeError as exc:
         raise requests.exceptions.ContentDecodingError(exc) from None
-    except urllib3.exceptions.ReadTimeoutError as exc:
-        raise requests.exceptions.ConnectionError(exc) from None
+    except urllib3.exceptions.ReadTimeoutError:
+        response.close()
+        if time.monotonic() >= deadline - 0.01:
+            raise _DeadlineExceeded("the answer did not complete within the call's time budget") from None
+        raise _BodyTimeout("the answer stopped in the middle of its body") from None
     except urllib3.exceptions.SSLError as exc:
         raise requests.exceptions.SSLError(exc) from None
     response._content = b"".join(chunks)
@@ -203,6 +330,29 @@ def _proxies_from(env: Mapping[str, str], url: str) -> dict[str, str]:
     if "*" in no_proxy or any(host == entry or host.endswith("." + entry) for entry in no_proxy):
         return {}
     return {scheme: lowered[f"{scheme}_proxy"] for scheme in ("http", "https", "all") if f"{scheme}_proxy" in lowered}
+
+
+_warned_hosts: set[str] = set()
+
+
+def _warn_plain_http(endpoint: str) -> None:
+    """Plain HTTP to anything but loopback sends signed requests, tokens and payloads in clear: say so, once."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(endpoint)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "http" or host in _warned_hosts or host == "localhost" or host.endswith(".localhost"):
+        return
+    import ipaddress
+
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    _warned_hosts.add(host)
+    log.warning("endpoint %s uses plain HTTP to a host that is not loopback: the STS token and the payloads "
+                "cross the network unencrypted; use https://", f"http://{parts.netloc}")
 
 
 class FcClient:
@@ -261,13 +411,17 @@ class FcClient:
             backoff_max=backoff_max,
             backoff_jitter=backoff_factor / 2,
             status_forcelist=RETRY_STATUSES,
-            allowed_methods=frozenset({"GET", "PUT", "HEAD"}),
+            allowed_methods=_IDEMPOTENT,
             respect_retry_after_header=True,
             raise_on_status=False,
+            raise_on_redirect=False,
             budget=float(retry_budget),
         )
+        self._retry = retry
+        self._deadline: Optional[float] = None  # set on a view made by bounded()
         session = requests.Session()
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=1, pool_maxsize=32)
+        adapter = _Adapter(max_retries=retry, pool_connections=1, pool_maxsize=32)
+        self._adapter = adapter
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         # Resolve proxies and CA bundle once: with trust_env on, requests re-reads the environment
@@ -278,9 +432,9 @@ class FcClient:
         session.verify = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True
         session.trust_env = False
         self._session = session
+        _warn_plain_http(self.endpoint)
         # session.request re-merges the session's settings (headers, cookies, params, auth, hooks,
         # proxies) into every request; _send_once prepares requests directly, as that merge would.
-        self._url_has_auth = any(requests.utils.get_auth_from_url(self.endpoint))
         self._prepared_urls: dict[str, str] = {}
 
     @classmethod
@@ -291,6 +445,21 @@ class FcClient:
     @property
     def credentials(self) -> Credentials:
         return self._credentials
+
+    def bounded(self, seconds: float) -> "FcClient":
+        """A view of this client whose every call ends within ``seconds`` from now, retries included.
+
+        For a wait or a gate with its own time budget: each call's attempts are cut to the time left,
+        and a call made after it is over fails at once. The view shares this client's connections:
+        close this client, not the view.
+        """
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < float("inf"):
+            raise InvalidArgumentError("seconds", seconds, "must be a positive, finite number of seconds")
+        view = object.__new__(FcClient)
+        view.__dict__.update(self.__dict__)
+        deadline = time.monotonic() + float(seconds)
+        view._deadline = deadline if self._deadline is None else min(deadline, self._deadline)
+        return view
 
     def __repr__(self) -> str:
         return f"FcClient(endpoint={self.endpoint!r}, account_id={self.account_id!r}, credentials={self._credentials!r})"
@@ -319,11 +488,23 @@ class FcClient:
         extra_headers: Optional[Mapping[str, str]] = None,
         content_type: str = "application/json",
     ) -> requests.Response:
+        # One deadline for the whole call, both retry layers included: no retry starts after
+        # retry_budget, and no attempt runs past retry_budget plus one attempt's timeouts (or the
+        # deadline of a bounded() view, whichever is first).
+        started = time.monotonic()
+        connect, read = self.timeout if isinstance(self.timeout, tuple) else (self.timeout, self.timeout)
+        deadline = started + self._retry_budget + connect + read
+        if self._deadline is not None:
+            deadline = min(deadline, self._deadline)
+        retry_end = min(started + self._retry_budget, deadline)
+        if deadline - started <= 0.001:
+            raise RequestTimeoutError(f"{method} {path}: not sent: the time budget of this wait is over")
         creds = self._credentials
         headers = {
             "Date": _http_date(),
             "Content-Type": content_type,
             "User-Agent": _USER_AGENT,
+            "Accept-Encoding": "gzip, deflate",
         }
         if self.account_id:
             headers["X-Fc-Account-Id"] = self.account_id
@@ -333,82 +514,92 @@ class FcClient:
             headers.update(extra_headers)
         headers["Authorization"] = authorization(method, path, headers, creds.access_key_id, creds.access_key_secret)
         url = self.endpoint + path
-        started = time.perf_counter()
+        failure: Optional[FcInvocationError] = None
+        response: Optional[requests.Response] = None
         try:
-            response = self._send(method, url, params, body, headers)
-        except requests.exceptions.Timeout:
-            raise RequestTimeoutError(
-                f"{method} {path}: no answer from {self.endpoint} within {self.timeout} s "
-                f"(after up to {self.max_retries} retries)"
-            ) from None
-        except requests.exceptions.ConnectionError as exc:
-            reason = exc.args[0] if exc.args else exc
-            reason = getattr(reason, "reason", reason)
-            if "timed out" in str(reason).lower():
-                raise RequestTimeoutError(f"{method} {path}: no answer from {self.endpoint} within {self.timeout} s "
-                                          f"(after up to {self.max_retries} retries)") from None
-            raise TransportError(
-                f"{method} {path}: cannot reach {self.endpoint} ({type(reason).__name__}: {reason}) "
-                f"after up to {self.max_retries} retries"
-            ) from None
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-            raise TransportError(
-                f"{method} {path}: the answer from {self.endpoint} was cut off or corrupt ({type(exc).__name__}) "
-                f"after up to {self.max_retries if method in ('GET', 'HEAD') else 0} retries"
-            ) from None
-        except requests.exceptions.InvalidHeader:
-            # requests quotes the offending header value, which may be the STS token: never show it.
-            raise TransportError(f"{method} {path}: a request header value is invalid (whitespace or a line break "
-                                 "in the account id or the STS token?); the value is not shown") from None
+            response = self._send(method, url, params, body, headers, started, retry_end,
+                                  _DeadlineTimeout(connect, read, deadline))
         except requests.exceptions.RequestException as exc:
-            raise TransportError(f"{method} {path}: {type(exc).__name__}: {exc}") from None
+            failure = self._transport_error(method, path, exc, deadline - started)
+        except FcInvocationError as exc:  # e.g. a body over the cap
+            failure = exc.with_traceback(None)
+        # Raised here, outside the except clauses: the requests exception (which holds the prepared
+        # request, its token and its payload) is not kept as __context__, and no frame of this
+        # call's traceback holds the headers or the body.
+        del headers, body, extra_headers, creds
+        if failure is not None:
+            raise failure
+        assert response is not None
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %s in %.1f ms (request id %s)", method, path, response.status_code,
-                      (time.perf_counter() - started) * 1000, response.headers.get("X-Fc-Request-Id"))
+                      (time.monotonic() - started) * 1000, response.headers.get("X-Fc-Request-Id"))
         if response.status_code >= 300:
-            error = self._error(response)
+            error = self._error(response, retry_end - time.monotonic())
             retries = getattr(response.raw, "retries", None)
             error.attempts = 1 + len(getattr(retries, "history", None) or ())  # type: ignore[attr-defined]
             raise error
         return response
 
-    def _send(self, method: str, url: str, params: Any, body: Any, headers: Mapping[str, str]) -> requests.Response:
+    def _transport_error(self, method: str, path: str, exc: BaseException, budget: float) -> TransportError:
+        """The classified error for a request that got no (complete) answer; never quotes a header."""
+        retried = (f"after up to {self.max_retries} retries" if method in _IDEMPOTENT
+                   else "not retried: a second start could run the task twice")
+        if isinstance(exc, requests.exceptions.InvalidHeader):
+            # requests quotes the offending header value, which may be the STS token: never show it.
+            return TransportError(f"{method} {path}: a request header value is invalid (whitespace or a line "
+                                  "break in the account id or the STS token?); the value is not shown")
+        reason: Any = exc.args[0] if exc.args else exc
+        reason = getattr(reason, "reason", reason)
+        timed_out = isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(reason).lower()
+        if timed_out:
+            return RequestTimeoutError(f"{method} {path}: no answer from {self.endpoint} within {self.timeout} s "
+                                       f"per attempt and the call's time budget of {budget:.3g} s ({retried})")
+        if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
+            return TransportError(f"{method} {path}: the answer from {self.endpoint} was cut off or corrupt "
+                                  f"({type(exc).__name__}) ({retried})")
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            return TransportError(f"{method} {path}: cannot reach {self.endpoint} ({type(reason).__name__}: "
+                                  f"{self._redacted(str(reason))}) ({retried})")
+        return TransportError(f"{method} {path}: {type(exc).__name__}: {self._redacted(str(exc))}")
+
+    def _send(self, method: str, url: str, params: Any, body: Any, headers: Mapping[str, str], started: float,
+              retry_end: float, timeout: _DeadlineTimeout) -> requests.Response:
         # urllib3's Retry ends before requests reads the body, so a body cut off mid-way (a proxy or
-        # connection dropping) is retried here, for idempotent reads only, within the same budgets.
+        # connection dropping) or stalling is retried here, for idempotent reads only, within the
+        # same call's budgets: urllib3's Retry counts from the call's start, not from its own.
         attempts = self.max_retries if method in ("GET", "HEAD") else 0
-        deadline = time.monotonic() + self._retry_budget
-        # The read timeout bounds each wait for the next bytes, not a whole answer: a body that
-        # trickles in (a byte now and then) would hold the call for as long as it lasts.
-        timeout = self.timeout
-        body_deadline = deadline + (sum(timeout) if isinstance(timeout, tuple) else 2 * timeout)
+        retry = self._retry.new(started=started, budget=retry_end - started)
         delay = self._backoff_factor
         while True:
             try:
-                return self._send_once(method, url, params, body, headers, body_deadline)
-            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
-                if attempts <= 0 or time.monotonic() + delay > deadline:
+                with self._adapter.retrying(retry):
+                    return self._send_once(method, url, params, body, headers, timeout)
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+                    _BodyTimeout):
+                if attempts <= 0 or time.monotonic() + delay > retry_end:
                     raise
                 attempts -= 1
                 time.sleep(delay)
                 delay = min(delay * 2, self._backoff_max)
 
     def _send_once(self, method: str, url: str, params: Any, body: Any, headers: Mapping[str, str],
-                   body_deadline: float) -> requests.Response:
-        """``session.request(method, url, params=params, data=body, headers=headers, timeout=...)``, cheaper.
+                   timeout: _DeadlineTimeout) -> requests.Response:
+        """``session.request(method, url, params=params, data=body, headers=headers, timeout=...,
+        allow_redirects=False)``, cheaper.
 
         While the session is in its default state (no cookies, params, auth or hooks, ``trust_env``
-        off, no credentials in the endpoint URL), the request is prepared here as ``prepare_request``
-        and ``merge_environment_settings`` would prepare it and sent as ``session.send`` would send
-        it: the same adapter (so the same urllib3 ``Retry``, timeouts and exceptions); a redirect is
-        followed by ``session.resolve_redirects`` and a ``Set-Cookie`` goes to the session's jar,
-        as there. Otherwise (say a server set a cookie), it is ``session.request`` itself.
+        off), the request is prepared here as ``prepare_request`` and ``merge_environment_settings``
+        would prepare it and sent as ``session.send`` would send it: the same adapter (so the same
+        urllib3 ``Retry``, timeouts and exceptions), and a ``Set-Cookie`` goes to the session's jar,
+        as there. Otherwise (say a server set a cookie), it is ``session.request`` itself. A redirect
+        is never followed (see ``_request``).
         """
         session = self._session
         if (session.cookies or session.params or session.auth is not None or session.trust_env
-                or self._url_has_auth or any(session.hooks.values())):
-            response = session.request(method, url, params=params, data=body, headers=headers, timeout=self.timeout,
-                                       stream=True)
-            _read_body(response, body_deadline)
+                or any(session.hooks.values())):
+            response = session.request(method, url, params=params, data=body, headers=headers, timeout=timeout,
+                                       stream=True, allow_redirects=False)
+            _read_body(response, timeout.deadline)
             return response
         prep = requests.PreparedRequest()
         prep.method = method
@@ -429,49 +620,77 @@ class FcClient:
         prep._cookies = RequestsCookieJar()  # the merge of an empty session jar and no request cookies
         prep.prepare_body(body or {}, None, None)
         prep.prepare_hooks(session.hooks)
-        kwargs = {"timeout": self.timeout, "stream": True, "verify": session.verify,
+        kwargs = {"timeout": timeout, "stream": True, "verify": session.verify,
                   "cert": session.cert,
                   "proxies": {key: value for key, value in session.proxies.items() if value is not None}}
-        # session.send(prep, allow_redirects=True, **kwargs), minus its no-op steps here (no hooks).
+        # session.send(prep, allow_redirects=False, **kwargs), minus its no-op steps here (no hooks).
         started = time.perf_counter()
         response = session.get_adapter(url=prep.url).send(prep, **kwargs)
         response.elapsed = timedelta(seconds=time.perf_counter() - started)
         if "set-cookie" in response.headers or "set-cookie2" in response.headers:
             extract_cookies_to_jar(session.cookies, prep, response.raw)
-        if response.is_redirect:
-            history = list(session.resolve_redirects(response, prep, **kwargs))
-            if history:
-                history.insert(0, response)
-                response = history.pop()
-                response.history = history
-        _read_body(response, body_deadline)  # read the body now, as session.send does, but bounded
+        _read_body(response, timeout.deadline)  # read the body now, as session.send does, but bounded
         return response
 
-    @staticmethod
-    def _error(response: requests.Response) -> FcApiError:
+    def _secrets(self) -> tuple[tuple[str, str], ...]:
+        creds = self._credentials
+        return ((creds.access_key_secret, "<redacted>"), (creds.security_token or "", "<redacted>"),
+                (creds.access_key_id, creds.masked_key_id))
+
+    def _redacted(self, text: str) -> str:
+        return redact(text, self._secrets())
+
+    def _error(self, response: requests.Response, time_left: float = 0.0) -> FcApiError:
         body = response.content or b""
         request_id = response.headers.get("X-Fc-Request-Id")
+        status = response.status_code
+        if 300 <= status < 400:
+            return self._redirect_error(response)
         code = message = None
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: 100,000 nested "["
             data = None
         if isinstance(data, dict):
             code = data.get("ErrorCode") or data.get("errorCode") or data.get("Code") or data.get("code")
             message = data.get("ErrorMessage") or data.get("errorMessage") or data.get("Message") or data.get("message")
-            code = str(code) if code is not None else None
-            message = str(message) if message is not None else None
-        excerpt = _excerpt(body)
-        cls = error_class_for(response.status_code)
+            code = self._redacted(str(code)) if code is not None else None
+            message = self._redacted(str(message)) if message is not None else None
+        excerpt = self._redacted(_excerpt(body))
+        cls = error_class_for(status)
         if code is None:
             shown = excerpt if excerpt else "an empty body"
-            message = (f"HTTP {response.status_code} {response.reason or ''}".rstrip()
+            message = (f"HTTP {status} {response.reason or ''}".rstrip()
                        + f" without an FC error body: {shown!s}")
-        return cls(message or code or "", code=code, request_id=request_id, http_status=response.status_code,
-                   body_excerpt=excerpt)
+        retry_after = note = None
+        if status in (429, 503) and response.headers.get("Retry-After"):
+            retry_after = self._retry.get_retry_after(response)
+            if retry_after is not None and retry_after > time_left:
+                note = (f"FC asked for Retry-After {retry_after:g} s, more than the {max(0.0, time_left):.3g} s "
+                        "left of this call's retry budget: not retried")
+        error = cls(message or code or "", code=code, request_id=request_id, http_status=status,
+                    body_excerpt=excerpt, note=note)
+        error.retry_after = retry_after  # type: ignore[attr-defined]
+        return error
 
-    @staticmethod
-    def _parse(response: requests.Response, model: type[BaseModel], what: str) -> Any:
+    def _redirect_error(self, response: requests.Response) -> RedirectError:
+        from urllib.parse import urlsplit
+
+        location = response.headers.get("Location") or ""
+        try:
+            parts = urlsplit(location)
+            where = parts.hostname or ""
+            if where and parts.port:
+                where += f":{parts.port}"
+        except ValueError:
+            where = ""
+        target = f"to host {where}" if where else ("to a path on the same host" if location else "without a Location")
+        return RedirectError(
+            f"HTTP {response.status_code} redirect {target}: not followed, since the other end would get the STS "
+            "token and the payload; point the endpoint at the host that answers",
+            request_id=response.headers.get("X-Fc-Request-Id"), http_status=response.status_code)
+
+    def _parse(self, response: requests.Response, model: type[BaseModel], what: str) -> Any:
         body = response.content or b""
         try:
             return model.model_validate_json(body)
@@ -479,7 +698,7 @@ class FcClient:
             first = exc.errors(include_input=False, include_url=False)[0]
             where = ".".join(map(str, first["loc"])) or "body"
             # A JSON body may carry payloads (user data): describe it, don't quote it.
-            shown = "" if body.lstrip()[:1] in (b"{", b"[") else f": {_excerpt(body)}"
+            shown = "" if body.lstrip()[:1] in (b"{", b"[") else f": {self._redacted(_excerpt(body))}"
             raise InvalidResponseError(
                 f"FC answered HTTP {response.status_code} but the body is not {what} "
                 f"({len(body)} bytes; {where}: {first['msg']}){shown}",
@@ -532,13 +751,17 @@ class FcClient:
         include_payload: bool = False,
         limit: Optional[int] = None,
         page_size: int = 100,
+        max_pages: int = MAX_PAGES,
     ) -> Iterator[StatefulAsyncInvocationResult]:
         """ListStatefulAsyncInvocations as an iterator that follows ``nextToken``.
 
         Arguments are checked now, before the first request; ``limit`` bounds how many are yielded.
+        A repeated or cycling token, or more than ``max_pages`` pages, ends it with ``PaginationError``.
         """
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
             raise InvalidArgumentError("limit", limit, "must be a positive integer or None")
+        if not isinstance(max_pages, int) or isinstance(max_pages, bool) or max_pages < 1:
+            raise InvalidArgumentError("max_pages", max_pages, "must be a positive integer")
         params = self._list_params(service_name, function_name, qualifier=qualifier, status=status, prefix=prefix,
                                    started_after=started_after, started_before=started_before, sort=sort,
                                    include_payload=include_payload, page_size=page_size)
@@ -547,7 +770,8 @@ class FcClient:
         def pages() -> Iterator[StatefulAsyncInvocationResult]:
             remaining = limit
             token: Optional[str] = None
-            while True:
+            seen: set[str] = set()
+            for page in range(1, max_pages + 1):
                 query = dict(params)
                 if remaining is not None:
                     query["limit"] = str(min(remaining, int(params["limit"])))
@@ -562,23 +786,39 @@ class FcClient:
                             return
                 if not token:
                     return
+                if token in seen:
+                    raise PaginationError(f"ListStatefulAsyncInvocations: page {page} gave a nextToken that an "
+                                          "earlier page gave: the listing would never end")
+                seen.add(token)
+            raise PaginationError(f"ListStatefulAsyncInvocations: still a nextToken after {max_pages} pages, far "
+                                  "more than any real listing: stopped")
 
         return pages()
 
     def list_stateful_async_invocations_page(
         self, service_name: str, function_name: str, *, next_token: Optional[str] = None, **filters: Any
     ) -> tuple[tuple[StatefulAsyncInvocationResult, ...], Optional[str]]:
-        """One page of ListStatefulAsyncInvocations: (items, next token or None)."""
+        """One page of ListStatefulAsyncInvocations: (items, next token or None).
+
+        A caller that follows the tokens should stop on one it has seen (``PaginationError`` here when
+        a page hands back the token it was asked for) and bound its pages (``MAX_PAGES``), as
+        :meth:`list_stateful_async_invocations` does.
+        """
         qualifier = filters.pop("qualifier", None)
         params = self._list_params(service_name, function_name, qualifier=qualifier, **filters)
         if next_token:
             params["nextToken"] = next_token
         path = self._functions_path(service_name, function_name, qualifier) + "/stateful-async-invocations"
-        return self._list_page(path, params)
+        items, token = self._list_page(path, params)
+        if token is not None and token == next_token:
+            raise PaginationError("ListStatefulAsyncInvocations: the page gave back the nextToken it was asked "
+                                  "for: the listing would never end")
+        return items, token
 
-    def _list_page(self, path: str, params: Mapping[str, str]) -> tuple[tuple[StatefulAsyncInvocationResult, ...], Optional[str]]:
-        page = self._parse(self._request("GET", path, params=params), _ListPage, "a list of invocations")
-        return page.invocations, page.next_token or None
+    def _list_page(self, path: str, params: Mapping[str, str]
+                   ) -> tuple[tuple[StatefulAsyncInvocationResult, ...], Optional[str]]:
+        page_model = self._parse(self._request("GET", path, params=params), _ListPage, "a list of invocations")
+        return page_model.invocations, page_model.next_token or None
 
     def _list_params(self, service_name: str, function_name: str, *, qualifier: Optional[str] = None,
                      status: Any = None, prefix: Optional[str] = None, started_after: Any = None,
@@ -651,6 +891,9 @@ class FcClient:
         headers = {"X-Fc-Invocation-Type": "Async"}
         if invocation_id:
             headers["X-Fc-Stateful-Async-Invocation-Id"] = invocation_id
-        response = self._request("POST", path, body=body, extra_headers=headers,
-                                 content_type="application/octet-stream")
+        try:
+            response = self._request("POST", path, body=body, extra_headers=headers,
+                                     content_type="application/octet-stream")
+        finally:
+            del body, payload  # not left in this frame for a traceback that captures locals
         return response.headers.get("X-Fc-Stateful-Async-Invocation-Id") or invocation_id or ""

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, InvalidArgumentError
 
-__all__ = ["Credentials", "Settings", "resolve_settings", "SETTING_SOURCES"]
+__all__ = ["Credentials", "Settings", "resolve_settings", "SETTING_SOURCES", "check_account_id", "check_region",
+           "check_endpoint"]
 
 
 class Credentials:
@@ -152,14 +154,40 @@ def _where(name: str, argument: str | None = None) -> str:
     return ", ".join(parts)
 
 
+def _ini_problem(exc: Exception) -> str:
+    """What is wrong with an INI file, by line and key name: never a value (it may be the secret)."""
+    import configparser
+
+    if isinstance(exc, configparser.MissingSectionHeaderError):
+        return f"line {exc.lineno}: a setting before any [profile] header"
+    if isinstance(exc, configparser.DuplicateSectionError):
+        return f"line {exc.lineno}: profile [{exc.section}] appears twice"
+    if isinstance(exc, configparser.DuplicateOptionError):
+        return f"line {exc.lineno}: {exc.option!r} appears twice in [{exc.section}]"
+    if isinstance(exc, configparser.ParsingError):
+        lines = ", ".join(str(lineno) for lineno, _ in exc.errors[:5])
+        return f"line {lines}: not `key = value`"
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return type(exc).__name__
+
+
 def _from_ini(path: Path, profile: str) -> tuple[Credentials | None, str | None]:
     import configparser  # only when a credentials file is read: keeps the client's import light
 
-    parser = configparser.ConfigParser()
+    # Raw: no %-interpolation. With it, a `%` in a secret raised an error quoting the raw value, and
+    # `%%` silently became `%` (a wrong secret); botocore reads these files raw too.
+    parser = configparser.RawConfigParser()
     try:
         parser.read(path, encoding="utf-8")
     except (configparser.Error, OSError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(f"cannot read credentials file {path}: {type(exc).__name__}") from None
+        problem = _ini_problem(exc)
+    else:
+        problem = None
+    if problem is not None:
+        raise ConfigurationError(f"cannot read credentials file {path}: {problem}")
     if not parser.has_section(profile):
         return None, None
     section = parser[profile]
@@ -178,30 +206,100 @@ def _from_ini(path: Path, profile: str) -> tuple[Credentials | None, str | None]
             f"credentials file {path}, profile [{profile}]: needs both access_key_id and access_key_secret"
         )
     token = section.get("security_token") or section.get("sts_token")
-    return Credentials(key_id, secret, token), region
+    return _credentials_from(f"credentials file {path}, profile [{profile}]", key_id, secret, token), region
+
+
+def _credentials_from(where: str, key_id: Any, secret: Any, token: Any) -> Credentials:
+    for name, value in (("access_key_id", key_id), ("access_key_secret", secret), ("security_token", token)):
+        if value is not None and not isinstance(value, str):
+            raise ConfigurationError(f"{where}: {name} must be a string, not {type(value).__name__}")
+    try:
+        return Credentials(key_id, secret, token or None)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{where}: {exc}") from None
 
 
 def _from_cli_config(path: Path, profile: str | None) -> tuple[Credentials | None, str | None]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigurationError(f"cannot read Alibaba Cloud CLI config {path}: {type(exc).__name__}") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else type(exc).__name__
+    else:
+        problem = None
+    if problem is None and not isinstance(data, dict):
+        problem = f"the top level is a JSON {type(data).__name__}, not an object"
+    elif problem is None and not isinstance(data.get("profiles", []), (list, type(None))):
+        problem = "`profiles` is not a list"
+    elif problem is None and not isinstance(data.get("current", ""), (str, type(None))):
+        problem = "`current` is not a string"
+    if problem is not None:
+        raise ConfigurationError(f"cannot read Alibaba Cloud CLI config {path}: {problem}")
     name = profile or data.get("current") or "default"
     for entry in data.get("profiles") or []:
         if not isinstance(entry, dict) or entry.get("name") != name:
             continue
+        where = f"Alibaba Cloud CLI config {path}, profile {name!r}"
         mode = entry.get("mode", "AK")
         if mode not in ("AK", "StsToken"):
-            raise ConfigurationError(
-                f"Alibaba Cloud CLI config {path}, profile {name!r}: mode {mode!r} is not supported; "
-                "use AK or StsToken, or set the keys in the environment"
-            )
+            shown = repr(mode) if isinstance(mode, str) else f"of type {type(mode).__name__}"
+            raise ConfigurationError(f"{where}: mode {shown} is not supported; "
+                                     "use AK or StsToken, or set the keys in the environment")
+        region = entry.get("region_id") or None
+        if region is not None and not isinstance(region, str):
+            raise ConfigurationError(f"{where}: region_id must be a string, not {type(region).__name__}")
         key_id, secret = entry.get("access_key_id"), entry.get("access_key_secret")
         if not key_id or not secret:
-            return None, entry.get("region_id") or None
+            return None, region
         token = entry.get("sts_token") if mode == "StsToken" else None
-        return Credentials(key_id, secret, token or None), entry.get("region_id") or None
+        return _credentials_from(where, key_id, secret, token), region
     return None, None
+
+
+_ACCOUNT_ID = re.compile(r"[0-9]{1,32}")
+_REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")  # one host label, as botocore checks
+ACCOUNT_ID_RULE = "must be the account's digits, e.g. 1234567890123456"
+REGION_RULE = "must be a region id (letters, digits and '-', no dots or slashes), e.g. cn-hangzhou or ap-southeast-1"
+
+
+def check_account_id(value: Any, argument: str = "account_id") -> str:
+    """The account id goes into the host name and a signed header: digits only, checked before use."""
+    if not isinstance(value, str) or not _ACCOUNT_ID.fullmatch(value):
+        raise InvalidArgumentError(argument, value, ACCOUNT_ID_RULE)
+    return value
+
+
+def check_region(value: Any, argument: str = "region") -> str:
+    """The region goes into the host name: ``x.attacker.example/`` would pick the host."""
+    if not isinstance(value, str) or not _REGION.fullmatch(value):
+        raise InvalidArgumentError(argument, value, REGION_RULE)
+    return value
+
+
+def check_endpoint(endpoint: str) -> str:
+    """``https://host[:port][/path]``; refuses user info (it would reach logs, errors and state),
+    a query or a fragment, and ports out of range. Returns it without a trailing slash."""
+    from urllib.parse import urlsplit
+
+    endpoint = endpoint.strip().rstrip("/")
+    if not endpoint.startswith(("http://", "https://")):
+        if "://" in endpoint:
+            raise ConfigurationError("endpoint: the scheme must be http:// or https://")
+        endpoint = "https://" + endpoint
+    parts = urlsplit(endpoint)
+    if "@" in parts.netloc:
+        raise ConfigurationError("endpoint: it contains a user name or password (not shown); FC takes no "
+                                 "credentials in the URL: give the host only, and the keys as credentials")
+    try:
+        parts.port
+    except ValueError:
+        raise ConfigurationError(f"endpoint {endpoint!r}: the port is not a number from 1 to 65535") from None
+    if not parts.hostname:
+        raise ConfigurationError(f"endpoint {endpoint!r}: no host name")
+    if parts.query or parts.fragment or "?" in endpoint or "#" in endpoint:
+        raise ConfigurationError(f"endpoint {parts.scheme}://{parts.netloc}: a query or fragment is not allowed")
+    if any(c.isspace() or ord(c) < 0x20 for c in endpoint):
+        raise ConfigurationError("endpoint: it contains white space or a control character")
+    return endpoint
 
 
 def resolve_settings(
@@ -232,6 +330,10 @@ def resolve_settings(
         region, _ = _lookup("region", config, env)
     if account_id is None:
         account_id, _ = _lookup("account_id", config, env)
+    if account_id is not None:
+        check_account_id(account_id)
+    if region is not None:
+        check_region(region)
 
     source = "explicit" if credentials is not None else None
     if credentials is None:
@@ -271,12 +373,10 @@ def resolve_settings(
         if credentials is None and found[0] is not None:
             credentials, source = found[0], origin
         if region is None and found[1]:
-            region = found[1]
+            region = check_region(found[1], f"region_id in {origin}")
 
     if endpoint:
-        endpoint = endpoint.rstrip("/")
-        if not endpoint.startswith(("http://", "https://")):
-            endpoint = "https://" + endpoint
+        endpoint = check_endpoint(endpoint)
 
     if require:
         missing = []

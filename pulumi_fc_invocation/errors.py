@@ -8,6 +8,8 @@ No exception text ever contains a credential: messages are built from response b
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = [
@@ -22,6 +24,9 @@ __all__ = [
     "ThrottledError",
     "ServerError",
     "InvalidResponseError",
+    "RedirectError",
+    "PaginationError",
+    "ResponseTooLargeError",
     "TransportError",
     "RequestTimeoutError",
     "InvocationFailedError",
@@ -68,12 +73,14 @@ class FcApiError(FcInvocationError):
         request_id: str | None = None,
         http_status: int | None = None,
         body_excerpt: str | None = None,
+        note: str | None = None,
     ) -> None:
         self.code = code
         self.message = message
         self.request_id = request_id
         self.http_status = http_status
         self.body_excerpt = body_excerpt
+        self.note = note  # what the client made of the answer (e.g. a Retry-After past the budget)
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -82,17 +89,20 @@ class FcApiError(FcInvocationError):
         if self.http_status is not None:
             details.append(f"HTTP {self.http_status}")
         details.append(f"request id {self.request_id or 'unknown'}")
+        if self.note:
+            details.append(self.note)
         return f"{head} ({', '.join(details)})"
 
     def __reduce__(self):  # keep pickling (multiprocessing, pytest-xdist) lossless
         return (
             _rebuild_api_error,
-            (type(self), self.message, self.code, self.request_id, self.http_status, self.body_excerpt),
+            (type(self), self.message, self.code, self.request_id, self.http_status, self.body_excerpt, self.note),
         )
 
 
-def _rebuild_api_error(cls, message, code, request_id, http_status, body_excerpt):
-    return cls(message, code=code, request_id=request_id, http_status=http_status, body_excerpt=body_excerpt)
+def _rebuild_api_error(cls, message, code, request_id, http_status, body_excerpt, note=None):
+    return cls(message, code=code, request_id=request_id, http_status=http_status, body_excerpt=body_excerpt,
+               note=note)
 
 
 class BadRequestError(FcApiError):
@@ -121,6 +131,18 @@ class ServerError(FcApiError):
 
 class InvalidResponseError(FcApiError):
     """FC (or something in front of it) answered with a body that is not what the API promises."""
+
+
+class RedirectError(InvalidResponseError):
+    """A 3xx answer: never followed, since the other host would get the STS token and the payload."""
+
+
+class PaginationError(InvalidResponseError):
+    """A listing that would never end: a repeated or cycling ``nextToken``, or far too many pages."""
+
+
+class ResponseTooLargeError(InvalidResponseError):
+    """A body (decoded) larger than any FC answer can be: a decompression bomb or a broken proxy."""
 
 
 class TransportError(FcInvocationError):
@@ -169,3 +191,28 @@ def error_class_for(http_status: int) -> type[FcApiError]:
     if http_status >= 400:
         return BadRequestError
     return InvalidResponseError
+
+
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: "re.Match[str]") -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (ESC, CR, C1, bidi overrides...) shown as ``\\xNN`` escapes.
+
+    Server text reaches terminals: raw, an escape sequence can retitle or clear the screen and print
+    a forged line. Newlines and tabs are kept.
+    """
+    return _CONTROLS.sub(_escape, text)
+
+
+def redact(text: str, secrets: Iterable[tuple[str, str]]) -> str:
+    """``text`` with each (value, shown-instead) replaced: our key id, secret and token in server text."""
+    for value, shown in secrets:
+        if value and len(value) >= 4 and value in text:
+            text = text.replace(value, shown)
+    return text

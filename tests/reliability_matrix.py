@@ -181,7 +181,7 @@ AUTH_CASES = [
     ("wrong-secret", "wrong access key secret (SignatureNotMatch)", dict(creds="wrong_secret"),
      ("SignatureNotMatch",)),
     ("unknown-key", "unknown access key id (InvalidAccessKeyID)", dict(creds="unknown_key"),
-     ("InvalidAccessKeyID", "LTAInobodyKnowsThisKey")),
+     ("InvalidAccessKeyID", "LTAI****sKey")),
     ("expired-sts", "expired STS token (SecurityTokenExpired)", dict(creds="expired_sts"),
      ("SecurityTokenExpired",)),
 ]
