@@ -38,6 +38,8 @@ from typing import Any, Callable, Optional
 
 import click
 
+from .errors import printable
+
 __all__ = ["main", "cli", "parse_duration", "EXIT_OK", "EXIT_FAILED", "EXIT_TIMEOUT", "EXIT_USAGE",
            "EXIT_API", "EXIT_INTERNAL"]
 
@@ -100,20 +102,28 @@ def parse_duration(text: str, option: str = "duration", *, bare_number: bool = T
 
 
 def parse_time_bound(text: str, option: str, now: Optional[datetime] = None) -> datetime:
-    """``--since`` / ``--until``: a duration ago (``2h``), RFC 3339 text, or epoch milliseconds."""
+    """``--since`` / ``--until``: a duration ago (``2h``), RFC 3339 text, or epoch seconds (up to 10
+    digits) or milliseconds (11 to 13 digits)."""
     from .models import parse_time
 
     now = now or datetime.now(timezone.utc)
     value = text.strip()
     if value and not value.isdigit() and _DURATION_PART.sub("", value.lower()) == "":
         return now - timedelta(seconds=parse_duration(value, option, bare_number=False))
+    if value.isascii() and value.isdigit():
+        # Epoch seconds have 10 digits until 2286, milliseconds 13: 1793700000 is 2026, not 1970.
+        if len(value) <= 10:
+            return datetime.fromtimestamp(int(value), timezone.utc)
+        if len(value) > 13:
+            raise _UserError(f"invalid {option} {text!r}: epoch time must be seconds (10 digits) or "
+                             "milliseconds (13 digits)")
     try:
         parsed = parse_time(value)
     except ValueError:
         parsed = None
     if parsed is None:
         raise _UserError(f"invalid {option} {text!r}: must be a duration ago like 30m or 2h, RFC 3339 time "
-                         f"like 2026-11-03T10:00:00Z, or epoch milliseconds like 1793700000000")
+                         f"like 2026-11-03T10:00:00Z, or epoch seconds (1793700000) or milliseconds (1793700000000)")
     return parsed
 
 
@@ -140,8 +150,28 @@ def parse_fail_on(text: str) -> tuple[str, ...]:
 # --- output -------------------------------------------------------------------------------------
 
 
+def _encodable(text: str, stream: Any) -> str:
+    """``text`` as ``stream`` can encode it: what its encoding lacks (cp1252 on Windows when output
+    is redirected) and lone surrogates become backslash escapes instead of a UnicodeEncodeError."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        return text.encode(encoding, "backslashreplace").decode(encoding, "replace")
+    except LookupError:
+        return text.encode("ascii", "backslashreplace").decode("ascii")
+
+
+def _is_utf8(stream: Any) -> bool:
+    import codecs
+
+    try:
+        return codecs.lookup(getattr(stream, "encoding", None) or "utf-8").name == "utf-8"
+    except LookupError:
+        return False
+
+
 class _Output:
-    """stdout/stderr writes that survive a closed pipe (``| head``) without changing the exit code."""
+    """stdout/stderr writes that survive a closed pipe (``| head``) without changing the exit code,
+    and a stream that cannot encode every character."""
 
     broken = False
 
@@ -151,7 +181,7 @@ class _Output:
         if cls.broken and not err:
             return
         try:
-            stream.write(text)
+            stream.write(_encodable(text, stream))
             stream.flush()
         except BrokenPipeError:
             if not err:
@@ -164,15 +194,16 @@ class _Output:
 
 
 def _out(text: str = "") -> None:
-    _Output.write(text + "\n")
+    """A line on stdout; control characters from server text are shown escaped (see ``printable``)."""
+    _Output.write(printable(text) + "\n")
 
 
 def _err(text: str) -> None:
-    _Output.write(text + "\n", err=True)
+    _Output.write(printable(text) + "\n", err=True)
 
 
 def _one_line(text: Any) -> str:
-    return " ".join(str(text).split())
+    return " ".join(printable(str(text)).split())
 
 
 def _rfc3339(value: Optional[datetime]) -> str:
@@ -218,8 +249,15 @@ def invocation_json(result: Any, ref: Any = None, *, payloads: bool = True) -> d
     return {**head, **data}
 
 
+# Characters json.dumps(ensure_ascii=False) leaves raw that a terminal acts on (DEL, C1 controls such
+# as CSI, bidi overrides, line separators); inside JSON strings they are written as \\uXXXX.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def _print_json(data: Any) -> None:
-    _out(json.dumps(data, indent=2, ensure_ascii=False))
+    """JSON on stdout: readable UTF-8 on a UTF-8 stream, all-ASCII escapes on any other."""
+    text = json.dumps(data, indent=2, ensure_ascii=not _is_utf8(sys.stdout))
+    _Output.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
 
 def _print_invocation_table(result: Any, ref: Any, show_payloads: bool) -> None:
@@ -461,7 +499,7 @@ class _Progress:
         with self._lock:
             if self._stop.is_set():
                 return
-            line = self.describe(self.last, time.monotonic() - self.started)
+            line = _one_line(printable(self.describe(self.last, time.monotonic() - self.started)))
             width = max(20, self._columns() - 1)
             self._write("\r" + _truncate(line, width) + "\x1b[K")
             self._shown = True
@@ -475,11 +513,11 @@ class _Progress:
 
     def _plain(self, line: str) -> None:
         with self._lock:
-            self._write(line + "\n")
+            self._write(printable(line) + "\n")
 
     def _write(self, text: str) -> None:
         try:
-            self.stream.write(text)
+            self.stream.write(_encodable(text, self.stream))
             self.stream.flush()
         except (OSError, ValueError):
             pass
@@ -533,7 +571,8 @@ def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, 
         fails = ", ".join(fail_on) or "nothing"
         progress.start(f"waiting for {ref}: timeout {_fmt_duration(timeout)}, "
                        f"polling every {_fmt_duration(poll)} up to {_fmt_duration(max_poll)}, fail on {fails}")
-        waiter = Waiter(lambda: progress.seen(client.get(ref)), policy, on_progress=progress.periodic,
+        bounded = client.bounded(timeout)  # every read, retries included, ends by --timeout
+        waiter = Waiter(lambda: progress.seen(bounded.get(ref)), policy, on_progress=progress.periodic,
                         progress_interval=30.0)
         try:
             outcome = waiter.wait()
@@ -596,7 +635,8 @@ Examples:
   fc-invocation list video/transcode --since 2026-11-03T00:00:00Z --until 2026-11-04T00:00:00Z
 
 --since / --until take a duration ago (30m, 2h, 1h30m: a unit is required), an RFC 3339
-time (2026-11-03T10:00:00Z) or epoch milliseconds (1793700000000). Newest first.
+time (2026-11-03T10:00:00Z), or epoch seconds (1793700000) or milliseconds (1793700000000).
+Newest first.
 
 {_EXIT_CODES_HELP}""")
 @click.argument("target", metavar="SERVICE[.QUALIFIER]/FUNCTION")
@@ -731,7 +771,7 @@ def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: O
 
     # The client's own retries stay within the wait's deadline.
     with conn.client(retry_budget=min(30.0, timeout)) as client:
-        tracker = BatchTracker(client, spec)
+        tracker = BatchTracker(client.bounded(timeout), spec)  # every listing, retries included, ends by --timeout
 
         def poll_once() -> Any:
             calls = tracker.calls
@@ -864,6 +904,16 @@ _HINTS = {
 }
 
 
+# FC codes whose fix is not the key pair: a clock or an STS token.
+_CODE_HINTS = {
+    "RequestTimeTooSkewed": "this machine's clock is off: FC refuses a request Date more than 15 minutes from "
+                            "its own time; set the clock right (NTP)",
+    "SecurityTokenExpired": "the STS token has expired: get a new one (ALIBABA_CLOUD_SECURITY_TOKEN or --profile)",
+    "InvalidSecurityToken": "the STS token does not belong to this access key: set the key id, secret and token "
+                            "from one AssumeRole answer",
+}
+
+
 def _api_error_line(exc: BaseException) -> str:
     from .errors import FcApiError
 
@@ -875,7 +925,9 @@ def _api_error_line(exc: BaseException) -> str:
         line = f"FC API error ({name}): {text}"
     else:
         line = f"{name}: {exc}"
-    hint = _HINTS.get(name)
+    code = getattr(exc, "code", None) or ""
+    hint = _CODE_HINTS.get(code) or ("this machine's clock is off: set it right (NTP)" if "skew" in code.lower()
+                                     else _HINTS.get(name))
     return _one_line(f"error: {line}" + (f"; {hint}" if hint else ""))
 
 
