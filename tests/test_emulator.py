@@ -352,7 +352,7 @@ def test_wrong_secret_and_unknown_key(fc):
     with FcClient(endpoint=fc.endpoint, credentials=Credentials("LTAIunknownKey", "s"), max_retries=0) as bad:
         with pytest.raises(AuthenticationError) as err:
             bad.get_stateful_async_invocation(SVC, FN, "x")
-    assert err.value.code == "InvalidAccessKeyID" and "LTAIunknownKey" in err.value.message
+    assert err.value.code == "InvalidAccessKeyID" and "LTAI****nKey" in err.value.message  # our key id, masked
     assert [r.access_key_id for r in fc.requests] == [fc.credentials.access_key_id, "LTAIunknownKey"]
     assert [r.status for r in fc.requests] == [403, 403]
 

@@ -2,19 +2,24 @@
 
 Prints the endpoint and the environment variables that point this package (and the Pulumi
 program) at it. The emulator's default access key is a fixed test key, so its secret is printed;
-a secret given with ``--access-key-secret`` is not echoed back.
+a secret of your own is not echoed back. Give it with ``FC_EMULATOR_ACCESS_KEY_SECRET`` or
+``--access-key-secret-file``: ``--access-key-secret`` works too, but any user of the machine can
+read it in ``ps``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import signal
 import sys
 import threading
 from typing import Optional
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "SECRET_ENV"]
+
+SECRET_ENV = "FC_EMULATOR_ACCESS_KEY_SECRET"
 
 
 def build_parser(prog: str = "fc-invocation emulator") -> argparse.ArgumentParser:
@@ -25,7 +30,11 @@ def build_parser(prog: str = "fc-invocation emulator") -> argparse.ArgumentParse
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=9000, help="port (default 9000; 0 picks a free one)")
     parser.add_argument("--access-key-id", default=DEFAULT_ACCESS_KEY_ID, help="access key id to accept")
-    parser.add_argument("--access-key-secret", default=None, help="its secret (default: the emulator's test secret)")
+    parser.add_argument("--access-key-secret", default=None,
+                        help=f"its secret (visible in ps: prefer {SECRET_ENV} or --access-key-secret-file; "
+                             "default: the emulator's test secret)")
+    parser.add_argument("--access-key-secret-file", default=None, metavar="PATH",
+                        help="read the secret from this file (one line)")
     parser.add_argument("--security-token", default=None, help="require this STS token with the key")
     parser.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID, help=f"account id (default {DEFAULT_ACCOUNT_ID})")
     parser.add_argument("--region", default=DEFAULT_REGION, help=f"region (default {DEFAULT_REGION})")
@@ -38,12 +47,34 @@ def main(argv: Optional[list[str]] = None) -> int:
     from .scenario import ScenarioError
     from .server import DEFAULT_ACCESS_KEY_SECRET, FcEmulator
 
+    from ..errors import printable
+
     args = build_parser().parse_args(argv)
-    secret = args.access_key_secret or DEFAULT_ACCESS_KEY_SECRET
+    given = [name for name, value in (("--access-key-secret", args.access_key_secret),
+                                      ("--access-key-secret-file", args.access_key_secret_file),
+                                      (SECRET_ENV, os.environ.get(SECRET_ENV))) if value]
+    if len(given) > 1:
+        print(f"error: give the secret one way, not {' and '.join(given)}", file=sys.stderr)
+        return 2
+    own_secret = args.access_key_secret or os.environ.get(SECRET_ENV)
+    if args.access_key_secret_file:
+        try:
+            with open(args.access_key_secret_file, encoding="utf-8") as handle:
+                own_secret = handle.read().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"error: cannot read --access-key-secret-file {args.access_key_secret_file}: "
+                  f"{getattr(exc, 'strerror', None) or type(exc).__name__}", file=sys.stderr)
+            return 2
+        if not own_secret:
+            print(f"error: --access-key-secret-file {args.access_key_secret_file} is empty", file=sys.stderr)
+            return 2
+    secret = own_secret or DEFAULT_ACCESS_KEY_SECRET
 
     def show(record) -> None:
-        print(f"{record.method} {record.path} -> {record.status if record.status is not None else 'reset'}"
-              f" ({record.route or 'no route'}, key {record.access_key_id or '-'})", file=sys.stderr, flush=True)
+        # The path and key id are the client's text: a crafted path must not forge a log line.
+        line = (f"{record.method} {record.path} -> {record.status if record.status is not None else 'reset'}"
+                f" ({record.route or 'no route'}, key {record.access_key_id or '-'})")
+        print(printable(line).replace("\n", "\\n").replace("\t", "\\t"), file=sys.stderr, flush=True)
 
     try:
         emulator = FcEmulator(host=args.host, port=args.port, account_id=args.account_id, region=args.region,
@@ -62,8 +93,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
 
     env = emulator.env()
-    if args.access_key_secret:
-        env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = "<the --access-key-secret you gave>"
+    if own_secret:
+        env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = f"<the secret from {given[0]}>"
     if args.security_token:
         env["ALIBABA_CLOUD_SECURITY_TOKEN"] = "<the --security-token you gave>"
     print(f"FC emulator listening on {emulator.endpoint} "

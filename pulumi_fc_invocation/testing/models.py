@@ -93,11 +93,19 @@ class EmulatorError(Exception):
         super().__init__(f"{code}: {message}")
 
 
+# Caps on scripted values (a payload directive is anyone's input): a million retries built a
+# timeline of two million steps under the backend lock; FC itself retries an async task at most 8 times.
+MAX_RETRIES = 100
+MAX_SECONDS = 10_000_000.0  # about 115 days: longer than any FC task, short of float overflow
+
+
 def _seconds(name: str, value: Any, *, allow_inf: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value < 0:
         raise ValueError(f"{name} must be a number of seconds >= 0, not {value!r}")
     if math.isinf(value) and not allow_inf:
         raise ValueError(f"{name} must be finite (use outcome='Running' for a task that never ends)")
+    if value > MAX_SECONDS and not math.isinf(value):
+        raise ValueError(f"{name} must be at most {MAX_SECONDS:g} seconds, not {value!r}")
     return float(value)
 
 
@@ -129,8 +137,8 @@ class Script:
             raise ValueError(f"outcome must be one of {sorted(_OUTCOMES)}, not {self.outcome!r}")
         for name in ("duration", "queue_delay", "retry_delay", "stop_delay"):
             object.__setattr__(self, name, _seconds(name, getattr(self, name)))
-        if isinstance(self.retries, bool) or not isinstance(self.retries, int) or self.retries < 0:
-            raise ValueError(f"retries must be an integer >= 0, not {self.retries!r}")
+        if isinstance(self.retries, bool) or not isinstance(self.retries, int) or not 0 <= self.retries <= MAX_RETRIES:
+            raise ValueError(f"retries must be an integer from 0 to {MAX_RETRIES}, not {self.retries!r}")
         for name in ("error_message", "return_payload"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
@@ -192,7 +200,7 @@ def parse_directive(payload: str) -> Optional[dict[str, Any]]:
         return None
     try:
         data = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or "fcEmulator" not in data:
         return None
@@ -358,6 +366,13 @@ def _timeline(value: Iterable[Any]) -> tuple[Step, ...]:
     return tuple(steps)
 
 
+def _epoch(name: str, value: Any) -> float:
+    """Epoch seconds, finite: a NaN start made every later read of that function answer 500."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be finite epoch seconds >= 0, not {value!r}")
+    return float(value)
+
+
 def _check_name(check: Any, value: Any, argument: str) -> str:
     try:
         return check(value, argument)
@@ -417,7 +432,7 @@ class FcBackend:
                                      destination=destination, stop_delay=stop_delay, **script)
             steps = _timeline(timeline) if timeline is not None else base.timeline()
             return self._create(fn, qualifier, invocation_id, payload, base, steps,
-                                created_at=self.clock.now() if started_at is None else float(started_at),
+                                created_at=self.clock.now() if started_at is None else _epoch("started_at", started_at),
                                 request_id=request_id)
 
     def _create(self, fn: Function, qualifier: Optional[str], invocation_id: str, payload: str, script: Script,

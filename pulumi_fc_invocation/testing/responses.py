@@ -309,7 +309,8 @@ class FcResponses:
         except (TypeError, ValueError, IndexError):
             raise ApiError("InvalidArgument", f"the Date header {date[:64]!r} is not an RFC 1123 date") from None
         text = signing.string_to_sign(request.method, request.raw_path, request.headers)
-        if not hmac.compare_digest(signing.signature(key.secret, text), given):
+        # compare_digest raises TypeError on non-ASCII text (it was a 500 with a traceback): refuse first.
+        if not given.isascii() or not hmac.compare_digest(signing.signature(key.secret, text), given):
             token = request.header("X-Fc-Security-Token")
             shown = text.replace(token, "<token>") if token else text
             raise ApiError(

@@ -33,6 +33,7 @@ without either the invocation starts at load time. Unknown functions are registe
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -90,6 +91,8 @@ def load_scenario(source: Union[str, os.PathLike, dict]) -> dict[str, Any]:
             raise ScenarioError(f"cannot read scenario {source}: {exc.strerror or exc}") from None
         except ValueError as exc:
             raise ScenarioError(f"scenario {source} is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise ScenarioError(f"scenario {source} is nested too deeply") from None
     if not isinstance(data, dict):
         raise ScenarioError("a scenario must be a JSON object")
     unknown = set(data) - _TOP_KEYS
@@ -116,7 +119,10 @@ def apply_scenario(emulator: Any, source: Union[str, os.PathLike, dict]) -> None
         if "started_at" in entry and "started_ago" in entry:
             raise ScenarioError(f"{where}: give startedAt or startedAgo, not both")
         if "started_ago" in entry:
-            entry["started_at"] = now - float(entry.pop("started_ago"))
+            ago = entry.pop("started_ago")
+            if isinstance(ago, bool) or not isinstance(ago, (int, float)) or not math.isfinite(ago):
+                raise ScenarioError(f"{where}: startedAgo must be a finite number of seconds, not {ago!r}")
+            entry["started_at"] = now - float(ago)
         elif entry.get("started_at") is not None:
             try:
                 parsed = parse_time(entry["started_at"])

@@ -1,6 +1,8 @@
 """The emulator's HTTP server and :class:`FcEmulator`, the object tests and the CLI use.
 
-A ``ThreadingHTTPServer`` on loopback, HTTP/1.1 keep-alive, one thread per connection, TCP_NODELAY,
+A ``ThreadingHTTPServer`` on loopback, HTTP/1.1 keep-alive, one thread per connection (at most
+``max_connections``; a connection idle or slow to send for ``connection_timeout`` is closed, and
+bodies, chunked or not, are bounded), TCP_NODELAY,
 and each response written with a single ``send`` (status line, headers and body built as one bytes
 object), so a keep-alive read costs well under 2 ms. ``stop()`` closes the listening socket, shuts
 down every open connection (idle keep-alive ones too) and joins all threads: no thread or socket
@@ -9,7 +11,9 @@ outlives the ``with`` block.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import socket
 import struct
 import threading
@@ -33,6 +37,20 @@ DEFAULT_REGION = "cn-hangzhou"
 DEFAULT_ACCESS_KEY_ID = "LTAIfcEmulatorKey01"
 DEFAULT_ACCESS_KEY_SECRET = "fc-emulator-secret-for-tests-only"
 MAX_BODY = 32 * 1024 * 1024
+MAX_CHUNK_LINE = 1024  # a chunk-size line (hex size and extensions); real ones are a few bytes
+MAX_TRAILERS = 64
+CONNECTION_TIMEOUT = 10.0  # seconds a connection may sit idle or take to send a request
+MAX_CONNECTIONS = 128
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+
+
+class _BadRequest(Exception):
+    """A request the emulator refuses to read further: answered 400 and the connection closed."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -61,21 +79,37 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # the request log replaces stderr noise
         pass
 
+    def setup(self) -> None:
+        self.timeout = self.server.emulator.connection_timeout  # idle, or slow to send a request
+        super().setup()
+
     def _dispatch(self) -> None:
         emulator = self.server.emulator
+        try:
+            body = self._read_body()
+        except _BadRequest as exc:
+            self.close_connection = True
+            self._write(Response(400, [("Content-Type", "application/json")],
+                                 json.dumps({"ErrorCode": exc.code, "ErrorMessage": exc.message}).encode()))
+            return
+        self.server.set_busy(self.connection, True)
+        try:
+            self._answer(emulator, body)
+        finally:
+            self.server.set_busy(self.connection, False)
+
+    def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            body = self._read_chunked()
-        else:
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                length = -1
-            if length < 0 or length > MAX_BODY:
-                self.close_connection = True
-                self._write(Response(400, [("Content-Type", "application/json")],
-                                     b'{"ErrorCode":"EntityTooLarge","ErrorMessage":"bad or too large Content-Length"}'))
-                return
-            body = self.rfile.read(length) if length else b""
+            return self._read_chunked()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY:
+            raise _BadRequest("EntityTooLarge", "bad or too large Content-Length")
+        return self.rfile.read(length) if length else b""
+
+    def _answer(self, emulator: "FcEmulator", body: bytes) -> None:
         request = Request(self.command, self.path, dict(self.headers.items()), body)
         response, info = emulator._api.handle(request)
         # Logged before answering (and before a latency fault's sleep), so a client that got an answer,
@@ -99,16 +133,37 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _dispatch
 
+    def _line(self, what: str) -> bytes:
+        line = self.rfile.readline(MAX_CHUNK_LINE + 1)
+        if len(line) > MAX_CHUNK_LINE:
+            raise _BadRequest("EntityTooLarge", f"{what} longer than {MAX_CHUNK_LINE} bytes")
+        if not line.endswith(b"\n"):
+            raise _BadRequest("InvalidArgument", f"chunked body cut off in a {what}")
+        return line
+
     def _read_chunked(self) -> bytes:
+        """A chunked body, within MAX_BODY in all and MAX_CHUNK_LINE per size line; 400 otherwise."""
         chunks = []
+        total = 0
         while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            size_text = self._line("chunk-size line").split(b";")[0].strip()
+            if not _CHUNK_SIZE.fullmatch(size_text):
+                raise _BadRequest("InvalidArgument", "malformed chunk size")
+            size = int(size_text, 16)
+            total += size
+            if total > MAX_BODY:
+                raise _BadRequest("EntityTooLarge", f"chunked body larger than {MAX_BODY} bytes")
             if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass
-                return b"".join(chunks)
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline()
+                for _ in range(MAX_TRAILERS):
+                    if self._line("trailer") in (b"\r\n", b"\n"):
+                        return b"".join(chunks)
+                raise _BadRequest("InvalidArgument", f"more than {MAX_TRAILERS} trailer lines")
+            data = self.rfile.read(size)
+            if len(data) < size:
+                raise _BadRequest("InvalidArgument", "chunked body cut off in a chunk")
+            chunks.append(data)
+            if self._line("chunk end") not in (b"\r\n", b"\n"):
+                raise _BadRequest("InvalidArgument", "a chunk is longer than its size")
 
     def _write(self, response: Response) -> None:
         body = response.body
@@ -134,7 +189,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+@dataclass
+class _Connection:
+    thread: threading.Thread
+    since: float
+    busy: bool = False  # a request is being answered: not to be evicted
+
+
 class _Server(ThreadingHTTPServer):
+    """One thread per connection, at most ``emulator.max_connections`` at once.
+
+    At the cap, the connection idle the longest (waiting for, or slowly receiving, a request) is
+    closed to make room, so sockets held open by one client never lock another out; when every
+    connection is busy answering, the new one gets a 503 and is closed.
+    """
+
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
@@ -142,16 +211,43 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], emulator: "FcEmulator") -> None:
         self.emulator = emulator
         self._conn_lock = threading.Lock()
-        self._open: dict[socket.socket, threading.Thread] = {}
+        self._open: dict[socket.socket, _Connection] = {}
         super().__init__(address, _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         thread = threading.Thread(target=self._serve_connection, args=(request, client_address),
                                   name=f"fc-emulator-conn-{client_address[1]}", daemon=True)
+        victim = None
         with self._conn_lock:
+            if len(self._open) >= self.emulator.max_connections:
+                idle = [(conn.since, sock) for sock, conn in self._open.items() if not conn.busy]
+                if not idle:
+                    self._refuse(request)
+                    return
+                victim = min(idle, key=lambda item: item[0])[1]
+                del self._open[victim]
             self.emulator._accepted += 1
-            self._open[request] = thread
+            self._open[request] = _Connection(thread, time.monotonic())
+        if victim is not None:
+            _shutdown(victim)
         thread.start()
+
+    def _refuse(self, request: socket.socket) -> None:
+        body = b'{"ErrorCode":"ResourceThrottled","ErrorMessage":"too many connections to the emulator"}'
+        try:
+            request.settimeout(0.2)
+            request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                            b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        except OSError:
+            pass
+        self.shutdown_request(request)
+
+    def set_busy(self, sock: socket.socket, busy: bool) -> None:
+        with self._conn_lock:
+            conn = self._open.get(sock)
+            if conn is not None:
+                conn.busy = busy
+                conn.since = time.monotonic()
 
     def _serve_connection(self, request: Any, client_address: Any) -> None:
         try:
@@ -164,11 +260,15 @@ class _Server(ThreadingHTTPServer):
         with self._conn_lock:
             items = list(self._open.items())
         for sock, _ in items:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        return [thread for _, thread in items]
+            _shutdown(sock)
+        return [conn.thread for _, conn in items]
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 class FcEmulator:
@@ -195,7 +295,16 @@ class FcEmulator:
         scenario: Union[str, os.PathLike, dict, None] = None,
         max_skew: float = 900.0,
         on_request: Optional[Callable[[RequestRecord], None]] = None,
+        connection_timeout: float = CONNECTION_TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
+        if isinstance(connection_timeout, bool) or not isinstance(connection_timeout, (int, float)) \
+                or not 0 < connection_timeout < float("inf"):
+            raise ValueError(f"connection_timeout must be a positive number of seconds, not {connection_timeout!r}")
+        if isinstance(max_connections, bool) or not isinstance(max_connections, int) or max_connections < 1:
+            raise ValueError(f"max_connections must be a positive integer, not {max_connections!r}")
+        self.connection_timeout = float(connection_timeout)
+        self.max_connections = max_connections
         self.host = host
         self.port = port
         self.account_id = account_id
