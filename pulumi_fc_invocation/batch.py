@@ -47,6 +47,7 @@ from .resource import (
     mocked_props,
     mocked_result,
     no_verdict_props,
+    records_only,
     register_read,
     resolve_spec,
     skip_notice,
@@ -91,7 +92,8 @@ def _waiter(spec: BatchSpec, log_target: Any = None) -> Waiter:
 
 async def _gate(spec: BatchSpec, log_target: Any) -> Optional[float]:
     """Wait (update only) until the batch is complete or a member failed; returns the seconds waited."""
-    if skip_notice(spec, log_target) or not spec.wait or pulumi.runtime.is_dry_run() or under_mocks():
+    if skip_notice(spec, log_target) or not spec.wait or pulumi.runtime.is_dry_run() or under_mocks() \
+            or records_only():
         return None
     expected = f"at least {spec.expected_count} invocations, " if spec.expected_count else ""
 

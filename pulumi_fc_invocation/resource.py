@@ -232,7 +232,8 @@ class _UrnOnly:
 
 async def _gate(spec: _Spec, log_target: Any) -> Optional[float]:
     """Wait (update only) until the invocation is terminal; returns the seconds waited, or None."""
-    if skip_notice(spec, log_target) or not spec.wait or pulumi.runtime.is_dry_run() or under_mocks():
+    if skip_notice(spec, log_target) or not spec.wait or pulumi.runtime.is_dry_run() or under_mocks() \
+            or records_only():
         return None
     client = _client(spec)
     ref, shown = spec.ref, spec.id
@@ -263,9 +264,17 @@ def skip_notice(spec: Any, log_target: Any) -> bool:
     return True
 
 
+def records_only() -> bool:
+    """The program runs for ``pulumi refresh/destroy --run-program``: record, never wait or fail
+    (see ``operation.py``)."""
+    from .operation import records_only as running_for_refresh_or_destroy
+
+    return running_for_refresh_or_destroy()
+
+
 def no_verdict_props(props: dict[str, Any], spec: Output[Any]) -> None:
-    """Under the break-glass switch, the read gives no verdict: it applies no fail statuses."""
-    if skip_wait():
+    """Under the break-glass switch, or in a refresh/destroy, the read applies no fail statuses."""
+    if skip_wait() or records_only():
         props["fail_on_statuses"] = spec.apply(lambda s: [])
 
 
