@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any, Callable, Iterator, Optional
 
+from _hostile import HostileServer, http_response
 from pulumi_fc_invocation import Credentials, FcClient, FcInvocationError
 from pulumi_fc_invocation.testing.server import FcEmulator
 from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
@@ -143,11 +144,12 @@ class Case:
     ``requests`` is the exact number of GET requests the emulator must see (None: not checked).
     ``fault`` is called with the emulator before the run. ``creds`` picks the credentials:
     ``good``, ``wrong_secret``, ``unknown_key``, ``expired_sts``; ``endpoint``: ``emulator``,
-    ``closed_port`` or ``trickle``.
+    ``closed_port``, ``trickle`` or a key of ``HOSTILE`` (a raw-socket server misbehaving so).
+    Mode ``list`` follows ``nextToken`` through a whole listing.
     """
 
     id: str
-    mode: str  # "read" | "wait" | "datasource"
+    mode: str  # "read" | "list" | "wait" | "datasource"
     title: str
     expect: str
     fault: Optional[Callable[[FcEmulator, str], Any]] = None
@@ -185,6 +187,64 @@ AUTH_CASES = [
     ("expired-sts", "expired STS token (SecurityTokenExpired)", dict(creds="expired_sts"),
      ("SecurityTokenExpired",)),
 ]
+
+
+_INVOCATION = json.dumps({"invocationId": "x", "status": "Succeeded"}).encode()
+
+
+def _echo(seen: Any, conn: Any) -> bytes:
+    text = seen.head.decode("latin-1")
+    return http_response(400, json.dumps({"ErrorCode": "InvalidArgument", "ErrorMessage": text}).encode())
+
+
+def _endless_pages(seen: Any, conn: Any) -> bytes:
+    return http_response(200, b'{"invocations": [], "nextToken": "same"}')
+
+
+def _cycling_pages(seen: Any, conn: Any) -> bytes:
+    token = "B" if b"nextToken=A" in seen.head else "A"
+    return http_response(200, json.dumps({"invocations": [], "nextToken": token}).encode())
+
+
+_HANG = threading.Event()
+
+# Raw-socket servers for what the emulator will not do: name -> answer(seen, conn).
+HOSTILE: dict[str, Callable[[Any, Any], Optional[bytes]]] = {
+    "redirect": lambda seen, conn: http_response(307, b"", {"Location": "http://other.example:8080/steal"}),
+    "gzip-bomb": lambda seen, conn: http_response(200, _gzip_bomb(), {"Content-Encoding": "gzip"}),
+    "deep-json": lambda seen, conn: http_response(400, b"[" * 100_000),
+    "echo": _echo,
+    "endless-pages": _endless_pages,
+    "cycling-pages": _cycling_pages,
+    "hang": lambda seen, conn: _HANG.wait(30) and None,
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _gzip_bomb() -> bytes:
+    import gzip
+
+    return gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)
+
+
+def _hostile_cases() -> list[Case]:
+    return [
+        Case("redirect", "read", "307 redirect to another host", "RedirectError", endpoint="redirect",
+             message_has=("HTTP 307", "other.example:8080", "not followed")),
+        Case("gzip-bomb", "read", "200 whose gzip body (~64 KiB) decodes to 64 MiB", "ResponseTooLargeError",
+             endpoint="gzip-bomb", message_has=("over 8 MiB once decoded",)),
+        Case("deep-json", "read", "400 whose body is 100,000 nested '['", "BadRequestError", endpoint="deep-json",
+             message_has=("HTTP 400",)),
+        Case("echo", "read", "400 whose message echoes the request headers (STS token, key id)", "BadRequestError",
+             endpoint="echo", message_has=("<redacted>", "STS.****ey02")),
+        Case("endless-pages", "list", "empty pages that always give the same nextToken", "PaginationError",
+             endpoint="endless-pages", message_has=("nextToken",)),
+        Case("cycling-pages", "list", "empty pages whose nextToken cycles A, B, A", "PaginationError",
+             endpoint="cycling-pages", message_has=("nextToken",)),
+        Case("hang-budget", "read", "server that accepts and never answers, retry_budget=1", "RequestTimeoutError",
+             endpoint="hang", client=dict(retry_budget=1.0), max_seconds=1.0 + 0.3 + 0.4,
+             message_has=("no answer", "time budget")),
+    ]
 
 
 def _read_cases() -> list[Case]:
@@ -291,7 +351,7 @@ def _datasource_cases() -> list[Case]:
     ]
 
 
-CASES: list[Case] = _read_cases() + _wait_cases() + _datasource_cases()
+CASES: list[Case] = _read_cases() + _hostile_cases() + _wait_cases() + _datasource_cases()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -433,6 +493,11 @@ class Matrix:
                     elif case.endpoint == "trickle":
                         body = json.dumps({"invocationId": invocation_id, "status": "Succeeded"}).encode()
                         endpoint = stack.enter_context(TrickleServer(body, interval=0.05)).endpoint
+                    elif case.endpoint in HOSTILE:
+                        _HANG.clear()
+                        _gzip_bomb()  # built before the clock starts, not while the client waits
+                        endpoint = stack.enter_context(HostileServer(HOSTILE[case.endpoint])).endpoint
+                        stack.callback(_HANG.set)  # runs before the server's exit: its threads end
                     client = stack.enter_context(FcClient(endpoint=endpoint, account_id=fc.account_id,
                                                           credentials=self.credentials(case.creds),
                                                           **{**CLIENT, **case.client}))
@@ -451,6 +516,13 @@ class Matrix:
 
     def _run_client(self, case: Case, client: FcClient, ref: str) -> Observation:
         started = time.monotonic()
+        if case.mode == "list":
+            try:
+                items = list(client.list_stateful_async_invocations("rel", "job"))
+            except FcInvocationError as exc:
+                return Observation(type(exc).__name__, str(exc), time.monotonic() - started, None, error=exc,
+                                   texts=[repr(exc)])
+            return Observation("ok", f"{len(items)} invocations", time.monotonic() - started, None)
         if case.mode == "read":
             try:
                 result = client.get(ref)

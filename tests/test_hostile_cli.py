@@ -112,3 +112,19 @@ def test_wait_timeout_bounds_a_wait_on_a_server_that_never_answers(fc):
         elapsed = time.monotonic() - started
         stop.set()
     assert code in (2, 4) and elapsed < 3 + 2.0, (elapsed, err)
+
+
+def test_wait_batch_stops_on_a_repeated_next_token(fc):
+    def same_token(seen, conn):
+        from _hostile import http_response
+
+        return http_response(200, b'{"invocations": [], "nextToken": "same"}')
+
+    with HostileServer(same_token) as server:
+        started = time.monotonic()
+        code, out, err = run(fc, "wait-batch", "svc/fn", "--prefix", "job-", "--timeout", "5s",
+                             env_extra={"FC_INVOCATION_ENDPOINT": server.endpoint})
+        elapsed = time.monotonic() - started
+    # Each poll stops at the repeated token (2 requests); the wait ends by --timeout, not never.
+    assert code in (2, 4) and elapsed < 5 + 2.5, (code, elapsed, err)
+    assert len(server.seen) <= 2 * 8
