@@ -2,6 +2,7 @@
 runs them: no provider, no network call, no wait; the mock's outputs are the invocation, and the gate's
 verdict (``fail_on_statuses``, a timeout) applies to them."""
 
+import asyncio
 import contextvars
 
 import pulumi
@@ -62,8 +63,13 @@ def run_with_mocks(status, program, fc, preview=False):
     mocks = TaskMocks(status)
 
     def body():
+        asyncio.set_event_loop(asyncio.new_event_loop())  # the SDK's test runner uses the current loop
         pulumi.runtime.set_mocks(mocks, project="proj", stack="dev", preview=preview)
-        return pulumi.runtime.test(program)()
+        try:
+            return pulumi.runtime.test(program)()
+        finally:
+            asyncio.get_event_loop().close()
+            asyncio.set_event_loop(None)
 
     fc.reset_requests()
     start = fc.clock.now()
