@@ -20,6 +20,7 @@ from pulumi_fc_invocation import (
     StatefulAsyncInvocationResult,
 )
 from pulumi_fc_invocation.client import FcClient
+from pulumi_fc_invocation.credentials import Credentials
 from pulumi_fc_invocation.models import (
     parse_time,
     validate_function_name,
@@ -149,8 +150,11 @@ class _Response:
         self.headers = {"X-Fc-Request-Id": "rid-prop"}
 
 
+_PARSER = FcClient(endpoint="http://127.0.0.1:9", account_id="123", credentials=Credentials("k", "s"))
+
+
 def _parse(body: bytes):
-    return FcClient._parse(_Response(body), StatefulAsyncInvocationResult, "an invocation")
+    return _PARSER._parse(_Response(body), StatefulAsyncInvocationResult, "an invocation")
 
 
 @SETTINGS
