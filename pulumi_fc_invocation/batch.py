@@ -22,6 +22,7 @@ import pulumi
 import pulumi.dynamic
 from pulumi import Input, Output, ResourceOptions
 
+from . import gate
 from .batch_provider import (
     BATCH_OUTPUT_KEYS,
     BATCH_TYPE_TOKEN,
@@ -33,8 +34,8 @@ from .batch_provider import (
     parse_batch_id,
     read_batch_and_check,
 )
-from .errors import InvalidArgumentError
-from .batching import batch_verdict
+from .batching import batch_verdict, not_found_message
+from .errors import InvalidArgumentError, NotFoundError
 from .models import redact, redacting
 from .provider import client_for
 from .resource import (
@@ -91,24 +92,40 @@ def _waiter(spec: BatchSpec, log_target: Any = None) -> Waiter:
 
 
 async def _gate(spec: BatchSpec, log_target: Any) -> Optional[float]:
-    """Wait (update only) until the batch is complete or a member failed; returns the seconds waited."""
-    if skip_notice(spec, log_target) or not spec.wait or pulumi.runtime.is_dry_run() or under_mocks() \
-            or records_only():
+    """Wait (update only) until the batch is complete or a member failed, then give the verdict in the
+    program (see ``gate``); returns the seconds waited, or None. Lists once for a verdict in a preview
+    or without ``wait_for_completion``; only records in a refresh/destroy and under the switch."""
+    if skip_notice(spec, log_target) or under_mocks() or records_only():
+        return None
+    secrets = spec.secret_texts
+    props = spec.props()
+    if not spec.wait or pulumi.runtime.is_dry_run():
+        tracker = BatchTracker(_client(spec), spec)
+        summary = await gate.read_once(tracker.poll, _pool(), log_target,
+                                       lambda exc: not_found_message(spec, exc), secrets)
+        if summary is not None:
+            gate.judge(lambda: batch_verdict(summary, props), log_target, secrets)
         return None
     expected = f"at least {spec.expected_count} invocations, " if spec.expected_count else ""
 
     def log(severity: Any, text: str) -> None:
-        severity(redact(text, spec.secret_texts), resource=log_target)
+        severity(redact(text, secrets), resource=log_target)
 
     log(pulumi.log.info, f"waiting for {spec.label} to finish ({expected}timeout "
                          f"{format_duration(spec.policy.timeout or 0)})")
-    outcome = await _waiter(spec, log_target).wait_async(_pool())
+    outcome = await gate.until_done(_waiter(spec, log_target).wait_async(_pool()), log_target)
     if outcome.error is not None:
         log(pulumi.log.warn, f"stopped waiting for {spec.label} after {format_duration(outcome.elapsed)}: "
                              f"{outcome.error}")
     summary = outcome.result
-    if summary is not None and summary.is_terminal:
+    if summary is None:  # no successful listing: the last error is the verdict
+        if isinstance(outcome.error, NotFoundError):
+            gate.fail(redact(not_found_message(spec, outcome.error), secrets), log_target)
+        gate.fail(redact(f"stopped waiting for {spec.label} after {format_duration(outcome.elapsed)} without a "
+                         f"successful listing: {outcome.error}", secrets), log_target)
+    if summary.is_terminal:
         log(pulumi.log.info, f"{spec.label}: {summary.text()} after {format_duration(outcome.elapsed)}")
+    gate.judge(lambda: batch_verdict(summary, {**props, "waited_seconds": outcome.elapsed}), log_target, secrets)
     return outcome.elapsed
 
 

@@ -1,11 +1,8 @@
 """How a gate runs in the program: one implementation behind both data sources.
 
-A gate is in one of four modes (:func:`mode`): ``wait`` (``pulumi up``: wait, then a verdict),
-``read`` (a preview, or ``wait_for_completion=False``: read once, then a verdict), ``record``
-(the program runs for ``pulumi refresh`` / ``destroy --run-program``: the read records the task, no
-wait, no verdict) and ``skip`` (``FC_INVOCATION_SKIP_WAIT=1``: like ``record``, with a warning).
-
-The verdict is given here, in the program, not in the provider host: the engine shows the first
+A gate waits (``pulumi up``), or reads once (a preview, or ``wait_for_completion=False``), then
+gives its verdict; in a refresh or destroy that runs the program, and under the break-glass switch,
+it only records (the data sources decide which). The verdict is given here, in the program, not in the provider host: the engine shows the first
 line of a provider's error in its live display, and a Python dynamic provider's error is a
 traceback ("Traceback (most recent call last):"). So a failed gate logs its message against itself
 and fails its read with :class:`GateFailed`, a ``pulumi.RunError``, which the language host prints
@@ -17,38 +14,24 @@ letting the program run until the slowest task ends.
 from __future__ import annotations
 
 import asyncio
-import os
 import weakref
 from collections.abc import Awaitable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from typing import Any, NoReturn, Optional, TypeVar
 
 import pulumi
 
-from .operation import records_only
+from .errors import FcInvocationError, InvocationFailedError, NotFoundError, WaitTimeoutError
+from .models import redact
 
-__all__ = ["GateFailed", "SKIP_ENV", "mode", "fail", "until_done", "skip_requested"]
+__all__ = ["GateFailed", "fail", "judge", "read_once", "until_done"]
 
-SKIP_ENV = "FC_INVOCATION_SKIP_WAIT"
 T = TypeVar("T")
 
 
 class GateFailed(pulumi.RunError):
     """A gate's verdict: the deployment stops, with this message and no traceback."""
-
-
-def skip_requested() -> bool:
-    return os.environ.get(SKIP_ENV, "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def mode(wait: bool) -> str:
-    """``skip``, ``record``, ``read`` or ``wait`` for a gate built with ``wait_for_completion=wait``."""
-    if skip_requested():
-        return "skip"
-    if records_only():
-        return "record"
-    if not wait or pulumi.runtime.is_dry_run():
-        return "read"
-    return "wait"
 
 
 class _Run:
@@ -100,3 +83,24 @@ async def until_done(wait: Awaitable[T], log_target: Any) -> T:
 def _stopped(run: _Run, log_target: Any) -> NoReturn:
     pulumi.log.info("stopped waiting: another gate failed", resource=log_target)
     raise GateFailed(f"stopped waiting because another gate failed: {run.first}")
+
+
+def judge(check: Callable[[], T], log_target: Any, secrets: Iterable[str] = ()) -> T:
+    """Run a data source's verdict (``check`` raises when the gate must not open); a failed verdict
+    fails the gate with its message (secrets masked)."""
+    try:
+        return check()
+    except (InvocationFailedError, WaitTimeoutError) as exc:
+        fail(redact(str(exc), tuple(secrets)), log_target)
+
+
+async def read_once(read: Callable[[], T], pool: Executor, log_target: Any, not_found: Callable[[Exception], str],
+                    secrets: Iterable[str] = ()) -> Optional[T]:
+    """One read in the program, for a verdict without a wait. A missing task fails the gate; any
+    other API error answers None and leaves the verdict to the engine's read, which retries."""
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, read)
+    except NotFoundError as exc:
+        fail(redact(not_found(exc), tuple(secrets)), log_target)
+    except FcInvocationError:
+        return None

@@ -19,12 +19,14 @@ import pulumi
 import pulumi.dynamic
 from pulumi import Input, Output, ResourceOptions
 
-from .errors import InvalidArgumentError
+from . import gate
+from .errors import InvalidArgumentError, NotFoundError
 from .models import InvocationRef, StatefulAsyncInvocationResult, optional_text, redact, redacting, secret_values
 from .provider import (
     CONFIG_KEYS,
     StatefulAsyncInvocationProvider,
     client_for,
+    not_found_message,
     read_and_check,
     result_outputs,
     verdict,
@@ -37,6 +39,7 @@ from .waiter import (
     check_fail_on_statuses,
     format_duration,
     progress_message,
+    timeout_message,
 )
 
 __all__ = [
@@ -231,12 +234,20 @@ class _UrnOnly:
 
 
 async def _gate(spec: _Spec, log_target: Any) -> Optional[float]:
-    """Wait (update only) until the invocation is terminal; returns the seconds waited, or None."""
-    if skip_notice(spec, log_target) or not spec.wait or pulumi.runtime.is_dry_run() or under_mocks() \
-            or records_only():
+    """Wait (update only) until the invocation is terminal, then give the verdict here, in the program
+    (see ``gate``); returns the seconds waited, or None. Reads once for a verdict in a preview or
+    without ``wait_for_completion``; only records in a refresh/destroy and under the switch."""
+    if skip_notice(spec, log_target) or under_mocks() or records_only():
         return None
     client = _client(spec)
-    ref, shown = spec.ref, spec.id
+    ref, shown, secrets = spec.ref, spec.id, spec.secret_texts
+    props = spec.props()
+    if not spec.wait or pulumi.runtime.is_dry_run():
+        result = await gate.read_once(lambda: client.get(ref), _pool(), log_target,
+                                      lambda exc: not_found_message(ref, exc), secrets)
+        if result is not None:
+            gate.judge(lambda: verdict(ref, result, props), log_target, secrets)
+        return None
     timeout = spec.policy.timeout
     pulumi.log.info(f"waiting for {shown} to finish (timeout {format_duration(timeout or 0)})", resource=log_target)
 
@@ -244,13 +255,23 @@ async def _gate(spec: _Spec, log_target: Any) -> Optional[float]:
         pulumi.log.info(progress_message(shown, result, elapsed), resource=log_target)
 
     waiter = Waiter(lambda: client.get(ref), spec.policy, on_progress=progress, progress_interval=_progress_interval())
-    outcome = await waiter.wait_async(_pool())
+    outcome = await gate.until_done(waiter.wait_async(_pool()), log_target)
     if outcome.error is not None:
         pulumi.log.warn(f"stopped waiting for {shown} after {format_duration(outcome.elapsed)}: "
-                        f"{redact(str(outcome.error), spec.secret_texts)}", resource=log_target)
-    if outcome.result is not None and outcome.result.is_terminal:
-        pulumi.log.info(f"{shown} is {outcome.result.status.value} after {format_duration(outcome.elapsed)}",
+                        f"{redact(str(outcome.error), secrets)}", resource=log_target)
+    last = outcome.result
+    if last is None:  # no successful read: the last error is the verdict
+        if isinstance(outcome.error, NotFoundError):
+            gate.fail(redact(not_found_message(ref, outcome.error), secrets), log_target)
+        if outcome.timed_out:
+            gate.fail(redact(f"{timeout_message(shown, None, outcome.elapsed, timeout or 0)}; last error: "
+                             f"{outcome.error}", secrets), log_target)
+        gate.fail(redact(f"stopped waiting for invocation {shown} after {format_duration(outcome.elapsed)}: an API "
+                         f"error ended the wait: {outcome.error}", secrets), log_target)
+    if last.is_terminal:
+        pulumi.log.info(f"{shown} is {last.status.value} after {format_duration(outcome.elapsed)}",
                         resource=log_target)
+    gate.judge(lambda: verdict(ref, last, {**props, "waited_seconds": outcome.elapsed}), log_target, secrets)
     return outcome.elapsed
 
 

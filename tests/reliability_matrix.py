@@ -339,14 +339,16 @@ def _datasource_cases() -> list[Case]:
         Case("503-storm", "datasource",
              "gated data source: 503 storm outlasting the gate's error budget (10 polls)", "ProgramError",
              _fault(status=503, times=10 * ATTEMPTS), max_seconds=15.0, task_seconds=3600,
-             message_has=("stopped waiting for invocation", "an API error ended the wait", "last status Running")),
-        Case("html-200", "datasource", "data source read: 200 with an HTML page", "ProgramError",
-             _fault(status=200, body="<html>maintenance</html>"), requests=1, max_seconds=15.0,
+             message_has=("stopped waiting for invocation", "an API error ended the wait", "ResourceThrottled")),
+        # Two reads without a wait: the program's (its verdict) and the engine's (the outputs).
+        Case("html-200", "datasource", "data source read: 200 with an HTML page, to both reads", "ProgramError",
+             _fault(status=200, body="<html>maintenance</html>", times=2), requests=2, max_seconds=15.0,
              message_has=("InvalidResponseError", "is not an invocation", "maintenance")),
-        Case("huge-body", "datasource", "data source read: 128 KiB non-ASCII payload", "ok", requests=1,
+        Case("huge-body", "datasource", "data source read: 128 KiB non-ASCII payload", "ok", requests=2,
              max_seconds=15.0, payload=huge_payload()),
+        # The wait's first read is refused: the gate fails there, the engine's read never happens.
         Case("expired-sts", "datasource", "gated data source with an expired STS token", "ProgramError",
-             creds="expired_sts", requests=2, max_seconds=15.0,
+             creds="expired_sts", requests=1, max_seconds=15.0,
              message_has=("SecurityTokenExpired", "the security token has expired")),
     ]
 

@@ -261,7 +261,8 @@ def test_later_polls_skip_tasks_that_already_ended(fc, run):
     # The last entry: a window holding the newest task only (1), a confirming full listing (3), the host's read (3).
     assert last == 1 + 3 + 3, per_poll
 
-def test_preview_reads_once_and_never_waits(fc, run):
+def test_preview_reads_without_waiting(fc, run):
+    """Two listings: the program's, for the verdict (shown without a traceback), and the engine's read."""
     _seed(fc, "prev", "job", "p-", 30, finish=lambda i: 600)
     fc.advance(2)
     start = fc.clock.now()
@@ -274,7 +275,7 @@ def test_preview_reads_once_and_never_waits(fc, run):
         pulumi.export("allTerminal", batch.all_terminal)
 
     result = run(program, preview=True)
-    assert fc.clock.now() == start and fc.request_count("list") - before == 1
+    assert fc.clock.now() == start and fc.request_count("list") - before == 2
     assert result.outputs["counts"]["Running"] == 30 and result.outputs["allTerminal"] is False
     assert result.resource("batch").outputs.get("waited_seconds") is None
 

@@ -73,6 +73,7 @@ from typing import Any, Optional
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 
+from pulumi.errors import RunError
 from pulumi.runtime import config as _config
 from pulumi.runtime import mocks as _mocks
 from pulumi.runtime import rpc as _rpc
@@ -859,6 +860,8 @@ def _run(program, *, config, secret_keys, preview, project, stack, env, host, ti
         raise ProgramError(
             "\n".join(e.message for e in d.errors), d.errors, result
         ) from error
+    if isinstance(error, RunError):  # the language host prints a RunError's message alone
+        raise ProgramError(str(error), [], result) from error
     if error is not None:
         text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         raise ProgramError(
