@@ -79,7 +79,8 @@ def _client(spec: BatchSpec):
 
 
 def _waiter(spec: BatchSpec, log_target: Any = None) -> Waiter:
-    tracker = BatchTracker(_client(spec), spec)
+    client, timeout = _client(spec), spec.policy.timeout
+    tracker = BatchTracker(client.bounded(timeout) if timeout else client, spec)  # no call outlives the budget
     progress = None
     if log_target is not None:
         def progress(summary: Any, elapsed: float) -> None:

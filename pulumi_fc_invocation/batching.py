@@ -284,10 +284,14 @@ def list_batch(client: "FcClient", spec: BatchSpec, *, started_after: Optional[d
     begin: Any = spec.started_after
     if started_after is not None and (begin is None or started_after > parse_time(begin)):
         begin = started_after
+    from .client import MAX_PAGES
+    from .errors import PaginationError
+
     seen: dict[str, StatefulAsyncInvocationResult] = {}
+    tokens: set[str] = set()
     token: Optional[str] = None
     calls = 0
-    while True:
+    while calls < MAX_PAGES:
         items, token = client.list_stateful_async_invocations_page(
             spec.service_name, spec.function_name, next_token=token, qualifier=spec.qualifier, prefix=spec.prefix,
             started_after=begin, started_before=spec.started_before, sort="asc", include_payload=include_payload,
@@ -297,6 +301,12 @@ def list_batch(client: "FcClient", spec: BatchSpec, *, started_after: Optional[d
             seen[item.invocation_id] = item
         if not token:
             return list(seen.values()), calls
+        if token in tokens:  # a cycle (A, B, A): the listing would never end
+            raise PaginationError(f"listing {spec.label}: page {calls} gave a nextToken already seen; the listing "
+                                  "would never end")
+        tokens.add(token)
+    raise PaginationError(f"listing {spec.label}: still a nextToken after {MAX_PAGES} pages, far more than any "
+                          "real batch")
 
 
 def _order(result: StatefulAsyncInvocationResult) -> tuple:

@@ -254,7 +254,8 @@ async def _gate(spec: _Spec, log_target: Any) -> Optional[float]:
     def progress(result: Any, elapsed: float) -> None:
         pulumi.log.info(progress_message(shown, result, elapsed), resource=log_target)
 
-    waiter = Waiter(lambda: client.get(ref), spec.policy, on_progress=progress, progress_interval=_progress_interval())
+    polling = client.bounded(timeout) if timeout else client  # no call outlives the gate's budget
+    waiter = Waiter(lambda: polling.get(ref), spec.policy, on_progress=progress, progress_interval=_progress_interval())
     outcome = await gate.until_done(waiter.wait_async(_pool()), log_target)
     if outcome.error is not None:
         pulumi.log.warn(f"stopped waiting for {shown} after {format_duration(outcome.elapsed)}: "

@@ -24,6 +24,9 @@ from .errors import (
     InvalidArgumentError,
     InvalidResponseError,
     NotFoundError,
+    PaginationError,
+    RedirectError,
+    ResponseTooLargeError,
     ServerError,
     ThrottledError,
     TransportError,
@@ -59,6 +62,8 @@ DEFAULT_MAX_POLL_INTERVAL = 45.0
 # How long a gate treats "not found" as "not listed yet" after it starts (FC lists a new task late).
 NOT_FOUND_GRACE = 10.0
 TRANSIENT_ERRORS = (ThrottledError, ServerError, TransportError, InvalidResponseError)
+# Answers that asking again cannot mend: a listing that never ends, a redirect, a body past the cap.
+HOPELESS_RESPONSES = (PaginationError, RedirectError, ResponseTooLargeError)
 
 
 class Clock(Protocol):
@@ -294,7 +299,7 @@ class Waiter:
             now = clock.monotonic()
             elapsed = now - started
             in_grace = isinstance(value, NotFoundError) and last is None and elapsed < policy.not_found_grace
-            if isinstance(value, TRANSIENT_ERRORS) or in_grace:
+            if (isinstance(value, TRANSIENT_ERRORS) and not isinstance(value, HOPELESS_RESPONSES)) or in_grace:
                 last_error = value
                 transient += 1
                 consecutive += 1

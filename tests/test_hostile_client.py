@@ -369,3 +369,24 @@ def test_plain_http_to_a_remote_host_warns_once(caplog):
              home="/nonexistent").close()
     warnings = [r for r in caplog.records if "plain HTTP" in r.getMessage()]
     assert len(warnings) == 1 and "fc-plain.example.com" in warnings[0].getMessage()
+
+
+def test_a_batch_listing_stops_on_a_cycling_token_and_the_wait_ends_at_once():
+    """The batch's own page loop (``list_batch``) catches a cycle (A, B, A), and a wait treats a
+    listing that would never end as hopeless instead of polling it until its timeout."""
+    from pulumi_fc_invocation.batching import BatchSpec, BatchTracker, list_batch
+    from pulumi_fc_invocation.errors import PaginationError
+    from pulumi_fc_invocation.waiter import Waiter, WaitPolicy
+
+    with _pages(lambda n: "AB"[n % 2]) as server:
+        client = client_for(server.endpoint)
+        spec = BatchSpec.build(service_name="svc", function_name="fn", invocation_id_prefix="b-",
+                               wait_for_completion=True, timeout_seconds=60)
+        with pytest.raises(PaginationError, match="already seen"):
+            list_batch(client, spec)
+        assert len(server.seen) == 3
+        started = time.monotonic()
+        outcome = Waiter(BatchTracker(client, spec).poll, WaitPolicy(timeout=60)).wait()
+        client.close()
+    assert isinstance(outcome.error, PaginationError) and not outcome.timed_out
+    assert time.monotonic() - started < 5
