@@ -15,7 +15,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import parse_qsl, quote, urlencode
 
-from .errors import InvalidArgumentError, InvocationFailedError, NotFoundError, WaitTimeoutError
+from .errors import (
+    AuthenticationError,
+    InvalidArgumentError,
+    InvocationFailedError,
+    NotFoundError,
+    WaitTimeoutError,
+    refresh_refused,
+)
 from .models import (
     SECRET_MASK,
     InvocationRef,
@@ -428,6 +435,10 @@ def read_batch_and_check(client: "FcClient", spec: BatchSpec, props: Mapping[str
     """
     try:
         items, _ = list_batch(client, spec, include_payload=spec.include_payloads)
+    except AuthenticationError as exc:
+        if refresh:
+            raise refresh_refused(exc) from None
+        raise
     except NotFoundError as exc:
         raise NotFoundError(not_found_message(spec, exc), code=exc.code, request_id=exc.request_id,
                             http_status=exc.http_status) from None

@@ -18,7 +18,14 @@ import pulumi.dynamic
 
 from .client import FcClient
 from .credentials import SETTING_SOURCES, resolve_settings
-from .errors import FcInvocationError, InvocationFailedError, NotFoundError, WaitTimeoutError
+from .errors import (
+    AuthenticationError,
+    FcInvocationError,
+    InvocationFailedError,
+    NotFoundError,
+    WaitTimeoutError,
+    refresh_refused,
+)
 from .models import InvocationRef, InvocationStatus, StatefulAsyncInvocationResult, redacting, rfc3339
 from .waiter import TRANSIENT_ERRORS, check_fail_on_statuses, failure_message, format_duration, get_clock, timeout_message
 
@@ -138,6 +145,10 @@ def read_and_check(client: FcClient, ref: InvocationRef, props: Mapping[str, Any
     a refresh runs with the settings saved in state, which the user cannot change from the program."""
     try:
         result = retrying(lambda: client.get(ref), 0.0 if refresh else gate_budget(props))
+    except AuthenticationError as exc:
+        if refresh:
+            raise refresh_refused(exc) from None
+        raise
     except NotFoundError as exc:
         raise NotFoundError(not_found_message(ref, exc), code=exc.code, request_id=exc.request_id,
                             http_status=exc.http_status) from None

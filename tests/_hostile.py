@@ -102,7 +102,7 @@ class HostileServer:
                     seen.body += chunk
                 self.seen.append(seen)
                 reply = self.answer(seen, conn)
-                if reply:
+                if isinstance(reply, (bytes, bytearray)) and reply:  # an answer may send itself and return True
                     conn.sendall(reply)
             except OSError:
                 return

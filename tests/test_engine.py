@@ -282,3 +282,34 @@ def test_examples_through_pulumi_up(fc, pulumi_bin, name):
         cli.config(config)
         up = cli.up()
         case.check_cli(up, cli)
+
+
+def test_refresh_after_credentials_rotate_says_it_used_the_stored_copy(fc, project, pulumi_bin):
+    """The engine configures a plain refresh from the config stored at the last `up`; an STS token
+    that has expired since is refused, and the refresh says why and what to run instead, never
+    recording anything with it. `refresh --run-program` uses (and stores) the current config."""
+    fc.add_invocation("svc", "fn", "r1", timeline=[("Running", 0), ("Succeeded", 0.1)])
+    fc.add_credentials("STS.OldKey", "old-secret", "old-token")
+    fc.add_credentials("STS.NewKey", "new-secret", "new-token")
+    sts_keys = ("alicloud:accessKey", "alicloud:secretKey", "alicloud:securityToken")
+    with PulumiCli(project, pulumi=pulumi_bin, env=PROGRESS) as cli:
+        cli.config({k: v for k, v in fc.stack_config().items() if k not in sts_keys})
+        cli.config({"alicloud:accessKey": "STS.OldKey", "alicloud:secretKey": "old-secret",
+                    "alicloud:securityToken": "old-token", "gates:ids": "r1"}, secret_keys=sts_keys)
+        assert cli.up().ok
+        fc.add_credentials("STS.OldKey", "old-secret", "old-token", expired=True)  # the token expires...
+        cli.config({"alicloud:accessKey": "STS.NewKey", "alicloud:secretKey": "new-secret",
+                    "alicloud:securityToken": "new-token"}, secret_keys=sts_keys)  # ...and the config rotates
+        before = cli.export()
+        refresh = cli.refresh()
+        assert not refresh.ok
+        assert "SecurityTokenExpired" in refresh.output
+        assert "credentials stored in this stack's state" in refresh.output
+        assert "pulumi refresh --run-program" in refresh.output
+        assert "old-token" not in refresh.output and "new-secret" not in refresh.output
+        assert cli.export()["deployment"]["resources"] == before["deployment"]["resources"]
+        rerun = cli.refresh("--run-program")
+        assert rerun.ok, rerun.output
+        providers = [r for r in cli.resources() if r["type"] == "pulumi:providers:pulumi-python"]
+        assert providers and all("ciphertext" in r["inputs"]["alicloud:accessKey"] for r in providers)
+        assert cli.refresh().ok  # the stored copy is the new one now

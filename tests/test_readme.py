@@ -13,7 +13,7 @@ from pulumi_fc_invocation.testing import AutoAdvanceClock, FcEmulator, run_progr
 from pulumi_fc_invocation.waiter import use_clock
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-BLOCKS = re.findall(r"<!-- (program|snippet|test|fragment) -->\n```python\n(.*?)```", README, re.S)
+BLOCKS = re.findall(r"<!-- (program|snippet|test|unittest|fragment) -->\n```python\n(.*?)```", README, re.S)
 
 
 def blocks(kind):
@@ -22,6 +22,7 @@ def blocks(kind):
 
 def test_readme_has_runnable_blocks():
     assert len(blocks("program")) >= 1 and len(blocks("snippet")) >= 1 and len(blocks("test")) >= 1
+    assert len(blocks("unittest")) >= 1
     # every python block in the README is tagged, so none escapes these tests
     assert README.count("```python") == len(BLOCKS)
 
@@ -48,6 +49,14 @@ def test_snippet_blocks(code, tmp_path):
                               capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "Succeeded True True" in proc.stdout and "video-123 0" in proc.stdout and "video.prod" in proc.stdout
+
+
+@pytest.mark.parametrize("code", blocks("unittest"))
+def test_unit_test_blocks_run_alone(code, tmp_path):
+    """Unit tests under Pulumi's mocks set global SDK state: each runs in a process of its own."""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize("code", blocks("test"))
