@@ -29,6 +29,7 @@ from .errors import (
     ServerError,
     ThrottledError,
     TransportError,
+    UnreachableError,
     WaitTimeoutError,
 )
 
@@ -108,6 +109,7 @@ __all__ = [
     "PaginationError",
     "ResponseTooLargeError",
     "TransportError",
+    "UnreachableError",
     "RequestTimeoutError",
     "InvocationFailedError",
     "WaitTimeoutError",

@@ -28,6 +28,7 @@ from .models import (
     InvocationRef,
     InvocationStatus,
     StatefulAsyncInvocationResult,
+    optional_endpoint,
     optional_text,
     parse_time,
     secret_values,
@@ -164,7 +165,7 @@ class BatchSpec:
             wait=_bool("wait_for_completion", wait_for_completion),
             expected_count=_count("expected_count", expected_count), policy=policy,
             fail_on=check_fail_on_statuses(fail_on_statuses), region=optional_text("region", region),
-            account_id=optional_text("account_id", account_id), endpoint=optional_text("endpoint", endpoint),
+            account_id=optional_text("account_id", account_id), endpoint=optional_endpoint(endpoint),
             hidden=frozenset(hidden),
         )
 

@@ -11,7 +11,8 @@ Pulumi):
 3     usage or configuration error (bad id, bad option value, missing credentials)
 4     FC API or network error (not found, access denied, unreachable endpoint)
 5     internal error (a bug: please report it)
-130   interrupted (Ctrl+C)
+130   interrupted (Ctrl+C, SIGINT)
+143   terminated (SIGTERM, e.g. a CI runner cancelling the job)
 ====  ==========================================================================
 
 Every failure is one line on stderr, never a traceback (``-v`` adds DEBUG logs, and the traceback of
@@ -50,6 +51,15 @@ EXIT_USAGE = 3
 EXIT_API = 4
 EXIT_INTERNAL = 5
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, what a shell reports for a killed job
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so it unwinds (and says so) as Ctrl+C does."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated()
 
 PROG = "fc-invocation"
 log = logging.getLogger("pulumi_fc_invocation.cli")
@@ -67,7 +77,9 @@ Exit codes:
   2  wait, wait-batch: --timeout passed before the invocation (the batch) ended
   3  usage or configuration error (bad id or option, missing credentials)
   4  FC API or network error (not found, access denied, unreachable)
-  5  internal error (please report it)"""
+  5  internal error (please report it)
+  130  interrupted (Ctrl+C, SIGINT)
+  143  terminated (SIGTERM, e.g. a cancelled CI job)"""
 
 
 class _UserError(Exception):
@@ -935,14 +947,33 @@ def main(argv: Optional[list[str]] = None) -> int:
     """Run ``fc-invocation``; returns the exit code (the console script exits with it)."""
     args = sys.argv[1:] if argv is None else list(argv)
     verbose = any(a in ("-v", "--verbose") for a in args)
+    import signal
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _main(args, verbose)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args: list[str], verbose: bool) -> int:
     try:
         code = cli.main(args=args, prog_name=PROG, standalone_mode=False)
         return int(code or 0)
+    except _Terminated:
+        _err("error: terminated (SIGTERM)")
+        return EXIT_TERMINATED
     except click.exceptions.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx is not None else PROG
         _err(_one_line(f"error: {exc.format_message()} (see '{where} --help')"))
         return EXIT_USAGE
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:  # click turns KeyboardInterrupt (ours too) into Abort
+        if isinstance(exc.__cause__, _Terminated):
+            _err("error: terminated (SIGTERM)")
+            return EXIT_TERMINATED
         _err("error: interrupted")
         return EXIT_INTERRUPTED
     except click.ClickException as exc:

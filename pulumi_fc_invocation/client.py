@@ -46,6 +46,7 @@ from .errors import (
     RequestTimeoutError,
     ResponseTooLargeError,
     TransportError,
+    UnreachableError,
     error_class_for,
     redact,
 )
@@ -558,7 +559,9 @@ class FcClient:
             return TransportError(f"{method} {path}: the answer from {self.endpoint} was cut off or corrupt "
                                   f"({type(exc).__name__}) ({retried})")
         if isinstance(exc, requests.exceptions.ConnectionError):
-            return TransportError(f"{method} {path}: cannot reach {self.endpoint} ({type(reason).__name__}: "
+            unreachable = (isinstance(exc, requests.exceptions.SSLError)
+                           or isinstance(reason, urllib3.exceptions.NewConnectionError))
+            return (UnreachableError if unreachable else TransportError)(f"{method} {path}: cannot reach {self.endpoint} ({type(reason).__name__}: "
                                   f"{self._redacted(str(reason))}) ({retried})")
         return TransportError(f"{method} {path}: {type(exc).__name__}: {self._redacted(str(exc))}")
 

@@ -275,8 +275,12 @@ def check_region(value: Any, argument: str = "region") -> str:
     return value
 
 
+_USERINFO = ("endpoint: it contains a user name or password (not shown); FC takes no credentials in the URL: "
+             "give the host only, and the keys as credentials")
+
+
 def check_endpoint(endpoint: str) -> str:
-    """``https://host[:port][/path]``; refuses user info (it would reach logs, errors and state),
+    """``http(s)://host[:port][/path]``; refuses a missing scheme, user info (it would reach logs, errors and state),
     a query or a fragment, and ports out of range. Returns it without a trailing slash."""
     from urllib.parse import urlsplit
 
@@ -284,11 +288,15 @@ def check_endpoint(endpoint: str) -> str:
     if not endpoint.startswith(("http://", "https://")):
         if "://" in endpoint:
             raise ConfigurationError("endpoint: the scheme must be http:// or https://")
-        endpoint = "https://" + endpoint
+        if "@" in endpoint:
+            raise ConfigurationError(_USERINFO)
+        # Guessing one turned an emulator's 127.0.0.1:9000 into https:// and a baffling TLS error.
+        shown = endpoint if len(endpoint) <= 80 else endpoint[:77] + "..."
+        raise ConfigurationError(f"endpoint {shown!r}: no scheme; write it in full, e.g. http://{shown} "
+                                 f"(an emulator) or https://{shown} (FC)")
     parts = urlsplit(endpoint)
     if "@" in parts.netloc:
-        raise ConfigurationError("endpoint: it contains a user name or password (not shown); FC takes no "
-                                 "credentials in the URL: give the host only, and the keys as credentials")
+        raise ConfigurationError(_USERINFO)
     try:
         parts.port
     except ValueError:

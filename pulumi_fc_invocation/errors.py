@@ -28,6 +28,7 @@ __all__ = [
     "PaginationError",
     "ResponseTooLargeError",
     "TransportError",
+    "UnreachableError",
     "RequestTimeoutError",
     "InvocationFailedError",
     "WaitTimeoutError",
@@ -159,6 +160,11 @@ class ResponseTooLargeError(InvalidResponseError):
 
 class TransportError(FcInvocationError):
     """The request never got an HTTP answer: connection refused or reset, DNS, TLS."""
+
+
+class UnreachableError(TransportError):
+    """No connection could be made: refused, unknown host, TLS failure. Before any successful read a
+    wait ends on it at once: it is a wrong endpoint far more often than a blip."""
 
 
 class RequestTimeoutError(TransportError):

@@ -81,6 +81,17 @@ def optional_text(argument: str, value: Any) -> Optional[str]:
     return value
 
 
+def optional_endpoint(value: Any) -> Optional[str]:
+    """The ``endpoint`` argument, checked when the data source is declared (no scheme, user info...),
+    so a bad one fails in the program before any request rather than in the provider."""
+    endpoint = optional_text("endpoint", value)
+    if endpoint is None:
+        return None
+    from .credentials import check_endpoint
+
+    return check_endpoint(endpoint)
+
+
 def validate_invocation_id(value: Any, argument: str = "invocation_id") -> str:
     return _check(argument, value, _INVOCATION_RE, INVOCATION_RULE)
 

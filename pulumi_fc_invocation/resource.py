@@ -21,7 +21,8 @@ from pulumi import Input, Output, ResourceOptions
 
 from . import gate
 from .errors import InvalidArgumentError, NotFoundError
-from .models import InvocationRef, StatefulAsyncInvocationResult, optional_text, redact, redacting, secret_values
+from .models import (InvocationRef, StatefulAsyncInvocationResult, optional_endpoint, optional_text, redact, redacting,
+                     secret_values)
 from .provider import (
     CONFIG_KEYS,
     StatefulAsyncInvocationProvider,
@@ -157,7 +158,7 @@ class _Spec:
         return cls(ref=ref, wait=wait_for_completion, policy=policy,
                    fail_on=check_fail_on_statuses(fail_on_statuses),
                    region=optional_text("region", region), account_id=optional_text("account_id", account_id),
-                   endpoint=optional_text("endpoint", endpoint), hidden=frozenset(hidden))
+                   endpoint=optional_endpoint(endpoint), hidden=frozenset(hidden))
 
     @property
     def id(self) -> str:

@@ -30,6 +30,7 @@ from .errors import (
     ServerError,
     ThrottledError,
     TransportError,
+    UnreachableError,
 )
 from .models import InvocationRef, InvocationStatus, StatefulAsyncInvocationResult
 
@@ -299,7 +300,10 @@ class Waiter:
             now = clock.monotonic()
             elapsed = now - started
             in_grace = isinstance(value, NotFoundError) and last is None and elapsed < policy.not_found_grace
-            if (isinstance(value, TRANSIENT_ERRORS) and not isinstance(value, HOPELESS_RESPONSES)) or in_grace:
+            # No connection before any answer: a wrong endpoint, not a blip; waiting would only hide it.
+            unreachable = isinstance(value, UnreachableError) and last is None
+            if (isinstance(value, TRANSIENT_ERRORS) and not isinstance(value, HOPELESS_RESPONSES)
+                    and not unreachable) or in_grace:
                 last_error = value
                 transient += 1
                 consecutive += 1

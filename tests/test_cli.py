@@ -256,6 +256,45 @@ def test_wait_not_found_exit_4(env):
     assert_one_error_line(run(env, "wait", "video/transcode/missing-2", "--timeout", "5s"), 4, "NotFound")
 
 
+def _closed_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_wait_on_an_unreachable_endpoint_fails_fast_exit_4_with_the_cause(env):
+    # Before: the wait absorbed "connection refused" until --timeout and exited 2, the cause hidden.
+    endpoint = f"http://127.0.0.1:{_closed_port()}"
+    started = time.monotonic()
+    proc = run(env, "wait", "video/transcode/done-1", "--endpoint", endpoint, "--timeout", "5m", timeout=60)
+    assert_one_error_line(proc, 4, "UnreachableError", "cannot reach " + endpoint, "Connection refused")
+    assert time.monotonic() - started < 30  # one read's retries, not the 5 minutes
+
+
+@pytest.mark.parametrize("command", [["get", "video/transcode/done-1"], ["wait", "video/transcode/done-1"],
+                                     ["list", "video/transcode"]])
+def test_an_endpoint_without_a_scheme_is_refused_exit_3(env, command):
+    proc = run(env, *command, "--endpoint", "127.0.0.1:9000")
+    assert_one_error_line(proc, 3, "endpoint '127.0.0.1:9000'", "no scheme", "http://127.0.0.1:9000")
+
+
+@pytest.mark.parametrize("signum, code, message", [("SIGTERM", 143, "error: terminated (SIGTERM)"),
+                                                   ("SIGINT", 130, "error: interrupted")])
+def test_wait_stops_on_a_signal_with_one_line_and_its_exit_code(env, signum, code, message):
+    import signal
+    proc = subprocess.Popen([sys.executable, "-m", "pulumi_fc_invocation.cli", "wait", "video/forever/run-1"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr.readline().startswith("waiting for video/forever/run-1")  # the wait has begun
+        proc.send_signal(getattr(signal, signum))
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == code, (proc.returncode, err)
+    assert message in err and "Traceback" not in err
+
+
 def test_options_override_environment(fc, env):
     # The environment points at a closed port with a wrong account; the options must win.
     env = {**env, "FC_INVOCATION_ENDPOINT": "http://127.0.0.1:1", "ALIBABA_CLOUD_ACCOUNT_ID": "999"}

@@ -273,6 +273,7 @@ def test_progress_messages_appear(fc, run):
     (dict(timeout_seconds=-5), "timeout_seconds"),
     (dict(fail_on_statuses=["Failed", "Exploded"]), "fail_on_statuses"),
     (dict(fail_on_statuses=["Running"]), "fail_on_statuses"),
+    (dict(endpoint="127.0.0.1:9000"), "endpoint '127.0.0.1:9000': no scheme"),
 ])
 @pytest.mark.parametrize("as_output", [False, True])
 def test_bad_inputs_fail_before_any_request(fc, run, kwargs, argument, as_output):

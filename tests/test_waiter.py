@@ -145,6 +145,26 @@ def test_with_no_successful_read_a_timeout_reports_the_last_error(clock):
     assert late.timed_out and late.error is None and late.result.status.value == "Running"
 
 
+def test_unreachable_before_any_read_ends_the_wait_at_once_and_after_one_is_absorbed(clock):
+    from pulumi_fc_invocation import UnreachableError
+
+    refused = UnreachableError("cannot reach http://127.0.0.1:9 (Connection refused)")
+    task = Task(clock, 5, errors=[refused] * 50)
+    outcome = Waiter(task, WaitPolicy(timeout=1800), clock=clock).wait()
+    assert outcome.error is refused and not outcome.timed_out and len(task.polls) == 1
+    seen = []
+
+    def read_then_blip():
+        if len(seen) == 1:
+            seen.append("blip")
+            raise refused
+        seen.append("read")
+        return Task(clock, 10_000)()
+
+    late = Waiter(read_then_blip, WaitPolicy(timeout=6), clock=clock).wait()
+    assert late.timed_out and late.error is None and "blip" in seen
+
+
 def test_not_found_just_after_the_start_is_polled_through_within_the_grace(clock):
     gone = NotFoundError("gone", code="StatefulAsyncInvocationNotFound")
     task = Task(clock, 5, errors=[gone] * 3)
