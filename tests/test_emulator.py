@@ -543,6 +543,33 @@ def test_pytest_plugin_fixture(fc_emulator):
         assert c.get_stateful_async_invocation("svc", "fn", "p1").succeeded
 
 
+def test_the_fixture_runs_a_program_that_waits_without_advancing_by_hand(fc_emulator):
+    """Before: the fixture's clock moved only by hand, so a gate waited out the harness timeout."""
+    import pulumi
+
+    from pulumi_fc_invocation import StatefulAsyncInvocation
+    from pulumi_fc_invocation.testing import run_program
+
+    fc_emulator.add_function("ml", "train", duration=2 * 3600)
+    fc_emulator.client().invoke_async("ml", "train", "{}", invocation_id="model-42")
+
+    def program():
+        job = StatefulAsyncInvocation("job", service_name="ml", function_name="train", invocation_id="model-42",
+                                      wait_for_completion=True, timeout_seconds=3 * 3600)
+        pulumi.export("status", job.status)
+
+    result = run_program(program, config=fc_emulator.stack_config(), secret_keys=["alicloud:secretKey"],
+                         timeout=30)
+    assert result.outputs["status"] == "Succeeded"
+
+
+def test_unknown_is_exported_from_testing():
+    from pulumi_fc_invocation import testing
+    from pulumi_fc_invocation.testing.harness import UNKNOWN
+
+    assert testing.UNKNOWN == UNKNOWN and "UNKNOWN" in testing.__all__
+
+
 def test_real_clock_cannot_advance():
     with FcEmulator() as fc:
         with pytest.raises(TypeError):

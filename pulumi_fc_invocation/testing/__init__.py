@@ -15,7 +15,7 @@ real clock, and injects faults::
         assert client.get_stateful_async_invocation("video", "transcode", job, "prod").succeeded
 
 With pytest, the ``fc_emulator`` fixture (plugin ``pulumi_fc_invocation.testing.pytest_plugin``)
-yields a started emulator with a virtual clock.
+yields a started emulator with a virtual clock that the test's waiters advance on their own.
 
 Layout, as in moto: ``models`` (state and the lifecycle as a pure function of time, no HTTP),
 ``responses`` (auth, parsing, rendering), ``urls`` (routes), ``server`` (the threaded HTTP server
@@ -62,7 +62,7 @@ from .virtual_time import AutoAdvanceClock
 
 # The Pulumi harness imports pulumi and grpc: loaded on first use only.
 _HARNESS = ("run_program", "run_program_file", "ProviderHost", "ProgramResult", "ProgramError",
-            "ResourceRecord", "LogRecord")
+            "ResourceRecord", "LogRecord", "UNKNOWN")
 
 
 def __getattr__(name: str):

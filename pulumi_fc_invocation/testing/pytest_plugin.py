@@ -12,8 +12,15 @@ import pytest
 @pytest.fixture
 def fc_emulator():
     """A started :class:`~pulumi_fc_invocation.testing.FcEmulator` on a free loopback port, with a
-    virtual clock (advance it with ``fc_emulator.advance(seconds)``); stopped after the test."""
-    from pulumi_fc_invocation.testing.server import FcEmulator
+    virtual clock; stopped after the test.
 
-    with FcEmulator(clock="virtual") as emulator:
+    Every waiter of the test (gates, ``wait_for_invocation``) runs on an ``AutoAdvanceClock`` over
+    that clock, so a program that waits for a two-hour task ends in milliseconds instead of hanging
+    on a clock nobody moves. ``fc_emulator.advance(seconds)`` still moves it by hand.
+    """
+    from pulumi_fc_invocation.testing.server import FcEmulator
+    from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
+    from pulumi_fc_invocation.waiter import use_clock
+
+    with FcEmulator(clock="virtual") as emulator, use_clock(AutoAdvanceClock(emulator.clock)):
         yield emulator
