@@ -13,7 +13,7 @@ from pulumi_fc_invocation.testing import AutoAdvanceClock, FcEmulator, run_progr
 from pulumi_fc_invocation.waiter import use_clock
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-BLOCKS = re.findall(r"<!-- (program|snippet|test|unittest|fragment) -->\n```python\n(.*?)```", README, re.S)
+BLOCKS = re.findall(r"<!-- (program|snippet|test|unittest|fragment|pytest|main) -->\n```python\n(.*?)```", README, re.S)
 
 
 def blocks(kind):
@@ -22,7 +22,7 @@ def blocks(kind):
 
 def test_readme_has_runnable_blocks():
     assert len(blocks("program")) >= 1 and len(blocks("snippet")) >= 1 and len(blocks("test")) >= 1
-    assert len(blocks("unittest")) >= 1
+    assert len(blocks("unittest")) >= 1 and len(blocks("pytest")) >= 2 and len(blocks("main")) == 1
     # every python block in the README is tagged, so none escapes these tests
     assert README.count("```python") == len(BLOCKS)
 
@@ -57,6 +57,21 @@ def test_unit_test_blocks_run_alone(code, tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("code", blocks("pytest"))
+def test_pytest_files_pass_under_pytest(code, tmp_path):
+    """A test file as a user keeps it (tests/ beside the project's __main__.py), run by pytest in a
+    process of its own: the fc_emulator fixture comes from the installed plugin, as for a user."""
+    (tmp_path / "Pulumi.yaml").write_text("name: my-project\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(blocks("main")[0])
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_from_readme.py").write_text(code)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    tests = len(re.findall(r"^def test_", code, re.M))
+    assert proc.returncode == 0 and f"{tests} passed" in proc.stdout, proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize("code", blocks("test"))
