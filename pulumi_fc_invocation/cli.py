@@ -355,6 +355,9 @@ class Connection:
                     "ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET")
             credentials = found.credentials
             log.debug("credentials from profile %r (%s)", self.profile, found.credentials_source)
+        if credentials is None:  # resolved here so that a missing key is told without FcClient's argument
+            credentials = resolve_settings(endpoint=self.endpoint, region=self.region, account_id=self.account_id,
+                                           config=config or None).credentials
         client = FcClient(endpoint=self.endpoint, region=self.region, account_id=self.account_id,
                           credentials=credentials, config=config or None, **kwargs)
         log.debug("endpoint %s, account id %s, region %s, %r", client.endpoint, client.account_id or "-",

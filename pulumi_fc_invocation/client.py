@@ -389,7 +389,7 @@ class FcClient:
             raise InvalidArgumentError("credentials", type(credentials).__name__, "must be a Credentials object")
         settings = resolve_settings(
             account_id=account_id, region=region, credentials=credentials, endpoint=endpoint,
-            internal=internal, config=config, environ=environ, home=home,
+            internal=internal, config=config, environ=environ, home=home, credentials_argument="credentials",
         )
         assert settings.credentials is not None and settings.endpoint is not None
         self.account_id = settings.account_id

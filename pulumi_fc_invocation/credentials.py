@@ -321,13 +321,15 @@ def resolve_settings(
     environ: Mapping[str, str] | None = None,
     home: str | os.PathLike[str] | None = None,
     require: bool = True,
+    credentials_argument: str | None = None,
 ) -> Settings:
     """Resolve account, region, credentials and endpoint through the chain.
 
     ``config`` is a mapping of Pulumi config keys (``alicloud:accessKey``...) to values, e.g. what a
     dynamic provider's ``configure`` receives. With ``require`` (the default) a missing value raises a
     :class:`ConfigurationError` naming every argument, config key and environment variable that
-    would supply it.
+    would supply it; ``credentials_argument`` names the caller's own credentials argument there, if
+    it has one (the data sources have none, so the message must not send users looking for it).
     """
     env = os.environ if environ is None else environ
     home_dir = Path(home) if home is not None else Path(env.get("HOME") or Path.home())
@@ -390,7 +392,9 @@ def resolve_settings(
         missing = []
         if credentials is None:
             missing.append(
-                "credentials: set the `credentials` argument, Pulumi config `alicloud:accessKey` + "
+                "credentials: set "
+                + (f"the `{credentials_argument}` argument, " if credentials_argument else "")
+                + "Pulumi config `alicloud:accessKey` + "
                 "`alicloud:secretKey` (+ `alicloud:securityToken`), environment variables "
                 "ALIBABA_CLOUD_ACCESS_KEY_ID + ALIBABA_CLOUD_ACCESS_KEY_SECRET (or ALICLOUD_ACCESS_KEY + "
                 "ALICLOUD_SECRET_KEY), or a profile in ~/.alibabacloud/credentials.ini or ~/.aliyun/config.json "

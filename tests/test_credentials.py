@@ -94,6 +94,16 @@ def test_missing_settings_name_every_source(tmp_path):
         assert name in text, name
 
 
+def test_missing_credentials_name_only_what_the_caller_can_set(tmp_path):
+    # The data sources (resolve_settings without an argument name) have no `credentials` argument.
+    with pytest.raises(ConfigurationError) as info:
+        resolve_settings(environ={}, home=tmp_path, endpoint="http://127.0.0.1:9")
+    assert "argument" not in str(info.value) and "alicloud:accessKey" in str(info.value)
+    with pytest.raises(ConfigurationError) as info:
+        FcClient(environ={}, home=str(tmp_path), endpoint="http://127.0.0.1:9")
+    assert "set the `credentials` argument, Pulumi config `alicloud:accessKey`" in str(info.value)
+
+
 def test_half_a_key_pair_is_refused(tmp_path):
     with pytest.raises(ConfigurationError, match="access_key_secret is missing"):
         resolve_settings(environ={"ALIBABA_CLOUD_ACCESS_KEY_ID": "k"}, home=tmp_path)
