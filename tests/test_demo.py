@@ -31,6 +31,8 @@ def test_make_demo_through_the_real_pulumi_cli(tmp_path):
     assert proc.returncode == 0, out + proc.stderr
     assert " up --yes   (local file backend in " in out and "testing harness" not in out
     assert "Updating (dev)" in out
-    assert re.search(r"waiting for video/transcode/video-[0-9-]+: (Enqueued|Running)", out), out
+    # (progress lines through the CLI are asserted in test_engine; here the machine may be slow to start it)
+    assert re.search(r"waiting for video/transcode/video-[0-9-]+ to finish", out), out
+    assert re.search(r"video/transcode/video-[0-9-]+ is Succeeded after", out), out
     assert "taskStatus" in out and '"Succeeded"' in out and "taskResult      [secret]" in out
     assert "Resources:" in out and "+ 2 created" in out

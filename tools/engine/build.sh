@@ -18,9 +18,9 @@ fi
 mkdir -p "$dest"
 rm -f "$dest/.pinned"
 start=$SECONDS
-echo "engine: downloading the modules of pulumi $pkg_version (first run on a machine: a few minutes)"
+echo "engine: downloading the modules of pulumi $pkg_version (first run on a machine: about 1.5 minutes)"
 go mod download
-echo "engine: compiling the pulumi CLI (first run on a machine: 10-20 minutes on 2 cores)"
+echo "engine: compiling the pulumi CLI (first run on a machine: about 5 minutes on 2 cores)"
 # -v names each package as it is compiled; show one line in 100 so the build is visibly alive.
 go build -v -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$pkg_version" \
     -o "$dest/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi 2>&1 |
