@@ -35,7 +35,7 @@ from .models import (
     rfc3339,
     validate_invocation_id,
 )
-from .waiter import DEFAULT_MAX_POLL_INTERVAL, WaitPolicy, check_fail_on_statuses, format_duration
+from .waiter import DEFAULT_MAX_POLL_INTERVAL, WaitPolicy, check_fail_on_statuses, format_duration, not_found_details
 
 if TYPE_CHECKING:
     from .client import FcClient
@@ -421,10 +421,11 @@ def timeout_message(summary: BatchSummary, waited: float, timeout: float) -> str
     return text
 
 
-def not_found_message(spec: BatchSpec, error: NotFoundError) -> str:
-    return (f"cannot list {spec.label}: service {spec.service_name!r}, qualifier {spec.qualifier or '(none)'!r}, "
-            f"function {spec.function_name!r} ({error.code or 'HTTP 404'}: {error.message}; "
-            f"request id {error.request_id or 'unknown'})")
+def not_found_message(spec: BatchSpec, error: NotFoundError, details: bool = True) -> str:
+    """As :func:`provider.not_found_message`, for a batch's function."""
+    head = (f"cannot list {spec.label}: service {spec.service_name!r}, qualifier {spec.qualifier or '(none)'!r}, "
+            f"function {spec.function_name!r}")
+    return not_found_details(head, error, details)
 
 
 def read_batch_and_check(client: "FcClient", spec: BatchSpec, props: Mapping[str, Any],
@@ -441,7 +442,7 @@ def read_batch_and_check(client: "FcClient", spec: BatchSpec, props: Mapping[str
             raise refresh_refused(exc) from None
         raise
     except NotFoundError as exc:
-        raise NotFoundError(not_found_message(spec, exc), code=exc.code, request_id=exc.request_id,
+        raise NotFoundError(not_found_message(spec, exc, details=False), code=exc.code, request_id=exc.request_id,
                             http_status=exc.http_status) from None
     summary = BatchSummary(spec, items)
     if refresh:

@@ -27,7 +27,8 @@ from .errors import (
     refresh_refused,
 )
 from .models import InvocationRef, InvocationStatus, StatefulAsyncInvocationResult, redacting, rfc3339
-from .waiter import TRANSIENT_ERRORS, check_fail_on_statuses, failure_message, format_duration, get_clock, timeout_message
+from .waiter import (TRANSIENT_ERRORS, check_fail_on_statuses, failure_message, format_duration, get_clock,
+                     not_found_details, timeout_message)
 
 __all__ = ["StatefulAsyncInvocationProvider", "result_outputs", "CONFIG_KEYS", "client_for", "rfc3339", "verdict",
            "MAX_CACHED_CLIENTS"]
@@ -105,10 +106,13 @@ def _ref_from(id_: str, props: Mapping[str, Any]) -> tuple[InvocationRef, tuple[
     return ref, tuple(getattr(ref, key) for key in hidden)
 
 
-def not_found_message(ref: InvocationRef, error: NotFoundError) -> str:
-    return (f"invocation not found: service {ref.service_name!r}, qualifier {ref.qualifier or '(none)'!r}, "
-            f"function {ref.function_name!r}, invocation id {ref.invocation_id!r} "
-            f"({error.code or 'HTTP 404'}: {error.message}; request id {error.request_id or 'unknown'})")
+def not_found_message(ref: InvocationRef, error: NotFoundError, details: bool = True) -> str:
+    """What was not found; ``details=False`` leaves out FC's code and request id, for a message that
+    becomes a NotFoundError again (which shows them itself: said twice, they read as two errors)."""
+    head = (f"invocation not found: service {ref.service_name!r}, qualifier {ref.qualifier or '(none)'!r}, "
+            f"function {ref.function_name!r}, invocation id {ref.invocation_id!r}")
+    return not_found_details(head, error, details)
+
 
 
 def retrying(call: Any, budget: float) -> Any:
@@ -150,7 +154,7 @@ def read_and_check(client: FcClient, ref: InvocationRef, props: Mapping[str, Any
             raise refresh_refused(exc) from None
         raise
     except NotFoundError as exc:
-        raise NotFoundError(not_found_message(ref, exc), code=exc.code, request_id=exc.request_id,
+        raise NotFoundError(not_found_message(ref, exc, details=False), code=exc.code, request_id=exc.request_id,
                             http_status=exc.http_status) from None
     if refresh:
         return result

@@ -208,6 +208,13 @@ def failure_message(ref: Any, result: StatefulAsyncInvocationResult, fail_on: An
             f"(request id {result.request_id or 'unknown'}; fail_on_statuses: {statuses})")
 
 
+def not_found_details(head: str, error: NotFoundError, details: bool) -> str:
+    """``head`` with FC's message; with ``details``, its code and request id too."""
+    if not details:
+        return f"{head}: {error.message}"
+    return f"{head} ({error.code or 'HTTP 404'}: {error.message}; request id {error.request_id or 'unknown'})"
+
+
 def timeout_message(ref: Any, last: Optional[StatefulAsyncInvocationResult], elapsed: float, timeout: float) -> str:
     status = last.status.value if last is not None else "unknown (no successful read)"
     return (f"timed out waiting for invocation {ref}: last status {status} after {format_duration(elapsed)} "

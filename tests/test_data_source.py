@@ -307,6 +307,19 @@ def test_not_found_names_everything(fc, run):
     assert "StatefulAsyncInvocationNotFound" in text
 
 
+def test_a_plain_read_of_a_missing_invocation_says_code_and_request_id_once(fc, run):
+    fc.add_function("nf", "job")
+
+    def program():
+        StatefulAsyncInvocation("inv", service_name="nf", function_name="job", invocation_id="missing-2")
+
+    with pytest.raises(ProgramError) as info:
+        run(program)
+    text = info.value.message
+    assert "invocation not found: service 'nf', qualifier '(none)', function 'job', invocation id 'missing-2'" in text
+    assert text.count("StatefulAsyncInvocationNotFound") == 1 and text.count("request id") == 1, text
+
+
 def test_no_credential_anywhere(fc, run):
     fc.add_invocation("leak", "job", "ok-1", timeline=[("Succeeded", 0)])
     fc.add_invocation("leak", "job", "bad-1", timeline=[("Failed", 0)])
