@@ -521,7 +521,7 @@ def _gate_calls_single(fc, client, service, function, ids):
     return fc.request_count() - before
 
 
-def test_cost_of_gating_a_batch_list_vs_single_data_sources(fc, run, capsys):
+def test_cost_of_gating_a_batch_list_vs_single_data_sources(fc, run, record_property):
     """FC_BATCH_COST_TASKS=1000 gives the figure in the README (about 30 s; the default keeps this file fast)."""
     tasks = int(os.environ.get("FC_BATCH_COST_TASKS", "100"))
     per_second = max(1, tasks // 100)
@@ -543,9 +543,8 @@ def test_cost_of_gating_a_batch_list_vs_single_data_sources(fc, run, capsys):
     start = fc.clock.now()  # the same batch again, for single data sources
     _seed(fc, "bench", "single", "k-", tasks, start=lambda i: start + i // per_second - 100, finish=finish)
     single_calls = _gate_calls_single(fc, _client(fc), "bench", "single", [f"k-{i:04d}" for i in range(tasks)])
-    with capsys.disabled():
-        print(f"\n[cost] gating {tasks} tasks (~{waited:.0f} s of virtual time): one list data source "
-              f"{list_calls} API calls; {tasks} single data sources {single_calls} API calls")
+    record_property("cost", f"[cost] gating {tasks} tasks (~{waited:.0f} s of virtual time): one list data source "
+                    f"{list_calls} API calls; {tasks} single data sources {single_calls} API calls")
     assert list_calls * 10 < single_calls
 
 

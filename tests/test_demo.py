@@ -16,6 +16,8 @@ def test_make_demo_main_job_runs_and_shows_progress_and_outputs(tmp_path):
     assert "started async task video/transcode/" in out
     assert "testing harness" in out  # says how it ran
     assert ": Running, retried 1 time," in out  # progress while the task runs
+    # What it announces is what happens: four seconds, one retry.
+    assert "about 4 s in all" in out and "taskDurationMs  4000" in out and "taskRetries     1" in out
     assert 'taskStatus      "Succeeded"' in out and "taskResult      [secret]" in out
     assert "Traceback" not in proc.stderr
 
@@ -36,3 +38,12 @@ def test_make_demo_through_the_real_pulumi_cli(tmp_path):
     assert re.search(r"video/transcode/video-[0-9-]+ is Succeeded after", out), out
     assert "taskStatus" in out and '"Succeeded"' in out and "taskResult      [secret]" in out
     assert "Resources:" in out and "+ 2 created" in out
+
+
+def test_pyproject_license_is_an_spdx_string_so_builds_print_no_deprecation():
+    """A ``{text = ...}`` table made every build (three in ``make demo``) warn that it is deprecated."""
+    import tomllib
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert data["project"]["license"] == "Apache-2.0"
+    assert "setuptools>=77" in data["build-system"]["requires"]  # the first to read the string form
