@@ -141,3 +141,13 @@ def test_script_renders_markdown_from_a_run():
     rows = rm.run_matrix(cases)
     text = rm.render(rows, "python tests/reliability_matrix.py")
     assert text.count("\n| read: ") == 2 and "2 as expected, 0 not" in text
+
+
+def test_readme_quotes_the_matrix_figures():
+    """The README's reliability figures are those of RELIABILITY.md (regenerate both together)."""
+    with open(os.path.join(ROOT, "RELIABILITY.md"), encoding="utf-8") as f:
+        figures = re.search(r"(\d+) cases, (\d+) as expected", f.read())
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = " ".join(f.read().split())
+    assert figures and int(figures[1]) == len(rm.CASES)
+    assert f"fault matrix: {figures[1]} cases" in readme and f"{figures[2]} behaving as expected" in readme
