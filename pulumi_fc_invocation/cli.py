@@ -1,6 +1,6 @@
 """``fc-invocation``: read and wait for Function Compute stateful async invocations from a shell or CI.
 
-Commands: ``get``, ``wait``, ``wait-batch``, ``list`` and ``emulator``. Exit codes (for CI gates outside
+Commands: ``get``, ``wait``, ``wait-batch``, ``list``, ``invoke`` and ``emulator``. Exit codes (for CI gates outside
 Pulumi):
 
 ====  ==========================================================================
@@ -413,6 +413,7 @@ Examples:
   fc-invocation wait video.prod/transcode/video-123 --timeout 1h30m --fail-on Failed,Stopped
   fc-invocation wait-batch video/transcode --prefix video-2026-11- --expected-count 300 --timeout 2h
   fc-invocation list video.prod/transcode --status Failed --since 2h
+  fc-invocation invoke video.prod/transcode --id video-123 --payload '{{"src": "oss://raw/a.mp4"}}'
   fc-invocation emulator --port 9000
 
 Settings come from the options, then the environment (ALIBABA_CLOUD_ACCESS_KEY_ID,
@@ -694,6 +695,55 @@ def list_(target: str, status: Optional[str], prefix: Optional[str], since: Opti
         _print_list_table(items, show_payloads)
         if not items:
             _err("no invocations match")
+    return EXIT_OK
+
+
+@cli.command(epilog=f"""\b
+Examples:
+  fc-invocation invoke demo/job                          # FC picks the id; it is printed
+  fc-invocation invoke video.prod/transcode --id video-123 --payload '{{"src": "oss://raw/a.mp4"}}'
+  fc-invocation invoke video/transcode --payload-file job.json --output json
+  id=$(fc-invocation invoke demo/job) && fc-invocation wait "demo/job/$id"
+
+Starts the task with InvokeFunction (X-Fc-Invocation-Type: Async), never retried once sent: a
+second start could run it twice. The id goes to stdout; the client's FcClient.invoke_async does
+the same from Python.
+
+{_EXIT_CODES_HELP}""")
+@click.argument("target", metavar="SERVICE[.QUALIFIER]/FUNCTION")
+@click.option("--id", "invocation_id", metavar="ID", help="the stateful invocation id [default: FC picks one]")
+@click.option("--payload", metavar="TEXT", help="the task's input (e.g. JSON) [default: empty]")
+@click.option("--payload-file", metavar="PATH", type=click.Path(dir_okay=False, allow_dash=True),
+              help="read the input from this file ('-': stdin)")
+@click.option("-o", "--output", type=_OUTPUT, default="table", show_default=True,
+              help="table: the id alone; json: {\"invocation_id\": ..., \"ref\": ...}")
+@_common_options
+def invoke(target: str, invocation_id: Optional[str], payload: Optional[str], payload_file: Optional[str],
+           output: str, verbose: bool, endpoint: Optional[str], region: Optional[str], account_id: Optional[str],
+           profile: Optional[str]) -> int:
+    """Start an async (stateful) invocation of a function and print its id."""
+    conn = _setup(verbose, endpoint, region, account_id, profile)
+    service, function, qualifier = parse_target(target)
+    if invocation_id is not None:
+        from .models import validate_invocation_id
+
+        validate_invocation_id(invocation_id, "--id")
+    if payload is not None and payload_file is not None:
+        raise _UserError("give --payload or --payload-file, not both")
+    body: Any = payload
+    if payload_file is not None:
+        try:
+            with click.open_file(payload_file, "rb") as handle:
+                body = handle.read()
+        except OSError as exc:
+            raise _UserError(f"invalid --payload-file {payload_file!r}: {exc.strerror or exc}") from None
+    with conn.client() as client:
+        started = client.invoke_async(service, function, body, qualifier=qualifier, invocation_id=invocation_id)
+    service_part = f"{service}.{qualifier}" if qualifier else service
+    if output.lower() == "json":
+        _print_json({"invocation_id": started, "ref": f"{service_part}/{function}/{started}"})
+    else:
+        _out(started)
     return EXIT_OK
 
 

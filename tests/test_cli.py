@@ -572,3 +572,79 @@ def test_emulator_help_is_the_emulators(home):
     assert "usage: fc-invocation emulator" in proc.stdout and "--scenario" in proc.stdout
     bad = run(base_env(home), "emulator", "--bogus")
     assert bad.returncode == 3 and "unrecognized arguments: --bogus" in bad.stderr
+
+
+# --- invoke, and the whole loop from a shell ---------------------------------------------------------
+
+
+def test_invoke_starts_a_task_and_prints_its_id(fc, env):
+    proc = run(env, "invoke", "video.prod/transcode", "--id", "inv-cli-1", "--payload", '{"n": 1}')
+    assert proc.returncode == 0 and proc.stdout.strip() == "inv-cli-1", proc.stderr
+    started = fc.test_client.get("video.prod/transcode/inv-cli-1")
+    assert started.invocation_id == "inv-cli-1"
+    generated = run(env, "invoke", "video/transcode", "-o", "json")
+    data = json.loads(generated.stdout)
+    assert data["ref"] == "video/transcode/" + data["invocation_id"] and data["invocation_id"]
+
+
+@pytest.mark.parametrize("args, code, needles", [
+    (["invoke", "video/transcode", "--id", "bad id"], 3, ["invalid --id 'bad id'"]),
+    (["invoke", "video/transcode", "--payload", "x", "--payload-file", "f"], 3, ["--payload or --payload-file"]),
+    (["invoke", "video"], 3, ["invalid target 'video'"]),
+    (["invoke", "video/transcode", "--id", "inv-cli-dup"], 0, []),
+    (["invoke", "video/transcode", "--id", "inv-cli-dup"], 4, ["AlreadyExists"]),
+])
+def test_invoke_errors(env, args, code, needles):
+    proc = run(env, *args)
+    if needles:
+        assert_one_error_line(proc, code, *needles)
+    assert proc.returncode == code, proc.stderr
+
+
+def _start_emulator(home, *args):
+    proc = subprocess.Popen([sys.executable, "-m", "pulumi_fc_invocation.cli", "emulator", "--port", "0", "--quiet",
+                             *args], env=base_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("Press Ctrl+C"):
+            break
+    exports = dict(line[len("export "):].strip().split("=", 1) for line in lines if line.startswith("export "))
+    return proc, lines, {**base_env(home), **exports}
+
+
+def test_a_bare_emulator_serves_a_default_function_for_the_whole_loop_from_a_shell(home):
+    """Before: a bare emulator had no function (InvokeFunction: ServiceNotFound) and no command started a task."""
+    proc, lines, env = _start_emulator(home)
+    try:
+        assert any(line.startswith("serving demo/job") for line in lines), lines
+        quick = json.dumps({"fcEmulator": {"status": "Failed", "after": 0.2, "error": "disk full"}})
+        started = run(env, "invoke", "demo/job", "--payload", quick)
+        assert started.returncode == 0, started.stderr
+        waited = run(env, "wait", f"demo/job/{started.stdout.strip()}", "--timeout", "30s", "--poll-interval", "0.1s")
+        assert_one_error_line(waited, 1, "ended Failed: disk full")
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
+
+
+def test_the_emulator_serves_the_functions_it_is_given(home):
+    proc, lines, env = _start_emulator(home, "--function", "video.prod/transcode", "--outcome", "Running")
+    try:
+        assert any(line.startswith("serving video.prod/transcode (tasks end Running") for line in lines), lines
+        started = run(env, "invoke", "video.prod/transcode", "--id", "v-1")
+        assert started.returncode == 0, started.stderr
+        shown = run(env, "get", "video.prod/transcode/v-1", "-o", "json")
+        assert json.loads(shown.stdout)["status"] in ("Enqueued", "Running"), shown.stderr
+        assert_one_error_line(run(env, "invoke", "demo/job"), 4, "ServiceNotFound")  # no default beside --function
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    bad = run(base_env(home), "emulator", "--function", "video")
+    assert_one_error_line(bad, 3, "invalid --function 'video'")
+
+
+def test_emulator_help_has_examples(home):
+    proc = run(base_env(home), "emulator", "--help")
+    assert "examples:" in proc.stdout and "fc-invocation invoke demo/job" in proc.stdout

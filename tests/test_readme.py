@@ -86,3 +86,21 @@ def test_fragments_are_valid_python_using_public_names(code):
     compile(code, "README.md", "exec")
     for name in re.findall(r"\b(StatefulAsyncInvocations?|get_stateful_async_invocations?(?:_output)?)\(", code):
         assert hasattr(pulumi_fc_invocation, name)
+
+
+def test_the_scenario_example_loads_and_runs():
+    """The README's scenario block is the format: it must load, and its tasks must end as it says."""
+    import json
+
+    (text,) = re.findall(r"```json\n(.*?)```", README, re.S)
+    with FcEmulator(clock="virtual", scenario=json.loads(text)) as fc:
+        fc.advance(5)
+        client = fc.client()
+        assert client.get("video.prod/transcode/job-1").status.value == "Succeeded"
+        assert client.get("video/transcode/job-2").status.value == "Failed"
+
+
+def test_every_example_directory_is_listed():
+    listed = re.search(r"More in \[`examples/`\]\(examples\): (.*)\.", README).group(1)
+    examples = sorted(p.name for p in (Path(__file__).resolve().parents[1] / "examples").iterdir() if p.is_dir())
+    assert sorted(re.findall(r"`([^`]+)`", listed)) == examples

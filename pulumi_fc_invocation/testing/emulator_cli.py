@@ -10,6 +10,7 @@ read it in ``ps``.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shlex
 import signal
@@ -17,16 +18,30 @@ import sys
 import threading
 from typing import Optional
 
-__all__ = ["main", "build_parser", "SECRET_ENV"]
+__all__ = ["main", "build_parser", "SECRET_ENV", "DEFAULT_FUNCTION"]
 
 SECRET_ENV = "FC_EMULATOR_ACCESS_KEY_SECRET"
+# Served when neither --function nor --scenario is given: a bare emulator must be able to run a task.
+DEFAULT_FUNCTION = "demo/job"
 
 
 def build_parser(prog: str = "fc-invocation emulator") -> argparse.ArgumentParser:
     from .server import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 
-    parser = argparse.ArgumentParser(prog=prog, description="Run a local Function Compute emulator "
-                                     "(API 2016-08-15, stateful async invocations).")
+    parser = argparse.ArgumentParser(
+        prog=prog, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run a local Function Compute emulator (API 2016-08-15, stateful async invocations).",
+        epilog=f"""examples:
+  {prog} --port 9000                      # serves {DEFAULT_FUNCTION}: every task succeeds after 10 s
+  {prog} --port 9000 --function video.prod/transcode --outcome Failed --duration 30
+  {prog} --port 9000 --scenario scenario.json --quiet
+  {SECRET_ENV}="$(cat secret.txt)" {prog} --port 9000   # your own test secret
+
+then, in another shell (after the export lines it prints):
+  id=$(fc-invocation invoke {DEFAULT_FUNCTION}) && fc-invocation wait "{DEFAULT_FUNCTION}/$id"
+
+A task's payload can pick its own outcome: {{"fcEmulator": {{"status": "Failed", "after": 2.5}}}}.
+The scenario format (functions, invocations, credentials) is in the README ("Testing").""")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=9000, help="port (default 9000; 0 picks a free one)")
     parser.add_argument("--access-key-id", default=DEFAULT_ACCESS_KEY_ID, help="access key id to accept")
@@ -39,6 +54,13 @@ def build_parser(prog: str = "fc-invocation emulator") -> argparse.ArgumentParse
     parser.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID, help=f"account id (default {DEFAULT_ACCOUNT_ID})")
     parser.add_argument("--region", default=DEFAULT_REGION, help=f"region (default {DEFAULT_REGION})")
     parser.add_argument("--scenario", default=None, help="JSON scenario file with functions and invocations")
+    parser.add_argument("--function", action="append", default=None, metavar="SERVICE[.QUALIFIER]/FUNCTION",
+                        help=f"serve this function (repeatable; default without --scenario: {DEFAULT_FUNCTION})")
+    parser.add_argument("--outcome", default="Succeeded", choices=("Succeeded", "Failed", "Stopped", "Expired",
+                                                                   "Invalid", "Running"),
+                        help="how the tasks of --function end (default Succeeded; Running: never)")
+    parser.add_argument("--duration", type=float, default=10.0, metavar="SECONDS",
+                        help="how long each task of --function runs (default 10)")
     parser.add_argument("--quiet", action="store_true", help="don't print a line per request")
     return parser
 
@@ -76,11 +98,18 @@ def main(argv: Optional[list[str]] = None) -> int:
                 f" ({record.route or 'no route'}, key {record.access_key_id or '-'})")
         print(printable(line).replace("\n", "\\n").replace("\t", "\\t"), file=sys.stderr, flush=True)
 
+    functions = args.function or ([] if args.scenario else [DEFAULT_FUNCTION])
     try:
+        targets = [_function_target(text) for text in functions]
+        if not math.isfinite(args.duration) or args.duration < 0:
+            raise ValueError(f"invalid --duration {args.duration!r}: must be a finite number of seconds >= 0")
         emulator = FcEmulator(host=args.host, port=args.port, account_id=args.account_id, region=args.region,
                               access_key_id=args.access_key_id, access_key_secret=secret,
                               security_token=args.security_token, clock="real", scenario=args.scenario,
                               on_request=None if args.quiet else show)
+        for service, function, qualifiers in targets:
+            emulator.add_function(service, function, qualifiers=qualifiers, outcome=args.outcome,
+                                  duration=args.duration)
         emulator.start()
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -103,6 +132,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     for name, value in env.items():
         print(f"export {name}={shlex.quote(value) if not value.startswith('<') else repr(value)}")
     print(f"or in Pulumi: pulumi config set fc-invocation:endpoint {emulator.endpoint}")
+    for text in functions:
+        print(f"serving {text} (tasks end {args.outcome} after {args.duration:g} s): "
+              f"fc-invocation invoke {text}")
     print("Press Ctrl+C to stop.", flush=True)
 
     done = threading.Event()
@@ -121,6 +153,15 @@ def main(argv: Optional[list[str]] = None) -> int:
             signal.signal(sig, handler)
     print("FC emulator stopped.", flush=True)
     return 0
+
+
+def _function_target(text: str) -> tuple[str, str, list[str]]:
+    """``SERVICE[.QUALIFIER]/FUNCTION`` -> (service, function, qualifiers served)."""
+    service, _, function = text.partition("/")
+    service, dot, qualifier = service.partition(".")
+    if not service or not function or "/" in function or (dot and not qualifier):
+        raise ValueError(f"invalid --function {text!r}: must be SERVICE[.QUALIFIER]/FUNCTION, e.g. video.prod/transcode")
+    return service, function, ["LATEST", qualifier] if qualifier else ["LATEST"]
 
 
 if __name__ == "__main__":  # pragma: no cover
