@@ -37,7 +37,7 @@ from .batch_provider import (
 from .batching import batch_verdict, not_found_message
 from .errors import InvalidArgumentError, NotFoundError
 from .models import redact, redacting
-from .provider import client_for
+from .provider import client_for, plain_input_errors
 from .resource import (
     _is_plain,
     _pool,
@@ -189,6 +189,7 @@ class StatefulAsyncInvocations(pulumi.dynamic.Resource, module="fc", name="State
     all_succeeded: Output[bool]
     waited_seconds: Output[Optional[float]]
 
+    @plain_input_errors
     def __init__(
         self,
         resource_name: str,
@@ -311,6 +312,7 @@ def _result_object(spec: BatchSpec, summary: Any, waited: Optional[float]) -> Ge
     return GetStatefulAsyncInvocationsResult(values, spec.id)
 
 
+@plain_input_errors
 def get_stateful_async_invocations(
     service_name: str,
     function_name: str,
@@ -349,13 +351,13 @@ def get_stateful_async_invocations(
         return _result_object(spec, _mocked_summary(spec, values.get("invocations")), None)
     props = spec.props()
     waited = None
-    if skip_wait():
-        props["fail_on_statuses"] = []
-    elif spec.wait and not pulumi.runtime.is_dry_run():
+    judge = not (skip_wait() or records_only())  # the switch, or a refresh/destroy running the program
+    if judge and spec.wait and not pulumi.runtime.is_dry_run():
         waited = props["waited_seconds"] = _waiter(spec).wait().elapsed
-    return _result_object(spec, read_batch_and_check(_client(spec), spec, props), waited)
+    return _result_object(spec, read_batch_and_check(_client(spec), spec, props, judge=judge), waited)
 
 
+@plain_input_errors
 def get_stateful_async_invocations_output(
     service_name: Input[str],
     function_name: Input[str],
@@ -396,13 +398,13 @@ def get_stateful_async_invocations_output(
             return _result_object(spec, _mocked_summary(spec, values.get("invocations")), None)
         props = spec.props()
         waited = None
-        if skip_wait():
-            props["fail_on_statuses"] = []
-        elif spec.wait and not pulumi.runtime.is_dry_run():
+        judge = not (skip_wait() or records_only())  # the switch, or a refresh/destroy running the program
+        if judge and spec.wait and not pulumi.runtime.is_dry_run():
             waited = props["waited_seconds"] = (await _waiter(spec).wait_async(_pool())).elapsed
         loop = asyncio.get_running_loop()
         with redacting(spec.secret_texts):
-            summary = await loop.run_in_executor(_pool(), read_batch_and_check, _client(spec), spec, props)
+            summary = await loop.run_in_executor(_pool(), lambda: read_batch_and_check(_client(spec), spec, props,
+                                                                                        judge=judge))
         return _result_object(spec, summary, waited)
 
     return resolve_spec(args, lambda values, hidden: BatchSpec.build(secret_payloads=secret_payloads, hidden=hidden,

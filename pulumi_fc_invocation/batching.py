@@ -429,8 +429,9 @@ def not_found_message(spec: BatchSpec, error: NotFoundError, details: bool = Tru
 
 
 def read_batch_and_check(client: "FcClient", spec: BatchSpec, props: Mapping[str, Any],
-                         refresh: bool = False) -> BatchSummary:
+                         refresh: bool = False, judge: bool = True) -> BatchSummary:
     """One full listing, then the gate's verdict: raises on a fail status or an unfinished wait.
+    A refresh, or ``judge=False`` (the break-glass switch, a destroy), only records the batch.
 
     ``props["waited_seconds"]`` is set by the program once its wait ended (update only); in a preview
     it is absent, so the read reports the batch as it is and fails only if a member already failed.
@@ -445,7 +446,7 @@ def read_batch_and_check(client: "FcClient", spec: BatchSpec, props: Mapping[str
         raise NotFoundError(not_found_message(spec, exc, details=False), code=exc.code, request_id=exc.request_id,
                             http_status=exc.http_status) from None
     summary = BatchSummary(spec, items)
-    if refresh:
+    if refresh or not judge:
         return summary  # a refresh records the batch as it is; the verdict belongs to up/preview
     return batch_verdict(summary, props)
 

@@ -8,18 +8,22 @@ read, so it is never created, updated or deleted in Function Compute.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any, Callable, Optional, TypeVar
 
+import pulumi
 import pulumi.dynamic
 
 from .client import FcClient
 from .credentials import SETTING_SOURCES, resolve_settings
 from .errors import (
     AuthenticationError,
+    ConfigurationError,
+    InvalidArgumentError,
     FcInvocationError,
     InvocationFailedError,
     NotFoundError,
@@ -38,6 +42,7 @@ CONFIG_KEYS = tuple(key for entry in SETTING_SOURCES.values() for key in entry["
 # Bounded: each rotated STS token is a new key, and a long-lived process (an Automation API server
 # running inline programs) would otherwise keep a client and its sockets per token forever.
 MAX_CACHED_CLIENTS = 8
+T = TypeVar("T")
 _clients: "OrderedDict[tuple, FcClient]" = OrderedDict()
 _clients_lock = threading.Lock()
 
@@ -104,6 +109,36 @@ def _ref_from(id_: str, props: Mapping[str, Any]) -> tuple[InvocationRef, tuple[
     # (secret inputs) come from the props, and those the program did give.
     ref, hidden = InvocationRef.parse_masked(id_, props)
     return ref, tuple(getattr(ref, key) for key in hidden)
+
+
+class _ProgramInputError(InvalidArgumentError, pulumi.RunError):
+    """An InvalidArgumentError that is also a ``pulumi.RunError``: the language host prints its message
+    alone, not 30-odd lines of SDK frames. Still an InvalidArgumentError (and a ValueError) to catch."""
+
+
+class _ProgramSettingError(ConfigurationError, pulumi.RunError):
+    """The same for a ConfigurationError (e.g. an ``endpoint`` argument without a scheme)."""
+
+
+def plain_input_errors(func: Callable[..., T]) -> Callable[..., T]:
+    """Let ``func``'s input errors reach the user as its message alone (see :class:`_ProgramInputError`).
+
+    Only the Pulumi forms are wrapped: errors.py cannot subclass RunError (the CLI never imports
+    Pulumi), so the instance is re-classed here, where Pulumi is loaded anyway."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return func(*args, **kwargs)
+        except InvalidArgumentError as exc:
+            if not isinstance(exc, pulumi.RunError):
+                exc.__class__ = _ProgramInputError
+            raise
+        except ConfigurationError as exc:
+            if not isinstance(exc, pulumi.RunError):
+                exc.__class__ = _ProgramSettingError
+            raise
+
+    return wrapper
 
 
 def not_found_message(ref: InvocationRef, error: NotFoundError, details: bool = True) -> str:

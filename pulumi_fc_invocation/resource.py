@@ -24,6 +24,7 @@ from .errors import InvalidArgumentError, NotFoundError
 from .models import (InvocationRef, StatefulAsyncInvocationResult, optional_endpoint, optional_text, redact, redacting,
                      secret_values)
 from .provider import (
+    plain_input_errors,
     CONFIG_KEYS,
     StatefulAsyncInvocationProvider,
     client_for,
@@ -200,7 +201,7 @@ def resolve_spec(args: dict[str, Any], build: Any) -> Output[Any]:
     def run(values_hidden: list) -> Any:
         values, hidden = values_hidden
         with redacting(secret_values(values, hidden)):
-            return build(dict(values), hidden)
+            return plain_input_errors(build)(dict(values), hidden)
 
     return Output.unsecret(Output.all(Output.all(**args), secret_names(args)).apply(run))
 
@@ -380,6 +381,7 @@ class StatefulAsyncInvocation(pulumi.dynamic.Resource, module="fc", name="Statef
     endpoint: Output[Optional[str]]
     waited_seconds: Output[Optional[float]]
 
+    @plain_input_errors
     def __init__(
         self,
         resource_name: str,
@@ -482,6 +484,7 @@ def _result_object(spec: _Spec, result: Any, secret_payloads: bool) -> GetStatef
     return GetStatefulAsyncInvocationResult(values, spec.id)
 
 
+@plain_input_errors
 def get_stateful_async_invocation(
     service_name: str,
     function_name: str,
@@ -510,7 +513,7 @@ def get_stateful_async_invocation(
         return _mocked_function_result(spec, invoke(FUNCTION_TOKEN, spec.props()).value or {}, secret_payloads)
     client = _client(spec)
     props = spec.props()
-    if skip_wait():
+    if skip_wait() or records_only():  # the switch, or a refresh/destroy running the program
         props["fail_on_statuses"] = []
     elif spec.wait and not pulumi.runtime.is_dry_run():
         outcome = Waiter(lambda: client.get(spec.ref), spec.policy).wait()
@@ -531,6 +534,7 @@ def _mocked_function_result(spec: _Spec, values: dict[str, Any], secret_payloads
     return _result_object(spec, result, secret_payloads)
 
 
+@plain_input_errors
 def get_stateful_async_invocation_output(
     service_name: Input[str],
     function_name: Input[str],
@@ -562,7 +566,7 @@ def get_stateful_async_invocation_output(
         client = _client(spec)
         props = spec.props()
         loop = asyncio.get_running_loop()
-        if skip_wait():
+        if skip_wait() or records_only():  # the switch, or a refresh/destroy running the program
             props["fail_on_statuses"] = []
         elif spec.wait and not pulumi.runtime.is_dry_run():
             outcome = await Waiter(lambda: client.get(spec.ref), spec.policy).wait_async(_pool())

@@ -313,3 +313,33 @@ def test_refresh_after_credentials_rotate_says_it_used_the_stored_copy(fc, proje
         providers = [r for r in cli.resources() if r["type"] == "pulumi:providers:pulumi-python"]
         assert providers and all("ciphertext" in r["inputs"]["alicloud:accessKey"] for r in providers)
         assert cli.refresh().ok  # the stored copy is the new one now
+
+
+FUNCTION_PROGRAM = '''
+import pulumi
+from pulumi_fc_invocation import get_stateful_async_invocation_output, get_stateful_async_invocations_output
+
+cfg = pulumi.Config()
+wait = cfg.get_bool("wait") if cfg.get("wait") is not None else True
+one = get_stateful_async_invocation_output("svc", "fn", cfg.require("ids"), wait_for_completion=wait,
+                                           timeout_seconds=120)
+batch = get_stateful_async_invocations_output("svc", "fn", invocation_id_prefix="f", wait_for_completion=wait,
+                                              timeout_seconds=120)
+pulumi.export("status", one.apply(lambda r: r.status))
+pulumi.export("batchTotal", batch.apply(lambda r: r.total))
+'''
+
+
+def test_function_forms_in_refresh_and_destroy_with_run_program_neither_wait_nor_fail(fc, project, pulumi_bin):
+    (project / "__main__.py").write_text(FUNCTION_PROGRAM)
+    fc.add_invocation("svc", "fn", "f1", error_message="boom", timeline=[("Running", 0), ("Failed", 0.1)])
+    fc.add_invocation("svc", "fn", "f2", timeline=[("Running", 0)])  # never ends
+    with make_cli(fc, project, pulumi_bin, ids="f1", wait="false") as cli:
+        assert not cli.up().ok  # f1 failed: the function form's verdict fails the update
+        cli.config({"gates:wait": "true"})
+        started = time.monotonic()
+        refresh = cli.refresh("--run-program")
+        assert refresh.ok, refresh.output
+        destroy = cli.destroy("--run-program")
+        assert destroy.ok, destroy.output
+        assert time.monotonic() - started < 60  # f2 never ends: nothing waited for it

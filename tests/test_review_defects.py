@@ -280,3 +280,24 @@ def test_the_skip_switch_reads_never_waits_gives_no_verdict_and_warns_against_ea
     monkeypatch.delenv("FC_INVOCATION_SKIP_WAIT")
     with pytest.raises(ProgramError, match="ended Failed: boom"):  # without the switch, the same program fails
         run(program)
+
+
+def test_the_skip_switch_covers_the_function_forms(fc, run, monkeypatch):
+    """The function forms (single and batch) read and give no verdict either."""
+    fc.add_invocation("glassf", "fn", "x-dead", error_message="boom", timeline=[("Failed", 0)])
+    fc.add_invocation("glassf", "fn", "x-long", timeline=[("Running", 0), ("Succeeded", 3600)])
+    monkeypatch.setenv("FC_INVOCATION_SKIP_WAIT", "1")
+    start = fc.clock.now()
+
+    def program():
+        one = get_stateful_async_invocation_output("glassf", "fn", "x-dead", wait_for_completion=True)
+        batch = get_stateful_async_invocations_output("glassf", "fn", invocation_id_prefix="x-",
+                                                      wait_for_completion=True)
+        pulumi.export("one", one.apply(lambda r: r.status))
+        pulumi.export("failed", batch.apply(lambda r: r.counts.get("Failed")))
+
+    result = run(program)
+    assert result.outputs == {"one": "Failed", "failed": 1} and fc.clock.now() == start
+    monkeypatch.delenv("FC_INVOCATION_SKIP_WAIT")
+    with pytest.raises(ProgramError, match="ended Failed: boom"):
+        run(program)

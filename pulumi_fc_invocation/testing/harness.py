@@ -57,6 +57,7 @@ import asyncio
 import contextlib
 import contextvars
 import dataclasses
+import json
 import os
 import queue
 import runpy
@@ -775,6 +776,11 @@ def _execute(program: Callable[[], Any], d: _Deployment, *, config, secret_keys,
     )
     _settings.ROOT.set(None)
     _config.set_all_config(dict(config or {}), list(secret_keys))
+    # The language host also passes the config as PULUMI_CONFIG, which the SDK falls back to where its
+    # context variable is not set (callbacks scheduled from its executor threads): do as it does.
+    saved_env = {key: os.environ.get(key) for key in ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")}
+    os.environ["PULUMI_CONFIG"] = json.dumps(dict(config or {}))
+    os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(secret_keys))
 
     loop = asyncio.new_event_loop()
     loop.set_exception_handler(_ignore_unobserved_task_errors)
@@ -801,6 +807,11 @@ def _execute(program: Callable[[], Any], d: _Deployment, *, config, secret_keys,
                         loop.run_until_complete(task)
         loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     return error
 
 
