@@ -292,6 +292,39 @@ def test_bad_inputs_fail_before_any_request(fc, run, kwargs, argument, as_output
     assert fc.request_count() == 0
 
 
+@pytest.mark.parametrize("form", ["resource", "resource-output", "function", "batch", "endpoint"])
+def test_a_bad_argument_ends_the_program_with_its_message_alone(fc, run, form):
+    """As the language host prints a pulumi.RunError: the message, no traceback of SDK frames."""
+    from pulumi_fc_invocation import (FcInvocationError, InvalidArgumentError, StatefulAsyncInvocations,
+                                      get_stateful_async_invocation)
+
+    def program():
+        if form == "resource":
+            StatefulAsyncInvocation("inv", service_name="9bad", function_name="f", invocation_id="i")
+        elif form == "resource-output":
+            StatefulAsyncInvocation("inv", service_name=pulumi.Output.from_input("9bad"), function_name="f",
+                                    invocation_id="i")
+        elif form == "function":
+            get_stateful_async_invocation(service_name="9bad", function_name="f", invocation_id="i")
+        elif form == "batch":
+            StatefulAsyncInvocations("b", service_name="9bad", function_name="f", invocation_id_prefix="p-")
+        else:
+            StatefulAsyncInvocation("inv", service_name="s", function_name="f", invocation_id="i",
+                                    endpoint="127.0.0.1:9000")
+
+    with pytest.raises(ProgramError) as info:
+        run(program)
+    message = info.value.message
+    assert "Traceback" not in message and "\n" not in message, message
+    cause = info.value.__cause__
+    assert isinstance(cause, pulumi.RunError) and isinstance(cause, FcInvocationError)
+    if form == "endpoint":
+        assert message.startswith("endpoint '127.0.0.1:9000': no scheme")
+    else:
+        assert message.startswith("invalid service_name '9bad'") and isinstance(cause, InvalidArgumentError)
+        assert isinstance(cause, ValueError)
+
+
 def test_not_found_names_everything(fc, run):
     fc.add_function("nf", "job", qualifiers=("LATEST", "prod"))
 
