@@ -23,6 +23,7 @@ from . import gate
 from .errors import InvalidArgumentError, NotFoundError
 from .models import (InvocationRef, StatefulAsyncInvocationResult, optional_endpoint, optional_text, redact, redacting,
                      secret_values)
+from .operation import records_only
 from .provider import (
     plain_input_errors,
     CONFIG_KEYS,
@@ -286,14 +287,6 @@ def skip_notice(spec: Any, log_target: Any) -> bool:
     pulumi.log.warn(f"{SKIP_WAIT_ENV} is set: {what} on {spec.id} (fail_on_statuses and timeout_seconds are "
                     f"not applied)", resource=log_target)
     return True
-
-
-def records_only() -> bool:
-    """The program runs for ``pulumi refresh/destroy --run-program``: record, never wait or fail
-    (see ``operation.py``)."""
-    from .operation import records_only as running_for_refresh_or_destroy
-
-    return running_for_refresh_or_destroy()
 
 
 def no_verdict_props(props: dict[str, Any], spec: Output[Any]) -> None:

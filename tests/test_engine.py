@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from pulumi_fc_invocation.testing import FcEmulator
-from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli, find_pulumi
+from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
 
 from _example_cases import CASES
 
@@ -66,14 +66,6 @@ pulumi.export("endTime", first.end_time)
 pulumi.export("result", first.return_payload)
 pulumi.export("depCreatedAt", dep.created_at)
 '''
-
-
-@pytest.fixture(scope="module")
-def pulumi_bin() -> str:
-    found = find_pulumi()
-    if not found:
-        pytest.fail("no Pulumi CLI: run `make engine` (needs Go) or set FC_INVOCATION_PULUMI=/path/to/pulumi")
-    return found
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from pulumi_fc_invocation.testing import FcEmulator, PulumiCli, find_pulumi
+from pulumi_fc_invocation.testing import FcEmulator, PulumiCli
 from pulumi_fc_invocation.testing.harness import ProgramError, run_program_file
 
 from test_engine import PROGRAM
@@ -31,14 +31,6 @@ SCENARIOS = {
     "times out": (dict(outcome="Succeeded", queue_delay=0, duration=120), {"ids": "j1", "timeout": "3"}, False),
     "preview of a long task": (dict(outcome="Succeeded", queue_delay=0, duration=120), {"ids": "j1"}, True),
 }
-
-
-@pytest.fixture(scope="module")
-def pulumi_bin() -> str:
-    found = find_pulumi()
-    if not found:
-        pytest.fail("no Pulumi CLI: run `make engine` (needs Go) or set FC_INVOCATION_PULUMI=/path/to/pulumi")
-    return found
 
 
 def _first_error(text: str) -> str:
