@@ -26,11 +26,7 @@ test: venv engine
 demo: venv
 	$(PY) -m pulumi_fc_invocation.demo
 
-$(VENV)/.bench-installed: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[test,bench]'
-	touch $@
-
-bench: $(VENV)/.bench-installed
+bench: venv
 	$(PY) -m benchmarks
 
 clean:
