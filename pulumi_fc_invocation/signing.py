@@ -1,4 +1,10 @@
-"""The Function Compute request signature ("FC" scheme, HMAC-SHA256).
+"""Both request signatures Function Compute accepts.
+
+* The "FC" scheme (API 2016-08-15, HMAC-SHA256, base64), below first.
+* ACS3-HMAC-SHA256 (Alibaba Cloud signature V3: FC 3.0's 2023-03-30 API and FC 2.0's 2021-04-06
+  revision), from :func:`acs3_sign_request` on.
+
+FC scheme:
 
 ``stringToSign = METHOD\\nContent-MD5\\nContent-Type\\nDate\\nCanonicalizedFCHeaders + resource``,
 where the resource for API calls is the unescaped path without its query string. The same code
@@ -9,12 +15,38 @@ signs requests in the client and verifies them in the emulator, so both agree wi
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
 import hmac
-from collections.abc import Mapping
-from urllib.parse import unquote
+import re
+import secrets
+import time
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple, Union
+from urllib.parse import quote, unquote
 
-__all__ = ["string_to_sign", "signature", "authorization", "parse_authorization"]
+__all__ = [
+    "string_to_sign",
+    "signature",
+    "authorization",
+    "parse_authorization",
+    "ACS3_ALGORITHM",
+    "EMPTY_PAYLOAD_SHA256",
+    "Acs3Authorization",
+    "Acs3SignatureError",
+    "acs3_percent_encode",
+    "acs3_encode_path",
+    "acs3_payload_hash",
+    "acs3_date",
+    "acs3_canonical_query_string",
+    "acs3_canonical_headers",
+    "acs3_canonical_request",
+    "acs3_string_to_sign",
+    "acs3_authorization",
+    "acs3_sign_request",
+    "parse_acs3_authorization",
+    "acs3_verify",
+]
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
@@ -58,3 +90,251 @@ def parse_authorization(value: str) -> tuple[str, str] | None:
     if not sep or not key_id or not sig:
         return None
     return key_id, sig
+
+
+# --- ACS3-HMAC-SHA256 (signature V3) -------------------------------------------------------------
+
+ACS3_ALGORITHM = "ACS3-HMAC-SHA256"
+EMPTY_PAYLOAD_SHA256 = hashlib.sha256(b"").hexdigest()
+_ACS3_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_ACS3_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_ACS3_AUTH_RE = re.compile(
+    r"^ACS3-HMAC-SHA256 Credential=([^,\s]+),SignedHeaders=([^,\s]*),Signature=([0-9a-fA-F]+)$"
+)
+
+HeaderItems = Union[Mapping[str, object], Iterable[tuple[str, object]]]
+
+
+def _items(headers: HeaderItems | None) -> list[tuple[str, str]]:
+    if headers is None:
+        return []
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    return [(str(k), str(v)) for k, v in pairs if v is not None]
+
+
+def acs3_percent_encode(value: str) -> str:
+    """RFC 3986 encoding as the official signer does it (``A-Za-z0-9-_.~`` kept, UTF-8, space ``%20``)."""
+    return quote(value, safe="~", encoding="utf-8")
+
+
+def acs3_encode_path(*segments: str) -> str:
+    """``/seg1/seg2/...`` with each segment encoded, as the SDK builds (and signs) its paths: ``svc$fn`` → ``svc%24fn``."""
+    return "/" + "/".join(acs3_percent_encode(seg) for seg in segments)
+
+
+def acs3_payload_hash(body: bytes | str | None) -> str:
+    """Lowercase hex SHA-256 of the body bytes (the ``x-acs-content-sha256`` value)."""
+    if body is None:
+        return EMPTY_PAYLOAD_SHA256
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return hashlib.sha256(body).hexdigest()
+
+
+def acs3_date(epoch_seconds: float | None = None) -> str:
+    """``x-acs-date`` for an instant (now by default): UTC ``yyyy-MM-ddTHH:mm:ssZ``."""
+    return time.strftime(_ACS3_DATE_FORMAT, time.gmtime(time.time() if epoch_seconds is None else epoch_seconds))
+
+
+def acs3_canonical_query_string(query: HeaderItems | None) -> str:
+    """Parameters sorted by name, values RFC 3986-encoded (names as given, like the SDK); ``""`` when none."""
+    pairs = sorted(_items(query))
+    return "&".join(f"{key}={acs3_percent_encode(value)}" for key, value in pairs)
+
+
+def acs3_canonical_headers(headers: HeaderItems | None) -> tuple[str, str]:
+    """(CanonicalHeaders, SignedHeaders) of every header given.
+
+    Names are lower-cased; values trimmed (inner spaces kept); names equal after lower-casing are
+    merged, their values sorted and joined with ``,``.
+    """
+    merged: dict[str, list[str]] = {}
+    for key, value in _items(headers):
+        merged.setdefault(key.lower(), []).append(value.strip())
+    names = sorted(merged)
+    canonical = "".join(f"{name}:{','.join(sorted(merged[name]))}\n" for name in names)
+    return canonical, ";".join(names)
+
+
+def acs3_canonical_request(
+    method: str, path: str, query: HeaderItems | None, headers: HeaderItems | None, payload_hash: str
+) -> str:
+    """``METHOD\\nURI\\nQuery\\nHeaders\\n\\nSignedHeaders\\nHashedPayload``; ``path`` exactly as sent (already encoded)."""
+    canonical_headers, signed_headers = acs3_canonical_headers(headers)
+    return (
+        f"{method.upper()}\n{path or '/'}\n{acs3_canonical_query_string(query)}\n"
+        f"{canonical_headers}\n{signed_headers}\n{payload_hash}"
+    )
+
+
+def acs3_string_to_sign(canonical_request: str) -> str:
+    """``ACS3-HMAC-SHA256\\n`` + hex SHA-256 of the canonical request."""
+    return f"{ACS3_ALGORITHM}\n{hashlib.sha256(canonical_request.encode('utf-8')).hexdigest()}"
+
+
+def _acs3_signature(secret: str, text: str) -> str:
+    return hmac.new(secret.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _payload_hash_of(headers: HeaderItems | None) -> str:
+    for key, value in _items(headers):
+        if key.lower() == "x-acs-content-sha256":
+            return value.strip()
+    return EMPTY_PAYLOAD_SHA256
+
+
+def acs3_authorization(
+    method: str,
+    path: str,
+    query: HeaderItems | None,
+    headers: HeaderItems | None,
+    access_key_id: str,
+    access_key_secret: str,
+    payload_hash: str | None = None,
+) -> str:
+    """The ``Authorization`` value signing every header in ``headers``.
+
+    ``payload_hash`` defaults to the ``x-acs-content-sha256`` header (as the SDK signs it).
+    """
+    hashed = _payload_hash_of(headers) if payload_hash is None else payload_hash
+    canonical = acs3_canonical_request(method, path, query, headers, hashed)
+    _, signed_headers = acs3_canonical_headers(headers)
+    sig = _acs3_signature(access_key_secret, acs3_string_to_sign(canonical))
+    return f"{ACS3_ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={sig}"
+
+
+def acs3_sign_request(
+    method: str,
+    path: str,
+    *,
+    query: HeaderItems | None = None,
+    headers: HeaderItems | None = None,
+    body: bytes | str | None = b"",
+    access_key_id: str,
+    access_key_secret: str,
+    security_token: str | None = None,
+    date: str | float | None = None,
+    nonce: str | None = None,
+) -> dict[str, str]:
+    """Sign a request with ACS3-HMAC-SHA256; return the headers to add to it.
+
+    ``path`` is the path exactly as it will be sent, each segment already encoded (see
+    :func:`acs3_encode_path`); ``query`` the parameters (unencoded values). Every header in ``headers``
+    is signed, so pass all you send except transport ones (``Content-Length``, ``Accept-Encoding``):
+    at least ``host``, ``x-acs-action``, ``x-acs-version``, and ``content-type`` when there is a body.
+    Send the query with values encoded by :func:`acs3_percent_encode` (``%20``, not ``+``).
+
+    Returned (all signed): ``x-acs-date``, ``x-acs-signature-nonce`` (32 random hex chars),
+    ``x-acs-content-sha256``; with STS credentials ``x-acs-accesskey-id`` and ``x-acs-security-token``;
+    and ``Authorization``. ``date`` (an ``x-acs-date`` string or epoch seconds) and ``nonce`` pin
+    the values for tests. Headers already given with one of these names are replaced.
+    """
+    added: dict[str, str] = {
+        "x-acs-date": date if isinstance(date, str) else acs3_date(date),
+        "x-acs-signature-nonce": nonce or secrets.token_hex(16),
+        "x-acs-content-sha256": acs3_payload_hash(body),
+    }
+    if security_token:
+        added["x-acs-accesskey-id"] = access_key_id
+        added["x-acs-security-token"] = security_token
+    kept = [(k, v) for k, v in _items(headers) if k.lower() not in added and k.lower() != "authorization"]
+    signed = kept + list(added.items())
+    added["Authorization"] = acs3_authorization(
+        method, path, query, signed, access_key_id, access_key_secret, added["x-acs-content-sha256"]
+    )
+    return added
+
+
+class Acs3Authorization(NamedTuple):
+    """A parsed ``ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..`` value."""
+
+    access_key_id: str
+    signed_headers: tuple[str, ...]
+    signature: str
+
+
+class Acs3SignatureError(Exception):
+    """A request's V3 signature is refused; ``reason`` is a short code for the emulator to map to FC's error."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+def parse_acs3_authorization(value: str | None) -> Acs3Authorization | None:
+    """Split an ACS3-HMAC-SHA256 ``Authorization`` value; None when it is not one."""
+    match = _ACS3_AUTH_RE.match((value or "").strip())
+    if not match:
+        return None
+    names = tuple(name for name in match.group(2).split(";") if name)
+    return Acs3Authorization(match.group(1), names, match.group(3).lower())
+
+
+_REQUIRED_SIGNED = ("x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256")
+
+
+def acs3_verify(
+    method: str,
+    path: str,
+    query: HeaderItems | None,
+    headers: HeaderItems,
+    body: bytes | None,
+    access_key_secret: str,
+    *,
+    now: float | None = None,
+    max_skew_seconds: float = 900.0,
+) -> Acs3Authorization:
+    """Check a received request's V3 signature; return the parsed authorization or raise :class:`Acs3SignatureError`.
+
+    ``path`` is the raw request path (as sent, no query); ``query`` the decoded parameters. The
+    canonical URI is the path as sent; a path whose segments were left unencoded (``$``) is also
+    accepted when signed in its encoded form. Reasons: ``missing`` / ``malformed`` Authorization,
+    ``unsigned`` (a required or present ``x-acs-*`` header not signed), ``content`` (body hash),
+    ``date`` (format or more than ``max_skew_seconds`` from ``now``), ``mismatch``.
+    """
+    items = _items(headers)
+    auth_value = next((v for k, v in items if k.lower() == "authorization"), "")
+    if not auth_value:
+        raise Acs3SignatureError("missing", "the Authorization header is missing")
+    parsed = parse_acs3_authorization(auth_value)
+    if parsed is None:
+        raise Acs3SignatureError(
+            "malformed",
+            "the Authorization header must be 'ACS3-HMAC-SHA256 Credential=<accessKeyId>,"
+            "SignedHeaders=<names>,Signature=<hex>'",
+        )
+    lowered = [(k.lower(), v) for k, v in items]
+    present = {k for k, _ in lowered}
+    signed = set(parsed.signed_headers)
+    for name in _REQUIRED_SIGNED:
+        if name not in present:
+            raise Acs3SignatureError("unsigned", f"the {name} header is required")
+    for name in sorted(present):
+        if (name.startswith("x-acs-") or name == "host") and name not in signed:
+            raise Acs3SignatureError("unsigned", f"the {name} header must be signed")
+    missing = sorted(signed - present)
+    if missing:
+        raise Acs3SignatureError("unsigned", f"signed header {missing[0]} is not in the request")
+    by_name = dict(lowered)
+    if by_name["x-acs-content-sha256"].strip().lower() != acs3_payload_hash(body or b""):
+        raise Acs3SignatureError("content", "x-acs-content-sha256 does not match the request body")
+    date_value = by_name["x-acs-date"].strip()
+    if not _ACS3_DATE_RE.match(date_value):
+        raise Acs3SignatureError("date", "x-acs-date must be UTC yyyy-MM-ddTHH:mm:ssZ")
+    stamp = calendar.timegm(time.strptime(date_value, _ACS3_DATE_FORMAT))
+    if abs(stamp - (time.time() if now is None else now)) > max_skew_seconds:
+        raise Acs3SignatureError("date", f"x-acs-date {date_value} is more than 15 minutes from the server's time")
+    signed_items = [(k, v) for k, v in lowered if k in signed]
+    payload_hash = by_name["x-acs-content-sha256"].strip()
+    candidates = [path or "/"]
+    normalized = "/".join(acs3_percent_encode(unquote(seg)) for seg in (path or "/").split("/"))
+    if normalized not in candidates:
+        candidates.append(normalized)
+    for uri in candidates:
+        canonical = acs3_canonical_request(method, uri, query, signed_items, payload_hash)
+        expected = _acs3_signature(access_key_secret, acs3_string_to_sign(canonical))
+        if hmac.compare_digest(expected, parsed.signature):
+            return parsed
+    raise Acs3SignatureError(
+        "mismatch", "the request signature we calculated does not match the signature you provided"
+    )
