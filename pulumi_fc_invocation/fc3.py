@@ -1,0 +1,441 @@
+"""FC 3.0 (API 2023-03-30) async tasks: naming rules, paths, the list query, the task model, error bodies.
+
+FC 3.0 has no services: a task is ``function[.qualifier]/task_id``, and the qualifier travels as a
+``?qualifier=`` query parameter. Names are checked before any request (each failure names the
+argument and the rule); answers are parsed with the 2.0 model's tolerance (time formats, status
+casing, new statuses and keys) and strictness (a task must have an id and a status).
+
+A 2.0 function seen through 3.0 is named ``service$function``; ``$`` is legal only there, and goes
+into paths percent-encoded (``%24``), as the official SDK ``alibabacloud-fc20230330`` sends it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, NamedTuple, Optional, Union
+from urllib.parse import quote
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic import ValidationError as _PydanticValidationError
+
+from .errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    FcApiError,
+    InvalidArgumentError,
+    NotFoundError,
+    ThrottledError,
+    error_class_for,
+)
+from .models import SECRET_MASK, Count, InvocationEvent, InvocationStatus, Status, Text, Time, parse_time
+
+__all__ = [
+    "API_VERSION",
+    "AsyncTaskRef",
+    "AsyncTaskResult",
+    "AsyncTaskPage",
+    "FcErrorBody",
+    "validate_function_name",
+    "validate_qualifier",
+    "validate_task_id",
+    "percent_encode",
+    "function_path",
+    "task_path",
+    "stop_path",
+    "tasks_path",
+    "invocations_path",
+    "qualifier_query",
+    "list_query",
+    "function_name_from_arn",
+    "parse_error_body",
+    "error_class",
+    "ERROR_CODES",
+]
+
+API_VERSION = "2023-03-30"
+
+# --- naming rules -------------------------------------------------------------------------------
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_-]"
+# 1-128: the Terraform provider's bound (the SDK's CreateFunction says 64): refusing a real name would
+# be worse than letting FC refuse a long one.
+_FUNCTION_RE = re.compile(rf"{_NAME}{{0,127}}\Z")
+_FC2_FUNCTION_RE = re.compile(rf"{_NAME}{{0,127}}\${_NAME}{{0,63}}\Z")  # service$function (2.0 rules)
+_QUALIFIER_RE = re.compile(rf"(?:LATEST|[0-9]{{1,128}}|{_NAME}{{0,127}})\Z")
+_TASK_RE = re.compile(rf"{_NAME}{{0,127}}\Z")
+
+FUNCTION_RULE = ("1-128 letters, digits, '_' or '-', starting with a letter or '_' (never a '.'), or SERVICE$FUNCTION "
+                 "for an FC 2.0 function seen through FC 3.0")
+QUALIFIER_RULE = ("'LATEST', a version number (digits) or an alias name (1-128 letters, digits, '_' or '-', starting "
+                  "with a letter or '_')")
+TASK_RULE = "1-128 letters, digits, '_' or '-', starting with a letter or '_' (pattern ^[A-Za-z_][A-Za-z0-9_-]{0,127}$)"
+
+
+def _check(argument: str, value: Any, ok: bool, rule: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidArgumentError(argument, value, f"must be a string of {rule}")
+    if not ok:
+        raise InvalidArgumentError(argument, value, f"must be {rule}")
+    return value
+
+
+def validate_function_name(value: Any, argument: str = "function_name") -> str:
+    ok = isinstance(value, str) and bool(_FUNCTION_RE.match(value) or _FC2_FUNCTION_RE.match(value))
+    return _check(argument, value, ok, FUNCTION_RULE)
+
+
+def validate_qualifier(value: Any, argument: str = "qualifier") -> Optional[str]:
+    """None means no qualifier (FC's ``LATEST``)."""
+    if value is None:
+        return None
+    return _check(argument, value, isinstance(value, str) and bool(_QUALIFIER_RE.match(value)), QUALIFIER_RULE)
+
+
+def validate_task_id(value: Any, argument: str = "task_id") -> str:
+    return _check(argument, value, isinstance(value, str) and bool(_TASK_RE.match(value)), TASK_RULE)
+
+
+# --- the reference ------------------------------------------------------------------------------
+
+_ID_RULE = "must be FUNCTION[.QUALIFIER]/TASK_ID, e.g. transcode.prod/job-123"
+
+
+class AsyncTaskRef(BaseModel):
+    """Which task: function, optional qualifier, task id.
+
+    Its text form is the composite id ``function[.qualifier]/task_id`` (two segments; an FC 2.0 id has
+    three), used as the Pulumi resource id and on the command line.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    function_name: str
+    task_id: str
+    qualifier: Optional[str] = None
+
+    def __init__(self, **data: Any) -> None:
+        # Our checks first, so the error is ours (argument, value, rule), not pydantic's.
+        validate_function_name(data.get("function_name"))
+        validate_task_id(data.get("task_id"))
+        validate_qualifier(data.get("qualifier"))
+        try:
+            super().__init__(**data)
+        except _PydanticValidationError as exc:
+            first = exc.errors()[0]
+            raise InvalidArgumentError(".".join(map(str, first["loc"])), first.get("input"), first["msg"]) from None
+
+    @staticmethod
+    def _split(text: Any, argument: str) -> dict[str, Optional[str]]:
+        if not isinstance(text, str):
+            raise InvalidArgumentError(argument, text, _ID_RULE)
+        parts = text.split("/")
+        if len(parts) != 2:
+            hint = " (three segments SERVICE[.QUALIFIER]/FUNCTION/ID are an FC 2.0 id)" if len(parts) == 3 else ""
+            raise InvalidArgumentError(argument, text, _ID_RULE + hint)
+        head, task_id = parts
+        function_name, dot, qualifier = head.partition(".")
+        if dot and not qualifier:
+            raise InvalidArgumentError(argument, text, "the qualifier after '.' is empty; " + _ID_RULE)
+        return {"function_name": function_name, "task_id": task_id, "qualifier": qualifier if dot else None}
+
+    @classmethod
+    def parse(cls, text: Any, argument: str = "id") -> "AsyncTaskRef":
+        """Parse ``function[.qualifier]/task_id``."""
+        return cls(**cls._split(text, argument))
+
+    @classmethod
+    def parse_masked(cls, text: Any, values: Mapping[str, Any], argument: str = "id"
+                     ) -> "tuple[AsyncTaskRef, frozenset[str]]":
+        """Parse a composite id whose secret parts are :data:`SECRET_MASK` (see :meth:`masked`), taking
+        those parts from ``values`` (the read's props); returns the ref and the masked fields."""
+        if not isinstance(text, str) or SECRET_MASK not in text:
+            return cls.parse(text, argument), frozenset()
+        fields = cls._split(text, argument)
+        hidden = frozenset(key for key, value in fields.items() if value == SECRET_MASK)
+        for key in hidden:
+            fields[key] = values.get(key)
+        return cls(**fields), hidden
+
+    def masked(self, hidden: Iterable[str] = ()) -> str:
+        """The composite id with the fields named in ``hidden`` (secret inputs) as :data:`SECRET_MASK`."""
+        hidden = frozenset(hidden)
+        shown = {key: SECRET_MASK if key in hidden and getattr(self, key) else getattr(self, key)
+                 for key in ("function_name", "task_id", "qualifier")}
+        head = f"{shown['function_name']}.{shown['qualifier']}" if shown["qualifier"] else shown["function_name"]
+        return f"{head}/{shown['task_id']}"
+
+    @property
+    def path(self) -> str:
+        """The GetAsyncTask path (the qualifier goes in :attr:`query`)."""
+        return task_path(self.function_name, self.task_id)
+
+    @property
+    def query(self) -> dict[str, str]:
+        return qualifier_query(self.qualifier)
+
+    def __str__(self) -> str:
+        return self.masked()
+
+
+# --- paths and queries --------------------------------------------------------------------------
+
+
+def percent_encode(text: str) -> str:
+    """One path segment as the official SDK encodes it (darabonba ``Url.percent_encode``): RFC 3986,
+    only ``A-Za-z0-9-_.~`` kept, so ``$`` is ``%24``."""
+    return quote(text, safe="").replace("+", "%20").replace("*", "%2A").replace("%7E", "~")
+
+
+def function_path(function_name: str) -> str:
+    return f"/{API_VERSION}/functions/{percent_encode(validate_function_name(function_name))}"
+
+
+def tasks_path(function_name: str) -> str:
+    """ListAsyncTasks."""
+    return function_path(function_name) + "/async-tasks"
+
+
+def task_path(function_name: str, task_id: str) -> str:
+    """GetAsyncTask."""
+    return f"{tasks_path(function_name)}/{percent_encode(validate_task_id(task_id))}"
+
+
+def stop_path(function_name: str, task_id: str) -> str:
+    """StopAsyncTask (``PUT``)."""
+    return task_path(function_name, task_id) + "/stop"
+
+
+def invocations_path(function_name: str) -> str:
+    """InvokeFunction (``POST``, ``x-fc-invocation-type: Async``)."""
+    return function_path(function_name) + "/invocations"
+
+
+def qualifier_query(qualifier: Optional[str]) -> dict[str, str]:
+    q = validate_qualifier(qualifier)
+    return {"qualifier": q} if q else {}
+
+
+def _epoch_ms(argument: str, value: Any) -> Optional[int]:
+    try:
+        parsed = parse_time(value)
+    except ValueError as exc:
+        raise InvalidArgumentError(argument, value, f"must be a datetime, epoch milliseconds or ISO-8601 text ({exc})"
+                                   ) from None
+    return None if parsed is None else int(parsed.timestamp() * 1000)
+
+
+def list_query(
+    *,
+    qualifier: Optional[str] = None,
+    status: Union[str, InvocationStatus, None] = None,
+    prefix: Optional[str] = None,
+    started_after: Union[datetime, int, str, None] = None,
+    started_before: Union[datetime, int, str, None] = None,
+    sort: str = "desc",
+    include_payload: bool = False,
+    page_size: int = 100,
+    next_token: Optional[str] = None,
+) -> dict[str, str]:
+    """The ListAsyncTasks query parameters, every argument checked (times as epoch milliseconds).
+
+    ``includePayload`` is sent as ``true`` (the SDK sends Python's ``True``). ``next_token`` is passed
+    back byte-exact: the transport encodes it.
+    """
+    validate_qualifier(qualifier)
+    if sort not in ("asc", "desc"):
+        raise InvalidArgumentError("sort", sort, "must be 'asc' or 'desc'")
+    if not isinstance(page_size, int) or isinstance(page_size, bool) or not 1 <= page_size <= 100:
+        raise InvalidArgumentError("page_size", page_size, "must be an integer from 1 to 100")
+    if not isinstance(include_payload, bool):
+        raise InvalidArgumentError("include_payload", include_payload, "must be True or False")
+    params = {"limit": str(page_size), "sortOrderByTime": sort}
+    if qualifier:
+        params["qualifier"] = qualifier
+    if status is not None:
+        params["status"] = InvocationStatus.known(status if isinstance(status, str) else str(status), "status").value
+    if prefix is not None:
+        if not isinstance(prefix, str) or not prefix or len(prefix) > 128:
+            raise InvalidArgumentError("prefix", prefix, "must be a non-empty string of at most 128 characters")
+        params["prefix"] = prefix
+    begin, end = _epoch_ms("started_after", started_after), _epoch_ms("started_before", started_before)
+    if begin is not None and end is not None and begin > end:
+        raise InvalidArgumentError("started_after", started_after, "must not be later than started_before")
+    if begin is not None:
+        params["startedTimeBegin"] = str(begin)
+    if end is not None:
+        params["startedTimeEnd"] = str(end)
+    if include_payload:
+        params["includePayload"] = "true"
+    if next_token is not None:
+        if not isinstance(next_token, str):
+            raise InvalidArgumentError("next_token", type(next_token).__name__, "must be a string")
+        if next_token:
+            params["nextToken"] = next_token
+    return params
+
+
+# --- the task -----------------------------------------------------------------------------------
+
+_ARN_FUNCTION = re.compile(r"(?:^|[:/])functions/([^/:]+)")
+
+
+def function_name_from_arn(arn: Any) -> str:
+    """``acs:fc:cn-shanghai:1234/functions/my-func`` -> ``my-func``; "" when there is none (FC 3.0's
+    AsyncTask has a ``functionArn`` and no ``functionName``)."""
+    if not isinstance(arn, str):
+        return ""
+    found = None
+    for found in _ARN_FUNCTION.finditer(arn):
+        pass
+    return found.group(1) if found else ""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+
+class AsyncTaskResult(_Model):
+    """An FC 3.0 AsyncTask: the answer of GetAsyncTask, one item of ListAsyncTasks."""
+
+    task_id: str = Field(alias="taskId", min_length=1)
+    function_arn: Text = Field(default="", alias="functionArn")
+    function_name: Text = Field(default="", alias="functionName")  # from the ARN when FC sends none
+    qualifier: Text = Field(default="", alias="qualifier")
+    status: Status = Field(alias="status")
+    task_error_message: Text = Field(default="", alias="taskErrorMessage")
+    task_payload: Optional[str] = Field(
+        default=None,
+        alias="taskPayload",
+        # The ListAsyncTasks page's note still calls it invocationPayload.
+        validation_alias=AliasChoices("taskPayload", "TaskPayload", "task_payload", "invocationPayload"),
+    )
+    return_payload: Optional[str] = Field(default=None, alias="returnPayload")
+    already_retried_times: Count = Field(default=0, alias="alreadyRetriedTimes", ge=0)
+    started_time: Time = Field(default=None, alias="startedTime")
+    end_time: Time = Field(default=None, alias="endTime")
+    duration_ms: Optional[int] = Field(default=None, alias="durationMs")
+    instance_id: Text = Field(default="", alias="instanceId")
+    events: tuple[InvocationEvent, ...] = Field(default=(), alias="events")
+    destination_status: Text = Field(default="", alias="destinationStatus")
+    request_id: Text = Field(default="", alias="requestId")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_from_arn(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("functionName") and not data.get("function_name"):
+            name = function_name_from_arn(data.get("functionArn", data.get("function_arn")))
+            if name:
+                data = {**data, "functionName": name}
+        if isinstance(data, dict) and data.get("events", ()) is None:  # "events": null
+            data = {**data, "events": ()}
+        return data
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status.is_terminal
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status is InvocationStatus.SUCCEEDED
+
+    @property
+    def ref(self) -> AsyncTaskRef:
+        """The composite reference; raises if the answer's names don't follow FC 3.0's rules."""
+        return AsyncTaskRef(function_name=self.function_name, task_id=self.task_id, qualifier=self.qualifier or None)
+
+    def __repr__(self) -> str:
+        # Payloads may hold user data: keep them out of reprs (and so out of logs and tracebacks).
+        return (
+            f"AsyncTaskResult(task_id={self.task_id!r}, status={self.status.value!r}, "
+            f"function_name={self.function_name!r}, qualifier={self.qualifier!r}, "
+            f"already_retried_times={self.already_retried_times})"
+        )
+
+    __str__ = __repr__
+
+
+class AsyncTaskPage(BaseModel):
+    """One ListAsyncTasks answer; an empty or absent ``nextToken`` means the last page."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    tasks: tuple[AsyncTaskResult, ...] = Field(default=())
+    next_token: Optional[str] = Field(default=None, alias="nextToken")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_tasks(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("tasks", ()) is None:
+            data = {**data, "tasks": ()}
+        return data
+
+
+# --- error bodies -------------------------------------------------------------------------------
+
+#: FC 3.0's documented error codes and the class each one becomes (with its documented HTTP status).
+ERROR_CODES: dict[str, tuple[int, type[FcApiError]]] = {
+    "InvalidArgument": (400, BadRequestError),
+    "MissingRequiredHeader": (400, BadRequestError),
+    "PathNotSupported": (400, BadRequestError),
+    "EntityTooLarge": (400, BadRequestError),
+    "AccessDenied": (403, AuthenticationError),
+    "SignatureNotMatch": (403, AuthenticationError),
+    "InvalidAccessKeyID": (403, AuthenticationError),
+    "FunctionNotFound": (404, NotFoundError),
+    "VersionNotFound": (404, NotFoundError),
+    "AliasNotFound": (404, NotFoundError),
+    "AsyncConfigNotExists": (404, NotFoundError),
+    "TriggerNotFound": (404, NotFoundError),
+    "AsyncTaskNotFound": (404, NotFoundError),
+    "ConcurrentUpdateError": (409, ConflictError),
+    "AsyncInvocationStopped": (412, BadRequestError),
+    "ResourceExhausted": (429, ThrottledError),
+    "ResourceThrottled": (503, ThrottledError),
+}
+
+
+class FcErrorBody(NamedTuple):
+    """What an error body says; any part may be missing (a proxy's HTML page has none)."""
+
+    code: Optional[str]
+    message: Optional[str]
+    request_id: Optional[str]
+
+
+def _first(data: Mapping[str, Any], *keys: str) -> Optional[str]:
+    for key in keys:
+        value = data.get(key)
+        if value is not None and value != "":
+            return str(value)
+    return None
+
+
+def parse_error_body(body: Union[bytes, str, None]) -> FcErrorBody:
+    """``{"Code", "Message", "RequestId"}`` (FC 3.0), the lower-case and ``errorCode``/``errorMessage``
+    spellings (the generic FC page, 2.0) too; anything else (not JSON, not an object) gives Nones."""
+    try:
+        data = json.loads(body or b"")
+    except (ValueError, RecursionError, TypeError):  # RecursionError: 100,000 nested "["
+        data = None
+    if not isinstance(data, dict):
+        return FcErrorBody(None, None, None)
+    return FcErrorBody(
+        _first(data, "Code", "code", "ErrorCode", "errorCode"),
+        _first(data, "Message", "message", "ErrorMessage", "errorMessage"),
+        _first(data, "RequestId", "requestId", "requestid"),
+    )
+
+
+def error_class(http_status: int, code: Optional[str] = None) -> type[FcApiError]:
+    """The class for an FC 3.0 error: by HTTP status, as for 2.0; the code decides only where the
+    status alone says little (an unlisted 4xx such as 412 ``AsyncInvocationStopped``)."""
+    known = ERROR_CODES.get(code or "")
+    if known is None or http_status in _STATUS_CLASSED or http_status >= 500:
+        return error_class_for(http_status)
+    return known[1]
+
+
+_STATUS_CLASSED = frozenset({400, 401, 403, 404, 409, 429, 503})
