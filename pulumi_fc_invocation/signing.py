@@ -256,8 +256,9 @@ class Acs3Authorization(NamedTuple):
 class Acs3SignatureError(Exception):
     """A request's V3 signature is refused; ``reason`` is a short code for the emulator to map to FC's error."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, canonical_request: str = "") -> None:
         self.reason = reason
+        self.canonical_request = canonical_request
         super().__init__(message)
 
 
@@ -288,9 +289,11 @@ def acs3_verify(
 
     ``path`` is the raw request path (as sent, no query); ``query`` the decoded parameters. The
     canonical URI is the path as sent; a path whose segments were left unencoded (``$``) is also
-    accepted when signed in its encoded form. Reasons: ``missing`` / ``malformed`` Authorization,
-    ``unsigned`` (a required or present ``x-acs-*`` header not signed), ``content`` (body hash),
-    ``date`` (format or more than ``max_skew_seconds`` from ``now``), ``mismatch``.
+    accepted when signed in its encoded form. ``reason`` of the error: ``missing`` (Authorization,
+    or a required ``x-acs-*`` header, absent), ``malformed`` (not an ACS3 Authorization),
+    ``unsigned`` (``host`` or an ``x-acs-*`` header sent but not signed, or a signed one not sent),
+    ``content`` (body hash), ``date`` (format), ``skew`` (more than ``max_skew_seconds`` from
+    ``now``), ``mismatch`` (then ``canonical_request`` holds the server's canonical request).
     """
     items = _items(headers)
     auth_value = next((v for k, v in items if k.lower() == "authorization"), "")
@@ -308,7 +311,7 @@ def acs3_verify(
     signed = set(parsed.signed_headers)
     for name in _REQUIRED_SIGNED:
         if name not in present:
-            raise Acs3SignatureError("unsigned", f"the {name} header is required")
+            raise Acs3SignatureError("missing", f"required HTTP header {name} was not specified")
     for name in sorted(present):
         if (name.startswith("x-acs-") or name == "host") and name not in signed:
             raise Acs3SignatureError("unsigned", f"the {name} header must be signed")
@@ -323,18 +326,22 @@ def acs3_verify(
         raise Acs3SignatureError("date", "x-acs-date must be UTC yyyy-MM-ddTHH:mm:ssZ")
     stamp = calendar.timegm(time.strptime(date_value, _ACS3_DATE_FORMAT))
     if abs(stamp - (time.time() if now is None else now)) > max_skew_seconds:
-        raise Acs3SignatureError("date", f"x-acs-date {date_value} is more than 15 minutes from the server's time")
+        raise Acs3SignatureError(
+            "skew", f"x-acs-date {date_value} is more than {int(max_skew_seconds)} seconds from the server's time"
+        )
     signed_items = [(k, v) for k, v in lowered if k in signed]
     payload_hash = by_name["x-acs-content-sha256"].strip()
     candidates = [path or "/"]
     normalized = "/".join(acs3_percent_encode(unquote(seg)) for seg in (path or "/").split("/"))
     if normalized not in candidates:
         candidates.append(normalized)
+    first = ""
     for uri in candidates:
         canonical = acs3_canonical_request(method, uri, query, signed_items, payload_hash)
+        first = first or canonical
         expected = _acs3_signature(access_key_secret, acs3_string_to_sign(canonical))
         if hmac.compare_digest(expected, parsed.signature):
             return parsed
     raise Acs3SignatureError(
-        "mismatch", "the request signature we calculated does not match the signature you provided"
+        "mismatch", "the request signature we calculated does not match the signature you provided", first
     )

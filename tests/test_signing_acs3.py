@@ -99,7 +99,7 @@ def test_verify_accepts_and_refuses():
     acs3_verify("GET", "/2023-03-30/functions/svc$fn/async-tasks", query, good, b"", "sk", now=1_800_000_000.0)
     cases = {
         "mismatch": (good, "other-secret", query, 1_800_000_000.0),
-        "date": (good, "sk", query, 1_800_000_000.0 + 901),
+        "skew": (good, "sk", query, 1_800_000_000.0 + 901),
     }
     for reason, (headers, secret, q, now) in cases.items():
         with pytest.raises(Acs3SignatureError) as err:
@@ -109,12 +109,21 @@ def test_verify_accepts_and_refuses():
         acs3_verify("GET", "/2023-03-30/functions/svc%24fn/async-tasks", {"prefix": "job b", "limit": "5"},
                     good, b"", "sk", now=1_800_000_000.0)
     assert err.value.reason == "mismatch"
+    assert "\nlimit=5&prefix=job%20b\n" in err.value.canonical_request
     with pytest.raises(Acs3SignatureError) as err:
         acs3_verify("GET", "/x", {}, {"Authorization": "FC ak:sig"}, b"", "sk")
     assert err.value.reason == "malformed"
     with pytest.raises(Acs3SignatureError) as err:
         acs3_verify("GET", "/x", {}, {}, b"", "sk")
     assert err.value.reason == "missing"
+    no_date = {k: v for k, v in good.items() if k != "x-acs-date"}
+    with pytest.raises(Acs3SignatureError) as err:
+        acs3_verify("GET", "/2023-03-30/functions/svc%24fn/async-tasks", query, no_date, b"", "sk")
+    assert err.value.reason == "missing"
+    bad_date = dict(good, **{"x-acs-date": "Tue, 01 Dec 2026 11:00:00 GMT"})
+    with pytest.raises(Acs3SignatureError) as err:
+        acs3_verify("GET", "/2023-03-30/functions/svc%24fn/async-tasks", query, bad_date, b"", "sk")
+    assert err.value.reason == "date"
     unsigned = dict(good, **{"x-acs-extra": "1"})
     with pytest.raises(Acs3SignatureError) as err:
         acs3_verify("GET", "/2023-03-30/functions/svc%24fn/async-tasks", query, unsigned, b"", "sk", now=1_800_000_000.0)
