@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple, Optional, Union
-from urllib.parse import quote
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as _PydanticValidationError
@@ -32,6 +31,7 @@ from .errors import (
     error_class_for,
 )
 from .models import SECRET_MASK, Count, InvocationEvent, InvocationStatus, Status, Text, Time, parse_time
+from .signing import acs3_percent_encode, acs3_sign_request
 
 __all__ = [
     "API_VERSION",
@@ -51,6 +51,8 @@ __all__ = [
     "qualifier_query",
     "list_query",
     "function_name_from_arn",
+    "acs3_signer",
+    "ACTIONS",
     "parse_error_body",
     "error_class",
     "ERROR_CODES",
@@ -184,10 +186,9 @@ class AsyncTaskRef(BaseModel):
 # --- paths and queries --------------------------------------------------------------------------
 
 
-def percent_encode(text: str) -> str:
-    """One path segment as the official SDK encodes it (darabonba ``Url.percent_encode``): RFC 3986,
-    only ``A-Za-z0-9-_.~`` kept, so ``$`` is ``%24``."""
-    return quote(text, safe="").replace("+", "%20").replace("*", "%2A").replace("%7E", "~")
+percent_encode = acs3_percent_encode
+"""One path segment as the official SDK encodes it (darabonba ``Url.percent_encode``): RFC 3986, only
+``A-Za-z0-9-_.~`` kept, so ``$`` is ``%24``; the ACS3 signature signs the path in this form."""
 
 
 def function_path(function_name: str) -> str:
@@ -371,6 +372,37 @@ class AsyncTaskPage(BaseModel):
         if isinstance(data, dict) and data.get("tasks", ()) is None:
             data = {**data, "tasks": ()}
         return data
+
+
+# --- signature ----------------------------------------------------------------------------------
+
+#: The ``x-acs-action`` of each call this package makes.
+ACTIONS = frozenset({"GetAsyncTask", "ListAsyncTasks", "StopAsyncTask", "InvokeFunction"})
+# Transport headers: requests and urllib3 may rewrite them, so they are not signed (the SDK doesn't either).
+_UNSIGNED = frozenset({"accept-encoding", "content-length", "connection", "authorization"})
+
+
+def acs3_signer(action: str) -> Callable[[Any, Any], None]:
+    """The transport signer of an FC 3.0 call: ``host``, ``x-acs-action``, ``x-acs-version``, ``accept``,
+    then ACS3-HMAC-SHA256 over every header but the transport's own (date, nonce, body hash and, with
+    STS, the token included). Called for each attempt, so a retry gets a fresh date, nonce and token."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown FC 3.0 action {action!r}")
+
+    def sign(request: Any, credentials: Any) -> None:
+        headers = request.headers
+        headers["host"] = request.host
+        headers["x-acs-action"] = action
+        headers["x-acs-version"] = API_VERSION
+        if not any(key.lower() == "accept" for key in headers):
+            headers["accept"] = "application/json"
+        signed = {key: value for key, value in headers.items() if key.lower() not in _UNSIGNED}
+        headers.update(acs3_sign_request(
+            request.method, request.path, query=request.query, headers=signed, body=request.body,
+            access_key_id=credentials.access_key_id, access_key_secret=credentials.access_key_secret,
+            security_token=credentials.security_token or None))
+
+    return sign
 
 
 # --- error bodies -------------------------------------------------------------------------------

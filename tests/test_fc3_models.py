@@ -417,3 +417,39 @@ def test_error_classes_by_status_first():
     assert error_class(401) is AuthenticationError
     assert error_class(409) is ConflictError
     assert error_class(418, "ConcurrentUpdateError") is ConflictError
+
+
+# --- the signer ---------------------------------------------------------------------------------
+
+
+class _Request:  # what the transport hands a signer (SignableRequest's fields)
+    def __init__(self, method, path, query, headers, body, host="fc.example:8443"):
+        self.method, self.path, self.query, self.headers, self.body, self.host = method, path, query, headers, body, host
+
+
+@pytest.mark.parametrize("token", [None, "CAIS-token"])
+def test_acs3_signer_signs_every_header_but_the_transports(token):
+    from pulumi_fc_invocation import Credentials
+    from pulumi_fc_invocation.fc3 import acs3_signer
+    from pulumi_fc_invocation.signing import acs3_verify, parse_acs3_authorization
+
+    request = _Request("POST", invocations_path("a$b"), {"qualifier": "prod", "x": "a b"},
+                       {"Content-Type": "application/octet-stream", "User-Agent": "ua", "Accept-Encoding": "gzip",
+                        "x-fc-invocation-type": "Async"}, b"body")
+    acs3_signer("InvokeFunction")(request, Credentials("AKID", "sk", token))
+    h = request.headers
+    assert h["host"] == "fc.example:8443" and h["x-acs-action"] == "InvokeFunction"
+    assert h["x-acs-version"] == "2023-03-30" and h["accept"] == "application/json"
+    signed = parse_acs3_authorization(h["Authorization"]).signed_headers
+    assert "accept-encoding" not in signed and {"content-type", "user-agent", "x-fc-invocation-type", "host"} <= set(signed)
+    assert ("x-acs-security-token" in signed) is bool(token)
+    acs3_verify("POST", "/2023-03-30/functions/a%24b/invocations", request.query, h, b"body", "sk")
+    with pytest.raises(Exception):
+        acs3_verify("POST", "/2023-03-30/functions/a%24b/invocations", request.query, h, b"body", "wrong")
+
+
+def test_acs3_signer_knows_its_actions():
+    from pulumi_fc_invocation.fc3 import acs3_signer
+
+    with pytest.raises(ValueError):
+        acs3_signer("GetStatefulAsyncInvocation")
