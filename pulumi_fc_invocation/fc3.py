@@ -343,6 +343,20 @@ class AsyncTaskResult(_Model):
     def succeeded(self) -> bool:
         return self.status is InvocationStatus.SUCCEEDED
 
+    # The FC 2.0 model's names, read-only, so that API-neutral code (the waiter's messages, the batch
+    # tracker, the CLI) serves both models; they are not fields, so dumps keep FC 3.0's names alone.
+    @property
+    def invocation_id(self) -> str:
+        return self.task_id
+
+    @property
+    def invocation_error_message(self) -> str:
+        return self.task_error_message
+
+    @property
+    def invocation_payload(self) -> Optional[str]:
+        return self.task_payload
+
     @property
     def ref(self) -> AsyncTaskRef:
         """The composite reference; raises if the answer's names don't follow FC 3.0's rules."""

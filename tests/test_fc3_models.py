@@ -319,6 +319,14 @@ def test_immutable_and_payloads_out_of_repr():
         assert "job-123" in text and "Succeeded" in text
 
 
+def test_fc2_names_read_the_fc3_fields_and_stay_out_of_dumps():
+    r = AsyncTaskResult.model_validate({**SAMPLE, "taskErrorMessage": "boom"})
+    assert (r.invocation_id, r.invocation_error_message, r.invocation_payload) == (
+        "job-123", "boom", '{"key1":"value1"}')
+    dumped = r.model_dump()
+    assert "invocation_id" not in dumped and "invocation_payload" not in dumped and dumped["task_id"] == "job-123"
+
+
 def test_payload_spellings():
     for key in ("taskPayload", "TaskPayload", "invocationPayload", "task_payload"):
         assert AsyncTaskResult.model_validate({"taskId": "t", "status": "Running", key: "p"}).task_payload == "p"
