@@ -42,6 +42,7 @@ __all__ = [
     "validate_function_name",
     "validate_qualifier",
     "validate_task_id",
+    "new_task_id",
     "percent_encode",
     "function_path",
     "task_path",
@@ -99,6 +100,14 @@ def validate_qualifier(value: Any, argument: str = "qualifier") -> Optional[str]
 
 def validate_task_id(value: Any, argument: str = "task_id") -> str:
     return _check(argument, value, isinstance(value, str) and bool(_TASK_RE.match(value)), TASK_RULE)
+
+
+def new_task_id() -> str:
+    """A fresh task id (``task-`` and 32 hex digits), for an invoke that names none: the caller then knows
+    the id without relying on FC to say which one it picked."""
+    import uuid
+
+    return f"task-{uuid.uuid4().hex}"
 
 
 # --- the reference ------------------------------------------------------------------------------

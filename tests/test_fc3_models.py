@@ -83,6 +83,13 @@ def test_task_ids_refused(bad):
     assert "1-128" in info.value.rule
 
 
+def test_new_task_ids_are_valid_and_distinct():
+    from pulumi_fc_invocation.fc3 import new_task_id
+
+    ids = {new_task_id() for _ in range(100)}
+    assert len(ids) == 100 and all(validate_task_id(i) == i for i in ids)
+
+
 @pytest.mark.parametrize("good", [None, "LATEST", "1", "12345", "prod", "blue-green_2"])
 def test_qualifiers_accepted(good):
     assert validate_qualifier(good) == good
