@@ -142,7 +142,7 @@ def batch_gate(fc: Any, plan: list[tuple[float, float]], tag: str, seed: int) ->
 
 
 def single_gates(fc: Any, plan: list[tuple[float, float]], tag: str, seed: int) -> dict[str, Any]:
-    from pulumi_fc_invocation.models import InvocationRef
+    from pulumi_fc_invocation.fc2 import InvocationRef
     from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
     from pulumi_fc_invocation.waiter import Waiter, WaitPolicy, use_clock
 

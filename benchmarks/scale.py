@@ -153,7 +153,7 @@ def gate_many(fc: Any, count: int, spread: float, tag: str) -> dict[str, Any]:
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    from pulumi_fc_invocation.models import InvocationRef
+    from pulumi_fc_invocation.fc2 import InvocationRef
     from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
     from pulumi_fc_invocation.waiter import Waiter, WaitPolicy, use_clock
 

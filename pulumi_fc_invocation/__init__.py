@@ -38,10 +38,10 @@ from .errors import (
 _LAZY = {
     "Credentials": "credentials",
     "FcClient": "client",
-    "InvocationRef": "models",
+    "InvocationRef": "fc2",
     "InvocationStatus": "models",
     "InvocationEvent": "models",
-    "StatefulAsyncInvocationResult": "models",
+    "StatefulAsyncInvocationResult": "fc2",
     "StatefulAsyncInvocation": "resource",
     "get_stateful_async_invocation": "resource",
     "get_stateful_async_invocation_output": "resource",
@@ -59,7 +59,8 @@ _LAZY = {
 if TYPE_CHECKING:  # pragma: no cover
     from .client import FcClient
     from .credentials import Credentials
-    from .models import InvocationEvent, InvocationRef, InvocationStatus, StatefulAsyncInvocationResult
+    from .fc2 import InvocationRef, StatefulAsyncInvocationResult
+    from .models import InvocationEvent, InvocationStatus
     from .batch import (
         GetStatefulAsyncInvocationsResult,
         StatefulAsyncInvocations,

@@ -23,17 +23,15 @@ from .errors import (
     WaitTimeoutError,
     refresh_refused,
 )
+from .fc2 import InvocationRef, StatefulAsyncInvocationResult, validate_invocation_id
 from .models import (
     SECRET_MASK,
-    InvocationRef,
     InvocationStatus,
-    StatefulAsyncInvocationResult,
     optional_endpoint,
     optional_text,
     parse_time,
     secret_values,
     rfc3339,
-    validate_invocation_id,
 )
 from .waiter import DEFAULT_MAX_POLL_INTERVAL, WaitPolicy, check_fail_on_statuses, format_duration, not_found_details
 

@@ -141,7 +141,7 @@ def parse_time_bound(text: str, option: str, now: Optional[datetime] = None) -> 
 
 def parse_target(text: str) -> tuple[str, str, Optional[str]]:
     """``SERVICE[.QUALIFIER]/FUNCTION`` -> (service, function, qualifier), validated."""
-    from .models import InvocationRef
+    from .fc2 import InvocationRef
 
     parts = text.split("/")
     if len(parts) != 2:
@@ -449,7 +449,7 @@ def get(invocation: str, output: str, show_payloads: bool, verbose: bool, endpoi
 
     ID is SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID, e.g. video.prod/transcode/video-123.
     """
-    from .models import InvocationRef
+    from .fc2 import InvocationRef
 
     conn = _setup(verbose, endpoint, region, account_id, profile)
     ref = InvocationRef.parse(invocation)
@@ -571,7 +571,7 @@ def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, 
 
     ID is SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID, e.g. video.prod/transcode/video-123.
     """
-    from .models import InvocationRef
+    from .fc2 import InvocationRef
     from .waiter import Waiter, WaitPolicy, failure_message, format_duration, progress_message, timeout_message
 
     conn = _setup(verbose, endpoint, region, account_id, profile)
@@ -669,7 +669,7 @@ def list_(target: str, status: Optional[str], prefix: Optional[str], since: Opti
           limit: int, output: str, show_payloads: bool, verbose: bool, endpoint: Optional[str],
           region: Optional[str], account_id: Optional[str], profile: Optional[str]) -> int:
     """List a function's invocations, newest first, with filters."""
-    from .models import InvocationRef
+    from .fc2 import InvocationRef
 
     conn = _setup(verbose, endpoint, region, account_id, profile)
     service, function, qualifier = parse_target(target)
@@ -725,7 +725,7 @@ def invoke(target: str, invocation_id: Optional[str], payload: Optional[str], pa
     conn = _setup(verbose, endpoint, region, account_id, profile)
     service, function, qualifier = parse_target(target)
     if invocation_id is not None:
-        from .models import validate_invocation_id
+        from .fc2 import validate_invocation_id
 
         validate_invocation_id(invocation_id, "--id")
     if payload is not None and payload_file is not None:
@@ -748,7 +748,7 @@ def invoke(target: str, invocation_id: Optional[str], payload: Optional[str], pa
 
 
 def _valid_id(value: str) -> bool:
-    from .models import validate_invocation_id
+    from .fc2 import validate_invocation_id
 
     try:
         validate_invocation_id(value)
@@ -810,7 +810,7 @@ def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: O
     """
     from .batching import BatchSpec, BatchTracker, failures_message, not_found_message, timeout_message
     from .errors import NotFoundError
-    from .models import validate_invocation_id
+    from .fc2 import validate_invocation_id
     from .waiter import Waiter, format_duration
 
     conn = _setup(verbose, endpoint, region, account_id, profile)

@@ -1,9 +1,10 @@
-"""Typed views of FC's stateful async invocation objects, and the naming rules that guard requests.
+"""The vocabulary both FC APIs share: statuses, events, times, redaction and argument checks.
 
 Names are checked before any request is made, so garbage never reaches the network, and every failure
 says which field, which value and which rule. Responses are parsed leniently where FC has been seen to
 vary (time formats, key casing, new statuses, new keys) and strictly where a wrong answer would
-mislead (an invocation must have an id and a status).
+mislead (an invocation must have an id and a status). Each API's own names, paths and models live in
+:mod:`.fc2` (2016-08-15) and :mod:`.fc3` (2023-03-30).
 """
 
 from __future__ import annotations
@@ -15,61 +16,54 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Annotated, Any, Optional
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic import ValidationError as _PydanticValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from .errors import FcApiError, InvalidArgumentError
 
 __all__ = [
-    "InvocationRef",
     "InvocationStatus",
     "InvocationEvent",
-    "StatefulAsyncInvocationResult",
-    "validate_service_name",
-    "validate_function_name",
-    "validate_qualifier",
-    "validate_invocation_id",
+    "FrozenModel",
     "parse_time",
+    "rfc3339",
+    "check_name",
+    "optional_text",
+    "optional_endpoint",
     "SECRET_MASK",
     "redact",
     "redacting",
     "secret_values",
+    "Time",
+    "Status",
+    "Text",
+    "Count",
 ]
 
-# --- naming rules -------------------------------------------------------------------------------
-
-_NAME = r"[A-Za-z_][A-Za-z0-9_-]"
-_SERVICE_RE = re.compile(rf"{_NAME}{{0,127}}\Z")
-_FUNCTION_RE = re.compile(rf"{_NAME}{{0,63}}\Z")
-_QUALIFIER_RE = re.compile(rf"(?:LATEST|[0-9]{{1,128}}|{_NAME}{{0,127}})\Z")
-_INVOCATION_RE = re.compile(rf"{_NAME}{{0,127}}\Z")
-
-SERVICE_RULE = "1-128 letters, digits, '_' or '-', starting with a letter or '_'"
-FUNCTION_RULE = "1-64 letters, digits, '_' or '-', starting with a letter or '_'"
-QUALIFIER_RULE = "'LATEST', a version number (digits) or an alias name (1-128 letters, digits, '_' or '-', starting with a letter or '_')"
-INVOCATION_RULE = "1-128 letters, digits, '_' or '-', starting with a letter or '_' (pattern ^[A-Za-z_][A-Za-z0-9_-]{0,127}$)"
+# FC 2.0 names that lived here in 0.1, still importable from here for code outside the package.
+_MOVED_TO_FC2 = frozenset({
+    "InvocationRef", "StatefulAsyncInvocationResult", "validate_service_name", "validate_function_name",
+    "validate_qualifier", "validate_invocation_id", "SERVICE_RULE", "FUNCTION_RULE", "QUALIFIER_RULE",
+    "INVOCATION_RULE",
+})
 
 
-def _check(argument: str, value: Any, pattern: re.Pattern[str], rule: str) -> str:
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_FC2:
+        from . import fc2
+
+        return getattr(fc2, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# --- argument checks ----------------------------------------------------------------------------
+
+def check_name(argument: str, value: Any, pattern: re.Pattern[str], rule: str) -> str:
+    """``value`` if it is a string matching ``pattern``, else an error naming the argument and the rule."""
     if not isinstance(value, str):
         raise InvalidArgumentError(argument, value, f"must be a string of {rule}")
     if not pattern.match(value):
         raise InvalidArgumentError(argument, value, f"must be {rule}")
     return value
-
-
-def validate_service_name(value: Any, argument: str = "service_name") -> str:
-    return _check(argument, value, _SERVICE_RE, SERVICE_RULE)
-
-
-def validate_function_name(value: Any, argument: str = "function_name") -> str:
-    return _check(argument, value, _FUNCTION_RE, FUNCTION_RULE)
-
-
-def validate_qualifier(value: Any, argument: str = "qualifier") -> Optional[str]:
-    if value is None:
-        return None
-    return _check(argument, value, _QUALIFIER_RE, QUALIFIER_RULE)
 
 
 def optional_text(argument: str, value: Any) -> Optional[str]:
@@ -90,93 +84,6 @@ def optional_endpoint(value: Any) -> Optional[str]:
     from .credentials import check_endpoint
 
     return check_endpoint(endpoint)
-
-
-def validate_invocation_id(value: Any, argument: str = "invocation_id") -> str:
-    return _check(argument, value, _INVOCATION_RE, INVOCATION_RULE)
-
-
-class InvocationRef(BaseModel):
-    """Which invocation: service, optional qualifier, function and invocation id.
-
-    Its text form is the composite id ``service[.qualifier]/function/invocation_id``, used as the
-    Pulumi resource id and on the command line.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    service_name: str
-    function_name: str
-    invocation_id: str
-    qualifier: Optional[str] = None
-
-    def __init__(self, **data: Any) -> None:
-        # Check names ourselves first, so the error is ours (field, value, rule), not pydantic's.
-        validate_service_name(data.get("service_name"))
-        validate_function_name(data.get("function_name"))
-        validate_invocation_id(data.get("invocation_id"))
-        validate_qualifier(data.get("qualifier"))
-        try:
-            super().__init__(**data)
-        except _PydanticValidationError as exc:
-            first = exc.errors()[0]
-            raise InvalidArgumentError(".".join(map(str, first["loc"])), first.get("input"), first["msg"]) from None
-
-    @classmethod
-    def parse(cls, text: Any, argument: str = "id") -> "InvocationRef":
-        """Parse ``service[.qualifier]/function/invocation_id``."""
-        rule = "must be SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID, e.g. video.prod/transcode/video-123"
-        if not isinstance(text, str):
-            raise InvalidArgumentError(argument, text, rule)
-        parts = text.split("/")
-        if len(parts) != 3:
-            raise InvalidArgumentError(argument, text, rule)
-        head, function_name, invocation_id = parts
-        service_name, dot, qualifier = head.partition(".")
-        if dot and not qualifier:
-            raise InvalidArgumentError(argument, text, "the qualifier after '.' is empty; " + rule)
-        return cls(
-            service_name=service_name,
-            function_name=function_name,
-            invocation_id=invocation_id,
-            qualifier=qualifier if dot else None,
-        )
-
-    @classmethod
-    def parse_masked(cls, text: Any, values: Any, argument: str = "id") -> "tuple[InvocationRef, frozenset[str]]":
-        """Parse a composite id in which secret parts are :data:`SECRET_MASK` (see :meth:`masked`),
-        taking those parts from ``values`` (the read's props); returns the ref and the masked fields."""
-        if not isinstance(text, str) or SECRET_MASK not in text:
-            return cls.parse(text, argument), frozenset()
-        parts = text.split("/")
-        if len(parts) != 3:
-            cls.parse(text, argument)  # raises with the rule
-        head, function_name, invocation_id = parts
-        service_name, dot, qualifier = head.partition(".")
-        fields = {"service_name": service_name, "function_name": function_name, "invocation_id": invocation_id,
-                  "qualifier": qualifier if dot else None}
-        hidden = frozenset(key for key, value in fields.items() if value == SECRET_MASK)
-        for key in hidden:
-            fields[key] = values.get(key)
-        return cls(**fields), hidden
-
-    def masked(self, hidden: Iterable[str] = ()) -> str:
-        """The composite id with the fields named in ``hidden`` (secret inputs) as :data:`SECRET_MASK`."""
-        hidden = frozenset(hidden)
-        if not hidden:
-            return str(self)
-        shown = {k: SECRET_MASK if k in hidden and getattr(self, k) else getattr(self, k)
-                 for k in ("service_name", "function_name", "invocation_id", "qualifier")}
-        service = f"{shown['service_name']}.{shown['qualifier']}" if shown["qualifier"] else shown["service_name"]
-        return f"{service}/{shown['function_name']}/{shown['invocation_id']}"
-
-    @property
-    def service_path(self) -> str:
-        """``service`` or ``service.qualifier``, as FC joins them in paths."""
-        return f"{self.service_name}.{self.qualifier}" if self.qualifier else self.service_name
-
-    def __str__(self) -> str:
-        return f"{self.service_path}/{self.function_name}/{self.invocation_id}"
 
 
 # --- secret inputs ------------------------------------------------------------------------------
@@ -301,7 +208,7 @@ _TERMINAL = frozenset(
 )
 
 
-def _status(value: Any) -> Any:
+def as_status(value: Any) -> Any:
     if isinstance(value, InvocationStatus):
         return value
     if isinstance(value, str):
@@ -373,82 +280,31 @@ def rfc3339(value: Optional[datetime]) -> Optional[str]:
 
 
 Time = Annotated[Optional[datetime], BeforeValidator(parse_time)]
-Status = Annotated[InvocationStatus, BeforeValidator(_status)]
+Status = Annotated[InvocationStatus, BeforeValidator(as_status)]
 
 
-def _none_to_empty(value: Any) -> Any:
+def none_to_empty(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _none_to_zero(value: Any) -> Any:
+def none_to_zero(value: Any) -> Any:
     return 0 if value is None else value
 
 
-Text = Annotated[str, BeforeValidator(_none_to_empty)]
-Count = Annotated[int, BeforeValidator(_none_to_zero)]
+Text = Annotated[str, BeforeValidator(none_to_empty)]
+Count = Annotated[int, BeforeValidator(none_to_zero)]
 
 
-class _Model(BaseModel):
+class FrozenModel(BaseModel):
+    """Base of FC's answer models: immutable, keys by alias or name, unknown keys ignored."""
+
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
 
-class InvocationEvent(_Model):
+class InvocationEvent(FrozenModel):
     """One entry of an invocation's event log (newer API revisions)."""
 
     event_id: Optional[int] = Field(default=None, alias="eventId")
     status: Text = Field(default="", alias="status")
     timestamp: Time = Field(default=None, alias="timestamp")
     event_detail: Text = Field(default="", alias="eventDetail")
-
-
-class StatefulAsyncInvocationResult(_Model):
-    """The response of GetStatefulAsyncInvocation, one item of ListStatefulAsyncInvocations."""
-
-    service_name: Text = Field(default="", alias="serviceName")
-    function_name: Text = Field(default="", alias="functionName")
-    qualifier: Text = Field(default="", alias="qualifier")
-    invocation_id: str = Field(alias="invocationId", min_length=1)
-    request_id: Text = Field(default="", alias="requestId")
-    status: Status = Field(alias="status")
-    destination_status: Text = Field(default="", alias="destinationStatus")
-    invocation_error_message: Text = Field(default="", alias="invocationErrorMessage")
-    invocation_payload: Optional[str] = Field(
-        default=None,
-        alias="invocationPayload",
-        validation_alias=AliasChoices("invocationPayload", "InvocationPayload", "invocation_payload"),
-    )
-    return_payload: Optional[str] = Field(default=None, alias="returnPayload")
-    already_retried_times: Count = Field(default=0, alias="alreadyRetriedTimes", ge=0)
-    started_time: Time = Field(default=None, alias="startedTime")
-    end_time: Time = Field(default=None, alias="endTime")
-    duration_ms: Optional[int] = Field(default=None, alias="durationMs")
-    instance_id: Text = Field(default="", alias="instanceId")
-    events: tuple[InvocationEvent, ...] = Field(default=(), alias="events")
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.status.is_terminal
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status is InvocationStatus.SUCCEEDED
-
-    @property
-    def ref(self) -> InvocationRef:
-        """The composite reference; raises if the response's names don't follow FC's rules."""
-        return InvocationRef(
-            service_name=self.service_name,
-            function_name=self.function_name,
-            invocation_id=self.invocation_id,
-            qualifier=self.qualifier or None,
-        )
-
-    def __repr__(self) -> str:
-        # Payloads may hold user data: keep them out of reprs (and so out of logs and tracebacks).
-        return (
-            f"StatefulAsyncInvocationResult(invocation_id={self.invocation_id!r}, status={self.status.value!r}, "
-            f"service_name={self.service_name!r}, function_name={self.function_name!r}, "
-            f"qualifier={self.qualifier!r}, already_retried_times={self.already_retried_times})"
-        )
-
-    __str__ = __repr__

@@ -30,7 +30,8 @@ from .errors import (
     WaitTimeoutError,
     refresh_refused,
 )
-from .models import InvocationRef, InvocationStatus, StatefulAsyncInvocationResult, redacting, rfc3339
+from .fc2 import InvocationRef, StatefulAsyncInvocationResult
+from .models import InvocationStatus, redacting, rfc3339
 from .waiter import (TRANSIENT_ERRORS, check_fail_on_statuses, failure_message, format_duration, get_clock,
                      not_found_details, timeout_message)
 

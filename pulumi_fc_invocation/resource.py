@@ -21,8 +21,8 @@ from pulumi import Input, Output, ResourceOptions
 
 from . import gate
 from .errors import InvalidArgumentError, NotFoundError
-from .models import (InvocationRef, StatefulAsyncInvocationResult, optional_endpoint, optional_text, redact, redacting,
-                     secret_values)
+from .fc2 import InvocationRef, StatefulAsyncInvocationResult
+from .models import optional_endpoint, optional_text, redact, redacting, secret_values
 from .operation import records_only
 from .provider import (
     plain_input_errors,

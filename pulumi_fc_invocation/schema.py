@@ -51,7 +51,8 @@ from typing import Any, Optional
 
 from . import __version__
 from .credentials import SETTING_SOURCES
-from .models import InvocationEvent, InvocationStatus, StatefulAsyncInvocationResult
+from .fc2 import StatefulAsyncInvocationResult
+from .models import InvocationEvent, InvocationStatus
 from .waiter import DEFAULT_FAIL_ON
 
 __all__ = [

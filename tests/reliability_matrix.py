@@ -415,7 +415,7 @@ def skewed_client_clock(seconds: float) -> Iterator[None]:
 
     Works whether the client formats its ``Date`` with ``formatdate()`` or from ``time.time()``.
     """
-    import pulumi_fc_invocation.client as client_module
+    import pulumi_fc_invocation.fc2 as client_module
 
     if not seconds:
         yield

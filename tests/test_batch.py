@@ -503,7 +503,7 @@ def test_example_gate_on_batch(fc, config):
 def _gate_calls_single(fc, client, service, function, ids):
     """What 1,000 ``StatefulAsyncInvocation`` gates cost: their program-side waits (run concurrently, as the
     program runs them) plus the engine's one read of each."""
-    from pulumi_fc_invocation.models import InvocationRef
+    from pulumi_fc_invocation.fc2 import InvocationRef
     from pulumi_fc_invocation.resource import _pool
     from pulumi_fc_invocation.waiter import Waiter, WaitPolicy
 

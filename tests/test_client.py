@@ -239,9 +239,9 @@ def test_proxies_come_from_the_given_environment_mapping():
     env = {"HTTPS_PROXY": "http://proxy.corp:3128", "NO_PROXY": "internal.example,.corp.example",
            "ALICLOUD_ACCESS_KEY": "k", "ALICLOUD_SECRET_KEY": SECRET}
     client = FcClient(endpoint="https://1.cn-hangzhou.fc.aliyuncs.com", environ=env, home="/nonexistent")
-    assert client._session.proxies.get("https") == "http://proxy.corp:3128"
+    assert client.transport.session.proxies.get("https") == "http://proxy.corp:3128"
     bypass = FcClient(endpoint="https://fc.corp.example", environ=env, home="/nonexistent")
-    assert "https" not in bypass._session.proxies
+    assert "https" not in bypass.transport.session.proxies
 
 
 def test_an_account_id_with_a_line_break_is_refused_before_any_request(server):

@@ -361,7 +361,7 @@ def test_an_endpoint_with_userinfo_is_refused_without_showing_it():
 
 
 def test_plain_http_to_a_remote_host_warns_once(caplog):
-    caplog.set_level(logging.WARNING, logger="pulumi_fc_invocation.client")
+    caplog.set_level(logging.WARNING, logger="pulumi_fc_invocation.transport")
     for _ in range(3):
         FcClient(credentials=Credentials(KEY_ID, SECRET), endpoint="http://fc-plain.example.com",
                  environ={}, home="/nonexistent").close()

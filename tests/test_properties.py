@@ -21,13 +21,13 @@ from pulumi_fc_invocation import (
 )
 from pulumi_fc_invocation.client import FcClient
 from pulumi_fc_invocation.credentials import Credentials
-from pulumi_fc_invocation.models import (
-    parse_time,
+from pulumi_fc_invocation.fc2 import (
     validate_function_name,
     validate_invocation_id,
     validate_qualifier,
     validate_service_name,
 )
+from pulumi_fc_invocation.models import parse_time
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

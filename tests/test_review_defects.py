@@ -152,7 +152,7 @@ def _gate_props(**extra):
 
 def test_the_final_read_retries_a_transient_error_within_the_gates_budget(fc):
     from pulumi_fc_invocation.errors import InvalidResponseError
-    from pulumi_fc_invocation.models import InvocationRef
+    from pulumi_fc_invocation.fc2 import InvocationRef
     from pulumi_fc_invocation.provider import read_and_check
     from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
     from pulumi_fc_invocation.waiter import use_clock
@@ -170,7 +170,7 @@ def test_the_final_read_retries_a_transient_error_within_the_gates_budget(fc):
 
 def test_a_task_run_again_after_it_ended_is_not_reported_as_an_api_error(fc):
     from pulumi_fc_invocation.errors import WaitTimeoutError
-    from pulumi_fc_invocation.models import InvocationRef
+    from pulumi_fc_invocation.fc2 import InvocationRef
     from pulumi_fc_invocation.provider import read_and_check
 
     fc.add_invocation("flip", "fn", "fl-1", timeline=[("Running", 0), ("Failed", 5), ("Running", 6)])

@@ -27,12 +27,8 @@ from pulumi_fc_invocation.batch_provider import (
     BatchSummary,
     batch_outputs,
 )
-from pulumi_fc_invocation.models import (
-    InvocationEvent,
-    InvocationRef,
-    InvocationStatus,
-    StatefulAsyncInvocationResult,
-)
+from pulumi_fc_invocation.fc2 import InvocationRef, StatefulAsyncInvocationResult
+from pulumi_fc_invocation.models import InvocationEvent, InvocationStatus
 from pulumi_fc_invocation.provider import result_outputs
 from pulumi_fc_invocation.resource import (
     OUTPUT_KEYS,

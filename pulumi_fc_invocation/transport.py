@@ -1,0 +1,729 @@
+"""The HTTP session under FcClient: one per client, shared by threads, with keep-alive.
+
+Every call has a timeout and one time budget; transient failures (connection errors, read timeouts
+on idempotent calls, 429/500/502/503/504) are retried by urllib3's ``Retry`` with exponential backoff
+and jitter, honouring ``Retry-After``, bounded both in count and in total time. Redirects are never
+followed, bodies are capped, and every failure becomes a classified, redacted error.
+
+API-neutral: each call names its :data:`Signer` (FC 2.0's FC signature, FC 3.0's ACS3), and the
+credentials are asked for at every attempt, so a retry signs with a refreshed STS token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Optional, Union
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from pydantic import BaseModel
+from pydantic import ValidationError as _PydanticValidationError
+from requests.adapters import HTTPAdapter
+from requests.hooks import dispatch_hook
+from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
+from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import InvalidHeader, MaxRetryError
+from urllib3.util.retry import Retry
+from urllib3.util.timeout import Timeout as _Urllib3Timeout
+
+from . import __version__
+from .credentials import Credentials
+from .errors import (
+    FcApiError,
+    FcInvocationError,
+    InvalidArgumentError,
+    InvalidResponseError,
+    RedirectError,
+    RequestTimeoutError,
+    ResponseTooLargeError,
+    TransportError,
+    UnreachableError,
+    error_class_for,
+    redact,
+)
+
+__all__ = [
+    "Transport", "SignableRequest", "Signer", "CredentialSource", "check_timeout", "request_id_of",
+    "RETRY_STATUSES", "MAX_RESPONSE_BYTES", "IDEMPOTENT_METHODS", "USER_AGENT", "Timeout",
+]
+
+log = logging.getLogger("pulumi_fc_invocation.transport")
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "HEAD"})
+_IDEMPOTENT = IDEMPOTENT_METHODS
+# Far above FC's largest answer (a 1 MB return payload plus a 128 KB invocation payload, JSON-escaped,
+# in an envelope), compressed or not: a gzip bomb or a broken proxy stops here, not in RAM.
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+USER_AGENT = (
+    f"pulumi-fc-invocation/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]} requests/{requests.__version__}"
+)
+_USER_AGENT = USER_AGENT
+# FC 2.0 documents x-fc-request-id; FC 3.0 (ACS gateway) answers x-acs-request-id.
+_REQUEST_ID_HEADERS = ("X-Fc-Request-Id", "X-Acs-Request-Id")
+
+
+@dataclass
+class SignableRequest:
+    """One attempt of a request, as a signer sees it: the signer adds its headers to ``headers``.
+
+    ``path`` is sent as given (already percent-encoded where the API needs it); ``query`` is what
+    requests will encode after it; ``host`` is the endpoint's ``host[:port]``.
+    """
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: dict[str, str]
+    body: bytes
+    host: str
+    attempt: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Signer = Callable[[SignableRequest, Credentials], None]
+"""Signs one attempt in place (date, token and signature headers), with the credentials current for it."""
+
+CredentialSource = Union[Credentials, Callable[[], Credentials], Any]
+"""A ``Credentials``, a callable returning the current ones, or an object with ``current()``."""
+
+
+def _credential_getter(source: CredentialSource) -> Callable[[], Credentials]:
+    if isinstance(source, Credentials):
+        return lambda: source
+    current = getattr(source, "current", None)
+    if callable(current):
+        return current
+    if callable(source):
+        return source
+    raise InvalidArgumentError("credentials", type(source).__name__,
+                               "must be Credentials, a callable returning Credentials, or have current()")
+
+
+def request_id_of(response: requests.Response) -> Optional[str]:
+    """FC's request id of an answer (2.0 or 3.0 header), None when there is none."""
+    for name in _REQUEST_ID_HEADERS:
+        value = response.headers.get(name)
+        if value:
+            return value
+    return None
+
+
+Timeout = Union[float, tuple[float, float]]
+
+class _BoundedRetry(Retry):
+    """urllib3 ``Retry`` that also stops once the call's time budget would be exceeded.
+
+    ``started`` is the start of the call (set per call, so the first attempt is not free). A
+    ``Retry-After`` is honoured as given: a wait that would end past the budget is not started, and
+    the caller gets the throttling error now instead of after a pointless sleep (or a retry sooner
+    than the server asked).
+    """
+
+    def __init__(self, *args: Any, budget: float = 30.0, started: Optional[float] = None,
+                 before_attempt: Optional[Callable[[], None]] = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.budget = budget
+        self.started = started
+        self.before_attempt = before_attempt
+
+    def new(self, **kw: Any) -> "_BoundedRetry":
+        kw.setdefault("budget", self.budget)
+        kw.setdefault("started", self.started)
+        kw.setdefault("before_attempt", self.before_attempt)
+        return super().new(**kw)  # type: ignore[return-value]
+
+    def sleep(self, response: Any = None) -> None:
+        # urllib3 calls this right before each retry, with the same headers object: re-sign it there,
+        # so the retry carries a fresh date and the credentials current now (a refreshed STS token).
+        super().sleep(response)
+        if self.before_attempt is not None:
+            self.before_attempt()
+
+    def get_retry_after(self, response: Any) -> Optional[float]:
+        try:
+            return super().get_retry_after(response)
+        except InvalidHeader:
+            return None  # unparsable: fall back to our own backoff rather than lose FC's answer
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        # urllib3 takes whole seconds or an HTTP date and raises InvalidHeader on anything else
+        # ("0.5", "soon"), which escaped as a TransportError and hid a retryable 429/503.
+        try:
+            seconds = float(retry_after)
+        except ValueError:
+            return super().parse_retry_after(retry_after)
+        if not math.isfinite(seconds):
+            raise InvalidHeader(f"Invalid Retry-After header: {retry_after}")
+        return max(0.0, seconds)
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        started = self.started if self.started is not None else time.monotonic()
+        new = super().increment(method, url, response, error, _pool, _stacktrace)
+        new.started = started
+        wait = None
+        if response is not None and self.respect_retry_after_header:
+            wait = new.get_retry_after(response)
+        if wait is None:
+            wait = new.get_backoff_time()
+        if time.monotonic() - started + wait > self.budget:
+            raise MaxRetryError(_pool, url, error or RuntimeError("retry time budget exhausted"))  # type: ignore[arg-type]
+        return new
+
+
+class _DeadlineTimeout(_Urllib3Timeout):
+    """Connect and read timeouts that never reach past the call's deadline (each attempt's timeouts
+    are cut to the time left), so both retry layers together stay within one bound."""
+
+    def __init__(self, connect: float, read: float, deadline: float) -> None:
+        super().__init__(connect=connect, read=read)
+        self._limits = (connect, read)
+        self.deadline = deadline
+
+    def clone(self) -> "_DeadlineTimeout":
+        return _DeadlineTimeout(self._limits[0], self._limits[1], self.deadline)
+
+    def _left(self) -> float:
+        return max(0.001, self.deadline - time.monotonic())
+
+    @property
+    def connect_timeout(self) -> float:  # type: ignore[override]
+        return min(self._limits[0], self._left())
+
+    @property
+    def read_timeout(self) -> float:  # type: ignore[override]
+        return min(self._limits[1], self._left())
+
+
+class _Adapter(HTTPAdapter):
+    """An ``HTTPAdapter`` whose urllib3 ``Retry`` is set per call and per thread, so that its time
+    budget starts when the call starts (requests reads ``max_retries`` on every send)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._per_call = threading.local()
+        super().__init__(**kwargs)
+
+    @property  # type: ignore[override]
+    def max_retries(self) -> Retry:
+        retry = getattr(self._per_call, "retry", None)
+        return self._default_retry if retry is None else retry
+
+    @max_retries.setter
+    def max_retries(self, value: Retry) -> None:
+        self._default_retry = value
+
+    @contextlib.contextmanager
+    def retrying(self, retry: Retry) -> Iterator[None]:
+        self._per_call.retry = retry
+        try:
+            yield
+        finally:
+            self._per_call.retry = None
+
+
+class _LiveHeaders(CaseInsensitiveDict):
+    """A request's headers that urllib3 does not copy (its ``urlopen`` copies them on each attempt),
+    so that :meth:`_BoundedRetry.sleep` can re-sign the very headers its retry will send."""
+
+    def copy(self) -> "_LiveHeaders":
+        return self
+
+
+class _BodyTimeout(requests.exceptions.ReadTimeout):
+    """The socket timed out in the middle of a body: worth another attempt for an idempotent read."""
+
+
+class _DeadlineExceeded(requests.exceptions.ReadTimeout):
+    """The body did not complete before the call's deadline: no time is left for another attempt."""
+
+
+def check_timeout(timeout: Any) -> Timeout:
+    def positive(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf")
+
+    if positive(timeout):
+        return float(timeout)
+    if isinstance(timeout, (tuple, list)) and len(timeout) == 2 and all(positive(v) for v in timeout):
+        return (float(timeout[0]), float(timeout[1]))
+    raise InvalidArgumentError("timeout", timeout, "must be a positive number of seconds or a (connect, read) pair")
+
+
+def _excerpt(body: bytes, limit: int = 200) -> str:
+    text = body[:limit * 2].decode("utf-8", errors="replace")
+    text = " ".join(text.split())
+    return text[:limit] + ("..." if len(text) > limit or len(body) > limit * 2 else "")
+
+
+class _Decoder:
+    """Decodes a ``Content-Encoding`` (we only ask for gzip and deflate), never producing more than
+    it is allowed to: zlib's ``max_length`` keeps a bomb's output from ever being built."""
+
+    def __init__(self, encoding: str) -> None:
+        if encoding in ("gzip", "x-gzip"):
+            self._wbits = 16 + zlib.MAX_WBITS
+        elif encoding == "deflate":
+            self._wbits = zlib.MAX_WBITS | 32  # zlib-wrapped; raw deflate is tried on the first error
+        else:
+            raise requests.exceptions.ContentDecodingError(f"unsupported Content-Encoding {encoding[:40]!r}")
+        self._encoding = encoding
+        self._zlib = zlib.decompressobj(self._wbits)
+        self._started = False
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        """Up to ``room`` bytes of output (``room`` bytes means: more was waiting)."""
+        try:
+            out = self._zlib.decompress(data, room)
+        except zlib.error:
+            if self._encoding != "deflate" or self._started:
+                raise requests.exceptions.ContentDecodingError("the compressed body is corrupt") from None
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send
+            out = self._zlib.decompress(data, room)
+        self._started = True
+        while self._zlib.eof and self._zlib.unused_data and len(out) < room:  # another gzip member
+            rest, self._zlib = self._zlib.unused_data, zlib.decompressobj(self._wbits)
+            out += self._zlib.decompress(rest, room - len(out))
+        return out
+
+
+def _too_large(response: requests.Response, encoded: bool) -> ResponseTooLargeError:
+    how = " once decoded" if encoded else ""
+    return ResponseTooLargeError(
+        f"FC answered HTTP {response.status_code} with a body over {MAX_RESPONSE_BYTES // 2**20} MiB{how}; "
+        "no FC answer is that large (a broken proxy or a decompression bomb?); it was not read further",
+        request_id=response.headers.get("X-Fc-Request-Id"), http_status=response.status_code)
+
+
+def _read_body(response: requests.Response, deadline: float) -> None:
+    """``response.content``, read now: at most ``MAX_RESPONSE_BYTES`` once decoded (the decoder is
+    never asked for more), given up once ``deadline`` has passed.
+
+    Exceptions are mapped as ``Response.iter_content`` maps them.
+    """
+    raw = response.raw
+    encoding = (response.headers.get("Content-Encoding") or "").strip().lower()
+    declared = response.headers.get("Content-Length", "")
+    if not encoding and declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        response.close()
+        raise _too_large(response, False)
+    decoder = _Decoder(encoding) if encoding not in ("", "identity") else None
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while True:
+            data = raw.read1(65536, decode_content=False)
+            if not data:
+                break
+            if decoder is not None:
+                data = decoder.feed(data, MAX_RESPONSE_BYTES + 1 - size)
+            size += len(data)
+            if size > MAX_RESPONSE_BYTES:
+                response.close()
+                raise _too_large(response, decoder is not None)
+            chunks.append(data)
+            if time.monotonic() > deadline:
+                response.close()
+                raise _DeadlineExceeded("the answer did not complete within the call's time budget")
+    except urllib3.exceptions.ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from None
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from None
+    except urllib3.exceptions.ReadTimeoutError:
+        response.close()
+        if time.monotonic() >= deadline - 0.01:
+            raise _DeadlineExceeded("the answer did not complete within the call's time budget") from None
+        raise _BodyTimeout("the answer stopped in the middle of its body") from None
+    except urllib3.exceptions.SSLError as exc:
+        raise requests.exceptions.SSLError(exc) from None
+    response._content = b"".join(chunks)
+    response._content_consumed = True
+
+
+def _proxies_from(env: Mapping[str, str], url: str) -> dict[str, str]:
+    """What requests would take from the environment, taken from a given mapping instead."""
+    from urllib.parse import urlsplit
+
+    lowered = {key.lower(): value for key, value in env.items() if value}
+    host = (urlsplit(url).hostname or "").lower()
+    no_proxy = [entry.strip().lower().lstrip(".") for entry in lowered.get("no_proxy", "").split(",") if entry.strip()]
+    if "*" in no_proxy or any(host == entry or host.endswith("." + entry) for entry in no_proxy):
+        return {}
+    return {scheme: lowered[f"{scheme}_proxy"] for scheme in ("http", "https", "all") if f"{scheme}_proxy" in lowered}
+
+
+_warned_hosts: set[str] = set()
+
+
+def _warn_plain_http(endpoint: str) -> None:
+    """Plain HTTP to anything but loopback sends signed requests, tokens and payloads in clear: say so, once."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(endpoint)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "http" or host in _warned_hosts or host == "localhost" or host.endswith(".localhost"):
+        return
+    import ipaddress
+
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    _warned_hosts.add(host)
+    log.warning("endpoint %s uses plain HTTP to a host that is not loopback: the STS token and the payloads "
+                "cross the network unencrypted; use https://", f"http://{parts.netloc}")
+
+
+class Transport:
+    """The HTTP session of one client: sends signed requests within a retry budget and a deadline.
+
+    ``credentials`` is asked for at every attempt (see :data:`CredentialSource`); ``signer`` is given
+    per call. Safe to share between threads.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        credentials: CredentialSource,
+        *,
+        timeout: Timeout = (5.0, 15.0),
+        max_retries: int = 4,
+        retry_budget: float = 30.0,
+        backoff_factor: float = 0.5,
+        backoff_max: float = 8.0,
+        environ: Optional[Mapping[str, str]] = None,
+    ) -> None:
+        self.timeout = check_timeout(timeout)
+        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
+            raise InvalidArgumentError("max_retries", max_retries, "must be an integer >= 0")
+        if not isinstance(retry_budget, (int, float)) or retry_budget <= 0:
+            raise InvalidArgumentError("retry_budget", retry_budget, "must be a positive number of seconds")
+        self.endpoint = endpoint
+        self.host = urlsplit(endpoint).netloc
+        self._current_credentials = _credential_getter(credentials)
+        self._last_credentials: Optional[Credentials] = credentials if isinstance(credentials, Credentials) else None
+        self.max_retries = max_retries
+        self._retry_budget = float(retry_budget)
+        self._backoff_factor = float(backoff_factor)
+        self._backoff_max = float(backoff_max)
+        self._retry = _BoundedRetry(
+            total=max_retries,
+            connect=max_retries,
+            read=max_retries,
+            status=max_retries,
+            other=0,
+            redirect=0,
+            backoff_factor=backoff_factor,
+            backoff_max=backoff_max,
+            backoff_jitter=backoff_factor / 2,
+            status_forcelist=RETRY_STATUSES,
+            allowed_methods=_IDEMPOTENT,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+            raise_on_redirect=False,
+            budget=float(retry_budget),
+        )
+        self._deadline: Optional[float] = None  # set on a view made by bounded()
+        session = requests.Session()
+        adapter = _Adapter(max_retries=self._retry, pool_connections=1, pool_maxsize=32)
+        self._adapter = adapter
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        # Resolve proxies and CA bundle once: with trust_env on, requests re-reads the environment
+        # (proxies, netrc) on every call, which is most of its per-call overhead.
+        env = os.environ if environ is None else environ
+        session.proxies.update(requests.utils.get_environ_proxies(endpoint) if environ is None
+                               else _proxies_from(environ, endpoint))
+        session.verify = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True
+        session.trust_env = False
+        self.session = session
+        _warn_plain_http(endpoint)
+        # session.request re-merges the session's settings (headers, cookies, params, auth, hooks,
+        # proxies) into every request; _send_once prepares requests directly, as that merge would.
+        self._prepared_urls: dict[str, str] = {}
+
+    def credentials(self) -> Credentials:
+        """The credentials current now (what the next attempt signs with)."""
+        creds = self._current_credentials()
+        self._last_credentials = creds
+        return creds
+
+    def bounded(self, seconds: float) -> "Transport":
+        """A view whose every call ends within ``seconds`` from now, retries included (shares the session)."""
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < float("inf"):
+            raise InvalidArgumentError("seconds", seconds, "must be a positive, finite number of seconds")
+        view = object.__new__(Transport)
+        view.__dict__.update(self.__dict__)
+        deadline = time.monotonic() + float(seconds)
+        view._deadline = deadline if self._deadline is None else min(deadline, self._deadline)
+        return view
+
+    def __repr__(self) -> str:
+        return f"Transport(endpoint={self.endpoint!r})"
+
+    def __reduce__(self):
+        raise TypeError("Transport cannot be pickled (it holds credentials and a connection pool)")
+
+    def close(self) -> None:
+        self.session.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        signer: Signer,
+        params: Optional[Mapping[str, Any]] = None,
+        body: Optional[bytes] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        content_type: str = "application/json",
+    ) -> requests.Response:
+        """Send one call (its attempts signed by ``signer``); a non-2xx answer raises its classified error."""
+        # One deadline for the whole call, both retry layers included: no retry starts after
+        # retry_budget, and no attempt runs past retry_budget plus one attempt's timeouts (or the
+        # deadline of a bounded() view, whichever is first).
+        started = time.monotonic()
+        connect, read = self.timeout if isinstance(self.timeout, tuple) else (self.timeout, self.timeout)
+        deadline = started + self._retry_budget + connect + read
+        if self._deadline is not None:
+            deadline = min(deadline, self._deadline)
+        retry_end = min(started + self._retry_budget, deadline)
+        if deadline - started <= 0.001:
+            raise RequestTimeoutError(f"{method} {path}: not sent: the time budget of this wait is over")
+        base = {
+            "Content-Type": content_type,
+            "User-Agent": _USER_AGENT,
+            "Accept-Encoding": "gzip, deflate",
+        }
+        if extra_headers:
+            base.update(extra_headers)
+        attempt = [0]
+
+        def sign() -> dict[str, str]:
+            attempt[0] += 1
+            signable = SignableRequest(method=method, path=path, query=dict(params or {}), headers=dict(base),
+                                       body=body or b"", host=self.host, attempt=attempt[0])
+            signer(signable, self.credentials())
+            return signable.headers
+
+        url = self.endpoint + path
+        failure: Optional[FcInvocationError] = None
+        response: Optional[requests.Response] = None
+        try:
+            response = self._send(method, url, params, body, sign, started, retry_end,
+                                  _DeadlineTimeout(connect, read, deadline))
+        except requests.exceptions.RequestException as exc:
+            failure = self._transport_error(method, path, exc, deadline - started)
+        except FcInvocationError as exc:  # e.g. a body over the cap, or credentials that cannot be had
+            failure = exc.with_traceback(None)
+        # Raised here, outside the except clauses: the requests exception (which holds the prepared
+        # request, its token and its payload) is not kept as __context__, and no frame of this
+        # call's traceback holds the headers or the body.
+        del base, body, extra_headers, sign
+        if failure is not None:
+            raise failure
+        assert response is not None
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s -> %s in %.1f ms (request id %s)", method, path, response.status_code,
+                      (time.monotonic() - started) * 1000, request_id_of(response))
+        if response.status_code >= 300:
+            error = self._error(response, retry_end - time.monotonic())
+            retries = getattr(response.raw, "retries", None)
+            error.attempts = 1 + len(getattr(retries, "history", None) or ())  # type: ignore[attr-defined]
+            raise error
+        return response
+
+    def _transport_error(self, method: str, path: str, exc: BaseException, budget: float) -> TransportError:
+        """The classified error for a request that got no (complete) answer; never quotes a header."""
+        retried = (f"after up to {self.max_retries} retries" if method in _IDEMPOTENT
+                   else "not retried: a second start could run the task twice")
+        if isinstance(exc, requests.exceptions.InvalidHeader):
+            # requests quotes the offending header value, which may be the STS token: never show it.
+            return TransportError(f"{method} {path}: a request header value is invalid (whitespace or a line "
+                                  "break in the account id or the STS token?); the value is not shown")
+        reason: Any = exc.args[0] if exc.args else exc
+        reason = getattr(reason, "reason", reason)
+        timed_out = isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(reason).lower()
+        if timed_out:
+            return RequestTimeoutError(f"{method} {path}: no answer from {self.endpoint} within {self.timeout} s "
+                                       f"per attempt and the call's time budget of {budget:.3g} s ({retried})")
+        if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
+            return TransportError(f"{method} {path}: the answer from {self.endpoint} was cut off or corrupt "
+                                  f"({type(exc).__name__}) ({retried})")
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            unreachable = (isinstance(exc, requests.exceptions.SSLError)
+                           or isinstance(reason, urllib3.exceptions.NewConnectionError))
+            return (UnreachableError if unreachable else TransportError)(f"{method} {path}: cannot reach {self.endpoint} ({type(reason).__name__}: "
+                                  f"{self.redacted(str(reason))}) ({retried})")
+        return TransportError(f"{method} {path}: {type(exc).__name__}: {self.redacted(str(exc))}")
+
+    def _send(self, method: str, url: str, params: Any, body: Any, sign: Callable[[], dict[str, str]],
+              started: float, retry_end: float, timeout: _DeadlineTimeout) -> requests.Response:
+        # urllib3's Retry ends before requests reads the body, so a body cut off mid-way (a proxy or
+        # connection dropping) or stalling is retried here, for idempotent reads only, within the
+        # same call's budgets: urllib3's Retry counts from the call's start, not from its own.
+        attempts = self.max_retries if method in ("GET", "HEAD") else 0
+        delay = self._backoff_factor
+        while True:
+            try:
+                return self._send_once(method, url, params, body, sign, started, retry_end, timeout)
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+                    _BodyTimeout):
+                if attempts <= 0 or time.monotonic() + delay > retry_end:
+                    raise
+                attempts -= 1
+                time.sleep(delay)
+                delay = min(delay * 2, self._backoff_max)
+
+    def _send_once(self, method: str, url: str, params: Any, body: Any, sign: Callable[[], dict[str, str]],
+                   started: float, retry_end: float, timeout: _DeadlineTimeout) -> requests.Response:
+        """``session.request(method, url, params=params, data=body, headers=sign(), timeout=...,
+        allow_redirects=False)``, cheaper, and re-signed before each of urllib3's retries.
+
+        While the session is in its default state (no cookies, params, auth or hooks, ``trust_env``
+        off), the request is prepared here as ``prepare_request`` and ``merge_environment_settings``
+        would prepare it and sent as ``session.send`` would send it: the same adapter (so the same
+        urllib3 ``Retry``, timeouts and exceptions), and a ``Set-Cookie`` goes to the session's jar,
+        as there. Otherwise (say a server set a cookie), it goes through ``prepare_request`` and
+        ``send`` themselves. A redirect is never followed (see ``request``).
+        """
+        session = self.session
+        if (session.cookies or session.params or session.auth is not None or session.trust_env
+                or any(session.hooks.values())):
+            signed = sign()
+            prep = session.prepare_request(requests.Request(method, url, params=params, data=body, headers=signed))
+            kwargs: dict[str, Any] = session.merge_environment_settings(prep.url, {}, True, None, None)
+            kwargs.pop("stream", None)
+        else:
+            prep = requests.PreparedRequest()
+            prep.method = method
+            if params:
+                prep.prepare_url(url, params)
+            else:
+                prepared_url = self._prepared_urls.get(url)
+                if prepared_url is None:
+                    prep.prepare_url(url, None)
+                    prepared_url = prep.url
+                    if len(self._prepared_urls) >= 4096:
+                        self._prepared_urls.clear()
+                    self._prepared_urls[url] = prepared_url  # type: ignore[assignment]
+                prep.url = prepared_url
+            signed = sign()
+            merged = CaseInsensitiveDict(session.headers)
+            merged.update(signed)
+            prep.prepare_headers(merged)
+            prep._cookies = RequestsCookieJar()  # the merge of an empty session jar and no request cookies
+            prep.prepare_body(body or {}, None, None)
+            prep.prepare_hooks(session.hooks)
+            kwargs = {"verify": session.verify, "cert": session.cert,
+                      "proxies": {key: value for key, value in session.proxies.items() if value is not None}}
+        prep.headers = _LiveHeaders(prep.headers)
+        signed_keys = {key.lower() for key in signed}
+        fixed = {key: value for key, value in prep.headers.items() if key.lower() not in signed_keys}
+        del signed
+
+        def resign() -> None:
+            # urllib3 sends its retry with this same headers object: replace the signed headers in it.
+            prep.headers.clear()
+            prep.headers.update(fixed)
+            prep.headers.update(sign())
+
+        retry = self._retry.new(started=started, budget=retry_end - started, before_attempt=resign)
+        # session.send(prep, allow_redirects=False, **kwargs), minus its no-op steps here (no hooks).
+        sent = time.perf_counter()
+        with self._adapter.retrying(retry):
+            response = session.get_adapter(url=prep.url).send(prep, timeout=timeout, stream=True, **kwargs)
+        response.elapsed = timedelta(seconds=time.perf_counter() - sent)
+        if "set-cookie" in response.headers or "set-cookie2" in response.headers:
+            extract_cookies_to_jar(session.cookies, prep, response.raw)
+        if any(prep.hooks.values()):
+            response = dispatch_hook("response", prep.hooks, response, timeout=timeout, stream=True, **kwargs)
+        _read_body(response, timeout.deadline)  # read the body now, as session.send does, but bounded
+        return response
+
+    def _secrets(self) -> tuple[tuple[str, str], ...]:
+        creds = self._last_credentials
+        if creds is None:
+            return ()
+        return ((creds.access_key_secret, "<redacted>"), (creds.security_token or "", "<redacted>"),
+                (creds.access_key_id, creds.masked_key_id))
+
+    def redacted(self, text: str) -> str:
+        return redact(text, self._secrets())
+
+    def _error(self, response: requests.Response, time_left: float = 0.0) -> FcApiError:
+        body = response.content or b""
+        request_id = request_id_of(response)
+        status = response.status_code
+        if 300 <= status < 400:
+            return self._redirect_error(response)
+        code = message = None
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):  # RecursionError: 100,000 nested "["
+            data = None
+        if isinstance(data, dict):
+            code = data.get("ErrorCode") or data.get("errorCode") or data.get("Code") or data.get("code")
+            message = data.get("ErrorMessage") or data.get("errorMessage") or data.get("Message") or data.get("message")
+            code = self.redacted(str(code)) if code is not None else None
+            message = self.redacted(str(message)) if message is not None else None
+        excerpt = self.redacted(_excerpt(body))
+        cls = error_class_for(status)
+        if code is None:
+            shown = excerpt if excerpt else "an empty body"
+            message = (f"HTTP {status} {response.reason or ''}".rstrip()
+                       + f" without an FC error body: {shown!s}")
+        retry_after = note = None
+        if status in (429, 503) and response.headers.get("Retry-After"):
+            retry_after = self._retry.get_retry_after(response)
+            if retry_after is not None and retry_after > time_left:
+                note = (f"FC asked for Retry-After {retry_after:g} s, more than the {max(0.0, time_left):.3g} s "
+                        "left of this call's retry budget: not retried")
+        error = cls(message or code or "", code=code, request_id=request_id, http_status=status,
+                    body_excerpt=excerpt, note=note)
+        error.retry_after = retry_after  # type: ignore[attr-defined]
+        return error
+
+    def _redirect_error(self, response: requests.Response) -> RedirectError:
+        from urllib.parse import urlsplit
+
+        location = response.headers.get("Location") or ""
+        try:
+            parts = urlsplit(location)
+            where = parts.hostname or ""
+            if where and parts.port:
+                where += f":{parts.port}"
+        except ValueError:
+            where = ""
+        target = f"to host {where}" if where else ("to a path on the same host" if location else "without a Location")
+        return RedirectError(
+            f"HTTP {response.status_code} redirect {target}: not followed, since the other end would get the STS "
+            "token and the payload; point the endpoint at the host that answers",
+            request_id=request_id_of(response), http_status=response.status_code)
+
+    def parse(self, response: requests.Response, model: type[BaseModel], what: str) -> Any:
+        body = response.content or b""
+        try:
+            return model.model_validate_json(body)
+        except _PydanticValidationError as exc:
+            first = exc.errors(include_input=False, include_url=False)[0]
+            where = ".".join(map(str, first["loc"])) or "body"
+            # A JSON body may carry payloads (user data): describe it, don't quote it.
+            shown = "" if body.lstrip()[:1] in (b"{", b"[") else f": {self.redacted(_excerpt(body))}"
+            raise InvalidResponseError(
+                f"FC answered HTTP {response.status_code} but the body is not {what} "
+                f"({len(body)} bytes; {where}: {first['msg']}){shown}",
+                request_id=request_id_of(response),
+                http_status=response.status_code,
+            ) from None

@@ -1,0 +1,80 @@
+"""The transport alone: per-call signers, and credentials asked for at every attempt (a retry after a
+refresh signs with the new STS token), real HTTP against an in-process scripted server."""
+
+from __future__ import annotations
+
+import pytest
+
+from pulumi_fc_invocation.credentials import Credentials
+from pulumi_fc_invocation.errors import AuthenticationError, InvalidArgumentError
+from pulumi_fc_invocation.transport import SignableRequest, Transport
+
+from _scripted_server import ScriptedServer
+
+
+class Rotating:
+    """A credential source whose token changes each time it is asked (as a refreshing chain would)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def current(self) -> Credentials:
+        self.calls += 1
+        return Credentials("STS.key", "secret-value", f"token-{self.calls}")
+
+
+def token_signer(request: SignableRequest, creds: Credentials) -> None:
+    request.headers["X-Test-Token"] = creds.security_token or ""
+    request.headers["X-Test-Attempt"] = str(request.attempt)
+    request.headers["X-Test-Host"] = request.host
+
+
+def test_a_status_retry_is_signed_again_with_the_credentials_current_then():
+    source = Rotating()
+    with ScriptedServer() as server:
+        server.reply(503, "{}").reply(503, "{}").reply(200, '{"ok": true}')
+        transport = Transport(server.endpoint, source, backoff_factor=0.01, max_retries=3)
+        response = transport.request("GET", "/x", signer=token_signer, params={"a": "1"})
+        transport.close()
+    assert response.status_code == 200
+    assert [r.headers["X-Test-Token"] for r in server.requests] == ["token-1", "token-2", "token-3"]
+    assert [r.headers["X-Test-Attempt"] for r in server.requests] == ["1", "2", "3"]
+    assert server.requests[0].headers["X-Test-Host"] == server.endpoint.split("//")[1]
+    assert all(r.query == {"a": ["1"]} for r in server.requests)
+
+
+def test_each_call_has_its_own_signer_and_a_plain_credentials_object_works():
+    creds = Credentials("LTAIkey0000001", "secret-value")
+    seen: list[str] = []
+
+    def other(request: SignableRequest, c: Credentials) -> None:
+        seen.append(request.method + " " + request.path)
+        request.headers["Authorization"] = "OTHER " + c.access_key_id
+
+    with ScriptedServer() as server:
+        server.reply(200).reply(200)
+        transport = Transport(server.endpoint, creds)
+        transport.request("GET", "/one", signer=token_signer)
+        transport.request("POST", "/two", signer=other, body=b"x")
+        transport.close()
+    assert "Authorization" not in server.requests[0].headers
+    assert server.requests[1].headers["Authorization"] == "OTHER LTAIkey0000001"
+    assert seen == ["POST /two"]
+
+
+def test_errors_are_classified_and_redacted_with_the_credentials_last_used():
+    creds = Credentials("LTAIkey0000001", "secret-value", "the-sts-token")
+    with ScriptedServer() as server:
+        server.reply(403, '{"ErrorCode":"InvalidAccessKeyId","ErrorMessage":"bad token the-sts-token"}')
+        transport = Transport(server.endpoint, lambda: creds)
+        with pytest.raises(AuthenticationError) as info:
+            transport.request("GET", "/x", signer=token_signer)
+        transport.close()
+    assert info.value.code == "InvalidAccessKeyId"
+    assert "the-sts-token" not in str(info.value)
+    assert info.value.request_id == "req-1"
+
+
+def test_a_credential_source_of_the_wrong_kind_is_refused_by_name():
+    with pytest.raises(InvalidArgumentError, match="credentials"):
+        Transport("http://127.0.0.1:1", 42)
