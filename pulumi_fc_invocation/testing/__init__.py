@@ -1,8 +1,19 @@
-"""A local Function Compute emulator for stateful async invocations (what moto is for AWS).
+"""A local Function Compute emulator for async tasks (what moto is for AWS).
 
-A real HTTP server on loopback that speaks the FC 2016-08-15 API (invoke async, get, list, stop),
-verifies FC signatures and the Date header like FC, runs scripted task lifecycles on a virtual or
-real clock, and injects faults::
+A real HTTP server on loopback that serves three API revisions over one state (async invoke, get,
+list with filters and paging, stop), verifies signatures and dates like FC, runs scripted task
+lifecycles on a virtual or real clock, and injects faults:
+
+- **2023-03-30** (FC 3.0; ACS3-HMAC-SHA256): ``/2023-03-30/functions/{fn}/async-tasks/...``, what
+  the official ``alibabacloud-fc20230330`` SDK calls. ``fc.add_function(None, "fn")`` registers an
+  FC 3.0 function; a 2.0 function is ``service$function`` here. Also PutAsyncInvokeConfig (task mode).
+- **2016-08-15** (FC 2.0; FC signature): ``/2016-08-15/services/{svc}[.{q}]/functions/{fn}/
+  stateful-async-invocations/...``, what this package's FC 2.0 calls use.
+- **2021-04-06** (FC 2.0; ACS3-HMAC-SHA256): ``/2021-04-06/services/{svc}/functions/{fn}/
+  stateful-async-invocations/...``, what the official ``alibabacloud-fc-open20210406`` SDK calls.
+
+A task started through one revision is read through the others. ``responses`` documents each
+revision's error bodies and the emulator's choices where FC documents none::
 
     from pulumi_fc_invocation import FcClient
     from pulumi_fc_invocation.testing import FcEmulator

@@ -1,7 +1,9 @@
 """Scripted faults: what a flaky network, a throttling FC or a misbehaving proxy does to a request.
 
-Each :class:`Fault` applies to one route (``get``, ``list``, ``invoke``, ``stop`` or ``*``), optionally
-to one invocation id, for ``times`` requests (``None``: forever). Faults are consumed in the order
+Each :class:`Fault` applies to one route (``get``, ``list``, ``invoke``, ``stop``, FC 3.0's
+``async_config``, or ``*``) of every API revision, or of one (``api="2023-03-30"``, ``"2021-04-06"``
+or ``"2016-08-15"``), optionally to one invocation (task) id, for ``times`` requests (``None``: forever).
+Error answers use the body format of the revision asked. Faults are consumed in the order
 they were injected, so "the first two reads get 503, then it answers" is two ``times=1`` faults or one
 ``times=2`` fault.
 
@@ -26,9 +28,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from .urls import API_REVISIONS
+
 __all__ = ["Fault", "FaultQueue", "ROUTES", "DEFAULT_CODES"]
 
-ROUTES = ("get", "list", "invoke", "stop", "*")
+ROUTES = ("get", "list", "invoke", "stop", "async_config", "*")
 
 DEFAULT_CODES = {
     400: "InvalidArgument",
@@ -66,11 +70,14 @@ class Fault:
     truncate: bool = False
     extra_fields: Optional[dict[str, Any]] = None
     match: Optional[str] = None
+    api: Optional[str] = None
     used: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         if self.route not in ROUTES:
             raise ValueError(f"route must be one of {ROUTES}, not {self.route!r}")
+        if self.api is not None and self.api not in API_REVISIONS:
+            raise ValueError(f"api must be one of {API_REVISIONS} or None (all), not {self.api!r}")
         if self.times is not None and (not isinstance(self.times, int) or self.times < 1):
             raise ValueError("times must be a positive integer or None (forever)")
         if self.latency is not None and (not isinstance(self.latency, (int, float)) or self.latency < 0):
@@ -117,10 +124,12 @@ class FaultQueue:
         with self._lock:
             return list(self._faults)
 
-    def take(self, route: str, invocation_id: Optional[str]) -> Optional[Fault]:
+    def take(self, route: str, invocation_id: Optional[str], api: Optional[str] = None) -> Optional[Fault]:
         with self._lock:
             for fault in self._faults:
                 if fault.route not in ("*", route):
+                    continue
+                if fault.api is not None and fault.api != api:
                     continue
                 if fault.match is not None and fault.match != invocation_id:
                     continue

@@ -45,6 +45,18 @@ and the events still show ``Stopping``). Stopping a finished task raises ``Inval
 Visibility: a request with a qualifier sees only invocations started with that qualifier
 (``LATEST`` = started without one); a request without a qualifier sees all invocations of the
 function. Invocation ids are unique per function.
+
+**One state, three API revisions.** An FC 2.0 function lives in a service; an FC 3.0 function has
+``service=None``. FC 3.0 sees a 2.0 function as ``service$function`` (:meth:`FcBackend.split_fc3_name`),
+so a task started through one API is read through the other. Errors use the 2.0 codes here; the
+3.0 layer renames them (``ServiceNotFound`` -> ``FunctionNotFound``, ...).
+
+**Task mode is per function** (FC: "you must enable the asynchronous task feature in advance",
+PutAsyncInvokeConfig ``{"asyncTask": true}``; 2.0's ``statefulInvocation``). ``Function.async_task``
+defaults to on (as for FC's console "Tasks" functions); with it off, an async invoke is accepted
+(202) and runs, but leaves no task record, so reads answer not-found, as reported of FC 3.0
+(third-party, unverified). The 2021-04-06 revision's per-request
+``X-Fc-Stateful-Async-Invocation-Enable: true`` switches it on for that one invocation.
 """
 
 from __future__ import annotations
@@ -62,6 +74,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..errors import InvalidArgumentError
+from .. import fc3
 from ..models import validate_function_name, validate_invocation_id, validate_qualifier, validate_service_name
 from .clock import Clock
 
@@ -231,7 +244,7 @@ class Event:
 class InvocationState:
     """What GetStatefulAsyncInvocation shows at one moment (snake_case; rendered by responses.py)."""
 
-    service_name: str
+    service_name: Optional[str]
     function_name: str
     qualifier: str
     invocation_id: str
@@ -252,8 +265,13 @@ class InvocationState:
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
+    @property
+    def fc3_function_name(self) -> str:
+        """The function's name through FC 3.0: ``service$function`` for a 2.0 function."""
+        return self.function_name if self.service_name is None else f"{self.service_name}${self.function_name}"
+
     def __repr__(self) -> str:  # payloads stay out of reprs, like the client's model
-        return (f"InvocationState({self.service_name}/{self.function_name}/{self.invocation_id}, "
+        return (f"InvocationState({_label(self.service_name, self.function_name)}/{self.invocation_id}, "
                 f"status={self.status!r}, retried={self.already_retried_times})")
 
 
@@ -277,7 +295,7 @@ def lifecycle(
 class Invocation:
     """A stored invocation: identity, payload, timeline. Its state is computed on demand."""
 
-    service: str
+    service: Optional[str]
     function: str
     qualifier: Optional[str]
     invocation_id: str
@@ -335,10 +353,18 @@ class Invocation:
 
 @dataclass
 class Function:
-    service: str
+    """``service`` is None for an FC 3.0 function; ``async_task``: task mode (see the module docstring)."""
+
+    service: Optional[str]
     name: str
     script: Script
     qualifiers: frozenset[str] = field(default_factory=lambda: frozenset({"LATEST"}))
+    async_task: bool = True
+    async_config: Optional[dict[str, Any]] = None  # what PutAsyncInvokeConfig stored (FC 3.0), None before
+
+    @property
+    def fc3_name(self) -> str:
+        return self.name if self.service is None else f"{self.service}${self.name}"
 
 
 def _timeline(value: Iterable[Any]) -> tuple[Step, ...]:
@@ -366,6 +392,10 @@ def _timeline(value: Iterable[Any]) -> tuple[Step, ...]:
     return tuple(steps)
 
 
+def _label(service: Optional[str], function: str) -> str:
+    return function if service is None else f"{service}/{function}"
+
+
 def _epoch(name: str, value: Any) -> float:
     """Epoch seconds, finite: a NaN start made every later read of that function answer 500."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
@@ -390,22 +420,57 @@ class FcBackend:
         self._qualifiers: dict[str, set[str]] = {}
         self._invocations: dict[tuple[str, str, str], Invocation] = {}
         self._seq = itertools.count(1)
+        self.untracked = 0  # async invocations accepted while the function's task mode was off
 
     # --- setup ----------------------------------------------------------------------------------
 
-    def add_function(self, service: str, function: str, qualifiers: Iterable[str] = ("LATEST",),
-                     script: Optional[Script] = None) -> Function:
-        """Register (or redefine) a function; its qualifiers are added to the service's."""
-        _check_name(validate_service_name, service, "service")
-        _check_name(validate_function_name, function, "function")
+    def add_function(self, service: Optional[str], function: str, qualifiers: Iterable[str] = ("LATEST",),
+                     script: Optional[Script] = None, async_task: bool = True) -> Function:
+        """Register (or redefine) a function; its qualifiers are added to the service's.
+
+        ``service=None`` registers an FC 3.0 function (3.0 naming rules, no ``$``; its qualifiers are its own).
+        """
+        if service is None:
+            _check_name(fc3.validate_function_name, function, "function")
+            if "$" in function:
+                raise ValueError(f"invalid function {function!r}: an FC 3.0 function name has no '$' "
+                                 "(a 2.0 function is seen as service$function: register it with its service)")
+        else:
+            _check_name(validate_service_name, service, "service")
+            _check_name(validate_function_name, function, "function")
+        if not isinstance(async_task, bool):
+            raise ValueError("async_task must be True or False")
         if isinstance(qualifiers, str):
             qualifiers = (qualifiers,)
         quals = frozenset(_check_name(validate_qualifier, q, "qualifier") for q in qualifiers) | {"LATEST"}
-        fn = Function(service, function, script or Script(), quals)
+        fn = Function(service, function, script or Script(), quals, async_task)
         with self._lock:
             self._functions.setdefault(service, {})[function] = fn
-            self._qualifiers.setdefault(service, {"LATEST"}).update(quals)
+            if service is not None:
+                self._qualifiers.setdefault(service, {"LATEST"}).update(quals)
         return fn
+
+    @staticmethod
+    def split_fc3_name(name: str) -> tuple[Optional[str], str]:
+        """(service, function) of an FC 3.0 function name: ``svc$fn`` is 2.0's ``svc``/``fn``."""
+        if "$" in name:
+            service, _, function = name.partition("$")
+            return service, function
+        return None, name
+
+    def set_async_task(self, service: Optional[str], function: str, enabled: bool,
+                       config: Optional[dict[str, Any]] = None) -> Function:
+        """Switch a function's task mode (PutAsyncInvokeConfig's ``asyncTask``)."""
+        with self._lock:
+            fn = self.resolve(service, None, function)
+            fn.async_task = bool(enabled)
+            fn.async_config = config
+            return fn
+
+    def _known_qualifier(self, fn_service: Optional[str], fn: Optional[Function], qualifier: str) -> bool:
+        if fn_service is None:
+            return fn is not None and qualifier in fn.qualifiers
+        return qualifier in self._qualifiers.get(fn_service, ())
 
     def add_invocation(self, service: str, function: str, invocation_id: str, *, qualifier: Optional[str] = None,
                        timeline: Optional[Iterable[Any]] = None, payload: str = "",
@@ -425,9 +490,10 @@ class FcBackend:
             raise ValueError("payload must be a string")
         with self._lock:
             fn = self._functions.get(service, {}).get(function)
-            if fn is None or (qualifier and qualifier not in self._qualifiers.get(service, ())):
+            if fn is None or (qualifier and not self._known_qualifier(service, fn, qualifier)):
                 quals = set(fn.qualifiers if fn else ()) | ({qualifier} if qualifier else set())
-                fn = self.add_function(service, function, quals or ("LATEST",), fn.script if fn else None)
+                fn = self.add_function(service, function, quals or ("LATEST",), fn.script if fn else None,
+                                       fn.async_task if fn else True)
             base = fn.script.replace(return_payload=return_payload, error_message=error_message,
                                      destination=destination, stop_delay=stop_delay, **script)
             steps = _timeline(timeline) if timeline is not None else base.timeline()
@@ -441,7 +507,7 @@ class FcBackend:
         if key in self._invocations:
             raise EmulatorError(
                 "StatefulAsyncInvocationAlreadyExists",
-                f"stateful async invocation '{invocation_id}' of function '{fn.service}/{fn.name}' already exists",
+                f"stateful async invocation '{invocation_id}' of function '{_label(fn.service, fn.name)}' already exists",
             )
         inv = Invocation(
             service=fn.service, function=fn.name, qualifier=qualifier, invocation_id=invocation_id,
@@ -454,9 +520,21 @@ class FcBackend:
 
     # --- API operations -------------------------------------------------------------------------
 
-    def resolve(self, service: str, qualifier: Optional[str], function: str) -> Function:
-        """The function a request addresses, checking service, then qualifier, then function."""
+    def resolve(self, service: Optional[str], qualifier: Optional[str], function: str) -> Function:
+        """The function a request addresses, checking service, then qualifier, then function.
+
+        An FC 3.0 function (``service=None``): the function, then its qualifier.
+        """
         with self._lock:
+            if service is None:
+                fn = self._functions.get(None, {}).get(function)
+                if fn is None:
+                    raise EmulatorError("FunctionNotFound", f"function '{function}' does not exist")
+                if qualifier is not None and qualifier not in fn.qualifiers:
+                    kind = "version" if qualifier.isdigit() else "alias"
+                    raise EmulatorError("VersionNotFound" if qualifier.isdigit() else "AliasNotFound",
+                                        f"{kind} '{qualifier}' of function '{function}' does not exist")
+                return fn
             functions = self._functions.get(service)
             if functions is None:
                 raise EmulatorError("ServiceNotFound", f"service '{service}' does not exist")
@@ -469,18 +547,27 @@ class FcBackend:
                 raise EmulatorError("FunctionNotFound", f"function '{function}' does not exist in service '{service}'")
             return fn
 
-    def invoke_async(self, service: str, qualifier: Optional[str], function: str, payload: str,
-                     invocation_id: Optional[str] = None, request_id: Optional[str] = None) -> Invocation:
-        """Start a stateful async invocation now; a payload directive overrides the script."""
+    def invoke_async(self, service: Optional[str], qualifier: Optional[str], function: str, payload: str,
+                     invocation_id: Optional[str] = None, request_id: Optional[str] = None,
+                     enable: bool = False) -> tuple[str, bool]:
+        """Start an async invocation now; a payload directive overrides the script.
+
+        Returns (id, recorded): it is recorded as a task when the function's task mode is on or
+        ``enable`` (2021-04-06's per-request switch) is set; else it runs untracked.
+        """
         with self._lock:
             fn = self.resolve(service, qualifier, function)
             script = self._script_for(fn, payload)
             if invocation_id is None:
                 invocation_id = f"inv-{uuid.uuid4().hex}"
-            return self._create(fn, qualifier, invocation_id, payload, script, script.timeline(),
-                                created_at=self.clock.now(), request_id=request_id)
+            if not (fn.async_task or enable):
+                self.untracked += 1
+                return invocation_id, False
+            self._create(fn, qualifier, invocation_id, payload, script, script.timeline(),
+                         created_at=self.clock.now(), request_id=request_id)
+            return invocation_id, True
 
-    def invoke_sync(self, service: str, qualifier: Optional[str], function: str, payload: str) -> Script:
+    def invoke_sync(self, service: Optional[str], qualifier: Optional[str], function: str, payload: str) -> Script:
         """A synchronous call: the scripted outcome, at once (no waiting for ``duration``)."""
         fn = self.resolve(service, qualifier, function)
         return self._script_for(fn, payload)
@@ -495,21 +582,21 @@ class FcBackend:
         except (TypeError, ValueError) as exc:
             raise EmulatorError("InvalidArgument", f"fcEmulator directive: {exc}") from None
 
-    def _find(self, service: str, qualifier: Optional[str], function: str, invocation_id: str) -> Invocation:
+    def _find(self, service: Optional[str], qualifier: Optional[str], function: str, invocation_id: str) -> Invocation:
         self.resolve(service, qualifier, function)
         inv = self._invocations.get((service, function, invocation_id))
         if inv is None or (qualifier is not None and (inv.qualifier or "LATEST") != qualifier):
             raise EmulatorError(
                 "StatefulAsyncInvocationNotFound",
-                f"stateful async invocation '{invocation_id}' of function '{service}/{function}' does not exist",
+                f"stateful async invocation '{invocation_id}' of function '{_label(service, function)}' does not exist",
             )
         return inv
 
-    def get_invocation(self, service: str, qualifier: Optional[str], function: str, invocation_id: str) -> InvocationState:
+    def get_invocation(self, service: Optional[str], qualifier: Optional[str], function: str, invocation_id: str) -> InvocationState:
         with self._lock:
             return self._find(service, qualifier, function, invocation_id).state(self.clock.now())
 
-    def stop_invocation(self, service: str, qualifier: Optional[str], function: str, invocation_id: str) -> InvocationState:
+    def stop_invocation(self, service: Optional[str], qualifier: Optional[str], function: str, invocation_id: str) -> InvocationState:
         """Stop a task that has not finished; stopping twice is harmless, stopping a finished one is not."""
         with self._lock:
             inv = self._find(service, qualifier, function, invocation_id)
@@ -524,7 +611,7 @@ class FcBackend:
                 inv.stopped_at = now
             return inv.state(now)
 
-    def list_invocations(self, service: str, qualifier: Optional[str], function: str, *,
+    def list_invocations(self, service: Optional[str], qualifier: Optional[str], function: str, *,
                          status: Optional[str] = None, prefix: Optional[str] = None,
                          started_begin_ms: Optional[int] = None, started_end_ms: Optional[int] = None,
                          descending: bool = True, after: Optional[tuple[float, int]] = None,
@@ -568,12 +655,12 @@ class FcBackend:
             now = self.clock.now()
             return [inv.state(now) for inv in sorted(self._invocations.values(), key=lambda i: i.seq)]
 
-    def invocation(self, service: str, function: str, invocation_id: str) -> Invocation:
+    def invocation(self, service: Optional[str], function: str, invocation_id: str) -> Invocation:
         with self._lock:
             try:
                 return self._invocations[(service, function, invocation_id)]
             except KeyError:
-                raise KeyError(f"no invocation {service}/{function}/{invocation_id}") from None
+                raise KeyError(f"no invocation {_label(service, function)}/{invocation_id}") from None
 
     def functions(self) -> list[Function]:
         with self._lock:

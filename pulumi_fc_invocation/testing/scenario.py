@@ -18,11 +18,14 @@ Keys are camelCase (snake_case is accepted too); unknown keys are errors, so a t
          "startedAt": "2026-01-01T00:00:00Z"}
       ],
       "credentials": [
-        {"accessKeyId": "STS.tmp", "accessKeySecret": "s", "securityToken": "tok", "expired": false}
+        {"accessKeyId": "STS.tmp", "accessKeySecret": "s", "securityToken": "tok", "expired": false,
+         "expiresIn": 3600}
       ]
     }
 
-Every function key except ``service``/``function`` is optional (defaults as ``FcEmulator.add_function``).
+Every function key except ``service``/``function`` is optional (defaults as ``FcEmulator.add_function``,
+``asyncTask`` included); ``"service": null`` is an FC 3.0 function (also for its invocations).
+A credential's ``expiresIn`` is seconds after load on the emulator clock, ``expiresAt`` epoch seconds.
 An invocation takes either a ``timeline`` (``[status, secondsAfterStart]`` or
 ``[status, seconds, detail]`` or ``{"status", "at", "detail"}``) or script keys (``outcome``,
 ``duration``, ...) overriding its function's; ``startedAt`` is epoch **milliseconds** (as FC's
@@ -44,11 +47,11 @@ from ..models import parse_time
 __all__ = ["ScenarioError", "load_scenario", "apply_scenario"]
 
 _FUNCTION_KEYS = {"service", "function", "qualifiers", "outcome", "duration", "queue_delay", "error_message",
-                  "return_payload", "retries", "retry_delay", "stop_delay", "destination"}
+                  "return_payload", "retries", "retry_delay", "stop_delay", "destination", "async_task"}
 _INVOCATION_KEYS = {"service", "function", "invocation_id", "qualifier", "timeline", "payload", "return_payload",
                     "error_message", "started_at", "started_ago", "request_id", "destination", "stop_delay",
                     "outcome", "duration", "queue_delay", "retries", "retry_delay"}
-_CREDENTIAL_KEYS = {"access_key_id", "access_key_secret", "security_token", "expired"}
+_CREDENTIAL_KEYS = {"access_key_id", "access_key_secret", "security_token", "expired", "expires_at", "expires_in"}
 _TOP_KEYS = {"functions", "invocations", "credentials", "description", "$schema"}
 
 
@@ -104,18 +107,30 @@ def load_scenario(source: Union[str, os.PathLike, dict]) -> dict[str, Any]:
 def apply_scenario(emulator: Any, source: Union[str, os.PathLike, dict]) -> None:
     """Register the scenario's credentials, functions and invocations on ``emulator``."""
     data = load_scenario(source)
-    for entry in _entries(data, "credentials", _CREDENTIAL_KEYS, ("access_key_id", "access_key_secret")):
-        emulator.add_credentials(entry["access_key_id"], entry["access_key_secret"],
-                                 entry.get("security_token"), bool(entry.get("expired", False)))
-    for index, entry in enumerate(_entries(data, "functions", _FUNCTION_KEYS, ("service", "function"))):
+    for index, entry in enumerate(_entries(data, "credentials", _CREDENTIAL_KEYS,
+                                           ("access_key_id", "access_key_secret"))):
+        expires_at = entry.get("expires_at")
+        if entry.get("expires_in") is not None:
+            if expires_at is not None:
+                raise ScenarioError(f"scenario credentials[{index}]: give expiresAt or expiresIn, not both")
+            expires_in = entry["expires_in"]
+            if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)) or not math.isfinite(expires_in):
+                raise ScenarioError(f"scenario credentials[{index}]: expiresIn must be a number of seconds")
+            expires_at = emulator.clock.now() + expires_in
+        _call(f"scenario credentials[{index}]", emulator.add_credentials, entry["access_key_id"],
+              entry["access_key_secret"], entry.get("security_token"), bool(entry.get("expired", False)),
+              expires_at=expires_at)
+    for index, entry in enumerate(_entries(data, "functions", _FUNCTION_KEYS, ("function",))):
+        _need_service(f"scenario functions[{index}]", entry)
         service, function = entry.pop("service"), entry.pop("function")
         qualifiers = entry.pop("qualifiers", ["LATEST"])
         _call(f"scenario functions[{index}]", emulator.add_function, service, function, qualifiers,
               **{k: v for k, v in entry.items() if v is not None})
     now = emulator.clock.now()
     for index, entry in enumerate(_entries(data, "invocations", _INVOCATION_KEYS,
-                                           ("service", "function", "invocation_id"))):
+                                           ("function", "invocation_id"))):
         where = f"scenario invocations[{index}]"
+        _need_service(where, entry)
         if "started_at" in entry and "started_ago" in entry:
             raise ScenarioError(f"{where}: give startedAt or startedAgo, not both")
         if "started_ago" in entry:
@@ -131,6 +146,12 @@ def apply_scenario(emulator: Any, source: Union[str, os.PathLike, dict]) -> None
             entry["started_at"] = parsed.timestamp() if parsed else None
         args = [entry.pop("service"), entry.pop("function"), entry.pop("invocation_id")]
         _call(where, emulator.add_invocation, *args, **{k: v for k, v in entry.items() if v is not None})
+
+
+def _need_service(where: str, entry: dict[str, Any]) -> None:
+    """``service`` must be given: a name (FC 2.0) or null (FC 3.0), so a forgotten key is not silently 3.0."""
+    if "service" not in entry or entry["service"] == "":
+        raise ScenarioError(f"{where}: missing ['service'] (null for an FC 3.0 function)")
 
 
 def _call(where: str, method: Any, *args: Any, **kwargs: Any) -> Any:

@@ -67,6 +67,7 @@ class RequestRecord:
     request_id: str = ""
     fault: bool = False
     time: float = field(default=0.0, compare=False)
+    api: str = "2016-08-15"  # the API revision: "2016-08-15", "2021-04-06" or "2023-03-30"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -118,6 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
             method=self.command, path=request.path, query=request.query, route=info.route,
             status=None if response.reset else response.status, access_key_id=info.access_key_id,
             invocation_id=info.invocation_id, request_id=info.request_id, fault=info.fault, time=time.time(),
+            api=info.api,
         ))
         if response.latency:
             emulator._stopping.wait(response.latency)
@@ -272,7 +274,7 @@ def _shutdown(sock: socket.socket) -> None:
 
 
 class FcEmulator:
-    """A local Function Compute (API 2016-08-15) for stateful async invocations.
+    """A local Function Compute for async tasks: APIs 2016-08-15, 2021-04-06 and 2023-03-30 (FC 3.0).
 
     ``with FcEmulator(clock="virtual") as fc:`` starts an HTTP server on a free loopback port;
     point a client at ``fc.endpoint`` with ``fc.account_id`` and ``fc.credentials``. Register
@@ -315,7 +317,7 @@ class FcEmulator:
         self.keys = KeyStore()
         self.keys.add(access_key_id, access_key_secret, security_token)
         self.faults = FaultQueue()
-        self._api = FcResponses(self.backend, self.keys, self.faults, account_id, max_skew=max_skew)
+        self._api = FcResponses(self.backend, self.keys, self.faults, account_id, max_skew=max_skew, region=region)
         self._requests: list[RequestRecord] = []
         self._requests_lock = threading.Lock()
         self._on_request = on_request
@@ -380,27 +382,52 @@ class FcEmulator:
 
     # --- setup ----------------------------------------------------------------------------------
 
-    def add_function(self, service: str, function: str, qualifiers: Iterable[str] = ("LATEST",), *,
+    def add_function(self, service: Optional[str], function: str, qualifiers: Iterable[str] = ("LATEST",), *,
                      outcome: str = "Succeeded", duration: float = 1.0, queue_delay: float = 0.0,
                      error_message: Optional[str] = None, return_payload: Optional[str] = None,
                      retries: int = 0, retry_delay: float = 1.0, stop_delay: float = 0.0,
-                     destination: bool = False) -> Function:
-        """Register (or redefine) a function and the script its async invocations follow."""
+                     destination: bool = False, async_task: bool = True) -> Function:
+        """Register (or redefine) a function and the script its async invocations follow.
+
+        ``service=None`` registers an FC 3.0 function (served by the 2023-03-30 API only); a 2.0
+        function is served by all three revisions, named ``service$function`` through FC 3.0.
+        ``async_task=False``: the function's task mode is off, as before FC's PutAsyncInvokeConfig
+        ``{"asyncTask": true}``: async invokes run but leave no task to read (see ``models``).
+        """
         script = Script(outcome=outcome, duration=duration, queue_delay=queue_delay, error_message=error_message,
                         return_payload=return_payload, retries=retries, retry_delay=retry_delay,
                         stop_delay=stop_delay, destination=destination)
-        return self.backend.add_function(service, function, qualifiers, script)
+        return self.backend.add_function(service, function, qualifiers, script, async_task)
 
-    def add_invocation(self, service: str, function: str, invocation_id: str, **kwargs: Any) -> Invocation:
+    def add_invocation(self, service: Optional[str], function: str, invocation_id: str, **kwargs: Any) -> Invocation:
         """Seed an invocation; see :meth:`FcBackend.add_invocation` (``timeline``, ``payload``,
         ``return_payload``, ``error_message``, ``started_at`` epoch seconds, script overrides)."""
         return self.backend.add_invocation(service, function, invocation_id, **kwargs)
 
     def add_credentials(self, access_key_id: str, access_key_secret: str, security_token: Optional[str] = None,
-                        expired: bool = False) -> Credentials:
-        """Accept another key (optionally an STS token, optionally already expired); returns it."""
-        self.keys.add(access_key_id, access_key_secret, security_token, expired)
+                        expired: bool = False, *, expires_at: Optional[float] = None) -> Credentials:
+        """Accept another key, optionally an STS token; returns it as :class:`Credentials`.
+
+        This is how a stand-in STS (or metadata server) registers the credentials it issues: pass
+        ``expires_at``, epoch seconds on this emulator's clock (``fc.clock.now() + duration``).
+        From that instant on (``fc.advance`` past it with a virtual clock), requests signed with
+        the key answer 403 ``SecurityTokenExpired`` on every API revision: 2016-08-15 and 2021-04-06
+        with FC 2.0's body (``ErrorCode``/``ErrorMessage``; 2021-04-06 adds ``Code``/``Message``),
+        2023-03-30 with ``{"Code", "Message", "RequestId"}``. ``expired=True`` means expired
+        already. Registering the same key id again replaces it (a refresh).
+        A key with a token must send it (``X-Fc-Security-Token`` / ``x-acs-security-token``),
+        one without must not: else 403 ``InvalidSecurityToken``.
+        """
+        self.keys.add(access_key_id, access_key_secret, security_token, expired, expires_at)
         return Credentials(access_key_id, access_key_secret, security_token)
+
+    def remove_credentials(self, access_key_id: str) -> bool:
+        """Stop accepting a key (then 403 ``InvalidAccessKeyID``); False when it was unknown."""
+        return self.keys.remove(access_key_id)
+
+    def set_async_task(self, service: Optional[str], function: str, enabled: bool = True) -> Function:
+        """Switch a function's task mode, as FC's PutAsyncInvokeConfig ``asyncTask`` does."""
+        return self.backend.set_async_task(service, function, enabled)
 
     # --- time -----------------------------------------------------------------------------------
 
@@ -418,7 +445,7 @@ class FcEmulator:
         """Every invocation's state now, in creation order."""
         return self.backend.all_invocations()
 
-    def get_invocation(self, service: str, function: str, invocation_id: str) -> InvocationState:
+    def get_invocation(self, service: Optional[str], function: str, invocation_id: str) -> InvocationState:
         """An invocation's state now; KeyError if there is none."""
         return self.backend.invocation(service, function, invocation_id).state(self.clock.now())
 
@@ -428,14 +455,16 @@ class FcEmulator:
                      message: Optional[str] = None, retry_after: Optional[float] = None, times: Optional[int] = 1,
                      latency: Optional[float] = None, reset: bool = False, body: Union[bytes, str, None] = None,
                      content_type: Optional[str] = None, truncate: bool = False,
-                     extra_fields: Optional[dict[str, Any]] = None, match: Optional[str] = None) -> Fault:
+                     extra_fields: Optional[dict[str, Any]] = None, match: Optional[str] = None,
+                     api: Optional[str] = None) -> Fault:
         """Queue a fault for the next ``times`` requests of ``route`` (see ``faults.py`` for the kinds).
 
-        Without any kind, it is a 503 ``ResourceThrottled``.
+        ``api`` limits it to one revision (``"2023-03-30"``, ``"2021-04-06"``, ``"2016-08-15"``);
+        by default every revision's ``route`` matches. Without any kind, it is a 503 ``ResourceThrottled``.
         """
         return self.faults.add(Fault(route=route, status=status, code=code, message=message, retry_after=retry_after,
                                      times=times, latency=latency, reset=reset, body=body, content_type=content_type,
-                                     truncate=truncate, extra_fields=extra_fields, match=match))
+                                     truncate=truncate, extra_fields=extra_fields, match=match, api=api))
 
     def clear_faults(self) -> None:
         self.faults.clear()
