@@ -146,12 +146,12 @@ def test_token_from_a_file_with_a_trailing_newline_is_stripped_and_line_breaks_r
 
 def test_unusable_shared_profile_does_not_break_complete_settings(tmp_path):
     (tmp_path / ".alibabacloud").mkdir()
-    (tmp_path / ".alibabacloud" / "credentials.ini").write_text("[default]\ntype = ecs_ram_role\nrole_name = ci\n")
+    (tmp_path / ".alibabacloud" / "credentials.ini").write_text("[default]\ntype = rsa_key_pair\npublic_key_id = ci\n")
     env = {"ALICLOUD_ACCESS_KEY": "k", "ALICLOUD_SECRET_KEY": SECRET, "ALICLOUD_ACCOUNT_ID": "1"}
     s = resolve_settings(environ=env, home=tmp_path, region=None, endpoint="http://127.0.0.1:1")
     assert s.credentials.access_key_id == "k"
     with pytest.raises(ConfigurationError, match="region") as info:  # region sought in the files: the
         resolve_settings(environ=env, home=tmp_path)                    # error is the missing region
-    assert "ecs_ram_role" not in str(info.value)
-    with pytest.raises(ConfigurationError, match="ecs_ram_role"):
+    assert "rsa_key_pair" not in str(info.value)
+    with pytest.raises(ConfigurationError, match="rsa_key_pair"):
         resolve_settings(environ={"ALICLOUD_ACCOUNT_ID": "1", "ALICLOUD_REGION": "r"}, home=tmp_path)
