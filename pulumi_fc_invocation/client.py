@@ -1,18 +1,21 @@
-"""FcClient: reads (and, for tests and demos, starts and stops) FC's async invocations.
+"""FcClient: reads (and, for tests and demos, starts and stops) FC's async invocations and tasks.
 
-The calls of each API, on one :class:`~.transport.Transport` (retry budget, timeouts, size caps,
-classified errors): FC 2.0's stateful async invocations, signed with the FC signature (:mod:`.fc2`).
+The calls of both APIs, on one :class:`~.transport.Transport` (retry budget, timeouts, size caps,
+classified, redacted errors), since they share the endpoint: FC 2.0's stateful async invocations,
+signed with the FC signature (:mod:`.fc2`), and FC 3.0's async tasks, signed with ACS3-HMAC-SHA256
+(:mod:`.fc3`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Optional, Union
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field
 
+from . import fc3
 from .credentials import Credentials, resolve_settings
 from .errors import BadRequestError, FcInvocationError, InvalidArgumentError, PaginationError
 from .fc2 import (
@@ -25,26 +28,29 @@ from .fc2 import (
     invocation_path_of,
     invocations_path,
 )
-from .models import InvocationStatus, parse_time
+from .fc3 import AsyncTaskPage, AsyncTaskRef, AsyncTaskResult
+from .models import InvocationStatus
 from .transport import MAX_RESPONSE_BYTES, RETRY_STATUSES, Timeout, Transport, check_timeout, request_id_of
 
-__all__ = ["FcClient", "API_VERSION", "RETRY_STATUSES", "MAX_RESPONSE_BYTES", "MAX_PAGES"]
+__all__ = ["FcClient", "API_VERSION", "RETRY_STATUSES", "MAX_RESPONSE_BYTES", "MAX_PAGES", "parse_ref", "REF_RULE"]
 
 # Far above any real listing (10,000 pages of 100 is a million invocations): a server that keeps
 # handing out new tokens ends here instead of never.
 MAX_PAGES = 10_000
 
 
-def _epoch_ms(argument: str, value: Any) -> Optional[int]:
-    if value is None:
-        return None
-    try:
-        parsed = parse_time(value)
-    except ValueError as exc:
-        raise InvalidArgumentError(argument, value, f"must be a datetime, epoch milliseconds or ISO-8601 text ({exc})") from None
-    if parsed is None:
-        return None
-    return int(parsed.timestamp() * 1000)
+REF_RULE = ("must be FUNCTION[.QUALIFIER]/TASK_ID (FC 3.0, e.g. transcode.prod/job-123) or "
+            "SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID (FC 2.0, e.g. video.prod/transcode/video-123)")
+
+
+def parse_ref(text: Any, argument: str = "id") -> Union[AsyncTaskRef, InvocationRef]:
+    """A composite id of either API: two segments are an FC 3.0 task, three an FC 2.0 invocation."""
+    segments = text.count("/") + 1 if isinstance(text, str) else 0
+    if segments == 2:
+        return AsyncTaskRef.parse(text, argument)
+    if segments == 3:
+        return InvocationRef.parse(text, argument)
+    raise InvalidArgumentError(argument, text, REF_RULE)
 
 
 class _ListPage(BaseModel):
@@ -53,15 +59,46 @@ class _ListPage(BaseModel):
     next_token: Optional[str] = Field(default=None, alias="nextToken")
 
 
+def _follow(fetch: Callable[[dict[str, str]], tuple[tuple[Any, ...], Optional[str]]], params: Mapping[str, str],
+            limit: Optional[int], max_pages: int, operation: str) -> Iterator[Any]:
+    """The items of a listing, page after page; ``limit`` bounds how many are yielded (and each page's
+    size); a repeated or cycling ``nextToken``, or more than ``max_pages`` pages, is a PaginationError."""
+    remaining = limit
+    token: Optional[str] = None
+    seen: set[str] = set()
+    for page in range(1, max_pages + 1):
+        query = dict(params)
+        if remaining is not None:
+            query["limit"] = str(min(remaining, int(params["limit"])))
+        if token:
+            query["nextToken"] = token
+        items, token = fetch(query)
+        for item in items:
+            yield item
+            if remaining is not None:
+                remaining -= 1
+                if remaining == 0:
+                    return
+        if not token:
+            return
+        if token in seen:
+            raise PaginationError(f"{operation}: page {page} gave a nextToken that an earlier page gave: the "
+                                  "listing would never end")
+        seen.add(token)
+    raise PaginationError(f"{operation}: still a nextToken after {max_pages} pages, far more than any real "
+                          "listing: stopped")
 
-class _ListPage(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built at the first list call
-    invocations: tuple[StatefulAsyncInvocationResult, ...] = Field(default=())
-    next_token: Optional[str] = Field(default=None, alias="nextToken")
+
+def _check_paging(limit: Any, max_pages: Any) -> None:
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise InvalidArgumentError("limit", limit, "must be a positive integer or None")
+    if not isinstance(max_pages, int) or isinstance(max_pages, bool) or max_pages < 1:
+        raise InvalidArgumentError("max_pages", max_pages, "must be a positive integer")
 
 
 class FcClient:
-    """A client for FC's async invocations: FC 2.0 (API 2016-08-15) stateful async invocations.
+    """A client for FC's async work: FC 3.0 (API 2023-03-30) async tasks and FC 2.0 (API 2016-08-15)
+    stateful async invocations, on one endpoint and one connection pool.
 
     Missing settings are resolved through the chain of :func:`resolve_settings` (explicit arguments,
     then environment variables, then the shared credentials files). Safe to share between threads.
@@ -107,6 +144,7 @@ class FcClient:
         self.timeout = self.transport.timeout
         self.max_retries = max_retries
         self._fc2_signer = fc_signer(self.account_id)
+        self._fc3_signers = {action: fc3.acs3_signer(action) for action in fc3.ACTIONS}
 
     @classmethod
     def from_environment(cls, *, config: Optional[Mapping[str, Any]] = None, **overrides: Any) -> "FcClient":
@@ -168,10 +206,15 @@ class FcClient:
         response = self._request("GET", path)
         return self._parse(response, StatefulAsyncInvocationResult, "an invocation")
 
-    def get(self, ref: Union[InvocationRef, str]) -> StatefulAsyncInvocationResult:
-        """GetStatefulAsyncInvocation by reference or composite id."""
+    def get(self, ref: Union[InvocationRef, AsyncTaskRef, str]) -> Union[StatefulAsyncInvocationResult, AsyncTaskResult]:
+        """Read by reference or composite id: ``fn[.q]/task`` (two segments) is an FC 3.0 task (GetAsyncTask),
+        ``svc[.q]/fn/id`` (three) an FC 2.0 invocation (GetStatefulAsyncInvocation)."""
+        if isinstance(ref, AsyncTaskRef):
+            return self.get_async_task(ref.function_name, ref.task_id, ref.qualifier)
         if not isinstance(ref, InvocationRef):
-            ref = InvocationRef.parse(ref)
+            ref = parse_ref(ref)
+            if isinstance(ref, AsyncTaskRef):
+                return self.get_async_task(ref.function_name, ref.task_id, ref.qualifier)
         path = invocation_path(ref)
         response = self._request("GET", path)
         return self._parse(response, StatefulAsyncInvocationResult, "an invocation")
@@ -197,42 +240,13 @@ class FcClient:
         Arguments are checked now, before the first request; ``limit`` bounds how many are yielded.
         A repeated or cycling token, or more than ``max_pages`` pages, ends it with ``PaginationError``.
         """
-        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-            raise InvalidArgumentError("limit", limit, "must be a positive integer or None")
-        if not isinstance(max_pages, int) or isinstance(max_pages, bool) or max_pages < 1:
-            raise InvalidArgumentError("max_pages", max_pages, "must be a positive integer")
+        _check_paging(limit, max_pages)
         params = self._list_params(service_name, function_name, qualifier=qualifier, status=status, prefix=prefix,
                                    started_after=started_after, started_before=started_before, sort=sort,
                                    include_payload=include_payload, page_size=page_size)
         path = invocations_path(service_name, function_name, qualifier)
-
-        def pages() -> Iterator[StatefulAsyncInvocationResult]:
-            remaining = limit
-            token: Optional[str] = None
-            seen: set[str] = set()
-            for page in range(1, max_pages + 1):
-                query = dict(params)
-                if remaining is not None:
-                    query["limit"] = str(min(remaining, int(params["limit"])))
-                if token:
-                    query["nextToken"] = token
-                items, token = self._list_page(path, query)
-                for item in items:
-                    yield item
-                    if remaining is not None:
-                        remaining -= 1
-                        if remaining == 0:
-                            return
-                if not token:
-                    return
-                if token in seen:
-                    raise PaginationError(f"ListStatefulAsyncInvocations: page {page} gave a nextToken that an "
-                                          "earlier page gave: the listing would never end")
-                seen.add(token)
-            raise PaginationError(f"ListStatefulAsyncInvocations: still a nextToken after {max_pages} pages, far "
-                                  "more than any real listing: stopped")
-
-        return pages()
+        return _follow(lambda query: self._list_page(path, query), params, limit, max_pages,
+                       "ListStatefulAsyncInvocations")
 
     def list_stateful_async_invocations_page(
         self, service_name: str, function_name: str, *, next_token: Optional[str] = None, **filters: Any
@@ -260,32 +274,12 @@ class FcClient:
         return page_model.invocations, page_model.next_token or None
 
     def _list_params(self, service_name: str, function_name: str, *, qualifier: Optional[str] = None,
-                     status: Any = None, prefix: Optional[str] = None, started_after: Any = None,
-                     started_before: Any = None, sort: str = "desc", include_payload: bool = False,
-                     page_size: int = 100) -> dict[str, str]:
+                     **filters: Any) -> dict[str, str]:
         function_path(service_name, function_name, qualifier)  # validates the names
-        if sort not in ("asc", "desc"):
-            raise InvalidArgumentError("sort", sort, "must be 'asc' or 'desc'")
-        if not isinstance(page_size, int) or isinstance(page_size, bool) or not 1 <= page_size <= 100:
-            raise InvalidArgumentError("page_size", page_size, "must be an integer from 1 to 100")
-        if not isinstance(include_payload, bool):
-            raise InvalidArgumentError("include_payload", include_payload, "must be True or False")
-        params = {"limit": str(page_size), "sortOrderByTime": sort}
-        if status is not None:
-            params["status"] = InvocationStatus.known(status if isinstance(status, str) else str(status), "status").value
-        if prefix is not None:
-            if not isinstance(prefix, str) or not prefix or len(prefix) > 128:
-                raise InvalidArgumentError("prefix", prefix, "must be a non-empty string of at most 128 characters")
-            params["invocationIdPrefix"] = prefix
-        begin, end = _epoch_ms("started_after", started_after), _epoch_ms("started_before", started_before)
-        if begin is not None:
-            params["startedTimeBegin"] = str(begin)
-        if end is not None:
-            params["startedTimeEnd"] = str(end)
-        if begin is not None and end is not None and begin > end:
-            raise InvalidArgumentError("started_after", started_after, "must not be later than started_before")
-        if include_payload:
-            params["includePayload"] = "true"
+        # The same filters as FC 3.0's ListAsyncTasks (the qualifier is in the path); only the prefix's name differs.
+        params = fc3.list_query(**filters)
+        if "prefix" in params:
+            params["invocationIdPrefix"] = params.pop("prefix")
         return params
 
     def stop_stateful_async_invocation(
@@ -335,3 +329,104 @@ class FcClient:
         finally:
             del body, payload  # not left in this frame for a traceback that captures locals
         return response.headers.get("X-Fc-Stateful-Async-Invocation-Id") or invocation_id or ""
+    # --- FC 3.0 (2023-03-30) async tasks -------------------------------------------------------
+
+    def _request3(self, action: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """An FC 3.0 call: signed with ACS3-HMAC-SHA256, its error bodies read as FC 3.0's."""
+        try:
+            return self.transport.request(method, path, signer=self._fc3_signers[action],
+                                          error_class=fc3.error_class, **kwargs)
+        except FcInvocationError as exc:
+            failure = exc
+        del kwargs  # the body (user data) not left in this frame, which the traceback keeps
+        raise failure
+
+    def get_async_task(self, function_name: str, task_id: str, qualifier: Optional[str] = None) -> AsyncTaskResult:
+        """GetAsyncTask."""
+        path = fc3.task_path(function_name, task_id)
+        response = self._request3("GetAsyncTask", "GET", path, params=fc3.qualifier_query(qualifier))
+        return self._parse(response, AsyncTaskResult, "an async task")
+
+    def list_async_tasks(
+        self,
+        function_name: str,
+        *,
+        qualifier: Optional[str] = None,
+        status: Union[str, InvocationStatus, None] = None,
+        prefix: Optional[str] = None,
+        started_after: Union[datetime, int, str, None] = None,
+        started_before: Union[datetime, int, str, None] = None,
+        sort: str = "desc",
+        include_payload: bool = False,
+        limit: Optional[int] = None,
+        page_size: int = 100,
+        max_pages: int = MAX_PAGES,
+    ) -> Iterator[AsyncTaskResult]:
+        """ListAsyncTasks as an iterator over its pages' tasks, following ``nextToken``; checked and bounded
+        as :meth:`list_stateful_async_invocations` is (``limit``, ``max_pages``, ``PaginationError``)."""
+        _check_paging(limit, max_pages)
+        path = fc3.tasks_path(function_name)
+        params = fc3.list_query(qualifier=qualifier, status=status, prefix=prefix, started_after=started_after,
+                                started_before=started_before, sort=sort, include_payload=include_payload,
+                                page_size=page_size)
+        return _follow(lambda query: self._list3_page(path, query), params, limit, max_pages, "ListAsyncTasks")
+
+    def list_async_tasks_page(
+        self, function_name: str, *, next_token: Optional[str] = None, **filters: Any
+    ) -> tuple[tuple[AsyncTaskResult, ...], Optional[str]]:
+        """One page of ListAsyncTasks: (tasks, next token or None); as :meth:`list_stateful_async_invocations_page`."""
+        path = fc3.tasks_path(function_name)
+        params = fc3.list_query(next_token=next_token, **filters)
+        items, token = self._list3_page(path, params)
+        if token is not None and token == next_token:
+            raise PaginationError("ListAsyncTasks: the page gave back the nextToken it was asked for: the listing "
+                                  "would never end")
+        return items, token
+
+    def _list3_page(self, path: str, params: Mapping[str, str]) -> tuple[tuple[AsyncTaskResult, ...], Optional[str]]:
+        page = self._parse(self._request3("ListAsyncTasks", "GET", path, params=params), AsyncTaskPage,
+                           "a list of async tasks")
+        return page.tasks, page.next_token or None
+
+    def stop_async_task(self, function_name: str, task_id: str, qualifier: Optional[str] = None) -> str:
+        """StopAsyncTask; returns FC's request id."""
+        path = fc3.stop_path(function_name, task_id)
+        query = fc3.qualifier_query(qualifier)
+        try:
+            response = self._request3("StopAsyncTask", "PUT", path, params=query)
+        except BadRequestError as exc:
+            # As for 2.0: a retried stop told "already finished" means the first attempt's stop worked.
+            if getattr(exc, "attempts", 1) > 1 and self.get_async_task(function_name, task_id, qualifier).status in (
+                InvocationStatus.STOPPED, InvocationStatus.STOPPING
+            ):
+                return exc.request_id or ""
+            raise
+        return request_id_of(response) or ""
+
+    def invoke_async_task(
+        self,
+        function_name: str,
+        payload: Union[bytes, str, None] = None,
+        *,
+        task_id: Optional[str] = None,
+        qualifier: Optional[str] = None,
+    ) -> str:
+        """InvokeFunction with ``x-fc-invocation-type: Async`` and ``x-fc-async-task-id``; returns the task id.
+
+        Without ``task_id`` one is made here, so the caller always knows it (FC would pick one and might
+        not say which). Not retried once sent: a second start could run the task twice. FC 3.0 runs a
+        task only on a function with async task mode on (PutAsyncInvokeConfig ``asyncTask: true``).
+        """
+        path = fc3.invocations_path(function_name)
+        query = fc3.qualifier_query(qualifier)
+        task_id = fc3.validate_task_id(task_id) if task_id is not None else fc3.new_task_id()
+        if payload is not None and not isinstance(payload, (bytes, str)):
+            raise InvalidArgumentError("payload", type(payload).__name__, "must be bytes, str or None")
+        body = payload.encode("utf-8") if isinstance(payload, str) else (payload or b"")
+        headers = {"x-fc-invocation-type": "Async", "x-fc-async-task-id": task_id}
+        try:
+            response = self._request3("InvokeFunction", "POST", path, params=query, body=body, extra_headers=headers,
+                                      content_type="application/octet-stream")
+        finally:
+            del body, payload  # not left in this frame for a traceback that captures locals
+        return response.headers.get("x-fc-async-task-id") or task_id

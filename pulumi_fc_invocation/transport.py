@@ -12,7 +12,6 @@ credentials are asked for at every attempt, so a retry signs with a refreshed ST
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 import os
@@ -24,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Optional, Union
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 import urllib3
@@ -53,9 +52,10 @@ from .errors import (
     error_class_for,
     redact,
 )
+from .fc3 import parse_error_body
 
 __all__ = [
-    "Transport", "SignableRequest", "Signer", "CredentialSource", "check_timeout", "request_id_of",
+    "Transport", "SignableRequest", "Signer", "CredentialSource", "check_timeout", "request_id_of", "encode_query",
     "RETRY_STATUSES", "MAX_RESPONSE_BYTES", "IDEMPOTENT_METHODS", "USER_AGENT", "Timeout",
 ]
 
@@ -110,6 +110,12 @@ def _credential_getter(source: CredentialSource) -> Callable[[], Credentials]:
         return source
     raise InvalidArgumentError("credentials", type(source).__name__,
                                "must be Credentials, a callable returning Credentials, or have current()")
+
+
+def encode_query(params: Mapping[str, Any]) -> str:
+    """``k=v&...`` with names and values RFC 3986-encoded (``A-Za-z0-9-_.~`` kept, space ``%20``): what
+    the ACS3 signature canonicalizes, sent as is (requests' own encoding would send ``+``)."""
+    return "&".join(f"{quote(str(key), safe='~')}={quote(str(value), safe='~')}" for key, value in params.items())
 
 
 def request_id_of(response: requests.Response) -> Optional[str]:
@@ -488,8 +494,13 @@ class Transport:
         body: Optional[bytes] = None,
         extra_headers: Optional[Mapping[str, str]] = None,
         content_type: str = "application/json",
+        error_class: Optional[Callable[[int, Optional[str]], type[FcApiError]]] = None,
     ) -> requests.Response:
-        """Send one call (its attempts signed by ``signer``); a non-2xx answer raises its classified error."""
+        """Send one call (its attempts signed by ``signer``); a non-2xx answer raises its classified error.
+
+        ``params`` go on the wire RFC 3986-encoded (``%20``, not ``+``), as ACS3 signs them.
+        ``error_class(http_status, code)`` picks an error's class (default: by HTTP status alone).
+        """
         # One deadline for the whole call, both retry layers included: no retry starts after
         # retry_budget, and no attempt runs past retry_budget plus one attempt's timeouts (or the
         # deadline of a bounded() view, whichever is first).
@@ -518,10 +529,12 @@ class Transport:
             return signable.headers
 
         url = self.endpoint + path
+        if params:
+            url += "?" + encode_query(params)
         failure: Optional[FcInvocationError] = None
         response: Optional[requests.Response] = None
         try:
-            response = self._send(method, url, params, body, sign, started, retry_end,
+            response = self._send(method, url, None, body, sign, started, retry_end,
                                   _DeadlineTimeout(connect, read, deadline))
         except requests.exceptions.RequestException as exc:
             failure = self._transport_error(method, path, exc, deadline - started)
@@ -538,7 +551,7 @@ class Transport:
             log.debug("%s %s -> %s in %.1f ms (request id %s)", method, path, response.status_code,
                       (time.monotonic() - started) * 1000, request_id_of(response))
         if response.status_code >= 300:
-            error = self._error(response, retry_end - time.monotonic())
+            error = self._error(response, retry_end - time.monotonic(), error_class)
             retries = getattr(response.raw, "retries", None)
             error.attempts = 1 + len(getattr(retries, "history", None) or ())  # type: ignore[attr-defined]
             raise error
@@ -662,24 +675,20 @@ class Transport:
     def redacted(self, text: str) -> str:
         return redact(text, self._secrets())
 
-    def _error(self, response: requests.Response, time_left: float = 0.0) -> FcApiError:
+    def _error(self, response: requests.Response, time_left: float = 0.0,
+               error_class: Optional[Callable[[int, Optional[str]], type[FcApiError]]] = None) -> FcApiError:
         body = response.content or b""
-        request_id = request_id_of(response)
         status = response.status_code
         if 300 <= status < 400:
             return self._redirect_error(response)
-        code = message = None
-        try:
-            data = json.loads(body)
-        except (ValueError, RecursionError):  # RecursionError: 100,000 nested "["
-            data = None
-        if isinstance(data, dict):
-            code = data.get("ErrorCode") or data.get("errorCode") or data.get("Code") or data.get("code")
-            message = data.get("ErrorMessage") or data.get("errorMessage") or data.get("Message") or data.get("message")
-            code = self.redacted(str(code)) if code is not None else None
-            message = self.redacted(str(message)) if message is not None else None
+        # Both APIs' spellings (2.0's ErrorCode/ErrorMessage, 3.0's Code/Message/RequestId); the request
+        # id header first, then the body's (FC 3.0 puts it there).
+        found = parse_error_body(body)
+        request_id = request_id_of(response) or found.request_id
+        code = self.redacted(found.code) if found.code is not None else None
+        message = self.redacted(found.message) if found.message is not None else None
         excerpt = self.redacted(_excerpt(body))
-        cls = error_class_for(status)
+        cls = error_class(status, code) if error_class else error_class_for(status)
         if code is None:
             shown = excerpt if excerpt else "an empty body"
             message = (f"HTTP {status} {response.reason or ''}".rstrip()
