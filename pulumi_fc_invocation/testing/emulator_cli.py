@@ -30,10 +30,12 @@ def build_parser(prog: str = "fc-invocation emulator") -> argparse.ArgumentParse
 
     parser = argparse.ArgumentParser(
         prog=prog, formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Run a local Function Compute emulator (API 2016-08-15, stateful async invocations).",
+        description="Run a local Function Compute emulator for async tasks: FC 3.0 (API 2023-03-30) and "
+                    "FC 2.0 (APIs 2016-08-15 and 2021-04-06), over one state.",
         epilog=f"""examples:
   {prog} --port 9000                      # serves {DEFAULT_FUNCTION}: every task succeeds after 10 s
   {prog} --port 9000 --function video.prod/transcode --outcome Failed --duration 30
+  {prog} --port 9000 --fc3-function render.prod     # an FC 3.0 function (no service)
   {prog} --port 9000 --scenario scenario.json --quiet
   {SECRET_ENV}="$(cat secret.txt)" {prog} --port 9000   # your own test secret
 
@@ -56,6 +58,9 @@ The scenario format (functions, invocations, credentials) is in the README ("Tes
     parser.add_argument("--scenario", default=None, help="JSON scenario file with functions and invocations")
     parser.add_argument("--function", action="append", default=None, metavar="SERVICE[.QUALIFIER]/FUNCTION",
                         help=f"serve this function (repeatable; default without --scenario: {DEFAULT_FUNCTION})")
+    parser.add_argument("--fc3-function", action="append", default=None, metavar="FUNCTION[.QUALIFIER]",
+                        help="serve this FC 3.0 function (repeatable; a 2.0 --function is also served "
+                             "through FC 3.0 as SERVICE$FUNCTION)")
     parser.add_argument("--outcome", default="Succeeded", choices=("Succeeded", "Failed", "Stopped", "Expired",
                                                                    "Invalid", "Running"),
                         help="how the tasks of --function end (default Succeeded; Running: never)")
@@ -98,9 +103,10 @@ def main(argv: Optional[list[str]] = None) -> int:
                 f" ({record.route or 'no route'}, key {record.access_key_id or '-'})")
         print(printable(line).replace("\n", "\\n").replace("\t", "\\t"), file=sys.stderr, flush=True)
 
-    functions = args.function or ([] if args.scenario else [DEFAULT_FUNCTION])
+    fc3_functions = args.fc3_function or []
+    functions = args.function or ([] if args.scenario or fc3_functions else [DEFAULT_FUNCTION])
     try:
-        targets = [_function_target(text) for text in functions]
+        targets = [_function_target(text) for text in functions] + [_fc3_target(text) for text in fc3_functions]
         if not math.isfinite(args.duration) or args.duration < 0:
             raise ValueError(f"invalid --duration {args.duration!r}: must be a finite number of seconds >= 0")
         emulator = FcEmulator(host=args.host, port=args.port, account_id=args.account_id, region=args.region,
@@ -135,6 +141,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     for text in functions:
         print(f"serving {text} (tasks end {args.outcome} after {args.duration:g} s): "
               f"fc-invocation invoke {text}")
+    for text in fc3_functions:
+        print(f"serving FC 3.0 function {text} (tasks end {args.outcome} after {args.duration:g} s)")
     print("Press Ctrl+C to stop.", flush=True)
 
     done = threading.Event()
@@ -162,6 +170,14 @@ def _function_target(text: str) -> tuple[str, str, list[str]]:
     if not service or not function or "/" in function or (dot and not qualifier):
         raise ValueError(f"invalid --function {text!r}: must be SERVICE[.QUALIFIER]/FUNCTION, e.g. video.prod/transcode")
     return service, function, ["LATEST", qualifier] if qualifier else ["LATEST"]
+
+
+def _fc3_target(text: str) -> tuple[None, str, list[str]]:
+    """``FUNCTION[.QUALIFIER]`` -> (None, function, qualifiers served)."""
+    function, dot, qualifier = text.partition(".")
+    if not function or "/" in text or "$" in text or (dot and not qualifier):
+        raise ValueError(f"invalid --fc3-function {text!r}: must be FUNCTION[.QUALIFIER], e.g. render.prod")
+    return None, function, ["LATEST", qualifier] if qualifier else ["LATEST"]
 
 
 if __name__ == "__main__":  # pragma: no cover
