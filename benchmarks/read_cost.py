@@ -1,6 +1,8 @@
 """Figures 1 and 2: per-call cost of one read, side by side, and reads per second from threads.
 
-All contenders talk to the same fixed-response keep-alive server in another process
+Figure 1 has two parts in the same run: FC 2.0's GetStatefulAsyncInvocation (ours against
+``alibabacloud-fc-open20210406``) and FC 3.0's GetAsyncTask (ours against ``alibabacloud-fc20230330``).
+All contenders of a part talk to the same fixed-response keep-alive server in another process
 (:mod:`benchmarks.fixed_server`), so the figures are client cost plus one loopback round trip.
 """
 
@@ -24,11 +26,30 @@ REGION = "cn-hangzhou"
 SERVICE, FUNCTION, INVOCATION, QUALIFIER = "video", "transcode", "video-123", "prod"
 
 
-def _ours(srv: FixedServer) -> tuple[Callable[[], Any], Callable[[], None]]:
+def _our_client(srv: FixedServer) -> Any:
     from pulumi_fc_invocation import Credentials, FcClient
 
-    client = FcClient(endpoint=srv.endpoint, account_id=ACCOUNT, region=REGION,
-                      credentials=Credentials(KEY_ID, SECRET), environ={}, home="/nonexistent")
+    return FcClient(endpoint=srv.endpoint, account_id=ACCOUNT, region=REGION,
+                    credentials=Credentials(KEY_ID, SECRET), environ={}, home="/nonexistent")
+
+
+def _official_config(srv: FixedServer) -> Any:
+    """The official SDKs' config: plain http to the fixed server (they share tea-openapi)."""
+    from alibabacloud_tea_openapi import models as open_api_models
+
+    return open_api_models.Config(access_key_id=KEY_ID, access_key_secret=SECRET, region_id=REGION,
+                                  endpoint=f"127.0.0.1:{srv.port}", protocol="http")
+
+
+def _keepalive(srv: FixedServer) -> http.client.HTTPConnection:
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=15)
+    conn.connect()
+    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return conn
+
+
+def _ours(srv: FixedServer) -> tuple[Callable[[], Any], Callable[[], None]]:
+    client = _our_client(srv)
 
     def call() -> Any:
         return client.get_stateful_async_invocation(SERVICE, FUNCTION, INVOCATION, qualifier=QUALIFIER)
@@ -52,9 +73,7 @@ def _signed_headers(path: str) -> dict[str, str]:
 
 def _floor(srv: FixedServer) -> tuple[Callable[[], Any], Callable[[], None]]:
     """http.client on one keep-alive connection, signing, json.loads: what any client must at least do."""
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=15)
-    conn.connect()
-    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    conn = _keepalive(srv)
     path = _path()
 
     def call() -> Any:
@@ -88,11 +107,8 @@ def _official(srv: FixedServer) -> tuple[Callable[[], Any], Callable[[], None]]:
     """alibabacloud-fc-open20210406's Client.get_stateful_async_invocation (plain http, custom endpoint)."""
     from alibabacloud_fc_open20210406 import models as fc_models
     from alibabacloud_fc_open20210406.client import Client
-    from alibabacloud_tea_openapi import models as open_api_models
 
-    config = open_api_models.Config(access_key_id=KEY_ID, access_key_secret=SECRET, region_id=REGION,
-                                    endpoint=f"127.0.0.1:{srv.port}", protocol="http")
-    client = Client(config)
+    client = Client(_official_config(srv))
 
     def call() -> Any:
         response = client.get_stateful_async_invocation(
@@ -104,12 +120,119 @@ def _official(srv: FixedServer) -> tuple[Callable[[], Any], Callable[[], None]]:
     return call, lambda: None
 
 
-CONTENDERS: list[tuple[str, str, Callable[[FixedServer], tuple[Callable[[], Any], Callable[[], None]]]]] = [
+Contenders = list[tuple[str, str, Callable[[FixedServer], tuple[Callable[[], Any], Callable[[], None]]]]]
+"""(name, description, factory): a factory gives the timed call and its clean-up."""
+
+CONTENDERS: Contenders = [
     ("floor", "http.client keep-alive + signing + json.loads (the floor)", _floor),
     ("requests", "plain requests.Session GET + signing + .json() (hand-written)", _requests),
     ("official", "alibabacloud-fc-open20210406 Client.get_stateful_async_invocation (official SDK)", _official),
     ("ours", "FcClient.get_stateful_async_invocation (this package)", _ours),
 ]
+
+
+# --- FC 3.0 (2023-03-30): GetAsyncTask ------------------------------------------------------------
+
+TASK_ID = "video-123"
+# The fixed server's FC 2.0 invocation, as FC 3.0 tells it (same values, FC 3.0's keys).
+ASYNC_TASK = {
+    "taskId": TASK_ID,
+    "functionArn": f"acs:fc:{REGION}:{ACCOUNT}/functions/{FUNCTION}",
+    "qualifier": QUALIFIER,
+    "requestId": "1f2e3d4c-5b6a-7980-a1b2-c3d4e5f60718",
+    "status": "Running",
+    "destinationStatus": "",
+    "taskErrorMessage": "",
+    "taskPayload": "{\"video\": \"s3://bucket/in/video-123.mp4\"}",
+    "alreadyRetriedTimes": 0,
+    "startedTime": 1767225600000,
+    "endTime": 0,
+    "instanceId": "c-6789abcd-0123456789abcdef",
+    "events": [
+        {"eventId": 1, "status": "Enqueued", "timestamp": 1767225599000, "eventDetail": ""},
+        {"eventId": 2, "status": "Dequeued", "timestamp": 1767225599500, "eventDetail": ""},
+        {"eventId": 3, "status": "Running", "timestamp": 1767225600000, "eventDetail": ""},
+    ],
+}
+
+
+class Fc3FixedServer(FixedServer):
+    """The same fixed-response server process, answering :data:`ASYNC_TASK` instead."""
+
+    def start(self) -> "Fc3FixedServer":
+        import os
+        import subprocess
+        import sys
+
+        from .common import ROOT
+
+        body = json.dumps(ASYNC_TASK, separators=(",", ":"))
+        code = f"import benchmarks.fixed_server as f; f.BODY = {body.encode()!r}; f.main()"
+        self._proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT})
+        assert self._proc.stdout is not None
+        self.port = int(self._proc.stdout.readline())
+        return self
+
+
+def _ours3(srv: FixedServer) -> tuple[Callable[[], Any], Callable[[], None]]:
+    client = _our_client(srv)
+
+    def call() -> Any:
+        result = client.get_async_task(FUNCTION, TASK_ID, qualifier=QUALIFIER)
+        if result.status.value != "Running":
+            raise RuntimeError(f"unexpected status {result.status}")
+        return result
+
+    return call, client.close
+
+
+def _floor3(srv: FixedServer) -> tuple[Callable[[], Any], Callable[[], None]]:
+    """http.client on one keep-alive connection, ACS3 signing, json.loads: what any FC 3.0 client must do."""
+    from pulumi_fc_invocation.signing import acs3_sign_request
+
+    conn = _keepalive(srv)
+    path = f"/2023-03-30/functions/{FUNCTION}/async-tasks/{TASK_ID}"
+    query = {"qualifier": QUALIFIER}
+    base = {"host": f"127.0.0.1:{srv.port}", "x-acs-action": "GetAsyncTask", "x-acs-version": "2023-03-30",
+            "accept": "application/json"}
+
+    def call() -> Any:
+        headers = {**base, **acs3_sign_request("GET", path, query=query, headers=base, access_key_id=KEY_ID,
+                                               access_key_secret=SECRET)}
+        conn.request("GET", f"{path}?qualifier={QUALIFIER}", headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(response.status)
+        return json.loads(body)
+
+    return call, conn.close
+
+
+def _official3(srv: FixedServer) -> tuple[Callable[[], Any], Callable[[], None]]:
+    """alibabacloud-fc20230330's Client.get_async_task (plain http, custom endpoint)."""
+    from alibabacloud_fc20230330 import models as fc_models
+    from alibabacloud_fc20230330.client import Client
+
+    client = Client(_official_config(srv))
+
+    def call() -> Any:
+        response = client.get_async_task(FUNCTION, TASK_ID, fc_models.GetAsyncTaskRequest(qualifier=QUALIFIER))
+        if response.status_code != 200 or response.body.status != "Running":
+            raise RuntimeError(f"unexpected answer {response.status_code}")
+        return response.body
+
+    return call, lambda: None
+
+
+CONTENDERS3: Contenders = [
+    ("floor", "http.client keep-alive + ACS3 signing + json.loads (the floor)", _floor3),
+    ("official", "alibabacloud-fc20230330 Client.get_async_task (official SDK)", _official3),
+    ("ours", "FcClient.get_async_task (this package)", _ours3),
+]
+
+_MISSING_HINT = "pip install -e '.[test]' (the official SDKs are in the test extra)"
 
 
 def _time_calls(call: Callable[[], Any], n: int) -> float:
@@ -119,25 +242,26 @@ def _time_calls(call: Callable[[], Any], n: int) -> float:
     return (time.perf_counter() - started) / n * 1e6
 
 
-def read_cost(section: Section, *, calls: int, rounds: int, warmup: int) -> dict[str, Any]:
-    results: dict[str, list[float]] = {name: [] for name, _, _ in CONTENDERS}
-    ratios: dict[str, list[float]] = {"ours/official": [], "ours/requests": [], "ours/floor": [],
-                                      "official/floor": [], "requests/floor": []}
+def _measure(server: FixedServer, contenders: list, ratio_keys: list[str], *, calls: int, rounds: int,
+             warmup: int) -> tuple[dict[str, Stat], dict[str, Stat], dict[str, str]]:
+    """Per-call means of each contender over ``rounds``, and the ratios ``a/b`` computed within each round."""
+    results: dict[str, list[float]] = {name: [] for name, _, _ in contenders}
+    ratios: dict[str, list[float]] = {key: [] for key in ratio_keys}
     missing: dict[str, str] = {}
-    with FixedServer() as srv:
+    with server as srv:
         made = {}
-        for name, _, factory in CONTENDERS:
+        for name, _, factory in contenders:
             try:
                 made[name] = factory(srv)
-            except ImportError as exc:  # the official SDK is the `bench` extra
-                missing[name] = f"not installed ({exc.name}); pip install -e '.[bench]'"
+            except ImportError as exc:  # the official SDKs are in the `test` extra
+                missing[name] = f"not installed ({exc.name}); {_MISSING_HINT}"
         try:
             for name, (call, _) in made.items():
                 for _ in range(warmup):
                     call()
             block = max(1, min(100, calls // 5))
             for r in range(rounds):
-                order = [c[0] for c in CONTENDERS if c[0] in made]
+                order = [c[0] for c in contenders if c[0] in made]
                 order = order[r % len(order):] + order[:r % len(order)]  # rotate who goes first
                 # Within a round, contenders alternate in short blocks, so a burst of load from
                 # elsewhere on the machine lands on all of them rather than on one.
@@ -155,36 +279,67 @@ def read_cost(section: Section, *, calls: int, rounds: int, warmup: int) -> dict
         finally:
             for _, close in made.values():
                 close()
-    stats = {name: Stat.of(values) for name, values in results.items()}
-    ratio_stats = {key: Stat.of(values) for key, values in ratios.items()}
-    section.add(f"Per-call time of one GetStatefulAsyncInvocation against a fixed-response keep-alive HTTP/1.1 "
-                f"server in a separate process (loopback, TCP_NODELAY; "
-                f"client and server each have a core). {rounds} rounds x {calls} calls per contender; within a round "
-                f"the contenders alternate in blocks of {max(1, min(100, calls // 5))} calls (the first one rotates "
-                f"each round); median (min-max) of the rounds' per-call means.", "")
+    return ({name: Stat.of(values) for name, values in results.items()},
+            {key: Stat.of(values) for key, values in ratios.items()}, missing)
+
+
+def _contender_table(section: Section, contenders: list, stats: dict[str, Stat], missing: dict[str, str]) -> None:
     section.table(["contender", "per call, µs", "ours / it"],
                   [[f"`{name}`: {desc}", missing[name], "n/a"] if name in missing else
                    [f"`{name}`: {desc}", stats[name].fmt(0),
                     "1.00" if name == "ours" else f"{stats['ours'].median / stats[name].median:.2f}"]
-                   for name, desc, _ in CONTENDERS])
+                   for name, desc, _ in contenders])
+
+
+def _official_target(section: Section, what: str, ratio: Stat, missing: dict[str, str]) -> None:
+    name = f"{what}: ours faster than the official SDK (ratio < 1.0)"
+    if "official" in missing:
+        section.target(name, None, missing["official"])
+    else:
+        section.target(name, ratio.median < 1.0, f"ours/official = {ratio.fmt(2)} (median; min-max over rounds)")
+
+
+def read_cost(section: Section, *, calls: int, rounds: int, warmup: int) -> dict[str, Any]:
+    stats, ratio_stats, missing = _measure(
+        FixedServer(), CONTENDERS, ["ours/official", "ours/requests", "ours/floor", "official/floor",
+                                    "requests/floor"], calls=calls, rounds=rounds, warmup=warmup)
+    block = max(1, min(100, calls // 5))
+    section.add(f"Per-call time of one read against a fixed-response keep-alive HTTP/1.1 server in a separate "
+                f"process (loopback, TCP_NODELAY; client and server each have a core). {rounds} rounds x {calls} "
+                f"calls per contender; within a round the contenders alternate in blocks of {block} calls (the "
+                f"first one rotates each round); median (min-max) of the rounds' per-call means.", "")
+    section.add("### FC 2.0: GetStatefulAsyncInvocation (API 2016-08-15, FC signature)", "")
+    _contender_table(section, CONTENDERS, stats, missing)
     section.add("Ratios, computed within each round (median (min-max) over rounds):", "")
     section.table(["ratio", "value"], [[key, value.fmt(2) if value.n else "n/a"] for key, value in ratio_stats.items()])
-    if "official" in missing:
-        section.target("ours faster than the official SDK (ratio < 1.0)", None, missing["official"])
-    else:
-        section.target("ours faster than the official SDK (ratio < 1.0)", ratio_stats["ours/official"].median < 1.0,
-                       f"ours/official = {ratio_stats['ours/official'].fmt(2)} (median; min-max over rounds)")
+    _official_target(section, "FC 2.0", ratio_stats["ours/official"], missing)
     section.target("ours faster than a hand-written requests.Session call (ratio < 1.0)",
                    ratio_stats["ours/requests"].median < 1.0,
                    f"ours/requests = {ratio_stats['ours/requests'].fmt(2)} (median; min-max over rounds)")
     section.add(f"Cost over the floor: ours is {ratio_stats['ours/floor'].median:.2f}x the floor "
                 f"(+{stats['ours'].median - stats['floor'].median:.0f} µs per call).", "")
+    fc3 = read_cost_fc3(section, calls=calls, rounds=rounds, warmup=warmup)
+    return {"stats": stats, "ratios": ratio_stats, "fc3": fc3}
+
+
+def read_cost_fc3(section: Section, *, calls: int, rounds: int, warmup: int) -> dict[str, Any]:
+    """FC 3.0's GetAsyncTask: ours against ``alibabacloud-fc20230330``, measured as the 2.0 part is."""
+    stats, ratio_stats, missing = _measure(Fc3FixedServer(), CONTENDERS3, ["ours/official", "ours/floor",
+                                                                           "official/floor"],
+                                           calls=calls, rounds=rounds, warmup=warmup)
+    section.add("### FC 3.0: GetAsyncTask (API 2023-03-30, ACS3-HMAC-SHA256)", "",
+                "The same server process answering an FC 3.0 AsyncTask (the same task, FC 3.0's keys); the same "
+                "rounds and blocks.", "")
+    _contender_table(section, CONTENDERS3, stats, missing)
+    section.table(["ratio", "value"], [[key, value.fmt(2) if value.n else "n/a"] for key, value in ratio_stats.items()])
+    _official_target(section, "FC 3.0", ratio_stats["ours/official"], missing)
+    if "ours" in stats and stats["ours"].n and stats["floor"].n:
+        section.add(f"Cost over the floor: ours is {ratio_stats['ours/floor'].median:.2f}x the floor "
+                    f"(+{stats['ours'].median - stats['floor'].median:.0f} µs per call).", "")
     return {"stats": stats, "ratios": ratio_stats}
 
 
 def threads(section: Section, *, thread_counts: tuple[int, ...], seconds: float, rounds: int) -> dict[str, Any]:
-    from pulumi_fc_invocation import Credentials, FcClient
-
     rows = []
     out: dict[str, Any] = {}
     with FixedServer() as srv:
@@ -193,8 +348,7 @@ def threads(section: Section, *, thread_counts: tuple[int, ...], seconds: float,
             connections: list[int] = []
             errors = 0
             for _ in range(rounds):
-                client = FcClient(endpoint=srv.endpoint, account_id=ACCOUNT, region=REGION,
-                                  credentials=Credentials(KEY_ID, SECRET), environ={}, home="/nonexistent")
+                client = _our_client(srv)
                 srv.reset_accepted()
                 done = [0] * count
                 failed = [0] * count
