@@ -339,6 +339,9 @@ def test_faults_on_fc3_routes(fc):
     assert fc.requests[-1].fault and fc.requests[-1].api == "2023-03-30" and fc.requests[-1].route == "get"
     with pytest.raises(ValueError, match="api"):
         fc.inject_fault("get", api="2099-01-01")
+    fc.clear_faults()
+    fc.inject_fault("get", code="AsyncTaskNotFound")  # a code alone gets its status
+    assert error_of(raw(fc, "GET", TASKS + "/job-1")) == (404, "AsyncTaskNotFound")
 
 
 def test_scenario_with_fc3_functions_and_expiring_credentials(tmp_path):

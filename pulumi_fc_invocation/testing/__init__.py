@@ -49,8 +49,10 @@ unknown key or a bad value answers 400 ``InvalidArgument``, so a typo cannot pas
 **Scenario files** pre-load functions, invocations and credentials: see ``scenario`` for the format.
 
 **Time.** ``fc.clock.now()`` drives lifecycles; with ``clock="virtual"`` it moves only through
-``fc.advance(seconds)`` / ``fc.clock.set(t)``. The Date-skew check (±15 min, 403
-``RequestTimeTooSkewed``) compares with real wall time, since clients sign with real time.
+``fc.advance(seconds)`` / ``fc.clock.set(t)``. The date-skew check (``Date`` or ``x-acs-date``,
+±15 min, 403 ``RequestTimeTooSkewed``) compares with real wall time, since clients sign with real
+time. Credentials registered with ``fc.add_credentials(..., expires_at=)`` expire on the emulator
+clock (403 ``SecurityTokenExpired`` on every revision).
 
 Importing this package does not import Pulumi.
 """

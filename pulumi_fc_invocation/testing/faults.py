@@ -50,7 +50,16 @@ _STATUS_FOR_CODE = {
     "ResourceExhausted": 429,
     "InternalServerError": 500,
     "AccessDenied": 403,
+    "SignatureNotMatch": 403,
+    "InvalidAccessKeyID": 403,
+    "SecurityTokenExpired": 403,
+    "InvalidSecurityToken": 403,
+    "RequestTimeTooSkewed": 403,
     "InvalidArgument": 400,
+    "ServiceNotFound": 404,
+    "FunctionNotFound": 404,
+    "StatefulAsyncInvocationNotFound": 404,
+    "AsyncTaskNotFound": 404,
     "ConcurrentUpdateError": 409,
 }
 
