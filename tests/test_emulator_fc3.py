@@ -426,3 +426,20 @@ def test_emulator_cli_serves_an_fc3_function(capsys):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.parametrize("authorization", [
+    "ACS3-HMAC-SHA256", "ACS3-HMAC-SHA256 Credential=", "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=,Signature=zz",
+    "ACS3-HMAC-SHA256 Credential=LTAIfcEmulatorKey01,SignedHeaders=host,Signature=" + "0" * 64,
+    "ACS3-HMAC-SHA256 Credential=LTAIfcEmulatorKey01,SignedHeaders=x-acs-date;x-acs-content-sha256;"
+    "x-acs-signature-nonce;nope,Signature=" + "ab" * 32,
+    "ACS3-HMAC-SHA256 Credential=\u00e9,SignedHeaders=host,Signature=00", "\u00e9" * 300,
+])
+def test_hostile_acs3_authorization_is_refused_cleanly(fc, authorization):
+    headers = {"Authorization": authorization.encode("utf-8").decode("latin-1"),
+               "x-acs-date": "2026-12-01T00:00:00Z\u00e9".encode("utf-8").decode("latin-1"),
+               "x-acs-signature-nonce": "n", "x-acs-content-sha256": "x"}
+    response = requests.get(fc.endpoint + TASKS + "?limit=%ZZ&prefix=%C3", headers=headers, timeout=10)
+    status, code = error_of(response)
+    assert status in (400, 403) and code in ("MissingRequiredHeader", "SignatureNotMatch", "InvalidAccessKeyID",
+                                            "InvalidArgument"), response.text
