@@ -342,6 +342,13 @@ def test_faults_on_fc3_routes(fc):
     fc.clear_faults()
     fc.inject_fault("get", code="AsyncTaskNotFound")  # a code alone gets its status
     assert error_of(raw(fc, "GET", TASKS + "/job-1")) == (404, "AsyncTaskNotFound")
+    for status, code in [(429, "ResourceExhausted"), (409, "ConcurrentUpdateError"), (412, "AsyncInvocationStopped"),
+                         (500, "InternalServerError"), (503, "ResourceThrottled")]:
+        fc.inject_fault("stop", status, code)
+        with pytest.raises(AlibabaCloudException) as err:
+            client.stop_async_task("transcode", "job-1", fc3_models.StopAsyncTaskRequest())
+        assert (err.value.status_code, err.value.code) == (status, code)
+    assert get(client, "transcode", "job-1").status == "Running"  # a faulted stop did not happen
 
 
 def test_scenario_with_fc3_functions_and_expiring_credentials(tmp_path):
