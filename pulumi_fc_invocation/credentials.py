@@ -746,7 +746,7 @@ _CACHE_SIZE = 32
 def _cached(source: _Source) -> RefreshableCredentials:
     """One RefreshableCredentials per source per process: each resolve of the same settings (the provider
     resolves per call) shares the cached key and its refresh, and clients cached by credentials stay cached."""
-    key = source.key()
+    key = source.key() + (source.origin,)  # errors name where the setting came from: one entry per origin
     with _cache_lock:
         found = _cache.get(key)
         if found is None:
