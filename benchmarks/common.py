@@ -82,7 +82,7 @@ def machine() -> dict[str, str]:
         "platform": platform.platform(),
     }
     info.update(package_versions(["requests", "urllib3", "pydantic", "pydantic-core",
-                                  "alibabacloud-fc-open20210406", "darabonba-core", "pulumi"]))
+                                  "alibabacloud-fc-open20210406", "alibabacloud-fc20230330", "darabonba-core", "pulumi"]))
     return info
 
 
