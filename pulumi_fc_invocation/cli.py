@@ -1,4 +1,10 @@
-"""``fc-invocation``: read and wait for Function Compute stateful async invocations from a shell or CI.
+"""``fc-invocation``: read and wait for Function Compute async tasks (FC 3.0) and stateful async
+invocations (FC 2.0) from a shell or CI.
+
+An id of two segments ``FUNCTION[.QUALIFIER]/TASK_ID`` is an FC 3.0 task (API 2023-03-30, ACS3
+signature); of three, ``SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID``, an FC 2.0 invocation. A target
+(``list``, ``wait-batch``, ``invoke``) of one segment ``FUNCTION[.QUALIFIER]`` is FC 3.0, of two
+``SERVICE[.QUALIFIER]/FUNCTION`` FC 2.0. Both get the same exit codes and JSON shapes.
 
 Commands: ``get``, ``wait``, ``wait-batch``, ``list``, ``invoke`` and ``emulator``. Exit codes (for CI gates outside
 Pulumi):
@@ -64,8 +70,12 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 PROG = "fc-invocation"
 log = logging.getLogger("pulumi_fc_invocation.cli")
 
-_ID_HELP = "SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID, e.g. video.prod/transcode/video-123"
-_TARGET_RULE = "must be SERVICE[.QUALIFIER]/FUNCTION, e.g. video.prod/transcode"
+_ID_HELP = ("FUNCTION[.QUALIFIER]/TASK_ID (FC 3.0, e.g. transcode.prod/job-123) or "
+            "SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID (FC 2.0, e.g. video.prod/transcode/video-123)")
+_TARGET_HELP = ("FUNCTION[.QUALIFIER] (FC 3.0, e.g. transcode.prod) or SERVICE[.QUALIFIER]/FUNCTION "
+                "(FC 2.0, e.g. video.prod/transcode)")
+_TARGET_RULE = "must be " + _TARGET_HELP
+_TARGET_METAVAR = "[SERVICE[.QUALIFIER]/]FUNCTION[.QUALIFIER]"
 _STATUSES = ("Enqueued", "Dequeued", "Running", "Retrying", "Stopping",
              "Succeeded", "Failed", "Stopped", "Expired", "Invalid")
 
@@ -139,18 +149,54 @@ def parse_time_bound(text: str, option: str, now: Optional[datetime] = None) -> 
     return parsed
 
 
-def parse_target(text: str) -> tuple[str, str, Optional[str]]:
-    """``SERVICE[.QUALIFIER]/FUNCTION`` -> (service, function, qualifier), validated."""
-    from .fc2 import InvocationRef
-
+def parse_target(text: str) -> tuple[Optional[str], str, Optional[str]]:
+    """``FUNCTION[.QUALIFIER]`` (FC 3.0: service None) or ``SERVICE[.QUALIFIER]/FUNCTION`` (FC 2.0) ->
+    (service, function, qualifier), validated by that API's rules."""
     parts = text.split("/")
-    if len(parts) != 2:
+    if len(parts) not in (1, 2):
         raise _UserError(f"invalid target {text!r}: {_TARGET_RULE}")
-    service, dot, qualifier = parts[0].partition(".")
+    head, dot, qualifier = parts[0].partition(".")
     if dot and not qualifier:
         raise _UserError(f"invalid target {text!r}: the qualifier after '.' is empty; {_TARGET_RULE}")
-    InvocationRef(service_name=service, function_name=parts[1], invocation_id="_", qualifier=qualifier or None)
-    return service, parts[1], qualifier or None
+    if len(parts) == 1:
+        from .fc3 import AsyncTaskRef
+
+        AsyncTaskRef(function_name=head, task_id="_", qualifier=qualifier or None)
+        return None, head, qualifier or None
+    from .fc2 import InvocationRef
+
+    InvocationRef(service_name=head, function_name=parts[1], invocation_id="_", qualifier=qualifier or None)
+    return head, parts[1], qualifier or None
+
+
+def _target_text(service: Optional[str], function: str, qualifier: Optional[str]) -> str:
+    if service is None:
+        return f"{function}.{qualifier}" if qualifier else function
+    return (f"{service}.{qualifier}" if qualifier else service) + f"/{function}"
+
+
+def _member_ref(service: Optional[str], function: str, qualifier: Optional[str], member_id: str) -> Any:
+    """The ref of an id listed under a target (None when FC answered an id that breaks the rules)."""
+    if not _valid_id(member_id):
+        return None
+    if service is None:
+        from .fc3 import AsyncTaskRef
+
+        return AsyncTaskRef(function_name=function, task_id=member_id, qualifier=qualifier)
+    from .fc2 import InvocationRef
+
+    return InvocationRef(service_name=service, function_name=function, invocation_id=member_id, qualifier=qualifier)
+
+
+def parse_id(text: str) -> Any:
+    """An id of either API (two segments FC 3.0, three FC 2.0), as an ``AsyncTaskRef`` / ``InvocationRef``."""
+    from .client import parse_ref
+
+    return parse_ref(text)
+
+
+def _noun(ref_or_result: Any) -> str:
+    return "task" if hasattr(ref_or_result, "task_id") else "invocation"
 
 
 def parse_fail_on(text: str) -> tuple[str, ...]:
@@ -255,8 +301,8 @@ def invocation_json(result: Any, ref: Any = None, *, payloads: bool = True) -> d
     for event, model in zip(data.get("events") or [], result.events):
         event["timestamp"] = _rfc3339(model.timestamp) if model.timestamp is not None else None
     if not payloads:
-        data.pop("invocation_payload", None)
-        data.pop("return_payload", None)
+        for key in ("invocation_payload", "task_payload", "return_payload"):
+            data.pop(key, None)
     head = {"id": str(ref)} if ref is not None else {}
     return {**head, **data}
 
@@ -286,7 +332,8 @@ def _print_invocation_table(result: Any, ref: Any, show_payloads: bool) -> None:
         ("request id", result.request_id or "-"),
     ]
     if show_payloads:
-        rows.append(("invocation payload", result.invocation_payload if result.invocation_payload is not None else "-"))
+        rows.append((f"{_noun(result)} payload", result.invocation_payload if result.invocation_payload is not None
+                     else "-"))
         rows.append(("return payload", result.return_payload if result.return_payload is not None else "-"))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
@@ -301,10 +348,11 @@ def _truncate(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 3)] + "..."
 
 
-def _print_list_table(items: list[Any], show_payloads: bool) -> None:
-    header = ["INVOCATION ID", "STATUS", "STARTED", "DURATION", "RETRIED", "ERROR"]
+def _print_list_table(items: list[Any], show_payloads: bool, fc3: bool = False) -> None:
+    noun = "TASK" if fc3 else "INVOCATION"
+    header = [f"{noun} ID", "STATUS", "STARTED", "DURATION", "RETRIED", "ERROR"]
     if show_payloads:
-        header += ["INVOCATION PAYLOAD", "RETURN PAYLOAD"]
+        header += [f"{noun} PAYLOAD", "RETURN PAYLOAD"]
     rows = []
     for item in items:
         row = [item.invocation_id, item.status.value, _rfc3339(item.started_time),
@@ -409,12 +457,18 @@ _OUTPUT = click.Choice(["table", "json"], case_sensitive=False)
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=f"""\b
 Examples:
-  fc-invocation get video.prod/transcode/video-123
-  fc-invocation wait video.prod/transcode/video-123 --timeout 1h30m --fail-on Failed,Stopped
-  fc-invocation wait-batch video/transcode --prefix video-2026-11- --expected-count 300 --timeout 2h
-  fc-invocation list video.prod/transcode --status Failed --since 2h
-  fc-invocation invoke video.prod/transcode --id video-123 --payload '{{"src": "oss://raw/a.mp4"}}'
+  fc-invocation get transcode.prod/job-123                   # FC 3.0 task
+  fc-invocation wait transcode.prod/job-123 --timeout 1h30m --fail-on Failed,Stopped
+  fc-invocation wait-batch transcode --prefix job-2026-11- --expected-count 300 --timeout 2h
+  fc-invocation list transcode.prod --status Failed --since 2h
+  fc-invocation invoke transcode.prod --id job-123 --payload '{{"src": "oss://raw/a.mp4"}}'
+  fc-invocation get video.prod/transcode/video-123            # FC 2.0 invocation
+  fc-invocation wait-batch video/transcode --prefix video-2026-11- --timeout 2h
   fc-invocation emulator --port 9000
+
+An id of two segments (FUNCTION[.QUALIFIER]/TASK_ID) is an FC 3.0 async task, of three
+(SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID) an FC 2.0 stateful async invocation; a target of one
+segment (FUNCTION[.QUALIFIER]) is FC 3.0, of two (SERVICE[.QUALIFIER]/FUNCTION) FC 2.0.
 
 Settings come from the options, then the environment (ALIBABA_CLOUD_ACCESS_KEY_ID,
 ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN, ALIBABA_CLOUD_REGION,
@@ -425,16 +479,18 @@ and ~/.aliyun/config.json.
 )
 @click.version_option(package_name="pulumi-fc-invocation", prog_name=PROG)
 def cli() -> None:
-    """Read and wait for Alibaba Cloud Function Compute stateful async invocations.
+    """Read and wait for Alibaba Cloud Function Compute async tasks and invocations.
 
-    An invocation is named SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID.
+    An FC 3.0 task is FUNCTION[.QUALIFIER]/TASK_ID; an FC 2.0 stateful async invocation is
+    SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID.
     """
 
 
 @cli.command(epilog=f"""\b
 Examples:
-  fc-invocation get video.prod/transcode/video-123
-  fc-invocation get video/transcode/video-123 --output json | jq -r .status
+  fc-invocation get transcode.prod/job-123
+  fc-invocation get transcode/job-123 --output json | jq -r .status
+  fc-invocation get video\$transcode/job-7          # an FC 2.0 function seen through FC 3.0
   fc-invocation get video.prod/transcode/video-123 --show-payloads --profile prod
 
 {_EXIT_CODES_HELP}""")
@@ -445,14 +501,13 @@ Examples:
 @_common_options
 def get(invocation: str, output: str, show_payloads: bool, verbose: bool, endpoint: Optional[str],
         region: Optional[str], account_id: Optional[str], profile: Optional[str]) -> int:
-    """Show one invocation: status, times, retries, error, request id.
+    """Show one task or invocation: status, times, retries, error, request id.
 
-    ID is SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID, e.g. video.prod/transcode/video-123.
+    ID is FUNCTION[.QUALIFIER]/TASK_ID (FC 3.0, e.g. transcode.prod/job-123) or
+    SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID (FC 2.0, e.g. video.prod/transcode/video-123).
     """
-    from .fc2 import InvocationRef
-
     conn = _setup(verbose, endpoint, region, account_id, profile)
-    ref = InvocationRef.parse(invocation)
+    ref = parse_id(invocation)
     with conn.client() as client:
         result = client.get(ref)
     if output.lower() == "json":
@@ -541,8 +596,9 @@ class _Progress:
 
 @cli.command(epilog=f"""\b
 Examples:
+  fc-invocation wait transcode.prod/job-123
+  fc-invocation wait transcode.prod/job-123 --timeout 2h --fail-on Failed,Stopped,Expired
   fc-invocation wait video.prod/transcode/video-123
-  fc-invocation wait video.prod/transcode/video-123 --timeout 2h --fail-on Failed,Stopped,Expired
   fc-invocation wait video/transcode/job-7 --timeout 90s --poll-interval 2s --output json > result.json
   fc-invocation wait video/transcode/job-7 --fail-on ''   # wait for any end, never exit 1
 
@@ -567,15 +623,15 @@ Durations: 90 (seconds), 90s, 0.5s, 500ms, 30m, 2h, 1h30m.
 def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, max_poll_text: str, output: str,
          verbose: bool, endpoint: Optional[str], region: Optional[str], account_id: Optional[str],
          profile: Optional[str]) -> int:
-    """Wait until an invocation ends; exit 0 if it succeeded, 1 if it failed, 2 on timeout.
+    """Wait until a task or invocation ends; exit 0 if it succeeded, 1 if it failed, 2 on timeout.
 
-    ID is SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID, e.g. video.prod/transcode/video-123.
+    ID is FUNCTION[.QUALIFIER]/TASK_ID (FC 3.0, e.g. transcode.prod/job-123) or
+    SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID (FC 2.0, e.g. video.prod/transcode/video-123).
     """
-    from .fc2 import InvocationRef
     from .waiter import Waiter, WaitPolicy, failure_message, format_duration, progress_message, timeout_message
 
     conn = _setup(verbose, endpoint, region, account_id, profile)
-    ref = InvocationRef.parse(invocation)
+    ref = parse_id(invocation)
     timeout, poll, max_poll, fail_on = _wait_options(timeout_text, poll_text, max_poll_text, fail_on_text)
     policy = WaitPolicy(initial_delay=poll, max_delay=max_poll, timeout=timeout)
     json_output = output.lower() == "json"
@@ -613,9 +669,9 @@ def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, 
     retried = result.already_retried_times
     detail = f"retried {retried} {'time' if retried == 1 else 'times'}, request id {result.request_id or 'unknown'}"
     if result.succeeded:
-        line = f"invocation {ref} Succeeded after {format_duration(outcome.elapsed)} ({detail})"
+        line = f"{_noun(ref)} {ref} Succeeded after {format_duration(outcome.elapsed)} ({detail})"
     else:
-        line = (f"invocation {ref} ended {status} after {format_duration(outcome.elapsed)}, which is not in "
+        line = (f"{_noun(ref)} {ref} ended {status} after {format_duration(outcome.elapsed)}, which is not in "
                 f"--fail-on ({fails}) ({detail})")
     if json_output:
         _err(line)
@@ -645,8 +701,9 @@ def _isatty(stream: Any) -> bool:
 
 @cli.command(name="list", epilog=f"""\b
 Examples:
-  fc-invocation list video.prod/transcode
-  fc-invocation list video.prod/transcode --status Failed --since 2h
+  fc-invocation list transcode.prod                          # FC 3.0 tasks
+  fc-invocation list transcode.prod --status Failed --since 2h
+  fc-invocation list video.prod/transcode                    # FC 2.0 invocations
   fc-invocation list video/transcode --prefix video-2026-11- --limit 20 --output json
   fc-invocation list video/transcode --since 2026-11-03T00:00:00Z --until 2026-11-04T00:00:00Z
 
@@ -654,8 +711,10 @@ Examples:
 time (2026-11-03T10:00:00Z), or epoch seconds (1793700000) or milliseconds (1793700000000).
 Newest first.
 
+TARGET is FUNCTION[.QUALIFIER] (FC 3.0) or SERVICE[.QUALIFIER]/FUNCTION (FC 2.0).
+
 {_EXIT_CODES_HELP}""")
-@click.argument("target", metavar="SERVICE[.QUALIFIER]/FUNCTION")
+@click.argument("target", metavar=_TARGET_METAVAR)
 @click.option("--status", type=click.Choice(_STATUSES, case_sensitive=False), help="only invocations in this status")
 @click.option("--prefix", metavar="TEXT", help="only invocation ids starting with this")
 @click.option("--since", metavar="WHEN", help="only invocations started at or after this (e.g. 2h = in the last 2 h)")
@@ -668,9 +727,7 @@ Newest first.
 def list_(target: str, status: Optional[str], prefix: Optional[str], since: Optional[str], until: Optional[str],
           limit: int, output: str, show_payloads: bool, verbose: bool, endpoint: Optional[str],
           region: Optional[str], account_id: Optional[str], profile: Optional[str]) -> int:
-    """List a function's invocations, newest first, with filters."""
-    from .fc2 import InvocationRef
-
+    """List a function's tasks (FC 3.0) or invocations (FC 2.0), newest first, with filters."""
     conn = _setup(verbose, endpoint, region, account_id, profile)
     service, function, qualifier = parse_target(target)
     now = datetime.now(timezone.utc)
@@ -680,52 +737,57 @@ def list_(target: str, status: Optional[str], prefix: Optional[str], since: Opti
         raise _UserError(f"invalid --since {since!r}: it is later than --until {until!r}")
     if prefix is not None and (not prefix or len(prefix) > 128):
         raise _UserError(f"invalid --prefix {prefix!r}: must be 1-128 characters")
+    filters: dict[str, Any] = dict(qualifier=qualifier, status=status, prefix=prefix, started_after=after,
+                                   started_before=before, include_payload=show_payloads, limit=limit,
+                                   page_size=min(limit, 100))
     with conn.client() as client:
-        items = list(client.list_stateful_async_invocations(
-            service, function, qualifier=qualifier, status=status, prefix=prefix, started_after=after,
-            started_before=before, include_payload=show_payloads, limit=limit, page_size=min(limit, 100)))
+        if service is None:
+            items = list(client.list_async_tasks(function, **filters))
+        else:
+            items = list(client.list_stateful_async_invocations(service, function, **filters))
     if output.lower() == "json":
-        data = []
-        for item in items:
-            ref = InvocationRef(service_name=service, function_name=function, invocation_id=item.invocation_id,
-                                qualifier=qualifier) if _valid_id(item.invocation_id) else None
-            data.append(invocation_json(item, ref, payloads=show_payloads))
-        _print_json(data)
+        _print_json([invocation_json(item, _member_ref(service, function, qualifier, item.invocation_id),
+                                     payloads=show_payloads) for item in items])
     else:
-        _print_list_table(items, show_payloads)
+        _print_list_table(items, show_payloads, fc3=service is None)
         if not items:
-            _err("no invocations match")
+            _err("no tasks match" if service is None else "no invocations match")
     return EXIT_OK
 
 
 @cli.command(epilog=f"""\b
 Examples:
-  fc-invocation invoke demo/job                          # FC picks the id; it is printed
-  fc-invocation invoke video.prod/transcode --id video-123 --payload '{{"src": "oss://raw/a.mp4"}}'
+  fc-invocation invoke transcode.prod --id job-123 --payload '{{"src": "oss://raw/a.mp4"}}'   # FC 3.0
+  id=$(fc-invocation invoke transcode) && fc-invocation wait "transcode/$id"
+  fc-invocation invoke demo/job                          # FC 2.0: FC picks the id; it is printed
   fc-invocation invoke video/transcode --payload-file job.json --output json
   id=$(fc-invocation invoke demo/job) && fc-invocation wait "demo/job/$id"
 
-Starts the task with InvokeFunction (X-Fc-Invocation-Type: Async), never retried once sent: a
-second start could run it twice. The id goes to stdout; the client's FcClient.invoke_async does
-the same from Python.
+Starts the task with InvokeFunction (async), never retried once sent: a second start could run it
+twice. The id goes to stdout; FcClient.invoke_async_task (FC 3.0) and FcClient.invoke_async (FC 2.0)
+do the same from Python. An FC 3.0 function keeps a task to read only with async task mode on
+(PutAsyncInvokeConfig asyncTask: true); without --id, an FC 3.0 task id is made here.
+
+TARGET is FUNCTION[.QUALIFIER] (FC 3.0) or SERVICE[.QUALIFIER]/FUNCTION (FC 2.0).
 
 {_EXIT_CODES_HELP}""")
-@click.argument("target", metavar="SERVICE[.QUALIFIER]/FUNCTION")
-@click.option("--id", "invocation_id", metavar="ID", help="the stateful invocation id [default: FC picks one]")
+@click.argument("target", metavar=_TARGET_METAVAR)
+@click.option("--id", "invocation_id", metavar="ID",
+              help="the task id (FC 3.0) or stateful invocation id (FC 2.0) [default: a new one]")
 @click.option("--payload", metavar="TEXT", help="the task's input (e.g. JSON) [default: empty]")
 @click.option("--payload-file", metavar="PATH", type=click.Path(dir_okay=False, allow_dash=True),
               help="read the input from this file ('-': stdin)")
 @click.option("-o", "--output", type=_OUTPUT, default="table", show_default=True,
-              help="table: the id alone; json: {\"invocation_id\": ..., \"ref\": ...}")
+              help="table: the id alone; json: {\"task_id\" (FC 3.0) or \"invocation_id\" (FC 2.0): ..., \"ref\": ...}")
 @_common_options
 def invoke(target: str, invocation_id: Optional[str], payload: Optional[str], payload_file: Optional[str],
            output: str, verbose: bool, endpoint: Optional[str], region: Optional[str], account_id: Optional[str],
            profile: Optional[str]) -> int:
-    """Start an async (stateful) invocation of a function and print its id."""
+    """Start an async task (FC 3.0) or stateful async invocation (FC 2.0) of a function; print its id."""
     conn = _setup(verbose, endpoint, region, account_id, profile)
     service, function, qualifier = parse_target(target)
     if invocation_id is not None:
-        from .fc2 import validate_invocation_id
+        from .fc2 import validate_invocation_id  # FC 3.0's task id follows the same rule
 
         validate_invocation_id(invocation_id, "--id")
     if payload is not None and payload_file is not None:
@@ -738,10 +800,13 @@ def invoke(target: str, invocation_id: Optional[str], payload: Optional[str], pa
         except OSError as exc:
             raise _UserError(f"invalid --payload-file {payload_file!r}: {exc.strerror or exc}") from None
     with conn.client() as client:
-        started = client.invoke_async(service, function, body, qualifier=qualifier, invocation_id=invocation_id)
-    service_part = f"{service}.{qualifier}" if qualifier else service
+        if service is None:
+            started = client.invoke_async_task(function, body, task_id=invocation_id, qualifier=qualifier)
+        else:
+            started = client.invoke_async(service, function, body, qualifier=qualifier, invocation_id=invocation_id)
     if output.lower() == "json":
-        _print_json({"invocation_id": started, "ref": f"{service_part}/{function}/{started}"})
+        key = "task_id" if service is None else "invocation_id"
+        _print_json({key: started, "ref": f"{_target_text(service, function, qualifier)}/{started}"})
     else:
         _out(started)
     return EXIT_OK
@@ -762,11 +827,13 @@ _MAX_ERROR_SHOWN = 300  # characters of each failed member's error message in th
 
 @cli.command(name="wait-batch", epilog=f"""\b
 Examples:
-  fc-invocation wait-batch video/transcode --prefix video-2026-11- --expected-count 300 --timeout 2h
-  fc-invocation wait-batch video.prod/transcode --prefix job-7- --since 1h --fail-on Failed,Stopped
+  fc-invocation wait-batch transcode --prefix job-2026-11- --expected-count 300 --timeout 2h    # FC 3.0
+  fc-invocation wait-batch transcode.prod --prefix job-7- --since 1h --fail-on Failed,Stopped
+  fc-invocation wait-batch video/transcode --prefix video-2026-11- --timeout 2h                 # FC 2.0
   fc-invocation wait-batch video/transcode --prefix job-7- --output json > batch.json
 
-The batch is every invocation of SERVICE[.QUALIFIER]/FUNCTION whose id starts with --prefix
+The batch is every task of FUNCTION[.QUALIFIER] (FC 3.0), or every invocation of
+SERVICE[.QUALIFIER]/FUNCTION (FC 2.0), whose id starts with --prefix
 (and that started within --since / --until). The wait ends when at least --expected-count
 (default 1) exist and all have ended, or as soon as one ends in a --fail-on status: exit 1
 lists the first ten failed members with their error messages, and how many more failed.
@@ -783,7 +850,7 @@ when piped, as in CI logs. The outcome goes to stdout.
 Durations: 90 (seconds), 90s, 0.5s, 500ms, 30m, 2h, 1h30m. --since / --until as for list.
 
 {_EXIT_CODES_HELP}""")
-@click.argument("target", metavar="SERVICE[.QUALIFIER]/FUNCTION")
+@click.argument("target", metavar=_TARGET_METAVAR)
 @click.option("--prefix", required=True, metavar="TEXT", help="the batch: invocation ids starting with this")
 @click.option("--expected-count", type=click.IntRange(min=1), metavar="N",
               help="keep waiting until at least N invocations exist  [default: 1]")
@@ -804,9 +871,10 @@ def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: O
                timeout_text: str, fail_on_text: str, poll_text: str, max_poll_text: str, output: str, verbose: bool,
                endpoint: Optional[str], region: Optional[str], account_id: Optional[str],
                profile: Optional[str]) -> int:
-    """Wait until a batch of invocations ends; exit 0 if none failed, 1 if one did, 2 on timeout.
+    """Wait until a batch of tasks or invocations ends; exit 0 if none failed, 1 if one did, 2 on timeout.
 
-    The batch: the invocations of SERVICE[.QUALIFIER]/FUNCTION whose ids start with --prefix.
+    The batch: the tasks of FUNCTION[.QUALIFIER] (FC 3.0), or the invocations of
+    SERVICE[.QUALIFIER]/FUNCTION (FC 2.0), whose ids start with --prefix.
     """
     from .batching import BatchSpec, BatchTracker, failures_message, not_found_message, timeout_message
     from .errors import NotFoundError
@@ -822,11 +890,16 @@ def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: O
     if after is not None and before is not None and after > before:
         raise _UserError(f"invalid --since {since!r}: it is later than --until {until!r}")
     timeout, poll, max_poll, fail_on = _wait_options(timeout_text, poll_text, max_poll_text, fail_on_text)
+    if service is None:
+        from .kinds import FC3
+
+        members: dict[str, Any] = {"kind": FC3, "task_id_prefix": prefix}
+    else:
+        members = {"service_name": service, "invocation_id_prefix": prefix}
     spec = BatchSpec.build(
-        service_name=service, function_name=function, qualifier=qualifier, invocation_id_prefix=prefix,
-        started_after=after, started_before=before, wait_for_completion=True, expected_count=expected_count,
-        timeout_seconds=timeout, fail_on_statuses=fail_on, poll_interval_seconds=poll,
-        max_poll_interval_seconds=max_poll)
+        function_name=function, qualifier=qualifier, started_after=after, started_before=before,
+        wait_for_completion=True, expected_count=expected_count, timeout_seconds=timeout, fail_on_statuses=fail_on,
+        poll_interval_seconds=poll, max_poll_interval_seconds=max_poll, **members)
     json_output = output.lower() == "json"
 
     def describe(summary: Any, elapsed: float) -> str:
@@ -905,14 +978,15 @@ def _flattened(summary: Any) -> Any:
     for item in summary.invocations:
         message = item.invocation_error_message
         if message:
-            item = item.model_copy(update={"invocation_error_message": _truncate(_one_line(message),
-                                                                                 _MAX_ERROR_SHOWN)})
+            field = "task_error_message" if _noun(item) == "task" else "invocation_error_message"
+            item = item.model_copy(update={field: _truncate(_one_line(message), _MAX_ERROR_SHOWN)})
         members.append(item)
     return BatchSummary(summary.spec, members)
 
 
 def _batch_json(spec: Any, summary: Any, outcome: Any, tracker: Any) -> dict[str, Any]:
-    """The batch as JSON: its filters, the gate's verdict, counts, and members (oldest first, no payloads)."""
+    """The batch as JSON: its filters, the gate's verdict, counts, and members (oldest first, no payloads).
+    The same keys for both APIs (an FC 3.0 batch has ``service_name`` null, its tasks under ``invocations``)."""
     members = []
     for item in summary.invocations:
         ref = spec.ref(item.invocation_id) if _valid_id(item.invocation_id) else None
@@ -964,7 +1038,7 @@ def emulator(args: tuple[str, ...]) -> int:
 _HINTS = {
     "AuthenticationError": "check the access key and secret (ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET or --profile) "
                            "and the account id",
-    "NotFoundError": "check the service, qualifier, function and invocation id",
+    "NotFoundError": "check the function, qualifier and id (and the service, for an FC 2.0 id)",
     "ThrottledError": "FC is throttling; retry later",
 }
 

@@ -1,0 +1,242 @@
+"""``fc-invocation`` with FC 3.0 ids and functions, as a subprocess against a real FcEmulator (real clock).
+
+An id of two segments ``fn[.q]/task`` is FC 3.0, three ``svc[.q]/fn/id`` FC 2.0; a target of one
+segment ``fn[.q]`` is FC 3.0, two ``svc[.q]/fn`` FC 2.0. Same exit codes and JSON shapes as 2.0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from pulumi_fc_invocation.testing import FcEmulator
+from test_cli import assert_one_error_line as one_error
+from test_cli import base_env, run  # the same subprocess runner: no traceback, no secret in the output
+
+PAYLOAD_MARKER = "fc3-payload-marker-5d1e"
+RETURN_MARKER = "fc3-return-marker-0a7c"
+ERROR_TEXT = "UnhandledInvocationError: disk full"
+
+
+@pytest.fixture(scope="module")
+def fc():
+    with FcEmulator(clock="real") as emulator:
+        emulator.add_function(None, "render", qualifiers=["prod"], duration=0.3,
+                              return_payload=json.dumps({"frames": RETURN_MARKER}))
+        emulator.add_function(None, "crash", outcome="Failed", duration=0.2, error_message=ERROR_TEXT)
+        emulator.add_function(None, "forever", outcome="Running")
+        emulator.add_function("video", "transcode", duration=0.2)  # FC 2.0, also seen as video$transcode
+        client = emulator.client()
+        payload = json.dumps({"token": PAYLOAD_MARKER})
+        client.invoke_async_task("render", payload, task_id="done-1", qualifier="prod")
+        client.invoke_async_task("render", payload, task_id="done-2", qualifier="prod")
+        client.invoke_async_task("render", payload, task_id="other-1", qualifier="prod")
+        client.invoke_async_task("crash", payload, task_id="bad-1")
+        client.invoke_async_task("forever", "{}", task_id="run-1")
+        client.invoke_async("video", "transcode", "{}", invocation_id="old-1")
+        time.sleep(0.5)  # let the seeded tasks end (real clock)
+        emulator.test_client = client
+        yield emulator
+        client.close()
+
+
+@pytest.fixture
+def env(fc, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    return {**base_env(home), **fc.env()}
+
+
+# --- get ------------------------------------------------------------------------------------------
+
+
+def test_get_table(env):
+    proc = run(env, "get", "render.prod/done-1")
+    assert proc.returncode == 0, proc.stderr
+    rows = {line[:12].strip(): line[12:].strip() for line in proc.stdout.splitlines() if not line.startswith(" ")}
+    assert rows["id"] == "render.prod/done-1" and rows["status"] == "Succeeded"
+    assert PAYLOAD_MARKER not in proc.stdout and RETURN_MARKER not in proc.stdout  # payloads only when asked
+
+
+def test_get_table_show_payloads(env):
+    proc = run(env, "get", "render.prod/done-1", "--show-payloads")
+    assert proc.returncode == 0
+    assert "task payload" in proc.stdout and PAYLOAD_MARKER in proc.stdout and RETURN_MARKER in proc.stdout
+
+
+def test_get_json_shape(env):
+    proc = run(env, "get", "render.prod/done-1", "--output", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["id"] == "render.prod/done-1" and data["task_id"] == "done-1"
+    assert data["function_name"] == "render" and data["qualifier"] == "prod" and data["status"] == "Succeeded"
+    assert data["function_arn"].endswith("functions/render")
+    assert PAYLOAD_MARKER in data["task_payload"] and RETURN_MARKER in data["return_payload"]
+    assert data["started_time"].endswith("Z") and data["end_time"].endswith("Z")
+    assert isinstance(data["events"], list) and all(e["timestamp"].endswith("Z") for e in data["events"])
+    assert "invocation_id" not in data
+
+
+def test_get_fc2_function_through_fc3(env):
+    proc = run(env, "get", "video$transcode/old-1", "--output", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["id"] == "video$transcode/old-1" and data["task_id"] == "old-1"
+
+
+def test_get_still_reads_fc2_ids(env):
+    proc = run(env, "get", "video/transcode/old-1", "--output", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["invocation_id"] == "old-1"
+
+
+def test_get_unknown_task_exits_4(env):
+    one_error(run(env, "get", "render/nope-1"), 4, "AsyncTaskNotFound", "NotFoundError")
+
+
+def test_get_unknown_function_exits_4(env):
+    one_error(run(env, "get", "ghost/t-1"), 4, "FunctionNotFound")
+
+
+@pytest.mark.parametrize("bad,needle", [
+    ("render", "FUNCTION[.QUALIFIER]/TASK_ID"),
+    ("a/b/c/d", "FUNCTION[.QUALIFIER]/TASK_ID"),
+    ("9render/t", "function_name"),
+    ("render/9t", "task_id"),
+    ("render./t", "qualifier"),
+])
+def test_get_bad_ids_exit_3(env, bad, needle):
+    one_error(run(env, "get", bad), 3, needle)
+
+
+def test_wrong_secret_exits_4(env):
+    proc = run({**env, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "not-the-secret"}, "get", "render.prod/done-1")
+    one_error(proc, 4, "SignatureNotMatch", "AuthenticationError")
+
+
+# --- wait -----------------------------------------------------------------------------------------
+
+
+def test_wait_succeeded_exits_0(env):
+    proc = run(env, "wait", "render.prod/done-2", "--timeout", "10s")
+    assert proc.returncode == 0, proc.stderr
+    assert "render.prod/done-2 Succeeded" in proc.stdout
+
+
+def test_wait_json_is_the_task(env):
+    proc = run(env, "wait", "render.prod/done-2", "--timeout", "10s", "--output", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["id"] == "render.prod/done-2" and data["status"] == "Succeeded" and data["task_id"] == "done-2"
+
+
+def test_wait_failed_exits_1(env):
+    one_error(run(env, "wait", "crash/bad-1", "--timeout", "10s"), 1, "crash/bad-1", "Failed", "disk full")
+
+
+def test_wait_failed_not_in_fail_on_exits_0(env):
+    proc = run(env, "wait", "crash/bad-1", "--timeout", "10s", "--fail-on", "")
+    assert proc.returncode == 0 and "Failed" in proc.stdout
+
+
+def test_wait_timeout_exits_2(env):
+    one_error(run(env, "wait", "forever/run-1", "--timeout", "1s", "--poll-interval", "0.2s"), 2, "forever/run-1")
+
+
+def test_wait_not_found_exits_4(env):
+    one_error(run(env, "wait", "render/nope-2", "--timeout", "5s"), 4, "AsyncTaskNotFound")
+
+
+# --- list -----------------------------------------------------------------------------------------
+
+
+def test_list_json(env):
+    proc = run(env, "list", "render.prod", "--output", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert {item["task_id"] for item in data} == {"done-1", "done-2", "other-1"}
+    assert {item["id"] for item in data} == {"render.prod/done-1", "render.prod/done-2", "render.prod/other-1"}
+    assert all("task_payload" not in item for item in data)
+
+
+def test_list_filters_and_table(env):
+    proc = run(env, "list", "render.prod", "--prefix", "done-", "--status", "Succeeded")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("TASK ID")
+    assert sorted(line.split()[0] for line in lines[1:]) == ["done-1", "done-2"]
+
+
+def test_list_show_payloads(env):
+    proc = run(env, "list", "render.prod", "--prefix", "done-1", "--show-payloads", "--output", "json")
+    assert proc.returncode == 0
+    (item,) = json.loads(proc.stdout)
+    assert PAYLOAD_MARKER in item["task_payload"]
+
+
+def test_list_unknown_function_exits_4(env):
+    one_error(run(env, "list", "ghost"), 4, "FunctionNotFound")
+
+
+def test_list_bad_target_exits_3(env):
+    one_error(run(env, "list", "a/b/c"), 3, "FUNCTION[.QUALIFIER]")
+
+
+# --- wait-batch -----------------------------------------------------------------------------------
+
+
+def test_wait_batch_succeeded_exits_0(env):
+    proc = run(env, "wait-batch", "render.prod", "--prefix", "done-", "--expected-count", "2", "--timeout", "10s")
+    assert proc.returncode == 0, proc.stderr
+    assert "2 succeeded" in proc.stdout
+
+
+def test_wait_batch_json(env):
+    proc = run(env, "wait-batch", "render.prod", "--prefix", "done-", "--timeout", "10s", "--output", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["function_name"] == "render" and data["qualifier"] == "prod" and data["total"] == 2
+    assert sorted(data["failed"]) == [] and {m["id"] for m in data["invocations"]} == {
+        "render.prod/done-1", "render.prod/done-2"}
+
+
+def test_wait_batch_failed_exits_1(env):
+    one_error(run(env, "wait-batch", "crash", "--prefix", "bad-", "--timeout", "10s"), 1, "failed")
+
+
+def test_wait_batch_timeout_exits_2(env):
+    one_error(run(env, "wait-batch", "forever", "--prefix", "run-", "--timeout", "1s", "--poll-interval", "0.2s"),
+              2, "timed out")
+
+
+# --- invoke ---------------------------------------------------------------------------------------
+
+
+def test_invoke_then_wait(env, fc):
+    proc = run(env, "invoke", "render.prod", "--id", "cli-1", "--payload", "{}")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "cli-1"
+    proc = run(env, "wait", "render.prod/cli-1", "--timeout", "10s", "--output", "json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["status"] == "Succeeded"
+
+
+def test_invoke_json_and_generated_id(env):
+    proc = run(env, "invoke", "render", "--output", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["task_id"] and data["ref"] == f"render/{data['task_id']}"
+
+
+def test_invoke_bad_id_exits_3(env):
+    one_error(run(env, "invoke", "render", "--id", "9bad"), 3, "--id")
+
+
+def test_help_names_both_forms():
+    proc = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.cli", "get", "--help"],
+                          stdout=subprocess.PIPE, text=True, timeout=30, env={**os.environ})
+    assert "FUNCTION[.QUALIFIER]/TASK_ID" in proc.stdout and "SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID" in proc.stdout
