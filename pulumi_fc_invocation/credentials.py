@@ -457,7 +457,7 @@ def _answer_problem(status: int, body: bytes, where: str, secrets: tuple[str, ..
                    for form in (value, percent_encode(value), percent_encode(percent_encode(value))))
 
     def clean(text: Any) -> str:
-        return printable(redact(str(text), hidden))[:300]
+        return printable(redact(str(text), hidden))[:2000]  # room for a quoted string to sign
 
     code = clean(code) if code is not None else None
     text = clean(message) if message is not None else f"HTTP {status} from {where}"

@@ -8,6 +8,7 @@ appear in outputs, state or exception texts either."""
 from __future__ import annotations
 
 import base64
+import json
 import importlib.util
 import logging
 import os
@@ -170,3 +171,137 @@ def _where(needle: str, texts: list[str]) -> str:
             at = text.index(needle)
             return f"found in: ...{text[max(0, at - 200):at + 50]!r}..."
     return "not found"
+
+
+ROLE = "acs:ram::1234567890123456:role/deploy"
+OIDC_PROVIDER = "acs:ram::1234567890123456:oidc-provider/ci"
+OIDC_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJoeWdpZW5lIn0.b2lkYy1zZWNyZXQtc2lnbmF0dXJl"
+BASE_ID, BASE_SECRET = "LTAI5tHygieneBaseKey", "hygiene-base-secret-0123456789"
+SOURCE_TOKEN = "CAIS+source/token==with+special/chars"
+
+
+def test_no_role_credential_secret_anywhere(caplog, tmp_path):
+    """Role-based sources: the base secret, the OIDC token and every issued secret and STS token stay out of
+    logs (urllib3's DEBUG included), exceptions (text, repr, traceback, chain), reprs, pickles and CLI output,
+    through successes, refreshes, a signature mismatch (STS quotes what it signed), a rejected token, an
+    unreachable STS, a half-formed answer holding a live secret, and a failing early refresh."""
+    from pulumi_fc_invocation import credentials as cr
+    from pulumi_fc_invocation.client import FcClient
+    from pulumi_fc_invocation.errors import FcInvocationError
+    from pulumi_fc_invocation.testing import AutoAdvanceClock, FcEmulator
+    from pulumi_fc_invocation.testing.identity import IdentityServices
+    from pulumi_fc_invocation.waiter import use_clock
+
+    caplog.set_level(logging.DEBUG)
+    for name in ("urllib3", "urllib3.connectionpool", "pulumi_fc_invocation"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    texts: list[str] = []
+    cr.forget_cached_credentials()
+    token_file = tmp_path / "token"
+    token_file.write_text(OIDC_TOKEN)
+    (tmp_path / ".aliyun").mkdir()
+    (tmp_path / ".aliyun" / "config.json").write_text(json.dumps({"current": "chained", "profiles": [
+        {"name": "first", "mode": "RamRoleArn", "access_key_id": BASE_ID, "access_key_secret": BASE_SECRET,
+         "ram_role_arn": ROLE},
+        {"name": "chained", "mode": "ChainableRamRoleArn", "source_profile": "first", "ram_role_arn": ROLE}]}))
+
+    def attempt(fn):
+        try:
+            fn()
+        except FcInvocationError as exc:
+            texts.extend(_exception_texts(exc))
+            chained = exc.__cause__ or exc.__context__
+            while chained is not None:
+                texts.extend(_exception_texts(chained))
+                chained = chained.__cause__ or chained.__context__
+            return exc
+        return None
+
+    with FcEmulator(clock="virtual") as fc, IdentityServices(fc, lifetime=900) as ids, \
+            use_clock(AutoAdvanceClock(fc.clock)):
+        ids.add_role(ROLE)
+        ids.add_oidc_provider(OIDC_PROVIDER, OIDC_TOKEN)
+        ids.add_key(BASE_ID, BASE_SECRET)
+        ids.set_ecs_role("ecs-role")
+        fc.add_function("svc", "fn", duration=5)
+        sts = {"ALIBABA_CLOUD_STS_ENDPOINT": ids.sts_endpoint}
+        envs = {
+            "oidc": ids.oidc_env(ROLE, OIDC_PROVIDER, token_file),
+            "assume": {**sts, "ALIBABA_CLOUD_ACCESS_KEY_ID": BASE_ID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": BASE_SECRET,
+                       "ALIBABA_CLOUD_ROLE_ARN": ROLE},
+            "chained": dict(sts),
+            # The CLI profile (the chained one) would come first: off, and STS local whatever happens.
+            "ecs": {**sts, "ALIBABA_CLOUD_ECS_METADATA": "ecs-role", "FC_INVOCATION_METADATA_ENDPOINT": ids.endpoint,
+                    "ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true"},
+            "uri": {**sts, "ALIBABA_CLOUD_CREDENTIALS_URI": ids.credentials_uri,
+                    "ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true"},
+        }
+        for kind, env in envs.items():
+            settings = resolve_settings(environ=env, home=tmp_path, endpoint=fc.endpoint)
+            texts += [repr(settings), str(settings.credentials), settings.credentials_source or ""]
+            client = FcClient(endpoint=fc.endpoint, account_id=fc.account_id, credentials=settings.credentials)
+            client.invoke_async("svc", "fn", "{}", invocation_id=f"hyg-{kind}")
+            fc.advance(600)  # due: the next request refreshes
+            client.get_stateful_async_invocation("svc", "fn", f"hyg-{kind}")
+            texts += [repr(client), repr(settings.credentials), repr(settings.credentials.current())]
+            for obj in (settings.credentials, settings.credentials.current(), client):
+                with pytest.raises(TypeError) as refused:
+                    pickle.dumps(obj)
+                texts.append(str(refused.value))
+            client.close()
+
+        # Failures. A source STS key signed with the wrong secret: STS answers SignatureDoesNotMatch quoting
+        # its string to sign, which holds the source token (percent-encoded twice).
+        ids.add_key("STS.NUsourceKey0001", "the-secret-sts-knows", SOURCE_TOKEN)
+        wrong = {**sts, "ALIBABA_CLOUD_ACCESS_KEY_ID": "STS.NUsourceKey0001", "ALIBABA_CLOUD_ROLE_ARN": ROLE,
+                 "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "a-wrong-secret", "ALIBABA_CLOUD_SECURITY_TOKEN": SOURCE_TOKEN}
+        mismatch = attempt(resolve_settings(environ=wrong, home=tmp_path, endpoint=fc.endpoint).credentials.current)
+        assert mismatch is not None and mismatch.code == "SignatureDoesNotMatch", mismatch
+        token_file.write_text(OIDC_TOKEN[:-4] + "XXXX")
+        cr.forget_cached_credentials()
+        assert attempt(resolve_settings(environ=envs["oidc"], home=tmp_path, endpoint=fc.endpoint).credentials.current)
+        token_file.write_text(OIDC_TOKEN)
+        cr.forget_cached_credentials()
+        unreachable = dict(envs["oidc"], ALIBABA_CLOUD_STS_ENDPOINT="http://127.0.0.1:9")
+        assert attempt(resolve_settings(environ=unreachable, home=tmp_path, endpoint=fc.endpoint).credentials.current)
+        ids.fail_next("uri", 200, body={"Code": "Success", "AccessKeyId": "STS.half", "AccessKeySecret": BASE_SECRET})
+        cr.forget_cached_credentials()
+        half = attempt(resolve_settings(environ=envs["uri"], home=tmp_path, endpoint=fc.endpoint).credentials.current)
+        assert half is not None and "SecurityToken" in str(half)
+        creds = resolve_settings(environ=envs["oidc"], home=tmp_path, endpoint=fc.endpoint).credentials
+        creds.current()
+        fc.advance(600)
+        ids.fail_next("sts", 503, times=3)
+        creds.current()  # an early refresh that fails: a warning, the valid key kept
+
+        # The CLI at its most verbose, with the OIDC source in its environment (it refreshes its own).
+        if CLI_AVAILABLE:
+            env = dict(os.environ, HOME=str(tmp_path), FC_INVOCATION_ENDPOINT=fc.endpoint,
+                       ALIBABA_CLOUD_ACCOUNT_ID=fc.account_id, **envs["oidc"])
+            for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_ACCESS_KEY",
+                         "ALICLOUD_SECRET_KEY", "ALIBABA_CLOUD_SECURITY_TOKEN"):
+                env.pop(name, None)
+            runs = [_cli(["get", "svc/fn/hyg-oidc", "-v"], env), _cli(["get", "svc/fn/missing-1", "-v"], env),
+                    _cli(["get", "svc/fn/hyg-oidc", "-v"], dict(env, ALIBABA_CLOUD_STS_ENDPOINT="http://127.0.0.1:9"))]
+            assert runs[0].returncode == 0, runs[0].stderr
+            assert runs[2].returncode != 0 and "AssumeRoleWithOIDC for role" in runs[2].stderr, runs[2].stderr
+            texts += [run.stdout + run.stderr for run in runs]
+        else:
+            warnings.warn("pulumi_fc_invocation.cli is missing: the CLI part of the role hygiene test did not run")
+        issued = ids.issued
+
+    records = caplog.records
+    assert any(r.name.startswith("urllib3") for r in records) and any(
+        "failed" in r.getMessage() and r.levelno == logging.WARNING for r in records)
+    texts += [r.getMessage() for r in records] + [caplog.text]
+    texts += ["".join(traceback.format_exception(*r.exc_info)) for r in records if r.exc_info]
+    everything = "\n".join(texts)
+    assert "AssumeRoleWithOIDC" in everything and "ECS RAM role" in everything  # the gathering did gather
+    secrets = [BASE_SECRET, OIDC_TOKEN, OIDC_TOKEN[:-4] + "XXXX", SOURCE_TOKEN, "a-wrong-secret"]
+    secrets += [value for i in issued for value in (i.access_key_secret, i.security_token)]
+    from pulumi_fc_invocation.credentials import percent_encode
+
+    for secret in secrets:
+        for form in (secret, percent_encode(secret), percent_encode(percent_encode(secret))):
+            assert form not in everything, _where(form, texts)
+    cr.forget_cached_credentials()

@@ -111,6 +111,7 @@ class _Failure:
     message: str
     times: int
     reset: bool
+    body: Optional[bytes] = None
 
 
 class _ApiError(Exception):
@@ -279,12 +280,18 @@ class IdentityServices:
             self._token_endpoint = token_endpoint
 
     def fail_next(self, service: str = "*", status: int = 503, code: str = "ServiceUnavailable", *,
-                  message: str = "the service is unavailable (injected)", times: int = 1, reset: bool = False) -> None:
-        """The next ``times`` requests to ``service`` ("sts", "imds", "uri" or "*") fail so."""
+                  message: str = "the service is unavailable (injected)", times: int = 1, reset: bool = False,
+                  body: Any = None) -> None:
+        """The next ``times`` requests to ``service`` ("sts", "imds", "uri" or "*") fail so: ``reset`` drops
+        the connection; ``body`` (bytes, text or JSON-able) is answered as is with ``status`` instead of an
+        error body (a half-formed answer, say)."""
         if service not in ("sts", "imds", "uri", "*"):
             raise ValueError(f"service must be sts, imds, uri or *, not {service!r}")
         with self._lock:
-            self._failures.append(_Failure(service, status, code, message, times, reset))
+            if body is not None and not isinstance(body, (bytes, str)):
+                body = json.dumps(body)
+            self._failures.append(_Failure(service, status, code, message, times, reset,
+                                           body.encode() if isinstance(body, str) else body))
 
     def oidc_env(self, role_arn: str, provider_arn: str, token_file: Any, **extra: str) -> dict[str, str]:
         """Environment variables for the OIDC source through this STS."""
@@ -338,6 +345,8 @@ class IdentityServices:
             self._record(service=service, action="failure", status=failure.status, method=method)
             if failure.reset:
                 return 0, [], b"", True
+            if failure.body is not None:
+                return failure.status, [("Content-Type", "application/json")], failure.body, False
             return self._json(failure.status, {"RequestId": str(uuid.uuid4()), "Code": failure.code,
                                                "Message": failure.message}) + (False,)
         if service == "imds":
