@@ -1,4 +1,5 @@
-"""FcClient's FC 3.0 calls against an in-process server that checks every byte that matters.
+"""FcClient's FC 3.0 calls: against an in-process server that checks every byte that matters, then
+against the emulator's FC 3.0 routes (virtual clock).
 
 The server records the raw request line, and recomputes each ACS3-HMAC-SHA256 signature itself with
 hashlib/hmac, following the rules the official vectors were made by (not with our signer), so a
@@ -33,7 +34,8 @@ from pulumi_fc_invocation import (
     ServerError,
     ThrottledError,
 )
-from pulumi_fc_invocation.fc3 import AsyncTaskResult
+from pulumi_fc_invocation.fc3 import AsyncTaskRef, AsyncTaskResult
+from pulumi_fc_invocation.testing import FcEmulator
 from test_fc3_models import DOCUMENTED as FC3_ERRORS  # FC3-API.md's error table, written out once
 
 KEY_ID = "LTAI5tFc3KeyId00001"
@@ -465,3 +467,128 @@ def test_duplicate_task_id_is_a_conflict(server):
     server.answer(409, {"Code": "AsyncTaskAlreadyExists", "Message": "exists", "RequestId": "1-d"})
     with pytest.raises(ConflictError):
         client_for(server).invoke_async_task("my-func", task_id="job-1")
+
+
+# --- against the emulator's FC 3.0 routes (virtual clock) ---------------------------------------
+
+@pytest.fixture
+def fc():
+    with FcEmulator(clock="virtual") as emulator:
+        emulator.add_function(None, "render", qualifiers=["prod"], duration=5, return_payload='{"frames": 12}')
+        emulator.add_function(None, "crash", outcome="Failed", duration=2, error_message="OOM")
+        emulator.add_function(None, "slow", outcome="Running")
+        emulator.add_function(None, "notasks", async_task=False)
+        emulator.add_function("video", "transcode", duration=1)  # FC 2.0; through FC 3.0: video$transcode
+        yield emulator
+
+
+def test_emulator_lifecycle_get(fc):
+    with fc.client(backoff_factor=0.01) as client:
+        assert client.invoke_async_task("render", b'{"n": 1}', task_id="job-1", qualifier="prod") == "job-1"
+        first = client.get_async_task("render", "job-1", qualifier="prod")
+        assert not first.is_terminal and first.function_name == "render" and first.qualifier == "prod"
+        fc.advance(10)
+        done = client.get("render.prod/job-1")
+    assert done.succeeded and done.is_terminal and done.return_payload == '{"frames": 12}'
+    assert done.task_payload == '{"n": 1}' and done.end_time is not None and done.started_time is not None
+    assert done.ref == AsyncTaskRef.parse("render.prod/job-1") and done.request_id
+    assert done.function_arn.endswith(":functions/render")
+
+
+def test_emulator_failed_task(fc):
+    with fc.client() as client:
+        client.invoke_async_task("crash", task_id="bad-1")
+        fc.advance(5)
+        task = client.get_async_task("crash", "bad-1")
+    assert task.status is InvocationStatus.FAILED and task.task_error_message == "OOM" and not task.succeeded
+
+
+def test_emulator_generated_task_id(fc):
+    with fc.client() as client:
+        task_id = client.invoke_async_task("render")
+        assert client.get_async_task("render", task_id).task_id == task_id
+
+
+def test_emulator_list_filters_and_pages(fc):
+    with fc.client() as client:
+        for i in range(7):
+            client.invoke_async_task("render", task_id=f"batch-{i}", qualifier="prod")
+            fc.advance(1)
+        client.invoke_async_task("render", task_id="other-1", qualifier="prod")
+        fc.advance(10)
+        fc.reset_requests()
+        tasks = list(client.list_async_tasks("render", qualifier="prod", prefix="batch-", page_size=3, sort="asc"))
+        assert [t.task_id for t in tasks] == [f"batch-{i}" for i in range(7)]
+        assert fc.request_count("list") == 3  # 3 + 3 + 1, following nextToken
+        assert all(t.task_payload is None for t in tasks)
+        with_payload = list(client.list_async_tasks("render", qualifier="prod", prefix="batch-0",
+                                                    include_payload=True))
+        assert with_payload[0].task_payload == ""  # an empty body was sent
+        assert [t.task_id for t in client.list_async_tasks("render", qualifier="prod", limit=2)] == [
+            "other-1", "batch-6"]  # newest first
+        assert list(client.list_async_tasks("render", qualifier="prod", status="Running")) == []
+
+
+def test_emulator_stop(fc):
+    with fc.client() as client:
+        client.invoke_async_task("slow", task_id="run-1")
+        fc.advance(1)
+        assert client.stop_async_task("slow", "run-1")
+        fc.advance(1)
+        assert client.get_async_task("slow", "run-1").status in (InvocationStatus.STOPPED, InvocationStatus.STOPPING)
+
+
+def test_emulator_errors_are_classified(fc):
+    with fc.client() as client:
+        with pytest.raises(NotFoundError) as info:
+            client.get_async_task("render", "nope")
+        assert info.value.code == "AsyncTaskNotFound" and info.value.request_id and info.value.http_status == 404
+        with pytest.raises(NotFoundError) as info:
+            client.get_async_task("ghost", "t")
+        assert info.value.code == "FunctionNotFound"
+        client.invoke_async_task("render", task_id="dup-1")
+        with pytest.raises(ConflictError):
+            client.invoke_async_task("render", task_id="dup-1")
+    with fc.client(credentials=Credentials(fc.credentials.access_key_id, "wrong-secret")) as bad:
+        with pytest.raises(AuthenticationError) as info:
+            bad.get_async_task("render", "dup-1")
+    assert info.value.code == "SignatureNotMatch"
+
+
+def test_emulator_task_mode_off_leaves_no_task(fc):
+    with fc.client() as client:
+        task_id = client.invoke_async_task("notasks", task_id="lost-1")
+        with pytest.raises(NotFoundError):
+            client.get_async_task("notasks", task_id)
+
+
+def test_emulator_fault_is_retried_within_the_budget(fc):
+    fc.inject_fault("get", 503, "ResourceThrottled", times=2, api="2023-03-30")
+    with fc.client(backoff_factor=0.01) as client:
+        client.invoke_async_task("render", task_id="j-1")
+        assert client.get_async_task("render", "j-1").task_id == "j-1"
+    assert fc.request_count("get") == 3
+
+
+def test_emulator_sts_token(fc):
+    creds = fc.add_credentials("STS.fc3key", "sts-secret", "sts-token-value")
+    with fc.client(credentials=creds) as client:
+        client.invoke_async_task("render", task_id="sts-1")
+        assert client.get_async_task("render", "sts-1").task_id == "sts-1"
+    with fc.client(credentials=Credentials("STS.fc3key", "sts-secret")) as no_token:
+        with pytest.raises(AuthenticationError) as info:
+            no_token.get_async_task("render", "sts-1")
+    assert info.value.code == "InvalidSecurityToken"
+
+
+def test_emulator_both_apis_on_one_client(fc):
+    """One client, one endpoint: an FC 2.0 function read through FC 3.0 (service$function) and through 2.0."""
+    with fc.client() as client:
+        client.invoke_async("video", "transcode", "{}", invocation_id="old-1")
+        fc.advance(5)
+        through_fc3 = client.get("video$transcode/old-1")
+        through_fc2 = client.get("video/transcode/old-1")
+    assert isinstance(through_fc3, AsyncTaskResult) and through_fc3.function_name == "video$transcode"
+    assert through_fc3.succeeded and through_fc2.succeeded and through_fc2.invocation_id == "old-1"
+    apis = {r.api for r in fc.requests}
+    assert {"2016-08-15", "2023-03-30"} <= apis
