@@ -30,7 +30,18 @@ from .errors import (
     ThrottledError,
     error_class_for,
 )
-from .models import SECRET_MASK, Count, InvocationEvent, InvocationStatus, Status, Text, Time, parse_time
+from .models import (
+    SECRET_MASK,
+    Count,
+    FrozenModel,
+    InvocationEvent,
+    InvocationStatus,
+    Status,
+    Text,
+    Time,
+    check_name,
+    parse_time,
+)
 from .signing import acs3_percent_encode, acs3_sign_request
 
 __all__ = [
@@ -78,28 +89,20 @@ QUALIFIER_RULE = ("'LATEST', a version number (digits) or an alias name (1-128 l
 TASK_RULE = "1-128 letters, digits, '_' or '-', starting with a letter or '_' (pattern ^[A-Za-z_][A-Za-z0-9_-]{0,127}$)"
 
 
-def _check(argument: str, value: Any, ok: bool, rule: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidArgumentError(argument, value, f"must be a string of {rule}")
-    if not ok:
-        raise InvalidArgumentError(argument, value, f"must be {rule}")
-    return value
-
-
 def validate_function_name(value: Any, argument: str = "function_name") -> str:
-    ok = isinstance(value, str) and bool(_FUNCTION_RE.match(value) or _FC2_FUNCTION_RE.match(value))
-    return _check(argument, value, ok, FUNCTION_RULE)
+    pattern = _FC2_FUNCTION_RE if isinstance(value, str) and "$" in value else _FUNCTION_RE
+    return check_name(argument, value, pattern, FUNCTION_RULE)
 
 
 def validate_qualifier(value: Any, argument: str = "qualifier") -> Optional[str]:
     """None means no qualifier (FC's ``LATEST``)."""
     if value is None:
         return None
-    return _check(argument, value, isinstance(value, str) and bool(_QUALIFIER_RE.match(value)), QUALIFIER_RULE)
+    return check_name(argument, value, _QUALIFIER_RE, QUALIFIER_RULE)
 
 
 def validate_task_id(value: Any, argument: str = "task_id") -> str:
-    return _check(argument, value, isinstance(value, str) and bool(_TASK_RE.match(value)), TASK_RULE)
+    return check_name(argument, value, _TASK_RE, TASK_RULE)
 
 
 def new_task_id() -> str:
@@ -304,11 +307,7 @@ def function_name_from_arn(arn: Any) -> str:
     return found.group(1) if found else ""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
-
-
-class AsyncTaskResult(_Model):
+class AsyncTaskResult(FrozenModel):
     """An FC 3.0 AsyncTask: the answer of GetAsyncTask, one item of ListAsyncTasks."""
 
     task_id: str = Field(alias="taskId", min_length=1)
