@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from .common import ROOT, Section, machine
 
-SECTIONS = ["read-cost", "threads", "startup", "waiter", "scale", "batch-cost", "engine-scale"]
+SECTIONS = ["read-cost", "threads", "startup", "waiter", "scale", "batch-cost", "engine-scale", "waiter-history"]
 TITLES = {
     "read-cost": "1. Read cost: one GetStatefulAsyncInvocation, side by side",
     "threads": "2. Threads: reads per second sharing one client",
@@ -21,6 +21,7 @@ TITLES = {
     "scale": "5. Scale: 200 gates in one program, provider host memory, 1,000 gates",
     "batch-cost": "6. Batch vs single: API calls to gate 1,000 tasks",
     "engine-scale": "7. Many gates through the real Pulumi engine against the harness",
+    "waiter-history": "8. Duration-aware waiting: the function's history (virtual time)",
 }
 
 FULL: dict[str, dict[str, Any]] = {
@@ -31,6 +32,7 @@ FULL: dict[str, dict[str, Any]] = {
     "scale": {"gates": 200, "spread": 60.0, "memory_programs": 5, "memory_reads": 200, "big_gates": 1000},
     "batch-cost": {"tasks": 1000, "seeds": 3},
     "engine-scale": {"counts": (50, 100, 200)},
+    "waiter-history": {"runs": 101},
 }
 SMOKE: dict[str, dict[str, Any]] = {
     "read-cost": {"calls": 10, "rounds": 1, "warmup": 2},
@@ -40,6 +42,7 @@ SMOKE: dict[str, dict[str, Any]] = {
     "scale": {"gates": 4, "spread": 10.0, "memory_programs": 1, "memory_reads": 4, "big_gates": 0},
     "batch-cost": {"tasks": 50, "seeds": 1},
     "engine-scale": {"counts": (2,)},
+    "waiter-history": {"runs": 3},
 }
 
 
@@ -65,6 +68,9 @@ def _runner(name: str) -> Callable[..., Any]:
     if name == "engine-scale":
         from .engine_scale import engine_scale
         return engine_scale
+    if name == "waiter-history":
+        from .waiter_sim import waiter_history
+        return waiter_history
     raise KeyError(name)
 
 

@@ -24,13 +24,13 @@ DURATIONS: list[tuple[str, float]] = [("5 s", 5.0), ("10 s", 10.0), ("1 min", 60
 
 class _SimClock:
     def __init__(self) -> None:
-        self.now = 0.0
+        self.now_ = 0.0
 
     def monotonic(self) -> float:
-        return self.now
+        return self.now_
 
     def sleep(self, seconds: float) -> None:
-        self.now += max(0.0, seconds)
+        self.now_ += max(0.0, seconds)
 
 
 class _Answer:
@@ -91,11 +91,11 @@ def simulate(policy: Any, duration: float, runs: int, seed: int) -> tuple[list[i
         ends_at = duration - phase  # on the gate's clock, which starts at 0
 
         def fetch() -> _Answer:
-            return _DONE if clock.now >= ends_at else _RUNNING
+            return _DONE if clock.now_ >= ends_at else _RUNNING
 
         outcome = Waiter(fetch, policy, clock=clock, rng=random.Random(master.random())).wait()
         calls.append(outcome.calls)
-        delays.append(clock.now - ends_at)
+        delays.append(clock.now_ - ends_at)
     return calls, delays
 
 
@@ -233,3 +233,166 @@ def waiter_efficiency(section: Section, *, runs: int, search_runs: int, seed: in
         else:
             section.add("No candidate met every target; see the table for the trade-off.", "")
     return result
+
+
+# --- Section 8: the duration-aware schedule against realistic histories --------------------------
+
+HISTORY_SIZE = 50  # one page of the function's recent Succeeded tasks
+EPOCH = 1_800_000_000.0
+
+
+class _EpochSimClock(_SimClock):
+    """The simulated clock with a wall time too (the waiter ages the task by ``now() - startedTime``)."""
+
+    def __init__(self, epoch: float) -> None:
+        super().__init__()
+        self.epoch = epoch
+
+    def now(self) -> float:
+        return self.epoch + self.now_
+
+
+class _Task:
+    __slots__ = ("is_terminal", "started_time")
+
+    def __init__(self, terminal: bool, started: float) -> None:
+        self.is_terminal = terminal
+        self.started_time = started
+
+
+@dataclass(frozen=True)
+class Case:
+    """One function: ``draw(rng)`` gives one task's duration (history and the waited task alike)."""
+
+    label: str
+    kind: str  # "long", "wide", "bimodal", "short", "none", "mid"
+    median: float
+    spread: float  # sigma of the log-duration (0: see draw)
+    fast_share: float = 0.0  # bimodal: share of the fast path
+    fast_median: float = 0.0
+
+    def draw(self, rng: random.Random) -> float:
+        if self.fast_share and rng.random() < self.fast_share:
+            return self.fast_median * rng.lognormvariate(0.0, self.spread)
+        return self.median * rng.lognormvariate(0.0, self.spread)
+
+
+def history_cases() -> list[Case]:
+    cases = [Case(f"{s} s, {int(p * 100)}%", "short", float(s), p) for s in (5, 10) for p in (0.10, 0.25)]
+    cases += [Case(f"1 min, {int(p * 100)}%", "mid", 60.0, p) for p in (0.10, 0.25)]
+    for label, seconds in (("10 min", 600.0), ("1 h", 3600.0), ("6 h", 21600.0)):
+        for p in (0.10, 0.25, 0.50):
+            cases.append(Case(f"{label}, {int(p * 100)}%", "long" if p <= 0.25 else "wide", seconds, p))
+    cases.append(Case("bimodal 1 min / 10 min", "bimodal", 600.0, 0.10, fast_share=0.4, fast_median=60.0))
+    cases.append(Case("bimodal 10 s / 1 h", "bimodal", 3600.0, 0.25, fast_share=0.5, fast_median=10.0))
+    cases += [Case(f"{label}, no history", "none", seconds, 0.25) for label, seconds in (("10 s", 10.0),
+                                                                                      ("10 min", 600.0))]
+    return cases
+
+
+def history_policies() -> list[tuple[str, str, Any, bool]]:
+    """(name, description, policy, given the history)."""
+    from pulumi_fc_invocation.waiter import WaitPolicy
+
+    new = WaitPolicy()
+    return [
+        ("today", "today's default: `WaitPolicy(duration_aware=False)` (the schedule of section 4)",
+         WaitPolicy(duration_aware=False), False),
+        ("new", f"the new default, `WaitPolicy()` with the function's history: dense_delay={new.dense_delay:g}, "
+                f"sparse_max_delay={new.sparse_max_delay:g}, tight_spread={new.tight_spread:g}, "
+                f"tight_call_interval={new.tight_call_interval:g}, max_history_spread={new.max_history_spread:g}, "
+                f"min_history={new.min_history}", new, True),
+        ("fixed 5 s", "poll every 5 s, no jitter",
+         WaitPolicy(initial_delay=5.0, max_delay=5.0, multiplier=1.0, fast_phase=0.0, jitter=0.0,
+                    duration_aware=False), False),
+        ("fixed 1 s", "poll every 1 s, no jitter",
+         WaitPolicy(initial_delay=1.0, max_delay=1.0, multiplier=1.0, fast_phase=0.0, jitter=0.0,
+                    duration_aware=False), False),
+    ]
+
+
+def simulate_history(policy: Any, case: Case, use_history: bool, runs: int, seed: int
+                     ) -> tuple[list[int], list[float]]:
+    """(calls per run, the history's call included; detection delay per run). Each run draws its own
+    history, task duration, start phase and jitter from ``seed``, the same for every policy."""
+    from pulumi_fc_invocation.waiter import Waiter
+
+    policy = dataclasses.replace(policy, timeout=None)
+    master = random.Random(seed)
+    calls: list[int] = []
+    delays: list[float] = []
+    for _ in range(runs):
+        rng = random.Random(master.random())
+        history = [] if case.kind == "none" else [case.draw(rng) for _ in range(HISTORY_SIZE)]
+        duration = case.draw(rng)
+        phase = rng.uniform(0.0, min(PHASE, duration / 2))
+        clock = _EpochSimClock(EPOCH + phase)
+        ends_at = duration - phase
+
+        def fetch() -> _Task:
+            return _Task(clock.now_ >= ends_at, EPOCH)
+
+        waiter = Waiter(fetch, policy, clock=clock, rng=random.Random(rng.random()),
+                        history=(lambda: history) if use_history else None)
+        outcome = waiter.wait()
+        calls.append(outcome.calls + outcome.history_calls)
+        delays.append(clock.now_ - ends_at)
+    return calls, delays
+
+
+def history_targets(case: Case, rows: dict[str, Row]) -> list[tuple[str, bool, str]]:
+    new, today, fixed5 = rows["new"], rows["today"], rows["fixed 5 s"]
+    fig = (f"new: {new.calls.median:.0f} calls, delay {new.delay.median:.1f} s (p90 {new.delay_p90:.1f}); "
+           f"today: {today.calls.median:.0f} calls, delay {today.delay.median:.1f} s (p90 {today.delay_p90:.1f})")
+    if case.kind == "long":
+        ratio = new.calls.median / fixed5.calls.median
+        return [(f"{case.label}: median delay < 5 s, p90 < 15 s, calls <= 1/4 of fixed 5 s",
+                 new.delay.median < 5 and new.delay_p90 < 15 and ratio <= 0.25,
+                 f"median {new.delay.median:.1f} s, p90 {new.delay_p90:.1f} s, {new.calls.median:.0f} vs "
+                 f"{fixed5.calls.median:.0f} calls = {ratio:.3f}")]
+    if case.kind in ("wide", "bimodal", "short"):
+        ok = (new.calls.median <= today.calls.median and new.delay.median <= today.delay.median
+              and new.delay_p90 <= today.delay_p90)
+        return [(f"{case.label}: no worse than today's default (median calls, median and p90 delay)", ok, fig)]
+    return []
+
+
+def waiter_history(section: Section, *, runs: int, seed: int = 20261201) -> dict[str, Any]:
+    cases = history_cases()
+    named = history_policies()
+    table: dict[str, dict[str, Row]] = {}
+    for i, case in enumerate(cases):
+        table[case.label] = {}
+        for name, _, policy, given in named:
+            calls, delays = simulate_history(policy, case, given, runs, seed + i)
+            table[case.label][name] = Row(Stat.of(calls), Stat.of(delays), percentile(delays, 0.9))
+    section.add(
+        f"The real `Waiter` on a simulated clock, as in section 4, now with the function's history: each of "
+        f"{runs} runs per cell draws {HISTORY_SIZE} recent durations (one list page) and then the waited task's "
+        f"own duration from the same distribution: a lognormal with the given median and spread (the spread "
+        f"is the standard deviation of the log-duration, about the coefficient of variation), or a mixture of "
+        f"two (bimodal: a fast path and a slow path, share of the fast path given). The gate starts 0-60 s "
+        f"after the task (at most half its duration) and learns the task's age from the first read's "
+        f"startedTime. Every policy sees the same draws. Calls include the history's list call (one, made "
+        f"only when the first read finds the task still running); \"no history\" is a list that comes back "
+        f"empty.", "")
+    section.add("Policies:", "")
+    for name, desc, _, _ in named:
+        section.add(f"- **{name}**: {desc}")
+    section.add("")
+    header = (["function (median, spread)"] + [f"{name}: calls" for name, _, _, _ in named]
+              + [f"{name}: delay s (p90)" for name, _, _, _ in named])
+    section.add("Calls: median (min-max). Delay: median (p90), seconds.", "")
+    section.table(header, [[case.label]
+                           + [table[case.label][name].calls.fmt(0) for name, _, _, _ in named]
+                           + [f"{table[case.label][name].delay.median:.2f} ({table[case.label][name].delay_p90:.2f})"
+                              for name, _, _, _ in named] for case in cases])
+    section.table(["function", "new / fixed 5 s calls", "new / today calls"],
+                  [[case.label,
+                    f"{table[case.label]['new'].calls.median / table[case.label]['fixed 5 s'].calls.median:.3f}",
+                    f"{table[case.label]['new'].calls.median / table[case.label]['today'].calls.median:.3f}"]
+                   for case in cases])
+    for case in cases:
+        for name, met, detail in history_targets(case, table[case.label]):
+            section.target(name, met, detail)
+    return {"table": table}

@@ -7,17 +7,30 @@ client already retried them briefly), hopeless ones (not found, access denied) e
 The default schedule polls about every second during the first seconds, when short tasks end, then
 backs off with jitter to a cap, so a task of a few seconds is noticed within about a second and a task
 of hours costs a few hundred calls instead of thousands.
+
+Duration-aware schedule: given the function's recent durations (``history``, one list call at the
+start of a wait, see :func:`history_for`), the waiter polls sparsely while the task is unlikely to
+end and densely where it is likely to (Keller's inspection rule: the interval is
+``sqrt(2 * price / hazard)``, the hazard being the chance per second that a task still running
+ends now, from a kernel estimate of the durations, the price set so that the calls stay within a
+budget), and falls back to the schedule above without a
+usable history (none, too few, too spread) or once the task has outlived nearly all of it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
+import itertools
+import logging
+import math
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Optional, Protocol
 
 from .errors import (
@@ -32,7 +45,8 @@ from .errors import (
     TransportError,
     UnreachableError,
 )
-from .models import InvocationRef, InvocationStatus, StatefulAsyncInvocationResult
+from .fc2 import InvocationRef, StatefulAsyncInvocationResult
+from .models import InvocationStatus
 
 __all__ = [
     "WaitPolicy",
@@ -52,7 +66,15 @@ __all__ = [
     "check_fail_on_statuses",
     "TRANSIENT_ERRORS",
     "NOT_FOUND_GRACE",
+    "DurationEstimate",
+    "DurationHistory",
+    "history_for",
+    "durations_of",
+    "wait_for_invocation",
+    "wait_for_invocation_async",
 ]
+
+log = logging.getLogger("pulumi_fc_invocation.waiter")
 
 DEFAULT_FAIL_ON = ("Failed", "Stopped", "Expired", "Invalid")
 # Chosen by benchmarks/waiter_sim.py (BENCHMARKS.md, section 4): tasks of 10 s or less are noticed
@@ -78,6 +100,10 @@ class RealClock:
 
     def monotonic(self) -> float:
         return time.monotonic()
+
+    def now(self) -> float:
+        """Epoch seconds: a task's age is now() minus its startedTime."""
+        return time.time()
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
@@ -129,6 +155,17 @@ class WaitPolicy:
 
     ``not_found_grace``: for this many seconds, until the first successful read, "not found" is
     polled through like a transient error (FC may take a moment to list a task just invoked).
+
+    ``duration_aware`` (default on; False opts out): when the waiter has a ``history`` of recent
+    durations, poll by the chance that the task ends now (see :class:`DurationEstimate`) instead of
+    the schedule above: every ``dense_delay`` seconds where that chance peaks, sparser elsewhere (at
+    most ``max(max_delay, median / 10)`` apart, capped by ``sparse_max_delay``, so an early failure
+    is still seen), within a budget of calls: what the schedule above would spend on that history;
+    a history whose spread is at most ``tight_spread`` may spend one call per
+    ``tight_call_interval`` seconds of expected wait instead, as dense polling there pays. The
+    spread is the log-durations' interquartile range / 1.349 (about the coefficient of variation);
+    a history of fewer than ``min_history`` durations, or spread over ``max_history_spread``, is not
+    used.
     """
 
     initial_delay: float = DEFAULT_POLL_INTERVAL
@@ -139,6 +176,13 @@ class WaitPolicy:
     timeout: Optional[float] = 1800.0
     max_consecutive_errors: int = 10
     not_found_grace: float = 0.0
+    duration_aware: bool = True
+    dense_delay: float = 5.0
+    sparse_max_delay: float = 300.0
+    tight_spread: float = 0.3
+    tight_call_interval: float = 20.0
+    min_history: int = 5
+    max_history_spread: float = 6.0
 
     def __post_init__(self) -> None:
         _positive("poll_interval_seconds", self.initial_delay)
@@ -156,6 +200,18 @@ class WaitPolicy:
             raise InvalidArgumentError("not_found_grace", self.not_found_grace, "must be a number of seconds >= 0")
         if isinstance(self.jitter, bool) or not isinstance(self.jitter, (int, float)) or not 0 <= self.jitter < 1:
             raise InvalidArgumentError("jitter", self.jitter, "must be a fraction from 0 to below 1")
+        if not isinstance(self.duration_aware, bool):
+            raise InvalidArgumentError("duration_aware", self.duration_aware, "must be True or False")
+        for name in ("dense_delay", "sparse_max_delay", "tight_call_interval"):
+            _positive(name, getattr(self, name))
+        if isinstance(self.tight_spread, bool) or not isinstance(self.tight_spread, (int, float)) \
+                or not 0 <= self.tight_spread < float("inf"):
+            raise InvalidArgumentError("tight_spread", self.tight_spread, "must be a number >= 0")
+        if isinstance(self.max_history_spread, bool) or not isinstance(self.max_history_spread, (int, float)) \
+                or not 0 < self.max_history_spread < float("inf"):
+            raise InvalidArgumentError("max_history_spread", self.max_history_spread, "must be a positive number")
+        if isinstance(self.min_history, bool) or not isinstance(self.min_history, int) or self.min_history < 2:
+            raise InvalidArgumentError("min_history", self.min_history, "must be an integer >= 2")
 
     def next_delay(self, elapsed: float, previous: Optional[float], rng: random.Random) -> tuple[float, float]:
         """(jittered delay, base delay) after a poll at ``elapsed`` seconds; ``previous`` is the last base."""
@@ -165,6 +221,109 @@ class WaitPolicy:
             base = min(self.max_delay, max(previous, self.initial_delay) * self.multiplier)
         spread = base * self.jitter
         return max(0.05, min(self.max_delay * (1 + self.jitter), base + rng.uniform(-spread, spread))), base
+
+
+_GRID_POINTS = 240
+_ROOT_2PI = math.sqrt(2.0 * math.pi)
+# The estimate has passed once fewer than this share of the tasks as old as this one still run.
+PASSED_SURVIVAL = 0.02
+
+
+def _quantile(ordered: Sequence[float], q: float) -> float:
+    k = (len(ordered) - 1) * q
+    lo = int(k)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+class DurationEstimate:
+    """When a task of one function is likely to end, from that function's recent durations (seconds).
+
+    A Gaussian kernel estimate over the log-durations (so a skewed or two-humped history keeps its
+    shape), tabulated once on a log-time grid: ``survival(t)``, the share of tasks still running at
+    age ``t``, and ``hazard(t)``, the chance per second that a task still running at ``t`` ends then.
+    """
+
+    def __init__(self, durations: Iterable[float]) -> None:
+        logs = sorted(math.log(d) for d in durations
+                      if isinstance(d, (int, float)) and not isinstance(d, bool) and 0 < d < float("inf"))
+        if len(logs) < 2:
+            raise InvalidArgumentError("durations", len(logs), "need at least 2 positive durations")
+        n = len(logs)
+        self.count = n
+        self.median = math.exp(_quantile(logs, 0.5))
+        self.spread = (_quantile(logs, 0.75) - _quantile(logs, 0.25)) / 1.349  # robust sigma of log-durations
+        mean = sum(logs) / n
+        sd = math.sqrt(sum((x - mean) ** 2 for x in logs) / n)
+        scale = min(sd, self.spread) if self.spread > 0 else sd
+        self.bandwidth = bandwidth = max(0.9 * scale * n ** -0.2, 0.02)  # Silverman's rule, floored
+        lo, hi = logs[0] - 4 * bandwidth, logs[-1] + 4 * bandwidth
+        step = (hi - lo) / (_GRID_POINTS - 1)
+        self._logs = [lo + i * step for i in range(_GRID_POINTS)]
+        self._ages = self.ages = [math.exp(u) for u in self._logs]
+        self._survival: list[float] = []
+        self._hazard: list[float] = []
+        self.survivals, self.hazards = self._survival, self._hazard  # the tables, read-only by convention
+        inv = 1.0 / bandwidth
+        for u, age in zip(self._logs, self._ages):
+            s = f = 0.0
+            for x in logs:
+                z = (u - x) * inv
+                s += math.erfc(z / math.sqrt(2.0))
+                f += math.exp(-0.5 * z * z)
+            survival = 0.5 * s / n
+            density = f / (n * bandwidth * _ROOT_2PI * age)  # per second: d(log t)/dt = 1/t
+            self._survival.append(survival)
+            self._hazard.append(density / survival if survival > 1e-12 else self._hazard[-1] if self._hazard else 0.0)
+
+    def __repr__(self) -> str:
+        return (f"DurationEstimate(count={self.count}, median={self.median:.1f}s, spread={self.spread:.2f}, "
+                f"likely {self.quantile(0.1):.1f}-{self.quantile(0.9):.1f}s)")
+
+    def _index(self, age: float) -> int:
+        """Index of the first grid point at or past ``age``."""
+        return bisect.bisect_left(self._ages, age)
+
+    def survival(self, age: float) -> float:
+        i = self._index(age)
+        if i == 0:
+            return 1.0
+        if i >= len(self._ages):
+            return 0.0
+        a0, a1 = self._ages[i - 1], self._ages[i]
+        w = (age - a0) / (a1 - a0)
+        return self._survival[i - 1] + w * (self._survival[i] - self._survival[i - 1])
+
+    def hazard(self, age: float) -> float:
+        i = self._index(age)
+        if i == 0 or i >= len(self._ages):
+            return 0.0 if i == 0 else self._hazard[-1]
+        a0, a1 = self._ages[i - 1], self._ages[i]
+        w = (age - a0) / (a1 - a0)
+        return self._hazard[i - 1] + w * (self._hazard[i] - self._hazard[i - 1])
+
+    def quantile(self, q: float) -> float:
+        """The age by which a share ``q`` of the tasks had ended (from the tabulated survival)."""
+        i = bisect.bisect_left([-s for s in self._survival], -(1.0 - q))
+        return self._ages[min(i, len(self._ages) - 1)]
+
+    def interval(self, age: float, call_cost: float, shortest: float, longest: float) -> float:
+        """Keller's inspection interval ``sqrt(2 * call_cost / hazard)`` (``call_cost``: the seconds of
+        detection delay one call is worth) for a task of age ``age``,
+        within [shortest, longest], using the highest hazard over the interval itself, so that a
+        sparse sleep never steps over the likely end."""
+
+        def allowed(h: float) -> float:
+            return longest if h <= 0 else max(shortest, min(longest, math.sqrt(2.0 * call_cost / h)))
+
+        peak = self.hazard(age)
+        delay = allowed(peak)
+        for j in range(self._index(age), len(self._ages)):
+            if self._ages[j] - age >= delay:
+                break
+            peak = max(peak, self._hazard[j])
+            delay = allowed(peak)
+        return delay
 
 
 @dataclass
@@ -180,6 +339,8 @@ class WaitOutcome:
     timed_out: bool = False
     error: Optional[BaseException] = None
     transient_errors: int = 0
+    history_calls: int = 0  # the duration history's list call (0 or 1), not counted in ``calls``
+    schedule: str = "default"  # "duration-aware" when the history shaped the polling
 
 
 def format_duration(seconds: float) -> str:
@@ -238,10 +399,142 @@ def check_fail_on_statuses(value: Any, argument: str = "fail_on_statuses") -> tu
     return tuple(out)
 
 
+class _AskHistory:
+    """What ``_steps`` yields when it wants the duration history read (once, after the first read)."""
+
+
+_ASK_HISTORY = _AskHistory()
+
+
+def _epoch(value: Any) -> Optional[float]:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return value / 1000.0 if value > 1e11 else float(value)  # epoch ms as FC sends it
+    return None
+
+
+def _wall(clock: Any) -> float:
+    now = getattr(clock, "now", None)
+    return float(now()) if callable(now) else time.time()
+
+
+def _solve(increasing: Callable[[float], float], target: float) -> float:
+    """The largest price (1e-6 to 1e6, to a few per cent) at which ``increasing(price)`` stays within
+    ``target``."""
+    low, high = 1e-6, 1e6
+    if increasing(high) <= target:
+        return high
+    if increasing(low) > target:
+        return low
+    for _ in range(24):
+        mid = math.sqrt(low * high)
+        if increasing(mid) <= target:
+            low = mid
+        else:
+            high = mid
+    return low
+
+
+class _Schedule:
+    """The duration-aware delays for one wait, from the estimate and the task's age at the first read.
+
+    Keller's rule, ``sqrt(2 * price / hazard)``, with its price set once: polls meet the end every
+    ``dense_delay`` seconds on average, unless that costs more than the budget (the default
+    schedule's expected calls on the same history, less the history's own call; for a tight history,
+    one call per ``tight_call_interval`` of expected wait); then the price that spends the budget.
+    Until 5% of such tasks would have ended, polls are at most ``sparse`` apart (so an early failure
+    is still seen); in the default's fast phase, where the task is likely to end, as fast as it.
+    ``delay`` answers None once the task has outlived nearly all of the history."""
+
+    def __init__(self, estimate: DurationEstimate, age: float, elapsed: float, policy: WaitPolicy) -> None:
+        self.estimate = estimate
+        self.policy = policy
+        self.offset = age - elapsed  # task age = elapsed + offset
+        self.start_survival = s0 = estimate.survival(age)
+        self.sparse = min(policy.sparse_max_delay, max(policy.max_delay, 0.1 * estimate.median))
+        # The age by which 5% of the tasks as old as this one have ended: sparse polling until then.
+        self.likely_from = next((a for a, s in zip(estimate.ages, estimate.survivals) if a > age and s < 0.95 * s0),
+                                age)
+        self.lam = self._price(age) if s0 > 0 else 1.0
+
+    def passed(self, elapsed: float) -> bool:
+        if self.start_survival <= 0:
+            return True
+        return self.estimate.survival(elapsed + self.offset) / self.start_survival < PASSED_SURVIVAL
+
+    def _longest(self, elapsed: float) -> float:
+        p = self.policy
+        age = elapsed + self.offset
+        if elapsed < p.fast_phase and age >= self.likely_from:
+            return p.initial_delay  # likely to end within the default's fast phase: poll as fast
+        # Grow no faster than the default's back-off, unless no end is likely before the next poll.
+        return min(self.sparse, max(p.initial_delay, elapsed * (p.multiplier - 1), self.likely_from - age))
+
+    def _today(self, elapsed: float) -> float:
+        """The default schedule's interval at ``elapsed`` (its back-off, smoothed)."""
+        p = self.policy
+        if elapsed < p.fast_phase:
+            return p.initial_delay
+        return min(p.max_delay, p.initial_delay * p.multiplier + (elapsed - p.fast_phase) * (p.multiplier - 1))
+
+    def _price(self, age: float) -> float:
+        est, policy, s0 = self.estimate, self.policy, self.start_survival
+        grid = [a for a, s in zip(est.ages, est.survivals) if a > age and s / s0 >= PASSED_SURVIVAL]
+        if not grid:
+            return 1.0
+        # The grid covers the history; the wait's own early seconds need points too.
+        early, step = [], 0.5
+        while age + step < grid[0]:
+            early.append(age + step)
+            step *= 1.5
+        points = [age] + early + grid
+        weights = [est.survival(a) / s0 for a in points]  # share of such tasks still running
+        widths = [b - a for a, b in zip(points, points[1:])]
+        hazards = [est.hazard(a) for a in points]
+        longest = [self._longest(a - self.offset) for a in points]
+        shortest = policy.initial_delay
+        ends = [w * h for w, h in zip(weights, hazards)]  # where the end falls (unnormalised density)
+        total = sum(ends)
+        if total <= 0:
+            return 1.0
+
+        def intervals(lam: float) -> list[float]:
+            return [top if h <= 0 else max(shortest, min(top, math.sqrt(2.0 * lam / h)))
+                    for h, top in zip(hazards, longest)]
+
+        def calls(steps: list[float]) -> float:
+            """Expected calls: the integral of (share still running) / interval over the likely wait."""
+            rates = [w / d for w, d in zip(weights, steps)]
+            return sum(0.5 * (r0 + r1) * d for r0, r1, d in zip(rates, rates[1:], widths))
+
+        # Short tasks as densely as the default's fast phase (a 10 s task's end needs a 1 s poll).
+        dense = min(policy.dense_delay, max(shortest, est.median / 20))
+        lam = _solve(lambda x: sum(f * d for f, d in zip(ends, intervals(x))) / total, dense)
+        budget = calls([self._today(a - self.offset) for a in points]) - 1  # the history read was a call
+        if est.spread <= policy.tight_spread:
+            remaining = sum(0.5 * (w0 + w1) * d for w0, w1, d in zip(weights, weights[1:], widths))
+            budget = max(budget, remaining / policy.tight_call_interval - 3)
+        if calls(intervals(lam)) > budget:
+            lam = max(lam, _solve(lambda x: -calls(intervals(x)), -budget))
+        return lam
+
+    def delay(self, elapsed: float) -> Optional[float]:
+        if self.passed(elapsed):
+            return None
+        return self.estimate.interval(elapsed + self.offset, self.lam, self.policy.initial_delay,
+                                      self._longest(elapsed))
+
+
 @dataclass
 class Waiter:
     """Polls ``fetch`` under ``policy`` until the invocation is terminal, the deadline passes, or a
     hopeless error occurs. ``on_progress(result, elapsed)`` is called about every ``progress_interval``.
+
+    ``history``: returns the function's recent durations in seconds (or None); called once, after a
+    first read that found the task still running, when ``policy.duration_aware`` (see
+    :func:`history_for`). Whatever it raises or returns that is not a usable history, the wait goes
+    on with the default schedule.
     """
 
     fetch: Callable[[], StatefulAsyncInvocationResult]
@@ -250,9 +543,17 @@ class Waiter:
     on_progress: Optional[Callable[[Optional[StatefulAsyncInvocationResult], float], Any]] = None
     progress_interval: float = 30.0
     rng: random.Random = field(default_factory=random.Random)
+    history: Optional[Callable[[], Optional[Iterable[float]]]] = None
 
     def _clock(self) -> Any:
         return self.clock if self.clock is not None else get_clock()
+
+    def _read_history(self) -> Any:
+        try:
+            return self.history() if self.history is not None else None
+        except Exception as exc:  # noqa: BLE001 - a history is an optimisation: never fail a wait for it
+            log.debug("duration history unavailable (%s): default schedule", type(exc).__name__)
+            return None
 
     def wait(self) -> WaitOutcome:
         """Blocking form (CLI, scripts)."""
@@ -264,6 +565,9 @@ class Waiter:
             while True:
                 if isinstance(delay, WaitOutcome):
                     return delay
+                if delay is _ASK_HISTORY:
+                    delay = steps.send(self._read_history())
+                    continue
                 if delay > 0:
                     clock.sleep(delay)
                 try:
@@ -273,7 +577,7 @@ class Waiter:
                 delay = steps.send(value)
 
     async def wait_async(self, executor: Any = None) -> WaitOutcome:
-        """Asyncio form: the call runs in ``executor`` so many waits share one event loop."""
+        """Asyncio form: the calls run in ``executor`` so many waits share one event loop."""
         clock = self._clock()
         loop = asyncio.get_running_loop()
         participant = getattr(clock, "participant", None)
@@ -284,6 +588,9 @@ class Waiter:
             while True:
                 if isinstance(delay, WaitOutcome):
                     return delay
+                if delay is _ASK_HISTORY:
+                    delay = steps.send(await loop.run_in_executor(executor, self._read_history))
+                    continue
                 if delay > 0:
                     await clock.asleep(delay)
                 try:
@@ -292,15 +599,52 @@ class Waiter:
                     value = exc
                 delay = steps.send(value)
 
+    def _schedule(self, durations: Any, first: Any, clock: Any, elapsed: float) -> Optional[_Schedule]:
+        """The duration-aware schedule, or None (with a debug log saying why) for the default one."""
+        policy = self.policy
+        try:
+            values = list(durations) if durations is not None else []
+        except TypeError:
+            values = []
+        if len(values) < policy.min_history:
+            log.debug("duration history: %d durations (under %d): default schedule", len(values), policy.min_history)
+            return None
+        try:
+            estimate = DurationEstimate(values)
+        except InvalidArgumentError:
+            log.debug("duration history: no positive durations: default schedule")
+            return None
+        if estimate.spread > policy.max_history_spread:
+            log.debug("duration history too spread (%.2f > %.2f): default schedule", estimate.spread,
+                      policy.max_history_spread)
+            return None
+        started = _epoch(getattr(first, "started_time", None))
+        age = max(0.0, _wall(clock) - started) if started is not None else 0.0
+        schedule = _Schedule(estimate, age, elapsed, policy)
+        if schedule.passed(elapsed):
+            log.debug("task already %.0f s old, past its %r: default schedule", age, estimate)
+            return None
+        log.debug("duration-aware schedule: task %.0f s old, %r", age, estimate)
+        return schedule
+
     def _steps(self, clock: Any):
-        """The waiting logic as a generator: yields a delay, receives a result or an exception."""
+        """The waiting logic as a generator: yields a delay (or ``_ASK_HISTORY``), receives a result,
+        an exception (or the history)."""
         policy = self.policy
         started = clock.monotonic()
-        calls = transient = consecutive = 0
+        calls = transient = consecutive = history_calls = 0
         last: Optional[StatefulAsyncInvocationResult] = None
         last_error: Optional[BaseException] = None
         base: Optional[float] = None
+        schedule: Optional[_Schedule] = None
+        used_schedule = False
+        want_history = self.history is not None and policy.duration_aware
         next_progress = self.progress_interval
+
+        def outcome(result: Any, elapsed: float, **kw: Any) -> WaitOutcome:
+            return WaitOutcome(result, elapsed, calls, transient_errors=transient, history_calls=history_calls,
+                               schedule="duration-aware" if used_schedule else "default", **kw)
+
         value = yield 0.0
         while True:
             calls += 1
@@ -309,36 +653,135 @@ class Waiter:
             in_grace = isinstance(value, NotFoundError) and last is None and elapsed < policy.not_found_grace
             # No connection before any answer: a wrong endpoint, not a blip; waiting would only hide it.
             unreachable = isinstance(value, UnreachableError) and last is None
+            throttled = False
             if (isinstance(value, TRANSIENT_ERRORS) and not isinstance(value, HOPELESS_RESPONSES)
                     and not unreachable) or in_grace:
                 last_error = value
                 transient += 1
                 consecutive += 1
+                throttled = isinstance(value, ThrottledError)
                 if consecutive >= policy.max_consecutive_errors:
-                    yield WaitOutcome(last, elapsed, calls, error=value, transient_errors=transient)
+                    yield outcome(last, elapsed, error=value)
                     return
             elif isinstance(value, BaseException):
-                yield WaitOutcome(last, elapsed, calls, error=value, transient_errors=transient)
+                yield outcome(last, elapsed, error=value)
                 return
             else:
                 consecutive = 0
                 last = value
                 if value.is_terminal:
-                    yield WaitOutcome(value, elapsed, calls, transient_errors=transient)
+                    yield outcome(value, elapsed)
                     return
+                if want_history:
+                    want_history = False
+                    history_calls = 1
+                    durations = yield _ASK_HISTORY
+                    now = clock.monotonic()
+                    elapsed = now - started
+                    schedule = self._schedule(durations, value, clock, elapsed)
             if self.on_progress is not None and elapsed >= next_progress:
                 self.on_progress(last, elapsed)
                 while next_progress <= elapsed:
                     next_progress += self.progress_interval
-            delay, base = policy.next_delay(elapsed, base, self.rng)
+            planned = schedule.delay(elapsed) if schedule is not None else None
+            if planned is None:
+                if schedule is not None:  # the estimate has passed: the default schedule from here
+                    log.debug("task outlived its duration history after %.0f s: default schedule", elapsed)
+                    schedule = None
+                delay, base = policy.next_delay(elapsed, base, self.rng)
+            else:
+                used_schedule = True
+                if throttled:  # FC asked us to slow down: back off as the default schedule would
+                    planned = max(planned, min(policy.max_delay, policy.initial_delay * policy.multiplier ** consecutive))
+                base = planned
+                spread = planned * policy.jitter
+                delay = max(0.05, planned + self.rng.uniform(-spread, spread))
             if policy.timeout is not None:
                 remaining = policy.timeout - elapsed
                 if remaining <= 0:
-                    yield WaitOutcome(last, elapsed, calls, timed_out=True, transient_errors=transient,
-                                      error=last_error if last is None else None)
+                    yield outcome(last, elapsed, timed_out=True, error=last_error if last is None else None)
                     return
                 delay = min(delay, remaining)
             value = yield delay
+
+
+def durations_of(results: Iterable[Any]) -> list[float]:
+    """Seconds each Succeeded invocation or task took: ``durationMs``, else ``endTime - startedTime``."""
+    out: list[float] = []
+    for item in results:
+        status = getattr(item, "status", None)
+        if status is not None and getattr(status, "value", status) != "Succeeded":
+            continue
+        ms = getattr(item, "duration_ms", None)
+        if isinstance(ms, int) and not isinstance(ms, bool) and ms > 0:
+            out.append(ms / 1000.0)
+            continue
+        begin, end = _epoch(getattr(item, "started_time", None)), _epoch(getattr(item, "end_time", None))
+        if begin is not None and end is not None and end > begin:
+            out.append(end - begin)
+    return out
+
+
+class DurationHistory:
+    """A ``history`` for :class:`Waiter`: one list call (one page of recent Succeeded invocations or
+    tasks of one function and qualifier), remembered for ``ttl`` seconds, so the gates of one
+    function share one read. A failed or refused read (a RAM policy without the list action: 403)
+    answers None, logged at debug level, and is remembered too: the waits use the default schedule.
+    """
+
+    def __init__(self, read: Callable[[], Iterable[Any]], what: str, ttl: float = 300.0) -> None:
+        self._read = read
+        self.what = what
+        self.ttl = _positive("ttl", ttl)
+        self._lock = threading.Lock()
+        self._at: Optional[float] = None
+        self._value: Optional[list[float]] = None
+        self.calls = 0
+
+    def __repr__(self) -> str:
+        return f"DurationHistory({self.what})"
+
+    def __call__(self) -> Optional[list[float]]:
+        with self._lock:
+            if self._at is not None and time.monotonic() - self._at < self.ttl:
+                return self._value
+            self.calls += 1
+            try:
+                self._value = durations_of(self._read())
+            except Exception as exc:  # noqa: BLE001 - an optimisation: a refused list must not fail a wait
+                code = getattr(exc, "code", None)
+                log.debug("duration history of %s unavailable (%s%s): default schedule", self.what,
+                          type(exc).__name__, f" {code}" if code else "")
+                self._value = None
+            self._at = time.monotonic()
+            return self._value
+
+
+def history_for(client: Any, ref: Any, *, limit: int = 50, ttl: float = 300.0) -> DurationHistory:
+    """The duration history of ``ref``'s function and qualifier through ``client``, for either API:
+    an FC 2.0 :class:`InvocationRef` (or its composite id) reads ``ListStatefulAsyncInvocations``
+    (status Succeeded, newest first, one page of ``limit``); an FC 3.0 ``AsyncTaskRef`` reads
+    ``ListAsyncTasks`` the same way. Nothing is called until the history is."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
+        raise InvalidArgumentError("limit", limit, "must be an integer from 1 to 100 (one page)")
+    if isinstance(ref, str):
+        ref = InvocationRef.parse(ref)
+    function, qualifier = getattr(ref, "function_name", None), getattr(ref, "qualifier", None)
+    if function is None:
+        raise InvalidArgumentError("ref", ref, "must be an InvocationRef or an AsyncTaskRef")
+    service = getattr(ref, "service_name", None)
+    if service is not None:
+        def read() -> Iterable[Any]:
+            items, _ = client.list_stateful_async_invocations_page(
+                service, function, qualifier=qualifier, status="Succeeded", page_size=limit)
+            return items
+        where = f"{service}{'.' + qualifier if qualifier else ''}/{function}"
+    else:
+        def read() -> Iterable[Any]:
+            return list(itertools.islice(
+                client.list_async_tasks(function, qualifier=qualifier, status="Succeeded", limit=limit), limit))
+        where = f"{function}{'.' + qualifier if qualifier else ''}"
+    return DurationHistory(read, where, ttl)
 
 
 def wait_for_invocation(
@@ -348,11 +791,18 @@ def wait_for_invocation(
     policy: Optional[WaitPolicy] = None,
     on_progress: Optional[Callable[[Optional[StatefulAsyncInvocationResult], float], Any]] = None,
     clock: Any = None,
+    history: Optional[Callable[[], Optional[Iterable[float]]]] = None,
 ) -> WaitOutcome:
-    """Blocking wait on one invocation with ``client`` (used by the CLI and the function form)."""
+    """Blocking wait on one invocation with ``client`` (used by the CLI and the function form).
+
+    Duration-aware by default: without a ``history``, the function's own is read through ``client``
+    (:func:`history_for`) unless ``policy.duration_aware`` is False."""
     if not isinstance(ref, InvocationRef):
         ref = InvocationRef.parse(ref)
-    waiter = Waiter(lambda: client.get(ref), policy or WaitPolicy(), clock=clock, on_progress=on_progress)
+    policy = policy or WaitPolicy()
+    if history is None and policy.duration_aware:
+        history = history_for(client, ref)
+    waiter = Waiter(lambda: client.get(ref), policy, clock=clock, on_progress=on_progress, history=history)
     return waiter.wait()
 
 
@@ -362,6 +812,6 @@ async def wait_for_invocation_async(
     policy: WaitPolicy,
     on_progress: Optional[Callable[[Optional[StatefulAsyncInvocationResult], float], Any]] = None,
     executor: Any = None,
+    history: Optional[Callable[[], Optional[Iterable[float]]]] = None,
 ) -> WaitOutcome:
-    return await Waiter(fetch, policy, on_progress=on_progress).wait_async(executor)
-
+    return await Waiter(fetch, policy, on_progress=on_progress, history=history).wait_async(executor)
