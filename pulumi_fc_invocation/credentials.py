@@ -16,19 +16,13 @@ stderr through a handler it installs itself.
 
 from __future__ import annotations
 
-import base64
-import calendar
-import hashlib
-import hmac
 import json
-import logging
 import math
 import os
 import re
 import sys
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -56,7 +50,12 @@ __all__ = ["Credentials", "RefreshableCredentials", "Settings", "resolve_setting
            "check_account_id", "check_region", "check_endpoint", "sts_signature", "percent_encode",
            "forget_cached_credentials", "MIN_TIME_LEFT", "DEFAULT_SESSION_NAME", "DEFAULT_METADATA_ENDPOINT"]
 
-log = logging.getLogger("pulumi_fc_invocation.credentials")
+
+def _log() -> Any:
+    import logging  # only when something is logged: keeps importing the settings chain light
+
+    return logging.getLogger("pulumi_fc_invocation.credentials")
+
 
 MIN_TIME_LEFT = 60.0
 """No request is signed with temporary credentials that have less than this many seconds left."""
@@ -208,7 +207,7 @@ class RefreshableCredentials(Credentials):
                 if self._snap is snap:
                     failure = self._refresh(now, raise_failure=False)
                     if failure is not None:
-                        log.warning("%s; the current key has %.0f s left, trying again in a while", failure,
+                        _log().warning("%s; the current key has %.0f s left, trying again in a while", failure,
                                     self._left(snap, now))
                         object.__setattr__(self, "_retry_at", now + min(60.0, self._left(snap, now) / 4))
                         return snap
@@ -319,7 +318,7 @@ class RefreshableCredentials(Credentials):
                 object.__setattr__(self, "_snap", snap)
                 object.__setattr__(self, "_fetched_at", now)
                 object.__setattr__(self, "_retry_at", 0.0)
-                log.info("%s: new credentials %s, %s", self.source, snap.masked_key_id,
+                _log().info("%s: new credentials %s, %s", self.source, snap.masked_key_id,
                          "no expiry" if expires is None else f"expiring {_iso(expires)}")
                 return None
             if not problem.retryable or attempt > len(delays):
@@ -417,6 +416,10 @@ def percent_encode(value: str) -> str:
 
 def sts_signature(method: str, params: Mapping[str, str], secret: str) -> str:
     """RPC signature 1.0 (HMAC-SHA1) over ``params`` (all but ``Signature``), as STS verifies it."""
+    import base64
+    import hashlib
+    import hmac
+
     canonical = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items())
                          if k != "Signature")
     string_to_sign = f"{method}&{percent_encode('/')}&{percent_encode(canonical)}"
@@ -425,6 +428,8 @@ def sts_signature(method: str, params: Mapping[str, str], secret: str) -> str:
 
 
 def _parse_expiration(value: Any) -> float:
+    import calendar
+
     if not isinstance(value, str):
         raise ValueError("not a string")
     text = value.strip()
@@ -564,6 +569,8 @@ class _AssumeRole(_StsSource):
         self.base, self.external_id = base, external_id
 
     def key(self) -> tuple:
+        import hashlib
+
         base = self.base
         base_key = (id(base),) if isinstance(base, RefreshableCredentials) else (
             base.access_key_id, hashlib.sha256(f"{base.access_key_secret}\0{base.security_token}".encode()).hexdigest())
@@ -571,6 +578,8 @@ class _AssumeRole(_StsSource):
                 self.endpoint, base_key)
 
     def fetch(self) -> tuple[str, str, Optional[str], Optional[float]]:
+        import uuid
+
         try:
             base = self.base.current()
         except FcInvocationError as exc:
@@ -596,6 +605,8 @@ class _AssumeRoleWithOidc(_StsSource):
         self.provider_arn, self.token, self.token_file, self.token_origin = provider_arn, token, token_file, token_origin
 
     def key(self) -> tuple:
+        import hashlib
+
         token = ("file", self.token_file) if self.token_file else ("token", hashlib.sha256(
             (self.token or "").encode()).hexdigest())
         return ("AssumeRoleWithOIDC", self.role_arn, self.provider_arn, token, self.session_name, self.duration,
@@ -673,7 +684,7 @@ class _EcsRamRole(_Source):
         if self.imdsv1_disabled:
             raise _Problem(problem.cls, f"{problem.detail}, and IMDSv1 is off (ALIBABA_CLOUD_IMDSV1_DISABLED)",
                            status=problem.status, retryable=problem.retryable)
-        log.debug("metadata service %s: no IMDSv2 token (%s); falling back to IMDSv1", self.endpoint, problem.detail)
+        _log().debug("metadata service %s: no IMDSv2 token (%s); falling back to IMDSv1", self.endpoint, problem.detail)
         return None
 
     def fetch(self) -> tuple[str, str, Optional[str], Optional[float]]:
@@ -1083,7 +1094,7 @@ def _warn_plain_http(url: str, name: str) -> None:
     host = urlsplit(url).netloc
     if host not in _warned:
         _warned.add(host)
-        log.warning("%s uses plain HTTP to %s, a host that is not loopback: temporary credentials cross the network "
+        _log().warning("%s uses plain HTTP to %s, a host that is not loopback: temporary credentials cross the network "
                     "unencrypted; use https://", name, host)
 
 
@@ -1360,7 +1371,7 @@ def _probe_ecs(ctx: _Ctx) -> Optional[RefreshableCredentials]:
     except FcInvocationError as exc:
         problem = exc
     if problem is not None:
-        log.debug("no ECS RAM role: %s", problem)
+        _log().debug("no ECS RAM role: %s", problem)
         return None
     return creds
 
