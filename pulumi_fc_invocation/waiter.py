@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
-import itertools
 import logging
 import math
 import random
@@ -761,7 +760,7 @@ def history_for(client: Any, ref: Any, *, limit: int = 50, ttl: float = 300.0) -
     """The duration history of ``ref``'s function and qualifier through ``client``, for either API:
     an FC 2.0 :class:`InvocationRef` (or its composite id) reads ``ListStatefulAsyncInvocations``
     (status Succeeded, newest first, one page of ``limit``); an FC 3.0 ``AsyncTaskRef`` reads
-    ``ListAsyncTasks`` the same way. Nothing is called until the history is."""
+    ``ListAsyncTasks`` the same way (``list_async_tasks_page``). Nothing is called until the history is."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
         raise InvalidArgumentError("limit", limit, "must be an integer from 1 to 100 (one page)")
     if isinstance(ref, str):
@@ -778,8 +777,9 @@ def history_for(client: Any, ref: Any, *, limit: int = 50, ttl: float = 300.0) -
         where = f"{service}{'.' + qualifier if qualifier else ''}/{function}"
     else:
         def read() -> Iterable[Any]:
-            return list(itertools.islice(
-                client.list_async_tasks(function, qualifier=qualifier, status="Succeeded", limit=limit), limit))
+            items, _ = client.list_async_tasks_page(function, qualifier=qualifier, status="Succeeded",
+                                                    page_size=limit)
+            return items
         where = f"{function}{'.' + qualifier if qualifier else ''}"
     return DurationHistory(read, where, ttl)
 

@@ -1,0 +1,233 @@
+"""The duration-aware schedule (issue 16) under the virtual clock, with the history read from the
+emulator over real HTTP: no history, a spread history, a task running past its estimate, a refused
+list call, throttling in the dense window, and both APIs' history readers."""
+
+import logging
+import random
+
+import pytest
+
+from pulumi_fc_invocation import InvalidArgumentError, StatefulAsyncInvocationResult, ThrottledError
+from pulumi_fc_invocation.fc2 import InvocationRef
+from pulumi_fc_invocation.fc3 import AsyncTaskRef
+from pulumi_fc_invocation.testing import FcEmulator
+from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
+from pulumi_fc_invocation.waiter import (
+    DurationEstimate,
+    WaitPolicy,
+    Waiter,
+    durations_of,
+    history_for,
+    wait_for_invocation,
+)
+
+SERVICE, FUNCTION = "svc", "job"
+
+
+@pytest.fixture
+def fc():
+    with FcEmulator(clock="virtual") as emu:
+        yield emu
+
+
+def seed_history(fc, durations, function=FUNCTION, service=SERVICE):
+    """Past Succeeded invocations with these durations, all ended before now."""
+    start = fc.clock.now() - max(durations) - 100
+    for i, d in enumerate(durations):
+        fc.add_invocation(service, function, f"past-{i}", duration=float(d), started_at=start + i * 0.001)
+
+
+def run(fc, duration, policy, history=True, seed=1):
+    """Wait on a new task of ``duration`` s; returns (outcome, poll times after the wait's start, delay)."""
+    client = fc.client()
+    fc.add_invocation(SERVICE, FUNCTION, "now", duration=float(duration))
+    ref = InvocationRef(service_name=SERVICE, function_name=FUNCTION, invocation_id="now")
+    clock = AutoAdvanceClock(fc.clock)
+    start = clock.now()
+    polls = []
+
+    def fetch():
+        polls.append(clock.now() - start)
+        return client.get(ref)
+
+    waiter = Waiter(fetch, policy, clock=clock, rng=random.Random(seed),
+                    history=history_for(client, ref) if history else None)
+    outcome = waiter.wait()
+    return outcome, polls, (clock.now() - start) - duration
+
+
+def test_a_tight_history_notices_a_long_task_within_seconds_at_a_fraction_of_the_calls(fc):
+    rng = random.Random(7)
+    seed_history(fc, [600 * rng.lognormvariate(0, 0.1) for _ in range(40)])
+    outcome, polls, delay = run(fc, 610, WaitPolicy(timeout=None))
+    assert outcome.result.succeeded and outcome.schedule == "duration-aware"
+    assert outcome.history_calls == 1
+    assert delay < 8, (delay, polls)
+    assert outcome.calls + outcome.history_calls <= 610 / 5 / 3  # about a quarter of fixed 5 s polling (122)
+    # Sparse before the likely end (no 1 s fast phase), dense around it.
+    gaps = [b - a for a, b in zip(polls, polls[1:])]
+    assert sum(1 for p in polls if p < 10) <= 3
+    assert min(g for p, g in zip(polls, gaps) if p > 500) < 10
+    # One list call, of Succeeded invocations of the same function, one page.
+    lists = [r for r in fc.requests if r.route == "list"]
+    assert len(lists) == 1 and lists[0].query["status"] == "Succeeded" and lists[0].query["limit"] == "50"
+
+
+def test_the_same_wait_without_the_schedule_is_slower_to_notice(fc):
+    rng = random.Random(7)
+    seed_history(fc, [600 * rng.lognormvariate(0, 0.1) for _ in range(40)])
+    opted_out, _, delay_out = run(fc, 610, WaitPolicy(timeout=None, duration_aware=False))
+    assert opted_out.schedule == "default" and opted_out.history_calls == 0
+    assert fc.request_count("list") == 0  # opting out reads no history
+    assert delay_out > 8
+
+
+def test_no_history_is_todays_schedule_poll_for_poll(fc):
+    fc.add_function(SERVICE, FUNCTION)
+    outcome, polls, _ = run(fc, 300, WaitPolicy(timeout=None))
+    assert outcome.schedule == "default" and outcome.history_calls == 1
+    assert fc.request_count("list") == 1
+    fc2 = FcEmulator(clock="virtual").start()
+    try:
+        fc2.add_function(SERVICE, FUNCTION)
+        today, today_polls, _ = run(fc2, 300, WaitPolicy(timeout=None, duration_aware=False))
+    finally:
+        fc2.stop()
+    assert polls == pytest.approx(today_polls) and outcome.calls == today.calls
+
+
+def test_too_spread_a_history_falls_back_to_todays_schedule(fc, caplog):
+    seed_history(fc, [1.0, 100_000.0] * 10)  # log-spread ~8.5, over max_history_spread
+    with caplog.at_level(logging.DEBUG, logger="pulumi_fc_invocation.waiter"):
+        outcome, polls, _ = run(fc, 120, WaitPolicy(timeout=None))
+    assert outcome.schedule == "default" and outcome.result.succeeded
+    assert "too spread" in caplog.text
+    assert sum(1 for p in polls if p < 10) >= 9  # the default's 1 s fast phase
+
+
+def test_a_task_running_past_its_estimate_falls_back_to_the_default_back_off(fc, caplog):
+    rng = random.Random(3)
+    seed_history(fc, [60 * rng.lognormvariate(0, 0.05) for _ in range(30)])
+    with caplog.at_level(logging.DEBUG, logger="pulumi_fc_invocation.waiter"):
+        outcome, polls, delay = run(fc, 1800, WaitPolicy(timeout=None))
+    assert outcome.result.succeeded and outcome.schedule == "duration-aware"
+    assert "outlived its duration history" in caplog.text
+    late = [b - a for a, b in zip(polls, polls[1:]) if a > 200]
+    # Dense around 60 s, then the default's back-off up to its cap (45 s +/- 20% jitter), not dense forever.
+    assert max(late) > 30 and max(late) <= 45 * 1.2 + 1e-6
+    assert sum(1 for p in polls if 50 < p < 80) >= 4
+    assert len(polls) < 1800 / 45 + 40 and delay <= 45 * 1.2
+
+
+def test_a_refused_list_falls_back_silently_with_a_debug_log(fc, caplog):
+    rng = random.Random(7)
+    seed_history(fc, [600 * rng.lognormvariate(0, 0.1) for _ in range(40)])
+    fc.inject_fault("list", 403, "AccessDenied", message="no fc:ListStatefulAsyncInvocations", times=None)
+    with caplog.at_level(logging.DEBUG, logger="pulumi_fc_invocation.waiter"):
+        outcome, polls, _ = run(fc, 300, WaitPolicy(timeout=None))
+    assert outcome.result.succeeded and outcome.error is None
+    assert outcome.schedule == "default" and outcome.history_calls == 1
+    logged = [r.getMessage() for r in caplog.records if "unavailable" in r.getMessage()]
+    assert len(logged) == 1 and "AccessDenied" in logged[0], caplog.text
+    assert fc.credentials.access_key_secret not in caplog.text
+    assert [r.status for r in fc.requests if r.route == "list"] == [403]  # asked once, not retried
+    assert sum(1 for p in polls if p < 10) >= 9  # today's fast phase
+
+
+def test_the_history_is_read_once_for_the_gates_of_one_function(fc):
+    seed_history(fc, [30.0] * 10)
+    client = fc.client()
+    ref = InvocationRef(service_name=SERVICE, function_name=FUNCTION, invocation_id="past-0")
+    history = history_for(client, ref)
+    assert history() == pytest.approx([30.0] * 10) and history() == pytest.approx([30.0] * 10)
+    assert history.calls == 1 and fc.request_count("list") == 1
+
+
+def test_fc3_history_reads_one_page_of_succeeded_async_tasks(fc):
+    fc.add_function(None, "render")
+    start = fc.clock.now() - 1000
+    for i, d in enumerate([40.0, 42.0, 44.0, 46.0, 48.0]):
+        fc.add_invocation(None, "render", f"t-{i}", duration=d, started_at=start + i)
+    fc.add_invocation(None, "render", "failed", duration=5.0, outcome="Failed", started_at=start)
+    history = history_for(fc.client(), AsyncTaskRef(function_name="render", task_id="x"), limit=20)
+    assert sorted(history()) == pytest.approx([40.0, 42.0, 44.0, 46.0, 48.0])
+    lists = [r for r in fc.requests if r.route == "list"]
+    assert len(lists) == 1 and "/2023-03-30/functions/render/async-tasks" in lists[0].path
+
+
+def test_wait_for_invocation_reads_the_history_by_default(fc):
+    seed_history(fc, [100.0 + i for i in range(20)])
+    fc.add_invocation(SERVICE, FUNCTION, "now", duration=101.0)
+    clock = AutoAdvanceClock(fc.clock)
+    outcome = wait_for_invocation(fc.client(), f"{SERVICE}/{FUNCTION}/now", clock=clock,
+                                  policy=WaitPolicy(timeout=None))
+    assert outcome.result.succeeded and outcome.schedule == "duration-aware" and fc.request_count("list") == 1
+
+
+def test_the_asyncio_form_reads_the_history_in_the_executor(fc):
+    import asyncio
+
+    seed_history(fc, [100.0 + i for i in range(20)])
+    fc.add_invocation(SERVICE, FUNCTION, "now", duration=101.0)
+    client = fc.client()
+    ref = InvocationRef(service_name=SERVICE, function_name=FUNCTION, invocation_id="now")
+    clock = AutoAdvanceClock(fc.clock)
+    waiter = Waiter(lambda: client.get(ref), WaitPolicy(timeout=None), clock=clock, history=history_for(client, ref))
+    outcome = asyncio.run(waiter.wait_async())
+    assert outcome.result.succeeded and outcome.schedule == "duration-aware" and outcome.history_calls == 1
+    assert outcome.elapsed - 101.0 < 5
+
+
+class Throttling:
+    """A fake task (ends at 600 s) that answers 503 for the first polls past 550 s."""
+
+    def __init__(self, clock, throttled=3):
+        self.clock, self.start, self.throttled, self.polls = clock, clock.now(), throttled, []
+
+    def __call__(self):
+        t = self.clock.now() - self.start
+        self.polls.append(t)
+        if t > 550 and self.throttled:
+            self.throttled -= 1
+            raise ThrottledError("slow down", code="ResourceThrottled")
+        return StatefulAsyncInvocationResult.model_validate(
+            {"invocationId": "job", "status": "Succeeded" if t >= 600 else "Running",
+             "startedTime": int(self.start * 1000)})
+
+
+def test_throttling_in_the_dense_window_backs_off(fc):
+    clock = AutoAdvanceClock(fc.clock)
+    task = Throttling(clock)
+    outcome = Waiter(task, WaitPolicy(timeout=None), clock=clock, rng=random.Random(2),
+                     history=lambda: [600.0 + i for i in range(-10, 10)]).wait()
+    assert outcome.result.succeeded and outcome.transient_errors == 3
+    i = next(k for k, t in enumerate(task.polls) if t > 550)
+    gaps = [b - a for a, b in zip(task.polls[i:], task.polls[i + 1:])][:3]
+    assert gaps[0] >= 3 * 0.8 and gaps[1] >= 9 * 0.8 and gaps[2] >= 27 * 0.8  # 1 s x3 per error, jittered
+
+
+def test_estimate_and_helpers():
+    estimate = DurationEstimate([100.0] * 5 + [110.0] * 5)
+    assert 95 < estimate.quantile(0.5) < 115 and estimate.survival(50) == 1.0 and estimate.survival(200) == 0.0
+    assert estimate.hazard(105) > estimate.hazard(60)
+    ok = StatefulAsyncInvocationResult.model_validate(
+        {"invocationId": "a", "status": "Succeeded", "startedTime": 1_000_000, "endTime": 1_030_000})
+    bad = StatefulAsyncInvocationResult.model_validate({"invocationId": "b", "status": "Failed", "durationMs": 5})
+    assert durations_of([ok, bad]) == [30.0]
+    with pytest.raises(InvalidArgumentError, match="durations"):
+        DurationEstimate([0, -1])
+
+
+@pytest.mark.parametrize("field,value", [("duration_aware", "yes"), ("dense_delay", 0), ("sparse_max_delay", -1),
+                                         ("tight_spread", -0.1), ("tight_call_interval", float("inf")),
+                                         ("min_history", 1), ("max_history_spread", 0)])
+def test_policy_fields_are_checked(field, value):
+    with pytest.raises(InvalidArgumentError, match=field):
+        WaitPolicy(**{field: value})
+
+
+def test_history_for_checks_its_arguments(fc):
+    with pytest.raises(InvalidArgumentError, match="limit"):
+        history_for(fc.client(), f"{SERVICE}/{FUNCTION}/x", limit=101)
+    with pytest.raises(InvalidArgumentError, match="ref"):
+        history_for(fc.client(), object())
