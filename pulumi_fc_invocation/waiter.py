@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import functools
 import logging
 import math
 import random
@@ -68,6 +69,7 @@ __all__ = [
     "DurationEstimate",
     "DurationHistory",
     "history_for",
+    "batch_history",
     "durations_of",
     "wait_for_invocation",
     "wait_for_invocation_async",
@@ -250,6 +252,7 @@ class DurationEstimate:
             raise InvalidArgumentError("durations", len(logs), "need at least 2 positive durations")
         n = len(logs)
         self.count = n
+        self.prices: dict[Any, float] = {}  # _Schedule's prices by (age, policy)
         self.median = math.exp(_quantile(logs, 0.5))
         self.spread = (_quantile(logs, 0.75) - _quantile(logs, 0.25)) / 1.349  # robust sigma of log-durations
         mean = sum(logs) / n
@@ -418,6 +421,12 @@ def _wall(clock: Any) -> float:
     return float(now()) if callable(now) else time.time()
 
 
+@functools.lru_cache(maxsize=32)
+def _estimate(durations: tuple[float, ...]) -> DurationEstimate:
+    """One estimate per history: the gates of one function share one history, so one table."""
+    return DurationEstimate(durations)
+
+
 def _solve(increasing: Callable[[float], float], target: float) -> float:
     """The largest price (1e-6 to 1e6, to a few per cent) at which ``increasing(price)`` stays within
     ``target``."""
@@ -426,7 +435,7 @@ def _solve(increasing: Callable[[float], float], target: float) -> float:
         return high
     if increasing(low) > target:
         return low
-    for _ in range(24):
+    for _ in range(14):  # to 0.2% of the price
         mid = math.sqrt(low * high)
         if increasing(mid) <= target:
             low = mid
@@ -455,7 +464,12 @@ class _Schedule:
         # The age by which 5% of the tasks as old as this one have ended: sparse polling until then.
         self.likely_from = next((a for a, s in zip(estimate.ages, estimate.survivals) if a > age and s < 0.95 * s0),
                                 age)
-        self.lam = self._price(age) if s0 > 0 else 1.0
+        # Gates of one function started together share the price (it costs milliseconds to set).
+        key = (round(age), policy)
+        prices = estimate.prices
+        if key not in prices:
+            prices[key] = self._price(age) if s0 > 0 else 1.0
+        self.lam = prices[key]
 
     def passed(self, elapsed: float) -> bool:
         if self.start_survival <= 0:
@@ -609,8 +623,8 @@ class Waiter:
             log.debug("duration history: %d durations (under %d): default schedule", len(values), policy.min_history)
             return None
         try:
-            estimate = DurationEstimate(values)
-        except InvalidArgumentError:
+            estimate = _estimate(tuple(values))
+        except (InvalidArgumentError, TypeError):
             log.debug("duration history: no positive durations: default schedule")
             return None
         if estimate.spread > policy.max_history_spread:
@@ -782,6 +796,26 @@ def history_for(client: Any, ref: Any, *, limit: int = 50, ttl: float = 300.0) -
             return items
         where = f"{function}{'.' + qualifier if qualifier else ''}"
     return DurationHistory(read, where, ttl)
+
+
+def batch_history(history: Callable[[], Optional[Iterable[float]]], size: int, *, samples: int = 50,
+                  seed: int = 0) -> Callable[[], Optional[list[float]]]:
+    """A ``history`` for a batch of ``size`` tasks of one function started together: a batch ends with
+    its slowest task, so each sample is the longest of ``size`` durations drawn (with replacement)
+    from the function's ``history``. The batch's first read should carry ``started_time`` (its
+    earliest member's start); without it the batch is taken to start with the wait."""
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise InvalidArgumentError("size", size, "must be a positive integer (the batch's task count)")
+
+    def read() -> Optional[list[float]]:
+        durations = history()
+        values = list(durations) if durations is not None else []
+        if not values:
+            return None
+        rng = random.Random(seed)
+        return [max(rng.choice(values) for _ in range(size)) for _ in range(samples)]
+
+    return read
 
 
 def wait_for_invocation(

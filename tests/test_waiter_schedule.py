@@ -231,3 +231,15 @@ def test_history_for_checks_its_arguments(fc):
         history_for(fc.client(), f"{SERVICE}/{FUNCTION}/x", limit=101)
     with pytest.raises(InvalidArgumentError, match="ref"):
         history_for(fc.client(), object())
+
+
+def test_a_batch_history_is_the_longest_of_its_size():
+    from pulumi_fc_invocation.waiter import batch_history
+
+    single = [10.0, 20.0, 30.0, 40.0]
+    assert batch_history(lambda: single, 1, samples=400)() != [40.0] * 400
+    many = batch_history(lambda: single, 50, samples=100)()
+    assert len(many) == 100 and min(many) == 40.0  # 50 draws of 4 values: the slowest is there
+    assert batch_history(lambda: None, 5)() is None
+    with pytest.raises(InvalidArgumentError, match="size"):
+        batch_history(lambda: single, 0)
