@@ -558,3 +558,46 @@ def test_importing_the_package_loads_no_credentials_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+# --- the Pulumi layer -----------------------------------------------------------------------------------
+
+
+def test_program_and_provider_host_each_fetch_their_own(world):
+    """The config keys reach the provider host through CONFIG_KEYS; the host and the program process each
+    exchange the OIDC token themselves (credentials are never pickled into state)."""
+    import pulumi
+
+    from pulumi_fc_invocation import StatefulAsyncInvocation, get_stateful_async_invocation_output
+    from pulumi_fc_invocation.testing.harness import run_program
+
+    world.fc.add_invocation("svc", "fn", "job-oidc", timeline=[("Running", 0), ("Succeeded", 5)])
+    config = {"alicloud:assumeRoleWithOidc": json.dumps({"oidcProviderArn": PROVIDER, "roleArn": ROLE,
+                                                         "oidcTokenFile": str(world.token_file)}),
+              "alicloud:accountId": world.fc.account_id, "fc-invocation:endpoint": world.fc.endpoint}
+    env = {"ALIBABA_CLOUD_STS_ENDPOINT": world.ids.sts_endpoint,
+           **{name: "" for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                                    "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY", "FC_INVOCATION_ENDPOINT")}}
+
+    def program():
+        inv = StatefulAsyncInvocation("inv", service_name="svc", function_name="fn", invocation_id="job-oidc",
+                                      wait_for_completion=True, timeout_seconds=600)
+        fn = get_stateful_async_invocation_output("svc", "fn", "job-oidc")
+        pulumi.export("statuses", pulumi.Output.all(inv.status, fn.status))
+
+    result = run_program(program, config=config, env=env)
+    assert result.outputs["statuses"][0] == "Succeeded"  # the gate waited
+    assert result.outputs["statuses"][1] in ("Running", "Succeeded")  # the function form read once
+    oidc = [r for r in world.ids.requests if r.action == "AssumeRoleWithOIDC"]
+    assert len(oidc) >= 2 and all(r.status == 200 and r.oidc_token == JWT for r in oidc)  # program + host
+    issued = {i.access_key_id for i in world.ids.issued}
+    used = {r.access_key_id for r in world.fc.requests}
+    assert used <= issued and len(used) >= 2
+    blobs = [rec.provider_blob or "" for rec in result.resources]
+    import base64
+
+    state = repr(result.outputs) + "".join(repr(rec.outputs) + repr(rec.inputs) for rec in result.resources) + \
+        "".join(base64.b64decode(b).decode("latin-1") for b in blobs if b)
+    for issued_key in world.ids.issued:
+        assert issued_key.access_key_secret not in state and issued_key.security_token not in state
+    assert JWT not in state
