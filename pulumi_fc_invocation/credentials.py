@@ -47,7 +47,7 @@ from .errors import (
 )
 
 __all__ = ["Credentials", "RefreshableCredentials", "Settings", "resolve_settings", "SETTING_SOURCES",
-           "check_account_id", "check_region", "check_endpoint", "sts_signature", "percent_encode",
+           "check_account_id", "check_region", "check_endpoint", "sts_signature", "sts_string_to_sign",
            "forget_cached_credentials", "MIN_TIME_LEFT", "DEFAULT_SESSION_NAME", "DEFAULT_METADATA_ENDPOINT"]
 
 
@@ -371,6 +371,7 @@ def _http(method: str, url: str, *, direct: bool = False, data: Optional[str] = 
           where: str) -> tuple[int, Mapping[str, str], bytes]:
     """One request, no redirects, a capped body. ``where`` names the host for messages (never the query)."""
     import requests
+    import urllib3
 
     failure: Optional[_Problem] = None
     response = None
@@ -384,13 +385,11 @@ def _http(method: str, url: str, *, direct: bool = False, data: Optional[str] = 
     except requests.exceptions.ConnectionError as exc:
         reason = exc.args[0] if exc.args else exc
         reason = getattr(reason, "reason", reason)
-        import urllib3
-
         unreachable = isinstance(exc, requests.exceptions.SSLError) or isinstance(
             reason, urllib3.exceptions.NewConnectionError)
         failure = _Problem(UnreachableError if unreachable else TransportError,
                            f"cannot reach {where} ({type(reason).__name__})", retryable=True)
-    except (requests.exceptions.RequestException, OSError) as exc:
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:  # a body cut off
         failure = _Problem(TransportError, f"the request to {where} failed ({type(exc).__name__})", retryable=True)
     finally:
         if response is not None:
@@ -409,21 +408,25 @@ def _http(method: str, url: str, *, direct: bool = False, data: Optional[str] = 
     return response.status_code, response.headers, body
 
 
-def percent_encode(value: str) -> str:
-    """RFC 3986 encoding of the RPC signature: ``A-Za-z0-9-_.~`` kept, space as ``%20``, UTF-8."""
-    return quote(value, safe="-_.~")
+def _encode(value: str) -> str:
+    from .signing import acs3_percent_encode  # RFC 3986, as the RPC signature spec encodes (space %20)
+
+    return acs3_percent_encode(value)
+
+
+def sts_string_to_sign(method: str, params: Mapping[str, str]) -> str:
+    """RPC signature 1.0's string to sign over ``params`` (all but ``Signature``)."""
+    canonical = "&".join(f"{_encode(k)}={_encode(v)}" for k, v in sorted(params.items()) if k != "Signature")
+    return f"{method}&{_encode('/')}&{_encode(canonical)}"
 
 
 def sts_signature(method: str, params: Mapping[str, str], secret: str) -> str:
-    """RPC signature 1.0 (HMAC-SHA1) over ``params`` (all but ``Signature``), as STS verifies it."""
+    """RPC signature 1.0 (HMAC-SHA1, key ``secret + "&"``), as STS verifies it."""
     import base64
     import hashlib
     import hmac
 
-    canonical = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items())
-                         if k != "Signature")
-    string_to_sign = f"{method}&{percent_encode('/')}&{percent_encode(canonical)}"
-    digest = hmac.new((secret + "&").encode(), string_to_sign.encode(), hashlib.sha1).digest()
+    digest = hmac.new((secret + "&").encode(), sts_string_to_sign(method, params).encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
 
@@ -459,7 +462,7 @@ def _answer_problem(status: int, body: bytes, where: str, secrets: tuple[str, ..
     # Servers quote what they signed (a SignatureDoesNotMatch's string to sign): the token appears there
     # percent-encoded once or twice.
     hidden = tuple((form, "<redacted>") for value in secrets if value
-                   for form in (value, percent_encode(value), percent_encode(percent_encode(value))))
+                   for form in (value, _encode(value), _encode(_encode(value))))
 
     def clean(text: Any) -> str:
         return printable(redact(str(text), hidden))[:2000]  # room for a quoted string to sign
@@ -549,7 +552,7 @@ class _StsSource(_Source):
         # and a source STS token stay out of URLs (proxy and access logs, urllib3's debug log).
         where = f"STS at {_host_of(self.endpoint)}"
         status, _, body = _http("POST", self.endpoint + "/", data="&".join(
-            f"{percent_encode(k)}={percent_encode(v)}" for k, v in params.items()),
+            f"{_encode(k)}={_encode(v)}" for k, v in params.items()),
             headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
             timeout=STS_TIMEOUT, where=where)
         if status != 200:
@@ -558,7 +561,9 @@ class _StsSource(_Source):
             data = json.loads(body)
         except (ValueError, RecursionError):
             raise _Problem(InvalidResponseError, f"{where} answered with a body that is not JSON") from None
-        return _credentials_in(data.get("Credentials") if isinstance(data, dict) else None, where)
+        if not isinstance(data, dict) or not isinstance(data.get("Credentials"), dict):
+            raise _Problem(InvalidResponseError, f"the answer of {where} has no Credentials object")
+        return _credentials_in(data["Credentials"], where)
 
 
 class _AssumeRole(_StsSource):
@@ -582,9 +587,11 @@ class _AssumeRole(_StsSource):
 
         try:
             base = self.base.current()
+        except FcApiError as exc:
+            raise _Problem(type(exc), f"its source credentials: {exc}", code=exc.code, request_id=exc.request_id,
+                           status=exc.http_status) from None
         except FcInvocationError as exc:
-            raise _Problem(type(exc) if not isinstance(exc, FcApiError) else ConfigurationError,
-                           f"its source credentials: {exc}") from None
+            raise _Problem(type(exc), f"its source credentials: {exc}") from None
         params = self._params()
         if self.external_id:
             params["ExternalId"] = self.external_id

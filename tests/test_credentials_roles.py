@@ -601,3 +601,25 @@ def test_program_and_provider_host_each_fetch_their_own(world):
     for issued_key in world.ids.issued:
         assert issued_key.access_key_secret not in state and issued_key.security_token not in state
     assert JWT not in state
+
+
+def test_a_half_formed_sts_answer_names_the_missing_field_not_the_secret(world):
+    world.ids.fail_next("sts", 200, body={"RequestId": "r-1", "Credentials": {
+        "AccessKeyId": "STS.half", "AccessKeySecret": "live-secret-in-a-broken-answer", "Expiration": "2030-01-01T00:00:00Z"}})
+    with pytest.raises(InvalidResponseError) as info:
+        world.resolve(world.oidc_env()).credentials.current()
+    assert "has no SecurityToken" in str(info.value) and "live-secret" not in str(info.value)
+    assert world.ids.count(None, status=200) == 1  # not retried: the answer is the answer
+
+
+def test_a_chained_role_whose_source_fails_keeps_the_source_error_class(world):
+    _cli_config(world, "chained",
+                {"name": "first", "mode": "RamRoleArn", "access_key_id": BASE_ID, "access_key_secret": BASE_SECRET,
+                 "ram_role_arn": f"acs:ram::{ACCOUNT}:role/missing"},
+                {"name": "chained", "mode": "ChainableRamRoleArn", "source_profile": "first", "ram_role_arn": ROLE})
+    with pytest.raises(NotFoundError) as info:
+        world.resolve({"ALIBABA_CLOUD_STS_ENDPOINT": world.ids.sts_endpoint}).credentials.current()
+    text = str(info.value)
+    assert info.value.code == "EntityNotExist.Role"
+    assert text.startswith(f"EntityNotExist.Role: AssumeRole for role {ROLE} failed: its source credentials: ")
+    assert f"AssumeRole for role acs:ram::{ACCOUNT}:role/missing failed" in text and "profile 'first'" in text

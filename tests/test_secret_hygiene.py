@@ -299,7 +299,7 @@ def test_no_role_credential_secret_anywhere(caplog, tmp_path):
     assert "AssumeRoleWithOIDC" in everything and "ECS RAM role" in everything  # the gathering did gather
     secrets = [BASE_SECRET, OIDC_TOKEN, OIDC_TOKEN[:-4] + "XXXX", SOURCE_TOKEN, "a-wrong-secret"]
     secrets += [value for i in issued for value in (i.access_key_secret, i.security_token)]
-    from pulumi_fc_invocation.credentials import percent_encode
+    from pulumi_fc_invocation.signing import acs3_percent_encode as percent_encode
 
     for secret in secrets:
         for form in (secret, percent_encode(secret), percent_encode(percent_encode(secret))):

@@ -44,7 +44,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional
 from urllib.parse import parse_qsl, urlsplit
 
-from ..credentials import Credentials, percent_encode, sts_signature
+from ..credentials import Credentials, sts_signature, sts_string_to_sign
 from .clock import Clock, make_clock
 
 __all__ = ["IdentityServices", "IdentityRequest", "IssuedCredentials", "STS_ERROR_STATUS"]
@@ -492,7 +492,7 @@ class IdentityServices:
         expected = sts_signature(method, params, secret)
         if not secrets.compare_digest(expected.encode(), params["Signature"].encode()):
             raise _ApiError("SignatureDoesNotMatch", "Specified signature is not matched with our calculation. "
-                            "server string to sign is:" + _string_to_sign(method, params))
+                            "server string to sign is:" + sts_string_to_sign(method, params))
         with self._lock:
             if params["SignatureNonce"] in self._nonces:
                 raise _ApiError("SignatureNonceUsed", "Specified signature nonce was used already.")
@@ -599,8 +599,3 @@ class IdentityServices:
         self._record(service="uri", action="uri", status=200, method=method)
         return self._json(200, {"Code": "Success", **self._wire(issued)})
 
-
-def _string_to_sign(method: str, params: dict[str, str]) -> str:
-    canonical = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items())
-                         if k != "Signature")
-    return f"{method}&%2F&{percent_encode(canonical)}"
