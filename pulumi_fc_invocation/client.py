@@ -334,6 +334,7 @@ class FcClient:
     def _request3(self, action: str, method: str, path: str, **kwargs: Any) -> requests.Response:
         """An FC 3.0 call: signed with ACS3-HMAC-SHA256, its error bodies read as FC 3.0's."""
         try:
+            kwargs.setdefault("content_type", None)  # as the official SDK: no Content-Type without a body
             return self.transport.request(method, path, signer=self._fc3_signers[action],
                                           error_class=fc3.error_class, **kwargs)
         except FcInvocationError as exc:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple, Optional, Union
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from pydantic import ValidationError as _PydanticValidationError
 
 from .errors import (
@@ -328,20 +328,18 @@ class AsyncTaskResult(FrozenModel):
     end_time: Time = Field(default=None, alias="endTime")
     duration_ms: Optional[int] = Field(default=None, alias="durationMs")
     instance_id: Text = Field(default="", alias="instanceId")
-    events: tuple[InvocationEvent, ...] = Field(default=(), alias="events")
+    # Optional only for "events": null, which model_post_init makes (); never None once built.
+    events: Optional[tuple[InvocationEvent, ...]] = Field(default=(), alias="events")
     destination_status: Text = Field(default="", alias="destinationStatus")
     request_id: Text = Field(default="", alias="requestId")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _name_from_arn(cls, data: Any) -> Any:
-        if isinstance(data, dict) and not data.get("functionName") and not data.get("function_name"):
-            name = function_name_from_arn(data.get("functionArn", data.get("function_arn")))
-            if name:
-                data = {**data, "functionName": name}
-        if isinstance(data, dict) and data.get("events", ()) is None:  # "events": null
-            data = {**data, "events": ()}
-        return data
+    def model_post_init(self, __context: Any) -> None:
+        # After validation (a "before" validator would make pydantic build the whole body in Python
+        # first, doubling the parse): the name from the ARN, "events": null as no events.
+        if not self.function_name and self.function_arn:
+            object.__setattr__(self, "function_name", function_name_from_arn(self.function_arn))
+        if self.events is None:
+            object.__setattr__(self, "events", ())
 
     @property
     def is_terminal(self) -> bool:
@@ -385,15 +383,12 @@ class AsyncTaskPage(BaseModel):
     """One ListAsyncTasks answer; an empty or absent ``nextToken`` means the last page."""
 
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
-    tasks: tuple[AsyncTaskResult, ...] = Field(default=())
+    tasks: Optional[tuple[AsyncTaskResult, ...]] = Field(default=())  # None ("tasks": null) becomes ()
     next_token: Optional[str] = Field(default=None, alias="nextToken")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _null_tasks(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("tasks", ()) is None:
-            data = {**data, "tasks": ()}
-        return data
+    def model_post_init(self, __context: Any) -> None:
+        if self.tasks is None:
+            object.__setattr__(self, "tasks", ())
 
 
 # --- signature ----------------------------------------------------------------------------------
@@ -416,8 +411,7 @@ def acs3_signer(action: str) -> Callable[[Any, Any], None]:
         headers["host"] = request.host
         headers["x-acs-action"] = action
         headers["x-acs-version"] = API_VERSION
-        if not any(key.lower() == "accept" for key in headers):
-            headers["accept"] = "application/json"
+        headers["accept"] = "application/json"
         signed = {key: value for key, value in headers.items() if key.lower() not in _UNSIGNED}
         headers.update(acs3_sign_request(
             request.method, request.path, query=request.query, headers=signed, body=request.body,

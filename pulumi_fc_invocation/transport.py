@@ -493,7 +493,7 @@ class Transport:
         params: Optional[Mapping[str, Any]] = None,
         body: Optional[bytes] = None,
         extra_headers: Optional[Mapping[str, str]] = None,
-        content_type: str = "application/json",
+        content_type: Optional[str] = "application/json",
         error_class: Optional[Callable[[int, Optional[str]], type[FcApiError]]] = None,
     ) -> requests.Response:
         """Send one call (its attempts signed by ``signer``); a non-2xx answer raises its classified error.
@@ -512,11 +512,9 @@ class Transport:
         retry_end = min(started + self._retry_budget, deadline)
         if deadline - started <= 0.001:
             raise RequestTimeoutError(f"{method} {path}: not sent: the time budget of this wait is over")
-        base = {
-            "Content-Type": content_type,
-            "User-Agent": _USER_AGENT,
-            "Accept-Encoding": "gzip, deflate",
-        }
+        base = {"Content-Type": content_type} if content_type else {}  # None: a call without a body sends none
+        base["User-Agent"] = _USER_AGENT
+        base["Accept-Encoding"] = "gzip, deflate"
         if extra_headers:
             base.update(extra_headers)
         attempt = [0]
@@ -633,21 +631,22 @@ class Transport:
                     self._prepared_urls[url] = prepared_url  # type: ignore[assignment]
                 prep.url = prepared_url
             signed = sign()
-            merged = CaseInsensitiveDict(session.headers)
-            merged.update(signed)
-            prep.prepare_headers(merged)
+            # prepare_headers builds the case-insensitive dict itself: the later of two spellings wins.
+            prep.prepare_headers({**session.headers, **signed})
             prep._cookies = RequestsCookieJar()  # the merge of an empty session jar and no request cookies
             prep.prepare_body(body or {}, None, None)
             prep.prepare_hooks(session.hooks)
             kwargs = {"verify": session.verify, "cert": session.cert,
                       "proxies": {key: value for key, value in session.proxies.items() if value is not None}}
         prep.headers = _LiveHeaders(prep.headers)
-        signed_keys = {key.lower() for key in signed}
-        fixed = {key: value for key, value in prep.headers.items() if key.lower() not in signed_keys}
+        signed_names = tuple(signed)  # the names only: the values (the token) are not kept here
         del signed
 
         def resign() -> None:
             # urllib3 sends its retry with this same headers object: replace the signed headers in it.
+            # (Worked out here, not per call: most calls are never retried.)
+            signed_set = {name.lower() for name in signed_names}
+            fixed = {key: value for key, value in prep.headers.items() if key.lower() not in signed_set}
             prep.headers.clear()
             prep.headers.update(fixed)
             prep.headers.update(sign())
