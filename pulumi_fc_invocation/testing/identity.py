@@ -130,6 +130,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def setup(self) -> None:
+        self.timeout = 10.0  # an idle keep-alive connection is closed after that
+        super().setup()
+
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(min(length, 1 << 20)) if length > 0 else b""
@@ -153,12 +157,35 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
+    """Keeps track of open connections so that ``stop()`` closes idle keep-alive ones too."""
+
     daemon_threads = True
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], services: "IdentityServices") -> None:
         self.services = services
+        self.open: set[socket.socket] = set()
+        self.open_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.open_lock:
+            self.open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.open_lock:
+            self.open.discard(request)
+        super().shutdown_request(request)
+
+    def close_all(self) -> None:
+        with self.open_lock:
+            sockets = list(self.open)
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 class IdentityServices:
@@ -217,6 +244,7 @@ class IdentityServices:
             return
         server.shutdown()
         server.server_close()
+        server.close_all()
         if self._thread is not None:
             self._thread.join(5.0)
             self._thread = None
