@@ -884,7 +884,9 @@ def _where(name: str, argument: str | None = None) -> str:
 
 
 def _truthy(value: Any) -> bool:
-    return isinstance(value, bool) and value or str(value).strip().lower() in ("true", "1", "yes", "on")
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("true", "1", "yes", "on")
 
 
 _ROLE_ARN = re.compile(r"acs:ram::[0-9]{1,32}:role/[A-Za-z0-9._@+=,/-]{1,128}")
@@ -922,7 +924,9 @@ def _required_role_arn(value: Any, name: str, where: str, what: str = "") -> str
 
 
 def _duration(value: Any, name: str, where: str, ctx: "_Ctx") -> int:
-    if value is None or value == "" or value == 0:
+    """Seconds a role session lasts; 0 or unset: the environment's, else 3600 (terraform's semantics)."""
+    if value is None or (isinstance(value, str) and value.strip() in ("", "0")) or (
+            not isinstance(value, bool) and value == 0):
         env_value, env_name = _first_named(ctx.env, SETTING_SOURCES["session_expiration"]["env"])
         if env_value is None:
             return DEFAULT_DURATION
@@ -933,7 +937,7 @@ def _duration(value: Any, name: str, where: str, ctx: "_Ctx") -> int:
         seconds = float(value)
     except ValueError:
         seconds = math.nan
-    if not (seconds == int(seconds) if math.isfinite(seconds) else False) or not 900 <= seconds <= 43200:
+    if not (math.isfinite(seconds) and seconds == int(seconds) and 900 <= seconds <= 43200):
         raise ConfigurationError(f"{where}: {name} must be a whole number of seconds from 900 to 43200 (STS: "
                                  f"15 minutes to the role's maximum session, at most 12 hours), not {value!r}")
     return int(seconds)
