@@ -623,3 +623,42 @@ def test_a_chained_role_whose_source_fails_keeps_the_source_error_class(world):
     assert info.value.code == "EntityNotExist.Role"
     assert text.startswith(f"EntityNotExist.Role: AssumeRole for role {ROLE} failed: its source credentials: ")
     assert f"AssumeRole for role acs:ram::{ACCOUNT}:role/missing failed" in text and "profile 'first'" in text
+
+
+def test_threads_due_for_a_refresh_make_one_sts_call(world):
+    creds = world.resolve(world.oidc_env()).credentials
+    creds.current()
+    world.fc.advance(600)  # due, 5 minutes left: one thread refreshes, the others keep signing
+    barrier = threading.Barrier(8)
+    keys, errors = [], []
+
+    def read():
+        try:
+            barrier.wait()
+            keys.append(creds.current().access_key_id)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and world.ids.count("AssumeRoleWithOIDC") == 2
+    assert set(keys) <= {i.access_key_id for i in world.ids.issued}
+
+
+def test_terraform_environment_names(world):
+    world.ids.set_ecs_role("ecs-deployer")
+    env = world.base_env(ALICLOUD_ASSUME_ROLE_ARN=ROLE, ALICLOUD_ASSUME_ROLE_SESSION_NAME="tf-session",
+                         ALICLOUD_ASSUME_ROLE_SESSION_EXPIRATION="1200")
+    settings = world.resolve(env)
+    assert settings.credentials_source == f"AssumeRole for role {ROLE} (from ALICLOUD_ASSUME_ROLE_ARN)"
+    settings.credentials.current()
+    assert world.ids.requests[-1].duration == 1200
+    assert world.resolve({"ALICLOUD_ECS_ROLE_NAME": "ecs-deployer"}).credentials_source.endswith(
+        "(from ALICLOUD_ECS_ROLE_NAME)")
+    assert world.resolve({"ALICLOUD_CREDENTIALS_URI": world.ids.credentials_uri}).credentials_source.endswith(
+        "(from ALICLOUD_CREDENTIALS_URI)")
+    with pytest.raises(ConfigurationError, match="ALICLOUD_ASSUME_ROLE_SESSION_EXPIRATION must be a whole number"):
+        world.resolve(dict(env, ALICLOUD_ASSUME_ROLE_SESSION_EXPIRATION="60"))
