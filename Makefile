@@ -13,10 +13,13 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-# The real Pulumi CLI for the end-to-end tests, built once per machine from the Go module proxy
-# (tools/engine). A contributor without Go names a pulumi CLI instead: FC_INVOCATION_PULUMI=/path/to/pulumi.
+# The real Pulumi CLI for the end-to-end tests, with its Python, YAML and Node.js language hosts, built
+# once per machine from the Go module proxy, and the npm packages of TypeScript programs (tools/engine).
+# A contributor without Go names a pulumi CLI instead (FC_INVOCATION_PULUMI=/path/to/pulumi); the npm
+# packages are still prepared, with node and npm.
 engine: venv
 	@if [ -n "$$FC_INVOCATION_PULUMI" ]; then echo "engine: using FC_INVOCATION_PULUMI=$$FC_INVOCATION_PULUMI"; \
+	  bash tools/engine/build.sh --node-only $(PY); \
 	elif command -v go >/dev/null 2>&1; then bash tools/engine/build.sh $(PY); \
 	else echo "make engine: needs Go, or FC_INVOCATION_PULUMI naming a pulumi CLI" >&2; exit 1; fi
 

@@ -528,6 +528,14 @@ def test_one_cached_key_per_source_per_process(world):
     assert other is not first
 
 
+def _in_threads(target, count: int) -> None:
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def test_threads_share_one_refresh_and_read_consistent_keys(world):
     creds = world.resolve(world.oidc_env()).credentials
     seen, errors = [], []
@@ -539,11 +547,7 @@ def test_threads_share_one_refresh_and_read_consistent_keys(world):
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
 
-    threads = [threading.Thread(target=read) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _in_threads(read, 8)
     assert not errors and world.ids.count("AssumeRoleWithOIDC") == 1
     issued = {(i.access_key_id, i.access_key_secret, i.security_token) for i in world.ids.issued}
     assert set(seen) <= issued
@@ -639,11 +643,7 @@ def test_threads_due_for_a_refresh_make_one_sts_call(world):
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
 
-    threads = [threading.Thread(target=read) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _in_threads(read, 8)
     assert not errors and world.ids.count("AssumeRoleWithOIDC") == 2
     assert set(keys) <= {i.access_key_id for i in world.ids.issued}
 

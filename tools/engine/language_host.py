@@ -7,6 +7,9 @@ the SDK module that carries the host's two scripts are. So `make engine` install
 `pulumi-language-python`. It speaks the engine's LanguageRuntime protocol and runs a program exactly
 as the official host does: the SDK's own `pulumi-language-python-exec` with the same arguments and
 the same `PULUMI_CONFIG` / `PULUMI_CONFIG_SECRET_KEYS` environment, SIGINT then kill on cancellation.
+RunPlugin starts a `PulumiPlugin.yaml` plugin (`runtime: python`) as the official host does: its
+`__main__.py` (`python <dir> args...`), else `python -m pulumi.run.plugin <pyproject name> args...`,
+with the engine's environment, its output streamed back and its exit code last.
 What it leaves out (dependency installation, typecheckers, debugging, code generation, packing) the
 tests do not use; those calls answer UNIMPLEMENTED.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -118,6 +122,58 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         if code == SHOWN_USER_MESSAGE:
             return language_pb2.RunResponse(bail=True)
         return language_pb2.RunResponse(error=f"program exited with non-zero exit code: {code}")
+
+    def RunPlugin(self, request, context):
+        info = request.info
+        options = dict(info.options.items()) if info.HasField("options") else {}
+        directory = info.program_directory or info.root_directory
+        if os.path.exists(os.path.join(directory, "__main__.py")):
+            args = [_python(options), "-u", directory, *request.args]
+        else:
+            name = _pyproject_name(directory)
+            if name is None:
+                context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                              f"plugin {directory} is not runnable: it has neither __main__.py nor a "
+                              "pyproject.toml with a [project] name")
+            args = [_python(options), "-u", "-m", "pulumi.run.plugin", name, *request.args]
+        env = dict(item.split("=", 1) for item in request.env if "=" in item) or dict(os.environ)
+        try:
+            child = subprocess.Popen(args, env=env, cwd=request.pwd or None, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except OSError as err:
+            context.abort(grpc.StatusCode.UNKNOWN,
+                          f"problem executing plugin program (could not run language executor): {err}")
+        # The engine stops a plugin by ending this call (exec.CommandContext kills it in the official host).
+        context.add_callback(lambda: child.poll() is None and child.kill())
+        chunks: queue.Queue = queue.Queue()
+
+        def pump(stream, field):
+            for chunk in iter(lambda: stream.read1(65536), b""):
+                chunks.put(language_pb2.RunPluginResponse(**{field: chunk}))
+            chunks.put(None)
+
+        for stream, field in ((child.stdout, "stdout"), (child.stderr, "stderr")):
+            threading.Thread(target=pump, args=(stream, field), daemon=True).start()
+        open_streams = 2
+        while open_streams:
+            item = chunks.get()
+            if item is None:
+                open_streams -= 1
+            else:
+                yield item
+        yield language_pb2.RunPluginResponse(exitcode=child.wait())
+
+
+def _pyproject_name(directory: str):
+    try:
+        import tomllib  # Python 3.11 and later; on 3.10 such a plugin needs a __main__.py
+    except ImportError:
+        return None
+    try:
+        with open(os.path.join(directory, "pyproject.toml"), "rb") as f:
+            return tomllib.load(f).get("project", {}).get("name")
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
 
 
 def _interrupt(child: subprocess.Popen) -> None:
