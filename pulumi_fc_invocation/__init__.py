@@ -1,8 +1,10 @@
-"""Read Alibaba Cloud Function Compute stateful async invocations from Pulumi, and gate deployments on them.
+"""Read Alibaba Cloud Function Compute async work from Pulumi, and gate deployments on it: FC 3.0
+async tasks (``AsyncTask``, ``AsyncTasks``) and FC 2.0 stateful async invocations
+(``StatefulAsyncInvocation``, ``StatefulAsyncInvocations``).
 
-The client layer (``FcClient``, models, errors) imports without Pulumi; the Pulumi data source
-(``StatefulAsyncInvocation`` and the ``get_*`` functions) is loaded on first use, so tools that only
-read invocations don't pay Pulumi's import time.
+The client layer (``FcClient``, models, errors) imports without Pulumi; the Pulumi layer
+(:mod:`.pulumi`: the data sources and the ``get_*`` functions) is loaded on first use, so tools that
+only read invocations don't pay Pulumi's import time.
 """
 
 from __future__ import annotations
@@ -42,16 +44,28 @@ _LAZY = {
     "InvocationStatus": "models",
     "InvocationEvent": "models",
     "StatefulAsyncInvocationResult": "fc2",
-    "StatefulAsyncInvocation": "resource",
-    "get_stateful_async_invocation": "resource",
-    "get_stateful_async_invocation_output": "resource",
-    "StatefulAsyncInvocationProvider": "provider",
-    "StatefulAsyncInvocations": "batch",
-    "GetStatefulAsyncInvocationsResult": "batch",
-    "get_stateful_async_invocations": "batch",
-    "get_stateful_async_invocations_output": "batch",
-    "StatefulAsyncInvocationsProvider": "batch_provider",
-    "GetStatefulAsyncInvocationResult": "resource",
+    "AsyncTaskRef": "fc3",
+    "AsyncTaskResult": "fc3",
+    "StatefulAsyncInvocation": "pulumi.resources",
+    "StatefulAsyncInvocations": "pulumi.resources",
+    "AsyncTask": "pulumi.resources",
+    "AsyncTasks": "pulumi.resources",
+    "get_stateful_async_invocation": "pulumi.functions",
+    "get_stateful_async_invocation_output": "pulumi.functions",
+    "GetStatefulAsyncInvocationResult": "pulumi.functions",
+    "get_stateful_async_invocations": "pulumi.functions",
+    "get_stateful_async_invocations_output": "pulumi.functions",
+    "GetStatefulAsyncInvocationsResult": "pulumi.functions",
+    "get_async_task": "pulumi.functions",
+    "get_async_task_output": "pulumi.functions",
+    "GetAsyncTaskResult": "pulumi.functions",
+    "get_async_tasks": "pulumi.functions",
+    "get_async_tasks_output": "pulumi.functions",
+    "GetAsyncTasksResult": "pulumi.functions",
+    "StatefulAsyncInvocationProvider": "pulumi.providers",
+    "StatefulAsyncInvocationsProvider": "pulumi.providers",
+    "AsyncTaskProvider": "pulumi.providers",
+    "AsyncTasksProvider": "pulumi.providers",
     "WaitPolicy": "waiter",
     "Waiter": "waiter",
 }
@@ -60,21 +74,29 @@ if TYPE_CHECKING:  # pragma: no cover
     from .client import FcClient
     from .credentials import Credentials
     from .fc2 import InvocationRef, StatefulAsyncInvocationResult
+    from .fc3 import AsyncTaskRef, AsyncTaskResult
     from .models import InvocationEvent, InvocationStatus
-    from .batch import (
+    from .pulumi.functions import (
+        GetAsyncTaskResult,
+        GetAsyncTasksResult,
+        GetStatefulAsyncInvocationResult,
         GetStatefulAsyncInvocationsResult,
-        StatefulAsyncInvocations,
+        get_async_task,
+        get_async_task_output,
+        get_async_tasks,
+        get_async_tasks_output,
+        get_stateful_async_invocation,
+        get_stateful_async_invocation_output,
         get_stateful_async_invocations,
         get_stateful_async_invocations_output,
     )
-    from .batch_provider import StatefulAsyncInvocationsProvider
-    from .provider import StatefulAsyncInvocationProvider
-    from .resource import (
-        GetStatefulAsyncInvocationResult,
-        StatefulAsyncInvocation,
-        get_stateful_async_invocation,
-        get_stateful_async_invocation_output,
+    from .pulumi.providers import (
+        AsyncTaskProvider,
+        AsyncTasksProvider,
+        StatefulAsyncInvocationProvider,
+        StatefulAsyncInvocationsProvider,
     )
+    from .pulumi.resources import AsyncTask, AsyncTasks, StatefulAsyncInvocation, StatefulAsyncInvocations
     from .waiter import Waiter, WaitPolicy
 
 

@@ -1,10 +1,10 @@
-"""The batch data source's pulumi-free logic: arguments, listing, the poll loop's state, and messages.
+"""The batch data sources' pulumi-free logic: arguments, listing, the poll loop's state, and messages.
 
-A *batch* is every stateful async invocation of ``service[.qualifier]/function`` whose id starts with
-a prefix and whose start time lies in ``[started_after, started_before]`` (see ``batch_provider.py``,
-which documents the gate and the outputs). This module imports neither Pulumi nor gRPC, so the
-``fc-invocation wait-batch`` command can use it; ``batch_provider.py`` adds the outputs and the
-dynamic provider.
+A *batch* is every async work item of one function (FC 2.0: the stateful async invocations of
+``service[.qualifier]/function``; FC 3.0: the async tasks of ``function[.qualifier]``; see
+:mod:`.kinds`) whose id starts with a prefix and whose start time lies in
+``[started_after, started_before]``. This module imports neither Pulumi nor gRPC, so the
+``fc-invocation wait-batch`` command can use it; :mod:`.pulumi.gating` adds the outputs and the gate.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from .errors import (
     WaitTimeoutError,
     refresh_refused,
 )
-from .fc2 import InvocationRef, StatefulAsyncInvocationResult, validate_invocation_id
+from .fc2 import StatefulAsyncInvocationResult
+from .kinds import FC2, Kind
 from .models import (
     SECRET_MASK,
     InvocationStatus,
@@ -53,6 +54,7 @@ __all__ = [
     "not_found_message",
     "read_batch_and_check",
     "batch_verdict",
+    "batch_input_keys",
 ]
 
 PAGE_SIZE = 100
@@ -63,6 +65,13 @@ BATCH_INPUT_KEYS = (
     "timeout_seconds", "fail_on_statuses", "poll_interval_seconds", "max_poll_interval_seconds", "region",
     "account_id", "endpoint",
 )
+
+
+def batch_input_keys(kind: Kind) -> tuple[str, ...]:
+    """The batch data source's inputs for ``kind`` (FC 2.0's are :data:`BATCH_INPUT_KEYS`)."""
+    return kind.target_keys + (kind.prefix_key,) + BATCH_INPUT_KEYS[4:]
+
+
 # Display order of the statuses still moving, as a run goes through them (the progress line).
 _MOVING_ORDER = ("Running", "Retrying", "Stopping", "Dequeued", "Enqueued")
 
@@ -115,7 +124,7 @@ def _statuses(value: Any) -> tuple[str, ...]:
 class BatchSpec:
     """Validated arguments of one batch data source; built before any request."""
 
-    service_name: str
+    service_name: Optional[str]  # None for FC 3.0
     function_name: str
     qualifier: Optional[str]
     prefix: Optional[str]
@@ -133,20 +142,21 @@ class BatchSpec:
     account_id: Optional[str]
     endpoint: Optional[str]
     hidden: frozenset = frozenset()  # the arguments given as secrets (masked in the id)
+    kind: Kind = FC2
 
     @classmethod
-    def build(cls, *, service_name: Any, function_name: Any, qualifier: Any = None, invocation_id_prefix: Any = None,
+    def build(cls, *, service_name: Any = None, function_name: Any = None, qualifier: Any = None,
+              invocation_id_prefix: Any = None, task_id_prefix: Any = None, kind: Kind = FC2,
               statuses: Any = None, started_after: Any = None, started_before: Any = None, limit: Any = None,
               include_payloads: Any = False, secret_payloads: Any = True, wait_for_completion: Any = False,
               expected_count: Any = None, timeout_seconds: Any = 1800, fail_on_statuses: Any = None,
               poll_interval_seconds: Any = 1.0, max_poll_interval_seconds: Any = DEFAULT_MAX_POLL_INTERVAL, region: Any = None,
               account_id: Any = None, endpoint: Any = None, hidden: frozenset = frozenset()) -> "BatchSpec":
         qualifier = qualifier if qualifier != "" else None
-        # Names: the single data source's rules (the invocation id is a stand-in).
-        InvocationRef(service_name=service_name, function_name=function_name, invocation_id="_",
-                      qualifier=qualifier)
-        prefix = None if invocation_id_prefix in (None, "") else \
-            validate_invocation_id(invocation_id_prefix, "invocation_id_prefix")
+        # Names: the single data source's rules (the member id is a stand-in).
+        kind.check_target({"service_name": service_name, "function_name": function_name, "qualifier": qualifier})
+        given = task_id_prefix if kind.prefix_key == "task_id_prefix" else invocation_id_prefix
+        prefix = None if given in (None, "") else kind.validate_id(given, kind.prefix_key)
         after, before = _time("started_after", started_after), _time("started_before", started_before)
         if after is not None and before is not None and parse_time(after) > parse_time(before):
             raise InvalidArgumentError("started_after", started_after, f"must not be later than started_before "
@@ -164,25 +174,31 @@ class BatchSpec:
             expected_count=_count("expected_count", expected_count), policy=policy,
             fail_on=check_fail_on_statuses(fail_on_statuses), region=optional_text("region", region),
             account_id=optional_text("account_id", account_id), endpoint=optional_endpoint(endpoint),
-            hidden=frozenset(hidden),
+            hidden=frozenset(hidden), kind=kind,
         )
 
     @classmethod
-    def from_props(cls, id_: str, props: Mapping[str, Any]) -> "BatchSpec":
+    def from_props(cls, id_: str, props: Mapping[str, Any], kind: Kind = FC2) -> "BatchSpec":
         """The spec of a read: from the props (or prior outputs, in a refresh), else from the id.
         Fields masked in the id were secret inputs: they stay hidden."""
-        hidden = frozenset(key for key, value in parse_batch_id(id_).items()
+        hidden = frozenset(key for key, value in parse_batch_id(id_, kind=kind).items()
                            if value == SECRET_MASK or value == [SECRET_MASK])
-        if props.get("service_name") and props.get("function_name"):
-            args = {key: props[key] for key in BATCH_INPUT_KEYS if props.get(key) is not None}
-            args["invocation_id_prefix"] = args.get("invocation_id_prefix")
-            return cls.build(hidden=hidden, **args)
-        return cls.build(**parse_batch_id(id_))
+        if all(props.get(key) for key in kind.target_keys if key != "qualifier"):
+            args = {key: props[key] for key in batch_input_keys(kind) if props.get(key) is not None}
+            args[kind.prefix_key] = args.get(kind.prefix_key)
+            return cls.build(hidden=hidden, kind=kind, **args)
+        return cls.build(kind=kind, **parse_batch_id(id_, kind=kind))
+
+    @property
+    def target(self) -> dict[str, Any]:
+        """The function's names (the kind's ``target_keys``)."""
+        return {"service_name": self.service_name, "function_name": self.function_name, "qualifier": self.qualifier}
 
     def props(self) -> dict[str, Any]:
+        target = self.target
         return {
-            "service_name": self.service_name, "function_name": self.function_name, "qualifier": self.qualifier,
-            "invocation_id_prefix": self.prefix, "statuses": list(self.statuses),
+            **{key: target[key] for key in self.kind.target_keys},
+            self.kind.prefix_key: self.prefix, "statuses": list(self.statuses),
             "started_after": self.started_after, "started_before": self.started_before, "limit": self.limit,
             "include_payloads": self.include_payloads, "secret_payloads": self.secret_payloads,
             "wait_for_completion": self.wait, "expected_count": self.expected_count,
@@ -194,7 +210,7 @@ class BatchSpec:
 
     @property
     def service_path(self) -> str:
-        return f"{self.service_name}.{self.qualifier}" if self.qualifier else self.service_name
+        return f"{self.service_name}.{self.qualifier}" if self.qualifier else (self.service_name or "")
 
     @property
     def id(self) -> str:
@@ -207,12 +223,12 @@ class BatchSpec:
     @property
     def identifies_members(self) -> bool:
         """A secret among the names that ``ids`` and ``invocations`` repeat (they must be secret too)."""
-        return bool(self.hidden & {"service_name", "function_name", "qualifier", "invocation_id_prefix"})
+        return bool(self.hidden & {*self.kind.target_keys, self.kind.prefix_key})
 
     @property
     def label(self) -> str:
         """``batch video/transcode prefix video-2026-11-`` (progress and error messages)."""
-        text = f"batch {self.service_path}/{self.function_name}"
+        text = f"batch {self.kind.target_path(self.target)}"
         if self.prefix:
             text += f" prefix {self.prefix}"
         if self.started_after:
@@ -226,9 +242,9 @@ class BatchSpec:
         """How many invocations must exist before a wait can end: ``expected_count``, at least one."""
         return max(self.expected_count or 0, 1)
 
-    def ref(self, invocation_id: str) -> InvocationRef:
-        return InvocationRef(service_name=self.service_name, function_name=self.function_name,
-                             invocation_id=invocation_id, qualifier=self.qualifier)
+    def ref(self, member_id: str) -> Any:
+        """A member's reference (an ``InvocationRef`` or an ``AsyncTaskRef``)."""
+        return self.kind.member_ref(self.target, member_id)
 
 
 def format_batch_id(spec: BatchSpec) -> str:
@@ -238,33 +254,24 @@ def format_batch_id(spec: BatchSpec) -> str:
         return SECRET_MASK if value and name in spec.hidden else value
 
     query = [(key, value) for key, value in (
-        ("prefix", shown("invocation_id_prefix", spec.prefix)),
+        ("prefix", shown(spec.kind.prefix_key, spec.prefix)),
         ("statuses", shown("statuses", ",".join(spec.statuses) or None)),
         ("started_after", shown("started_after", spec.started_after)),
         ("started_before", shown("started_before", spec.started_before)),
         ("limit", shown("limit", str(spec.limit) if spec.limit else None)),
     ) if value]
-    service = shown("service_name", spec.service_name)
-    service += f".{shown('qualifier', spec.qualifier)}" if spec.qualifier else ""
-    head = f"{service}/{shown('function_name', spec.function_name)}"
+    head = spec.kind.target_path({key: shown(key, value) for key, value in spec.target.items()})
     return head + ("?" + urlencode(query, quote_via=quote, safe=":,[]") if query else "")
 
 
-def parse_batch_id(text: Any, argument: str = "id") -> dict[str, Any]:
+def parse_batch_id(text: Any, argument: str = "id", kind: Kind = FC2) -> dict[str, Any]:
     """The arguments a batch id encodes (see :func:`format_batch_id`); refused with the rule if malformed."""
-    rule = ("must be SERVICE[.QUALIFIER]/FUNCTION[?prefix=P&statuses=S1,S2&started_after=T&started_before=T"
-            "&limit=N], e.g. video.prod/transcode?prefix=video-2026-11-")
+    rule = kind.batch_id_rule()
     if not isinstance(text, str):
         raise InvalidArgumentError(argument, text, rule)
     head, _, query = text.partition("?")
-    parts = head.split("/")
-    if len(parts) != 2:
-        raise InvalidArgumentError(argument, text, rule)
-    service, dot, qualifier = parts[0].partition(".")
-    if dot and not qualifier:
-        raise InvalidArgumentError(argument, text, "the qualifier after '.' is empty; " + rule)
-    args: dict[str, Any] = {"service_name": service, "function_name": parts[1], "qualifier": qualifier or None}
-    names = {"prefix": "invocation_id_prefix", "statuses": "statuses", "started_after": "started_after",
+    args: dict[str, Any] = kind.parse_target_path(head, text, argument, rule)
+    names = {"prefix": kind.prefix_key, "statuses": "statuses", "started_after": "started_after",
              "started_before": "started_before", "limit": "limit"}
     for key, value in parse_qsl(query, keep_blank_values=True, strict_parsing=False):
         if key not in names:
@@ -284,7 +291,7 @@ def parse_batch_id(text: Any, argument: str = "id") -> dict[str, Any]:
 
 
 def list_batch(client: "FcClient", spec: BatchSpec, *, started_after: Optional[datetime] = None,
-               include_payload: bool = False) -> tuple[list[StatefulAsyncInvocationResult], int]:
+               include_payload: bool = False) -> tuple[list[Any], int]:
     """Every member of the batch started at or after ``started_after`` (default: the spec's bound),
     oldest first; returns (invocations, list calls made). One call per page of 100."""
     begin: Any = spec.started_after
@@ -293,15 +300,14 @@ def list_batch(client: "FcClient", spec: BatchSpec, *, started_after: Optional[d
     from .client import MAX_PAGES
     from .errors import PaginationError
 
-    seen: dict[str, StatefulAsyncInvocationResult] = {}
+    seen: dict[str, Any] = {}
     tokens: set[str] = set()
     token: Optional[str] = None
     calls = 0
     while calls < MAX_PAGES:
-        items, token = client.list_stateful_async_invocations_page(
-            spec.service_name, spec.function_name, next_token=token, qualifier=spec.qualifier, prefix=spec.prefix,
-            started_after=begin, started_before=spec.started_before, sort="asc", include_payload=include_payload,
-            page_size=PAGE_SIZE)
+        items, token = spec.kind.list_page(
+            client, spec.target, next_token=token, prefix=spec.prefix, started_after=begin,
+            started_before=spec.started_before, sort="asc", include_payload=include_payload, page_size=PAGE_SIZE)
         calls += 1
         for item in items:
             seen[item.invocation_id] = item
@@ -396,7 +402,7 @@ class BatchSummary:
 def failures_message(summary: BatchSummary) -> str:
     spec = summary.spec
     failures = summary.failures
-    noun = "invocation" if len(failures) == 1 else "invocations"
+    noun = spec.kind.noun if len(failures) == 1 else spec.kind.noun + "s"
     lines = [f"{spec.label}: {len(failures)} {noun} ended in a fail status ({summary.text()}; "
              f"fail_on_statuses: {', '.join(spec.fail_on)}):"]
     for result in failures[:MAX_FAILURES_SHOWN]:
@@ -413,16 +419,16 @@ def timeout_message(summary: BatchSummary, waited: float, timeout: float) -> str
     text = (f"timed out waiting for {spec.label}: {summary.text()} after {format_duration(waited)} "
             f"(timeout_seconds={timeout:g})")
     if summary.total < spec.minimum_count:
-        text += (f"; only {summary.total} matching invocation{'s' if summary.total != 1 else ''} exist, "
+        names = ", ".join(key.replace("_name", "") for key in spec.kind.target_keys)
+        text += (f"; only {summary.total} matching {spec.kind.noun}{'s' if summary.total != 1 else ''} exist, "
                  f"expected_count={spec.minimum_count}" if spec.expected_count else
-                 "; no invocation matches (check service, function, qualifier, prefix and time window)")
+                 f"; no {spec.kind.noun} matches (check {names}, prefix and time window)")
     return text
 
 
 def not_found_message(spec: BatchSpec, error: NotFoundError, details: bool = True) -> str:
-    """As :func:`provider.not_found_message`, for a batch's function."""
-    head = (f"cannot list {spec.label}: service {spec.service_name!r}, qualifier {spec.qualifier or '(none)'!r}, "
-            f"function {spec.function_name!r}")
+    """As the single data source's, for a batch's function."""
+    head = spec.kind.target_not_found_head(spec.label, spec.target)
     return not_found_details(head, error, details)
 
 

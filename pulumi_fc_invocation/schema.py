@@ -15,7 +15,7 @@
 * the statuses are ``InvocationStatus``, the default fail statuses ``waiter.DEFAULT_FAIL_ON``, the
   environment variables and stack configuration keys ``credentials.SETTING_SOURCES``.
 
-The batch data source (``StatefulAsyncInvocations``, ``batch.py``) is derived the same way:
+The batch data source (``StatefulAsyncInvocations``, :mod:`.pulumi.resources`) is derived the same way:
 
 * its outputs are ``batch_provider.BATCH_OUTPUT_KEYS``, nullability from the ``Output[...]`` annotations
   on ``StatefulAsyncInvocations``, types from the signature of ``get_stateful_async_invocations`` (for
@@ -52,6 +52,8 @@ from typing import Any, Optional
 from . import __version__
 from .credentials import SETTING_SOURCES
 from .fc2 import StatefulAsyncInvocationResult
+from .fc3 import AsyncTaskResult
+from .kinds import FC2, FC3, Kind
 from .models import InvocationEvent, InvocationStatus
 from .waiter import DEFAULT_FAIL_ON
 
@@ -62,6 +64,14 @@ __all__ = [
     "BATCH_RESOURCE_TOKEN",
     "BATCH_FUNCTION_TOKEN",
     "INVOCATION_TOKEN",
+    "TASK_RESOURCE_TOKEN",
+    "TASK_FUNCTION_TOKEN",
+    "TASKS_RESOURCE_TOKEN",
+    "TASKS_FUNCTION_TOKEN",
+    "TASK_TOKEN",
+    "TASK_DESCRIPTIONS",
+    "TASKS_DESCRIPTIONS",
+    "TASKS_LIST_ITEMS",
     "EVENT_TOKEN",
     "STATUS_TOKEN",
     "DESCRIPTIONS",
@@ -81,6 +91,11 @@ FUNCTION_TOKEN = f"{PACKAGE}:index:getStatefulAsyncInvocation"
 BATCH_RESOURCE_TOKEN = f"{PACKAGE}:index:StatefulAsyncInvocations"
 BATCH_FUNCTION_TOKEN = f"{PACKAGE}:index:getStatefulAsyncInvocations"
 INVOCATION_TOKEN = f"{PACKAGE}:index:Invocation"
+TASK_RESOURCE_TOKEN = f"{PACKAGE}:index:AsyncTask"
+TASK_FUNCTION_TOKEN = f"{PACKAGE}:index:getAsyncTask"
+TASKS_RESOURCE_TOKEN = f"{PACKAGE}:index:AsyncTasks"
+TASKS_FUNCTION_TOKEN = f"{PACKAGE}:index:getAsyncTasks"
+TASK_TOKEN = f"{PACKAGE}:index:Task"
 EVENT_TOKEN = f"{PACKAGE}:index:InvocationEvent"
 STATUS_TOKEN = f"{PACKAGE}:index:InvocationStatus"
 
@@ -214,6 +229,51 @@ BATCH_DESCRIPTIONS: dict[str, str] = {
           "string (`?prefix=...&statuses=...&started_after=...&started_before=...&limit=...`).",
 }
 
+# FC 3.0's async task: the single data source's words where they fit, FC 3.0's names otherwise.
+TASK_DESCRIPTIONS: dict[str, str] = {
+    **{key: value.replace("invocation", "task") for key, value in DESCRIPTIONS.items()
+       if key not in ("service_name", "invocation_id", "invocation_error_message", "invocation_payload")},
+    "function_name": "The FC 3.0 function of the task (a function of an FC 2.0 service is named "
+                     "`service$function`).",
+    "qualifier": "The function version or alias the task was invoked under (`LATEST`, a version number or an "
+                 "alias name); null for none.",
+    "task_id": "The id of the async task (the `x-fc-async-task-id` the function was invoked with): 1-128 "
+               "letters, digits, `_` or `-`, starting with a letter or `_`.",
+    "function_arn": "The ARN of the task's function, as Function Compute reports it.",
+    "task_error_message": "The error message of a failed task; empty when none.",
+    "task_payload": "The payload the function was invoked with. Secret unless `secretPayloads` is false.",
+    "secret_payloads": "Whether `taskPayload` and `returnPayload` are marked secret (encrypted in state and "
+                       "masked in output). A plain value, not an eventual one.",
+    "region": "The Alibaba Cloud region of the function, e.g. `cn-hangzhou`. Defaults to "
+              + _sources("region") + ".",
+    "account_id": "The Alibaba Cloud account id that owns the function. Defaults to "
+                  + _sources("account_id") + ".",
+    "id": "The composite id `function[.qualifier]/taskId`.",
+}
+
+TASKS_DESCRIPTIONS: dict[str, str] = {
+    **{key: value.replace("invocations", "tasks").replace("invocation", "task") for key, value in
+       BATCH_DESCRIPTIONS.items() if key not in ("service_name", "invocation_id_prefix", "invocations")},
+    "function_name": TASK_DESCRIPTIONS["function_name"].replace("of the task", "of the batch"),
+    "qualifier": "The function version or alias the batch's tasks were invoked under (`LATEST`, a version "
+                 "number or an alias name); null for none.",
+    "task_id_prefix": "Only tasks whose id starts with this prefix belong to the batch; null for all. Same "
+                      "characters as a task id.",
+    "tasks": "The returned members (those in `statuses`, at most `limit`), oldest first, with the single "
+             "data source's fields. Payloads are null unless `includePayloads`; with payloads and "
+             "`secretPayloads`, the whole list is secret.",
+    "include_payloads": "Whether `tasks` carries each member's `taskPayload` and `returnPayload`; when false "
+                        "they are null. With payloads (and `secretPayloads`), the whole `tasks` list is secret.",
+    "secret_payloads": "With `includePayloads`, whether `tasks` is marked secret (encrypted in state and masked "
+                       "in output). A plain value, not an eventual one.",
+    "region": TASK_DESCRIPTIONS["region"],
+    "account_id": TASK_DESCRIPTIONS["account_id"],
+    "ids": "The composite ids `function[.qualifier]/taskId` of the returned members (those in `statuses`, at "
+           "most `limit`), oldest first.",
+    "id": "The batch's id `function[.qualifier]`, followed by the filters that are set as a query string "
+          "(`?prefix=...&statuses=...&started_after=...&started_before=...&limit=...`).",
+}
+
 EVENT_DESCRIPTIONS: dict[str, str] = {
     "event_id": "The event's sequence number, when reported.",
     "status": "The invocation status the event recorded.",
@@ -268,8 +328,40 @@ INVOCATION_DESCRIPTION = (
     "One stateful async invocation, as the batch data source returns it: the fields of "
     "`getStatefulAsyncInvocation`."
 )
+TASK_RESOURCE_DESCRIPTION = (
+    "A Function Compute 3.0 async task (API 2023-03-30), read (never created, changed or deleted) and "
+    "optionally waited for.\n\n"
+    "With `waitForCompletion`, `pulumi up` waits until the task ends and fails the deployment when it ends in "
+    "one of `failOnStatuses` or does not end within `timeoutSeconds`; resources that depend on this one "
+    "deploy only after it passes. `pulumi preview` never waits.\n\n"
+    "Import an existing task by its composite id `function[.qualifier]/taskId`."
+)
+TASK_FUNCTION_DESCRIPTION = (
+    "Read one Function Compute 3.0 async task; with `waitForCompletion`, `pulumi up` waits until it ends "
+    "first and fails on `failOnStatuses` or after `timeoutSeconds`. `pulumi preview` never waits."
+)
+TASKS_RESOURCE_DESCRIPTION = (
+    "A batch of Function Compute 3.0 async tasks, read (never created, changed or deleted) and optionally "
+    "waited for as a whole.\n\n"
+    "The batch is every task of `functionName[.qualifier]` whose id starts with `taskIdPrefix` and that "
+    "started within [`startedAfter`, `startedBefore`]. With `waitForCompletion`, `pulumi up` waits until at "
+    "least `expectedCount` (default 1) exist and all have ended; it fails as soon as one ends in "
+    "`failOnStatuses` (the message lists the first ten), or when `timeoutSeconds` pass. `pulumi preview` "
+    "never waits.\n\n"
+    "`counts`, `total`, `allTerminal` and `allSucceeded` describe the whole batch; `ids` and `tasks` list its "
+    "members oldest first, only those in `statuses`, at most `limit`.\n\n"
+    "Import a batch by its id `function[.qualifier][?prefix=...&statuses=...&started_after=..."
+    "&started_before=...&limit=...]`."
+)
+TASKS_FUNCTION_DESCRIPTION = (
+    "Read a batch of Function Compute 3.0 async tasks; with `waitForCompletion`, `pulumi up` waits until the "
+    "batch is complete first and fails on `failOnStatuses` or after `timeoutSeconds`. `pulumi preview` never "
+    "waits."
+)
+TASK_DESCRIPTION = "One FC 3.0 async task, as the batch data source returns it: the fields of `getAsyncTask`."
 PACKAGE_DESCRIPTION = (
-    "Read Alibaba Cloud Function Compute stateful async invocations, and gate deployments on their completion."
+    "Read Alibaba Cloud Function Compute async work -- FC 3.0 async tasks and FC 2.0 stateful async "
+    "invocations -- and gate deployments on their completion."
 )
 
 
@@ -305,6 +397,7 @@ _STATUS_LISTS = ("fail_on_statuses", "statuses")
 # Element types of the batch outputs annotated as a bare ``Output[list]`` (see the module docstring).
 # ``StatefulAsyncInvocationResult`` stands for one member as ``result_outputs`` renders it: ``Invocation``.
 BATCH_LIST_ITEMS: dict[str, Any] = {"ids": str, "invocations": StatefulAsyncInvocationResult}
+TASKS_LIST_ITEMS: dict[str, Any] = {"ids": str, "tasks": AsyncTaskResult}
 
 
 def _type_spec(annotation: Any, *, status_enum: bool = False) -> dict[str, Any]:
@@ -339,6 +432,8 @@ def _type_spec(annotation: Any, *, status_enum: bool = False) -> dict[str, Any]:
             return {"type": "object", "$ref": f"#/types/{EVENT_TOKEN}"}
         if issubclass(annotation, StatefulAsyncInvocationResult):
             return {"type": "object", "$ref": f"#/types/{INVOCATION_TOKEN}"}
+        if issubclass(annotation, AsyncTaskResult):
+            return {"type": "object", "$ref": f"#/types/{TASK_TOKEN}"}
         for python_type, pulumi_type in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"),
                                          (datetime, "string")):
             if issubclass(annotation, python_type):
@@ -348,7 +443,8 @@ def _type_spec(annotation: Any, *, status_enum: bool = False) -> dict[str, Any]:
 
 def _property(name: str, spec: dict[str, Any], descriptions: dict[str, str]) -> dict[str, Any]:
     if name not in descriptions:
-        where = "BATCH_DESCRIPTIONS" if descriptions is BATCH_DESCRIPTIONS else "DESCRIPTIONS"
+        where = {id(BATCH_DESCRIPTIONS): "BATCH_DESCRIPTIONS", id(TASK_DESCRIPTIONS): "TASK_DESCRIPTIONS",
+                 id(TASKS_DESCRIPTIONS): "TASKS_DESCRIPTIONS"}.get(id(descriptions), "DESCRIPTIONS")
         raise KeyError(f"schema: no description for {name!r}; add one to {where} in pulumi_fc_invocation/schema.py")
     return {**spec, "description": descriptions[name]}
 
@@ -375,10 +471,10 @@ def _output_annotations(cls: type, keys: Any, module: Any) -> dict[str, Any]:
     return out
 
 
-def _field_types() -> dict[str, Any]:
-    """Python types of the invocation's outputs: model fields, then result properties (``is_terminal``)."""
-    types: dict[str, Any] = {name: info.annotation for name, info in StatefulAsyncInvocationResult.model_fields.items()}
-    for name, member in inspect.getmembers(StatefulAsyncInvocationResult, lambda m: isinstance(m, property)):
+def _field_types(model: Any = StatefulAsyncInvocationResult) -> dict[str, Any]:
+    """Python types of an item's outputs: model fields, then result properties (``is_terminal``)."""
+    types: dict[str, Any] = {name: info.annotation for name, info in model.model_fields.items()}
+    for name, member in inspect.getmembers(model, lambda m: isinstance(m, property)):
         if name not in types:
             hint = typing.get_type_hints(member.fget).get("return")
             if hint is not None:
@@ -462,95 +558,128 @@ def _config() -> dict[str, Any]:
     return {"variables": variables}
 
 
-def _single() -> dict[str, Any]:
-    """The single data source: its resource, its function and the ``Invocation`` type (one member of a batch)."""
-    from . import resource
-    from .provider import result_outputs
+class _Api:
+    """What the schema of one API's two data sources is made of (FC 2.0 invocations, FC 3.0 tasks)."""
 
-    declared = _output_annotations(resource.StatefulAsyncInvocation, resource.OUTPUT_KEYS, resource)
+    def __init__(self, kind: Kind, model: Any, descriptions: dict[str, str], batch_descriptions: dict[str, str],
+                 list_items: dict[str, Any], texts: tuple[str, str, str, str, str], tokens: tuple[str, ...],
+                 names: tuple[str, str, str, str, str]) -> None:
+        self.kind, self.model = kind, model
+        self.descriptions, self.batch_descriptions, self.list_items = descriptions, batch_descriptions, list_items
+        (self.resource_text, self.function_text, self.batch_resource_text, self.batch_function_text,
+         self.member_text) = texts
+        self.resource_token, self.function_token, self.batch_resource_token, self.batch_function_token, \
+            self.member_token = tokens
+        self.single_class, self.single_function, self.batch_class, self.batch_function, self.batch_result = names
+
+
+_APIS = (
+    _Api(FC3, AsyncTaskResult, TASK_DESCRIPTIONS, TASKS_DESCRIPTIONS, TASKS_LIST_ITEMS,
+         (TASK_RESOURCE_DESCRIPTION, TASK_FUNCTION_DESCRIPTION, TASKS_RESOURCE_DESCRIPTION,
+          TASKS_FUNCTION_DESCRIPTION, TASK_DESCRIPTION),
+         (TASK_RESOURCE_TOKEN, TASK_FUNCTION_TOKEN, TASKS_RESOURCE_TOKEN, TASKS_FUNCTION_TOKEN, TASK_TOKEN),
+         ("AsyncTask", "get_async_task", "AsyncTasks", "get_async_tasks", "GetAsyncTasksResult")),
+    _Api(FC2, StatefulAsyncInvocationResult, DESCRIPTIONS, BATCH_DESCRIPTIONS, BATCH_LIST_ITEMS,
+         (RESOURCE_DESCRIPTION, FUNCTION_DESCRIPTION, BATCH_RESOURCE_DESCRIPTION, BATCH_FUNCTION_DESCRIPTION,
+          INVOCATION_DESCRIPTION),
+         (RESOURCE_TOKEN, FUNCTION_TOKEN, BATCH_RESOURCE_TOKEN, BATCH_FUNCTION_TOKEN, INVOCATION_TOKEN),
+         ("StatefulAsyncInvocation", "get_stateful_async_invocation", "StatefulAsyncInvocations",
+          "get_stateful_async_invocations", "GetStatefulAsyncInvocationsResult")),
+)
+
+
+def _single(api: _Api = _APIS[1]) -> dict[str, Any]:
+    """A single data source: its resource, its function and the member type (one member of a batch)."""
+    from .pulumi import functions, resources
+
+    kind, descriptions = api.kind, api.descriptions
+    cls, function = getattr(resources, api.single_class), getattr(functions, api.single_function)
+    declared = _output_annotations(cls, kind.output_keys, resources)
     optional = {key: _optional(hint)[1] for key, hint in declared.items()}
-    types = _field_types()
-    fn_hints = typing.get_type_hints(resource.get_stateful_async_invocation)
-    for key in resource.OUTPUT_KEYS:
+    types = _field_types(api.model)
+    fn_hints = typing.get_type_hints(function)
+    for key in kind.output_keys:
         types.setdefault(key, fn_hints.get(key, declared[key]))
-    secret = resource.PAYLOAD_OUTPUTS
+    secret = kind.payload_keys
 
-    inputs, required_inputs = _inputs(resource.get_stateful_async_invocation, resource.StatefulAsyncInvocation.__init__,
-                                      DESCRIPTIONS)
-    outputs, required_outputs = _outputs(resource.OUTPUT_KEYS, types, optional, DESCRIPTIONS, secret)
+    inputs, required_inputs = _inputs(function, cls.__init__, descriptions)
+    outputs, required_outputs = _outputs(kind.output_keys, types, optional, descriptions, secret)
 
-    # The function returns what result_outputs produces (plus the composite id): no gate settings.
-    sample = StatefulAsyncInvocationResult(invocationId="schema", status=InvocationStatus.RUNNING.value)
-    function_keys = list(result_outputs(sample))
+    # The function returns the item's outputs (plus the composite id): no gate settings.
+    sample = api.model.model_validate({kind.id_key: "schema", "status": InvocationStatus.RUNNING.value})
+    function_keys = list(kind.outputs(sample))
     types["id"], optional["id"] = str, False
-    fn_outputs, fn_required = _outputs(["id", *function_keys], types, optional, DESCRIPTIONS, secret)
+    fn_outputs, fn_required = _outputs(["id", *function_keys], types, optional, descriptions, secret)
     # One member of a batch: the same fields, without the id.
-    member, member_required = _outputs(function_keys, types, optional, DESCRIPTIONS, secret)
+    member, member_required = _outputs(function_keys, types, optional, descriptions, secret)
 
     return {
         "resource": {
-            "description": RESOURCE_DESCRIPTION,
+            "description": api.resource_text,
             "inputProperties": inputs,
             "requiredInputs": required_inputs,
             "properties": outputs,
             "required": required_outputs,
         },
         "function": {
-            "description": FUNCTION_DESCRIPTION,
+            "description": api.function_text,
             "inputs": {"type": "object", "properties": copy.deepcopy(inputs), "required": required_inputs},
             "outputs": {"type": "object", "properties": fn_outputs, "required": fn_required},
         },
-        "invocation": {"type": "object", "description": INVOCATION_DESCRIPTION, "properties": member,
-                       "required": member_required},
+        "member": {"type": "object", "description": api.member_text, "properties": member,
+                   "required": member_required},
     }
 
 
-def _batch_function_keys() -> list[str]:
-    """The attributes of what ``get_stateful_async_invocations`` returns, from its own builder, in order."""
-    from . import batch
-    from .batch_provider import BatchSpec, BatchSummary
+def _batch_function_keys(api: _Api = _APIS[1]) -> list[str]:
+    """The attributes of what the batch function returns, from its own builder, in order."""
+    from .batching import BatchSpec, BatchSummary
+    from .pulumi import functions
+    from .pulumi.gating import batch_output_keys
 
-    spec = BatchSpec.build(service_name="schema", function_name="schema")
-    result = batch._result_object(spec, BatchSummary(spec, []), None)
+    spec = BatchSpec.build(kind=api.kind, service_name="schema", function_name="schema")
+    result = functions.batch_result(getattr(functions, api.batch_result), spec, BatchSummary(spec, []), None)
     keys = ["id", *(key for key in vars(result) if key != "id")]
-    unknown = [key for key in keys if key != "id" and key not in batch.OUTPUT_KEYS]
+    unknown = [key for key in keys if key != "id" and key not in batch_output_keys(api.kind)]
     if unknown:
-        raise KeyError(f"schema: get_stateful_async_invocations returns {unknown}, which BATCH_OUTPUT_KEYS lacks")
+        raise KeyError(f"schema: {api.batch_function} returns {unknown}, which its output keys lack")
     return keys
 
 
-def _batch() -> dict[str, Any]:
-    """The batch data source ``StatefulAsyncInvocations`` and its function."""
-    from . import batch
+def _batch(api: _Api = _APIS[1]) -> dict[str, Any]:
+    """A batch data source and its function."""
+    from .pulumi import functions, resources
+    from .pulumi.gating import batch_output_keys
 
-    declared = _output_annotations(batch.StatefulAsyncInvocations, batch.OUTPUT_KEYS, batch)
+    keys, descriptions = batch_output_keys(api.kind), api.batch_descriptions
+    cls, function = getattr(resources, api.batch_class), getattr(functions, api.batch_function)
+    declared = _output_annotations(cls, keys, resources)
     optional = {key: _optional(hint)[1] for key, hint in declared.items()}
-    fn_hints = typing.get_type_hints(batch.get_stateful_async_invocations)
+    fn_hints = typing.get_type_hints(function)
     types: dict[str, Any] = {}
-    for key in batch.OUTPUT_KEYS:
+    for key in keys:
         hint = fn_hints.get(key, declared[key])
         if _optional(hint)[0] is list:  # a bare ``list``: the element type is not in the annotation
-            if key not in BATCH_LIST_ITEMS:
-                raise TypeError(f"schema: output {key!r} of StatefulAsyncInvocations is a bare list; annotate its "
-                                f"element type or add it to BATCH_LIST_ITEMS in pulumi_fc_invocation/schema.py")
-            hint = list[BATCH_LIST_ITEMS[key]]  # type: ignore[index]
+            if key not in api.list_items:
+                raise TypeError(f"schema: output {key!r} of {api.batch_class} is a bare list; annotate its "
+                                f"element type or add it to the list items in pulumi_fc_invocation/schema.py")
+            hint = list[api.list_items[key]]  # type: ignore[index]
         types[key] = hint
 
-    inputs, required_inputs = _inputs(batch.get_stateful_async_invocations, batch.StatefulAsyncInvocations.__init__,
-                                      BATCH_DESCRIPTIONS)
-    outputs, required_outputs = _outputs(batch.OUTPUT_KEYS, types, optional, BATCH_DESCRIPTIONS)
+    inputs, required_inputs = _inputs(function, cls.__init__, descriptions)
+    outputs, required_outputs = _outputs(keys, types, optional, descriptions)
     types["id"], optional["id"] = str, False
-    fn_outputs, fn_required = _outputs(_batch_function_keys(), types, optional, BATCH_DESCRIPTIONS)
+    fn_outputs, fn_required = _outputs(_batch_function_keys(api), types, optional, descriptions)
     return {
         "resource": {
-            "description": BATCH_RESOURCE_DESCRIPTION,
+            "description": api.batch_resource_text,
             "inputProperties": inputs,
             "requiredInputs": required_inputs,
             "properties": outputs,
             "required": required_outputs,
         },
         "function": {
-            "description": BATCH_FUNCTION_DESCRIPTION,
+            "description": api.batch_function_text,
             "inputs": {"type": "object", "properties": copy.deepcopy(inputs), "required": required_inputs},
             "outputs": {"type": "object", "properties": fn_outputs, "required": fn_required},
         },
@@ -558,8 +687,15 @@ def _batch() -> dict[str, Any]:
 
 
 def build_schema() -> dict[str, Any]:
-    """The package schema as a dict."""
-    single, batch = _single(), _batch()
+    """The package schema as a dict: FC 3.0's data sources and FC 2.0's, built the same way."""
+    resources: dict[str, Any] = {}
+    functions: dict[str, Any] = {}
+    types: dict[str, Any] = {EVENT_TOKEN: _event_type(), STATUS_TOKEN: _status_type()}
+    for api in _APIS:
+        single, batch = _single(api), _batch(api)
+        resources[api.resource_token], resources[api.batch_resource_token] = single["resource"], batch["resource"]
+        functions[api.function_token], functions[api.batch_function_token] = single["function"], batch["function"]
+        types[api.member_token] = single["member"]
     schema: dict[str, Any] = {
         "name": PACKAGE,
         "displayName": DISPLAY_NAME,
@@ -568,19 +704,9 @@ def build_schema() -> dict[str, Any]:
         "keywords": KEYWORDS,
         "license": LICENSE,
         "config": _config(),
-        "resources": {
-            RESOURCE_TOKEN: single["resource"],
-            BATCH_RESOURCE_TOKEN: batch["resource"],
-        },
-        "functions": {
-            FUNCTION_TOKEN: single["function"],
-            BATCH_FUNCTION_TOKEN: batch["function"],
-        },
-        "types": {
-            EVENT_TOKEN: _event_type(),
-            STATUS_TOKEN: _status_type(),
-            INVOCATION_TOKEN: single["invocation"],
-        },
+        "resources": resources,
+        "functions": functions,
+        "types": types,
         "language": {"python": {"packageName": PYTHON_PACKAGE}},
     }
     if REPOSITORY:

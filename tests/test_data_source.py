@@ -410,7 +410,7 @@ def test_more_than_a_thousand_dynamic_resources_do_not_hit_the_sdk_pickler_leak(
     from pulumi.dynamic.dynamic import serialize_provider
 
     from pulumi_fc_invocation.provider import StatefulAsyncInvocationProvider
-    from pulumi_fc_invocation.resource import undo_sdk_pickler_chain
+    from pulumi_fc_invocation.pulumi.program import undo_sdk_pickler_chain
 
     provider = StatefulAsyncInvocationProvider()
     blobs = set()

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from pulumi_fc_invocation.operation import operation_from_argv
+from pulumi_fc_invocation.pulumi.operation import operation_from_argv
 
 
 @pytest.mark.parametrize("argv, expected", [
@@ -29,7 +29,7 @@ def test_current_operation_reads_the_pulumi_ancestor(tmp_path):
     """A process whose argv is `pulumi <op> ...` runs a child that runs a grandchild, as the CLI runs
     the language host, which runs the program. (`python -` reads its code from stdin, so the fake
     CLI's command line is exactly `pulumi - <op> ...`.)"""
-    grandchild = ("import pulumi_fc_invocation.operation as o; "
+    grandchild = ("import pulumi_fc_invocation.pulumi.operation as o; "
                   "print(o.current_operation(), o.records_only())")
     child = f"import subprocess; subprocess.run([{sys.executable!r}, '-c', {grandchild!r}], check=True)"
     (tmp_path / "child.py").write_text(child)
@@ -44,6 +44,6 @@ def test_current_operation_reads_the_pulumi_ancestor(tmp_path):
 
 
 def test_current_operation_is_none_without_a_pulumi_ancestor():
-    code = "import pulumi_fc_invocation.operation as o; print(o.current_operation(), o.records_only())"
+    code = "import pulumi_fc_invocation.pulumi.operation as o; print(o.current_operation(), o.records_only())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "None False"

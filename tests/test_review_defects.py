@@ -4,7 +4,7 @@ import pulumi
 import pytest
 
 from pulumi_fc_invocation import StatefulAsyncInvocation, get_stateful_async_invocation_output
-from pulumi_fc_invocation.batch import StatefulAsyncInvocations, get_stateful_async_invocations_output
+from pulumi_fc_invocation import StatefulAsyncInvocations, get_stateful_async_invocations_output
 from pulumi_fc_invocation.testing.harness import ProgramError
 from test_data_source import config, fc, host, run  # noqa: F401  (module-scoped fixtures, shared)
 
@@ -153,7 +153,7 @@ def _gate_props(**extra):
 def test_the_final_read_retries_a_transient_error_within_the_gates_budget(fc):
     from pulumi_fc_invocation.errors import InvalidResponseError
     from pulumi_fc_invocation.fc2 import InvocationRef
-    from pulumi_fc_invocation.provider import read_and_check
+    from pulumi_fc_invocation.pulumi.gating import read_and_check
     from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
     from pulumi_fc_invocation.waiter import use_clock
 
@@ -171,7 +171,7 @@ def test_the_final_read_retries_a_transient_error_within_the_gates_budget(fc):
 def test_a_task_run_again_after_it_ended_is_not_reported_as_an_api_error(fc):
     from pulumi_fc_invocation.errors import WaitTimeoutError
     from pulumi_fc_invocation.fc2 import InvocationRef
-    from pulumi_fc_invocation.provider import read_and_check
+    from pulumi_fc_invocation.pulumi.gating import read_and_check
 
     fc.add_invocation("flip", "fn", "fl-1", timeline=[("Running", 0), ("Failed", 5), ("Running", 6)])
     fc.advance(7)
@@ -202,7 +202,7 @@ def test_the_function_form_id_is_the_resources(fc, run):
 def test_the_client_cache_is_bounded_and_closes_what_it_evicts(fc):
     import os
 
-    from pulumi_fc_invocation import provider
+    from pulumi_fc_invocation.pulumi import gating as provider
 
     def open_fds():
         return len(os.listdir("/proc/self/fd"))

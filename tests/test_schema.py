@@ -11,33 +11,46 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_fc_invocation import batch as batch_module
-from pulumi_fc_invocation import resource as resource_module
 from pulumi_fc_invocation import schema as gen
-from pulumi_fc_invocation.batch import (
-    StatefulAsyncInvocations,
+from pulumi_fc_invocation.batching import BATCH_INPUT_KEYS, BatchSpec, BatchSummary
+from pulumi_fc_invocation.fc2 import InvocationRef, StatefulAsyncInvocationResult
+from pulumi_fc_invocation.fc3 import AsyncTaskRef, AsyncTaskResult
+from pulumi_fc_invocation.kinds import FC2, FC3
+from pulumi_fc_invocation.models import InvocationEvent, InvocationStatus
+from pulumi_fc_invocation.pulumi import functions as functions_module
+from pulumi_fc_invocation.pulumi import resources as resource_module
+from pulumi_fc_invocation.pulumi.functions import (
+    GetAsyncTasksResult,
+    GetStatefulAsyncInvocationsResult,
+    get_async_task,
+    get_async_task_output,
+    get_async_tasks,
+    get_async_tasks_output,
+    get_stateful_async_invocation,
+    get_stateful_async_invocation_output,
     get_stateful_async_invocations,
     get_stateful_async_invocations_output,
 )
-from pulumi_fc_invocation.batch_provider import (
-    BATCH_INPUT_KEYS,
+from pulumi_fc_invocation.pulumi.gating import batch_output_keys, batch_outputs, batch_result_keys
+from pulumi_fc_invocation.pulumi.resources import (
     BATCH_OUTPUT_KEYS,
-    BATCH_RESULT_KEYS,
-    BatchSpec,
-    BatchSummary,
-    batch_outputs,
-)
-from pulumi_fc_invocation.fc2 import InvocationRef, StatefulAsyncInvocationResult
-from pulumi_fc_invocation.models import InvocationEvent, InvocationStatus
-from pulumi_fc_invocation.provider import result_outputs
-from pulumi_fc_invocation.resource import (
     OUTPUT_KEYS,
     PAYLOAD_OUTPUTS,
+    AsyncTask,
+    AsyncTasks,
     StatefulAsyncInvocation,
-    get_stateful_async_invocation,
-    get_stateful_async_invocation_output,
+    StatefulAsyncInvocations,
 )
 from pulumi_fc_invocation.waiter import DEFAULT_FAIL_ON
+
+BATCH_RESULT_KEYS = batch_result_keys(FC2)
+result_outputs = FC2.outputs
+batch_module = resource_module
+
+
+def _batch_result(spec, summary, waited):
+    return functions_module.batch_result(GetStatefulAsyncInvocationsResult, spec, summary, waited)
+
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = REPO / "schema.json"
@@ -94,7 +107,12 @@ SINGLE = (gen.RESOURCE_TOKEN, StatefulAsyncInvocation, OUTPUT_KEYS, resource_mod
           (get_stateful_async_invocation, get_stateful_async_invocation_output))
 BATCH = (gen.BATCH_RESOURCE_TOKEN, StatefulAsyncInvocations, BATCH_OUTPUT_KEYS, batch_module, gen.BATCH_FUNCTION_TOKEN,
          (get_stateful_async_invocations, get_stateful_async_invocations_output))
-BOTH = pytest.mark.parametrize("source", [SINGLE, BATCH], ids=["single", "batch"])
+SINGLE3 = (gen.TASK_RESOURCE_TOKEN, AsyncTask, FC3.output_keys, resource_module, gen.TASK_FUNCTION_TOKEN,
+           (get_async_task, get_async_task_output))
+BATCH3 = (gen.TASKS_RESOURCE_TOKEN, AsyncTasks, batch_output_keys(FC3), resource_module, gen.TASKS_FUNCTION_TOKEN,
+          (get_async_tasks, get_async_tasks_output))
+BOTH = pytest.mark.parametrize("source", [SINGLE, BATCH, SINGLE3, BATCH3],
+                               ids=["single", "batch", "fc3-single", "fc3-batch"])
 
 
 # --- (1) generated, never hand-edited -----------------------------------------------------------
@@ -177,10 +195,13 @@ def test_every_reference_resolves(schema):
     assert set(refs) == set(schema["types"])  # and every type is used
 
 
-def test_both_data_sources_are_described(schema):
-    assert set(schema["resources"]) == {gen.RESOURCE_TOKEN, gen.BATCH_RESOURCE_TOKEN}
-    assert set(schema["functions"]) == {gen.FUNCTION_TOKEN, gen.BATCH_FUNCTION_TOKEN}
-    assert set(schema["types"]) == {gen.EVENT_TOKEN, gen.STATUS_TOKEN, gen.INVOCATION_TOKEN}
+def test_every_data_source_is_described(schema):
+    assert set(schema["resources"]) == {gen.RESOURCE_TOKEN, gen.BATCH_RESOURCE_TOKEN, gen.TASK_RESOURCE_TOKEN,
+                                        gen.TASKS_RESOURCE_TOKEN}
+    assert set(schema["functions"]) == {gen.FUNCTION_TOKEN, gen.BATCH_FUNCTION_TOKEN, gen.TASK_FUNCTION_TOKEN,
+                                        gen.TASKS_FUNCTION_TOKEN}
+    assert set(schema["types"]) == {gen.EVENT_TOKEN, gen.STATUS_TOKEN, gen.INVOCATION_TOKEN, gen.TASK_TOKEN}
+    assert gen.TASK_FUNCTION_TOKEN == FC3.single_function_token and gen.TASKS_FUNCTION_TOKEN == FC3.batch_function_token
 
 
 # --- (3) the resource: every input and output, secrets, defaults ----------------------------------
@@ -252,7 +273,8 @@ def test_batch_secrets_are_the_payloads_inside_invocations(schema, batch_resourc
     # of each member are secret (as in the single data source), nothing else is.
     secret = re.findall(r'"([A-Za-z]+)": \{[^{}]*"secret": true', json.dumps(
         {k: v for k, v in schema.items() if k in ("resources", "functions", "types")}))
-    assert sorted(secret) == sorted(["invocationPayload", "returnPayload"] * 3)  # single resource, function, type
+    # single resource, function, type; for FC 2.0 and FC 3.0
+    assert sorted(secret) == sorted(["invocationPayload", "returnPayload", "taskPayload", "returnPayload"] * 3)
     for props in (batch_resource["inputProperties"], batch_resource["properties"], batch_function["outputs"]["properties"]):
         assert not any(spec.get("secret") for spec in props.values())
     assert "secret" in batch_resource["properties"]["invocations"]["description"]
@@ -358,7 +380,7 @@ def test_function_outputs_are_what_the_function_returns(function):
 
 def test_batch_function_outputs_are_what_the_function_returns(batch_function):
     spec, summary = _batch_sample(include_payloads=True, secret_payloads=False)
-    result = batch_module._result_object(spec, summary, 12.5)
+    result = _batch_result(spec, summary, 12.5)
     assert set(batch_function["outputs"]["properties"]) == {gen.camel(k) for k in vars(result)}
     assert set(batch_function["outputs"]["properties"]) == {gen.camel(k) for k in BATCH_OUTPUT_KEYS} | {"id"}
 
@@ -426,7 +448,7 @@ def test_batch_outputs_conform_to_the_schema(schema, batch_resource, batch_funct
     values = {gen.camel(k): v for k, v in read.items()}
     _check_object(values, batch_resource["properties"], batch_resource["required"], schema, "batch")
     assert set(values) == set(batch_resource["properties"])
-    result = batch_module._result_object(spec, summary, None)
+    result = _batch_result(spec, summary, None)
     values = {gen.camel(k): v for k, v in vars(result).items()}
     outputs = batch_function["outputs"]
     _check_object(values, outputs["properties"], outputs["required"], schema, "outputs")
@@ -436,7 +458,7 @@ def test_batch_outputs_conform_to_the_schema(schema, batch_resource, batch_funct
 
 def test_empty_batch_outputs_conform(schema, batch_function):
     spec = BatchSpec.build(service_name="video", function_name="transcode")
-    values = {gen.camel(k): v for k, v in vars(batch_module._result_object(spec, BatchSummary(spec, []), None)).items()}
+    values = {gen.camel(k): v for k, v in vars(_batch_result(spec, BatchSummary(spec, []), None)).items()}
     outputs = batch_function["outputs"]
     _check_object(values, outputs["properties"], outputs["required"], schema, "outputs")
 
@@ -509,3 +531,53 @@ def test_a_bare_list_without_an_element_type_stops_the_generator(monkeypatch):
     monkeypatch.delitem(gen.BATCH_LIST_ITEMS, "ids")
     with pytest.raises(TypeError, match="'ids'.*bare list"):
         gen.build_schema()
+
+
+# --- FC 3.0 -------------------------------------------------------------------------------------
+
+TASK_SAMPLE = {"taskId": "job-1", "functionArn": "acs:fc:cn-hangzhou:1:functions/transcode", "qualifier": "prod",
+               "status": "Failed", "taskErrorMessage": "boom", "taskPayload": "{}", "returnPayload": None,
+               "alreadyRetriedTimes": 2, "startedTime": 1597890501000, "endTime": 1597890541000,
+               "durationMs": 40000, "instanceId": "i-1", "requestId": "req-1",
+               "events": [{"eventId": 1, "status": "Enqueued", "timestamp": 1597890500000, "eventDetail": "queued"}]}
+
+
+def test_fc3_required_inputs_are_the_task_reference(schema):
+    ref_required = {gen.camel(n) for n, f in AsyncTaskRef.model_fields.items() if f.is_required()}
+    assert set(schema["resources"][gen.TASK_RESOURCE_TOKEN]["requiredInputs"]) == ref_required == \
+        {"functionName", "taskId"}
+    assert schema["resources"][gen.TASKS_RESOURCE_TOKEN]["requiredInputs"] == ["functionName"]
+
+
+def test_fc3_secrets_are_the_payloads(schema):
+    for props in (schema["resources"][gen.TASK_RESOURCE_TOKEN]["properties"],
+                  schema["functions"][gen.TASK_FUNCTION_TOKEN]["outputs"]["properties"],
+                  schema["types"][gen.TASK_TOKEN]["properties"]):
+        assert {name for name, spec in props.items() if spec.get("secret")} == {"taskPayload", "returnPayload"}
+
+
+def test_fc3_task_type_and_function_are_what_the_code_returns(schema):
+    keys = list(FC3.outputs(AsyncTaskResult.model_validate(TASK_SAMPLE)))
+    task_type = schema["types"][gen.TASK_TOKEN]
+    assert set(task_type["properties"]) == {gen.camel(k) for k in keys}
+    function = schema["functions"][gen.TASK_FUNCTION_TOKEN]
+    assert set(function["outputs"]["properties"]) == {gen.camel(k) for k in keys} | {"id"}
+    batch = schema["resources"][gen.TASKS_RESOURCE_TOKEN]["properties"]
+    assert batch["tasks"]["items"]["$ref"] == f"#/types/{gen.TASK_TOKEN}" and "invocations" not in batch
+
+
+def test_fc3_outputs_conform_to_their_types(schema):
+    values = {gen.camel(k): v for k, v in FC3.outputs(AsyncTaskResult.model_validate(TASK_SAMPLE)).items()}
+    props = schema["types"][gen.TASK_TOKEN]["properties"]
+    for name, value in values.items():
+        spec = props[name]
+        if value is None:
+            assert name not in schema["types"][gen.TASK_TOKEN]["required"], name
+            continue
+        assert isinstance(value, JSON_TYPES[spec["type"]]), (name, value, spec)
+    spec = BatchSpec.build(kind=FC3, function_name="transcode", task_id_prefix="job-", include_payloads=True)
+    summary = BatchSummary(spec, [AsyncTaskResult.model_validate(TASK_SAMPLE)])
+    result = functions_module.batch_result(GetAsyncTasksResult, spec, summary, 3.0)
+    batch_props = schema["functions"][gen.TASKS_FUNCTION_TOKEN]["outputs"]["properties"]
+    assert {gen.camel(k) for k in vars(result)} == set(batch_props)
+    assert vars(result)["id"] == "transcode?prefix=job-"

@@ -1,14 +1,12 @@
-"""How a gate runs in the program: one implementation behind both data sources.
+"""How a failed gate fails the program (was ``gate.py``; the gate itself is :mod:`.gating`).
 
-A gate waits (``pulumi up``), or reads once (a preview, or ``wait_for_completion=False``), then
-gives its verdict; in a refresh or destroy that runs the program, and under the break-glass switch,
-it only records (the data sources decide which). The verdict is given here, in the program, not in the provider host: the engine shows the first
-line of a provider's error in its live display, and a Python dynamic provider's error is a
-traceback ("Traceback (most recent call last):"). So a failed gate logs its message against itself
-and fails its read with :class:`GateFailed`, a ``pulumi.RunError``, which the language host prints
-without a traceback. And as the engine cancels a program after its first failed step, the first
-failure here stops every other gate's wait in the same program (:func:`until_done`), instead of
-letting the program run until the slowest task ends.
+The verdict is given in the program, not in the provider host: the engine shows the first line of a
+provider's error in its live display, and a Python dynamic provider's error is a traceback
+("Traceback (most recent call last):"). So a failed gate logs its message against itself and fails
+its read with :class:`GateFailed`, a ``pulumi.RunError``, which the language host prints without a
+traceback. And as the engine cancels a program after its first failed step, the first failure here
+stops every other gate's wait in the same program (:func:`until_done`), instead of letting the
+program run until the slowest task ends.
 """
 
 from __future__ import annotations
@@ -16,16 +14,11 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Awaitable
-from collections.abc import Callable, Iterable
-from concurrent.futures import Executor
 from typing import Any, NoReturn, Optional, TypeVar
 
 import pulumi
 
-from .errors import FcInvocationError, InvocationFailedError, NotFoundError, WaitTimeoutError
-from .models import redact
-
-__all__ = ["GateFailed", "fail", "judge", "read_once", "until_done"]
+__all__ = ["GateFailed", "fail", "until_done"]
 
 T = TypeVar("T")
 
@@ -83,24 +76,3 @@ async def until_done(wait: Awaitable[T], log_target: Any) -> T:
 def _stopped(run: _Run, log_target: Any) -> NoReturn:
     pulumi.log.info("stopped waiting: another gate failed", resource=log_target)
     raise GateFailed(f"stopped waiting because another gate failed: {run.first}")
-
-
-def judge(check: Callable[[], T], log_target: Any, secrets: Iterable[str] = ()) -> T:
-    """Run a data source's verdict (``check`` raises when the gate must not open); a failed verdict
-    fails the gate with its message (secrets masked)."""
-    try:
-        return check()
-    except (InvocationFailedError, WaitTimeoutError) as exc:
-        fail(redact(str(exc), tuple(secrets)), log_target)
-
-
-async def read_once(read: Callable[[], T], pool: Executor, log_target: Any, not_found: Callable[[Exception], str],
-                    secrets: Iterable[str] = ()) -> Optional[T]:
-    """One read in the program, for a verdict without a wait. A missing task fails the gate; any
-    other API error answers None and leaves the verdict to the engine's read, which retries."""
-    try:
-        return await asyncio.get_running_loop().run_in_executor(pool, read)
-    except NotFoundError as exc:
-        fail(redact(not_found(exc), tuple(secrets)), log_target)
-    except FcInvocationError:
-        return None

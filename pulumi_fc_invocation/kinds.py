@@ -1,0 +1,316 @@
+"""What the API-neutral code (the batch logic, the gates, the data sources) needs to know of each API.
+
+A *kind* is one API's async work item: FC 2.0's stateful async invocation (``service[.q]/function/id``)
+or FC 3.0's async task (``function[.q]/task``). It names the item's fields, builds and parses its
+reference, reads one, lists a page of them and turns one into the data sources' snake_case outputs.
+Everything else (waiting, verdicts, progress, secrets, preview, refresh, mocks) is written once,
+against a kind. Imports neither Pulumi nor requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Optional
+
+from .models import rfc3339
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .client import FcClient
+
+__all__ = ["Kind", "FC2", "FC3", "KINDS", "kind_of_id", "SINGLE_ECHO_KEYS"]
+
+# Inputs a single data source echoes into its outputs (a refresh reads them back), after the result's.
+SINGLE_ECHO_KEYS = ("wait_for_completion", "timeout_seconds", "fail_on_statuses", "poll_interval_seconds",
+                    "max_poll_interval_seconds", "secret_payloads", "region", "account_id", "endpoint",
+                    "waited_seconds")
+
+
+def _events(result: Any) -> list[dict[str, Any]]:
+    return [{"event_id": e.event_id, "status": e.status, "timestamp": rfc3339(e.timestamp),
+             "event_detail": e.event_detail} for e in result.events]
+
+
+def _ordered(kind: "Kind", result: Any, **own: Any) -> dict[str, Any]:
+    """A member's outputs in ``kind.result_keys`` order: the fields both APIs share, then ``own``."""
+    values = {
+        "function_name": result.function_name,
+        "qualifier": result.qualifier or None,
+        "request_id": result.request_id,
+        "status": result.status.value,
+        "destination_status": result.destination_status,
+        "return_payload": result.return_payload,
+        "already_retried_times": int(result.already_retried_times),
+        "started_time": rfc3339(result.started_time),
+        "end_time": rfc3339(result.end_time),
+        "duration_ms": result.duration_ms,
+        "instance_id": result.instance_id,
+        "events": _events(result),
+        "is_terminal": result.is_terminal,
+        **own,
+    }
+    return {key: values[key] for key in kind.result_keys}
+
+
+class Kind:
+    """One API's async work item, as the data sources see it (see the module docstring)."""
+
+    name: str                        # "fc2" / "fc3"
+    noun: str                        # "invocation" / "task"
+    resource_name: str               # the single data source's class name
+    batch_resource_name: str
+    single_function_token: str
+    batch_function_token: str
+    ref_keys: tuple[str, ...]        # the single data source's leading arguments, in order
+    id_key: str                      # the member's own id field
+    target_keys: tuple[str, ...]     # what names the function (the batch's leading arguments)
+    prefix_key: str                  # the batch's id-prefix argument
+    items_key: str                   # the batch output listing the members
+    payload_keys: tuple[str, ...]    # payload outputs (secret by default)
+    result_keys: tuple[str, ...]     # a member's outputs, in order
+
+    @property
+    def single_type_token(self) -> str:
+        return f"pulumi-python:dynamic/fc:{self.resource_name}"
+
+    @property
+    def batch_type_token(self) -> str:
+        return f"pulumi-python:dynamic/fc:{self.batch_resource_name}"
+
+    @property
+    def output_keys(self) -> tuple[str, ...]:
+        return self.result_keys + SINGLE_ECHO_KEYS
+
+    # --- references ---
+
+    def ref_type(self) -> type:
+        raise NotImplementedError
+
+    def result_type(self) -> type:
+        raise NotImplementedError
+
+    def make_ref(self, values: Mapping[str, Any]) -> Any:
+        """The reference from the ``ref_keys`` in ``values`` ("" qualifier means none), names checked."""
+        fields = {key: values.get(key) for key in self.ref_keys}
+        if fields.get("qualifier") == "":
+            fields["qualifier"] = None
+        return self.ref_type()(**fields)
+
+    def parse_ref(self, text: Any, argument: str = "id") -> Any:
+        return self.ref_type().parse(text, argument)
+
+    def parse_masked(self, text: Any, values: Mapping[str, Any]) -> tuple[Any, frozenset]:
+        return self.ref_type().parse_masked(text, values)
+
+    def ref_fields(self, ref: Any) -> dict[str, Any]:
+        return {key: getattr(ref, key) for key in self.ref_keys}
+
+    def member_ref(self, target: Mapping[str, Any], member_id: str) -> Any:
+        """The reference of one member of the batch on ``target`` (the batch's function)."""
+        return self.make_ref({**{key: target.get(key) for key in self.target_keys}, self.id_key: member_id})
+
+    def validate_id(self, value: Any, argument: str) -> str:
+        """A member id (or id prefix) by this API's rule."""
+        raise NotImplementedError
+
+    def check_target(self, target: Mapping[str, Any]) -> None:
+        """Check the function's names (the batch's), by the single data source's rules."""
+        self.member_ref(target, "_")
+
+    # --- calls ---
+
+    def read(self, client: "FcClient", ref: Any) -> Any:
+        raise NotImplementedError
+
+    def list_page(self, client: "FcClient", target: Mapping[str, Any], **filters: Any) -> tuple[tuple, Optional[str]]:
+        raise NotImplementedError
+
+    # --- text ---
+
+    def target_path(self, target: Mapping[str, Any]) -> str:
+        """``service[.qualifier]/function`` (2.0) or ``function[.qualifier]`` (3.0): the batch id's head."""
+        raise NotImplementedError
+
+    def parse_target_path(self, head: str, text: str, argument: str, rule: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def batch_id_rule(self) -> str:
+        raise NotImplementedError
+
+    def not_found_head(self, ref: Any) -> str:
+        raise NotImplementedError
+
+    def target_not_found_head(self, label: str, target: Mapping[str, Any]) -> str:
+        raise NotImplementedError
+
+    def outputs(self, result: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def mocked_result(self, ref: Any, values: Any) -> Any:
+        """A mock's outputs (snake_case, as the data source's) as a result; None without a status."""
+        if not isinstance(values, dict) or not values.get("status"):
+            return None
+        model = self.result_type()
+        fields = model.model_fields
+        data = {key: value if value is not None else "" for key, value in self.ref_fields(ref).items()}
+        data.update({k: v for k, v in values.items() if k in fields and v is not None})
+        return model.model_validate(data)
+
+    def __repr__(self) -> str:
+        return f"<kind {self.name}: {self.resource_name}>"
+
+    def __reduce__(self) -> str:
+        return self.name.upper()  # a module global: pickled by reference
+
+
+class _Fc2(Kind):
+    name = "fc2"
+    noun = "invocation"
+    resource_name = "StatefulAsyncInvocation"
+    batch_resource_name = "StatefulAsyncInvocations"
+    single_function_token = "fc-invocation:index:getStatefulAsyncInvocation"
+    batch_function_token = "fc-invocation:index:getStatefulAsyncInvocations"
+    ref_keys = ("service_name", "function_name", "invocation_id", "qualifier")
+    id_key = "invocation_id"
+    target_keys = ("service_name", "function_name", "qualifier")
+    prefix_key = "invocation_id_prefix"
+    items_key = "invocations"
+    payload_keys = ("invocation_payload", "return_payload")
+    result_keys = (
+        "service_name", "function_name", "qualifier", "invocation_id", "request_id", "status", "destination_status",
+        "invocation_error_message", "invocation_payload", "return_payload", "already_retried_times",
+        "started_time", "end_time", "duration_ms", "instance_id", "events", "is_terminal",
+    )
+
+    def ref_type(self) -> type:
+        from .fc2 import InvocationRef
+
+        return InvocationRef
+
+    def result_type(self) -> type:
+        from .fc2 import StatefulAsyncInvocationResult
+
+        return StatefulAsyncInvocationResult
+
+    def validate_id(self, value: Any, argument: str) -> str:
+        from .fc2 import validate_invocation_id
+
+        return validate_invocation_id(value, argument)
+
+    def read(self, client: "FcClient", ref: Any) -> Any:
+        return client.get(ref)
+
+    def list_page(self, client: "FcClient", target: Mapping[str, Any], **filters: Any) -> tuple[tuple, Optional[str]]:
+        return client.list_stateful_async_invocations_page(
+            target["service_name"], target["function_name"], qualifier=target.get("qualifier"), **filters)
+
+    def target_path(self, target: Mapping[str, Any]) -> str:
+        service = target["service_name"] + (f".{target['qualifier']}" if target.get("qualifier") else "")
+        return f"{service}/{target['function_name']}"
+
+    def parse_target_path(self, head: str, text: str, argument: str, rule: str) -> dict[str, Any]:
+        from .errors import InvalidArgumentError
+
+        parts = head.split("/")
+        if len(parts) != 2:
+            raise InvalidArgumentError(argument, text, rule)
+        service, dot, qualifier = parts[0].partition(".")
+        if dot and not qualifier:
+            raise InvalidArgumentError(argument, text, "the qualifier after '.' is empty; " + rule)
+        return {"service_name": service, "function_name": parts[1], "qualifier": qualifier or None}
+
+    def batch_id_rule(self) -> str:
+        return ("must be SERVICE[.QUALIFIER]/FUNCTION[?prefix=P&statuses=S1,S2&started_after=T&started_before=T"
+                "&limit=N], e.g. video.prod/transcode?prefix=video-2026-11-")
+
+    def not_found_head(self, ref: Any) -> str:
+        return (f"invocation not found: service {ref.service_name!r}, qualifier {ref.qualifier or '(none)'!r}, "
+                f"function {ref.function_name!r}, invocation id {ref.invocation_id!r}")
+
+    def target_not_found_head(self, label: str, target: Mapping[str, Any]) -> str:
+        return (f"cannot list {label}: service {target['service_name']!r}, qualifier "
+                f"{target.get('qualifier') or '(none)'!r}, function {target['function_name']!r}")
+
+    def outputs(self, result: Any) -> dict[str, Any]:
+        return _ordered(self, result, service_name=result.service_name, invocation_id=result.invocation_id,
+                        invocation_error_message=result.invocation_error_message,
+                        invocation_payload=result.invocation_payload)
+
+
+class _Fc3(Kind):
+    name = "fc3"
+    noun = "task"
+    resource_name = "AsyncTask"
+    batch_resource_name = "AsyncTasks"
+    single_function_token = "fc-invocation:index:getAsyncTask"
+    batch_function_token = "fc-invocation:index:getAsyncTasks"
+    ref_keys = ("function_name", "task_id", "qualifier")
+    id_key = "task_id"
+    target_keys = ("function_name", "qualifier")
+    prefix_key = "task_id_prefix"
+    items_key = "tasks"
+    payload_keys = ("task_payload", "return_payload")
+    result_keys = (
+        "function_name", "qualifier", "task_id", "function_arn", "request_id", "status", "destination_status",
+        "task_error_message", "task_payload", "return_payload", "already_retried_times", "started_time",
+        "end_time", "duration_ms", "instance_id", "events", "is_terminal",
+    )
+
+    def ref_type(self) -> type:
+        from .fc3 import AsyncTaskRef
+
+        return AsyncTaskRef
+
+    def result_type(self) -> type:
+        from .fc3 import AsyncTaskResult
+
+        return AsyncTaskResult
+
+    def validate_id(self, value: Any, argument: str) -> str:
+        from .fc3 import validate_task_id
+
+        return validate_task_id(value, argument)
+
+    def read(self, client: "FcClient", ref: Any) -> Any:
+        return client.get_async_task(ref.function_name, ref.task_id, ref.qualifier)
+
+    def list_page(self, client: "FcClient", target: Mapping[str, Any], **filters: Any) -> tuple[tuple, Optional[str]]:
+        return client.list_async_tasks_page(target["function_name"], qualifier=target.get("qualifier"), **filters)
+
+    def target_path(self, target: Mapping[str, Any]) -> str:
+        return target["function_name"] + (f".{target['qualifier']}" if target.get("qualifier") else "")
+
+    def parse_target_path(self, head: str, text: str, argument: str, rule: str) -> dict[str, Any]:
+        from .errors import InvalidArgumentError
+
+        if "/" in head:
+            raise InvalidArgumentError(argument, text, rule)
+        function, dot, qualifier = head.partition(".")
+        if dot and not qualifier:
+            raise InvalidArgumentError(argument, text, "the qualifier after '.' is empty; " + rule)
+        return {"function_name": function, "qualifier": qualifier or None}
+
+    def batch_id_rule(self) -> str:
+        return ("must be FUNCTION[.QUALIFIER][?prefix=P&statuses=S1,S2&started_after=T&started_before=T&limit=N], "
+                "e.g. transcode.prod?prefix=job-2026-11-")
+
+    def not_found_head(self, ref: Any) -> str:
+        return (f"task not found: function {ref.function_name!r}, qualifier {ref.qualifier or '(none)'!r}, "
+                f"task id {ref.task_id!r}")
+
+    def target_not_found_head(self, label: str, target: Mapping[str, Any]) -> str:
+        return (f"cannot list {label}: function {target['function_name']!r}, qualifier "
+                f"{target.get('qualifier') or '(none)'!r}")
+
+    def outputs(self, result: Any) -> dict[str, Any]:
+        return _ordered(self, result, task_id=result.task_id, function_arn=result.function_arn,
+                        task_error_message=result.task_error_message, task_payload=result.task_payload)
+
+
+FC2: Kind = _Fc2()
+FC3: Kind = _Fc3()
+KINDS = {"fc2": FC2, "fc3": FC3}
+
+
+def kind_of_id(text: str) -> Kind:
+    """FC 3.0 for a two-segment id ``fn[.q]/task``, FC 2.0 for three ``svc[.q]/fn/id`` (the CLI's rule)."""
+    return FC3 if isinstance(text, str) and text.count("/") == 1 else FC2

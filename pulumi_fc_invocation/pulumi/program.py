@@ -1,0 +1,243 @@
+"""The program side of every data source: resolving arguments, registering the read, mocks, and the
+gate as it runs in the program's event loop (:func:`gate_in_program`).
+
+The wait runs in the program, not in the provider host: the host serves at most four calls at once,
+so fifty gates waiting there would release in batches of four.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Mapping
+from typing import Any, Callable, NoReturn, Optional, TypeVar
+
+import pulumi
+import pulumi.dynamic
+from pulumi import Output, ResourceOptions
+
+from ..errors import ConfigurationError, InvalidArgumentError
+from ..models import redacting, secret_values
+from . import verdict
+from .gating import CONFIG_KEYS, SKIP_WAIT_ENV, client_for, gate_for, run_gate, skip_wait
+from .operation import records_only
+
+__all__ = [
+    "plain_input_errors", "program_config", "client_of", "under_mocks", "mocked_props", "mock_invoke",
+    "secret_names", "resolve_spec", "spec_prop", "log_target", "register_read", "undo_sdk_pickler_chain",
+    "is_plain", "all_plain", "skip_notice", "no_verdict_props", "ProgramReporter", "gate_in_program",
+    "check_plain_bool",
+]
+
+T = TypeVar("T")
+
+
+class _ProgramInputError(InvalidArgumentError, pulumi.RunError):
+    """An InvalidArgumentError that is also a ``pulumi.RunError``: the language host prints its message
+    alone, not 30-odd lines of SDK frames. Still an InvalidArgumentError (and a ValueError) to catch."""
+
+
+class _ProgramSettingError(ConfigurationError, pulumi.RunError):
+    """The same for a ConfigurationError (e.g. an ``endpoint`` argument without a scheme)."""
+
+
+def plain_input_errors(func: Callable[..., T]) -> Callable[..., T]:
+    """Let ``func``'s input errors reach the user as its message alone (see :class:`_ProgramInputError`).
+
+    Only the Pulumi forms are wrapped: errors.py cannot subclass RunError (the CLI never imports
+    Pulumi), so the instance is re-classed here, where Pulumi is loaded anyway."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return func(*args, **kwargs)
+        except InvalidArgumentError as exc:
+            if not isinstance(exc, pulumi.RunError):
+                exc.__class__ = _ProgramInputError
+            raise
+        except ConfigurationError as exc:
+            if not isinstance(exc, pulumi.RunError):
+                exc.__class__ = _ProgramSettingError
+            raise
+
+    return wrapper
+
+
+def check_plain_bool(argument: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise InvalidArgumentError(argument, value, "must be True or False (a plain value)")
+
+
+def program_config() -> dict[str, Any]:
+    """The stack config keys the credential chain reads, as the program process sees them."""
+    from pulumi.runtime.config import get_config
+
+    config = {}
+    for key in CONFIG_KEYS:
+        value = get_config(key)
+        if value is not None:
+            config[key] = value
+    return config
+
+
+def client_of(spec: Any):
+    """The (cached) client for a spec's settings, from the program's config."""
+    return client_for(program_config(), region=spec.region, account_id=spec.account_id, endpoint=spec.endpoint)
+
+
+def under_mocks() -> bool:
+    """Running under ``pulumi.runtime.set_mocks`` (a user's unit test): no provider ever runs there,
+    so the data sources make no call and never wait; the mocks' outputs are the item. (The
+    package's own harness uses a subclass that forwards to a real provider host: not mocks.)"""
+    from pulumi.runtime import mocks, settings
+
+    return type(settings.get_monitor()) is mocks.MockMonitor
+
+
+def mocked_props(props: dict[str, Any], wait: bool) -> dict[str, Any]:
+    """The read's props under mocks: a gate in an update "waited" its whole timeout (a mocked status
+    that is not terminal is a timeout, as it would be live)."""
+    waited = props["timeout_seconds"] if wait and not pulumi.runtime.is_dry_run() else None
+    return {**props, "waited_seconds": waited}
+
+
+async def mock_invoke(token: str, props: dict[str, Any]) -> dict[str, Any]:
+    """A function form under mocks: the user's ``Mocks.call`` answers ``token`` with the outputs."""
+    from pulumi.runtime.invoke import invoke_async
+
+    return dict(await invoke_async(token, props) or {})
+
+
+def is_plain(value: Any) -> bool:
+    return not isinstance(value, Output) and not asyncio.isfuture(value) and not asyncio.iscoroutine(value)
+
+
+def all_plain(args: Mapping[str, Any]) -> bool:
+    for value in args.values():
+        if not is_plain(value):
+            return False
+        if isinstance(value, (list, tuple)) and not all(is_plain(v) for v in value):
+            return False
+    return True
+
+
+def secret_names(args: dict[str, Any]) -> Output[frozenset]:
+    """The names of the arguments given as secret Outputs (known once they resolve)."""
+    async def names() -> frozenset:
+        found = set()
+        for key, value in args.items():
+            if value is not None and not (is_plain(value) and not isinstance(value, (list, tuple))):
+                if await Output.from_input(value).is_secret():
+                    found.add(key)
+        return frozenset(found)
+
+    return Output.from_input(names())
+
+
+def resolve_spec(args: dict[str, Any], build: Any) -> Output[Any]:
+    """``build(values, hidden)`` once ``args`` resolve, as a non-secret Output: secrecy is tracked per
+    argument in the spec's ``hidden`` (a secret id would break the SDK's read, and would make every
+    output secret), and restored per output by :func:`spec_prop`."""
+    def run(values_hidden: list) -> Any:
+        values, hidden = values_hidden
+        with redacting(secret_values(values, hidden)):
+            return plain_input_errors(build)(dict(values), hidden)
+
+    return Output.unsecret(Output.all(Output.all(**args), secret_names(args)).apply(run))
+
+
+def spec_prop(spec: Output[Any], key: str) -> Output[Any]:
+    """``spec.props()[key]``, secret when the argument was."""
+    return spec.apply(lambda s: Output.secret(s.props()[key]) if key in s.hidden else s.props()[key])
+
+
+class _UrnOnly:
+    """Lets ``pulumi.log`` attach a message to a resource whose URN is known but not yet registered
+    (waiting on ``resource.urn`` itself would hold every progress message until the wait is over)."""
+
+    def __init__(self, urn: Output[str]) -> None:
+        self.urn = urn
+
+
+def log_target(resource_name: str, type_token: str, opts: ResourceOptions) -> "_UrnOnly":
+    """Where progress messages go: the resource's URN as the engine will make it, known before the
+    read is registered. The engine leaves the root stack out of top-level URNs (``create_urn`` with
+    ``parent=<Stack>`` would not)."""
+    from pulumi.runtime.settings import get_root_resource
+
+    parent = opts.parent if opts.parent is not None and opts.parent is not get_root_resource() else None
+    return _UrnOnly(pulumi.resource.create_urn(resource_name, type_token, parent=parent))
+
+
+def undo_sdk_pickler_chain() -> None:
+    """Work around a Pulumi SDK leak: each ``serialize_provider`` call wraps
+    ``pickle._Pickler._batch_setitems`` once more and never unwraps it, so after about 985 dynamic
+    resources in one program every further one fails with ``RecursionError`` (SDK 3.272). Restoring
+    the original method after our own registration keeps the chain one wrapper deep; the SDK wraps
+    it again (sorted, as it wants) at the next serialization."""
+    import pickle
+
+    fn = pickle._Pickler.__dict__.get("_batch_setitems")  # type: ignore[attr-defined]
+    for _ in range(100_000):
+        if fn is None or getattr(fn, "__qualname__", "") == "_Pickler._batch_setitems":
+            break
+        inner = [c.cell_contents for c in (getattr(fn, "__closure__", None) or ()) if callable(c.cell_contents)]
+        fn = inner[0] if inner else None
+    if fn is not None and getattr(fn, "__qualname__", "") == "_Pickler._batch_setitems":
+        pickle._Pickler._batch_setitems = fn  # type: ignore[attr-defined]
+
+
+def register_read(resource: pulumi.dynamic.Resource, provider: pulumi.dynamic.ResourceProvider, resource_name: str,
+                  props: dict[str, Any], opts: ResourceOptions, gated_id: Output[str], secret: list[str]) -> None:
+    """Register ``resource`` as a read whose id resolves when the gate opens, with ``secret`` outputs."""
+    merged = ResourceOptions.merge(
+        opts, ResourceOptions(id=gated_id, additional_secret_outputs=secret + list(opts.additional_secret_outputs or [])))
+    try:
+        pulumi.dynamic.Resource.__init__(resource, provider, resource_name, props, merged)
+    finally:
+        undo_sdk_pickler_chain()
+
+
+def skip_notice(spec: Any, log_target: Any) -> bool:
+    """Under the break-glass switch, warn against the gate that it is skipped; True if skipping."""
+    if not skip_wait():
+        return False
+    what = "not waiting for it and giving no verdict" if spec.wait else "giving no verdict"
+    pulumi.log.warn(f"{SKIP_WAIT_ENV} is set: {what} on {spec.id} (fail_on_statuses and timeout_seconds are "
+                    f"not applied)", resource=log_target)
+    return True
+
+
+def no_verdict_props(props: dict[str, Any], spec: Output[Any]) -> None:
+    """Under the break-glass switch, or in a refresh/destroy, the read applies no fail statuses."""
+    if skip_wait() or records_only():
+        props["fail_on_statuses"] = spec.apply(lambda s: [])
+
+
+class ProgramReporter:
+    """A gate's messages as ``pulumi.log`` lines against its resource; its failure as a RunError
+    (:mod:`.verdict`), which also stops the other gates of the program."""
+
+    def __init__(self, log_target: Any) -> None:
+        self.target = log_target
+
+    def info(self, text: str) -> None:
+        pulumi.log.info(text, resource=self.target)
+
+    def warn(self, text: str) -> None:
+        pulumi.log.warn(text, resource=self.target)
+
+    def fail(self, text: str) -> NoReturn:
+        verdict.fail(text, self.target)
+
+    def until_done(self, wait: Awaitable[T]) -> Awaitable[T]:
+        return verdict.until_done(wait, self.target)
+
+
+async def gate_in_program(spec: Any, log_target: Any) -> Optional[float]:
+    """A data source's gate in the program (see :func:`.gating.run_gate`); returns the seconds waited,
+    or None. Only records (no read, no verdict here) in a refresh/destroy, under mocks and under the
+    switch."""
+    if skip_notice(spec, log_target) or under_mocks() or records_only():
+        return None
+    return await run_gate(gate_for(spec), client_of(spec), ProgramReporter(log_target),
+                          preview=pulumi.runtime.is_dry_run())

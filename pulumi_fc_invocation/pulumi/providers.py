@@ -1,0 +1,124 @@
+"""The dynamic providers behind the data sources: they run in Pulumi's dynamic provider host.
+
+A provider object is pickled into state (``__provider``), so it holds nothing but its class: the
+stack configuration arrives through ``configure`` in the host and clients are built lazily and cached
+per host process. ``read`` is the only operation that does anything: the resources are registered as
+reads, so they are never created, updated or deleted in Function Compute. One base class; each
+subclass only names its API kind and whether it reads one item or a batch (the class itself must
+exist per data source: state refers to it by module and name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Optional
+
+import pulumi
+import pulumi.dynamic
+
+from ..batching import BatchSpec
+from ..errors import FcInvocationError
+from ..kinds import FC2, FC3, Kind
+from ..models import redacting
+from .gating import CONFIG_KEYS, BatchGate, batch_outputs, client_for, read_and_check, single_outputs
+
+__all__ = [
+    "GateProvider",
+    "StatefulAsyncInvocationProvider",
+    "StatefulAsyncInvocationsProvider",
+    "AsyncTaskProvider",
+    "AsyncTasksProvider",
+]
+
+
+def _ref_from(kind: Kind, id_: str, props: Mapping[str, Any]) -> tuple[Any, tuple[str, ...]]:
+    """The ref to read and the secret values in it (masked in the id; see ``masked`` on the refs)."""
+    # The id is authoritative: on refresh the props are the prior outputs, whose `qualifier` is FC's
+    # echo (`LATEST` for a task read without one), not what the program asked for. Only masked parts
+    # (secret inputs) come from the props, and those the program did give.
+    ref, hidden = kind.parse_masked(id_, props)
+    return ref, tuple(getattr(ref, key) for key in hidden)
+
+
+class GateProvider(pulumi.dynamic.ResourceProvider):
+    """Reads what its data source gates on. Holds no state worth pickling."""
+
+    kind: Kind = FC2
+    batch: bool = False
+
+    def __init__(self) -> None:
+        self._config: Optional[dict[str, Any]] = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}  # never carry configuration (credentials) into the serialized provider
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        self._config = None
+
+    def configure(self, req: pulumi.dynamic.ConfigureRequest) -> None:
+        config = {}
+        for key in CONFIG_KEYS:
+            value = req.config.get(key)
+            if value is not None:
+                config[key] = value
+        self._config = config
+
+    def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
+        return self._read_batch(id_, props) if self.batch else self._read_single(id_, props)
+
+    def _read_single(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
+        ref, secrets = _ref_from(self.kind, id_, props)
+        client = client_for(self._config, region=props.get("region") or None,
+                            account_id=props.get("account_id") or None, endpoint=props.get("endpoint") or None)
+        # A program's read never carries `status` (None values are not sent); a refresh's prior outputs do.
+        with redacting(secrets):
+            result = read_and_check(client, ref, props, refresh=props.get("status") is not None, kind=self.kind)
+        return pulumi.dynamic.ReadResult(id_, single_outputs(self.kind, result, ref, props))
+
+    def _read_batch(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
+        spec = BatchSpec.from_props(id_, props, kind=self.kind)
+        client = client_for(self._config, region=spec.region, account_id=spec.account_id, endpoint=spec.endpoint)
+        # A refresh passes the prior outputs (with results); the program's read passes none of them.
+        refresh = props.get("total") is not None
+        with redacting(spec.secret_texts):
+            summary = BatchGate(spec).final_read(client, props, refresh=refresh)
+        outs = spec.props()
+        outs.update(batch_outputs(summary))
+        outs["waited_seconds"] = props.get("waited_seconds")
+        return pulumi.dynamic.ReadResult(id_, outs)
+
+    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        name = self.kind.batch_resource_name if self.batch else self.kind.resource_name
+        raise FcInvocationError(
+            f"{name} is a read-only data source; construct it through the package, "
+            "which registers it as a read (it never creates anything in Function Compute)"
+        )
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        return None  # reads are never deleted; and we never touch the task
+
+
+class StatefulAsyncInvocationProvider(GateProvider):
+    """Reads one FC 2.0 stateful async invocation."""
+
+    kind = FC2
+
+
+class StatefulAsyncInvocationsProvider(GateProvider):
+    """Reads a batch of FC 2.0 stateful async invocations."""
+
+    kind = FC2
+    batch = True
+
+
+class AsyncTaskProvider(GateProvider):
+    """Reads one FC 3.0 async task."""
+
+    kind = FC3
+
+
+class AsyncTasksProvider(GateProvider):
+    """Reads a batch of FC 3.0 async tasks."""
+
+    kind = FC3
+    batch = True
