@@ -346,7 +346,7 @@ class FcClient:
         """GetAsyncTask."""
         path = fc3.task_path(function_name, task_id)
         response = self._request3("GetAsyncTask", "GET", path, params=fc3.qualifier_query(qualifier))
-        return self._parse(response, AsyncTaskResult, "an async task")
+        return self._parse(response, AsyncTaskResult, "an async task").named(function_name)
 
     def list_async_tasks(
         self,
@@ -366,28 +366,30 @@ class FcClient:
         """ListAsyncTasks as an iterator over its pages' tasks, following ``nextToken``; checked and bounded
         as :meth:`list_stateful_async_invocations` is (``limit``, ``max_pages``, ``PaginationError``)."""
         _check_paging(limit, max_pages)
-        path = fc3.tasks_path(function_name)
+        fc3.validate_function_name(function_name)
         params = fc3.list_query(qualifier=qualifier, status=status, prefix=prefix, started_after=started_after,
                                 started_before=started_before, sort=sort, include_payload=include_payload,
                                 page_size=page_size)
-        return _follow(lambda query: self._list3_page(path, query), params, limit, max_pages, "ListAsyncTasks")
+        return _follow(lambda query: self._list3_page(function_name, query), params, limit, max_pages,
+                       "ListAsyncTasks")
 
     def list_async_tasks_page(
         self, function_name: str, *, next_token: Optional[str] = None, **filters: Any
     ) -> tuple[tuple[AsyncTaskResult, ...], Optional[str]]:
         """One page of ListAsyncTasks: (tasks, next token or None); as :meth:`list_stateful_async_invocations_page`."""
-        path = fc3.tasks_path(function_name)
+        fc3.validate_function_name(function_name)
         params = fc3.list_query(next_token=next_token, **filters)
-        items, token = self._list3_page(path, params)
+        items, token = self._list3_page(function_name, params)
         if token is not None and token == next_token:
             raise PaginationError("ListAsyncTasks: the page gave back the nextToken it was asked for: the listing "
                                   "would never end")
         return items, token
 
-    def _list3_page(self, path: str, params: Mapping[str, str]) -> tuple[tuple[AsyncTaskResult, ...], Optional[str]]:
-        page = self._parse(self._request3("ListAsyncTasks", "GET", path, params=params), AsyncTaskPage,
-                           "a list of async tasks")
-        return page.tasks, page.next_token or None
+    def _list3_page(self, function_name: str, params: Mapping[str, str]
+                    ) -> tuple[tuple[AsyncTaskResult, ...], Optional[str]]:
+        page = self._parse(self._request3("ListAsyncTasks", "GET", fc3.tasks_path(function_name), params=params),
+                           AsyncTaskPage, "a list of async tasks")
+        return tuple(task.named(function_name) for task in page.tasks), page.next_token or None
 
     def stop_async_task(self, function_name: str, task_id: str, qualifier: Optional[str] = None) -> str:
         """StopAsyncTask; returns FC's request id."""

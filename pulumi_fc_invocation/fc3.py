@@ -349,6 +349,11 @@ class AsyncTaskResult(FrozenModel):
     def succeeded(self) -> bool:
         return self.status is InvocationStatus.SUCCEEDED
 
+    def named(self, function_name: str) -> "AsyncTaskResult":
+        """This task with ``function_name``, the name it was asked for: a read knows its function, and an
+        ARN is only a guess (a 2.0 function's FC 3.0 ARN may name the service and function apart)."""
+        return self if self.function_name == function_name else self.model_copy(update={"function_name": function_name})
+
     # The FC 2.0 model's names, read-only, so that API-neutral code (the waiter's messages, the batch
     # tracker, the CLI) serves both models; they are not fields, so dumps keep FC 3.0's names alone.
     @property

@@ -232,6 +232,17 @@ def test_fc2_function_through_fc3_is_percent_encoded_and_signed_so(server):
     _check_signed(seen, server, "GetAsyncTask")
 
 
+def test_the_name_asked_for_wins_over_the_arn(server):
+    """A 2.0 function's FC 3.0 ARN may name service and function apart: the result names what was read."""
+    arn = "acs:fc:cn-hangzhou:1234:services/video.LATEST/functions/transcode"
+    server.answer(200, {**TASK, "functionArn": arn}).answer(200, {"tasks": [{**TASK, "functionArn": arn}]})
+    client = client_for(server)
+    task = client.get_async_task("video$transcode", "job-1")
+    assert task.function_name == "video$transcode" and task.function_arn == arn
+    (listed,) = list(client.list_async_tasks("video$transcode"))
+    assert listed.function_name == "video$transcode"
+
+
 def test_get_by_ref_or_two_segment_id(server):
     from pulumi_fc_invocation.fc3 import AsyncTaskRef
 

@@ -468,3 +468,10 @@ def test_acs3_signer_knows_its_actions():
 
     with pytest.raises(ValueError):
         acs3_signer("GetStatefulAsyncInvocation")
+
+
+def test_named_keeps_an_agreeing_result_and_renames_otherwise():
+    r = AsyncTaskResult.model_validate(SAMPLE)
+    assert r.named("my-func") is r
+    other = r.named("svc$my-func")
+    assert other.function_name == "svc$my-func" and other.function_arn == r.function_arn and r.function_name == "my-func"
