@@ -23,8 +23,12 @@ it issues with the emulator (``FcEmulator.add_credentials(..., expires_at=...)``
   refuses token-less (IMDSv1) reads, ``token_endpoint=False`` is an old service without tokens.
 - **Credentials URI** (``credentials_uri``): ``GET`` answers ``{"Code": "Success", ...}``.
 
-``fail_next(service, ...)`` queues failures (an HTTP error or a dropped connection); ``requests``
-lists what was asked, ``issued`` what was handed out. Secrets never appear in a repr.
+``fail_next(service, ...)`` queues failures (an HTTP error, a dropped connection, a given body);
+``requests`` lists what was asked, ``issued`` what was handed out. Secrets never appear in a repr.
+
+Clients judge expiry on the waiters' clock (``waiter.use_clock``): with a virtual emulator, use
+``use_clock(AutoAdvanceClock(fc.clock))`` (the ``fc_emulator`` fixture does), or a client would keep a
+key the emulator already considers expired.
 """
 
 from __future__ import annotations
