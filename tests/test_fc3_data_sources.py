@@ -1,0 +1,351 @@
+"""The FC 3.0 data sources (``AsyncTask``, ``AsyncTasks`` and their function forms) through the harness:
+a real dynamic provider host, the emulator's 2023-03-30 routes (ACS3-signed), a virtual clock."""
+
+from __future__ import annotations
+
+import re
+
+import pulumi
+import pytest
+
+from pulumi_fc_invocation import (
+    AsyncTask,
+    AsyncTasks,
+    get_async_task,
+    get_async_task_output,
+    get_async_tasks,
+    get_async_tasks_output,
+)
+from pulumi_fc_invocation.errors import InvalidArgumentError, InvocationFailedError
+from pulumi_fc_invocation.testing.harness import ProgramError, ProviderHost, run_program
+from pulumi_fc_invocation.testing.server import FcEmulator
+from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
+from pulumi_fc_invocation.waiter import DEFAULT_MAX_POLL_INTERVAL, use_clock
+
+KEY_ID = "LTAIfc3DataSourceKey"
+SECRET = "Fc3-DataSource-Secret-4d5e6f"
+TOKEN = "CAIS-Fc3-Sts-Token-7a8b9c"
+SECRET_KEYS = ("alicloud:secretKey", "alicloud:securityToken")
+CLEAN_ENV = {name: "" for name in (
+    "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY",
+    "FC_INVOCATION_ENDPOINT", "ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN")}
+TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+
+
+@pytest.fixture(scope="module")
+def fc():
+    with FcEmulator(clock="virtual", access_key_id="LTAIunusedDefaultKey", access_key_secret="unused-default") as emu:
+        emu.add_credentials(KEY_ID, SECRET, TOKEN)
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def config(fc):
+    return {"alicloud:accessKey": KEY_ID, "alicloud:secretKey": SECRET, "alicloud:securityToken": TOKEN,
+            "alicloud:accountId": fc.account_id, "fc-invocation:endpoint": fc.endpoint}
+
+
+@pytest.fixture(scope="module")
+def host(config):
+    with ProviderHost(env=CLEAN_ENV) as h:
+        h.configure(config, secret_keys=SECRET_KEYS)
+        yield h
+
+
+@pytest.fixture
+def run(fc, config, host):
+    def runner(program, preview=False):
+        with use_clock(AutoAdvanceClock(fc.clock)):
+            return run_program(program, config=config, secret_keys=SECRET_KEYS, preview=preview, host=host)
+    return runner
+
+
+def _dependent(name, gate):
+    return pulumi.CustomResource("test:index:App", name, {"release": "v2"},
+                                 opts=pulumi.ResourceOptions(depends_on=[gate]))
+
+
+def test_an_update_waits_for_the_task_and_then_deploys_the_dependent(fc, run):
+    fc.add_function(None, "transcode", outcome="Succeeded", duration=90, return_payload='{"hls": "oss://v/1.m3u8"}')
+    fc.client().invoke_async_task("transcode", '{"src": "oss://raw/1.mp4"}', task_id="job-1")
+    start = fc.clock.now()
+
+    def program():
+        task = AsyncTask("transcode", function_name="transcode", task_id="job-1", wait_for_completion=True,
+                         timeout_seconds=600)
+        _dependent("player", task)
+        pulumi.export("status", task.status)
+        pulumi.export("result", task.return_payload)
+
+    result = run(program)
+    rec = result.resource("transcode")
+    out = rec.outputs
+    assert rec.type == "pulumi-python:dynamic/fc:AsyncTask"
+    assert rec.id == "transcode/job-1"
+    assert result.outputs["status"] == "Succeeded" and out["is_terminal"] is True
+    assert out["function_name"] == "transcode" and out["task_id"] == "job-1"
+    assert out["function_arn"].endswith(":functions/transcode")
+    assert out["task_payload"] == '{"src": "oss://raw/1.mp4"}'
+    assert {"task_payload", "return_payload"} <= rec.secret_outputs and "result" in result.secret_outputs
+    assert re.fullmatch(TIME, out["started_time"]) and re.fullmatch(TIME, out["end_time"])
+    assert isinstance(out["already_retried_times"], int) and isinstance(out["duration_ms"], int)
+    assert out["waited_seconds"] >= 90
+    assert 90 <= fc.clock.now() - start <= 90 + DEFAULT_MAX_POLL_INTERVAL * 1.2 + 1
+    assert result.resource("player")
+    assert any("waiting for transcode/job-1" in log.message for log in result.logs)
+
+
+def test_a_failed_task_fails_the_gate_with_its_message_and_the_dependent_never_deploys(fc, run):
+    fc.add_invocation(None, "render", "job-bad", qualifier="prod", error_message="UnhandledException: out of memory",
+                      timeline=[("Running", 0), ("Failed", 20)])
+
+    def program():
+        task = AsyncTask("render", function_name="render", task_id="job-bad", qualifier="prod",
+                         wait_for_completion=True)
+        _dependent("app", task)
+
+    with pytest.raises(ProgramError) as info:
+        run(program)
+    text = info.value.message
+    assert "render.prod/job-bad ended Failed" in text and "UnhandledException: out of memory" in text
+    assert re.search(r"request id [0-9a-f-]{20,}", text)
+    assert not any(r.name == "app" for r in info.value.result.resources)
+
+
+def test_preview_reads_once_and_does_not_wait(fc, run):
+    fc.add_function(None, "build", outcome="Succeeded", duration=300)
+    fc.client().invoke_async_task("build", "{}", task_id="build-1")
+    start = fc.clock.now()
+
+    def program():
+        task = AsyncTask("build", function_name="build", task_id="build-1", wait_for_completion=True)
+        _dependent("app", task)
+        pulumi.export("status", task.status)
+
+    preview = run(program, preview=True)
+    assert preview.outputs["status"] == "Running"
+    assert fc.clock.now() == start  # no virtual time passed: nobody waited
+
+
+def _refresh(host, rec):
+    """What `pulumi refresh` sends: the provider's read with the prior outputs as props."""
+    import asyncio
+
+    import grpc
+    from pulumi.runtime import rpc
+    from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+    prior = {**rec.outputs, "__provider": rec.provider_blob}
+    stub = provider_pb2_grpc.ResourceProviderStub(grpc.insecure_channel(f"127.0.0.1:{host.port}"))
+    props = asyncio.run(rpc.serialize_properties(prior, {}))
+    response = stub.Read(provider_pb2.ReadRequest(id=rec.id, urn=rec.urn, properties=props))
+    return response.id, rpc.deserialize_properties(response.properties)
+
+
+def test_refresh_records_a_later_failure_without_a_verdict(fc, run, host):
+    fc.add_invocation(None, "nightly", "n-1", timeline=[("Running", 0), ("Failed", 600)], error_message="boom")
+
+    def program():
+        AsyncTask("nightly", function_name="nightly", task_id="n-1")
+
+    rec = run(program).resource("nightly")
+    assert rec.outputs["status"] == "Running"
+    fc.advance(700)
+    fc.reset_requests()
+    id_, outs = _refresh(host, rec)
+    assert id_ == "nightly/n-1" and outs["status"] == "Failed" and outs["task_error_message"] == "boom"
+    assert fc.request_count() == 1  # one read, no polling
+    with pytest.raises(ProgramError, match="ended Failed: boom"):  # while `up` still fails on it
+        run(program)
+
+
+def test_get_by_composite_id_and_the_function_forms(fc, run):
+    fc.add_invocation(None, "thumbs", "t-9", qualifier="3", payload="img", timeline=[("Running", 0), ("Succeeded", 2)])
+    fc.advance(5)
+
+    def program():
+        task = AsyncTask.get("thumbs", "thumbs.3/t-9")
+        pulumi.export("status", task.status)
+        out = get_async_task_output("thumbs", "t-9", qualifier="3")
+        pulumi.export("fnStatus", out.status)
+        pulumi.export("fnPayload", out.task_payload)
+        now = get_async_task("thumbs", "t-9", "3", secret_payloads=False)
+        pulumi.export("nowId", now.id)
+        pulumi.export("nowPayload", now.task_payload)
+
+    result = run(program)
+    assert result.resource("thumbs").id == "thumbs.3/t-9"
+    assert result.outputs["status"] == "Succeeded" == result.outputs["fnStatus"]
+    assert "fnPayload" in result.secret_outputs and "fnStatus" not in result.secret_outputs
+    assert result.outputs["nowId"] == "thumbs.3/t-9" and result.outputs["nowPayload"] == "img"
+
+
+def test_a_service_dollar_function_name_works(fc, run):
+    fc.add_invocation("legacy", "fn", "l-1", timeline=[("Succeeded", 0)])
+
+    def program():
+        task = AsyncTask("legacy", function_name="legacy$fn", task_id="l-1")
+        pulumi.export("status", task.status)
+
+    result = run(program)
+    assert result.outputs["status"] == "Succeeded"
+    assert result.resource("legacy").id == "legacy$fn/l-1"
+
+
+def test_bad_arguments_are_refused_before_any_request(fc, run):
+    before = fc.request_count()
+    with pytest.raises(InvalidArgumentError, match="function_name"):
+        get_async_task("has.dot", "t-1")
+    with pytest.raises(InvalidArgumentError, match="task_id"):
+        get_async_tasks("fn", task_id_prefix="bad prefix!")
+    with pytest.raises(InvalidArgumentError, match="FC 2.0 id"):
+        AsyncTask.get("x", "svc/fn/inv-1")
+    assert fc.request_count() == before
+
+
+def test_the_batch_gate_waits_for_every_task_and_reports_the_counts(fc, run):
+    fc.add_function(None, "shard", outcome="Succeeded", duration=120)
+    client = fc.client()
+    for i in range(12):
+        client.invoke_async_task("shard", "{}", task_id=f"shard-{i:02d}")
+
+    def program():
+        batch = AsyncTasks("shards", function_name="shard", task_id_prefix="shard-", wait_for_completion=True,
+                           expected_count=12, timeout_seconds=900)
+        _dependent("app", batch)
+        pulumi.export("total", batch.total)
+        pulumi.export("succeeded", batch.counts.apply(lambda c: c["Succeeded"]))
+        pulumi.export("ids", batch.ids)
+        pulumi.export("tasks", batch.tasks)
+
+    result = run(program)
+    rec = result.resource("shards")
+    assert rec.type == "pulumi-python:dynamic/fc:AsyncTasks" and rec.id == "shard?prefix=shard-"
+    assert result.outputs["total"] == 12 == result.outputs["succeeded"]
+    assert result.outputs["ids"][0] == "shard/shard-00"
+    assert result.outputs["tasks"][0]["task_id"] == "shard-00" and result.outputs["tasks"][0].get("task_payload") is None
+    assert rec.outputs["all_succeeded"] is True and rec.outputs["waited_seconds"] >= 120
+    assert result.resource("app")
+
+
+def test_the_batch_gate_fails_on_a_failed_task_and_lists_it(fc, run):
+    fc.add_invocation(None, "etl", "etl-1", timeline=[("Succeeded", 0)])
+    fc.add_invocation(None, "etl", "etl-2", error_message="bad row 7", timeline=[("Running", 0), ("Failed", 4)])
+    fc.advance(5)
+
+    def program():
+        batch = AsyncTasks("etl", function_name="etl", task_id_prefix="etl-", wait_for_completion=True)
+        _dependent("app", batch)
+
+    with pytest.raises(ProgramError) as info:
+        run(program)
+    text = info.value.message
+    assert "batch etl prefix etl-: 1 task ended in a fail status" in text
+    assert "etl/etl-2 ended Failed: bad row 7" in text
+    assert not any(r.name == "app" for r in info.value.result.resources)
+
+
+def test_batch_function_forms_and_get_by_id(fc, run):
+    fc.add_invocation(None, "report", "r-1", timeline=[("Succeeded", 0)])
+    fc.add_invocation(None, "report", "r-2", timeline=[("Stopped", 0)])
+    fc.advance(1)
+
+    def program():
+        batch = AsyncTasks.get("reports", "report?prefix=r-", fail_on_statuses=[])
+        pulumi.export("total", batch.total)
+        out = get_async_tasks_output("report", task_id_prefix="r-", statuses=["Stopped"], fail_on_statuses=[])
+        pulumi.export("stopped", out.ids)
+        now = get_async_tasks("report", task_id_prefix="r-", fail_on_statuses=[])
+        pulumi.export("nowCounts", now.counts)
+        pulumi.export("nowId", now.id)
+
+    result = run(program)
+    assert result.outputs["total"] == 2
+    assert result.outputs["stopped"] == ["report/r-2"]
+    assert result.outputs["nowCounts"]["Succeeded"] == 1 and result.outputs["nowCounts"]["Stopped"] == 1
+    assert result.outputs["nowId"] == "report?prefix=r-"
+
+
+def test_the_skip_switch_neither_waits_nor_judges(fc, run, monkeypatch):
+    fc.add_invocation(None, "flaky", "f-1", timeline=[("Failed", 0)])
+    monkeypatch.setenv("FC_INVOCATION_SKIP_WAIT", "1")
+
+    def program():
+        task = AsyncTask("flaky", function_name="flaky", task_id="f-1", wait_for_completion=True)
+        pulumi.export("status", task.status)
+
+    result = run(program)
+    assert result.outputs["status"] == "Failed"
+    assert any("FC_INVOCATION_SKIP_WAIT is set" in log.message for log in result.logs)
+
+
+class TaskMocks(pulumi.runtime.Mocks):
+    """What a user writes: every read of an FC 3.0 task answers ``status``."""
+
+    def __init__(self, status):
+        self.status, self.reads, self.calls = status, [], []
+
+    def task(self, task_id):
+        return {"task_id": task_id, "status": self.status, "task_error_message": "mocked failure",
+                "request_id": "req-mocked"}
+
+    def new_resource(self, args):
+        if args.typ == "pulumi-python:dynamic/fc:AsyncTask":
+            self.reads.append(args.resource_id)
+            return args.resource_id, {**args.inputs, **self.task(args.inputs["task_id"])}
+        if args.typ == "pulumi-python:dynamic/fc:AsyncTasks":
+            self.reads.append(args.resource_id)
+            return args.resource_id, {**args.inputs, "total": 1, "tasks": [self.task("b-1")]}
+        return f"{args.name}_id", args.inputs
+
+    def call(self, args):
+        self.calls.append(args.token)
+        if args.token.endswith("getAsyncTasks"):
+            return {"tasks": [self.task("b-1")]}
+        return self.task(args.args["task_id"])
+
+
+def _with_mocks(status, program, fc):
+    import asyncio
+    import contextvars
+
+    mocks = TaskMocks(status)
+
+    def body():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        pulumi.runtime.set_mocks(mocks, project="proj", stack="dev", preview=False)
+        try:
+            return pulumi.runtime.test(program)()
+        finally:
+            asyncio.get_event_loop().close()
+            asyncio.set_event_loop(None)
+
+    fc.reset_requests()
+    contextvars.copy_context().run(body)
+    assert fc.request_count() == 0  # no call under mocks
+    return mocks
+
+
+@pytest.mark.parametrize("form", ["resource", "batch", "function", "function_output", "batch_function"])
+def test_mocks_are_the_task_and_get_the_verdict(fc, form):
+    gated = dict(wait_for_completion=True, timeout_seconds=3600, endpoint=fc.endpoint)
+
+    def program():
+        if form == "resource":
+            return AsyncTask("t", "fn", "t-1", **gated).status
+        if form == "batch":
+            return AsyncTasks("b", "fn", task_id_prefix="b-", **gated).total
+        if form == "function":
+            return get_async_task("fn", "t-1", **gated).status
+        if form == "function_output":
+            return get_async_task_output("fn", "t-1", **gated).status
+        return get_async_tasks_output("fn", task_id_prefix="b-", **gated).total
+
+    mocks = _with_mocks("Succeeded", program, fc)
+    if form in ("resource", "batch"):
+        assert mocks.reads == ["fn/t-1" if form == "resource" else "fn?prefix=b-"] and not mocks.calls
+    else:
+        assert mocks.calls == ["fc-invocation:index:getAsyncTasks" if form == "batch_function"
+                               else "fc-invocation:index:getAsyncTask"]
+    with pytest.raises(InvocationFailedError, match=r"ended Failed: mocked failure"):
+        _with_mocks("Failed", program, fc)
