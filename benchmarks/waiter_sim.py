@@ -284,7 +284,7 @@ def history_cases() -> list[Case]:
         for p in (0.10, 0.25, 0.50):
             cases.append(Case(f"{label}, {int(p * 100)}%", "long" if p <= 0.25 else "wide", seconds, p))
     cases.append(Case("bimodal 1 min / 10 min", "bimodal", 600.0, 0.10, fast_share=0.4, fast_median=60.0))
-    cases.append(Case("bimodal 10 s / 1 h", "bimodal", 3600.0, 0.25, fast_share=0.5, fast_median=10.0))
+    cases.append(Case("bimodal 30 s / 20 min", "bimodal", 1200.0, 0.15, fast_share=0.3, fast_median=30.0))
     cases += [Case(f"{label}, no history", "none", seconds, 0.25) for label, seconds in (("10 s", 10.0),
                                                                                       ("10 min", 600.0))]
     return cases

@@ -315,6 +315,8 @@ class DurationEstimate:
         within [shortest, longest], using the highest hazard over the interval itself, so that a
         sparse sleep never steps over the likely end."""
 
+        shortest = min(shortest, longest)
+
         def allowed(h: float) -> float:
             return longest if h <= 0 else max(shortest, min(longest, math.sqrt(2.0 * call_cost / h)))
 
@@ -468,8 +470,13 @@ class _Schedule:
         key = (round(age), policy)
         prices = estimate.prices
         if key not in prices:
-            prices[key] = self._price(age) if s0 > 0 else 1.0
-        self.lam = prices[key]
+            self.fastest = policy.initial_delay * (1 - policy.jitter)
+            lam, fits = self._price(age) if s0 > 0 else (1.0, True)
+            if not fits:  # the fast phase at its fastest does not fit the budget: at the default's pace
+                self.fastest = policy.initial_delay
+                lam, _ = self._price(age)
+            prices[key] = (lam, self.fastest)
+        self.lam, self.fastest = prices[key]
 
     def passed(self, elapsed: float) -> bool:
         if self.start_survival <= 0:
@@ -479,10 +486,19 @@ class _Schedule:
     def _longest(self, elapsed: float) -> float:
         p = self.policy
         age = elapsed + self.offset
-        if elapsed < p.fast_phase and age >= self.likely_from:
-            return p.initial_delay  # likely to end within the default's fast phase: poll as fast
+        fastest = self.fastest
+        if self._fast(elapsed):
+            # Likely to end within the default's fast phase: as fast as its fastest jittered poll (the
+            # polls skipped before pay for it).
+            return fastest
         # Grow no faster than the default's back-off, unless no end is likely before the next poll.
-        return min(self.sparse, max(p.initial_delay, elapsed * (p.multiplier - 1), self.likely_from - age))
+        longest = min(self.sparse, max(p.initial_delay, elapsed * (p.multiplier - 1), self.likely_from - age))
+        if elapsed < p.fast_phase:  # and do not sleep past the fast phase's likely ends
+            longest = min(longest, max(fastest, self.likely_from - age))
+        return longest
+
+    def _fast(self, elapsed: float) -> bool:
+        return elapsed < self.policy.fast_phase and elapsed + self.offset >= self.likely_from
 
     def _today(self, elapsed: float) -> float:
         """The default schedule's interval at ``elapsed`` (its back-off, smoothed)."""
@@ -491,11 +507,12 @@ class _Schedule:
             return p.initial_delay
         return min(p.max_delay, p.initial_delay * p.multiplier + (elapsed - p.fast_phase) * (p.multiplier - 1))
 
-    def _price(self, age: float) -> float:
+    def _price(self, age: float) -> tuple[float, bool]:
+        """(price, whether the schedule fits the budget)."""
         est, policy, s0 = self.estimate, self.policy, self.start_survival
         grid = [a for a, s in zip(est.ages, est.survivals) if a > age and s / s0 >= PASSED_SURVIVAL]
         if not grid:
-            return 1.0
+            return 1.0, True
         # The grid covers the history; the wait's own early seconds need points too.
         early, step = [], 0.5
         while age + step < grid[0]:
@@ -508,12 +525,15 @@ class _Schedule:
         longest = [self._longest(a - self.offset) for a in points]
         shortest = policy.initial_delay
         ends = [w * h for w, h in zip(weights, hazards)]  # where the end falls (unnormalised density)
+        if any(not self._fast(a - self.offset) and f > 0 for a, f in zip(points, ends)):
+            # The fast phase's polls are fixed: the price is for the rest.
+            ends = [0.0 if self._fast(a - self.offset) else f for a, f in zip(points, ends)]
         total = sum(ends)
         if total <= 0:
-            return 1.0
+            return 1.0, True
 
         def intervals(lam: float) -> list[float]:
-            return [top if h <= 0 else max(shortest, min(top, math.sqrt(2.0 * lam / h)))
+            return [top if h <= 0 else max(min(shortest, top), min(top, math.sqrt(2.0 * lam / h)))
                     for h, top in zip(hazards, longest)]
 
         def calls(steps: list[float]) -> float:
@@ -522,15 +542,37 @@ class _Schedule:
             return sum(0.5 * (r0 + r1) * d for r0, r1, d in zip(rates, rates[1:], widths))
 
         # Short tasks as densely as the default's fast phase (a 10 s task's end needs a 1 s poll).
-        dense = min(policy.dense_delay, max(shortest, est.median / 20))
+        # (At least 10% over the shortest interval: at exactly it, any price would do, the smallest won.)
+        dense = max(1.1 * shortest, min(policy.dense_delay, max(shortest, est.median / 20)))
         lam = _solve(lambda x: sum(f * d for f, d in zip(ends, intervals(x))) / total, dense)
         budget = calls([self._today(a - self.offset) for a in points]) - 1  # the history read was a call
         if est.spread <= policy.tight_spread:
             remaining = sum(0.5 * (w0 + w1) * d for w0, w1, d in zip(weights, weights[1:], widths))
+            # Less the first read, the history and one call of margin.
             budget = max(budget, remaining / policy.tight_call_interval - 3)
         if calls(intervals(lam)) > budget:
             lam = max(lam, _solve(lambda x: -calls(intervals(x)), -budget))
-        return lam
+        target = budget
+        spent = self._walk(lam, age)
+        for _ in range(3):  # the integral is fast but approximate: correct it by walking the schedule itself
+            if spent <= budget * 1.02:
+                break
+            target *= budget / spent
+            lam = max(lam, _solve(lambda x: -calls(intervals(x)), -target))
+            spent = self._walk(lam, age)
+        return lam, spent <= budget * 1.02
+
+    def _walk(self, lam: float, age: float) -> float:
+        """Expected calls of the schedule at price ``lam`` (no jitter): the share still running at each poll."""
+        est, s0, shortest = self.estimate, self.start_survival, self.policy.initial_delay
+        spent, t = 0.0, age
+        for _ in range(100_000):
+            elapsed = t - self.offset
+            if self.passed(elapsed):
+                break
+            t += est.interval(t, lam, shortest, self._longest(elapsed))
+            spent += est.survival(t) / s0
+        return spent
 
     def delay(self, elapsed: float) -> Optional[float]:
         if self.passed(elapsed):
