@@ -66,6 +66,13 @@ def _gate_on_batch(fc) -> dict[str, str]:
             "gate-on-batch:timeoutSeconds": "120"}
 
 
+def _gate_fc3_task(fc) -> dict[str, str]:
+    fc.add_function(None, "transcode", outcome="Succeeded", queue_delay=0.2, duration=2, retries=1,
+                    retry_delay=0.2, return_payload='{"hls": "oss://video/v1/index.m3u8"}')
+    fc.client().invoke_async_task("transcode", '{"src": "oss://raw/v1.mp4"}', task_id="video-123")
+    return {"gate-fc3-task:taskId": "video-123", "gate-fc3-task:timeoutSeconds": "120"}
+
+
 CASES = {
     "gate-deployment": Case(_gate_deployment, {"taskStatus": "Succeeded", "taskRetries": 1,
                                                "taskResult": '{"hls": "oss://video/v1/index.m3u8"}',
@@ -77,4 +84,7 @@ CASES = {
                       absent=("app-v2",)),
     "gate-on-batch": Case(_gate_on_batch, {"batchTotal": 12, "allSucceeded": True, "failedIds": [],
                                            "releaseId": "release-2.0.0"}),
+    "gate-fc3-task": Case(_gate_fc3_task, {"taskStatus": "Succeeded", "taskRetries": 1,
+                                           "taskResult": '{"hls": "oss://video/v1/index.m3u8"}',
+                                           "releaseId": "release-2.0.0"}, secret_outputs=("taskResult",)),
 }

@@ -264,7 +264,7 @@ def test_fifty_gates_release_within_one_poll_cap_of_the_last_end(fc, project, pu
         assert last_end <= released <= last_end + 45.0, (released - last_end)
 
 
-@pytest.mark.parametrize("name", ["gate-deployment", "export-status", "fail-fast", "gate-on-batch"])
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_examples_through_pulumi_up(fc, pulumi_bin, name):
     """The examples give through the real CLI the outputs their harness tests assert."""
     case = CASES[name]

@@ -87,3 +87,30 @@ def test_fail_fast_passes_when_the_migration_succeeded(fc):
     result = run_example(fc, "fail-fast", stack_config(fc, **{"fail-fast:invocation": "migrations/migrate/db-ok"}))
     assert result.outputs["migrationStatus"] == "Succeeded"
     assert result.resource("app-v2").id == "app-2"
+
+
+def test_gate_fc3_task(fc):
+    fc.add_function(None, "transcode", outcome="Succeeded", duration=95, retries=1, retry_delay=2,
+                    return_payload='{"hls": "oss://video/v1/index.m3u8"}')
+    fc.client().invoke_async_task("transcode", '{"src": "oss://raw/v1.mp4"}', task_id="video-123")
+    result = run_example(fc, "gate-fc3-task", stack_config(fc, **{"gate-fc3-task:taskId": "video-123"}))
+    out = result.outputs
+    assert out["taskStatus"] == "Succeeded" and out["taskRetries"] == 1
+    assert out["taskArn"].endswith(":functions/transcode")
+    assert out["taskEndTime"].endswith("Z") and out["taskDurationMs"] >= 95_000
+    assert out["taskResult"] == '{"hls": "oss://video/v1/index.m3u8"}' and "taskResult" in result.secret_outputs
+    assert out["releaseId"] == "release-2.0.0"
+    assert any("waiting for transcode/video-123: Running" in log.message for log in result.logs)
+
+
+def test_gate_fc3_task_fails_on_a_failed_task_and_preview_does_not_wait(fc):
+    fc.add_function(None, "transcode", outcome="Failed", duration=600, error_message="UnhandledException: codec")
+    fc.client().invoke_async_task("transcode", "{}", task_id="video-9")
+    before = fc.clock.now()
+    config = stack_config(fc, **{"gate-fc3-task:taskId": "video-9"})
+    preview = run_example(fc, "gate-fc3-task", config, preview=True)
+    assert preview.outputs["taskStatus"] == "Running" and fc.clock.now() == before
+    with pytest.raises(ProgramError) as info:
+        run_example(fc, "gate-fc3-task", config)
+    assert "transcode/video-9 ended Failed: UnhandledException: codec" in info.value.message
+    assert not any(r.name == "player-release" for r in info.value.result.resources)
