@@ -112,5 +112,5 @@ def test_gate_fc3_task_fails_on_a_failed_task_and_preview_does_not_wait(fc):
     assert preview.outputs["taskStatus"] == "Running" and fc.clock.now() == before
     with pytest.raises(ProgramError) as info:
         run_example(fc, "gate-fc3-task", config)
-    assert "transcode/video-9 ended Failed: UnhandledException: codec" in info.value.message
+    assert "task transcode/video-9 ended Failed: UnhandledException: codec" in info.value.message
     assert not any(r.name == "player-release" for r in info.value.result.resources)

@@ -107,8 +107,24 @@ def test_a_failed_task_fails_the_gate_with_its_message_and_the_dependent_never_d
     with pytest.raises(ProgramError) as info:
         run(program)
     text = info.value.message
-    assert "render.prod/job-bad ended Failed" in text and "UnhandledException: out of memory" in text
+    assert "task render.prod/job-bad ended Failed" in text and "UnhandledException: out of memory" in text
     assert re.search(r"request id [0-9a-f-]{20,}", text)
+    assert not any(r.name == "app" for r in info.value.result.resources)
+
+
+def test_a_task_that_does_not_end_in_time_fails_the_gate(fc, run):
+    fc.add_function(None, "forever", outcome="Running")
+    fc.client().invoke_async_task("forever", "{}", task_id="stuck-1")
+
+    def program():
+        task = AsyncTask("stuck", function_name="forever", task_id="stuck-1", wait_for_completion=True,
+                         timeout_seconds=90)
+        _dependent("app", task)
+
+    with pytest.raises(ProgramError) as info:
+        run(program)
+    text = info.value.message
+    assert "timed out waiting for task forever/stuck-1: last status Running" in text and "timeout_seconds=90" in text
     assert not any(r.name == "app" for r in info.value.result.resources)
 
 

@@ -115,7 +115,7 @@ def _mocked_single(cls: type, spec: SingleSpec, values: dict[str, Any], secret_p
         raise InvalidArgumentError("mock", values, f"the mock's call() for {token} must return the "
                                                    f"{spec.kind.noun}'s outputs, with a 'status'")
     with redacting(spec.secret_texts):
-        verdict(spec.id, result, mocked_props(spec.props(), spec.wait))
+        verdict(spec.id, result, mocked_props(spec.props(), spec.wait), noun=spec.kind.noun)
     return single_result(cls, spec, result, secret_payloads)
 
 

@@ -235,10 +235,15 @@ def read_and_check(client: FcClient, ref: Any, props: Mapping[str, Any], refresh
                             request_id=exc.request_id, http_status=exc.http_status) from None
     if refresh:
         return result
-    return verdict(ref, result, props)
+    return verdict(ref, result, props, noun=kind.noun)
 
 
-def verdict(ref: Any, result: Any, props: Mapping[str, Any]) -> Any:
+def _named(text: str, noun: str) -> str:
+    """The waiter's message (which says "invocation") for an item called ``noun`` (FC 3.0: "task")."""
+    return text if noun == "invocation" else text.replace("invocation ", f"{noun} ", 1)
+
+
+def verdict(ref: Any, result: Any, props: Mapping[str, Any], noun: str = "invocation") -> Any:
     """The gate's verdict on ``result`` (the final read, or a mock's outputs): raises on a fail status
     or an unfinished wait (``waited_seconds`` set), else returns ``result``."""
     fail_on = check_fail_on_statuses(props.get("fail_on_statuses"))
@@ -246,19 +251,20 @@ def verdict(ref: Any, result: Any, props: Mapping[str, Any]) -> Any:
     if props.get("wait_for_completion") and waited is not None and not result.is_terminal:
         timeout = float(props.get("timeout_seconds") or 0)
         if timeout and waited >= timeout:
-            raise WaitTimeoutError(timeout_message(ref, result, waited, timeout), last_result=result, elapsed=waited)
+            raise WaitTimeoutError(_named(timeout_message(ref, result, waited, timeout), noun), last_result=result,
+                                   elapsed=waited)
         ended = [e.status for e in result.events if InvocationStatus(e.status or "?").is_terminal]
         if ended:  # the wait saw it end; FC has run it again since (a retry)
             raise WaitTimeoutError(
-                f"invocation {ref} is {result.status.value} again after ending {ended[-1]}: the wait ended after "
+                f"{noun} {ref} is {result.status.value} again after ending {ended[-1]}: the wait ended after "
                 f"{format_duration(waited)} when FC reported it finished, and FC has resumed it since; "
                 f"run the update again to wait for the new attempt", last_result=result, elapsed=waited)
         raise WaitTimeoutError(
-            f"stopped waiting for invocation {ref} after {format_duration(waited)}: an API error ended the wait "
+            f"stopped waiting for {noun} {ref} after {format_duration(waited)}: an API error ended the wait "
             f"(see the warning logged against this resource); last status {result.status.value}",
             last_result=result, elapsed=waited)
     if result.status.value in fail_on:
-        raise InvocationFailedError(failure_message(ref, result, fail_on), result=result)
+        raise InvocationFailedError(_named(failure_message(ref, result, fail_on), noun), result=result)
     return result
 
 
@@ -336,7 +342,7 @@ class SingleGate:
         return self.spec.policy
 
     def judge(self, result: Any, props: Mapping[str, Any]) -> Any:
-        return verdict(self.spec.ref, result, props)
+        return verdict(self.spec.ref, result, props, noun=self.kind.noun)
 
     def final_read(self, client: FcClient, props: Mapping[str, Any], refresh: bool = False, judge: bool = True) -> Any:
         props = props if judge else {**props, "fail_on_statuses": []}
@@ -357,7 +363,8 @@ class SingleGate:
     def no_result_message(self, outcome: Any) -> str:
         timeout = self.spec.policy.timeout
         if outcome.timed_out:
-            return f"{timeout_message(self.shown, None, outcome.elapsed, timeout or 0)}; last error: {outcome.error}"
+            return (f"{_named(timeout_message(self.shown, None, outcome.elapsed, timeout or 0), self.kind.noun)}; "
+                    f"last error: {outcome.error}")
         return (f"stopped waiting for {self.kind.noun} {self.shown} after {format_duration(outcome.elapsed)}: an API "
                 f"error ended the wait: {outcome.error}")
 

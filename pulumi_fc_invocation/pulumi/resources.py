@@ -62,7 +62,7 @@ def judge_single_mock(spec: SingleSpec, outputs: dict[str, Any]) -> None:
     result = spec.kind.mocked_result(spec.ref, outputs)
     if result is not None:
         with redacting(spec.secret_texts):
-            verdict(spec.id, result, mocked_props(spec.props(), spec.wait))
+            verdict(spec.id, result, mocked_props(spec.props(), spec.wait), noun=spec.kind.noun)
 
 
 def mocked_summary(spec: BatchSpec, members: Any) -> BatchSummary:
