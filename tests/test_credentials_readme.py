@@ -1,5 +1,5 @@
 """The README's credentials section says what the chain does: its table lists every source in the chain's
-order, and its testing example runs. (Needs the section of /tmp/team/readme-H4.md pasted into README.md.)"""
+order, and its testing example runs."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ ORDER = ["`credentials` argument", "alicloud:accessKey", "alicloud:assumeRoleWit
 def _section() -> str:
     text = README.read_text(encoding="utf-8")
     if SECTION not in text:
-        pytest.fail(f"README.md has no {SECTION!r} section (paste it from /tmp/team/readme-H4.md)")
+        pytest.fail(f"README.md has no {SECTION!r} section")
     body = text.split(SECTION, 1)[1]
     return re.split(r"\n## ", body, maxsplit=1)[0]
 

@@ -234,26 +234,3 @@ def test_credentials_expire_on_the_emulator_clock_for_every_revision(fc, api):
     assert (body.get("ErrorCode") or body.get("Code")) == "InvalidAccessKeyID"
     with pytest.raises(ValueError, match="expires_at"):
         fc.add_credentials("STS.u", "s", "t", expires_at="tomorrow")
-
-
-def test_readme_example_runs():
-    """The README's 2021-04-06 example (in /tmp/team/readme-H3.md), verbatim."""
-    from alibabacloud_fc_open20210406 import models
-    from alibabacloud_fc_open20210406.client import Client
-    from alibabacloud_tea_openapi.models import Config
-    from alibabacloud_tea_util.models import RuntimeOptions
-
-    from pulumi_fc_invocation.testing import FcEmulator
-
-    with FcEmulator(clock="virtual") as fc:
-        fc.add_function("video", "transcode", duration=5, return_payload="ok")
-        client = Client(Config(access_key_id=fc.credentials.access_key_id,
-                               access_key_secret=fc.credentials.access_key_secret,
-                               endpoint=f"127.0.0.1:{fc.port}", protocol="http"))
-        client.invoke_function_with_options(
-            "video", "transcode", models.InvokeFunctionRequest(body=b"{}"),
-            models.InvokeFunctionHeaders(x_fc_invocation_type="Async", x_fc_stateful_async_invocation_id="job-1"),
-            RuntimeOptions())
-        fc.advance(5)
-        request = models.GetStatefulAsyncInvocationRequest()
-        assert client.get_stateful_async_invocation("video", "transcode", "job-1", request).body.status == "Succeeded"

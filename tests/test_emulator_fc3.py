@@ -374,28 +374,6 @@ def test_skew_is_checked_against_real_time_not_the_virtual_clock(fc):
     assert acs3_date(0) == "1970-01-01T00:00:00Z"
 
 
-def test_readme_example_runs():
-    """The README's FC 3.0 example (in /tmp/team/readme-H3.md), verbatim."""
-    from alibabacloud_fc20230330 import models
-    from alibabacloud_fc20230330.client import Client
-    from alibabacloud_tea_openapi.models import Config
-    from darabonba.runtime import RuntimeOptions
-
-    from pulumi_fc_invocation.testing import FcEmulator
-
-    with FcEmulator(clock="virtual") as fc:
-        fc.add_function(None, "transcode", duration=5, return_payload="ok")
-        client = Client(Config(access_key_id=fc.credentials.access_key_id,
-                               access_key_secret=fc.credentials.access_key_secret,
-                               endpoint=f"127.0.0.1:{fc.port}", protocol="http"))
-        client.invoke_function_with_options(
-            "transcode", models.InvokeFunctionRequest(body=b"{}"),
-            models.InvokeFunctionHeaders(x_fc_invocation_type="Async", x_fc_async_task_id="job-1"),
-            RuntimeOptions())
-        fc.advance(5)
-        task = client.get_async_task("transcode", "job-1", models.GetAsyncTaskRequest()).body
-        assert (task.status, task.return_payload) == ("Succeeded", "ok")
-
 
 def test_emulator_cli_serves_an_fc3_function(capsys):
     import signal

@@ -45,10 +45,14 @@ def test_program_blocks(code):
 def test_snippet_blocks(code, tmp_path):
     with FcEmulator(clock="virtual") as fc:
         fc.add_invocation("video", "transcode", "video-123", qualifier="prod", timeline=[("Succeeded", 0)])
+        fc.add_function(None, "transcode", qualifiers=["prod"], duration=60)          # FC 3.0
+        fc.add_invocation(None, "transcode", "job-123", qualifier="prod", timeline=[("Succeeded", 0)])
         proc = subprocess.run([sys.executable, "-c", code], env={**fc.env(), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
                               capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "Succeeded True True" in proc.stdout and "video-123 0" in proc.stdout and "video.prod" in proc.stdout
+    if "get_async_task" in code:  # the FC 3.0 half: the task's ARN, and the id round-trips
+        assert "acs:fc:" in proc.stdout and "transcode.prod/job-123 video.prod" in proc.stdout
 
 
 @pytest.mark.parametrize("code", blocks("unittest"))
