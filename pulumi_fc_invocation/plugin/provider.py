@@ -1,0 +1,435 @@
+"""The plugin's provider: the four functions and the gates as resources, on the shared gating code.
+
+Each resource is a gate: ``create`` runs :func:`..pulumi.gating.run_gate` (waits with
+``waitForCompletion``, bounded by ``timeoutSeconds`` and ``customTimeouts.create``, never in a preview;
+progress goes to the engine as ephemeral status messages) and records the item; ``read`` refreshes
+without a verdict; ``update`` gates again on the new inputs; ``delete`` forgets (FC is never touched).
+Functions read now and judge, without waiting (an Invoke does not know whether it runs in a preview).
+
+Every blocking call (credentials, HTTP) runs in :func:`..pulumi.gating.pool`: the server is one event
+loop, which also serves Cancel, and Cancel interrupts every wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import Any, Callable, NoReturn, Optional, TypeVar
+
+from pulumi.provider.experimental import provider as p
+from pulumi.provider.experimental.property_value import Computed, PropertyValue
+
+from ..batching import BatchSpec, batch_input_keys
+from ..errors import FcInvocationError, InvalidArgumentError
+from ..kinds import FC2, FC3, SINGLE_ECHO_KEYS, Kind
+from ..models import redact
+from ..pulumi.gating import (
+    CONFIG_KEYS,
+    SingleSpec,
+    batch_output_keys,
+    batch_outputs,
+    client_for,
+    gate_for,
+    pool,
+    read_and_check,
+    run_gate,
+    single_outputs,
+    skip_wait,
+)
+
+__all__ = ["PACKAGE", "UNKNOWN", "PluginError", "FcInvocationProvider", "config_key", "camel", "snake"]
+
+T = TypeVar("T")
+
+PACKAGE = "fc-invocation"
+# How an unknown value travels as a plain string (the engine turns it back into an unknown).
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+RESOURCES = {f"{PACKAGE}:index:{kind.resource_name}": (kind, False) for kind in (FC2, FC3)}
+RESOURCES.update({f"{PACKAGE}:index:{kind.batch_resource_name}": (kind, True) for kind in (FC2, FC3)})
+FUNCTIONS = {kind.single_function_token: (kind, False) for kind in (FC2, FC3)}
+FUNCTIONS.update({kind.batch_function_token: (kind, True) for kind in (FC2, FC3)})
+
+SINGLE_SETTINGS = ("wait_for_completion", "timeout_seconds", "fail_on_statuses", "poll_interval_seconds",
+                   "max_poll_interval_seconds", "region", "account_id", "endpoint")
+
+
+class PluginError(FcInvocationError):
+    """An error whose message alone goes to the engine (the server sends it as the gRPC status)."""
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def config_key(name: str) -> Optional[str]:
+    """The credential chain's config key for the plugin's own setting ``name`` (``region`` →
+    ``alicloud:region``), or None for a setting the plugin does not have."""
+    for key in CONFIG_KEYS:
+        if key.split(":", 1)[1] == name:
+            return key
+    return None
+
+
+# --- property values ----------------------------------------------------------------------------
+
+
+def plain(value: PropertyValue) -> Any:
+    """A PropertyValue as plain Python (secrets unwrapped, unknowns as :data:`UNKNOWN`)."""
+    inner = value.value
+    if isinstance(inner, Computed):
+        return UNKNOWN
+    if isinstance(inner, Mapping):
+        return {key: plain(item) for key, item in inner.items()}
+    if isinstance(inner, tuple):
+        return [plain(item) for item in inner]
+    if isinstance(inner, float) and inner.is_integer():
+        return int(inner)
+    return inner
+
+
+def has_unknown(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_unknown(v) for v in value)
+    return value == UNKNOWN
+
+
+def wrap(value: Any, secret: bool = False) -> PropertyValue:
+    """Plain Python as a PropertyValue (numbers as floats: the SDK refuses ints)."""
+    if isinstance(value, dict):
+        out = PropertyValue({camel(k) if "_" in k else k: wrap(v) for k, v in value.items()})
+    elif isinstance(value, (list, tuple)):
+        out = PropertyValue([wrap(v) for v in value])
+    elif isinstance(value, bool) or value is None or isinstance(value, str):
+        out = PropertyValue(value)
+    elif isinstance(value, (int, float)):
+        out = PropertyValue(float(value))
+    else:
+        out = PropertyValue(str(value))
+    return out.with_secret(True) if secret else out
+
+
+def unwrap(props: Mapping[str, PropertyValue]) -> tuple[dict[str, Any], frozenset]:
+    """The snake_case arguments and the names of those given as secrets."""
+    args = {snake(key): plain(value) for key, value in props.items()}
+    hidden = frozenset(snake(key) for key, value in props.items() if value.contains_secret())
+    return args, hidden
+
+
+def outputs_map(values: Mapping[str, Any], secret: frozenset) -> dict[str, PropertyValue]:
+    return {camel(key): wrap(value, key in secret) for key, value in values.items()}
+
+
+# --- specs and outputs --------------------------------------------------------------------------
+
+
+def input_keys(kind: Kind, batch: bool) -> tuple[str, ...]:
+    return batch_input_keys(kind) if batch else kind.ref_keys + SINGLE_SETTINGS + ("secret_payloads",)
+
+
+def output_keys(kind: Kind, batch: bool) -> tuple[str, ...]:
+    return batch_output_keys(kind) if batch else kind.output_keys
+
+
+def build_spec(kind: Kind, batch: bool, args: Mapping[str, Any], hidden: frozenset,
+               timeout: Optional[float] = None) -> Any:
+    """The gate's spec from the resource's inputs; ``timeout`` (customTimeouts) caps ``timeoutSeconds``."""
+    known = set(input_keys(kind, batch))
+    unknown = sorted(set(args) - known - {"id"})
+    if unknown:
+        raise InvalidArgumentError(camel(unknown[0]), args[unknown[0]], f"is not an input of {kind.noun} gates; "
+                                   f"the inputs are {', '.join(camel(k) for k in sorted(known))}")
+    values = {key: value for key, value in args.items() if key in known and value is not None}
+    secret_payloads = True
+    if batch:
+        spec = BatchSpec.build(kind=kind, hidden=hidden, **values)
+    else:
+        secret_payloads = values.pop("secret_payloads", True)
+        if not isinstance(secret_payloads, bool):
+            raise InvalidArgumentError("secretPayloads", secret_payloads, "must be true or false")
+        spec = SingleSpec.build(kind=kind, hidden=hidden, **values)
+    if timeout and timeout > 0 and (not spec.policy.timeout or timeout < spec.policy.timeout):
+        spec = dataclasses.replace(spec, policy=dataclasses.replace(spec.policy, timeout=float(timeout)))
+    if not batch:
+        # SingleSpec has no such field (the Python data sources mark payloads in the program).
+        object.__setattr__(spec, "secret_payloads", secret_payloads)
+    return spec
+
+
+def spec_props(spec: Any) -> dict[str, Any]:
+    props = spec.props()
+    if not isinstance(spec, BatchSpec):
+        props["secret_payloads"] = getattr(spec, "secret_payloads", True)
+    return props
+
+
+def secret_outputs(spec: Any) -> frozenset:
+    """The outputs to mark secret: payloads (unless ``secretPayloads`` is false), the secret inputs, and
+    for a batch whose names are secret, the member lists that repeat them."""
+    kind = spec.kind
+    secret = set(spec.hidden) - {"secret_payloads"}
+    if isinstance(spec, BatchSpec):
+        if spec.include_payloads and spec.secret_payloads:
+            secret.add(kind.items_key)
+        if spec.identifies_members:
+            secret |= {"ids", kind.items_key}
+    elif getattr(spec, "secret_payloads", True):
+        secret |= set(kind.payload_keys)
+    return frozenset(secret)
+
+
+def record(spec: Any, result: Any, waited: Optional[float]) -> dict[str, Any]:
+    """A gate resource's outputs after a read: the item's (or batch's), then the inputs it echoes."""
+    props = {**spec_props(spec), "waited_seconds": waited}
+    if isinstance(spec, BatchSpec):
+        props.update(batch_outputs(result))
+        return {key: props.get(key) for key in batch_output_keys(spec.kind)}
+    return single_outputs(spec.kind, result, spec.ref, props)
+
+
+# --- the engine's status messages ---------------------------------------------------------------
+
+
+class EngineReporter:
+    """A gate's messages as the engine's log: progress ephemeral (the live status line of the
+    resource), warnings kept; its failure a :class:`PluginError`; its wait interrupted by Cancel."""
+
+    def __init__(self, provider: "FcInvocationProvider", urn: str) -> None:
+        self.provider = provider
+        self.urn = urn
+
+    def info(self, text: str) -> None:
+        self.provider.log("info", text, self.urn, ephemeral=True)
+
+    def warn(self, text: str) -> None:
+        self.provider.log("warning", text, self.urn, ephemeral=False)
+
+    def fail(self, text: str) -> NoReturn:
+        raise PluginError(text)
+
+    async def until_done(self, wait: Any) -> Any:
+        cancelled = self.provider.cancelled()
+        task = asyncio.ensure_future(wait)
+        stop = asyncio.ensure_future(cancelled.wait())
+        try:
+            await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        raise PluginError("stopped waiting: the engine cancelled the operation")
+
+
+# --- the provider -------------------------------------------------------------------------------
+
+
+class FcInvocationProvider(p.Provider):
+    """The ``fc-invocation`` provider. Holds its own configuration only (the settings of the
+    credential chain, keyed as the chain reads them), never the stack's."""
+
+    def __init__(self, engine_address: Optional[str] = None, schema: Optional[Callable[[], str]] = None) -> None:
+        self.engine_address = engine_address
+        self._schema = schema
+        self._schema_text: Optional[str] = None
+        self.config: dict[str, Any] = {}
+        self._engine: Any = None
+        self._cancelled: Optional[asyncio.Event] = None
+        self._logs: set = set()
+
+    # --- plumbing ---
+
+    def cancelled(self) -> asyncio.Event:
+        if self._cancelled is None:
+            self._cancelled = asyncio.Event()
+        return self._cancelled
+
+    async def blocking(self, call: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(pool(), call)
+
+    def log(self, severity: str, text: str, urn: str, ephemeral: bool) -> None:
+        if not self.engine_address:
+            return
+        from pulumi.runtime.proto import engine_pb2
+
+        if self._engine is None:
+            import grpc.aio
+            from pulumi.runtime.proto import engine_pb2_grpc
+
+            self._engine = engine_pb2_grpc.EngineStub(grpc.aio.insecure_channel(self.engine_address))
+        level = engine_pb2.WARNING if severity == "warning" else engine_pb2.INFO
+        call = self._engine.Log(engine_pb2.LogRequest(severity=level, message=text, urn=urn, ephemeral=ephemeral))
+        task = asyncio.ensure_future(call)
+        self._logs.add(task)
+        task.add_done_callback(self._log_done)
+
+    def _log_done(self, task: Any) -> None:
+        self._logs.discard(task)
+        if not task.cancelled():
+            task.exception()  # a lost status line is not an error
+
+    async def client(self, spec: Any) -> Any:
+        return await self.blocking(lambda: client_for(self.config, region=spec.region, account_id=spec.account_id,
+                                                      endpoint=spec.endpoint))
+
+    # --- schema and configuration ---
+
+    async def get_schema(self, request: p.GetSchemaRequest) -> p.GetSchemaResponse:
+        if self._schema_text is None:
+            if self._schema is not None:
+                self._schema_text = self._schema()
+            else:
+                from ..schema import render
+
+                self._schema_text = await self.blocking(render)
+        return p.GetSchemaResponse(schema=self._schema_text)
+
+    async def check_config(self, request: p.CheckRequest) -> p.CheckResponse:
+        failures = [p.CheckFailure(key, f"{PACKAGE}:{key} is not a setting of this provider; the settings are "
+                                        f"{', '.join(sorted(k.split(':', 1)[1] for k in CONFIG_KEYS))}")
+                    for key in request.new_inputs if key != "version" and config_key(key) is None]
+        return p.CheckResponse(inputs=request.new_inputs, failures=failures or None)
+
+    async def diff_config(self, request: p.DiffRequest) -> p.DiffResponse:
+        return p.DiffResponse(changes=False)
+
+    async def configure(self, request: p.ConfigureRequest) -> p.ConfigureResponse:
+        config: dict[str, Any] = {}
+        for name, value in request.args.items():
+            key = config_key(name)
+            if key is not None and value.value is not None:
+                config[key] = plain(value)
+        prefix = f"{PACKAGE}:config:"
+        for name, value in request.variables.items():
+            key = config_key(name[len(prefix):]) if name.startswith(prefix) else None
+            if key is not None and key not in config:
+                config[key] = value
+        self.config = config
+        return p.ConfigureResponse(accept_secrets=True, supports_preview=True, accept_resources=False,
+                                   accept_outputs=False)
+
+    # --- functions ---
+
+    async def invoke(self, request: p.InvokeRequest) -> p.InvokeResponse:
+        if request.tok not in FUNCTIONS:
+            raise PluginError(f"unknown function {request.tok}; this provider has {', '.join(sorted(FUNCTIONS))}")
+        kind, batch = FUNCTIONS[request.tok]
+        args, hidden = unwrap(request.args)
+        if args.get("wait_for_completion"):
+            raise InvalidArgumentError("waitForCompletion", True, f"functions read now and never wait; to gate on "
+                                       f"the {kind.noun}, use the resource "
+                                       f"{kind.batch_resource_name if batch else kind.resource_name}")
+        spec = build_spec(kind, batch, args, hidden)
+        secrets = spec.secret_texts
+        client = await self.client(spec)
+        gate = gate_for(spec)
+        try:
+            result = await self.blocking(lambda: gate.final_read(client, spec_props(spec), judge=not skip_wait()))
+        except FcInvocationError as exc:
+            raise PluginError(redact(str(exc), secrets)) from None
+        values = record(spec, result, None)
+        if not batch:
+            values = {key: values[key] for key in kind.result_keys}
+        values["id"] = spec.id
+        return p.InvokeResponse(return_value=outputs_map(values, secret_outputs(spec)))
+
+    # --- resources ---
+
+    def _resource(self, urn_type: str) -> tuple[Kind, bool]:
+        if urn_type not in RESOURCES:
+            raise PluginError(f"unknown resource type {urn_type}; this provider has {', '.join(sorted(RESOURCES))}")
+        return RESOURCES[urn_type]
+
+    async def check(self, request: p.CheckRequest) -> p.CheckResponse:
+        kind, batch = self._resource(request.type)
+        args, hidden = unwrap(request.new_inputs)
+        if not has_unknown(args):
+            try:
+                build_spec(kind, batch, args, hidden)
+            except InvalidArgumentError as exc:
+                return p.CheckResponse(inputs=request.new_inputs,
+                                       failures=[p.CheckFailure(camel(exc.argument), str(exc))])
+        return p.CheckResponse(inputs=request.new_inputs)
+
+    async def diff(self, request: p.DiffRequest) -> p.DiffResponse:
+        kind, batch = self._resource(request.type)
+        olds, _ = unwrap(request.old_state)
+        news, hidden = unwrap(request.new_inputs)
+        if has_unknown(news):
+            changed = [k for k in input_keys(kind, batch) if news.get(k) != olds.get(k)]
+        else:
+            wanted = spec_props(build_spec(kind, batch, news, hidden))
+            changed = [k for k in input_keys(kind, batch) if wanted.get(k) != olds.get(k)]
+        names = kind.target_keys + ((kind.prefix_key,) if batch else (kind.id_key,))
+        replaces = [camel(k) for k in changed if k in names]
+        return p.DiffResponse(changes=bool(changed), diffs=[camel(k) for k in changed], replaces=replaces,
+                              delete_before_replace=False)
+
+    async def create(self, request: p.CreateRequest) -> p.CreateResponse:
+        outs, id_ = await self._gate(request.type, request.urn, request.properties, request.timeout, request.preview)
+        return p.CreateResponse(resource_id=id_, properties=outs)
+
+    async def update(self, request: p.UpdateRequest) -> p.UpdateResponse:
+        outs, _ = await self._gate(request.type, request.urn, request.news, request.timeout, request.preview)
+        return p.UpdateResponse(properties=outs)
+
+    async def _gate(self, urn_type: str, urn: str, inputs: Mapping[str, PropertyValue], timeout: float,
+                    preview: bool) -> tuple[dict[str, PropertyValue], str]:
+        kind, batch = self._resource(urn_type)
+        args, hidden = unwrap(inputs)
+        if has_unknown(args):  # only in a preview: everything is known once the inputs are
+            outs = {key: UNKNOWN for key in output_keys(kind, batch)}
+            outs.update({key: value for key, value in args.items() if key in outs})
+            return outputs_map(outs, frozenset(hidden)), ""
+        spec = build_spec(kind, batch, args, hidden, timeout=timeout)
+        secrets = spec.secret_texts
+        gate = gate_for(spec)
+        try:
+            client = await self.client(spec)
+            waited = None
+            if not skip_wait():
+                waited = await run_gate(gate, client, EngineReporter(self, urn), preview=preview)
+            props = {**spec_props(spec), "waited_seconds": waited}
+            result = await self.blocking(lambda: gate.final_read(client, props, judge=False))
+        except PluginError:
+            raise
+        except FcInvocationError as exc:
+            raise PluginError(redact(str(exc), secrets)) from None
+        return outputs_map(record(spec, result, waited), secret_outputs(spec)), spec.id
+
+    async def read(self, request: p.ReadRequest) -> p.ReadResponse:
+        kind, batch = self._resource(request.type)
+        props, hidden = unwrap(request.properties)
+        inputs, input_hidden = unwrap(request.inputs)
+        if not inputs:  # an import: the inputs are what the id and the outputs say
+            inputs = {k: v for k, v in props.items() if k in input_keys(kind, batch) and v is not None}
+        if batch:
+            spec = BatchSpec.from_props(request.resource_id, props or inputs, kind=kind)
+        else:
+            ref, masked = kind.parse_masked(request.resource_id, props)
+            spec = build_spec(kind, False, {**inputs, **kind.ref_fields(ref)}, hidden | input_hidden | masked)
+        client = await self.client(spec)
+        gate = gate_for(spec)
+        try:
+            result = await self.blocking(lambda: gate.final_read(client, {**spec_props(spec), **props}, refresh=True))
+        except FcInvocationError as exc:
+            raise PluginError(redact(str(exc), spec.secret_texts)) from None
+        values = record(spec, result, props.get("waited_seconds"))
+        secret = secret_outputs(spec)
+        return p.ReadResponse(resource_id=request.resource_id, properties=outputs_map(values, secret),
+                              inputs=request.inputs or outputs_map(inputs, secret))
+
+    async def delete(self, request: p.DeleteRequest) -> None:
+        return None  # a gate only read FC: forgetting it touches nothing
+
+    async def cancel(self) -> None:
+        self.cancelled().set()

@@ -1,0 +1,255 @@
+"""The provider plugin driven over gRPC with the SDK's own stubs: the real plugin process
+(``python -m pulumi_fc_invocation.plugin``), a stand-in engine that records its Log calls, and the
+emulator on a real clock with tasks of a second or two."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent import futures
+from pathlib import Path
+
+import grpc
+import pytest
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc
+
+from pulumi_fc_invocation.plugin.provider import UNKNOWN
+from pulumi_fc_invocation.testing import FcEmulator
+
+ROOT = Path(__file__).resolve().parent.parent
+URN_TASK = "urn:pulumi:dev::proj::fc-invocation:index:AsyncTask::gate"
+URN_TASKS = "urn:pulumi:dev::proj::fc-invocation:index:AsyncTasks::batch"
+URN_INVOCATION = "urn:pulumi:dev::proj::fc-invocation:index:StatefulAsyncInvocation::gate2"
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+
+
+class Engine(engine_pb2_grpc.EngineServicer):
+    def __init__(self) -> None:
+        self.logs: list[engine_pb2.LogRequest] = []
+
+    def Log(self, request, context):
+        self.logs.append(request)
+        return empty_pb2.Empty()
+
+
+@pytest.fixture(scope="module")
+def engine():
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    servicer = Engine()
+    engine_pb2_grpc.add_EngineServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    servicer.address = f"127.0.0.1:{port}"
+    yield servicer
+    server.stop(0)
+
+
+@contextlib.contextmanager
+def started(engine):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "FC_INVOCATION_"))}
+    env["FC_INVOCATION_PROGRESS_SECONDS"] = "0.5"
+    env["HOME"] = str(ROOT / ".no-home")
+    child = subprocess.Popen([sys.executable, "-m", "pulumi_fc_invocation.plugin", engine.address], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    try:
+        port = child.stdout.readline().decode().strip()
+        assert port.isdigit(), child.stderr.read().decode()
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield provider_pb2_grpc.ResourceProviderStub(channel)
+    finally:
+        child.kill()
+        child.wait()
+
+
+@pytest.fixture(scope="module")
+def plugin(engine):
+    with started(engine) as stub:
+        yield stub
+
+
+@pytest.fixture(scope="module")
+def fc():
+    with FcEmulator(clock="real") as emulator:
+        yield emulator
+
+
+def struct(values: dict) -> struct_pb2.Struct:
+    s = struct_pb2.Struct()
+    s.update(values)
+    return s
+
+
+def secret(value):
+    return {SECRET_SIG: "1b47061264138c4ac30d75fd1eb44270", "value": value}
+
+
+def plain(s: struct_pb2.Struct) -> dict:
+    return json.loads(json.dumps(dict(s.items()), default=lambda v: dict(v.items()) if hasattr(v, "items")
+                                 else list(v)))
+
+
+def configured(plugin, fc):
+    conf = {"accessKey": fc.credentials.access_key_id, "secretKey": secret(fc.credentials.access_key_secret),
+            "accountId": fc.account_id, "region": fc.region, "endpoint": fc.endpoint}
+    checked = plugin.CheckConfig(provider_pb2.CheckRequest(urn="urn:pulumi:dev::proj::pulumi:providers:fc-invocation::default",
+                                                           news=struct(conf)))
+    assert not checked.failures
+    response = plugin.Configure(provider_pb2.ConfigureRequest(args=checked.inputs, acceptSecrets=True))
+    assert response.acceptSecrets and response.supportsPreview
+    return response
+
+
+@pytest.fixture(scope="module")
+def ready(plugin, fc):
+    configured(plugin, fc)
+    return plugin
+
+
+def test_get_schema_is_schema_json(plugin):
+    schema = plugin.GetSchema(provider_pb2.GetSchemaRequest(version=0)).schema
+    assert schema == (ROOT / "schema.json").read_text()
+    assert plugin.GetPluginInfo(empty_pb2.Empty()).version
+
+
+def test_check_config_names_an_unknown_setting(plugin):
+    checked = plugin.CheckConfig(provider_pb2.CheckRequest(news=struct({"regoin": "cn-hangzhou"})))
+    assert [f.property for f in checked.failures] == ["regoin"]
+    assert "region" in checked.failures[0].reason
+
+
+def test_invoke_reads_a_task_now_and_marks_payloads_secret(ready, fc):
+    fc.add_function(None, "quick", outcome="Succeeded", queue_delay=0, duration=0.2, return_payload='{"ok": 1}')
+    fc.client().invoke_async_task("quick", '{"in": 1}', task_id="inv1")
+    time.sleep(0)  # the task is read as it is (running or done): a function never waits
+    out = ready.Invoke(provider_pb2.InvokeRequest(tok="fc-invocation:index:getAsyncTask",
+                                                  args=struct({"functionName": "quick", "taskId": "inv1"})))
+    values = dict(getattr(out, "return").items())
+    assert values["id"] == "quick/inv1" and values["taskId"] == "inv1"
+    assert values["status"] in ("Enqueued", "Running", "Succeeded")
+    assert values["taskPayload"][SECRET_SIG]  # a secret, wrapped
+    assert "waitForCompletion" not in values
+
+
+def test_invoke_of_a_failed_task_fails_with_the_verdict_alone(ready, fc):
+    fc.add_function(None, "bad", outcome="Failed", queue_delay=0, duration=0, error_message="UnhandledException: no disk")
+    client = fc.client()
+    client.invoke_async_task("bad", "{}", task_id="f1")
+    deadline = time.monotonic() + 20
+    while not client.get_async_task("bad", "f1").is_terminal and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with pytest.raises(grpc.RpcError) as caught:
+        ready.Invoke(provider_pb2.InvokeRequest(tok="fc-invocation:index:getAsyncTask",
+                                                args=struct({"functionName": "bad", "taskId": "f1"})))
+    message = caught.value.details()
+    assert "bad/f1 ended Failed: UnhandledException: no disk" in message
+    assert "Traceback" not in message and "Unexpected" not in message and 'File "' not in message
+
+
+def test_invoke_refuses_wait_and_bad_ids_before_any_request(ready, fc):
+    with pytest.raises(grpc.RpcError) as caught:
+        ready.Invoke(provider_pb2.InvokeRequest(tok="fc-invocation:index:getAsyncTask", args=struct(
+            {"functionName": "quick", "taskId": "x", "waitForCompletion": True})))
+    assert "waitForCompletion" in caught.value.details() and "AsyncTask" in caught.value.details()
+    checked = ready.Check(provider_pb2.CheckRequest(urn=URN_TASK, news=struct({"functionName": "fn", "taskId": "bad id!"})))
+    assert [f.property for f in checked.failures] == ["taskId"]
+    assert "task_id" in checked.failures[0].reason or "taskId" in checked.failures[0].reason
+
+
+def test_create_waits_with_ephemeral_progress_then_records(ready, fc, engine):
+    fc.add_function(None, "slow", outcome="Succeeded", queue_delay=0, duration=2, return_payload='{"done": true}')
+    fc.client().invoke_async_task("slow", '{"x": 1}', task_id="w1")
+    engine.logs.clear()
+    started = time.monotonic()
+    created = ready.Create(provider_pb2.CreateRequest(urn=URN_TASK, properties=struct(
+        {"functionName": "slow", "taskId": "w1", "waitForCompletion": True, "timeoutSeconds": 60})))
+    assert time.monotonic() - started >= 1.5
+    outs = dict(created.properties.items())
+    assert created.id == "slow/w1" and outs["status"] == "Succeeded" and outs["waitedSeconds"] > 0
+    assert dict(outs["returnPayload"].items())["value"] == '{"done": true}'
+    mine = [log for log in engine.logs if log.urn == URN_TASK]
+    assert any("waiting for slow/w1 to finish" in log.message for log in mine)
+    assert all(log.ephemeral for log in mine if log.severity == engine_pb2.INFO)
+    # Read (refresh) records without a verdict; delete forgets.
+    read = ready.Read(provider_pb2.ReadRequest(id=created.id, urn=URN_TASK, properties=created.properties))
+    assert dict(read.properties.items())["status"] == "Succeeded"
+    ready.Delete(provider_pb2.DeleteRequest(id=created.id, urn=URN_TASK, properties=created.properties))
+
+
+def test_create_of_a_failed_task_fails_with_the_verdict_alone(ready, fc):
+    fc.add_function(None, "doomed", outcome="Failed", queue_delay=0, duration=1, error_message="boom: bad input")
+    fc.client().invoke_async_task("doomed", "{}", task_id="d1")
+    with pytest.raises(grpc.RpcError) as caught:
+        ready.Create(provider_pb2.CreateRequest(urn=URN_TASK, properties=struct(
+            {"functionName": "doomed", "taskId": "d1", "waitForCompletion": True, "timeoutSeconds": 60})))
+    message = caught.value.details()
+    assert "doomed/d1 ended Failed: boom: bad input" in message, message
+    assert "Traceback" not in message and 'File "' not in message
+
+
+def test_preview_never_waits_and_unknown_inputs_give_unknown_outputs(ready, fc):
+    fc.add_function(None, "long", outcome="Succeeded", queue_delay=0, duration=30)
+    fc.client().invoke_async_task("long", "{}", task_id="p1")
+    started = time.monotonic()
+    created = ready.Create(provider_pb2.CreateRequest(urn=URN_TASK, preview=True, properties=struct(
+        {"functionName": "long", "taskId": "p1", "waitForCompletion": True})))
+    assert time.monotonic() - started < 10
+    assert dict(created.properties.items())["status"] in ("Enqueued", "Running")
+    unknown = ready.Create(provider_pb2.CreateRequest(urn=URN_TASK, preview=True, properties=struct(
+        {"functionName": "long", "taskId": UNKNOWN, "waitForCompletion": True})))
+    assert dict(unknown.properties.items())["status"] == UNKNOWN
+
+
+def test_custom_timeout_create_caps_timeout_seconds(ready, fc):
+    fc.add_function(None, "forever", outcome="Succeeded", queue_delay=0, duration=600)
+    fc.client().invoke_async_task("forever", "{}", task_id="c1")
+    started = time.monotonic()
+    with pytest.raises(grpc.RpcError) as caught:
+        ready.Create(provider_pb2.CreateRequest(urn=URN_TASK, timeout=2, properties=struct(
+            {"functionName": "forever", "taskId": "c1", "waitForCompletion": True, "timeoutSeconds": 1800})))
+    assert time.monotonic() - started < 20
+    assert "forever/c1" in caught.value.details() and "Traceback" not in caught.value.details()
+
+
+def test_cancel_interrupts_a_wait(engine, fc):
+    with started(engine) as plugin:
+        configured(plugin, fc)
+        cancel_a_wait(plugin, fc)
+
+
+def cancel_a_wait(ready, fc):
+    fc.add_function(None, "endless", outcome="Succeeded", queue_delay=0, duration=600)
+    fc.client().invoke_async_task("endless", "{}", task_id="k1")
+    errors = []
+
+    def create():
+        try:
+            ready.Create(provider_pb2.CreateRequest(urn=URN_TASK, properties=struct(
+                {"functionName": "endless", "taskId": "k1", "waitForCompletion": True, "timeoutSeconds": 600})))
+        except grpc.RpcError as exc:
+            errors.append(exc.details())
+
+    thread = threading.Thread(target=create)
+    thread.start()
+    time.sleep(1.0)  # the wait has started (a real process: nothing to hook into)
+    ready.Cancel(empty_pb2.Empty())
+    thread.join(20)
+    assert not thread.is_alive() and errors and "cancelled" in errors[0]
+
+
+def test_batch_gate_on_fc2_invocations(ready, fc):
+    fc.add_function("svc", "job", outcome="Succeeded", queue_delay=0, duration=0.5)
+    client = fc.client()
+    for n in range(3):
+        client.invoke_async("svc", "job", "{}", invocation_id=f"b-{n}")
+    created = ready.Create(provider_pb2.CreateRequest(urn="urn:pulumi:dev::proj::fc-invocation:index:"
+                                                          "StatefulAsyncInvocations::b", properties=struct(
+        {"serviceName": "svc", "functionName": "job", "invocationIdPrefix": "b-", "waitForCompletion": True,
+         "timeoutSeconds": 60, "expectedCount": 3})))
+    outs = dict(created.properties.items())
+    assert outs["total"] == 3 and outs["allSucceeded"] is True
