@@ -56,12 +56,14 @@ from .fc3 import parse_error_body
 
 __all__ = [
     "Transport", "SignableRequest", "Signer", "CredentialSource", "check_timeout", "request_id_of", "encode_query",
-    "RETRY_STATUSES", "MAX_RESPONSE_BYTES", "IDEMPOTENT_METHODS", "USER_AGENT", "Timeout",
+    "RETRY_STATUSES", "TOKEN_REFUSED_CODES", "MAX_RESPONSE_BYTES", "IDEMPOTENT_METHODS", "USER_AGENT", "Timeout",
 ]
 
 log = logging.getLogger("pulumi_fc_invocation.transport")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# FC's 403 codes for a token it will not take: with a source that can refresh, fetched anew once.
+TOKEN_REFUSED_CODES = frozenset({"SecurityTokenExpired", "InvalidSecurityToken"})
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "HEAD"})
 _IDEMPOTENT = IDEMPOTENT_METHODS
 # Far above FC's largest answer (a 1 MB return payload plus a 128 KB invocation payload, JSON-escaped,
@@ -101,8 +103,8 @@ CredentialSource = Union[Credentials, Callable[[], Credentials], Any]
 
 
 def _credential_getter(source: CredentialSource) -> Callable[[], Credentials]:
-    if isinstance(source, Credentials):
-        return lambda: source
+    # current() first: a RefreshableCredentials is a Credentials too, and its current() hands out one
+    # snapshot (key id, secret and token that belong together) with time left; a plain one returns itself.
     current = getattr(source, "current", None)
     if callable(current):
         return current
@@ -418,7 +420,12 @@ class Transport:
         self.endpoint = endpoint
         self.host = urlsplit(endpoint).netloc
         self._current_credentials = _credential_getter(credentials)
-        self._last_credentials: Optional[Credentials] = credentials if isinstance(credentials, Credentials) else None
+        refresh = getattr(credentials, "refresh", None)
+        # A source that can fetch new credentials on demand (RefreshableCredentials): used once per call
+        # when FC refuses the token before its expiry (revoked, or judged on another clock).
+        self._refresh_credentials: Optional[Callable[[], Any]] = refresh if callable(refresh) else None
+        self._last_credentials: Optional[Credentials] = (
+            credentials if isinstance(credentials, Credentials) and self._refresh_credentials is None else None)
         self.max_retries = max_retries
         self._retry_budget = float(retry_budget)
         self._backoff_factor = float(backoff_factor)
@@ -529,15 +536,39 @@ class Transport:
         url = self.endpoint + path
         if params:
             url += "?" + encode_query(params)
-        failure: Optional[FcInvocationError] = None
-        response: Optional[requests.Response] = None
-        try:
-            response = self._send(method, url, None, body, sign, started, retry_end,
-                                  _DeadlineTimeout(connect, read, deadline))
-        except requests.exceptions.RequestException as exc:
-            failure = self._transport_error(method, path, exc, deadline - started)
-        except FcInvocationError as exc:  # e.g. a body over the cap, or credentials that cannot be had
-            failure = exc.with_traceback(None)
+        refreshed = False
+        while True:
+            failure: Optional[FcInvocationError] = None
+            response: Optional[requests.Response] = None
+            try:
+                response = self._send(method, url, None, body, sign, started, retry_end,
+                                      _DeadlineTimeout(connect, read, deadline))
+            except requests.exceptions.RequestException as exc:
+                failure = self._transport_error(method, path, exc, deadline - started)
+            except FcInvocationError as exc:  # e.g. a body over the cap, or credentials that cannot be had
+                failure = exc.with_traceback(None)
+            if failure is not None or response is None or response.status_code < 300:
+                break
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("%s %s -> %s in %.1f ms (request id %s)", method, path, response.status_code,
+                          (time.monotonic() - started) * 1000, request_id_of(response))
+            failure = self._error(response, retry_end - time.monotonic(), error_class)
+            retries = getattr(response.raw, "retries", None)
+            failure.attempts = attempt[0] if refreshed else 1 + len(getattr(retries, "history", None) or ())  # type: ignore[attr-defined]
+            if (refreshed or self._refresh_credentials is None or failure.code not in TOKEN_REFUSED_CODES
+                    or time.monotonic() >= retry_end):
+                break
+            # FC refused a token we hold as valid (revoked, or expired on FC's clock): fetch new
+            # credentials once and send the call again, signed with them. A 403 was not executed,
+            # so this is safe for a start too.
+            refreshed = True
+            log.debug("%s %s: FC answered %s: refreshing the credentials and sending it again",
+                      method, path, failure.code)
+            try:
+                self._refresh_credentials()
+            except FcInvocationError as exc:
+                failure = exc.with_traceback(None)
+                break
         # Raised here, outside the except clauses: the requests exception (which holds the prepared
         # request, its token and its payload) is not kept as __context__, and no frame of this
         # call's traceback holds the headers or the body.
@@ -548,11 +579,6 @@ class Transport:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %s in %.1f ms (request id %s)", method, path, response.status_code,
                       (time.monotonic() - started) * 1000, request_id_of(response))
-        if response.status_code >= 300:
-            error = self._error(response, retry_end - time.monotonic(), error_class)
-            retries = getattr(response.raw, "retries", None)
-            error.attempts = 1 + len(getattr(retries, "history", None) or ())  # type: ignore[attr-defined]
-            raise error
         return response
 
     def _transport_error(self, method: str, path: str, exc: BaseException, budget: float) -> TransportError:

@@ -46,6 +46,10 @@ script for that one invocation (and for a synchronous call)::
 ``Running``/``Enqueued`` to never finish), ``after`` the duration of each attempt in seconds. An
 unknown key or a bad value answers 400 ``InvalidArgument``, so a typo cannot pass silently.
 
+**Role credentials.** ``IdentityServices(fc)`` (module ``identity``) stands in for STS, the ECS
+metadata service and a credentials URI on the emulator's clock; the ``fc_identity`` fixture yields one
+started over ``fc_emulator``.
+
 **Scenario files** pre-load functions, invocations and credentials: see ``scenario`` for the format.
 
 **Time.** ``fc.clock.now()`` drives lifecycles; with ``clock="virtual"`` it moves only through
@@ -79,6 +83,10 @@ _HARNESS = ("run_program", "run_program_file", "ProviderHost", "ProgramResult", 
 
 
 def __getattr__(name: str):
+    if name == "IdentityServices":  # STS / ECS metadata / credentials-URI stand-ins (testing.identity)
+        from .identity import IdentityServices
+
+        return IdentityServices
     if name in _HARNESS:
         from . import harness
 
@@ -90,6 +98,7 @@ __all__ = [
     "AutoAdvanceClock",
     *_HARNESS,
     "FcEmulator",
+    "IdentityServices",
     "PulumiCli",
     "CliResult",
     "find_pulumi",

@@ -1,4 +1,4 @@
-"""pytest plugin (entry point ``pytest11: fc_invocation``): the ``fc_emulator`` fixture.
+"""pytest plugin (entry point ``pytest11: fc_invocation``): the ``fc_emulator`` and ``fc_identity`` fixtures.
 
 Registered for every project that installs this package, so it must stay cheap to import: the
 emulator is imported inside the fixture, not at module level.
@@ -24,3 +24,14 @@ def fc_emulator():
 
     with FcEmulator(clock="virtual") as emulator, use_clock(AutoAdvanceClock(emulator.clock)):
         yield emulator
+
+
+@pytest.fixture
+def fc_identity(fc_emulator):
+    """Started :class:`~pulumi_fc_invocation.testing.IdentityServices` (STS, ECS metadata and
+    credentials-URI stand-ins) over ``fc_emulator``: every key they issue is registered with it and
+    expires on its clock; stopped after the test."""
+    from pulumi_fc_invocation.testing.identity import IdentityServices
+
+    with IdentityServices(fc_emulator) as services:
+        yield services
