@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from typing import Any, Optional
 
@@ -94,7 +95,13 @@ def _announce(port: int) -> None:
 
 
 def main(argv: Optional[list[str]] = None) -> None:
-    engine = parse_engine_address(sys.argv[1:] if argv is None else argv)
+    """Serve (the engine's protocol), or with ``--directory`` print the plugin directory, for a
+    program's ``plugins.providers[].path`` or ``pulumi package add``."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--directory"]:
+        print(os.path.dirname(os.path.abspath(__file__)))
+        return
+    engine = parse_engine_address(argv)
     try:
         asyncio.run(serve(engine))
     except KeyboardInterrupt:
