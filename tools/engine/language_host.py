@@ -37,11 +37,12 @@ WAIT_DELAY = 5.0
 VERSION = os.environ.get("FC_INVOCATION_ENGINE_VERSION", "3.274.1")
 
 
-def _python(options: dict) -> str:
-    """The interpreter: the project's `virtualenv` option if set, else the one running this host."""
+def _python(options: dict, base: str = "") -> str:
+    """The interpreter: the project's `virtualenv` option if set (relative to ``base``, the project's
+    or plugin's directory), else the one running this host."""
     venv = options.get("virtualenv") or os.environ.get("PULUMI_RUNTIME_VIRTUALENV")
     if venv:
-        return os.path.join(venv, "bin", "python")
+        return os.path.join(base, venv, "bin", "python")
     return os.environ.get("PULUMI_PYTHON_CMD") or sys.executable
 
 
@@ -128,14 +129,14 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         options = dict(info.options.items()) if info.HasField("options") else {}
         directory = info.program_directory or info.root_directory
         if os.path.exists(os.path.join(directory, "__main__.py")):
-            args = [_python(options), "-u", directory, *request.args]
+            args = [_python(options, directory), "-u", directory, *request.args]
         else:
             name = _pyproject_name(directory)
             if name is None:
                 context.abort(grpc.StatusCode.FAILED_PRECONDITION,
                               f"plugin {directory} is not runnable: it has neither __main__.py nor a "
                               "pyproject.toml with a [project] name")
-            args = [_python(options), "-u", "-m", "pulumi.run.plugin", name, *request.args]
+            args = [_python(options, directory), "-u", "-m", "pulumi.run.plugin", name, *request.args]
         env = dict(item.split("=", 1) for item in request.env if "=" in item) or dict(os.environ)
         try:
             child = subprocess.Popen(args, env=env, cwd=request.pwd or None, stdin=subprocess.DEVNULL,
@@ -144,7 +145,7 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
             context.abort(grpc.StatusCode.UNKNOWN,
                           f"problem executing plugin program (could not run language executor): {err}")
         # The engine stops a plugin by ending this call (exec.CommandContext kills it in the official host).
-        context.add_callback(lambda: child.poll() is None and child.kill())
+        context.add_callback(lambda: _kill(child))
         chunks: queue.Queue = queue.Queue()
 
         def pump(stream, field):
@@ -162,6 +163,12 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
             else:
                 yield item
         yield language_pb2.RunPluginResponse(exitcode=child.wait())
+
+
+def _kill(child: subprocess.Popen) -> None:
+    if child.poll() is None:
+        child.kill()
+        child.wait()
 
 
 def _pyproject_name(directory: str):
@@ -193,7 +200,8 @@ def main(argv: list[str]) -> None:
     positional = [a for a in argv if not a.startswith("-")]
     engine_address = positional[0] if positional else ""
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=8),
+        # Each running program (Run) and plugin (RunPlugin) holds a worker for as long as it runs.
+        futures.ThreadPoolExecutor(max_workers=32),
         options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)],
     )
     language_pb2_grpc.add_LanguageRuntimeServicer_to_server(LanguageHost(engine_address), server)
