@@ -39,7 +39,7 @@ import shutil
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional
 
@@ -368,7 +368,10 @@ def _print_list_table(items: list[Any], show_payloads: bool, fc3: bool = False) 
 
 # --- client -------------------------------------------------------------------------------------
 
-_CREDENTIAL_SETTINGS = ("access_key_id", "access_key_secret", "security_token")
+# Every setting that can supply credentials: an explicit --profile hides them all from the environment
+# (the role sources, OIDC first, come before the profiles in the chain and would win over it).
+_CREDENTIAL_SETTINGS = ("access_key_id", "access_key_secret", "security_token", "assume_role",
+                        "assume_role_with_oidc", "oidc_token_file", "oidc_token", "ecs_role_name", "credentials_uri")
 
 
 @dataclass
@@ -382,7 +385,8 @@ class Connection:
         """An FcClient from the options and the package's settings chain.
 
         ``--profile`` names a profile in ~/.alibabacloud/credentials.ini or ~/.aliyun/config.json; given
-        explicitly, it wins over access keys in the environment (which otherwise come first).
+        explicitly, it wins over credentials in the environment (access keys, role settings), which
+        otherwise come first.
         """
         from .client import FcClient
         from .credentials import SETTING_SOURCES, resolve_settings
@@ -392,12 +396,13 @@ class Connection:
         credentials = None
         if self.profile:
             config["alicloud:profile"] = self.profile
-            hidden = {name for setting in _CREDENTIAL_SETTINGS for name in SETTING_SOURCES[setting]["env"]}
+            hidden = {name for setting in _CREDENTIAL_SETTINGS
+                      for name in SETTING_SOURCES.get(setting, {}).get("env", ())}
             environ = {k: v for k, v in os.environ.items() if k not in hidden}
             found = resolve_settings(config=config, environ=environ, require=False)
             if found.credentials is None:
                 raise ConfigurationError(
-                    f"profile {self.profile!r} (--profile) has no access key: add a [{self.profile}] section to "
+                    f"profile {self.profile!r} (--profile) has no credentials: add a [{self.profile}] section to "
                     "~/.alibabacloud/credentials.ini (or the file in ALIBABA_CLOUD_CREDENTIALS_FILE) or a profile "
                     "to ~/.aliyun/config.json (aliyun configure --profile NAME), or drop --profile to use "
                     "ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET")
@@ -421,7 +426,7 @@ def _common_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      "or the profile's region]"),
         click.option("--account-id", metavar="ID", help="Alibaba Cloud account id [default: ALIBABA_CLOUD_ACCOUNT_ID]"),
         click.option("--profile", metavar="NAME", help="credentials profile in ~/.alibabacloud/credentials.ini or "
-                     "~/.aliyun/config.json; wins over access keys in the environment "
+                     "~/.aliyun/config.json; wins over credentials in the environment "
                      "[default: ALIBABA_CLOUD_PROFILE, else default]"),
         click.option("-v", "--verbose", is_flag=True, help="log requests and settings (DEBUG) to stderr; never secrets"),
     ]
@@ -450,6 +455,11 @@ def _enable_debug() -> None:
 # --- commands -----------------------------------------------------------------------------------
 
 _OUTPUT = click.Choice(["table", "json"], case_sensitive=False)
+
+_NO_HISTORY = click.option(
+    "--no-history", is_flag=True,
+    help="poll on the fixed schedule above; by default one list call reads the function's recent run times, "
+         "and polling is sparse until the likely end, dense around it")
 
 
 @click.group(
@@ -490,7 +500,7 @@ def cli() -> None:
 Examples:
   fc-invocation get transcode.prod/job-123
   fc-invocation get transcode/job-123 --output json | jq -r .status
-  fc-invocation get video\$transcode/job-7          # an FC 2.0 function seen through FC 3.0
+  fc-invocation get 'video$transcode/job-7'         # an FC 2.0 function seen through FC 3.0
   fc-invocation get video.prod/transcode/video-123 --show-payloads --profile prod
 
 {_EXIT_CODES_HELP}""")
@@ -602,6 +612,11 @@ Examples:
   fc-invocation wait video/transcode/job-7 --timeout 90s --poll-interval 2s --output json > result.json
   fc-invocation wait video/transcode/job-7 --fail-on ''   # wait for any end, never exit 1
 
+Polling: once a first read finds the task running, one list call reads the function's recent
+run times; with a usable history the reads are sparse until the likely end and dense around it
+(refused or too few runs: the fixed schedule of --poll-interval / --max-poll-interval).
+--no-history keeps the fixed schedule.
+
 Progress goes to stderr: one line rewritten in place on a terminal, a plain line about every
 30 s (plus start and end) when piped, as in CI logs. The outcome goes to stdout.
 
@@ -617,23 +632,25 @@ Durations: 90 (seconds), 90s, 0.5s, 500ms, 30m, 2h, 1h30m.
               help="delay between reads during the first 10 s")
 @click.option("--max-poll-interval", "max_poll_text", default="45s", show_default=True, metavar="DURATION",
               help="the delay then grows (with jitter) up to this")
+@_NO_HISTORY
 @click.option("-o", "--output", type=_OUTPUT, default="table", show_default=True,
               help="table: one summary line; json: the final invocation (with payloads) on stdout")
 @_common_options
-def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, max_poll_text: str, output: str,
-         verbose: bool, endpoint: Optional[str], region: Optional[str], account_id: Optional[str],
-         profile: Optional[str]) -> int:
+def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, max_poll_text: str,
+         no_history: bool, output: str, verbose: bool, endpoint: Optional[str], region: Optional[str],
+         account_id: Optional[str], profile: Optional[str]) -> int:
     """Wait until a task or invocation ends; exit 0 if it succeeded, 1 if it failed, 2 on timeout.
 
     ID is FUNCTION[.QUALIFIER]/TASK_ID (FC 3.0, e.g. transcode.prod/job-123) or
     SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID (FC 2.0, e.g. video.prod/transcode/video-123).
     """
-    from .waiter import Waiter, WaitPolicy, failure_message, format_duration, progress_message, timeout_message
+    from .waiter import (Waiter, WaitPolicy, failure_message, format_duration, history_for, progress_message,
+                         timeout_message)
 
     conn = _setup(verbose, endpoint, region, account_id, profile)
     ref = parse_id(invocation)
     timeout, poll, max_poll, fail_on = _wait_options(timeout_text, poll_text, max_poll_text, fail_on_text)
-    policy = WaitPolicy(initial_delay=poll, max_delay=max_poll, timeout=timeout)
+    policy = WaitPolicy(initial_delay=poll, max_delay=max_poll, timeout=timeout, duration_aware=not no_history)
     json_output = output.lower() == "json"
 
     # The client's own retries stay within the wait's deadline.
@@ -641,15 +658,18 @@ def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, 
         live = _isatty(sys.stderr) and not verbose and os.environ.get("TERM") != "dumb"
         progress = _Progress(lambda last, elapsed: progress_message(ref, last, elapsed), live, sys.stderr)
         fails = ", ".join(fail_on) or "nothing"
-        progress.start(f"waiting for {ref}: timeout {_fmt_duration(timeout)}, "
-                       f"polling every {_fmt_duration(poll)} up to {_fmt_duration(max_poll)}, fail on {fails}")
+        progress.start(f"waiting for {ref}: timeout {_fmt_duration(timeout)}, {_polling_text(policy)}, "
+                       f"fail on {fails}")
         bounded = client.bounded(timeout)  # every read, retries included, ends by --timeout
+        # The function's recent durations (one list call, after a first read finds the task running;
+        # refused or unusable: the default schedule, silently) shape the polling.
         waiter = Waiter(lambda: progress.seen(bounded.get(ref)), policy, on_progress=progress.periodic,
-                        progress_interval=30.0)
+                        progress_interval=30.0, history=None if no_history else history_for(bounded, ref))
         try:
             outcome = waiter.wait()
         finally:
             progress.finish()
+    _log_schedule(str(ref), outcome, f"{outcome.calls} {'read' if outcome.calls == 1 else 'reads'}")
 
     if outcome.error is not None:  # a hopeless API error, or too many transient ones in a row
         raise outcome.error
@@ -678,6 +698,20 @@ def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, 
     else:
         _out(line)
     return EXIT_OK
+
+
+def _polling_text(policy: Any) -> str:
+    """How the wait polls, for its start line."""
+    fixed = f"every {_fmt_duration(policy.initial_delay)} up to {_fmt_duration(policy.max_delay)}"
+    if not policy.duration_aware:
+        return "polling " + fixed
+    return (f"polling duration-aware (from the function's recent runs), at most "
+            f"{_fmt_duration(policy.sparse_max_delay)} apart before the likely end; without a history {fixed}")
+
+
+def _log_schedule(what: str, outcome: Any, reads: str) -> None:
+    log.debug("%s: %s schedule, %s, %d history list %s", what, outcome.schedule, reads, outcome.history_calls,
+              "call" if outcome.history_calls == 1 else "calls")
 
 
 def _wait_options(timeout_text: str, poll_text: str, max_poll_text: str,
@@ -839,6 +873,8 @@ SERVICE[.QUALIFIER]/FUNCTION (FC 2.0), whose id starts with --prefix
 lists the first ten failed members with their error messages, and how many more failed.
 
 Each poll lists only the part of the batch that can still change, 100 invocations per call.
+After a first poll, one more list call reads the function's recent run times: the batch's likely
+end (its slowest member) makes the polls sparse before it, dense around it; --no-history opts out.
 Progress goes to stderr, e.g.:
 
 \b
@@ -864,13 +900,14 @@ Durations: 90 (seconds), 90s, 0.5s, 500ms, 30m, 2h, 1h30m. --since / --until as 
               help="delay between polls during the first 10 s")
 @click.option("--max-poll-interval", "max_poll_text", default="45s", show_default=True, metavar="DURATION",
               help="the delay then grows (with jitter) up to this")
+@_NO_HISTORY
 @click.option("-o", "--output", type=_OUTPUT, default="table", show_default=True,
               help="table: one summary line; json: the batch (counts, members without payloads) on stdout")
 @_common_options
 def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: Optional[str], until: Optional[str],
-               timeout_text: str, fail_on_text: str, poll_text: str, max_poll_text: str, output: str, verbose: bool,
-               endpoint: Optional[str], region: Optional[str], account_id: Optional[str],
-               profile: Optional[str]) -> int:
+               timeout_text: str, fail_on_text: str, poll_text: str, max_poll_text: str, no_history: bool,
+               output: str, verbose: bool, endpoint: Optional[str], region: Optional[str],
+               account_id: Optional[str], profile: Optional[str]) -> int:
     """Wait until a batch of tasks or invocations ends; exit 0 if none failed, 1 if one did, 2 on timeout.
 
     The batch: the tasks of FUNCTION[.QUALIFIER] (FC 3.0), or the invocations of
@@ -879,7 +916,7 @@ def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: O
     from .batching import BatchSpec, BatchTracker, failures_message, not_found_message, timeout_message
     from .errors import NotFoundError
     from .fc2 import validate_invocation_id
-    from .waiter import Waiter, format_duration
+    from .waiter import Waiter, batch_history, format_duration, history_for
 
     conn = _setup(verbose, endpoint, region, account_id, profile)
     service, function, qualifier = parse_target(target)
@@ -900,6 +937,7 @@ def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: O
         function_name=function, qualifier=qualifier, started_after=after, started_before=before,
         wait_for_completion=True, expected_count=expected_count, timeout_seconds=timeout, fail_on_statuses=fail_on,
         poll_interval_seconds=poll, max_poll_interval_seconds=max_poll, **members)
+    policy = replace(spec.policy, duration_aware=not no_history)
     json_output = output.lower() == "json"
 
     def describe(summary: Any, elapsed: float) -> str:
@@ -909,26 +947,42 @@ def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: O
 
     # The client's own retries stay within the wait's deadline.
     with conn.client(retry_budget=min(30.0, timeout)) as client:
-        tracker = BatchTracker(client.bounded(timeout), spec)  # every listing, retries included, ends by --timeout
+        bounded = client.bounded(timeout)  # every listing, retries included, ends by --timeout
+        tracker = BatchTracker(bounded, spec)
 
         def poll_once() -> Any:
             calls = tracker.calls
             summary = tracker.poll()
             log.debug("poll %d of %s: %d list call(s); %s", tracker.polls, spec.label, tracker.calls - calls,
                       summary.text())
+            if not hasattr(summary, "started_time"):  # the batch's age, for the duration-aware schedule
+                starts = [r.started_time for r in summary.invocations if r.started_time is not None]
+                summary.started_time = min(starts) if starts else None
             return progress.seen(summary)
+
+        history = None
+        if not no_history:
+            # A batch ends with its slowest member: the history is the longest of N recent runs, N the
+            # batch's size as first listed (at least --expected-count). Read once, after a first poll.
+            durations = history_for(bounded, spec.ref(prefix))
+
+            def history() -> Any:
+                last = progress.last
+                size = max(expected_count or 1, last.total if last is not None else 1)
+                return batch_history(durations, size)()
 
         live = _isatty(sys.stderr) and not verbose and os.environ.get("TERM") != "dumb"
         progress = _Progress(describe, live, sys.stderr)
         fails = ", ".join(fail_on) or "nothing"
         expected = f"at least {expected_count} invocations, " if expected_count else ""
         progress.start(f"waiting for {spec.label}: {expected}timeout {_fmt_duration(timeout)}, "
-                       f"polling every {_fmt_duration(poll)} up to {_fmt_duration(max_poll)}, fail on {fails}")
-        waiter = Waiter(poll_once, spec.policy, on_progress=progress.periodic, progress_interval=30.0)
+                       f"{_polling_text(policy)}, fail on {fails}")
+        waiter = Waiter(poll_once, policy, on_progress=progress.periodic, progress_interval=30.0, history=history)
         try:
             outcome = waiter.wait()
         finally:
             progress.finish()
+    _log_schedule(spec.label, outcome, f"{tracker.polls} {'poll' if tracker.polls == 1 else 'polls'}")
 
     summary = outcome.result
     if outcome.error is not None:  # a hopeless API error, or too many transient ones in a row
@@ -937,7 +991,8 @@ def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: O
             return EXIT_API
         raise outcome.error
     cost = (f"{tracker.polls} {'poll' if tracker.polls == 1 else 'polls'}, "
-            f"{tracker.calls} list {'call' if tracker.calls == 1 else 'calls'}")
+            f"{tracker.calls} list {'call' if tracker.calls == 1 else 'calls'}"
+            + (f" + {outcome.history_calls} for the history" if outcome.history_calls else ""))
     if outcome.timed_out or summary is None:
         if summary is None:
             line = (f"timed out waiting for {spec.label} after {format_duration(outcome.elapsed)}: no successful "
@@ -1011,6 +1066,8 @@ def _batch_json(spec: Any, summary: Any, outcome: Any, tracker: Any) -> dict[str
         "elapsed_seconds": round(outcome.elapsed, 3),
         "polls": tracker.polls,
         "list_calls": tracker.calls,
+        "history_calls": outcome.history_calls,
+        "schedule": outcome.schedule,
         "invocations": members,
     }
 

@@ -237,6 +237,24 @@ def test_profile_wins_over_environment_keys(fc, env, home):
     assert "Succeeded" in proc.stdout
 
 
+def test_profile_wins_over_role_settings_in_the_environment(fc, env, home):
+    # OIDC and AssumeRole settings in the environment come before profiles in the chain; they point at
+    # an STS nobody serves, so the call works only if the explicit --profile hides them.
+    (home / ".alibabacloud").mkdir()
+    (home / ".alibabacloud" / "credentials.ini").write_text(
+        f"[ci]\ntype = access_key\naccess_key_id = {fc.credentials.access_key_id}\naccess_key_secret = {SECRET}\n")
+    (home / "token").write_text("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2ln\n")
+    env = {key: value for key, value in env.items() if "ACCESS_KEY" not in key}
+    env = {**env, "ALIBABA_CLOUD_ROLE_ARN": "acs:ram::1234567890123456:role/deploy",
+           "ALIBABA_CLOUD_OIDC_PROVIDER_ARN": "acs:ram::1234567890123456:oidc-provider/ci",
+           "ALIBABA_CLOUD_OIDC_TOKEN_FILE": str(home / "token"), "ALIBABA_CLOUD_STS_ENDPOINT": "http://127.0.0.1:9",
+           "ALIBABA_CLOUD_CREDENTIALS_URI": "http://127.0.0.1:9/creds"}
+    assert run(env, "get", "video.prod/transcode/done-1").returncode != 0  # without --profile: the role wins
+    proc = run(env, "get", "video.prod/transcode/done-1", "--profile", "ci")
+    assert proc.returncode == 0, proc.stderr
+    assert "Succeeded" in proc.stdout
+
+
 # --- exit code 4: API errors -----------------------------------------------------------------------
 
 
@@ -385,7 +403,7 @@ def run_on_a_terminal(env, *args):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_wait_live_progress_on_a_terminal(fc, env):
-    fc.add_function("video", "slow", duration=1.5)
+    fc.add_function("video", "slow", duration=3.0)  # real clock: outlasts a slow start-up under load
     fc.test_client.invoke_async("video", "slow", "{}", invocation_id="tty-1")
     proc, out, shown = run_on_a_terminal(env, "wait", "video/slow/tty-1", "--poll-interval", "0.3s")
     assert proc.returncode == 0 and "Succeeded" in out
@@ -405,7 +423,9 @@ def list_calls_during(fc, *args, **kwargs):
     return proc, fc.request_count("list") - before
 
 
-def test_wait_batch_exit_0_one_list_call_per_poll(fc, env):
+def test_wait_batch_exit_0(fc, env):
+    # Real clock: how many polls fit in the members' 1 s depends on this process's start-up (over 1 s on
+    # a loaded machine); the cost per poll is tested under the virtual clock (test_cli_history.py).
     fc.add_function("video", "batchok", qualifiers=["prod"], duration=1.0)
     for name in ("wb-ok-1", "wb-ok-2", "wb-ok-3", "other-9"):  # other-9 is outside the batch
         fc.test_client.invoke_async("video", "batchok", "{}", qualifier="prod", invocation_id=name)
@@ -417,12 +437,14 @@ def test_wait_batch_exit_0_one_list_call_per_poll(fc, env):
     assert [m["id"] for m in data["invocations"]] == [f"video.prod/batchok/wb-ok-{i}" for i in (1, 2, 3)]
     assert "invocation_payload" not in data["invocations"][0]
     assert data["id"] == "video.prod/batchok?prefix=wb-ok-" and data["failed"] == [] and not data["timed_out"]
-    # One call per page (a page holds 100) per poll, plus one full listing that confirms the end.
-    assert data["polls"] >= 3, data
-    assert calls == data["list_calls"] == data["polls"] + 1, (calls, data)
+    # Every list call is counted: the polls' (plus the confirming full listing) and the history's.
+    assert data["polls"] >= 1 and data["history_calls"] in (0, 1), data
+    assert calls == data["list_calls"] + data["history_calls"], (calls, data)
     assert "\r" not in proc.stderr and "\x1b" not in proc.stderr
-    assert proc.stderr.startswith("waiting for batch video.prod/batchok prefix wb-ok-: timeout 30m00s, polling every "
-                                  "200ms up to 45s, fail on Failed, Stopped, Expired, Invalid\n")
+    assert proc.stderr.startswith("waiting for batch video.prod/batchok prefix wb-ok-: timeout 30m00s, polling "
+                                  "duration-aware (from the function's recent runs), at most 5m00s apart before the "
+                                  "likely end; without a history every 200ms up to 45s, fail on Failed, Stopped, "
+                                  "Expired, Invalid\n")
     assert proc.stderr.splitlines()[-1].startswith("batch video.prod/batchok prefix wb-ok-: 3/3 succeeded, 0 failed "
                                                    "after ")
     # The batch has ended: the table form is one line on stdout, after one poll and one list call.
@@ -517,7 +539,7 @@ def test_wait_batch_unknown_function_exit_4(env):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_wait_batch_live_progress_on_a_terminal(fc, env):
-    fc.add_function("video", "batchtty", duration=1.2)
+    fc.add_function("video", "batchtty", duration=3.0)  # real clock: outlasts a slow start-up under load
     for name in ("wb-tty-1", "wb-tty-2"):
         fc.test_client.invoke_async("video", "batchtty", "{}", invocation_id=name)
     proc, out, shown = run_on_a_terminal(env, "wait-batch", "video/batchtty", "--prefix", "wb-tty-",
