@@ -340,3 +340,40 @@ def test_pulumi_install_generates_the_typescript_sdk_of_a_packages_entry(pulumi_
         up = cli.up()
         assert up.ok, up.output
         assert cli.outputs() == {"stamp": "stamped one", "length": 5}
+
+
+def test_a_python_program_uses_the_plugin_through_a_python_sdk_that_our_python_host_generates(pulumi_bin, tmp_path):
+    """`pulumi package gen-sdk --language python`: our Python host's GeneratePackage (pkg/v3's Python
+    generator, through fc-invocation-gensdk); the engine finds the plugin through `packages:`."""
+    project = _write(tmp_path / "py-probe", {**{f"plugin/{k}": v for k, v in PLUGIN.items()},
+                                              "Pulumi.yaml": """
+        name: py-probe
+        runtime: python
+        packages:
+          fcprobe: ./plugin
+    """, "__main__.py": """
+        import pulumi
+        import pulumi_fcprobe as fcprobe
+
+        marker = fcprobe.Marker("marker", label="three")
+        pulumi.export("stamp", marker.stamp)
+        pulumi.export("length", fcprobe.echo_output(message="abc").length)
+    """})
+    with PulumiCli(project, pulumi=pulumi_bin) as cli:
+        generated = cli.run("package", "gen-sdk", "./plugin", "--language", "python", "--local", "--out", "sdks")
+        assert generated.ok, generated.output
+        sdk = cli.dir / "sdks" / "python"
+        assert "class Marker(pulumi.CustomResource)" in (sdk / "pulumi_fcprobe" / "marker.py").read_text()
+        assert json.loads((sdk / "pulumi_fcprobe" / "pulumi-plugin.json").read_text())["name"] == "fcprobe"
+        # The SDK reads its version from its distribution's metadata; stand in for `pip install` (this
+        # venv has no `wheel` to build it) with that metadata beside the package on PYTHONPATH.
+        metadata = sdk / "pulumi_fcprobe-0.1.0.dist-info"
+        metadata.mkdir()
+        (metadata / "METADATA").write_text("Metadata-Version: 2.1\nName: pulumi_fcprobe\nVersion: 0.1.0\n")
+        env = {"PYTHONPATH": str(sdk)}
+        up = cli.up(env=env)
+        assert up.ok, up.output
+        assert cli.outputs() == {"stamp": "stamped three", "length": 3}
+        destroy = cli.destroy(env=env)
+        assert destroy.ok, destroy.output
+        assert not cli.resources()

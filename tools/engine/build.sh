@@ -3,7 +3,8 @@
 #   .pulumi/bin/   the Pulumi CLI (pkg/v3, pinned in go.mod), the SDK's two Python scripts (pinned sdk/v3),
 #                  our Python language host (language_host.py), the YAML language host (pulumi-yaml, pinned
 #                  in yaml/go.mod, a module of its own) and our Node.js language host (nodejs/, built in
-#                  this module against the CLI's own pkg/v3 and sdk/v3).
+#                  this module against the CLI's own pkg/v3 and sdk/v3), and fc-invocation-gensdk, the
+#                  Python SDK generator that our Python host calls for GeneratePackage.
 #   .pulumi/node/  node_modules for TypeScript programs (@pulumi/pulumi, typescript, ts-node, pinned in
 #                  node/package.json), and .pulumi/npm-cache/, the npm cache that install filled: tests
 #                  run `npm install` offline against it, so they never reach the registry.
@@ -37,7 +38,7 @@ build_go() {
     local pkg_version yaml_version want start
     pkg_version="$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)"
     yaml_version="$(cd yaml && go list -m -f '{{.Version}}' github.com/pulumi/pulumi-yaml)"
-    want="pkg/v3 $pkg_version; sdk/v3 $(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3); $(go version); python $python; host $(sha256sum language_host.py | cut -c1-16); go.sum $(sha256sum go.sum | cut -c1-16); pulumi-yaml $yaml_version $(hash16 yaml/go.mod yaml/go.sum); nodejs host $(hash16 nodejs/*.go)"
+    want="pkg/v3 $pkg_version; sdk/v3 $(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3); $(go version); python $python; host $(sha256sum language_host.py | cut -c1-16); go.sum $(sha256sum go.sum | cut -c1-16); pulumi-yaml $yaml_version $(hash16 yaml/go.mod yaml/go.sum); nodejs host and gensdk $(hash16 nodejs/*.go gensdk/*.go internal/gen/*.go)"
     if [ -x "$dest/pulumi" ] && [ -f "$dest/.pinned" ] && [ "$(cat "$dest/.pinned")" = "$want" ]; then
         echo "engine: up to date in .pulumi/bin ($pkg_version, pulumi-yaml $yaml_version)"
         return
@@ -50,8 +51,9 @@ build_go() {
     echo "engine: compiling the pulumi CLI (first run on a machine: about 5 minutes on 2 cores)"
     local ldflags="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$pkg_version"
     go_build "pulumi" -ldflags "$ldflags" -o "$dest/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-    echo "engine: compiling the Node.js language host (shares the CLI's build cache)"
+    echo "engine: compiling the Node.js language host and the Python host's SDK generator (share the CLI's build cache)"
     go_build "pulumi-language-nodejs" -ldflags "$ldflags" -o "$dest/pulumi-language-nodejs" ./nodejs
+    go_build "fc-invocation-gensdk" -ldflags "$ldflags" -o "$dest/fc-invocation-gensdk" ./gensdk
     echo "engine: building the YAML language host, pulumi-yaml $yaml_version (first run on a machine: about 2 minutes)"
     (cd yaml && go mod download && go_build "pulumi-language-yaml" \
         -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$yaml_version" \

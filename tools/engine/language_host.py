@@ -7,6 +7,8 @@ the SDK module that carries the host's two scripts are. So `make engine` install
 `pulumi-language-python`. It speaks the engine's LanguageRuntime protocol and runs a program exactly
 as the official host does: the SDK's own `pulumi-language-python-exec` with the same arguments and
 the same `PULUMI_CONFIG` / `PULUMI_CONFIG_SECRET_KEYS` environment, SIGINT then kill on cancellation.
+GeneratePackage (a Python SDK for `pulumi package gen-sdk --language python`, `package add`, `packages:`)
+is pkg/v3's Python code generator at the CLI's version, run by our `fc-invocation-gensdk` beside it.
 RunPlugin starts a `PulumiPlugin.yaml` plugin (`runtime: python`) as the official host does: its
 `__main__.py` (`python <dir> args...`), else `python -m pulumi.run.plugin <pyproject name> args...`,
 with the engine's environment, its output streamed back and its exit code last.
@@ -30,6 +32,7 @@ from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 
 BIN = os.path.dirname(os.path.abspath(__file__))
 EXEC = os.path.join(BIN, "pulumi-language-python-exec")
+GENSDK = os.path.join(BIN, "fc-invocation-gensdk")
 # The exit code with which the exec script says it has already shown the user an actionable message.
 SHOWN_USER_MESSAGE = 32
 # The official host waits this long after SIGINT before it kills the program (exec.Cmd.WaitDelay).
@@ -123,6 +126,13 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         if code == SHOWN_USER_MESSAGE:
             return language_pb2.RunResponse(bail=True)
         return language_pb2.RunResponse(error=f"program exited with non-zero exit code: {code}")
+
+    def GeneratePackage(self, request, context):
+        done = subprocess.run([GENSDK, "python"], input=request.SerializeToString(), capture_output=True)
+        if done.returncode != 0:
+            context.abort(grpc.StatusCode.UNKNOWN, done.stderr.decode(errors="replace").strip()
+                          or f"{GENSDK} exited {done.returncode}")
+        return language_pb2.GeneratePackageResponse.FromString(done.stdout)
 
     def RunPlugin(self, request, context):
         info = request.info

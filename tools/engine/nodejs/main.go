@@ -53,6 +53,8 @@ import (
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 
 	"github.com/blang/semver"
+
+	"fc-invocation.local/tools/engine/internal/gen"
 )
 
 const (
@@ -471,39 +473,12 @@ func (h *nodeHost) GetProgramDependencies(ctx context.Context,
 func (h *nodeHost) GeneratePackage(ctx context.Context,
 	req *pulumirpc.GeneratePackageRequest,
 ) (*pulumirpc.GeneratePackageResponse, error) {
-	loader, err := schema.NewLoaderClient(req.LoaderTarget)
-	if err != nil {
-		return nil, err
-	}
-	defer loader.Close()
-	var spec schema.PackageSpec
-	if err := json.Unmarshal([]byte(req.Schema), &spec); err != nil {
-		return nil, fmt.Errorf("the schema is not valid JSON: %w", err)
-	}
-	pkg, diags, err := schema.BindSpec(spec, schema.NewCachedLoader(loader),
-		schema.ValidationOptions{AllowDanglingReferences: true})
-	if err != nil {
-		return nil, err
-	}
-	rpcDiags := plugin.HclDiagnosticsToRPCDiagnostics(diags)
-	if diags.HasErrors() {
-		return &pulumirpc.GeneratePackageResponse{Diagnostics: rpcDiags}, nil
-	}
-	files, err := codegen.GeneratePackage("pulumi-language-nodejs", pkg, req.ExtraFiles,
-		req.LocalDependencies, req.Local, schema.NewCachedLoader(loader))
-	if err != nil {
-		return nil, err
-	}
-	for name, data := range files {
-		path := filepath.Join(req.Directory, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			return nil, err
-		}
-	}
-	return &pulumirpc.GeneratePackageResponse{Diagnostics: rpcDiags}, nil
+	return gen.Package(req, func(req *pulumirpc.GeneratePackageRequest, pkg *schema.Package,
+		loader schema.ReferenceLoader,
+	) (map[string][]byte, error) {
+		return codegen.GeneratePackage("pulumi-language-nodejs", pkg, req.ExtraFiles, req.LocalDependencies,
+			req.Local, loader)
+	})
 }
 
 // Link adds generated SDKs to the program's package.json (as `file:` dependencies) and says how to
