@@ -377,3 +377,16 @@ def test_a_python_program_uses_the_plugin_through_a_python_sdk_that_our_python_h
         destroy = cli.destroy(env=env)
         assert destroy.ok, destroy.output
         assert not cli.resources()
+
+
+def test_make_engine_reuses_an_unchanged_build(pulumi_bin):
+    """The markers that make engine writes are the ones it computes again: a second run rebuilds nothing."""
+    import os
+    import sys
+
+    node_only = ["--node-only"] if os.environ.get("FC_INVOCATION_PULUMI") else []
+    done = subprocess.run(["bash", str(REPO / "tools" / "engine" / "build.sh"), *node_only, sys.executable],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert all("up to date" in line for line in lines) and len(lines) == 2 - len(node_only), done.stdout
