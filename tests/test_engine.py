@@ -180,7 +180,7 @@ def test_preview_reads_but_never_waits(fc, project, pulumi_bin):
 
 
 def test_refresh_records_a_failure_after_up_without_failing(fc, project, pulumi_bin):
-    fc.add_function("svc", "fn", outcome="Failed", queue_delay=0, duration=6, error_message="boom")
+    fc.add_function("svc", "fn", outcome="Failed", queue_delay=0, duration=15, error_message="boom")  # > a slow up
     with make_cli(fc, project, pulumi_bin, ids="j5", wait="false") as cli:
         fc.client().invoke_async("svc", "fn", "{}", invocation_id="j5")
         up = cli.up()
@@ -193,7 +193,7 @@ def test_refresh_records_a_failure_after_up_without_failing(fc, project, pulumi_
 
 
 def test_refresh_and_destroy_with_run_program_never_wait_and_always_succeed(fc, project, pulumi_bin):
-    fc.add_function("svc", "fn", outcome="Failed", queue_delay=0, duration=6, error_message="boom")
+    fc.add_function("svc", "fn", outcome="Failed", queue_delay=0, duration=15, error_message="boom")  # > a slow up
     with make_cli(fc, project, pulumi_bin, ids="j6", wait="false") as cli:
         fc.client().invoke_async("svc", "fn", "{}", invocation_id="j6")
         assert cli.up().ok
@@ -208,7 +208,7 @@ def test_refresh_and_destroy_with_run_program_never_wait_and_always_succeed(fc, 
 
 
 def test_destroy_forgets_reads_of_failed_and_running_tasks(fc, project, pulumi_bin):
-    fc.add_function("svc", "fn", outcome="Failed", queue_delay=0, duration=6, error_message="boom")
+    fc.add_function("svc", "fn", outcome="Failed", queue_delay=0, duration=15, error_message="boom")  # > a slow up
     with make_cli(fc, project, pulumi_bin, ids="j7", wait="false") as cli:
         fc.client().invoke_async("svc", "fn", "{}", invocation_id="j7")
         assert cli.up().ok

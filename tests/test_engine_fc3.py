@@ -96,7 +96,7 @@ def test_a_failed_task_fails_up_and_refresh_records_a_later_failure(fc, project,
         assert "Traceback" not in diagnostics, diagnostics
         assert "dep" not in names(cli)
     # Read without a gate while it runs (it fails later): up passes, refresh records the failure.
-    fc.add_function(None, "later", outcome="Failed", queue_delay=0, duration=8, error_message="boom")
+    fc.add_function(None, "later", outcome="Failed", queue_delay=0, duration=15, error_message="boom")
     with make_cli(fc, project, pulumi_bin, task="t3", wait="false", function="later") as cli:
         fc.client().invoke_async_task("later", "{}", task_id="t3")
         up = cli.up()
