@@ -140,3 +140,14 @@ def test_the_fc2_names_of_0_1_are_still_importable_from_models():
 
     assert models.InvocationRef is fc2.InvocationRef
     assert models.validate_invocation_id is fc2.validate_invocation_id
+
+
+def test_the_gating_implementation_imports_no_pulumi():
+    """A provider plugin (issue 14) reuses the gate without the dynamic-provider machinery."""
+    import subprocess
+    import sys
+
+    code = ("import sys, pulumi_fc_invocation.pulumi.gating, pulumi_fc_invocation.batching, "
+            "pulumi_fc_invocation.kinds; print(sorted(m for m in ('pulumi', 'grpc') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
