@@ -548,8 +548,8 @@ class _Schedule:
         budget = calls([self._today(a - self.offset) for a in points]) - 1  # the history read was a call
         if est.spread <= policy.tight_spread:
             remaining = sum(0.5 * (w0 + w1) * d for w0, w1, d in zip(weights, weights[1:], widths))
-            # Less the first read, the history and one call of margin.
-            budget = max(budget, remaining / policy.tight_call_interval - 3)
+            # Less the first read, the history and two calls of margin.
+            budget = max(budget, remaining / policy.tight_call_interval - 4)
         if calls(intervals(lam)) > budget:
             lam = max(lam, _solve(lambda x: -calls(intervals(x)), -budget))
         target = budget
@@ -747,7 +747,8 @@ class Waiter:
             else:
                 used_schedule = True
                 if throttled:  # FC asked us to slow down: back off as the default schedule would
-                    planned = max(planned, min(policy.max_delay, policy.initial_delay * policy.multiplier ** consecutive))
+                    backoff = policy.initial_delay * policy.multiplier ** consecutive
+                    planned = max(planned, min(policy.max_delay, backoff))
                 base = planned
                 spread = planned * policy.jitter
                 delay = max(0.05, planned + self.rng.uniform(-spread, spread))
