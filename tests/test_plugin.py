@@ -253,3 +253,35 @@ def test_batch_gate_on_fc2_invocations(ready, fc):
          "timeoutSeconds": 60, "expectedCount": 3})))
     outs = dict(created.properties.items())
     assert outs["total"] == 3 and outs["allSucceeded"] is True
+
+
+def test_settings_from_a_shared_credentials_file_profile_and_no_stack_config_kept(engine, fc, tmp_path):
+    """The plugin's `profile` and `sharedCredentialsFile` reach the credential chain (the files are its
+    fallbacks); the region comes from the profile too."""
+    ini = tmp_path / "credentials.ini"
+    ini.write_text(f"[ci]\ntype = access_key\naccess_key_id = {fc.credentials.access_key_id}\n"
+                   f"access_key_secret = {fc.credentials.access_key_secret}\nregion_id = {fc.region}\n")
+    fc.add_function(None, "filed", outcome="Succeeded", queue_delay=0, duration=0)
+    fc.client().invoke_async_task("filed", "{}", task_id="s1")
+    with started(engine) as plugin:
+        conf = {"profile": "ci", "sharedCredentialsFile": str(ini), "accountId": fc.account_id,
+                "endpoint": fc.endpoint}
+        checked = plugin.CheckConfig(provider_pb2.CheckRequest(news=struct(conf)))
+        assert not checked.failures
+        # The engine's variables carry other packages' keys too: the plugin keeps only its own settings.
+        plugin.Configure(provider_pb2.ConfigureRequest(args=checked.inputs, acceptSecrets=True, variables={
+            "alicloud:config:secretKey": "not-ours", "fc-invocation:config:profile": "ci"}))
+        out = plugin.Invoke(provider_pb2.InvokeRequest(tok="fc-invocation:index:getAsyncTask",
+                                                       args=struct({"functionName": "filed", "taskId": "s1"})))
+        assert dict(getattr(out, "return").items())["taskId"] == "s1"
+
+
+def test_missing_credentials_fail_with_the_chains_message_alone(engine, fc):
+    with started(engine) as plugin:
+        plugin.Configure(provider_pb2.ConfigureRequest(args=struct({"endpoint": fc.endpoint}), acceptSecrets=True))
+        with pytest.raises(grpc.RpcError) as caught:
+            plugin.Invoke(provider_pb2.InvokeRequest(tok="fc-invocation:index:getAsyncTask",
+                                                     args=struct({"functionName": "fn", "taskId": "t"})))
+    message = caught.value.details()
+    assert "missing credentials" in message and "Traceback" not in message and 'File "' not in message
+    assert "`fc-invocation:accessKey` + `fc-invocation:secretKey`" in message and "alicloud:" not in message

@@ -22,7 +22,7 @@ from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 
 from ..batching import BatchSpec, batch_input_keys
-from ..errors import FcInvocationError, InvalidArgumentError
+from ..errors import ConfigurationError, FcInvocationError, InvalidArgumentError
 from ..kinds import FC2, FC3, SINGLE_ECHO_KEYS, Kind
 from ..models import redact
 from ..pulumi.gating import (
@@ -39,7 +39,7 @@ from ..pulumi.gating import (
     skip_wait,
 )
 
-__all__ = ["PACKAGE", "UNKNOWN", "PluginError", "FcInvocationProvider", "config_key", "camel", "snake"]
+__all__ = ["PACKAGE", "UNKNOWN", "PluginError", "FcInvocationProvider", "config_key", "plugin_names", "camel", "snake"]
 
 T = TypeVar("T")
 
@@ -76,6 +76,14 @@ def config_key(name: str) -> Optional[str]:
         if key.split(":", 1)[1] == name:
             return key
     return None
+
+
+def plugin_names(text: str) -> str:
+    """A credential-chain message with its config keys named as this plugin's settings
+    (`alicloud:accessKey` → `fc-invocation:accessKey`): the plugin reads only its own."""
+    for key in CONFIG_KEYS:
+        text = text.replace(f"`{key}`", f"`{PACKAGE}:{key.split(':', 1)[1]}`")
+    return text
 
 
 # --- property values ----------------------------------------------------------------------------
@@ -278,8 +286,11 @@ class FcInvocationProvider(p.Provider):
             task.exception()  # a lost status line is not an error
 
     async def client(self, spec: Any) -> Any:
-        return await self.blocking(lambda: client_for(self.config, region=spec.region, account_id=spec.account_id,
-                                                      endpoint=spec.endpoint))
+        try:
+            return await self.blocking(lambda: client_for(self.config, region=spec.region,
+                                                          account_id=spec.account_id, endpoint=spec.endpoint))
+        except ConfigurationError as exc:
+            raise PluginError(plugin_names(str(exc))) from None
 
     # --- schema and configuration ---
 
