@@ -285,3 +285,22 @@ def test_missing_credentials_fail_with_the_chains_message_alone(engine, fc):
     message = caught.value.details()
     assert "missing credentials" in message and "Traceback" not in message and 'File "' not in message
     assert "`fc-invocation:accessKey` + `fc-invocation:secretKey`" in message and "alicloud:" not in message
+
+
+def test_a_secret_task_id_stays_out_of_messages_and_ids(ready, fc, engine):
+    fc.add_function(None, "hushed", outcome="Failed", queue_delay=0, duration=0.5, error_message="exit 3")
+    fc.client().invoke_async_task("hushed", "{}", task_id="tok-9f8e7d6c5b")
+    engine.logs.clear()
+    with pytest.raises(grpc.RpcError) as caught:
+        ready.Create(provider_pb2.CreateRequest(urn=URN_TASK, properties=struct(
+            {"functionName": "hushed", "taskId": secret("tok-9f8e7d6c5b"), "waitForCompletion": True,
+             "timeoutSeconds": 60})))
+    message = caught.value.details()
+    assert "ended Failed: exit 3" in message and "tok-9f8e7d6c5b" not in message, message
+    assert engine.logs and not [log for log in engine.logs if "tok-9f8e7d6c5b" in log.message]
+    fc.add_function(None, "hushed2", outcome="Succeeded", queue_delay=0, duration=0)
+    fc.client().invoke_async_task("hushed2", "{}", task_id="tok-1a2b3c4d")
+    created = ready.Create(provider_pb2.CreateRequest(urn=URN_TASK, properties=struct(
+        {"functionName": "hushed2", "taskId": secret("tok-1a2b3c4d"), "waitForCompletion": True})))
+    assert "tok-1a2b3c4d" not in created.id
+    assert dict(created.properties.items())["taskId"][SECRET_SIG]
