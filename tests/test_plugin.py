@@ -304,3 +304,22 @@ def test_a_secret_task_id_stays_out_of_messages_and_ids(ready, fc, engine):
         {"functionName": "hushed2", "taskId": secret("tok-1a2b3c4d"), "waitForCompletion": True})))
     assert "tok-1a2b3c4d" not in created.id
     assert dict(created.properties.items())["taskId"][SECRET_SIG]
+
+
+def test_diff_updates_on_settings_replaces_on_names_and_import_reads_by_id(ready, fc):
+    fc.add_function(None, "imp", outcome="Succeeded", queue_delay=0, duration=0)
+    fc.client().invoke_async_task("imp", "{}", task_id="i1")
+    imported = ready.Read(provider_pb2.ReadRequest(id="imp/i1", urn=URN_TASK))  # `pulumi import`: the id alone
+    state = imported.properties
+    assert dict(state.items())["status"] == "Succeeded" and dict(imported.inputs.items())["taskId"] == "i1"
+
+    def diff(news):
+        return ready.Diff(provider_pb2.DiffRequest(id="imp/i1", urn=URN_TASK, olds=state, news=struct(news)))
+
+    same = diff({"functionName": "imp", "taskId": "i1"})  # the defaults are what the state echoes
+    assert same.changes == provider_pb2.DiffResponse.DIFF_NONE, same
+    settings = diff({"functionName": "imp", "taskId": "i1", "waitForCompletion": True})
+    assert settings.changes == provider_pb2.DiffResponse.DIFF_SOME and list(settings.replaces) == []
+    assert list(settings.diffs) == ["waitForCompletion"]
+    other = diff({"functionName": "imp", "taskId": "i2"})
+    assert list(other.replaces) == ["taskId"]

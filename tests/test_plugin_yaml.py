@@ -72,6 +72,9 @@ def test_yaml_preview_never_waits_then_up_waits_and_deploys_the_dependent(fc, pu
         provider = next(r for r in cli.resources() if r["type"] == "pulumi:providers:fc-invocation")
         assert set(provider["inputs"]) <= {"accessKey", "secretKey", "accountId", "region", "endpoint", "version"}
         assert fc.credentials.access_key_secret not in str(cli.export())
+        again = cli.up()  # nothing changed: the gate stays (FC's qualifier echo is no change)
+        assert again.ok and "replace" not in again.output and "updated" not in again.output, again.output
+        assert "unchanged" in again.output, again.output
         destroy = cli.destroy()
         assert destroy.ok, destroy.output
         assert not [r for r in cli.resources() if r["type"].startswith("fc-invocation:")]

@@ -375,6 +375,12 @@ class FcInvocationProvider(p.Provider):
         kind, batch = self._resource(request.type)
         olds, _ = unwrap(request.old_state)
         news, hidden = unwrap(request.new_inputs)
+        # The state echoes the settings as given, but a name as FC reports it (`qualifier` LATEST for a task
+        # read without one): the names the program gave are those of the id.
+        if batch:
+            olds = {**olds, **BatchSpec.from_props(request.resource_id, olds, kind=kind).props()}
+        else:
+            olds = {**olds, **kind.ref_fields(kind.parse_masked(request.resource_id, olds)[0])}
         if has_unknown(news):
             changed = [k for k in input_keys(kind, batch) if news.get(k) != olds.get(k)]
         else:
@@ -436,6 +442,10 @@ class FcInvocationProvider(p.Provider):
             raise PluginError(redact(str(exc), spec.secret_texts)) from None
         values = record(spec, result, props.get("waited_seconds"))
         secret = secret_outputs(spec)
+        if not request.inputs:  # an import: the names in the id, the settings of any prior outputs
+            named = spec.props() if batch else kind.ref_fields(spec.ref)
+            names = kind.target_keys + ((kind.prefix_key,) if batch else kind.ref_keys)
+            inputs = {**inputs, **{key: named.get(key) for key in names if named.get(key) is not None}}
         return p.ReadResponse(resource_id=request.resource_id, properties=outputs_map(values, secret),
                               inputs=request.inputs or outputs_map(inputs, secret))
 
