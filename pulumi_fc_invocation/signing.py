@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import calendar
+import functools
 import hashlib
 import hmac
 import re
@@ -117,6 +118,11 @@ def acs3_percent_encode(value: str) -> str:
     return quote(value, safe="~", encoding="utf-8")
 
 
+# The same few query values (qualifier, filters, page size) come back on every poll of an API query.
+# Not for acs3_percent_encode itself: the STS RPC signature encodes tokens with it, never kept here.
+_encode_query_value = functools.lru_cache(maxsize=256)(acs3_percent_encode)
+
+
 def acs3_encode_path(*segments: str) -> str:
     """``/seg1/seg2/...`` with each segment encoded, as the SDK builds (and signs) its paths: ``svc$fn`` → ``svc%24fn``."""
     return "/" + "/".join(acs3_percent_encode(seg) for seg in segments)
@@ -124,22 +130,55 @@ def acs3_encode_path(*segments: str) -> str:
 
 def acs3_payload_hash(body: bytes | str | None) -> str:
     """Lowercase hex SHA-256 of the body bytes (the ``x-acs-content-sha256`` value)."""
-    if body is None:
+    if not body:  # None, b"" or "": every read
         return EMPTY_PAYLOAD_SHA256
     if isinstance(body, str):
         body = body.encode("utf-8")
     return hashlib.sha256(body).hexdigest()
 
 
+_last_date: tuple[int, str] = (-1, "")  # (whole second, its x-acs-date): most signatures share a second
+
+
 def acs3_date(epoch_seconds: float | None = None) -> str:
     """``x-acs-date`` for an instant (now by default): UTC ``yyyy-MM-ddTHH:mm:ssZ``."""
-    return time.strftime(_ACS3_DATE_FORMAT, time.gmtime(time.time() if epoch_seconds is None else epoch_seconds))
+    global _last_date
+    if epoch_seconds is not None:
+        return time.strftime(_ACS3_DATE_FORMAT, time.gmtime(epoch_seconds))
+    second = int(time.time())
+    cached = _last_date
+    if cached[0] == second:
+        return cached[1]
+    text = time.strftime(_ACS3_DATE_FORMAT, time.gmtime(second))
+    _last_date = (second, text)
+    return text
 
 
 def acs3_canonical_query_string(query: HeaderItems | None) -> str:
     """Parameters sorted by name, values RFC 3986-encoded (names as given, like the SDK); ``""`` when none."""
+    if not query:
+        return ""
     pairs = sorted(_items(query))
-    return "&".join(f"{key}={acs3_percent_encode(value)}" for key, value in pairs)
+    return "&".join([f"{key}={_encode_query_value(value)}" for key, value in pairs])
+
+
+def _merged_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    merged: dict[str, list[str]] = {}
+    for key, value in pairs:
+        name = key.lower()
+        values = merged.get(name)
+        if values is None:
+            merged[name] = [value.strip()]
+        else:
+            values.append(value.strip())
+    return merged
+
+
+def _canonical_of(merged: dict[str, list[str]]) -> tuple[str, str]:
+    names = sorted(merged)
+    canonical = "".join([f"{name}:{values[0] if len(values) == 1 else ','.join(sorted(values))}\n"
+                         for name, values in ((name, merged[name]) for name in names)])
+    return canonical, ";".join(names)
 
 
 def acs3_canonical_headers(headers: HeaderItems | None) -> tuple[str, str]:
@@ -148,23 +187,22 @@ def acs3_canonical_headers(headers: HeaderItems | None) -> tuple[str, str]:
     Names are lower-cased; values trimmed (inner spaces kept); names equal after lower-casing are
     merged, their values sorted and joined with ``,``.
     """
-    merged: dict[str, list[str]] = {}
-    for key, value in _items(headers):
-        merged.setdefault(key.lower(), []).append(value.strip())
-    names = sorted(merged)
-    canonical = "".join(f"{name}:{','.join(sorted(merged[name]))}\n" for name in names)
-    return canonical, ";".join(names)
+    return _canonical_of(_merged_headers(_items(headers)))
+
+
+def _canonical_request(method: str, path: str, query: HeaderItems | None, canonical_headers: str,
+                       signed_headers: str, payload_hash: str) -> str:
+    return (
+        f"{method.upper()}\n{path or '/'}\n{acs3_canonical_query_string(query)}\n"
+        f"{canonical_headers}\n{signed_headers}\n{payload_hash}"
+    )
 
 
 def acs3_canonical_request(
     method: str, path: str, query: HeaderItems | None, headers: HeaderItems | None, payload_hash: str
 ) -> str:
     """``METHOD\\nURI\\nQuery\\nHeaders\\n\\nSignedHeaders\\nHashedPayload``; ``path`` exactly as sent (already encoded)."""
-    canonical_headers, signed_headers = acs3_canonical_headers(headers)
-    return (
-        f"{method.upper()}\n{path or '/'}\n{acs3_canonical_query_string(query)}\n"
-        f"{canonical_headers}\n{signed_headers}\n{payload_hash}"
-    )
+    return _canonical_request(method, path, query, *acs3_canonical_headers(headers), payload_hash)
 
 
 def acs3_string_to_sign(canonical_request: str) -> str:
@@ -173,7 +211,12 @@ def acs3_string_to_sign(canonical_request: str) -> str:
 
 
 def _acs3_signature(secret: str, text: str) -> str:
-    return hmac.new(secret.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(secret.encode("utf-8"), text.encode("utf-8"), "sha256").hex()
+
+
+def _acs3_header_value(access_key_id: str, access_key_secret: str, canonical: str, signed_headers: str) -> str:
+    sig = _acs3_signature(access_key_secret, acs3_string_to_sign(canonical))
+    return f"{ACS3_ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={sig}"
 
 
 def _payload_hash_of(headers: HeaderItems | None) -> str:
@@ -196,11 +239,11 @@ def acs3_authorization(
 
     ``payload_hash`` defaults to the ``x-acs-content-sha256`` header (as the SDK signs it).
     """
-    hashed = _payload_hash_of(headers) if payload_hash is None else payload_hash
-    canonical = acs3_canonical_request(method, path, query, headers, hashed)
-    _, signed_headers = acs3_canonical_headers(headers)
-    sig = _acs3_signature(access_key_secret, acs3_string_to_sign(canonical))
-    return f"{ACS3_ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={sig}"
+    items = _items(headers)
+    hashed = _payload_hash_of(items) if payload_hash is None else payload_hash
+    canonical_headers, signed_headers = acs3_canonical_headers(items)  # once, for both uses
+    canonical = _canonical_request(method, path, query, canonical_headers, signed_headers, hashed)
+    return _acs3_header_value(access_key_id, access_key_secret, canonical, signed_headers)
 
 
 def acs3_sign_request(
@@ -229,19 +272,29 @@ def acs3_sign_request(
     and ``Authorization``. ``date`` (an ``x-acs-date`` string or epoch seconds) and ``nonce`` pin
     the values for tests. Headers already given with one of these names are replaced.
     """
+    payload_hash = acs3_payload_hash(body)
     added: dict[str, str] = {
         "x-acs-date": date if isinstance(date, str) else acs3_date(date),
         "x-acs-signature-nonce": nonce or secrets.token_hex(16),
-        "x-acs-content-sha256": acs3_payload_hash(body),
+        "x-acs-content-sha256": payload_hash,
     }
     if security_token:
         added["x-acs-accesskey-id"] = access_key_id
         added["x-acs-security-token"] = security_token
-    kept = [(k, v) for k, v in _items(headers) if k.lower() not in added and k.lower() != "authorization"]
-    signed = kept + list(added.items())
-    added["Authorization"] = acs3_authorization(
-        method, path, query, signed, access_key_id, access_key_secret, added["x-acs-content-sha256"]
-    )
+    # One pass over the caller's headers (a dict of str, from the transport, needs no conversion):
+    # the ones replaced by ``added`` and any Authorization dropped, the rest merged by lower-cased name.
+    if headers is None:
+        pairs: Iterable[tuple[str, str]] = ()
+    elif isinstance(headers, dict) and all(type(k) is str and type(v) is str for k, v in headers.items()):
+        pairs = headers.items()
+    else:
+        pairs = _items(headers)
+    merged = _merged_headers((k, v) for k, v in pairs if (low := k.lower()) not in added and low != "authorization")
+    for name, value in added.items():
+        merged.setdefault(name, []).append(value.strip())
+    canonical_headers, signed_headers = _canonical_of(merged)
+    canonical = _canonical_request(method, path, query, canonical_headers, signed_headers, payload_hash)
+    added["Authorization"] = _acs3_header_value(access_key_id, access_key_secret, canonical, signed_headers)
     return added
 
 

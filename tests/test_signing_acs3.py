@@ -13,6 +13,7 @@ from pulumi_fc_invocation.signing import (
     acs3_canonical_query_string,
     acs3_canonical_request,
     acs3_encode_path,
+    acs3_payload_hash,
     acs3_sign_request,
     acs3_string_to_sign,
     acs3_verify,
@@ -146,3 +147,30 @@ def test_encode_path_and_parse():
     assert parse_acs3_authorization(None) is None
     assert parse_acs3_authorization("ACS3-HMAC-SHA256 Credential=ak,SignedHeaders=a;b,Signature=ABCDEF") == \
         ("ak", ("a", "b"), "abcdef")
+
+
+def test_sign_request_one_pass_path_gives_the_general_paths_bytes():
+    """acs3_sign_request canonicalizes a dict of str in one pass; the result must be what
+    acs3_authorization computes from the same headers given as pairs (mixed case, spaces, duplicates)."""
+    cases = [
+        {"Host": "a.example", "x-acs-version": "2023-03-30", "Accept": " application/json ", "X-Custom": "b,c"},
+        {"host": "a.example", "Authorization": "stale", "x-acs-date": "replaced", "content-type": "application/json"},
+        {},
+    ]
+    for headers in cases:
+        for token in (None, "sts-token"):
+            for body in (b"", "{\"a\": 1}", None):
+                added = acs3_sign_request("PUT", "/2023-03-30/functions/f%24g/async-tasks/t-1/stop",
+                                          query={"qualifier": "prod", "b": "x y~"}, headers=headers, body=body,
+                                          access_key_id="id-1", access_key_secret="secret-1", security_token=token,
+                                          date="2026-12-01T00:00:00Z", nonce="0" * 32)
+                pairs = [(k, v) for k, v in headers.items() if k.lower() not in added and k.lower() != "authorization"]
+                signed = pairs + [(k, v) for k, v in added.items() if k != "Authorization"]
+                again = acs3_authorization("PUT", "/2023-03-30/functions/f%24g/async-tasks/t-1/stop",
+                                           [("qualifier", "prod"), ("b", "x y~")], signed, "id-1", "secret-1")
+                assert added["Authorization"] == again, (headers, token, body)
+                assert added["x-acs-content-sha256"] == acs3_payload_hash(body)
+    # Two spellings of one name merge (values sorted, comma-joined) in both forms.
+    merged = acs3_authorization("GET", "/", None, [("X-A", "2"), ("x-a", "1")], "id", "s")
+    assert merged == acs3_authorization("GET", "/", None, [("x-a", "1"), ("X-A", "2")], "id", "s")
+    assert acs3_canonical_headers([("X-A", " 2"), ("x-a", "1 ")]) == ("x-a:1,2\n", "x-a")
