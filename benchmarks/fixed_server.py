@@ -14,7 +14,8 @@ import subprocess
 import sys
 import threading
 from email.utils import formatdate
-from typing import Any, Optional
+from collections.abc import Mapping
+from typing import Any, Optional, Union
 
 INVOCATION = {
     "serviceName": "video",
@@ -42,16 +43,17 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BODY = json.dumps(INVOCATION, separators=(",", ":")).encode()
 
 
-def _response() -> bytes:
+def _response(body: Optional[bytes] = None) -> bytes:
+    body = BODY if body is None else body
     head = (
         "HTTP/1.1 200 OK\r\n"
         "Content-Type: application/json; charset=utf-8\r\n"
         f"Date: {formatdate(usegmt=True)}\r\n"
         "X-Fc-Request-Id: 1f2e3d4c-5b6a-7980-a1b2-c3d4e5f60718\r\n"
-        f"Content-Length: {len(BODY)}\r\n"
+        f"Content-Length: {len(body)}\r\n"
         "Connection: keep-alive\r\n\r\n"
     )
-    return head.encode("latin-1") + BODY
+    return head.encode("latin-1") + body
 
 
 def _serve_connection(conn: socket.socket, response: bytes) -> None:
@@ -93,14 +95,18 @@ def _serve(listener: socket.socket, response: bytes, counter: list) -> None:
         threading.Thread(target=_serve_connection, args=(conn, response), daemon=True).start()
 
 
-def main() -> None:
-    """Print the port, then answer ``accepted`` / ``reset`` lines on stdin; exit at EOF."""
+def main(argv: Optional[list[str]] = None) -> None:
+    """Print the port, then answer ``accepted`` / ``reset`` lines on stdin; exit at EOF.
+
+    ``--body-hex HEX``: answer these bytes instead of :data:`BODY`."""
+    args = sys.argv[1:] if argv is None else argv
+    body = bytes.fromhex(args[1]) if len(args) == 2 and args[0] == "--body-hex" else None
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     listener.listen(128)
     counter = [0]
-    threading.Thread(target=_serve, args=(listener, _response(), counter), daemon=True).start()
+    threading.Thread(target=_serve, args=(listener, _response(body), counter), daemon=True).start()
     print(listener.getsockname()[1], flush=True)
     for line in sys.stdin:
         command = line.strip()
@@ -111,14 +117,25 @@ def main() -> None:
 
 
 class FixedServer:
-    """``with FixedServer() as srv:`` -> ``srv.endpoint``, ``srv.port``, ``srv.accepted``."""
+    """``with FixedServer() as srv:`` -> ``srv.endpoint``, ``srv.port``, ``srv.accepted``.
 
-    def __init__(self) -> None:
+    ``body``: what every request gets (bytes, text, or a JSON-able object, sent compact); by default
+    :data:`BODY`, an FC 2.0 invocation.
+    """
+
+    def __init__(self, body: Union[bytes, str, Mapping[str, Any], None] = None) -> None:
         self._proc: Optional[subprocess.Popen] = None
         self.port = 0
+        if body is None or isinstance(body, bytes):
+            self.body = BODY if body is None else body
+        elif isinstance(body, str):
+            self.body = body.encode("utf-8")
+        else:
+            self.body = json.dumps(body, separators=(",", ":")).encode()
 
     def start(self) -> "FixedServer":
-        self._proc = subprocess.Popen([sys.executable, "-m", "benchmarks.fixed_server"], stdin=subprocess.PIPE,
+        extra = [] if self.body == BODY else ["--body-hex", self.body.hex()]
+        self._proc = subprocess.Popen([sys.executable, "-m", "benchmarks.fixed_server", *extra], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, text=True, cwd=_ROOT,
                                       env={**os.environ, "PYTHONPATH": _ROOT})
         assert self._proc.stdout is not None

@@ -156,25 +156,6 @@ ASYNC_TASK = {
 }
 
 
-class Fc3FixedServer(FixedServer):
-    """The same fixed-response server process, answering :data:`ASYNC_TASK` instead."""
-
-    def start(self) -> "Fc3FixedServer":
-        import os
-        import subprocess
-        import sys
-
-        from .common import ROOT
-
-        body = json.dumps(ASYNC_TASK, separators=(",", ":"))
-        code = f"import benchmarks.fixed_server as f; f.BODY = {body.encode()!r}; f.main()"
-        self._proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT})
-        assert self._proc.stdout is not None
-        self.port = int(self._proc.stdout.readline())
-        return self
-
-
 def _ours3(srv: FixedServer) -> tuple[Callable[[], Any], Callable[[], None]]:
     client = _our_client(srv)
 
@@ -324,7 +305,7 @@ def read_cost(section: Section, *, calls: int, rounds: int, warmup: int) -> dict
 
 def read_cost_fc3(section: Section, *, calls: int, rounds: int, warmup: int) -> dict[str, Any]:
     """FC 3.0's GetAsyncTask: ours against ``alibabacloud-fc20230330``, measured as the 2.0 part is."""
-    stats, ratio_stats, missing = _measure(Fc3FixedServer(), CONTENDERS3, ["ours/official", "ours/floor",
+    stats, ratio_stats, missing = _measure(FixedServer(body=ASYNC_TASK), CONTENDERS3, ["ours/official", "ours/floor",
                                                                            "official/floor"],
                                            calls=calls, rounds=rounds, warmup=warmup)
     section.add("### FC 3.0: GetAsyncTask (API 2023-03-30, ACS3-HMAC-SHA256)", "",
