@@ -160,7 +160,7 @@ class WaitPolicy:
     ``duration_aware`` (default on; False opts out): when the waiter has a ``history`` of recent
     durations, poll by the chance that the task ends now (see :class:`DurationEstimate`) instead of
     the schedule above: every ``dense_delay`` seconds where that chance peaks, sparser elsewhere (at
-    most ``max(max_delay, median / 10)`` apart, capped by ``sparse_max_delay``, so an early failure
+    most ``max(max_delay, median / 5)`` apart, capped by ``sparse_max_delay``, so an early failure
     is still seen), within a budget of calls: what the schedule above would spend on that history;
     a history whose spread is at most ``tight_spread`` may spend one call per
     ``tight_call_interval`` seconds of expected wait instead, as dense polling there pays. The
@@ -228,6 +228,8 @@ _GRID_POINTS = 240
 _ROOT_2PI = math.sqrt(2.0 * math.pi)
 # The estimate has passed once fewer than this share of the tasks as old as this one still run.
 PASSED_SURVIVAL = 0.02
+# Before the likely end, polls at most this share of the usual duration apart (an early failure is seen).
+SPARSE_SHARE = 0.2
 
 
 def _quantile(ordered: Sequence[float], q: float) -> float:
@@ -462,7 +464,7 @@ class _Schedule:
         self.policy = policy
         self.offset = age - elapsed  # task age = elapsed + offset
         self.start_survival = s0 = estimate.survival(age)
-        self.sparse = min(policy.sparse_max_delay, max(policy.max_delay, 0.1 * estimate.median))
+        self.sparse = min(policy.sparse_max_delay, max(policy.max_delay, SPARSE_SHARE * estimate.median))
         # The age by which 5% of the tasks as old as this one have ended: sparse polling until then.
         self.likely_from = next((a for a, s in zip(estimate.ages, estimate.survivals) if a > age and s < 0.95 * s0),
                                 age)

@@ -172,10 +172,11 @@ def test_the_asyncio_form_reads_the_history_in_the_executor(fc):
     client = fc.client()
     ref = InvocationRef(service_name=SERVICE, function_name=FUNCTION, invocation_id="now")
     clock = AutoAdvanceClock(fc.clock)
-    waiter = Waiter(lambda: client.get(ref), WaitPolicy(timeout=None), clock=clock, history=history_for(client, ref))
+    waiter = Waiter(lambda: client.get(ref), WaitPolicy(timeout=None), clock=clock, rng=random.Random(4),
+                    history=history_for(client, ref))
     outcome = asyncio.run(waiter.wait_async())
     assert outcome.result.succeeded and outcome.schedule == "duration-aware" and outcome.history_calls == 1
-    assert outcome.elapsed - 101.0 < 5
+    assert outcome.elapsed - 101.0 < 10 and outcome.calls < 10  # the default: 1 s polls for 10 s, then back-off (~16)
 
 
 class Throttling:
