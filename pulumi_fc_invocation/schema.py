@@ -75,6 +75,8 @@ __all__ = [
     "EVENT_TOKEN",
     "STATUS_TOKEN",
     "DESCRIPTIONS",
+    "SETTING_DESCRIPTIONS",
+    "WAIT_INPUTS",
     "BATCH_DESCRIPTIONS",
     "BATCH_LIST_ITEMS",
     "EVENT_DESCRIPTIONS",
@@ -104,7 +106,8 @@ KEYWORDS = ["pulumi", "alicloud", "alibaba-cloud", "function-compute", "fc", "as
             "deployment-gate", "category/utility"]
 LICENSE = "Apache-2.0"
 REPOSITORY: Optional[str] = None  # set to the public source URL once there is one; omitted while None
-PYTHON_PACKAGE = "pulumi_fc_invocation"
+# The generated Python SDK of the plugin: apart from this package, which it would otherwise shadow.
+PYTHON_PACKAGE = "pulumi_fc_invocation_sdk"
 
 _TERMINAL = [s.value for s in InvocationStatus if s.is_terminal]
 _ALL_STATUSES = [s.value for s in InvocationStatus]
@@ -303,8 +306,8 @@ RESOURCE_DESCRIPTION = (
     "Import an existing invocation by its composite id `service[.qualifier]/function/invocationId`."
 )
 FUNCTION_DESCRIPTION = (
-    "Read one Function Compute stateful async invocation; with `waitForCompletion`, `pulumi up` waits until "
-    "it ends first and fails on `failOnStatuses` or after `timeoutSeconds`. `pulumi preview` never waits."
+    "Read one Function Compute stateful async invocation now; fails when it has ended in one of "
+    "`failOnStatuses`. A function never waits: to gate on the invocation, use `StatefulAsyncInvocation`."
 )
 BATCH_RESOURCE_DESCRIPTION = (
     "A batch of Function Compute stateful async invocations, read (never created, changed or deleted) and "
@@ -320,9 +323,8 @@ BATCH_RESOURCE_DESCRIPTION = (
     "&started_before=...&limit=...]`."
 )
 BATCH_FUNCTION_DESCRIPTION = (
-    "Read a batch of Function Compute stateful async invocations; with `waitForCompletion`, `pulumi up` "
-    "waits until the batch is complete first and fails on `failOnStatuses` or after `timeoutSeconds`. "
-    "`pulumi preview` never waits."
+    "Read a batch of Function Compute stateful async invocations now; fails when a member has ended in one "
+    "of `failOnStatuses`. A function never waits: to gate on the batch, use `StatefulAsyncInvocations`."
 )
 INVOCATION_DESCRIPTION = (
     "One stateful async invocation, as the batch data source returns it: the fields of "
@@ -337,8 +339,8 @@ TASK_RESOURCE_DESCRIPTION = (
     "Import an existing task by its composite id `function[.qualifier]/taskId`."
 )
 TASK_FUNCTION_DESCRIPTION = (
-    "Read one Function Compute 3.0 async task; with `waitForCompletion`, `pulumi up` waits until it ends "
-    "first and fails on `failOnStatuses` or after `timeoutSeconds`. `pulumi preview` never waits."
+    "Read one Function Compute 3.0 async task now; fails when it has ended in one of `failOnStatuses`. "
+    "A function never waits: to gate on the task, use `AsyncTask`."
 )
 TASKS_RESOURCE_DESCRIPTION = (
     "A batch of Function Compute 3.0 async tasks, read (never created, changed or deleted) and optionally "
@@ -354,9 +356,8 @@ TASKS_RESOURCE_DESCRIPTION = (
     "&started_before=...&limit=...]`."
 )
 TASKS_FUNCTION_DESCRIPTION = (
-    "Read a batch of Function Compute 3.0 async tasks; with `waitForCompletion`, `pulumi up` waits until the "
-    "batch is complete first and fails on `failOnStatuses` or after `timeoutSeconds`. `pulumi preview` never "
-    "waits."
+    "Read a batch of Function Compute 3.0 async tasks now; fails when a member has ended in one of "
+    "`failOnStatuses`. A function never waits: to gate on the batch, use `AsyncTasks`."
 )
 TASK_DESCRIPTION = "One FC 3.0 async task, as the batch data source returns it: the fields of `getAsyncTask`."
 PACKAGE_DESCRIPTION = (
@@ -547,15 +548,64 @@ def _status_type() -> dict[str, Any]:
     return {"type": "string", "description": _markdown(doc.split("\n\n")[0]).strip(), "enum": values}
 
 
+# The provider plugin's settings (``fc-invocation:<name>``), keyed by the credential chain's setting they feed.
+SETTING_DESCRIPTIONS: dict[str, str] = {
+    "access_key_id": "The AccessKey id of the credentials.",
+    "access_key_secret": "The AccessKey secret of the credentials (set it as a secret).",
+    "security_token": "The STS security token that goes with a temporary AccessKey.",
+    "region": "The Alibaba Cloud region of the functions, e.g. `cn-hangzhou`.",
+    "account_id": "The Alibaba Cloud account id that owns the functions.",
+    "endpoint": "The Function Compute endpoint URL, overriding the one derived from `accountId` and `region`.",
+    "profile": "The profile to use in `~/.aliyun/config.json` or the shared credentials file.",
+    "credentials_file": "The shared credentials file (`credentials.ini`) to read the profile from.",
+    "assume_role_with_oidc": "Assume a RAM role with an OIDC token: `roleArn`, `oidcProviderArn`, "
+                             "`oidcTokenFile` (or `oidcToken`), optional `sessionName`, `sessionExpiration`, "
+                             "`policy`.",
+    "assume_role": "Assume a RAM role with the credentials found otherwise: `roleArn`, optional `sessionName`, "
+                   "`sessionExpiration`, `externalId`, `policy`.",
+    "ecs_role_name": "The RAM role of the ECS instance, read from the instance metadata.",
+    "credentials_uri": "A URI that serves temporary credentials (the credentials URI protocol).",
+}
+SECRET_SETTINGS = ("access_key_secret", "security_token")
+OBJECT_SETTINGS = ("assume_role_with_oidc", "assume_role")
+
+
 def _config() -> dict[str, Any]:
-    """The stack configuration keys in this package's own namespace (the others belong to ``alicloud``)."""
+    """The provider plugin's settings: ``fc-invocation:<name>`` for each Pulumi config key the credential
+    chain reads (the plugin feeds its own settings to the chain under those keys, see
+    :func:`.plugin.provider.config_key`); the environment and the shared files stay its fallbacks."""
     variables = {}
     for setting, entry in SETTING_SOURCES.items():
         for key in entry["config"]:
-            namespace, _, name = key.partition(":")
-            if namespace == PACKAGE:
-                variables[name] = {"type": "string", "description": DESCRIPTIONS[setting]}
+            name = key.partition(":")[2]
+            if setting not in SETTING_DESCRIPTIONS:
+                raise KeyError(f"schema: no description for the provider setting {name!r} ({setting})")
+            env = f" Defaults to environment {_quoted(entry['env'])}." if entry["env"] else ""
+            spec: dict[str, Any] = ({"$ref": "pulumi.json#/Any"} if setting in OBJECT_SETTINGS
+                                    else {"type": "string"})
+            spec["description"] = SETTING_DESCRIPTIONS[setting] + env
+            if setting in SECRET_SETTINGS:
+                spec["secret"] = True
+            variables[name] = spec
     return {"variables": variables}
+
+
+def _provider() -> dict[str, Any]:
+    """An explicit provider resource (``pulumi:providers:fc-invocation``) takes the same settings."""
+    return {"description": "The provider plugin `fc-invocation`: its settings, as `fc-invocation:<name>` "
+                           "configuration or the inputs of an explicit provider resource.",
+            "inputProperties": copy.deepcopy(_config()["variables"])}
+
+
+# What only a gate does: the plugin's functions read now and never wait (an Invoke does not know whether
+# it runs in a preview), so their inputs leave these out; the Python function forms keep them.
+WAIT_INPUTS = ("wait_for_completion", "timeout_seconds", "poll_interval_seconds", "max_poll_interval_seconds")
+
+
+def _function_inputs(inputs: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    waits = {camel(name) for name in WAIT_INPUTS}
+    return {"type": "object", "properties": {k: copy.deepcopy(v) for k, v in inputs.items() if k not in waits},
+            "required": [k for k in required if k not in waits]}
 
 
 class _Api:
@@ -623,7 +673,7 @@ def _single(api: _Api = _APIS[1]) -> dict[str, Any]:
         },
         "function": {
             "description": api.function_text,
-            "inputs": {"type": "object", "properties": copy.deepcopy(inputs), "required": required_inputs},
+            "inputs": _function_inputs(inputs, required_inputs),
             "outputs": {"type": "object", "properties": fn_outputs, "required": fn_required},
         },
         "member": {"type": "object", "description": api.member_text, "properties": member,
@@ -680,7 +730,7 @@ def _batch(api: _Api = _APIS[1]) -> dict[str, Any]:
         },
         "function": {
             "description": api.batch_function_text,
-            "inputs": {"type": "object", "properties": copy.deepcopy(inputs), "required": required_inputs},
+            "inputs": _function_inputs(inputs, required_inputs),
             "outputs": {"type": "object", "properties": fn_outputs, "required": fn_required},
         },
     }
@@ -704,6 +754,7 @@ def build_schema() -> dict[str, Any]:
         "keywords": KEYWORDS,
         "license": LICENSE,
         "config": _config(),
+        "provider": _provider(),
         "resources": resources,
         "functions": functions,
         "types": types,

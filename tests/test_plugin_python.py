@@ -3,7 +3,6 @@ source, through the real CLI: examples/plugin-python, both gates on one emulator
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
@@ -23,14 +22,10 @@ def sdk(pulumi_bin, tmp_path_factory) -> Path:
     """The plugin's Python SDK, generated from its schema and installed into a directory of its own
     (a dist-info with the version the SDK reads at import; no setuptools needed)."""
     tmp = tmp_path_factory.mktemp("sdk")
-    schema = json.loads((ROOT / "schema.json").read_text())
-    if schema["language"]["python"]["packageName"] != SDK_NAME:
-        # Until schema.json names the SDK apart from this package (it would shadow pulumi_fc_invocation).
-        schema["language"]["python"]["packageName"] = SDK_NAME
-    (tmp / "schema.json").write_text(json.dumps(schema))
     env = {"PATH": f"{Path(pulumi_bin).parent}:/usr/bin:/bin", "PULUMI_HOME": str(tmp / "home"),
            "PULUMI_SKIP_UPDATE_CHECK": "true"}
-    done = subprocess.run([pulumi_bin, "package", "gen-sdk", str(tmp / "schema.json"), "--language", "python",
+    # From the plugin directory: the engine runs the plugin (PulumiPlugin.yaml) and asks its schema.
+    done = subprocess.run([pulumi_bin, "package", "gen-sdk", str(PLUGIN), "--language", "python",
                            "--out", str(tmp / "gen")], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     site = tmp / "site"

@@ -141,8 +141,6 @@ outputs:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="schema.json has no `provider` section yet (the YAML host refuses the "
-                   "properties of pulumi:providers:fc-invocation): H7 adds it once H1 hands schema.py over")
 def test_yaml_an_explicit_provider_resource_carries_the_settings(fc, pulumi_bin, tmp_path):
     fc.add_function(None, "migrate", outcome="Succeeded", queue_delay=0, duration=2)
     project = tmp_path / "explicit"

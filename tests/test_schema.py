@@ -364,7 +364,8 @@ def test_event_type_follows_the_model(schema, resource):
 @pytest.mark.parametrize("token, fn", [(s[4], fn) for s in (SINGLE, BATCH) for fn in s[5]],
                          ids=lambda v: getattr(v, "__name__", ""))
 def test_function_inputs_match_the_signature(schema, token, fn):
-    params = inspect.signature(fn).parameters
+    """The Python function's arguments, less the wait settings (the plugin's functions never wait)."""
+    params = {n: p for n, p in inspect.signature(fn).parameters.items() if n not in gen.WAIT_INPUTS}
     inputs = schema["functions"][token]["inputs"]
     assert set(inputs["properties"]) == {gen.camel(n) for n in params}
     assert set(inputs["required"]) == {gen.camel(n) for n, p in params.items() if p.default is inspect.Parameter.empty}
@@ -582,3 +583,28 @@ def test_fc3_outputs_conform_to_their_types(schema):
     batch_props = schema["functions"][gen.TASKS_FUNCTION_TOKEN]["outputs"]["properties"]
     assert {gen.camel(k) for k in vars(result)} == set(batch_props)
     assert vars(result)["id"] == "transcode?prefix=job-"
+
+
+# --- (6) the provider plugin: its settings, its functions ----------------------------------------
+
+
+def test_config_variables_are_the_plugin_settings_and_the_provider_takes_them(schema):
+    from pulumi_fc_invocation.plugin.provider import config_key
+    from pulumi_fc_invocation.pulumi.gating import CONFIG_KEYS
+
+    variables = schema["config"]["variables"]
+    assert set(variables) == {key.split(":", 1)[1] for key in CONFIG_KEYS}
+    assert all(config_key(name) is not None for name in variables)
+    assert {name for name, spec in variables.items() if spec.get("secret")} == {"secretKey", "securityToken"}
+    assert variables["assumeRole"]["$ref"] == "pulumi.json#/Any"
+    assert "ALIBABA_CLOUD_REGION" in variables["region"]["description"]
+    assert schema["provider"]["inputProperties"] == variables
+
+
+def test_plugin_functions_have_no_wait_inputs_and_the_sdk_is_named_apart(schema):
+    for token in (gen.FUNCTION_TOKEN, gen.BATCH_FUNCTION_TOKEN, gen.TASK_FUNCTION_TOKEN, gen.TASKS_FUNCTION_TOKEN):
+        inputs = schema["functions"][token]["inputs"]["properties"]
+        assert not {gen.camel(name) for name in gen.WAIT_INPUTS} & set(inputs), token
+        assert "failOnStatuses" in inputs
+        assert "never waits" in schema["functions"][token]["description"]
+    assert schema["language"]["python"]["packageName"] == "pulumi_fc_invocation_sdk"
