@@ -142,3 +142,14 @@ def test_a_refresh_that_fails_raises_its_own_classified_error(fc_emulator, fc_id
     assert info.value.code == "ServiceUnavailable" and "AssumeRole for role " + ROLE in str(info.value)
     assert BASE_SECRET not in str(info.value)
     assert [r.status for r in fc_emulator.requests if r.route == "get"] == [403]
+
+
+def test_fc3_a_refused_token_is_refreshed_once_too(fc_emulator, fc_identity, roles):
+    fc_emulator.add_function(None, "render")
+    with client_for(fc_emulator, roles) as client:
+        client.invoke_async_task("render", "{}", task_id="t-1")
+        fc_emulator.inject_fault("get", code="InvalidSecurityToken", times=1, api="2023-03-30")
+        assert client.get_async_task("render", "t-1").task_id == "t-1"
+    gets = [r for r in fc_emulator.requests if r.route == "get"]
+    assert [r.status for r in gets] == [403, 200] and {r.api for r in gets} == {"2023-03-30"}
+    assert gets[0].access_key_id != gets[1].access_key_id  # re-signed with the new key
