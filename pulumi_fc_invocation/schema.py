@@ -118,8 +118,11 @@ def _quoted(values: Any) -> str:
 
 
 def _sources(setting: str) -> str:
+    """Where a gate's setting comes from when not given: the provider's (the plugin's own settings; the
+    Python data sources read the chain's keys themselves), then the environment."""
     entry = SETTING_SOURCES[setting]
-    return f"stack configuration {_quoted(entry['config'])}, then environment {_quoted(entry['env'])}"
+    names = _quoted(f"{PACKAGE}:{key.partition(':')[2]}" for key in entry["config"])
+    return f"the provider setting {names}, then environment {_quoted(entry['env'])}"
 
 
 # --- prose -------------------------------------------------------------------------------------
@@ -232,9 +235,16 @@ BATCH_DESCRIPTIONS: dict[str, str] = {
           "string (`?prefix=...&statuses=...&started_after=...&started_before=...&limit=...`).",
 }
 
+
+
+def _as_tasks(text: str) -> str:
+    """FC 2.0's words for FC 3.0: invocation(s) → task(s), but never inside the package name."""
+    return re.sub(r"(?<!fc-)invocation", "task", text.replace("invocations", "tasks"))
+
+
 # FC 3.0's async task: the single data source's words where they fit, FC 3.0's names otherwise.
 TASK_DESCRIPTIONS: dict[str, str] = {
-    **{key: value.replace("invocation", "task") for key, value in DESCRIPTIONS.items()
+    **{key: _as_tasks(value) for key, value in DESCRIPTIONS.items()
        if key not in ("service_name", "invocation_id", "invocation_error_message", "invocation_payload")},
     "function_name": "The FC 3.0 function of the task (a function of an FC 2.0 service is named "
                      "`service$function`).",
@@ -255,7 +265,7 @@ TASK_DESCRIPTIONS: dict[str, str] = {
 }
 
 TASKS_DESCRIPTIONS: dict[str, str] = {
-    **{key: value.replace("invocations", "tasks").replace("invocation", "task") for key, value in
+    **{key: _as_tasks(value) for key, value in
        BATCH_DESCRIPTIONS.items() if key not in ("service_name", "invocation_id_prefix", "invocations")},
     "function_name": TASK_DESCRIPTIONS["function_name"].replace("of the task", "of the batch"),
     "qualifier": "The function version or alias the batch's tasks were invoked under (`LATEST`, a version "

@@ -608,3 +608,12 @@ def test_plugin_functions_have_no_wait_inputs_and_the_sdk_is_named_apart(schema)
         assert "failOnStatuses" in inputs
         assert "never waits" in schema["functions"][token]["description"]
     assert schema["language"]["python"]["packageName"] == "pulumi_fc_invocation_sdk"
+
+
+def test_settings_are_named_as_the_plugin_reads_them():
+    """Every setting a description names is the plugin's own (`fc-invocation:<name>`), a real one."""
+    text = SCHEMA_PATH.read_text(encoding="utf-8")
+    named = set(re.findall(r"`([a-z-]+:[A-Za-z]+)`", text))
+    assert named and all(key.startswith("fc-invocation:") for key in named), named
+    variables = json.loads(text)["config"]["variables"]
+    assert {key.split(":", 1)[1] for key in named} <= set(variables)
