@@ -32,7 +32,7 @@ FULL: dict[str, dict[str, Any]] = {
     "scale": {"gates": 200, "spread": 60.0, "memory_programs": 5, "memory_reads": 200, "big_gates": 1000,
               "series": (100, 500, 1000)},
     "batch-cost": {"tasks": 1000, "seeds": 3},
-    "engine-scale": {"counts": (50, 100, 200)},
+    "engine-scale": {"counts": (50, 100, 200), "series": (100, 500, 1000)},
     "waiter-history": {"runs": 101},
 }
 SMOKE: dict[str, dict[str, Any]] = {
@@ -42,7 +42,7 @@ SMOKE: dict[str, dict[str, Any]] = {
     "waiter": {"runs": 3, "search_runs": 3},
     "scale": {"gates": 4, "spread": 10.0, "memory_programs": 1, "memory_reads": 4, "big_gates": 0, "series": (2, 4)},
     "batch-cost": {"tasks": 50, "seeds": 1},
-    "engine-scale": {"counts": (2,)},
+    "engine-scale": {"counts": (2,), "series": (2,)},
     "waiter-history": {"runs": 3},
 }
 

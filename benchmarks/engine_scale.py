@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .common import Section
+from .common import ROOT, Section
 
 SECRET_KEYS = ("alicloud:secretKey",)
 TASK_SECONDS = 5.0
@@ -25,6 +25,9 @@ import pulumi.dynamic
 from pulumi_fc_invocation import StatefulAsyncInvocation
 
 n = pulumi.Config().require_int("gates")
+if pulumi.Config().get_bool("oneWait"):  # the SDK's output wait replaced (benchmarks/scale.py)
+    from benchmarks.scale import install_one_wait
+    install_one_wait()
 gates = [StatefulAsyncInvocation(f"g{i}", service_name="scale", function_name="job", invocation_id=f"g{i}",
                                  wait_for_completion=True, timeout_seconds=3600) for i in range(n)]
 
@@ -53,13 +56,16 @@ def _seed(fc: Any, count: int) -> float:
     return time.time() + end
 
 
-def _through_engine(pulumi: str, project: Path, count: int, env: Any = None) -> dict[str, float]:
+def _through_engine(pulumi: str, project: Path, count: int, env: Any = None, one_wait: bool = False
+                    ) -> dict[str, float]:
     from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
     from pulumi_fc_invocation.testing.server import FcEmulator
 
+    if one_wait:
+        env = {**(env or {}), "PYTHONPATH": ROOT}
     with FcEmulator(clock="real") as fc, PulumiCli(project, pulumi=pulumi, env=env) as cli:
         cli.config(fc.stack_config(), secret_keys=SECRET_KEYS)
-        cli.config({"scale:gates": count})
+        cli.config({"scale:gates": count, "scale:oneWait": "true" if one_wait else "false"})
         started = time.time()
         last_end = _seed(fc, count)
         up = cli.up(timeout=3600)
@@ -84,7 +90,7 @@ def _through_harness(project: Path, count: int) -> dict[str, float]:
                 "released_after_end": result.outputs["releasedAt"] - last_end}
 
 
-def engine_scale(section: Section, *, counts: tuple[int, ...]) -> dict[str, Any]:
+def engine_scale(section: Section, *, counts: tuple[int, ...], series: tuple[int, ...] = ()) -> dict[str, Any]:
     from pulumi_fc_invocation.testing.pulumi_cli import find_pulumi
     from pulumi_fc_invocation.waiter import WaitPolicy
 
@@ -107,6 +113,9 @@ def engine_scale(section: Section, *, counts: tuple[int, ...]) -> dict[str, Any]
         largest = max(counts)
         quick = _through_engine(pulumi, project, largest, env={"PULUMI_SKIP_CHECKPOINTS": "true"})
         out["skip_checkpoints"] = quick
+        # Both causes removed: the engine's per-step checkpoints and the SDK's O(n^2) output wait.
+        out["series"] = {n: _through_engine(pulumi, project, n, env={"PULUMI_SKIP_CHECKPOINTS": "true"},
+                                            one_wait=True) for n in series}
     section.add(f"N `StatefulAsyncInvocation(wait_for_completion=True)` gates and one resource depending on all of "
                 f"them; every task ends {TASK_SECONDS:g} s after the run starts (real clock, emulator in the "
                 "benchmark's process). Engine: `pulumi up --skip-preview` from `make engine` (wall time includes "
@@ -119,6 +128,22 @@ def engine_scale(section: Section, *, counts: tuple[int, ...]) -> dict[str, Any]
                 f"{out['skip_checkpoints']['wall']:.1f} s, past end {out['skip_checkpoints']['past_end']:.1f} s, "
                 f"released {out['skip_checkpoints']['released_after_end']:.1f} s after the tasks' end.", "")
     cap = WaitPolicy().max_delay * (1 + WaitPolicy().jitter)
+    if series:
+        section.add("", "Both causes removed, `PULUMI_SKIP_CHECKPOINTS=true` and the SDK's output wait replaced in the "
+                    "program by one wait per snapshot (`benchmarks.scale.install_one_wait`, see section 5):", "")
+        section.table(["gates", "engine: wall", "per gate", "engine: past end", "engine: released"],
+                      [[n, f"{r['wall']:.1f} s", f"{1000 * r['wall'] / n:.0f} ms", f"{r['past_end']:.1f} s",
+                        f"{r['released_after_end']:.1f} s"] for n, r in out["series"].items()])
+        first, last = min(series), max(series)
+        r0, r1 = out["series"][first], out["series"][last]
+        section.target(f"{last:,} gates through the engine (both causes removed) released within one poll cap",
+                       r1["released_after_end"] <= cap, f"{r1['released_after_end']:.1f} s; cap with jitter {cap:g} s")
+        if first != last:
+            ratio = (r1["past_end"] / last) / max(r0["past_end"] / first, 1e-9)
+            section.target(f"engine overhead past the tasks' end grows linearly from {first} to {last:,} gates "
+                           f"(per gate at most 1.5x)", ratio <= 1.5,
+                           f"{r0['past_end']:.1f} s at {first}, {r1['past_end']:.1f} s at {last:,} "
+                           f"(per gate x{ratio:.2f})")
     if counts:
         largest = max(counts)
         released = out[largest]["engine"]["released_after_end"]

@@ -206,8 +206,7 @@ def _sdk_output_wait_replaced() -> bool:
     return getattr(stack.wait_for_rpcs, "__module__", "") != "pulumi.runtime.stack"
 
 
-@contextlib.contextmanager
-def one_wait_per_snapshot() -> Iterator[None]:
+async def _one_wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None:
     """The SDK's ``wait_for_rpcs`` (pulumi/runtime/stack.py) with one ``asyncio.wait(FIRST_EXCEPTION)``
     per snapshot of outstanding Outputs instead of ``FIRST_COMPLETED`` in a loop: the SDK re-waits on
     every pending Output after each one completes (a done-callback added to and removed from each),
@@ -215,45 +214,52 @@ def one_wait_per_snapshot() -> Iterator[None]:
     failure. Benchmark-level, until the package installs the same (requested of the Pulumi layer)."""
     import asyncio
 
-    import pulumi.runtime.stack as stack
     from pulumi.runtime.settings import SETTINGS, _get_rpc_manager
 
-    original = stack.wait_for_rpcs
-
-    async def wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None:
-        rpc_manager = _get_rpc_manager()
-        while True:
-            while len(rpc_manager.rpcs) > 0:
-                await asyncio.sleep(0)
-                try:
-                    await rpc_manager.rpcs.pop()
-                except Exception as exn:
-                    if rpc_manager.unhandled_exception is not None:
-                        raise exn from rpc_manager.unhandled_exception.with_traceback(
-                            rpc_manager.exception_traceback)
-                    raise
-            if rpc_manager.unhandled_exception is not None:
-                raise rpc_manager.unhandled_exception.with_traceback(rpc_manager.exception_traceback)
-            if await_all_outstanding_tasks:
-                while True:
+    rpc_manager = _get_rpc_manager()
+    while True:
+        while len(rpc_manager.rpcs) > 0:
+            await asyncio.sleep(0)
+            try:
+                await rpc_manager.rpcs.pop()
+            except Exception as exn:
+                if rpc_manager.unhandled_exception is not None:
+                    raise exn from rpc_manager.unhandled_exception.with_traceback(rpc_manager.exception_traceback)
+                raise
+        if rpc_manager.unhandled_exception is not None:
+            raise rpc_manager.unhandled_exception.with_traceback(rpc_manager.exception_traceback)
+        if await_all_outstanding_tasks:
+            while True:
+                with SETTINGS.lock:
+                    if len(SETTINGS.outputs) == 0:
+                        break
+                    pending = list(SETTINGS.outputs)
+                    SETTINGS.outputs.clear()
+                done, not_done = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+                for task in done:
+                    await task
+                if not_done:
                     with SETTINGS.lock:
-                        if len(SETTINGS.outputs) == 0:
-                            break
-                        pending = list(SETTINGS.outputs)
-                        SETTINGS.outputs.clear()
-                    done, not_done = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
-                    for task in done:
-                        await task
-                    if not_done:
-                        with SETTINGS.lock:
-                            SETTINGS.outputs.update(not_done)
-            if len(rpc_manager.rpcs) == 0:
-                break
+                        SETTINGS.outputs.update(not_done)
+        if len(rpc_manager.rpcs) == 0:
+            break
 
-    if _sdk_output_wait_replaced():
-        yield
-        return
-    stack.wait_for_rpcs = wait_for_rpcs
+
+def install_one_wait() -> None:
+    """Install :func:`_one_wait_for_rpcs` for this process (a program under ``pulumi up`` calls it)."""
+    import pulumi.runtime.stack as stack
+
+    if not _sdk_output_wait_replaced():
+        stack.wait_for_rpcs = _one_wait_for_rpcs
+
+
+@contextlib.contextmanager
+def one_wait_per_snapshot() -> Iterator[None]:
+    """:func:`_one_wait_for_rpcs` in place of the SDK's, for the block (unless already replaced)."""
+    import pulumi.runtime.stack as stack
+
+    original = stack.wait_for_rpcs
+    install_one_wait()
     try:
         yield
     finally:
