@@ -33,6 +33,9 @@ def test_program_blocks(code):
         fc.add_function("video", "transcode", qualifiers=["prod"], outcome="Succeeded", duration=300,
                         return_payload="oss://video/v2/index.m3u8")
         fc.client().invoke_async("video", "transcode", "{}", qualifier="prod", invocation_id="video-123")
+        fc.add_function(None, "transcode", qualifiers=["prod"], outcome="Succeeded", duration=300,
+                        return_payload="oss://video/v2/index.m3u8")                      # FC 3.0
+        fc.client().invoke_async_task("transcode", "{}", qualifier="prod", task_id="video-123")
         result = run_program(lambda: exec(compile(code, "README.md", "exec"), {"__name__": "__main__"}),
                              config=fc.stack_config(), secret_keys=["alicloud:secretKey"])
     assert result.outputs["transcodeStatus"] == "Succeeded"
