@@ -211,7 +211,7 @@ def acs3_string_to_sign(canonical_request: str) -> str:
 
 
 def _acs3_signature(secret: str, text: str) -> str:
-    return hmac.digest(secret.encode("utf-8"), text.encode("utf-8"), "sha256").hex()
+    return hmac.new(secret.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _acs3_header_value(access_key_id: str, access_key_secret: str, canonical: str, signed_headers: str) -> str:
@@ -281,17 +281,24 @@ def acs3_sign_request(
     if security_token:
         added["x-acs-accesskey-id"] = access_key_id
         added["x-acs-security-token"] = security_token
-    # One pass over the caller's headers (a dict of str, from the transport, needs no conversion):
+    # One pass over the caller's headers (as _items reads them: None values dropped, str() others):
     # the ones replaced by ``added`` and any Authorization dropped, the rest merged by lower-cased name.
-    if headers is None:
-        pairs: Iterable[tuple[str, str]] = ()
-    elif isinstance(headers, dict) and all(type(k) is str and type(v) is str for k, v in headers.items()):
-        pairs = headers.items()
-    else:
-        pairs = _items(headers)
-    merged = _merged_headers((k, v) for k, v in pairs if (low := k.lower()) not in added and low != "authorization")
+    merged: dict[str, list[str]] = {}
+    if headers:
+        for key, value in (headers.items() if isinstance(headers, Mapping) else headers):
+            if value is None:
+                continue
+            name = (key if type(key) is str else str(key)).lower()
+            if name in added or name == "authorization":
+                continue
+            value = (value if type(value) is str else str(value)).strip()
+            values = merged.get(name)
+            if values is None:
+                merged[name] = [value]
+            else:
+                values.append(value)
     for name, value in added.items():
-        merged.setdefault(name, []).append(value.strip())
+        merged[name] = [value.strip()]
     canonical_headers, signed_headers = _canonical_of(merged)
     canonical = _canonical_request(method, path, query, canonical_headers, signed_headers, payload_hash)
     added["Authorization"] = _acs3_header_value(access_key_id, access_key_secret, canonical, signed_headers)
