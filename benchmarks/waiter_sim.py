@@ -62,7 +62,8 @@ def policies() -> list[tuple[str, str, Any]]:
     WaitPolicy, ApiCoreLroPolicy = _policy_classes()
     default = WaitPolicy()
     return [
-        ("default", f"`WaitPolicy()`: {describe(default)}", default),
+        ("default", f"`WaitPolicy()` without a history (its fallback schedule; section 8 gives it the "
+                    f"function's history): {describe(default)}", default),
         ("fixed 5 s", "poll every 5 s, no jitter (the shell loop this replaces)",
          WaitPolicy(initial_delay=5.0, max_delay=5.0, multiplier=1.0, fast_phase=0.0, jitter=0.0)),
         ("api-core LRO", "google-api-core LRO defaults: 1 s initial, x1.5, 20 s cap, full jitter",

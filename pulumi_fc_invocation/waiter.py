@@ -471,6 +471,8 @@ class _Schedule:
         # Gates of one function started together share the price (it costs milliseconds to set).
         key = (round(age), policy)
         prices = estimate.prices
+        if len(prices) > 4096:  # a long-lived process: keep the table bounded
+            prices.clear()
         if key not in prices:
             self.fastest = policy.initial_delay * (1 - policy.jitter)
             lam, fits = self._price(age) if s0 > 0 else (1.0, True)
