@@ -351,6 +351,12 @@ class BatchSummary:
         return len(self.invocations)
 
     @property
+    def started_time(self) -> Optional[datetime]:
+        """The earliest member's start: the batch's age for the duration-aware schedule."""
+        times = [r.started_time for r in self.invocations if r.started_time is not None]
+        return min(times) if times else None
+
+    @property
     def pending(self) -> int:
         return sum(1 for r in self.invocations if not r.is_terminal)
 

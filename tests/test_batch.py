@@ -235,9 +235,11 @@ def test_list_calls_per_poll_equal_the_pages(fc, run):
     run(program, timeline=timeline)
     per_poll = timeline.per_poll(before, fc.request_count("list"))
     assert len(per_poll) >= 15
-    # Each poll: 3 pages. The last entry is the last poll, which confirms completion with a full listing
-    # (3 + 3), and then the host's read (3): nothing else lists in between.
-    assert per_poll[:-1] == [3] * (len(per_poll) - 1) and per_poll[-1] == 3 + 3 + 3, per_poll
+    # Each poll: 3 pages; after the first, the function's duration history (one Succeeded page, for the
+    # schedule). The last entry is the last poll, which confirms completion with a full listing (3 + 3),
+    # and then the host's read (3): nothing else lists in between.
+    assert per_poll[0] == 3 + 1 and per_poll[1:-1] == [3] * (len(per_poll) - 2), per_poll
+    assert per_poll[-1] == 3 + 3 + 3, per_poll
     assert fc.request_count("get") == 0
 
 
@@ -255,7 +257,7 @@ def test_later_polls_skip_tasks_that_already_ended(fc, run):
     run(program, timeline=timeline)
     per_poll = timeline.per_poll(before, fc.request_count("list"))
     polls, last = per_poll[:-1], per_poll[-1]
-    assert polls[0] == 3  # the first poll lists everything
+    assert polls[0] == 3 + 1  # the first poll lists everything (and the duration history, once)
     assert polls[-1] == 1 and min(polls[:-1]) < 3, per_poll  # then ever less of it  # then ever less of it
     assert sum(polls) < 3 * len(polls) - 2, per_poll  # cheaper than listing the whole batch every poll
     # The last entry: a window holding the newest task only (1), a confirming full listing (3), the host's read (3).

@@ -49,10 +49,12 @@ from ..waiter import (
     TRANSIENT_ERRORS,
     Waiter,
     WaitPolicy,
+    batch_history,
     check_fail_on_statuses,
     failure_message,
     format_duration,
     get_clock,
+    history_for,
     not_found_details,
     progress_message,
     timeout_message,
@@ -62,7 +64,7 @@ __all__ = [
     "CONFIG_KEYS", "MAX_CACHED_CLIENTS", "SKIP_WAIT_ENV", "PROGRESS_INTERVAL", "client_for", "skip_wait",
     "progress_interval", "pool", "SingleSpec", "SingleGate", "BatchGate", "Reporter", "run_gate", "final_read",
     "verdict", "read_and_check", "not_found_message", "single_outputs", "batch_outputs", "batch_result_keys",
-    "batch_output_keys", "retrying", "gate_budget",
+    "batch_output_keys", "retrying", "gate_budget", "MAX_CACHED_HISTORIES", "duration_history", "forget_histories",
 ]
 
 T = TypeVar("T")
@@ -128,6 +130,34 @@ def pool() -> ThreadPoolExecutor:
         if _executor is None:
             _executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="fc-invocation-wait")
         return _executor
+
+
+# One duration history per function and qualifier (and client) per process: the gates of one function
+# share one list call (1,000 gates: 1 call), its answer or its refusal remembered for the history's ttl.
+MAX_CACHED_HISTORIES = 256
+_histories: "OrderedDict[tuple, tuple[FcClient, Any]]" = OrderedDict()
+_histories_lock = threading.Lock()
+
+
+def duration_history(client: FcClient, kind: Kind, target: Mapping[str, Any]) -> Any:
+    """The shared :class:`~..waiter.DurationHistory` of ``target``'s function (``kind.target_keys``)
+    through ``client`` (the plain one, not a gate's bounded view: the history outlives any one gate)."""
+    names = tuple(target.get(key) for key in kind.target_keys)
+    key = (id(client), kind.name) + names
+    with _histories_lock:
+        entry = _histories.get(key)
+        if entry is None or entry[0] is not client:  # the client is held: its id cannot be reused meanwhile
+            entry = _histories[key] = (client, history_for(client, kind.member_ref(target, "_")))
+        _histories.move_to_end(key)
+        while len(_histories) > MAX_CACHED_HISTORIES:
+            _histories.popitem(last=False)
+        return entry[1]
+
+
+def forget_histories() -> None:
+    """Drop the remembered histories (tests; a long-lived process that wants fresh ones now)."""
+    with _histories_lock:
+        _histories.clear()
 
 
 # --- the single item's spec, read and verdict ---------------------------------------------------
@@ -338,6 +368,11 @@ class SingleGate:
     def poller(self, client: FcClient) -> Callable[[], Any]:
         return self.reader(client)
 
+    def wait_calls(self, client: FcClient, polling: FcClient) -> tuple[Callable[[], Any], Any]:
+        """(the poll, the duration history) of a wait: polls through ``polling``, the history through
+        ``client`` (shared by the gates of the function)."""
+        return self.poller(polling), duration_history(client, self.kind, self.kind.ref_fields(self.spec.ref))
+
     def policy(self) -> WaitPolicy:
         return self.spec.policy
 
@@ -384,6 +419,19 @@ class BatchGate:
 
     def poller(self, client: FcClient) -> Callable[[], Any]:
         return BatchTracker(client, self.spec).poll
+
+    def wait_calls(self, client: FcClient, polling: FcClient) -> tuple[Callable[[], Any], Any]:
+        """As :meth:`SingleGate.wait_calls`: a batch ends with its slowest member, so the history is the
+        longest of as many of the function's durations as the batch has members (``expected_count``,
+        else those the first poll listed; none listed: no history)."""
+        tracker = BatchTracker(polling, self.spec)
+        shared = duration_history(client, self.kind, self.spec.target)
+
+        def history() -> Optional[list[float]]:
+            size = self.spec.expected_count or len(tracker.known)
+            return batch_history(shared, size)() if size else None
+
+        return tracker.poll, history
 
     def policy(self) -> WaitPolicy:
         # The gate (not the CLI) gives a just-started batch a moment to be listed.
@@ -433,10 +481,15 @@ class Reporter(Protocol):
 
 
 def waiter(gate: Any, client: FcClient, on_progress: Optional[Callable[[Any, float], None]] = None) -> Waiter:
-    """The gate's wait: polls through a client bounded by the gate's timeout (no call outlives it)."""
+    """The gate's wait: polls through a client bounded by the gate's timeout (no call outlives it),
+    duration-aware (:class:`~..waiter.WaitPolicy`) from the function's recent runs: one list call,
+    shared by the gates of the function; refused or unusable, the default schedule."""
     timeout = gate.spec.policy.timeout
     polling = client.bounded(timeout) if timeout else client
-    return Waiter(gate.poller(polling), gate.policy(), on_progress=on_progress, progress_interval=progress_interval())
+    policy = gate.policy()
+    fetch, history = gate.wait_calls(client, polling)
+    return Waiter(fetch, policy, on_progress=on_progress, progress_interval=progress_interval(),
+                  history=history if policy.duration_aware else None)
 
 
 async def run_gate(gate: Any, client: FcClient, reporter: Reporter, *, preview: bool,

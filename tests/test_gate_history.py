@@ -1,0 +1,175 @@
+"""The gates poll duration-aware (issue 16): the function's recent runs, one list call shared by every
+gate of the function in the program, through the harness (a real provider host, the emulator over
+HTTP, a virtual clock). Both APIs, single and batch gates, and a refused list (the default schedule)."""
+
+from __future__ import annotations
+
+import random
+
+import pulumi
+import pytest
+
+from pulumi_fc_invocation import AsyncTask, AsyncTasks, StatefulAsyncInvocation, StatefulAsyncInvocations
+from pulumi_fc_invocation.pulumi.gating import forget_histories
+from pulumi_fc_invocation.testing.harness import ProviderHost, run_program
+from pulumi_fc_invocation.testing.server import FcEmulator
+from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
+from pulumi_fc_invocation.waiter import use_clock
+
+KEY_ID = "LTAIgateHistoryKey"
+SECRET = "Gate-History-Secret-5c6d7e"
+SECRET_KEYS = ("alicloud:secretKey",)
+CLEAN_ENV = {name: "" for name in (
+    "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY",
+    "FC_INVOCATION_ENDPOINT", "ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN")}
+GATES = 6
+LENGTH = 610.0  # each task's run, in seconds; its function's history is about 600 s
+
+
+@pytest.fixture(scope="module")
+def fc():
+    with FcEmulator(clock="virtual", access_key_id="LTAIunusedDefaultKey", access_key_secret="unused-default") as emu:
+        emu.add_credentials(KEY_ID, SECRET)
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def host(fc):
+    config = {"alicloud:accessKey": KEY_ID, "alicloud:secretKey": SECRET, "alicloud:accountId": fc.account_id,
+              "fc-invocation:endpoint": fc.endpoint}
+    with ProviderHost(env=CLEAN_ENV) as h:
+        h.configure(config, secret_keys=SECRET_KEYS)
+        h.config = config
+        yield h
+
+
+@pytest.fixture
+def run(fc, host):
+    def runner(program):
+        forget_histories()  # each program reads its functions' histories afresh
+        fc.reset_requests()
+        with use_clock(AutoAdvanceClock(fc.clock)):
+            return run_program(program, config=host.config, secret_keys=SECRET_KEYS, host=host)
+    return runner
+
+
+def seed_history(fc, service, function, around=600.0, n=40, seed=3):
+    """Past Succeeded runs of the function (durations about ``around`` s, 10% spread), all ended by now."""
+    rng = random.Random(seed)
+    durations = [around * rng.lognormvariate(0, 0.1) for _ in range(n)]
+    start = fc.clock.now() - max(durations) - 100
+    for i, duration in enumerate(durations):
+        fc.add_invocation(service, function, f"past-{i}", duration=duration, started_at=start + i * 0.001)
+
+
+def history_calls(fc):
+    """The history's list calls (Succeeded only), apart from the batch polls' and reads' listings."""
+    return [r for r in fc.requests if r.route == "list" and r.query.get("status") == "Succeeded"]
+
+
+def single_gates(fc, run, kind, function, tag):
+    """GATES single gates on tasks of ``function`` ending LENGTH s from now; (gets, list calls, delays)."""
+    service = None if kind == "fc3" else "hist"
+    for i in range(GATES):
+        fc.add_invocation(service, function, f"{tag}-{i}", duration=LENGTH)
+    start = fc.clock.now()
+
+    def program():
+        for i in range(GATES):
+            if kind == "fc3":
+                gate = AsyncTask(f"g{i}", function_name=function, task_id=f"{tag}-{i}", wait_for_completion=True,
+                                 timeout_seconds=3600)
+            else:
+                gate = StatefulAsyncInvocation(f"g{i}", service_name=service, function_name=function,
+                                               invocation_id=f"{tag}-{i}", wait_for_completion=True,
+                                               timeout_seconds=3600)
+            pulumi.export(f"s{i}", gate.status)
+
+    result = run(program)
+    assert all(result.outputs[f"s{i}"] == "Succeeded" for i in range(GATES))
+    delays = [result.resource(f"g{i}").outputs["waited_seconds"] - LENGTH for i in range(GATES)]
+    assert fc.clock.now() - start >= LENGTH
+    gets = fc.request_count("get") - GATES  # less the engine's final read of each
+    return gets, history_calls(fc), delays
+
+
+@pytest.mark.parametrize("kind", ["fc2", "fc3"])
+def test_single_gates_share_one_history_call_and_notice_the_end_within_seconds(fc, run, kind):
+    service = None if kind == "fc3" else "hist"
+    fc.add_function(service, f"known-{kind}")
+    seed_history(fc, service, f"known-{kind}")
+    gets, lists, delays = single_gates(fc, run, kind, f"known-{kind}", "now")
+    assert len(lists) == 1  # one list call for all the gates of the function
+    assert lists[0].api == ("2023-03-30" if kind == "fc3" else "2016-08-15")
+    assert max(delays) < 10, delays  # dense around the likely end
+
+    # The same tasks without a history (a function nobody ran before): the default schedule.
+    fc.add_function(service, f"new-{kind}")
+    default_gets, default_lists, default_delays = single_gates(fc, run, kind, f"new-{kind}", "now")
+    assert len(default_lists) == 1  # asked once, found nothing usable
+    assert sorted(delays)[GATES // 2] < sorted(default_delays)[GATES // 2] / 2, (delays, default_delays)
+    assert gets <= default_gets * 1.5, (gets, default_gets)  # at most a little more polling, for much less delay
+
+
+@pytest.mark.parametrize("kind", ["fc2", "fc3"])
+def test_a_refused_list_leaves_the_gates_on_the_default_schedule(fc, run, kind):
+    service = None if kind == "fc3" else "hist"
+    fc.add_function(service, f"refused-{kind}")
+    seed_history(fc, service, f"refused-{kind}")
+    fc.inject_fault("list", 403, "AccessDenied", message="no list action in the RAM policy", times=None)
+    try:
+        gets, lists, delays = single_gates(fc, run, kind, f"refused-{kind}", "now")
+    finally:
+        fc.clear_faults()
+    assert [r.status for r in lists] == [403]  # asked once for all the gates, never retried
+    # The default schedule: 1 s for 10 s, then x3 up to 45 s (with its jitter): the end is seen late.
+    assert max(delays) <= 45 * 1.2 and sorted(delays)[GATES // 2] > 5, delays
+    assert gets >= GATES * 20
+
+
+@pytest.mark.parametrize("kind", ["fc2", "fc3"])
+def test_batch_gate_waits_on_the_history_of_its_slowest_member(fc, run, kind):
+    service = None if kind == "fc3" else "hist"
+    function = f"batch-{kind}"
+    fc.add_function(service, function)
+    seed_history(fc, service, function)
+    rng = random.Random(11)  # the members run as the function's past runs did
+    lengths = [600.0 * rng.lognormvariate(0, 0.1) for _ in range(10)]
+    for i, length in enumerate(lengths):
+        fc.add_invocation(service, function, f"b-{i}", duration=length)
+
+    def program():
+        if kind == "fc3":
+            batch = AsyncTasks("batch", function, task_id_prefix="b-", wait_for_completion=True, expected_count=10,
+                               timeout_seconds=3600)
+        else:
+            batch = StatefulAsyncInvocations("batch", service, function, invocation_id_prefix="b-",
+                                             wait_for_completion=True, expected_count=10, timeout_seconds=3600)
+        pulumi.export("succeeded", batch.all_succeeded)
+
+    result = run(program)
+    assert result.outputs["succeeded"] is True
+    assert len(history_calls(fc)) == 1
+    delay = result.resource("batch").outputs["waited_seconds"] - max(lengths)
+    assert 0 <= delay < 10, delay
+    polls = [r for r in fc.requests if r.route == "list" and "status" not in r.query]
+    # The default schedule polls about 27 times over 10 minutes (1 s for 10 s, then x3 up to 45 s) and sees
+    # the end about 20 s late; here 14 listings, the engine's read and the confirming full listing included.
+    assert len(polls) <= 20, len(polls)
+
+
+def test_gates_of_two_functions_read_two_histories(fc, run):
+    for function in ("pair-a", "pair-b"):
+        fc.add_function("hist", function)
+        seed_history(fc, "hist", function)
+        for i in range(3):
+            fc.add_invocation("hist", function, f"p-{i}", duration=LENGTH)
+
+    def program():
+        for function in ("pair-a", "pair-b"):
+            for i in range(3):
+                StatefulAsyncInvocation(f"{function}-{i}", service_name="hist", function_name=function,
+                                        invocation_id=f"p-{i}", wait_for_completion=True, timeout_seconds=3600)
+
+    run(program)
+    assert sorted(r.path.rsplit("/", 2)[-2] for r in history_calls(fc)) == ["pair-a", "pair-b"]
