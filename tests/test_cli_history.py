@@ -159,3 +159,18 @@ def test_wait_batch_with_a_seeded_history_reads_it_once(fc_emulator, cli):
     assert err.startswith(f"waiting for batch {SERVICE}/{FUNCTION} prefix wb-: timeout 2h00m00s, {DURATION_AWARE}, ")
     assert err.splitlines()[-1].endswith(f"({data['polls']} polls, {data['list_calls']} list calls + 1 for the "
                                          "history)")
+
+
+def test_fc3_wait_batch_with_a_seeded_history(fc_emulator, cli):
+    fc_emulator.add_function(None, "render", duration=300.0)
+    seed_history(fc_emulator, tight(around=300.0), service=None, function="render")
+    client = fc_emulator.client()
+    for i in (1, 2):
+        client.invoke_async_task("render", "{}", task_id=f"b-{i}")
+    code, out, err = cli("wait-batch", "render", "--prefix", "b-", "--timeout", "1h", "-o", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["all_succeeded"] and data["total"] == 2
+    assert data["schedule"] == "duration-aware" and data["history_calls"] == 1
+    lists = [r for r in fc_emulator.requests if r.route == "list"]
+    assert {r.api for r in lists} == {"2023-03-30"} and len(lists) == data["list_calls"] + 1
