@@ -955,9 +955,6 @@ def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: O
             summary = tracker.poll()
             log.debug("poll %d of %s: %d list call(s); %s", tracker.polls, spec.label, tracker.calls - calls,
                       summary.text())
-            if not hasattr(summary, "started_time"):  # the batch's age, for the duration-aware schedule
-                starts = [r.started_time for r in summary.invocations if r.started_time is not None]
-                summary.started_time = min(starts) if starts else None
             return progress.seen(summary)
 
         history = None
