@@ -45,7 +45,7 @@ def by_name(cli: PulumiCli) -> dict[str, dict]:
 
 
 def wait_terminal(fc, function: str, task: str) -> None:
-    client, deadline = fc.client(), time.monotonic() + 30
+    client, deadline = fc.client(), time.monotonic() + 60
     while not client.get_async_task(function, task).is_terminal and time.monotonic() < deadline:
         time.sleep(0.2)
 
@@ -94,7 +94,8 @@ def test_yaml_a_failed_task_fails_up_with_the_verdict_alone(fc, pulumi_bin):
 
 
 def test_yaml_refresh_records_a_later_failure(fc, pulumi_bin):
-    fc.add_function(None, "migrate", outcome="Failed", queue_delay=0, duration=6, error_message="boom")
+    # Long enough to be still running when the program reads it on a loaded machine.
+    fc.add_function(None, "migrate", outcome="Failed", queue_delay=0, duration=25, error_message="boom")
     with yaml_cli(fc, pulumi_bin, task="t3", wait="false") as cli:
         fc.client().invoke_async_task("migrate", "{}", task_id="t3")
         up = cli.up()
