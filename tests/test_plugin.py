@@ -51,8 +51,9 @@ def engine():
 
 
 @contextlib.contextmanager
-def started(engine):
+def started(engine, **extra_env):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "FC_INVOCATION_"))}
+    env.update(extra_env)
     env["FC_INVOCATION_PROGRESS_SECONDS"] = "0.5"
     env["HOME"] = str(ROOT / ".no-home")
     child = subprocess.Popen([sys.executable, "-m", "pulumi_fc_invocation.plugin", engine.address], env=env,
@@ -323,3 +324,25 @@ def test_diff_updates_on_settings_replaces_on_names_and_import_reads_by_id(ready
     assert list(settings.diffs) == ["waitForCompletion"]
     other = diff({"functionName": "imp", "taskId": "i2"})
     assert list(other.replaces) == ["taskId"]
+
+
+def test_the_assume_role_setting_reads_through_a_role(engine, fc):
+    """`assumeRole` (an object) reaches the chain: the plugin assumes the role with its access key."""
+    from pulumi_fc_invocation.testing.identity import IdentityServices
+
+    role = f"acs:ram::{fc.account_id}:role/deploy"
+    fc.add_function(None, "roled", outcome="Succeeded", queue_delay=0, duration=0)
+    fc.client().invoke_async_task("roled", "{}", task_id="r1")
+    with IdentityServices(fc) as ids, started(engine, ALIBABA_CLOUD_STS_ENDPOINT=ids.sts_endpoint) as plugin:
+        ids.add_role(role)
+        conf = {"accessKey": fc.credentials.access_key_id, "secretKey": secret(fc.credentials.access_key_secret),
+                "assumeRole": {"roleArn": role, "sessionName": "plugin"}, "accountId": fc.account_id,
+                "endpoint": fc.endpoint}
+        checked = plugin.CheckConfig(provider_pb2.CheckRequest(news=struct(conf)))
+        assert not checked.failures
+        plugin.Configure(provider_pb2.ConfigureRequest(args=checked.inputs, acceptSecrets=True))
+        out = plugin.Invoke(provider_pb2.InvokeRequest(tok="fc-invocation:index:getAsyncTask",
+                                                       args=struct({"functionName": "roled", "taskId": "r1"})))
+        assert dict(getattr(out, "return").items())["taskId"] == "r1"
+        assumed = [r for r in ids.requests if r.action == "AssumeRole"]
+        assert assumed and assumed[-1].status == 200 and assumed[-1].access_key_id == fc.credentials.access_key_id
