@@ -346,3 +346,20 @@ def test_the_assume_role_setting_reads_through_a_role(engine, fc):
         assert dict(getattr(out, "return").items())["taskId"] == "r1"
         assumed = [r for r in ids.requests if r.action == "AssumeRole"]
         assert assumed and assumed[-1].status == 200 and assumed[-1].access_key_id == fc.credentials.access_key_id
+
+
+def test_fc3_batch_gate_waits_for_every_task_and_refresh_reads_the_batch(ready, fc):
+    fc.add_function(None, "fan", outcome="Succeeded", queue_delay=0, duration=1, return_payload="r")
+    client = fc.client()
+    for n in range(3):
+        client.invoke_async_task("fan", "{}", task_id=f"job-{n}")
+    created = ready.Create(provider_pb2.CreateRequest(urn=URN_TASKS, properties=struct(
+        {"functionName": "fan", "taskIdPrefix": "job-", "waitForCompletion": True, "timeoutSeconds": 60,
+         "expectedCount": 3, "includePayloads": True})))
+    outs = dict(created.properties.items())
+    assert outs["total"] == 3 and outs["allSucceeded"] is True and outs["waitedSeconds"] > 0
+    assert sorted(outs["ids"]) == ["fan/job-0", "fan/job-1", "fan/job-2"]
+    assert outs["tasks"][SECRET_SIG]  # with payloads, the member list is secret
+    client.invoke_async_task("fan", "{}", task_id="job-3")
+    read = ready.Read(provider_pb2.ReadRequest(id=created.id, urn=URN_TASKS, properties=created.properties))
+    assert dict(read.properties.items())["total"] == 4
