@@ -35,7 +35,7 @@ go_build() {
 
 build_go() {
     cd "$here"
-    local pkg_version yaml_version want start
+    local pkg_version yaml_version want start step
     pkg_version="$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)"
     yaml_version="$(cd yaml && go list -m -f '{{.Version}}' github.com/pulumi/pulumi-yaml)"
     want="pkg/v3 $pkg_version; sdk/v3 $(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3); $(go version); python $python; host $(sha256sum language_host.py | cut -c1-16); go.sum $(sha256sum go.sum | cut -c1-16); pulumi-yaml $yaml_version $(hash16 yaml/go.mod yaml/go.sum); nodejs host and gensdk $(hash16 nodejs/*.go gensdk/*.go internal/gen/*.go)"
@@ -51,13 +51,18 @@ build_go() {
     echo "engine: compiling the pulumi CLI (first run on a machine: about 5 minutes on 2 cores)"
     local ldflags="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$pkg_version"
     go_build "pulumi" -ldflags "$ldflags" -o "$dest/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+    echo "engine: the pulumi CLI took $((SECONDS - start)) s"
+    step=$SECONDS
     echo "engine: compiling the Node.js language host and the Python host's SDK generator (share the CLI's build cache)"
     go_build "pulumi-language-nodejs" -ldflags "$ldflags" -o "$dest/pulumi-language-nodejs" ./nodejs
     go_build "fc-invocation-gensdk" -ldflags "$ldflags" -o "$dest/fc-invocation-gensdk" ./gensdk
-    echo "engine: building the YAML language host, pulumi-yaml $yaml_version (first run on a machine: about 2 minutes)"
+    echo "engine: the Node.js host and the SDK generator took $((SECONDS - step)) s"
+    step=$SECONDS
+    echo "engine: building the YAML language host, pulumi-yaml $yaml_version (first run on a machine: about 3 minutes)"
     (cd yaml && go mod download && go_build "pulumi-language-yaml" \
         -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$yaml_version" \
         -o "$dest/pulumi-language-yaml" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml)
+    echo "engine: the YAML host took $((SECONDS - step)) s"
     local sdk_dir
     sdk_dir="$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
     install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$dest/pulumi-language-python-exec"
