@@ -136,11 +136,14 @@ def secret_names(args: dict[str, Any]) -> Output[frozenset]:
     return Output.from_input(names())
 
 
-def resolve_spec(args: dict[str, Any], build: Any) -> Output[Any]:
+def resolve_spec(args: dict[str, Any], build: Any, plain: Any = None) -> Output[Any]:
     """``build(values, hidden)`` once ``args`` resolve, as a non-secret Output: secrecy is tracked per
     argument in the spec's ``hidden`` (a secret id would break the SDK's read, and would make every
-    output secret), and restored per output by :func:`spec_prop`."""
+    output secret), and restored per output by :func:`spec_prop`. ``plain``: the spec of plain
+    arguments, built already (nothing to resolve)."""
     install_linear_output_wait()  # every Output form (data sources, function forms) comes through here
+    if plain is not None:  # the spec of plain arguments, built already: nothing to resolve
+        return Output.from_input(plain)
 
     def run(values_hidden: list) -> Any:
         values, hidden = values_hidden

@@ -23,6 +23,7 @@ from ..kinds import FC2, FC3, Kind
 from ..models import redacting
 from ..waiter import DEFAULT_MAX_POLL_INTERVAL
 from .gating import SingleSpec, batch_output_keys, skip_wait, verdict
+from .operation import records_only
 from .program import (
     all_plain,
     check_plain_bool,
@@ -76,6 +77,31 @@ def mocked_summary(spec: BatchSpec, members: Any) -> BatchSummary:
         return batch_verdict(summary, mocked_props(spec.props(), spec.wait))
 
 
+def gated(spec: Output[Any], plain: Any, args: dict[str, Any], props: dict[str, Any],
+          target: Any) -> tuple[Output[Any], Output[str]]:
+    """The gate's Outputs (seconds waited, the read's id once the gate opens) and the argument props.
+
+    With plain arguments (``plain``: the spec, built already) the props are plain values and the gate
+    waits on no other Output: a gate holds about 30 pending Outputs while it waits, the SDK's
+    bookkeeping costs grow with them, and this saves some 40 more per data source."""
+    if plain is not None:
+        waited = Output.from_input(gate_in_program(plain, target))
+        gated_id = waited.apply(lambda _: plain.id)
+        plain_props = plain.props()
+        props.update({key: plain_props[key] for key in args})
+        props["waited_seconds"] = waited
+        if skip_wait() or records_only():
+            props["fail_on_statuses"] = []
+        return waited, gated_id
+    waited = spec.apply(lambda s: gate_in_program(s, target))
+    gated_id = Output.all(spec, waited).apply(lambda sw: sw[0].id)
+    for key in args:
+        props[key] = spec_prop(spec, key)
+    props["waited_seconds"] = waited
+    no_verdict_props(props, spec)
+    return waited, gated_id
+
+
 def _check_name(resource_name: Any) -> None:
     if not isinstance(resource_name, str) or not resource_name:
         raise InvalidArgumentError("resource_name", resource_name, "must be a non-empty string")
@@ -87,21 +113,15 @@ def declare_single(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulu
     """Register a single data source of ``kind`` (its arguments in ``args``) with its gate."""
     _check_name(resource_name)
     check_plain_bool("secret_payloads", secret_payloads)
-    if all_plain(args):
-        SingleSpec.build(kind=kind, **args)  # plain arguments: refuse bad ones here, with a plain traceback
+    # Plain arguments: refuse bad ones here, with a plain traceback, and gate on the spec itself.
+    plain = SingleSpec.build(kind=kind, **args) if all_plain(args) else None
     spec: Output[SingleSpec] = resolve_spec(args, lambda values, hidden: SingleSpec.build(kind=kind, hidden=hidden,
-                                                                                          **values))
+                                                                                          **values), plain)
     opts = opts or ResourceOptions()
     target = log_target(resource_name, kind.single_type_token, opts)
-    waited = spec.apply(lambda s: gate_in_program(s, target))
-    gated_id = Output.all(spec, waited).apply(lambda sw: sw[0].id)
-
     props: dict[str, Any] = {key: None for key in kind.output_keys}
-    for key in args:
-        props[key] = spec_prop(spec, key)
+    waited, gated_id = gated(spec, plain, args, props, target)
     props["secret_payloads"] = secret_payloads
-    props["waited_seconds"] = waited
-    no_verdict_props(props, spec)
     register_read(resource, provider, resource_name, props, opts, gated_id,
                   list(kind.payload_keys) if secret_payloads else [])
     if under_mocks() and not skip_wait():
@@ -126,24 +146,18 @@ def declare_batch(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulum
     """Register a batch data source of ``kind`` (its arguments in ``args``) with its gate."""
     _check_name(resource_name)
     check_plain_bool("secret_payloads", secret_payloads)
-    if all_plain(args):
-        BatchSpec.build(kind=kind, secret_payloads=secret_payloads, **args)  # refuse bad arguments here, plainly
+    plain = BatchSpec.build(kind=kind, secret_payloads=secret_payloads, **args) if all_plain(args) else None
     spec: Output[BatchSpec] = resolve_spec(
         args, lambda values, hidden: BatchSpec.build(kind=kind, secret_payloads=secret_payloads, hidden=hidden,
-                                                     **values))
+                                                     **values), plain)
     opts = opts or ResourceOptions()
     target = log_target(resource_name, kind.batch_type_token, opts)
-    waited = spec.apply(lambda s: gate_in_program(s, target))
-    gated_id = Output.all(spec, waited).apply(lambda sw: sw[0].id)
-
     props: dict[str, Any] = {key: None for key in batch_output_keys(kind)}
-    for key in args:
-        props[key] = spec_prop(spec, key)
-    for key in ("ids", kind.items_key):  # a secret input (None) makes the same-named output secret
-        props[key] = spec.apply(lambda s: Output.secret(None) if s.identifies_members else None)
+    waited, gated_id = gated(spec, plain, args, props, target)
+    if plain is None:
+        for key in ("ids", kind.items_key):  # a secret input (None) makes the same-named output secret
+            props[key] = spec.apply(lambda s: Output.secret(None) if s.identifies_members else None)
     props["secret_payloads"] = secret_payloads
-    props["waited_seconds"] = waited
-    no_verdict_props(props, spec)
     # The engine marks secrets per top-level output: with payloads, the whole list is secret.
     secret = [kind.items_key] if secret_payloads and args.get("include_payloads") is not False else []
     register_read(resource, provider, resource_name, props, opts, gated_id, secret)
