@@ -68,6 +68,11 @@ _LAZY = {
     "AsyncTasksProvider": "pulumi.providers",
     "WaitPolicy": "waiter",
     "Waiter": "waiter",
+    "DurationHistory": "waiter",
+    "DurationEstimate": "waiter",
+    "history_for": "waiter",
+    "batch_history": "waiter",
+    "durations_of": "waiter",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -97,7 +102,7 @@ if TYPE_CHECKING:  # pragma: no cover
         StatefulAsyncInvocationsProvider,
     )
     from .pulumi.resources import AsyncTask, AsyncTasks, StatefulAsyncInvocation, StatefulAsyncInvocations
-    from .waiter import Waiter, WaitPolicy
+    from .waiter import DurationEstimate, DurationHistory, Waiter, WaitPolicy, batch_history, durations_of, history_for
 
 
 def __dir__() -> list[str]:
