@@ -107,8 +107,10 @@ def test_single_gates_share_one_history_call_and_notice_the_end_within_seconds(f
     fc.add_function(service, f"new-{kind}")
     default_gets, default_lists, default_delays = single_gates(fc, run, kind, f"new-{kind}", "now")
     assert len(default_lists) == 1  # asked once, found nothing usable
+    print(f"[history] {kind}: {GATES} gates on {LENGTH:g} s tasks: with the history {gets} reads, median delay "
+          f"{sorted(delays)[GATES // 2]:.1f} s; without {default_gets} reads, {sorted(default_delays)[GATES // 2]:.1f} s")
     assert sorted(delays)[GATES // 2] < sorted(default_delays)[GATES // 2] / 2, (delays, default_delays)
-    assert gets <= default_gets * 1.5, (gets, default_gets)  # at most a little more polling, for much less delay
+    assert gets < default_gets, (gets, default_gets)  # fewer reads (measured: about 155 vs 165), far less delay
 
 
 @pytest.mark.parametrize("kind", ["fc2", "fc3"])
