@@ -175,3 +175,36 @@ def test_gates_of_two_functions_read_two_histories(fc, run):
 
     run(program)
     assert sorted(r.path.rsplit("/", 2)[-2] for r in history_calls(fc)) == ["pair-a", "pair-b"]
+
+
+def test_run_gate_result_gives_the_judged_result_and_the_wait(fc):
+    """The provider plugin's form of the gate: the result it judged, so the caller needs no read of its own."""
+    import asyncio
+
+    from pulumi_fc_invocation.pulumi.gating import SingleSpec, gate_for, run_gate, run_gate_result
+
+    class Reporter:
+        def __init__(self):
+            self.lines = []
+
+        def info(self, text):
+            self.lines.append(text)
+
+        warn = info
+
+        def fail(self, text):
+            raise AssertionError(text)
+
+        async def until_done(self, wait):
+            return await wait
+
+    fc.add_invocation("hist", "result", "r-1", duration=30.0)
+    client = fc.client()
+    spec = SingleSpec.build(service_name="hist", function_name="result", invocation_id="r-1", wait_for_completion=True,
+                            timeout_seconds=600)
+    with use_clock(AutoAdvanceClock(fc.clock)):
+        result, waited = asyncio.run(run_gate_result(gate_for(spec), client, Reporter(), preview=False))
+        assert result.status.value == "Succeeded" and result.invocation_id == "r-1" and 30 <= waited < 60
+        assert asyncio.run(run_gate(gate_for(spec), client, Reporter(), preview=False)) < 5  # ended already
+    preview_result, none = asyncio.run(run_gate_result(gate_for(spec), client, Reporter(), preview=True))
+    assert preview_result.status.value == "Succeeded" and none is None

@@ -62,7 +62,8 @@ from ..waiter import (
 
 __all__ = [
     "CONFIG_KEYS", "MAX_CACHED_CLIENTS", "SKIP_WAIT_ENV", "PROGRESS_INTERVAL", "client_for", "skip_wait",
-    "progress_interval", "pool", "SingleSpec", "SingleGate", "BatchGate", "Reporter", "run_gate", "final_read",
+    "progress_interval", "pool", "SingleSpec", "SingleGate", "BatchGate", "Reporter", "run_gate", "run_gate_result",
+    "final_read",
     "verdict", "read_and_check", "not_found_message", "single_outputs", "batch_outputs", "batch_result_keys",
     "batch_output_keys", "retrying", "gate_budget", "MAX_CACHED_HISTORIES", "duration_history", "forget_histories",
 ]
@@ -498,6 +499,15 @@ async def run_gate(gate: Any, client: FcClient, reporter: Reporter, *, preview: 
     verdict through ``reporter``; returns the seconds waited, or None. Reads once for a verdict in a
     preview or without ``wait_for_completion``. (Whether to gate at all, under the switch, in a
     refresh or under mocks, is the caller's call.)"""
+    return (await run_gate_result(gate, client, reporter, preview=preview, executor=executor))[1]
+
+
+async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, preview: bool,
+                          executor: Optional[Executor] = None) -> tuple[Any, Optional[float]]:
+    """:func:`run_gate`, returning (the last result the gate judged, seconds waited or None): a caller
+    that records the result needs no read of its own. The result is None when a read without a wait
+    met an API error (the caller's read gives the verdict); a batch's is its last poll's summary
+    (members without payloads)."""
     spec = gate.spec
     executor = executor or pool()
     secrets = spec.secret_texts
@@ -521,9 +531,9 @@ async def run_gate(gate: Any, client: FcClient, reporter: Reporter, *, preview: 
         except NotFoundError as exc:
             fail(gate.not_found(exc))
         except FcInvocationError:
-            return None  # any other API error: the engine's read, which retries, gives the verdict
+            return None, None  # any other API error: the engine's read, which retries, gives the verdict
         judge(lambda: gate.judge(result, props))
-        return None
+        return result, None
     say(reporter.info, gate.start_message())
     wait = waiter(gate, client, lambda result, elapsed: say(reporter.info, gate.progress(result, elapsed)))
     outcome = await reporter.until_done(wait.wait_async(executor))
@@ -539,7 +549,7 @@ async def run_gate(gate: Any, client: FcClient, reporter: Reporter, *, preview: 
     if ended:
         say(reporter.info, ended)
     judge(lambda: gate.judge(last, {**props, "waited_seconds": outcome.elapsed}))
-    return outcome.elapsed
+    return last, outcome.elapsed
 
 
 def final_read(gate: Any, client: FcClient, *, preview: bool, judge: bool) -> tuple[Any, Optional[float]]:
