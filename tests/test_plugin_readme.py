@@ -1,5 +1,4 @@
-"""README's "From TypeScript, Go and YAML" (text in /tmp/team/readme-H7.md until the lead pastes it): what
-it says the plugin offers is what the plugin and its schema have."""
+"""README's "From TypeScript, Go and YAML": what it says the plugin offers is what the plugin and its schema have."""
 
 from __future__ import annotations
 
