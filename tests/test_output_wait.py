@@ -173,6 +173,7 @@ def test_a_program_of_data_sources_runs_and_fails_under_it(sdk_wait):
         for i in range(5):
             fc.add_invocation("svc", "job", f"ok-{i}", timeline=[("Running", 0), ("Succeeded", 20 + i)])
         fc.add_invocation("svc", "job", "bad", timeline=[("Running", 0), ("Failed", 30)], error_message="OOM")
+        fc.add_invocation("svc", "job", "long", timeline=[("Running", 0), ("Succeeded", 3000)])
 
         def program(ids):
             def body():
@@ -192,3 +193,12 @@ def test_a_program_of_data_sources_runs_and_fails_under_it(sdk_wait):
         with pytest.raises(ProgramError) as failed:
             run(program(["ok-0", "bad"]))
         assert "invocation svc/job/bad ended Failed: OOM" in failed.value.message
+        # The first failure stops the other gates' waits (gating.until_set) and the program fails then,
+        # not when the long task ends.
+        start = fc.clock.now()
+        with pytest.raises(ProgramError) as stopped:
+            run(program(["long", "bad"]))
+        assert "invocation svc/job/bad ended Failed: OOM" in stopped.value.message
+        assert fc.clock.now() - start < 300
+        assert any("stopped waiting: another gate failed" in log.message for log in stopped.value.result.logs), \
+            stopped.value.result.logs

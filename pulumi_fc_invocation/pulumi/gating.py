@@ -63,7 +63,7 @@ from ..waiter import (
 __all__ = [
     "CONFIG_KEYS", "MAX_CACHED_CLIENTS", "SKIP_WAIT_ENV", "PROGRESS_INTERVAL", "client_for", "skip_wait",
     "progress_interval", "pool", "SingleSpec", "SingleGate", "BatchGate", "Reporter", "run_gate", "run_gate_result",
-    "final_read",
+    "until_set", "final_read",
     "verdict", "read_and_check", "not_found_message", "single_outputs", "batch_outputs", "batch_result_keys",
     "batch_output_keys", "retrying", "gate_budget", "MAX_CACHED_HISTORIES", "duration_history", "forget_histories",
 ]
@@ -479,6 +479,21 @@ class Reporter(Protocol):
     def fail(self, text: str) -> NoReturn: ...
 
     def until_done(self, wait: Awaitable[T]) -> Awaitable[T]: ...
+
+
+async def until_set(wait: Awaitable[T], event: asyncio.Event) -> tuple[bool, Optional[T]]:
+    """``(True, await wait)``, unless ``event`` is set first: then the wait is cancelled, ``(False, None)``.
+    How a gate stops when another fails (the program) or the engine cancels (the plugin)."""
+    task = asyncio.ensure_future(wait)
+    stop = asyncio.ensure_future(event.wait())
+    try:
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if task.done():
+        return True, task.result()
+    task.cancel()
+    return False, None
 
 
 def waiter(gate: Any, client: FcClient, on_progress: Optional[Callable[[Any, float], None]] = None) -> Waiter:

@@ -18,6 +18,8 @@ from typing import Any, NoReturn, Optional, TypeVar
 
 import pulumi
 
+from .gating import until_set
+
 __all__ = ["GateFailed", "fail", "until_done"]
 
 T = TypeVar("T")
@@ -61,15 +63,9 @@ async def until_done(wait: Awaitable[T], log_target: Any) -> T:
     run = _run()
     if run.first is not None:
         _stopped(run, log_target)
-    task = asyncio.ensure_future(wait)
-    stop = asyncio.ensure_future(run.failed.wait())
-    try:
-        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stop.cancel()
-    if task.done():
-        return task.result()
-    task.cancel()
+    done, result = await until_set(wait, run.failed)
+    if done:
+        return result  # type: ignore[return-value]
     _stopped(run, log_target)
 
 
