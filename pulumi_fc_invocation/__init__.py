@@ -39,6 +39,7 @@ from .errors import (
 # Pulumi; `fc-invocation --help` and `import pulumi_fc_invocation.errors` need neither.
 _LAZY = {
     "Credentials": "credentials",
+    "RefreshableCredentials": "credentials",
     "FcClient": "client",
     "InvocationRef": "fc2",
     "InvocationStatus": "models",
@@ -77,7 +78,7 @@ _LAZY = {
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import FcClient
-    from .credentials import Credentials
+    from .credentials import Credentials, RefreshableCredentials
     from .fc2 import InvocationRef, StatefulAsyncInvocationResult
     from .fc3 import AsyncTaskRef, AsyncTaskResult
     from .models import InvocationEvent, InvocationStatus
