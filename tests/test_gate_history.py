@@ -208,3 +208,22 @@ def test_run_gate_result_gives_the_judged_result_and_the_wait(fc):
         assert asyncio.run(run_gate(gate_for(spec), client, Reporter(), preview=False)) < 5  # ended already
     preview_result, none = asyncio.run(run_gate_result(gate_for(spec), client, Reporter(), preview=True))
     assert preview_result.status.value == "Succeeded" and none is None
+
+
+def test_a_history_the_schedule_cannot_price_leaves_the_gate_on_the_default_schedule(fc, run):
+    """Short runs (about 5 s) and a task already past them: the waiter's pricing divided by zero on this
+    history (waiter.py _price, reported to H5); the gate must wait on the default schedule instead."""
+    durations = [5.0, 5.006, 5.009, 5.064, 5.78, 5.803]
+    start = fc.clock.now() - 100
+    for i, duration in enumerate(durations):
+        fc.add_invocation("hist", "short", f"past-{i}", duration=duration, started_at=start + i * 0.001)
+    fc.add_invocation("hist", "short", "late", duration=40.0, started_at=fc.clock.now() - 6)
+
+    def program():
+        gate = StatefulAsyncInvocation("late", service_name="hist", function_name="short", invocation_id="late",
+                                       wait_for_completion=True, timeout_seconds=600)
+        pulumi.export("status", gate.status)
+
+    result = run(program)
+    assert result.outputs["status"] == "Succeeded"
+    assert len(history_calls(fc)) == 1
