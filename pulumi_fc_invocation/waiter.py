@@ -559,7 +559,7 @@ class _Schedule:
         target = budget
         spent = self._walk(lam, age)
         for _ in range(3):  # the integral is fast but approximate: correct it by walking the schedule itself
-            if spent <= budget * 1.02:
+            if spent <= 0 or spent <= budget * 1.02:  # nothing spent: a short task already past its runs
                 break
             target *= budget / spent
             lam = max(lam, _solve(lambda x: -calls(intervals(x)), -target))
@@ -679,7 +679,11 @@ class Waiter:
             return None
         started = _epoch(getattr(first, "started_time", None))
         age = max(0.0, _wall(clock) - started) if started is not None else 0.0
-        schedule = _Schedule(estimate, age, elapsed, policy)
+        try:
+            schedule = _Schedule(estimate, age, elapsed, policy)
+        except (ArithmeticError, ValueError) as exc:  # an odd history must never fail a wait
+            log.debug("duration-aware schedule not priced (%s: %s): default schedule", type(exc).__name__, exc)
+            return None
         if schedule.passed(elapsed):
             log.debug("task already %.0f s old, past its %r: default schedule", age, estimate)
             return None

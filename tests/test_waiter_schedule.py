@@ -244,3 +244,17 @@ def test_a_batch_history_is_the_longest_of_its_size():
     assert batch_history(lambda: None, 5)() is None
     with pytest.raises(InvalidArgumentError, match="size"):
         batch_history(lambda: single, 0)
+
+
+def test_a_short_history_a_task_is_already_past_still_waits(fc):
+    """Runs of about 5 s and a task 6 s old at the first read: the schedule has nothing left to spend
+    (its pricing once divided by zero here, found by 500 gates through the real engine); the wait
+    goes on and ends with the task, whatever the schedule."""
+    seed_history(fc, [5.0, 5.006, 5.009, 5.064, 5.78, 5.803])
+    fc.add_invocation(SERVICE, FUNCTION, "late", duration=40.0, started_at=fc.clock.now() - 6)
+    client = fc.client()
+    ref = InvocationRef(service_name=SERVICE, function_name=FUNCTION, invocation_id="late")
+    clock = AutoAdvanceClock(fc.clock)
+    outcome = Waiter(lambda: client.get(ref), WaitPolicy(timeout=600), clock=clock, rng=random.Random(1),
+                     history=history_for(client, ref)).wait()
+    assert outcome.result.succeeded and outcome.history_calls == 1
