@@ -746,7 +746,11 @@ class Waiter:
                 self.on_progress(last, elapsed)
                 while next_progress <= elapsed:
                     next_progress += self.progress_interval
-            planned = schedule.delay(elapsed) if schedule is not None else None
+            try:
+                planned = schedule.delay(elapsed) if schedule is not None else None
+            except (ArithmeticError, ValueError) as exc:  # never a failed wait for the schedule's arithmetic
+                log.debug("duration-aware delay failed (%s: %s): default schedule", type(exc).__name__, exc)
+                planned = None
             if planned is None:
                 if schedule is not None:  # the estimate has passed: the default schedule from here
                     log.debug("task outlived its duration history after %.0f s: default schedule", elapsed)
