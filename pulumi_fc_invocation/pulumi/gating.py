@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
 import os
 import threading
 from collections import OrderedDict
@@ -64,13 +63,12 @@ from ..waiter import (
 __all__ = [
     "CONFIG_KEYS", "MAX_CACHED_CLIENTS", "SKIP_WAIT_ENV", "PROGRESS_INTERVAL", "client_for", "skip_wait",
     "progress_interval", "pool", "SingleSpec", "SingleGate", "BatchGate", "Reporter", "run_gate", "run_gate_result",
-    "until_set", "waiter", "wait_async", "wait_blocking", "final_read",
+    "until_set", "waiter", "final_read",
     "verdict", "read_and_check", "not_found_message", "single_outputs", "batch_outputs", "batch_result_keys",
     "batch_output_keys", "retrying", "gate_budget", "MAX_CACHED_HISTORIES", "duration_history", "forget_histories",
 ]
 
 T = TypeVar("T")
-log = logging.getLogger("pulumi_fc_invocation.gating")
 
 CONFIG_KEYS = tuple(key for entry in SETTING_SOURCES.values() for key in entry["config"])
 SKIP_WAIT_ENV = "FC_INVOCATION_SKIP_WAIT"
@@ -498,8 +496,7 @@ async def until_set(wait: Awaitable[T], event: asyncio.Event) -> tuple[bool, Opt
     return False, None
 
 
-def waiter(gate: Any, client: FcClient, on_progress: Optional[Callable[[Any, float], None]] = None,
-           duration_aware: bool = True) -> Waiter:
+def waiter(gate: Any, client: FcClient, on_progress: Optional[Callable[[Any, float], None]] = None) -> Waiter:
     """The gate's wait: polls through a client bounded by the gate's timeout (no call outlives it),
     duration-aware (:class:`~..waiter.WaitPolicy`) from the function's recent runs: one list call,
     shared by the gates of the function; refused or unusable, the default schedule."""
@@ -508,35 +505,7 @@ def waiter(gate: Any, client: FcClient, on_progress: Optional[Callable[[Any, flo
     policy = gate.policy()
     fetch, history = gate.wait_calls(client, polling)
     return Waiter(fetch, policy, on_progress=on_progress, progress_interval=progress_interval(),
-                  history=history if policy.duration_aware and duration_aware else None)
-
-
-# The schedule's arithmetic on an odd history must not fail a gate: such a wait starts again (it failed
-# at its first poll, so about a second is lost) on the default schedule.
-_SCHEDULE_ERRORS = (ArithmeticError,)
-
-
-def _unpriced(gate: Any, exc: BaseException) -> None:
-    log.debug("duration-aware schedule failed for %s (%s: %s): default schedule", gate.shown, type(exc).__name__, exc)
-
-
-async def wait_async(gate: Any, client: FcClient, on_progress: Optional[Callable[[Any, float], None]] = None,
-                     executor: Optional[Executor] = None) -> Any:
-    """The gate's wait (:func:`waiter`) on the event loop; its outcome."""
-    try:
-        return await waiter(gate, client, on_progress).wait_async(executor)
-    except _SCHEDULE_ERRORS as exc:
-        _unpriced(gate, exc)
-        return await waiter(gate, client, on_progress, duration_aware=False).wait_async(executor)
-
-
-def wait_blocking(gate: Any, client: FcClient) -> Any:
-    """The gate's wait, blocking; its outcome."""
-    try:
-        return waiter(gate, client).wait()
-    except _SCHEDULE_ERRORS as exc:
-        _unpriced(gate, exc)
-        return waiter(gate, client, duration_aware=False).wait()
+                  history=history if policy.duration_aware else None)
 
 
 async def run_gate(gate: Any, client: FcClient, reporter: Reporter, *, preview: bool,
@@ -584,7 +553,7 @@ async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, pr
     def progress(result: Any, elapsed: float) -> None:
         say(reporter.info, gate.progress(result, elapsed))
 
-    outcome = await reporter.until_done(wait_async(gate, client, progress, executor))
+    outcome = await reporter.until_done(waiter(gate, client, progress).wait_async(executor))
     if outcome.error is not None:
         say(reporter.warn, f"stopped waiting for {gate.shown} after {format_duration(outcome.elapsed)}: "
                            f"{outcome.error}")
@@ -606,7 +575,7 @@ def final_read(gate: Any, client: FcClient, *, preview: bool, judge: bool) -> tu
     props = gate.spec.props()
     waited = None
     if judge and gate.spec.wait and not preview:
-        waited = props["waited_seconds"] = wait_blocking(gate, client).elapsed
+        waited = props["waited_seconds"] = waiter(gate, client).wait().elapsed
     return gate.final_read(client, props, judge=judge), waited
 
 
@@ -617,7 +586,7 @@ async def final_read_async(gate: Any, client: FcClient, *, preview: bool, judge:
     props = gate.spec.props()
     waited = None
     if judge and gate.spec.wait and not preview:
-        waited = props["waited_seconds"] = (await wait_async(gate, client, executor=executor)).elapsed
+        waited = props["waited_seconds"] = (await waiter(gate, client).wait_async(executor)).elapsed
     loop = asyncio.get_running_loop()
     result = await loop.run_in_executor(executor, lambda: gate.final_read(client, props, judge=judge))
     return result, waited
