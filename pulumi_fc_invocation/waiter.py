@@ -473,14 +473,15 @@ class _Schedule:
         prices = estimate.prices
         if len(prices) > 4096:  # a long-lived process: keep the table bounded
             prices.clear()
-        if key not in prices:
+        entry = prices.get(key)  # one lookup: another thread may clear the table between two
+        if entry is None:
             self.fastest = policy.initial_delay * (1 - policy.jitter)
             lam, fits = self._price(age) if s0 > 0 else (1.0, True)
             if not fits:  # the fast phase at its fastest does not fit the budget: at the default's pace
                 self.fastest = policy.initial_delay
                 lam, _ = self._price(age)
-            prices[key] = (lam, self.fastest)
-        self.lam, self.fastest = prices[key]
+            entry = prices[key] = (lam, self.fastest)
+        self.lam, self.fastest = entry
 
     def passed(self, elapsed: float) -> bool:
         if self.start_survival <= 0:
