@@ -237,9 +237,19 @@ class RefreshableCredentials(Credentials):
         """Where these credentials come from, e.g. ``AssumeRole for role acs:ram::1:role/ci (from alicloud:assumeRole)``."""
         return f"{self._source.describe()} (from {self._source.origin})"
 
-    def refresh(self) -> Credentials:
-        """Fetch new credentials now (e.g. after FC refused the cached ones); returns the snapshot."""
+    def refresh(self, stale: Optional[Credentials] = None) -> Credentials:
+        """Fetch new credentials now (e.g. after FC refused the cached ones); returns the snapshot.
+
+        ``stale`` is the snapshot FC refused: the fetch happens only while the cached snapshot is still
+        that key, so N requests refused together make one STS call (the first refreshes, the others get
+        its result) instead of N in a row under the lock, which STS could throttle.
+        """
+        if stale is not None and not isinstance(stale, Credentials):
+            raise InvalidArgumentError("stale", type(stale).__name__, "must be the Credentials snapshot FC refused")
         with self._lock:
+            snap = self._snap
+            if stale is not None and stale is not self and snap is not None and snap != stale:
+                return snap
             self._refresh(_clock_now(self._clock), raise_failure=True)
             return self._snap
 

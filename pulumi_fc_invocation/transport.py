@@ -12,6 +12,7 @@ credentials are asked for at every attempt, so a retry signs with a refreshed ST
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import math
 import os
@@ -112,6 +113,21 @@ def _credential_getter(source: CredentialSource) -> Callable[[], Credentials]:
         return source
     raise InvalidArgumentError("credentials", type(source).__name__,
                                "must be Credentials, a callable returning Credentials, or have current()")
+
+
+def _refresher(source: CredentialSource) -> Optional[Callable[[Optional[Credentials]], Any]]:
+    """``refresh(stale=...)`` of a source that takes the refused snapshot, else its plain ``refresh()``
+    (a source of one's own may have the older signature); None for a source that cannot refresh."""
+    refresh = getattr(source, "refresh", None)
+    if not callable(refresh):
+        return None
+    try:
+        parameters = inspect.signature(refresh).parameters.values()
+    except (TypeError, ValueError):
+        parameters = ()
+    if any(p.name == "stale" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return lambda stale: refresh(stale=stale)
+    return lambda stale: refresh()
 
 
 def encode_query(params: Mapping[str, Any]) -> str:
@@ -420,10 +436,9 @@ class Transport:
         self.endpoint = endpoint
         self.host = urlsplit(endpoint).netloc
         self._current_credentials = _credential_getter(credentials)
-        refresh = getattr(credentials, "refresh", None)
         # A source that can fetch new credentials on demand (RefreshableCredentials): used once per call
         # when FC refuses the token before its expiry (revoked, or judged on another clock).
-        self._refresh_credentials: Optional[Callable[[], Any]] = refresh if callable(refresh) else None
+        self._refresh_credentials = _refresher(credentials)
         self._last_credentials: Optional[Credentials] = (
             credentials if isinstance(credentials, Credentials) and self._refresh_credentials is None else None)
         self.max_retries = max_retries
@@ -525,12 +540,14 @@ class Transport:
         if extra_headers:
             base.update(extra_headers)
         attempt = [0]
+        signed: list[Optional[Credentials]] = [None]  # the snapshot the last attempt was signed with
 
         def sign() -> dict[str, str]:
             attempt[0] += 1
             signable = SignableRequest(method=method, path=path, query=dict(params or {}), headers=dict(base),
                                        body=body or b"", host=self.host, attempt=attempt[0])
-            signer(signable, self.credentials())
+            signed[0] = self.credentials()
+            signer(signable, signed[0])
             return signable.headers
 
         url = self.endpoint + path
@@ -560,19 +577,20 @@ class Transport:
                 break
             # FC refused a token we hold as valid (revoked, or expired on FC's clock): fetch new
             # credentials once and send the call again, signed with them. A 403 was not executed,
-            # so this is safe for a start too.
+            # so this is safe for a start too. The refused snapshot goes along, so that calls
+            # refused together share one fetch.
             refreshed = True
             log.debug("%s %s: FC answered %s: refreshing the credentials and sending it again",
                       method, path, failure.code)
             try:
-                self._refresh_credentials()
+                self._refresh_credentials(signed[0])
             except FcInvocationError as exc:
                 failure = exc.with_traceback(None)
                 break
         # Raised here, outside the except clauses: the requests exception (which holds the prepared
         # request, its token and its payload) is not kept as __context__, and no frame of this
         # call's traceback holds the headers or the body.
-        del base, body, extra_headers, sign
+        del base, body, extra_headers, sign, signed
         if failure is not None:
             raise failure
         assert response is not None

@@ -662,3 +662,21 @@ def test_terraform_environment_names(world):
         "(from ALICLOUD_CREDENTIALS_URI)")
     with pytest.raises(ConfigurationError, match="ALICLOUD_ASSUME_ROLE_SESSION_EXPIRATION must be a whole number"):
         world.resolve(dict(env, ALICLOUD_ASSUME_ROLE_SESSION_EXPIRATION="60"))
+
+
+def test_refresh_with_the_refused_snapshot_fetches_only_while_it_is_cached(world):
+    creds = world.resolve(world.oidc_env()).credentials
+    first = creds.current()
+    second = creds.refresh(stale=first)  # still the cached one: fetched
+    assert world.ids.count("AssumeRoleWithOIDC") == 2 and second.access_key_id != first.access_key_id
+    # Another caller refused with the same old key gets the newer one, without an STS call.
+    assert creds.refresh(stale=first) is second
+    assert creds.refresh(stale=Credentials(first.access_key_id, first.access_key_secret,
+                                           first.security_token)) is second  # judged by value, not identity
+    assert world.ids.count("AssumeRoleWithOIDC") == 2
+    third = creds.refresh()  # no argument: always fetches, as before
+    assert world.ids.count("AssumeRoleWithOIDC") == 3 and third.access_key_id != second.access_key_id
+    assert creds.refresh(stale=creds) is not third and world.ids.count("AssumeRoleWithOIDC") == 4  # itself: no snapshot
+    with pytest.raises(cr.InvalidArgumentError, match="stale"):
+        creds.refresh(stale="STS.key")
+    assert world.ids.count("AssumeRoleWithOIDC") == 4

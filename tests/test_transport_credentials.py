@@ -4,6 +4,8 @@ against the emulator and the STS stand-in (``fc_identity``) over real HTTP."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from pulumi_fc_invocation import credentials as cr
@@ -153,3 +155,71 @@ def test_fc3_a_refused_token_is_refreshed_once_too(fc_emulator, fc_identity, rol
     gets = [r for r in fc_emulator.requests if r.route == "get"]
     assert [r.status for r in gets] == [403, 200] and {r.api for r in gets} == {"2023-03-30"}
     assert gets[0].access_key_id != gets[1].access_key_id  # re-signed with the new key
+
+
+class _RefreshTogether(Credentials):
+    """``roles`` as the transport sees it, except that a refresh waits until ``parties`` calls ask for one:
+    every call is refused before the first refresh runs, the case that used to make one STS call each."""
+
+    __slots__ = ("creds", "barrier", "stale")
+
+    def __init__(self, creds: RefreshableCredentials, parties: int) -> None:
+        super().__init__("LTAI-not-this-one", "not-this-secret")
+        for name, value in (("creds", creds), ("barrier", threading.Barrier(parties)), ("stale", [])):
+            object.__setattr__(self, name, value)
+
+    def current(self) -> Credentials:
+        return self.creds.current()
+
+    def refresh(self, stale=None) -> Credentials:
+        self.stale.append(stale)
+        self.barrier.wait(timeout=30)
+        return self.creds.refresh() if stale is None else self.creds.refresh(stale=stale)
+
+
+def test_calls_refused_together_share_one_refresh(fc_emulator, fc_identity, roles):
+    threads = 8
+    source = _RefreshTogether(roles, threads)
+    with client_for(fc_emulator, source) as client:
+        client.invoke_async("svc", "fn", "{}", invocation_id="job-4")
+        (first,) = fc_identity.issued
+        fc_emulator.add_credentials(first.access_key_id, first.access_key_secret, first.security_token, expired=True)
+        start, results, errors = threading.Barrier(threads), [], []
+
+        def read() -> None:
+            try:
+                start.wait(timeout=30)
+                results.append(client.get_stateful_async_invocation("svc", "fn", "job-4").invocation_id)
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
+
+        workers = [threading.Thread(target=read) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+    assert not errors and results == ["job-4"] * threads
+    # One STS call replaced the refused key for all eight calls, each of which handed in that key.
+    assert fc_identity.count("AssumeRole") == 2 and len(fc_identity.issued) == 2
+    assert [getattr(s, "access_key_id", None) for s in source.stale] == [first.access_key_id] * threads
+    second = fc_identity.issued[1]
+    gets = [r for r in fc_emulator.requests if r.route == "get"]
+    assert sorted((r.status, r.access_key_id) for r in gets) == (
+        [(200, second.access_key_id)] * threads + [(403, first.access_key_id)] * threads)
+
+
+def test_a_source_whose_refresh_takes_no_argument_still_refreshes(fc_emulator, fc_identity, roles):
+    class OldStyle(Credentials):
+        refreshed = 0
+
+        def current(self) -> Credentials:
+            return roles.current()
+
+        def refresh(self) -> Credentials:
+            OldStyle.refreshed += 1
+            return roles.refresh()
+
+    with client_for(fc_emulator, OldStyle("LTAI-not-this-one", "not-this-secret")) as client:
+        fc_emulator.inject_fault("invoke", code="InvalidSecurityToken", times=1)
+        assert client.invoke_async("svc", "fn", "{}", invocation_id="job-5") == "job-5"
+    assert OldStyle.refreshed == 1 and fc_identity.count("AssumeRole") == 2
