@@ -43,12 +43,17 @@ class InvalidArgumentError(FcInvocationError, ValueError):
     """A value given by the caller breaks a rule; raised before any network call.
 
     ``argument`` names the argument, ``value`` is the offending value and ``rule`` says what is allowed.
+    ``show_value`` False leaves the value out of the message (an argument that should not exist says
+    nothing about its value, which may be a secret the caller meant for another argument).
     """
 
-    def __init__(self, argument: str, value: Any, rule: str) -> None:
+    def __init__(self, argument: str, value: Any, rule: str, *, show_value: bool = True) -> None:
         self.argument = argument
         self.value = value
         self.rule = rule
+        if not show_value:
+            super().__init__(f"invalid {argument}: {rule}")
+            return
         shown = repr(value)
         if len(shown) > 80:
             shown = shown[:77] + "..."

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Annotated, Any, Optional
@@ -123,7 +123,14 @@ def redacting(secrets: Iterable[str]) -> Iterator[None]:
     try:
         yield
     except Exception as exc:
-        exc.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in exc.args)
+        if isinstance(exc, InvalidArgumentError) and _holds_secret(exc.value, secrets):
+            # The message shows repr(value) cut to 77 characters: the secret's text is not in it whole
+            # (escaped, truncated), so masking text would leave fragments; the message is rebuilt instead.
+            exc.value = SECRET_MASK
+            exc.rule = redact(str(exc.rule), secrets)
+            exc.args = (f"invalid {exc.argument} {SECRET_MASK}: {exc.rule}",)
+        else:
+            exc.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in exc.args)
         if isinstance(exc, FcApiError):
             exc.message = redact(exc.message, secrets)
             exc.body_excerpt = None
@@ -131,6 +138,18 @@ def redacting(secrets: Iterable[str]) -> Iterator[None]:
             if isinstance(getattr(exc, name, None), str):
                 setattr(exc, name, redact(getattr(exc, name), secrets))
         raise exc from None
+
+
+def _holds_secret(value: Any, secrets: tuple[str, ...]) -> bool:
+    """Whether ``value`` (or an item of it) contains the text of a secret, as :func:`secret_values` gives it."""
+    if isinstance(value, Mapping):
+        return any(_holds_secret(v, secrets) for pair in value.items() for v in pair)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_holds_secret(v, secrets) for v in value)
+    if value is None or isinstance(value, bool):
+        return False
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    return any(secret in text for secret in secrets)
 
 
 # --- statuses -----------------------------------------------------------------------------------
