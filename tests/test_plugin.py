@@ -363,3 +363,49 @@ def test_fc3_batch_gate_waits_for_every_task_and_refresh_reads_the_batch(ready, 
     client.invoke_async_task("fan", "{}", task_id="job-3")
     read = ready.Read(provider_pb2.ReadRequest(id=created.id, urn=URN_TASKS, properties=created.properties))
     assert dict(read.properties.items())["total"] == 4
+
+
+def test_secret_inputs_stay_out_of_validation_errors(ready):
+    """A secret that breaks a rule, or is given as an input that does not exist: the engine prints the
+    failure, which names the argument and the rule but shows no part of the value."""
+    checked = ready.Check(provider_pb2.CheckRequest(urn=URN_TASK, news=struct(
+        {"functionName": "fn", "taskId": secret("my secret id")})))
+    assert [f.property for f in checked.failures] == ["taskId"]
+    reason = checked.failures[0].reason
+    assert "task_id [secret]" in reason and "my secret" not in reason and "secret id" not in reason, reason
+    checked = ready.Check(provider_pb2.CheckRequest(urn=URN_TASK, news=struct(
+        {"functionName": "fn", "taskId": "t1", "bogus": secret("s3cr3t-value")})))
+    assert [f.property for f in checked.failures] == ["bogus"]
+    assert "is not an input" in checked.failures[0].reason and "s3cr3t" not in checked.failures[0].reason
+    checked = ready.Check(provider_pb2.CheckRequest(urn=URN_TASK, news=struct(
+        {"functionName": "fn", "taskId": "t1", "bogus": "plain-value"})))
+    assert "plain-value" not in checked.failures[0].reason  # an input that should not exist: no value shown
+    for args in ({"functionName": "fn", "taskId": secret("my secret id")},
+                 {"functionName": "fn", "taskId": "t1", "bogus": secret("s3cr3t-value")}):
+        with pytest.raises(grpc.RpcError) as caught:
+            ready.Invoke(provider_pb2.InvokeRequest(tok="fc-invocation:index:getAsyncTask", args=struct(args)))
+        details = caught.value.details()
+        assert "invalid" in details and "my secret" not in details and "s3cr3t" not in details, details
+        with pytest.raises(grpc.RpcError) as caught:
+            ready.Create(provider_pb2.CreateRequest(urn=URN_TASK, preview=True, properties=struct(args)))
+        details = caught.value.details()
+        assert "invalid" in details and "my secret" not in details and "s3cr3t" not in details, details
+
+
+@pytest.mark.parametrize("preview, wait", [(True, True), (False, False)], ids=["preview", "no-wait"])
+def test_a_failed_task_whose_first_read_meets_a_503_still_fails_the_gate(ready, fc, preview, wait):
+    """Without a wait the gate reads once; a 503 past the client's retries (4, so 5 attempts) leaves it no
+    result, and the read after it (which succeeds) must give the verdict, not only record the task."""
+    task = f"f503-{int(preview)}"
+    fc.add_function(None, "flaky", outcome="Failed", queue_delay=0, duration=0, error_message="exit 7")
+    client = fc.client()
+    client.invoke_async_task("flaky", "{}", task_id=task)
+    deadline = time.monotonic() + 20
+    while not client.get_async_task("flaky", task).is_terminal and time.monotonic() < deadline:
+        time.sleep(0.1)
+    fc.inject_fault(route="get", status=503, times=5, retry_after=1, match=task)
+    with pytest.raises(grpc.RpcError) as caught:
+        ready.Create(provider_pb2.CreateRequest(urn=URN_TASK, preview=preview, properties=struct(
+            {"functionName": "flaky", "taskId": task, "waitForCompletion": wait})))
+    assert f"flaky/{task} ended Failed: exit 7" in caught.value.details(), caught.value.details()
+    assert not [f for f in fc.faults.pending() if f.match == task]  # the first read did meet every 503

@@ -1,6 +1,6 @@
 """The plugin's provider: the four functions and the gates as resources, on the shared gating code.
 
-Each resource is a gate: ``create`` runs :func:`..pulumi.gating.run_gate` (waits with
+Each resource is a gate: ``create`` runs :func:`..pulumi.gating.run_gate_result` (waits with
 ``waitForCompletion``, bounded by ``timeoutSeconds`` and ``customTimeouts.create``, never in a preview;
 progress goes to the engine as ephemeral status messages) and records the item; ``read`` refreshes
 without a verdict; ``update`` gates again on the new inputs; ``delete`` forgets (FC is never touched).
@@ -24,7 +24,7 @@ from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from ..batching import BatchSpec, batch_input_keys
 from ..errors import ConfigurationError, FcInvocationError, InvalidArgumentError
 from ..kinds import FC2, FC3, SINGLE_ECHO_KEYS, Kind
-from ..models import redact
+from ..models import redact, redacting, secret_values
 from ..pulumi.gating import (
     CONFIG_KEYS,
     SingleSpec,
@@ -33,8 +33,7 @@ from ..pulumi.gating import (
     client_for,
     gate_for,
     pool,
-    read_and_check,
-    run_gate,
+    run_gate_result,
     single_outputs,
     skip_wait,
 )
@@ -150,12 +149,20 @@ def output_keys(kind: Kind, batch: bool) -> tuple[str, ...]:
 
 def build_spec(kind: Kind, batch: bool, args: Mapping[str, Any], hidden: frozenset,
                timeout: Optional[float] = None) -> Any:
-    """The gate's spec from the resource's inputs; ``timeout`` (customTimeouts) caps ``timeoutSeconds``."""
+    """The gate's spec from the resource's inputs; ``timeout`` (customTimeouts) caps ``timeoutSeconds``.
+    Its errors go to the engine, which prints them: the secret inputs are masked in them."""
+    with redacting(secret_values(args, hidden)):
+        return _build_spec(kind, batch, args, hidden, timeout)
+
+
+def _build_spec(kind: Kind, batch: bool, args: Mapping[str, Any], hidden: frozenset,
+                timeout: Optional[float]) -> Any:
     known = set(input_keys(kind, batch))
     unknown = sorted(set(args) - known - {"id"})
     if unknown:
         raise InvalidArgumentError(camel(unknown[0]), args[unknown[0]], f"is not an input of {kind.noun} gates; "
-                                   f"the inputs are {', '.join(camel(k) for k in sorted(known))}")
+                                   f"the inputs are {', '.join(camel(k) for k in sorted(known))}",
+                                   show_value=False)
     values = {key: value for key, value in args.items() if key in known and value is not None}
     secret_payloads = True
     if batch:
@@ -412,11 +419,17 @@ class FcInvocationProvider(p.Provider):
         gate = gate_for(spec)
         try:
             client = await self.client(spec)
-            waited = None
+            result, waited = None, None
             if not skip_wait():
-                waited = await run_gate(gate, client, EngineReporter(self, urn), preview=preview)
+                result, waited = await run_gate_result(gate, client, EngineReporter(self, urn), preview=preview)
             props = {**spec_props(spec), "waited_seconds": waited}
-            result = await self.blocking(lambda: gate.final_read(client, props, judge=False))
+            if result is None:
+                # The switch (no verdict), or a read without a wait that met an API error: this read,
+                # which retries, gives the verdict (judge=False would let a Failed item through).
+                judge = not skip_wait()
+                result = await self.blocking(lambda: gate.final_read(client, props, judge=judge))
+            elif batch and spec.include_payloads:  # the polls list without payloads; judged already
+                result = await self.blocking(lambda: gate.final_read(client, props, judge=False))
         except PluginError:
             raise
         except FcInvocationError as exc:
