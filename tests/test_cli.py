@@ -302,8 +302,11 @@ def test_an_endpoint_without_a_scheme_is_refused_exit_3(env, command):
                                                    ("SIGINT", 130, "error: interrupted")])
 def test_wait_stops_on_a_signal_with_one_line_and_its_exit_code(env, signum, code, message):
     import signal
+    # SIGINT as a terminal's Ctrl+C delivers it: a run started in the background of a non-interactive
+    # shell inherits SIGINT ignored, and Python (rightly) keeps an ignored SIGINT ignored.
     proc = subprocess.Popen([sys.executable, "-m", "pulumi_fc_invocation.cli", "wait", "video/forever/run-1"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stderr.readline().startswith("waiting for video/forever/run-1")  # the wait has begun
         proc.send_signal(getattr(signal, signum))
