@@ -9,6 +9,7 @@ against a kind. Imports neither Pulumi nor requests.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -51,7 +52,7 @@ def _ordered(kind: "Kind", result: Any, **own: Any) -> dict[str, Any]:
     return {key: values[key] for key in kind.result_keys}
 
 
-class Kind:
+class Kind(ABC):
     """One API's async work item, as the data sources see it (see the module docstring)."""
 
     name: str                        # "fc2" / "fc3"
@@ -82,11 +83,13 @@ class Kind:
 
     # --- references ---
 
+    @abstractmethod
     def ref_type(self) -> type:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def result_type(self) -> type:
-        raise NotImplementedError
+        ...
 
     def make_ref(self, values: Mapping[str, Any]) -> Any:
         """The reference from the ``ref_keys`` in ``values`` ("" qualifier means none), names checked."""
@@ -108,9 +111,10 @@ class Kind:
         """The reference of one member of the batch on ``target`` (the batch's function)."""
         return self.make_ref({**{key: target.get(key) for key in self.target_keys}, self.id_key: member_id})
 
+    @abstractmethod
     def validate_id(self, value: Any, argument: str) -> str:
         """A member id (or id prefix) by this API's rule."""
-        raise NotImplementedError
+        ...
 
     def check_target(self, target: Mapping[str, Any]) -> None:
         """Check the function's names (the batch's), by the single data source's rules."""
@@ -118,32 +122,40 @@ class Kind:
 
     # --- calls ---
 
+    @abstractmethod
     def read(self, client: "FcClient", ref: Any) -> Any:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def list_page(self, client: "FcClient", target: Mapping[str, Any], **filters: Any) -> tuple[tuple, Optional[str]]:
-        raise NotImplementedError
+        ...
 
     # --- text ---
 
+    @abstractmethod
     def target_path(self, target: Mapping[str, Any]) -> str:
         """``service[.qualifier]/function`` (2.0) or ``function[.qualifier]`` (3.0): the batch id's head."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def parse_target_path(self, head: str, text: str, argument: str, rule: str) -> dict[str, Any]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def batch_id_rule(self) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def not_found_head(self, ref: Any) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def target_not_found_head(self, label: str, target: Mapping[str, Any]) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def outputs(self, result: Any) -> dict[str, Any]:
-        raise NotImplementedError
+        ...
 
     def mocked_result(self, ref: Any, values: Any) -> Any:
         """A mock's outputs (snake_case, as the data source's) as a result; None without a status."""
