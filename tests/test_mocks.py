@@ -136,3 +136,127 @@ def test_a_running_mock_is_a_timeout_in_an_update_and_passes_a_preview(fc):
     with pytest.raises(WaitTimeoutError, match="timed out waiting for invocation svc/fn/job-1"):
         run_with_mocks("Running", program, fc)
     run_with_mocks("Running", program, fc, preview=True)
+
+
+# --- Pulumi's unit-testing guide, as a user lays it out (issue 24, item 8) --------------------------
+# https://www.pulumi.com/docs/iac/guides/testing/unit/: the program's resources are declared at module
+# level in infra.py; the test module sets the mocks, then `import infra`, then unittest methods
+# decorated with @pulumi.runtime.test check the resources' outputs, run with `python -m pytest`.
+
+GUIDE_INFRA = '''
+"""The program: its gates are declared at module level, as in a Pulumi program."""
+import pulumi
+from pulumi_fc_invocation import AsyncTask, AsyncTasks, StatefulAsyncInvocation, StatefulAsyncInvocations
+
+migration = StatefulAsyncInvocation("migration", service_name="db", function_name="migrate",
+                                    invocation_id="db-42", wait_for_completion=True)
+backfill = AsyncTask("backfill", function_name="backfill", task_id="bf-7", wait_for_completion=True)
+exports = StatefulAsyncInvocations("exports", service_name="etl", function_name="export",
+                                   invocation_id_prefix="b-", wait_for_completion=True)
+shards = AsyncTasks("shards", function_name="shard", task_id_prefix="s-", wait_for_completion=True)
+'''
+
+GUIDE_TEST = '''
+import unittest
+
+import pulumi
+
+STATUS = {status!r}
+
+
+class MyMocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        member = {{"status": STATUS, "invocation_error_message": "disk full", "task_error_message": "disk full"}}
+        if args.typ.endswith(("fc:StatefulAsyncInvocation", "fc:AsyncTask")):
+            return [args.resource_id, {{**args.inputs, **member}}]
+        if args.typ.endswith("fc:StatefulAsyncInvocations"):
+            return [args.resource_id, {{**args.inputs, "invocations": [{{**member, "invocation_id": "b-1"}}]}}]
+        if args.typ.endswith("fc:AsyncTasks"):
+            return [args.resource_id, {{**args.inputs, "tasks": [{{**member, "task_id": "s-1"}}]}}]
+        return [args.name + "_id", args.inputs]
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {{}}
+
+
+pulumi.runtime.set_mocks(MyMocks(), preview=False)
+
+import infra  # noqa: E402
+
+
+class TestingWithMocks(unittest.TestCase):
+    @pulumi.runtime.test
+    def test_the_migration_gates_the_release(self):
+        def check(args):
+            urn, wait = args
+            self.assertTrue(wait, f"{{urn}} must wait for the migration")
+        return pulumi.Output.all(infra.migration.urn, infra.migration.wait_for_completion).apply(check)
+
+    @pulumi.runtime.test
+    def test_the_backfill_names_its_function(self):
+        return infra.backfill.function_name.apply(lambda name: self.assertEqual(name, "backfill"))
+
+    @pulumi.runtime.test
+    def test_the_exports_are_awaited(self):
+        return infra.exports.wait_for_completion.apply(self.assertTrue)
+
+    @pulumi.runtime.test
+    def test_the_shards_are_awaited(self):
+        return infra.shards.wait_for_completion.apply(self.assertTrue)
+
+    @pulumi.runtime.test
+    def test_a_gate_declared_in_the_test(self):  # the README's pattern, in the same run
+        from pulumi_fc_invocation import StatefulAsyncInvocation
+
+        gate = StatefulAsyncInvocation("report", service_name="bi", function_name="report", invocation_id="r-1",
+                                       wait_for_completion=True)
+        return gate.wait_for_completion.apply(self.assertTrue)
+'''
+
+
+def run_guide_project(tmp_path, status):
+    """Write infra.py and test_infra.py as the guide lays them out and run ``python -m pytest`` there."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "infra.py").write_text(GUIDE_INFRA)
+    (tmp_path / "test_infra.py").write_text(GUIDE_TEST.format(status=status))
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("ALIBABA_CLOUD_", "FC_INVOCATION_"))}
+    env["FC_INVOCATION_ENDPOINT"] = "http://127.0.0.1:9"  # nothing listens: a network call would fail the test
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_infra.py"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_the_guides_module_level_gates_fail_the_tests_that_read_them_when_the_task_failed(tmp_path):
+    run = run_guide_project(tmp_path, "Failed")
+    out = run.stdout + run.stderr
+    assert run.returncode == 1, out
+    assert "5 failed" in out, out
+    for gate in ("invocation db/migrate/db-42 ended Failed: disk full", "task backfill/bf-7 ended Failed: disk full",
+                 "invocation bi/report/r-1 ended Failed: disk full"):
+        assert gate in out, out
+
+
+def test_the_guides_module_level_gates_pass_the_tests_when_the_task_succeeded(tmp_path):
+    run = run_guide_project(tmp_path, "Succeeded")
+    assert run.returncode == 0 and "5 passed" in run.stdout, run.stdout + run.stderr
+
+
+def test_outputs_held_for_the_verdict_keep_their_own_secrecy(fc):
+    """The verdict each output now waits for makes none of them secret, nor a secret one plain."""
+    seen = {}
+
+    def program():
+        inv = StatefulAsyncInvocation("inv", "svc", "fn", pulumi.Output.secret("job-1"), wait_for_completion=True,
+                                      endpoint=fc.endpoint)
+
+        async def secrecy():
+            seen["status"] = await inv.status.is_secret()
+            seen["invocation_id"] = await inv.invocation_id.is_secret()
+            seen["function_name"] = await inv.function_name.is_secret()
+
+        return pulumi.Output.from_input(secrecy())
+
+    run_with_mocks("Succeeded", program, fc)
+    assert seen == {"status": False, "invocation_id": True, "function_name": False}

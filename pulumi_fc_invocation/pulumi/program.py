@@ -25,7 +25,8 @@ from .gating import CONFIG_KEYS, SKIP_WAIT_ENV, client_for, gate_for, run_gate, 
 from .operation import records_only
 
 __all__ = [
-    "plain_input_errors", "program_config", "client_of", "under_mocks", "mocked_props", "mock_invoke",
+    "plain_input_errors", "program_config", "client_of", "under_mocks", "mocked_props", "outputs_after",
+    "mock_invoke",
     "secret_names", "resolve_spec", "spec_prop", "log_target", "register_read", "undo_sdk_pickler_chain",
     "is_plain", "all_plain", "skip_notice", "no_verdict_props", "ProgramReporter", "gate_in_program",
     "check_plain_bool", "LINEAR_OUTPUT_WAIT_ENV", "VERIFIED_SDK_VERSIONS", "install_linear_output_wait",
@@ -101,6 +102,18 @@ def mocked_props(props: dict[str, Any], wait: bool) -> dict[str, Any]:
     that is not terminal is a timeout, as it would be live)."""
     waited = props["timeout_seconds"] if wait and not pulumi.runtime.is_dry_run() else None
     return {**props, "waited_seconds": waited}
+
+
+def outputs_after(resource: Any, keys: Any, judgment: Output[Any]) -> None:
+    """Under mocks: each of ``resource``'s output properties ``keys`` resolves once ``judgment`` (the
+    gate's verdict on the mock's outputs) has, and fails with it. ``@pulumi.runtime.test`` forgets
+    every Output created before the test runs, so the verdict of a gate declared at module level (the
+    layout of Pulumi's unit-testing guide: set the mocks, ``import infra``, then test functions) was
+    never awaited, and a test reading that gate passed on a Failed task. The URN and id are the SDK's
+    own and are not held back."""
+    judgment = Output.unsecret(judgment)  # the verdict holds nothing: each output keeps its own secrecy
+    for key in keys:
+        setattr(resource, key, Output.all(judgment, getattr(resource, key)).apply(lambda both: both[1]))
 
 
 async def mock_invoke(token: str, props: dict[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from .program import (
     log_target,
     mocked_props,
     no_verdict_props,
+    outputs_after,
     plain_input_errors,
     register_read,
     resolve_spec,
@@ -126,7 +127,7 @@ def declare_single(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulu
                   list(kind.payload_keys) if secret_payloads else [])
     if under_mocks() and not skip_wait():
         outputs = Output.all(**{key: getattr(resource, key) for key in kind.output_keys})
-        Output.all(spec, outputs).apply(lambda so: judge_single_mock(so[0], so[1]))
+        outputs_after(resource, props, Output.all(spec, outputs).apply(lambda so: judge_single_mock(so[0], so[1])))
 
 
 def get_single(cls: Any, kind: Kind, resource_name: str, id: Input[str], opts: Optional[ResourceOptions],
@@ -162,8 +163,8 @@ def declare_batch(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulum
     secret = [kind.items_key] if secret_payloads and args.get("include_payloads") is not False else []
     register_read(resource, provider, resource_name, props, opts, gated_id, secret)
     if under_mocks() and not skip_wait():
-        Output.all(spec, getattr(resource, kind.items_key)).apply(
-            lambda sm: mocked_summary(sm[0], sm[1]) if sm[1] is not None else None)
+        outputs_after(resource, props, Output.all(spec, getattr(resource, kind.items_key)).apply(
+            lambda sm: mocked_summary(sm[0], sm[1]) if sm[1] is not None else None))
 
 
 def get_batch(cls: Any, kind: Kind, resource_name: str, id: Input[str], opts: Optional[ResourceOptions],
