@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test demo bench venv engine clean
+.PHONY: test demo bench venv engine sdks clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,13 @@ engine: venv
 	elif command -v go >/dev/null 2>&1; then bash tools/engine/build.sh $(PY); \
 	else echo "make engine: needs Go, or FC_INVOCATION_PULUMI naming a pulumi CLI" >&2; exit 1; fi
 
-test: venv engine
+# The fc-invocation plugin's SDKs as they are published (tools/sdks/build.sh, from schema.json with pkg/v3's
+# generators): the TypeScript SDK as an npm tarball, the Python SDK as a wheel, the Go SDK's source, into
+# .pulumi/sdks/. The real-CLI tests install them into programs offline. Rebuilt only when an input changed.
+sdks: engine
+	bash tools/sdks/build.sh $(PY)
+
+test: venv engine sdks
 	$(PY) -m pytest -q
 
 demo: venv

@@ -1,4 +1,4 @@
-"""Entry point of the plugin: ``python -m pulumi_fc_invocation.plugin <engine address>``, or this
+"""Entry point of the plugin: ``python -m pulumi_fc_invocation.plugin`` (see ``__init__.main``), or this
 directory run as a script by the Python language host (``python <dir>``, for PulumiPlugin.yaml)."""
 
 import os
@@ -10,7 +10,7 @@ if __package__ in (None, ""):
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
 
-from pulumi_fc_invocation.plugin.server import main  # noqa: E402
+from pulumi_fc_invocation.plugin import main  # noqa: E402
 
 if __name__ == "__main__":
     main()

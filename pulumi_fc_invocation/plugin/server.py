@@ -86,7 +86,10 @@ async def serve(engine_address: Optional[str], *, provider: Optional[FcInvocatio
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     (announce or _announce)(port)
-    await server.wait_for_termination()
+    try:
+        await server.wait_for_termination()
+    finally:  # the engine's SIGINT cancels the wait: stop here, not in the server's __del__ after the loop closed
+        await server.stop(None)
 
 
 def _announce(port: int) -> None:

@@ -42,14 +42,22 @@ func Package(req *pulumirpc.GeneratePackageRequest, generate Generator) (*pulumi
 	if err != nil {
 		return nil, err
 	}
-	for name, data := range files {
-		path := filepath.Join(req.Directory, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			return nil, err
-		}
+	if err := Write(req.Directory, files); err != nil {
+		return nil, err
 	}
 	return &pulumirpc.GeneratePackageResponse{Diagnostics: rpcDiags}, nil
+}
+
+// Write writes generated files (paths relative to dir) under dir.
+func Write(dir string, files map[string][]byte) error {
+	for name, data := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }
