@@ -55,7 +55,7 @@ def parse_ref(text: Any, argument: str = "id") -> Union[AsyncTaskRef, Invocation
 
 class _ListPage(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built at the first list call
-    invocations: tuple[StatefulAsyncInvocationResult, ...] = Field(default=())
+    invocations: tuple[StatefulAsyncInvocationResult, ...]  # required: a page without it is no list
     next_token: Optional[str] = Field(default=None, alias="nextToken")
 
 

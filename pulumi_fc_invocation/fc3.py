@@ -385,10 +385,11 @@ class AsyncTaskResult(FrozenModel):
 
 
 class AsyncTaskPage(BaseModel):
-    """One ListAsyncTasks answer; an empty or absent ``nextToken`` means the last page."""
+    """One ListAsyncTasks answer; an empty or absent ``nextToken`` means the last page. A page without
+    ``tasks`` is not a list (a 200 ``{}`` read as "no tasks, no next page" ended listings early)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
-    tasks: Optional[tuple[AsyncTaskResult, ...]] = Field(default=())  # None ("tasks": null) becomes ()
+    tasks: Optional[tuple[AsyncTaskResult, ...]]  # required; None ("tasks": null) becomes ()
     next_token: Optional[str] = Field(default=None, alias="nextToken")
 
     def model_post_init(self, __context: Any) -> None:

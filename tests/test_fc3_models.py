@@ -377,7 +377,9 @@ def test_page():
     page = AsyncTaskPage.model_validate_json(json.dumps({"tasks": [SAMPLE], "nextToken": "abc\n", "x": 1}))
     assert page.tasks[0].task_id == "job-123" and page.next_token == "abc\n"
     assert AsyncTaskPage.model_validate({"tasks": None}).tasks == ()
-    assert AsyncTaskPage.model_validate({}).next_token is None
+    assert AsyncTaskPage.model_validate({"tasks": []}).next_token is None
+    with pytest.raises(ValueError, match="tasks"):  # no list key: not a page (issue 24 item 7)
+        AsyncTaskPage.model_validate({})
 
 
 # --- error bodies -------------------------------------------------------------------------------

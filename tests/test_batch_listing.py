@@ -1,0 +1,129 @@
+"""A batch gate opens only on a whole listing (issue 24, items 6 and 7).
+
+Item 7: a 200 answer ``{}`` (no list key) was read as "no tasks, no next page": the listing stopped
+after page 1 and the gate opened on the 100 members it saw, a Failed one among the rest. The emulator
+answers page 1 as it is (a harmless extra field consumes the first fault) and page 2 ``{}``; the gate
+must not open: through the data sources (harness), ``fc-invocation wait-batch`` (a process) and the
+plugin (gRPC).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pulumi_fc_invocation import AsyncTasks, StatefulAsyncInvocations, get_async_tasks, \
+    get_stateful_async_invocations
+from pulumi_fc_invocation.testing import FcEmulator
+from pulumi_fc_invocation.testing.harness import ProgramError
+from test_cli import base_env
+from test_cli import run as cli
+from test_data_source import config, fc, host, run  # noqa: F401  (module-scoped fixtures, shared)
+from test_plugin import configured, engine, plugin, struct  # noqa: F401
+from pulumi.runtime.proto import provider_pb2
+
+MEMBERS = 150
+FAILED = 120  # listed on page 2 (oldest first)
+
+
+def seed(emulator, service, function, prefix):
+    """150 members that ended an hour ago, the 121st Failed."""
+    start = emulator.now() - 3600
+    for i in range(MEMBERS):
+        emulator.add_invocation(service, function, f"{prefix}{i:03d}", started_at=start + i,
+                                error_message="bad row 7" if i == FAILED else "",
+                                timeline=[("Running", 0), ("Failed" if i == FAILED else "Succeeded", 5)])
+
+
+def second_page_empty(emulator, listings=1):
+    """Each of the next ``listings`` two-page listings: page 1 as it is, page 2 a bare ``{}``."""
+    for _ in range(listings):
+        emulator.inject_fault("list", extra_fields={"note": "page 1 as it is"})
+        emulator.inject_fault("list", status=200, body=b"{}", content_type="application/json")
+
+
+KINDS = {
+    "fc3": (None, "etl3", "job3-", "task_id_prefix", "etl3/job3-120 ended Failed: bad row 7"),
+    "fc2": ("svc", "etl2", "job2-", "invocation_id_prefix", "svc/etl2/job2-120 ended Failed: bad row 7"),
+}
+
+
+def names_of(kind):
+    """The batch's arguments, and the failure its verdict must name."""
+    service, function, prefix, prefix_key, failure = KINDS[kind]
+    names = {"function_name": function, prefix_key: prefix}
+    if service:
+        names["service_name"] = service
+    return names, failure
+
+
+@pytest.fixture(scope="module")
+def seeded(fc):
+    for service, function, prefix, _, _ in KINDS.values():
+        seed(fc, service, function, prefix)
+    return fc
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_waiting_batch_data_source_does_not_open_on_a_listing_cut_short(seeded, run, kind):
+    names, failure = names_of(kind)
+    cls = StatefulAsyncInvocations if kind == "fc2" else AsyncTasks
+    second_page_empty(seeded, listings=2)  # the program's poll, then the engine's read
+    try:
+        with pytest.raises(ProgramError) as caught:
+            run(lambda: cls("batch", wait_for_completion=True, timeout_seconds=600, **names))
+    finally:
+        seeded.clear_faults()
+    assert "1 " in caught.value.message and failure in caught.value.message, caught.value.message
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_batch_function_form_does_not_judge_a_listing_cut_short(seeded, run, kind):
+    names, _ = names_of(kind)
+    get = get_stateful_async_invocations if kind == "fc2" else get_async_tasks
+    seen = []
+    second_page_empty(seeded)
+    try:
+        with pytest.raises(ProgramError) as caught:
+            run(lambda: seen.append(get(**names)))
+    finally:
+        seeded.clear_faults()
+    assert not seen  # no "100/100 succeeded" result
+    message = caught.value.message
+    assert "the body is not a list of" in message and f"{'invocations' if kind == 'fc2' else 'tasks'}: Field required" \
+        in message, message
+
+
+# --- the CLI and the plugin, on a real clock ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def live():
+    with FcEmulator(clock="real") as emulator:
+        seed(emulator, None, "etl", "job-")
+        yield emulator
+
+
+def test_wait_batch_does_not_open_on_a_listing_cut_short(live, tmp_path):
+    env = {**base_env(tmp_path), **live.env()}
+    second_page_empty(live)
+    try:
+        proc = cli(env, "wait-batch", "etl", "--prefix", "job-", "--timeout", "60s", "--poll-interval", "0.2s")
+    finally:
+        live.clear_faults()
+    assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
+    assert "etl/job-120" in proc.stderr and "100/100 succeeded" not in proc.stdout + proc.stderr
+
+
+def test_the_plugin_batch_gate_does_not_open_on_a_listing_cut_short(plugin, live):
+    configured(plugin, live)
+    second_page_empty(live)
+    try:
+        with pytest.raises(Exception) as caught:
+            plugin.Create(provider_pb2.CreateRequest(
+                urn="urn:pulumi:dev::proj::fc-invocation:index:AsyncTasks::cut", properties=struct(
+                    {"functionName": "etl", "taskIdPrefix": "job-", "waitForCompletion": True,
+                     "timeoutSeconds": 60, "pollIntervalSeconds": 0.2})))
+    finally:
+        live.clear_faults()
+    message = caught.value.details()
+    assert "etl/job-120 ended Failed: bad row 7" in message, message
