@@ -1,35 +1,150 @@
-"""Which Pulumi CLI operation is running this program.
+"""Which Pulumi operation is running this program, so that a gate knows whether it may wait.
 
 The engine tells a program only whether it is a dry run. But ``pulumi refresh --run-program`` and
-``pulumi destroy --run-program`` (or ``PULUMI_RUN_PROGRAM=true``) run the program too, with dry-run
-off once past their preview, and a gate there must neither wait nor fail: a refresh records state,
-and a failed task must never block tearing a stack down. So the gates read the operation from the
-command line of the ``pulumi`` process that started the program (the language host's parent). Where
-that cannot be read (no ``/proc``, or an Automation API inline program, which runs in the caller's
-process), :func:`current_operation` answers None and gates behave as in ``up``;
-``FC_INVOCATION_SKIP_WAIT=1`` is the switch for those cases.
+``pulumi destroy --run-program`` (``PULUMI_RUN_PROGRAM=true``, or ``run_program=True`` in the
+Automation API) run the program too, with dry-run off once past their preview, and a gate there must
+neither wait nor fail: a refresh records state, and a failed task must never block tearing a stack
+down. Pulumi gives a program no signal of the operation (pulumi/pulumi#7465 was closed without one),
+so the gates take it, first answer wins, from:
+
+1. :func:`for_operation`, for an Automation API inline program. The program runs in the caller's
+   process, where no command line names the operation, and one process may run several stacks at
+   once, so the operation belongs to the program, not to the process: ``for_operation("destroy",
+   main)`` is ``main`` with the operation set in a context variable while it runs. Everything the
+   program starts (asyncio tasks, the callbacks of its Outputs) inherits it; another stack's program
+   in the same process, even at the same time, sees its own. Pass it as the ``program`` of the one
+   call it names, never as the workspace's program::
+
+       stack.up(program=for_operation("up", main))
+       stack.refresh(run_program=True, program=for_operation("refresh", main))
+       stack.destroy(run_program=True, program=for_operation("destroy", main))
+
+2. ``FC_INVOCATION_OPERATION`` (:data:`OPERATION_ENV`), for a program the CLI runs where ``/proc``
+   can't tell (macOS, Windows): set it for the one command, ``FC_INVOCATION_OPERATION=destroy pulumi
+   destroy --run-program``; never export it. It is the process's, so it is not the way for a process
+   that runs several stacks. Where ``/proc`` names a different command, the gate fails rather than
+   trust a stale variable.
+3. On Linux, the command line of the ``pulumi`` process that started the program (the language host's
+   parent), read from ``/proc`` and parsed as the CLI's command parser (cobra) does: the first word
+   that is not a flag or a flag's value, by every name the CLI accepts (:data:`COMMANDS`).
+
+With none of them (an inline program without :func:`for_operation`, a CLI program on macOS or Windows
+without the variable), :func:`current_operation` answers None and gates behave as in ``up``.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import inspect
 import os
-from typing import Optional
+from collections.abc import Awaitable
+from typing import Any, Callable, Optional, TypeVar
 
-__all__ = ["current_operation", "records_only"]
+from ..errors import InvalidArgumentError
 
-# The CLI's commands that run a program, by the name a user types (aliases included).
-_OPERATIONS = {"up": "up", "update": "up", "preview": "preview", "pre": "preview", "refresh": "refresh",
-               "destroy": "destroy", "down": "destroy", "watch": "watch", "import": "import"}
-# Global flags that take a separate value, so the value is not mistaken for a command.
-_VALUED_FLAGS = {"-C", "--cwd", "-s", "--stack", "--color", "--tracing", "--config-file", "-v", "--verbose",
-                 "--profiling", "--memprofilerate", "--otel-traces"}
+__all__ = ["COMMANDS", "GLOBAL_FLAGS", "OPERATIONS", "OPERATION_ENV", "PROC_ROOT", "current_operation",
+           "for_operation", "operation_from_argv", "operation_from_proc", "records_only"]
+
+T = TypeVar("T")
+
+OPERATION_ENV = "FC_INVOCATION_OPERATION"
+# The operations that run a program; in refresh and destroy a gate only records its task.
+OPERATIONS = ("up", "preview", "refresh", "destroy", "import", "watch")
+_RECORDS_ONLY = ("refresh", "destroy")
+
+# Every name the CLI accepts for a command that runs a program, from the `Use` and `Aliases` of
+# pkg/cmd/pulumi/operations/{up,preview,refresh,destroy,import}.go at v3.274.1 (`watch`: CLIs up to
+# v3.259, removed since). tests/test_operation.py checks this table against the CLI's own --help.
+COMMANDS = {"up": "up", "update": "up", "preview": "preview", "pre": "preview", "refresh": "refresh",
+            "destroy": "destroy", "down": "destroy", "dn": "destroy", "import": "import", "watch": "watch"}
+
+# The root command's persistent flags (pkg/cmd/pulumi/pulumi.go at v3.274.1, `--tracing-header`
+# hidden unless PULUMI_DEBUG_COMMANDS): long name -> (shorthand or "", takes a value). Like cobra's
+# command lookup, a flag not listed here is taken to consume the next word.
+GLOBAL_FLAGS = {
+    "color": ("", True), "cwd": ("C", True), "disable-integrity-checking": ("", False), "emoji": ("e", False),
+    "fully-qualify-stack-names": ("Q", False), "logflow": ("", False), "logtostderr": ("", False),
+    "memprofilerate": ("", True), "non-interactive": ("", False), "otel-traces": ("", True),
+    "profiling": ("", True), "tracing": ("", True), "tracing-header": ("", True), "verbose": ("v", True),
+}
+_BOOL_LONG = frozenset(name for name, (_, valued) in GLOBAL_FLAGS.items() if not valued)
+_BOOL_SHORT = frozenset(short for short, valued in GLOBAL_FLAGS.values() if short and not valued)
+
+PROC_ROOT = "/proc"
 _MAX_DEPTH = 8
 
+_TOLD: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("fc_invocation_operation", default=None)
 
-def _parent(pid: int) -> Optional[int]:
+
+def _checked(argument: str, operation: Any) -> str:
+    if not isinstance(operation, str) or operation not in OPERATIONS:
+        raise InvalidArgumentError(argument, operation, f"must be one of {', '.join(OPERATIONS)}")
+    return operation
+
+
+def for_operation(operation: str, program: Callable[[], T]) -> Callable[[], T]:
+    """``program`` (an Automation API inline program) telling the gates that it runs for ``operation``
+    (``"up"``, ``"preview"``, ``"refresh"``, ``"destroy"``, ...); pass it as that call's ``program``."""
+    told = _checked("operation", operation)
+    if not callable(program):
+        raise InvalidArgumentError("program", program, "must be a function that takes no arguments "
+                                                       "(a Pulumi inline program)")
+
+    @functools.wraps(program)
+    def run() -> Any:
+        token = _TOLD.set(told)
+        try:
+            result = program()
+        finally:
+            _TOLD.reset(token)
+        return _awaiting(told, result) if inspect.isawaitable(result) else result
+
+    return run
+
+
+async def _awaiting(told: str, awaitable: Awaitable[T]) -> T:
+    # An async program's body runs when the SDK awaits it, after `run` returned: set it there too.
+    token = _TOLD.set(told)
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
+        return await awaitable
+    finally:
+        _TOLD.reset(token)
+
+
+def _takes_next(flag: str) -> bool:
+    """Whether cobra's command lookup takes the word after ``flag`` for its value (cobra's stripFlags)."""
+    if "=" in flag:
+        return False
+    if flag.startswith("--"):
+        return flag[2:] not in _BOOL_LONG
+    return len(flag) == 2 and flag[1] not in _BOOL_SHORT
+
+
+def operation_from_argv(argv: list[str]) -> Optional[str]:
+    """The operation named by a ``pulumi`` command line (``up``, ``preview``, ``refresh``, ...), found as
+    the CLI finds its command: the first word that is neither a flag nor the value of one."""
+    args = argv[1:]
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg == "--":
+            return None
+        if arg.startswith("-"):
+            if _takes_next(arg):
+                if len(args) - i <= 1:
+                    return None  # cobra stops here: no word left after the value
+                i += 1
+            continue
+        if arg:
+            return COMMANDS.get(arg)
+    return None
+
+
+def _parent(root: str, pid: int) -> Optional[int]:
+    try:
+        with open(f"{root}/{pid}/stat", "rb") as f:
             stat = f.read().decode("utf-8", "replace")
     except OSError:
         return None
@@ -41,45 +156,47 @@ def _parent(pid: int) -> Optional[int]:
         return None
 
 
-def _argv(pid: int) -> list[str]:
+def _argv(root: str, pid: int) -> list[str]:
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
+        with open(f"{root}/{pid}/cmdline", "rb") as f:
             raw = f.read()
     except OSError:
         return []
     return [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part]
 
 
-def operation_from_argv(argv: list[str]) -> Optional[str]:
-    """The operation named by a ``pulumi`` command line (``up``, ``preview``, ``refresh``, ...)."""
-    skip = False
-    for arg in argv[1:]:
-        if skip:
-            skip = False
-            continue
-        if arg == "--":
-            return None
-        if arg.startswith("-"):
-            skip = arg in _VALUED_FLAGS
-            continue
-        return _OPERATIONS.get(arg)
-    return None
-
-
-@functools.lru_cache(maxsize=1)
-def current_operation() -> Optional[str]:
-    """The operation of the nearest ``pulumi`` ancestor process, or None when it cannot be told."""
-    pid = os.getppid()
+@functools.lru_cache(maxsize=4)
+def operation_from_proc(root: str = PROC_ROOT) -> Optional[str]:
+    """The operation of the nearest ``pulumi`` ancestor process, read from ``root`` (``/proc``), or
+    None where it cannot be told (no such tree, no ``pulumi`` ancestor)."""
+    pid: Optional[int] = os.getppid()
     for _ in range(_MAX_DEPTH):
         if pid is None or pid <= 1:
             return None
-        argv = _argv(pid)
+        argv = _argv(root, pid)
         if argv and os.path.basename(argv[0]) in ("pulumi", "pulumi.exe"):
             return operation_from_argv(argv)
-        pid = _parent(pid)
+        pid = _parent(root, pid)
     return None
+
+
+def current_operation() -> Optional[str]:
+    """The operation running this program: :func:`for_operation`'s, else ``FC_INVOCATION_OPERATION``,
+    else the ``pulumi`` ancestor's (``/proc``), else None (gates then behave as in ``up``)."""
+    told = _TOLD.get()
+    if told is not None:
+        return told
+    seen = operation_from_proc(PROC_ROOT)
+    named = os.environ.get(OPERATION_ENV)
+    if not named:
+        return seen
+    operation = _checked(OPERATION_ENV, named)
+    if seen is not None and seen != operation:
+        raise InvalidArgumentError(OPERATION_ENV, named, f"the pulumi command running this program is "
+                                                         f"`{seen}`: set it only for the command it names")
+    return operation
 
 
 def records_only() -> bool:
     """True when a gate must only record the task: the program runs for a refresh or a destroy."""
-    return current_operation() in ("refresh", "destroy")
+    return current_operation() in _RECORDS_ONLY
