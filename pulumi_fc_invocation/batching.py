@@ -178,16 +178,18 @@ class BatchSpec:
         )
 
     @classmethod
-    def from_props(cls, id_: str, props: Mapping[str, Any], kind: Kind = FC2) -> "BatchSpec":
+    def from_props(cls, id_: str, props: Mapping[str, Any], kind: Kind = FC2,
+                   hidden: frozenset = frozenset()) -> "BatchSpec":
         """The spec of a read: from the props (or prior outputs, in a refresh), else from the id.
-        Fields masked in the id were secret inputs: they stay hidden."""
-        hidden = frozenset(key for key, value in parse_batch_id(id_, kind=kind).items()
-                           if value == SECRET_MASK or value == [SECRET_MASK])
+        Fields masked in the id were secret inputs, as are those named in ``hidden`` (a caller that
+        sees the secret marks, e.g. the plugin's refresh): they stay hidden."""
+        hidden = frozenset(hidden) | frozenset(key for key, value in parse_batch_id(id_, kind=kind).items()
+                                               if value == SECRET_MASK or value == [SECRET_MASK])
         if all(props.get(key) for key in kind.target_keys if key != "qualifier"):
             args = {key: props[key] for key in batch_input_keys(kind) if props.get(key) is not None}
             args[kind.prefix_key] = args.get(kind.prefix_key)
             return cls.build(hidden=hidden, kind=kind, **args)
-        return cls.build(kind=kind, **parse_batch_id(id_, kind=kind))
+        return cls.build(kind=kind, hidden=hidden, **parse_batch_id(id_, kind=kind))
 
     @property
     def target(self) -> dict[str, Any]:

@@ -442,8 +442,10 @@ class FcInvocationProvider(p.Provider):
         inputs, input_hidden = unwrap(request.inputs)
         if not inputs:  # an import: the inputs are what the id and the outputs say
             inputs = {k: v for k, v in props.items() if k in input_keys(kind, batch) and v is not None}
-        if batch:
-            spec = BatchSpec.from_props(request.resource_id, props or inputs, kind=kind)
+        if batch:  # the secret marks of state and inputs carry over: a refresh must not write them plain
+            secret = hidden | input_hidden
+            with redacting(secret_values({**inputs, **props}, secret)):
+                spec = BatchSpec.from_props(request.resource_id, props or inputs, kind=kind, hidden=secret)
         else:
             ref, masked = kind.parse_masked(request.resource_id, props)
             spec = build_spec(kind, False, {**inputs, **kind.ref_fields(ref)}, hidden | input_hidden | masked)
