@@ -118,6 +118,7 @@ SCENARIO = {
         {"service": "other", "function": "fn", "invocation_id": "job-3", "started_at": 1597890501000},
     ],
     "credentials": [{"accessKeyId": "STS.tmp", "accessKeySecret": "s3", "securityToken": "t"}],
+    "retention": None,  # job-2 and job-3 started in 2020: FC would have forgotten them
 }
 
 

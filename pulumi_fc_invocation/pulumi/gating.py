@@ -66,6 +66,7 @@ __all__ = [
     "until_set", "waiter", "final_read",
     "verdict", "read_and_check", "not_found_message", "single_outputs", "batch_outputs", "batch_result_keys",
     "batch_output_keys", "retrying", "gate_budget", "MAX_CACHED_HISTORIES", "duration_history", "forget_histories",
+    "TASK_RETENTION_DAYS",
 ]
 
 T = TypeVar("T")
@@ -217,10 +218,26 @@ class SingleSpec:
         }
 
 
+# FC keeps an async task's record this long after it starts, then answers NotFound as for an id it
+# never had: FC 3.0's guide "Asynchronous tasks" (7 days), FC 2.0's user guide (asynchronous tasks,
+# "Validity period": "You can query task information only within seven days").
+TASK_RETENTION_DAYS = 7
+# A 404 that names the function (its service, alias or version), not the task: no retention to blame.
+_TARGET_NOT_FOUND = frozenset({"ServiceNotFound", "FunctionNotFound", "AliasNotFound", "VersionNotFound"})
+
+
 def not_found_message(kind: Kind, ref: Any, error: NotFoundError, details: bool = True) -> str:
     """What was not found; ``details=False`` leaves out FC's code and request id, for a message that
-    becomes a NotFoundError again (which shows them itself: said twice, they read as two errors)."""
-    return not_found_details(kind.not_found_head(ref), error, details)
+    becomes a NotFoundError again (which shows them itself: said twice, they read as two errors).
+    A missing item may be one FC has forgotten: the message says so, and what to do."""
+    text = not_found_details(kind.not_found_head(ref), error, details)
+    if error.code in _TARGET_NOT_FOUND:
+        return text
+    noun = kind.noun
+    return (f"{text}. FC keeps an async task's record for {TASK_RETENTION_DAYS} days after it starts: if this "
+            f"{noun} started earlier, FC has forgotten it and no read will find it again. A gate is for the "
+            f"deployments that wait for its {noun}: once it has ended, remove this data source from the program "
+            f"(or point it at a newer {noun})")
 
 
 def retrying(call: Callable[[], T], budget: float) -> T:

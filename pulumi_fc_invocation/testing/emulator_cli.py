@@ -26,6 +26,7 @@ DEFAULT_FUNCTION = "demo/job"
 
 
 def build_parser(prog: str = "fc-invocation emulator") -> argparse.ArgumentParser:
+    from .models import TASK_RETENTION
     from .server import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 
     parser = argparse.ArgumentParser(
@@ -66,8 +67,22 @@ The scenario format (functions, invocations, credentials) is in the README ("Tes
                         help="how the tasks of --function end (default Succeeded; Running: never)")
     parser.add_argument("--duration", type=float, default=10.0, metavar="SECONDS",
                         help="how long each task of --function runs (default 10)")
+    parser.add_argument("--retention", type=_retention, default=TASK_RETENTION, metavar="SECONDS|none",
+                        help="forget a task this long after it starts, as FC does (default 604800: FC's 7 days; "
+                             "none: keep every task)")
     parser.add_argument("--quiet", action="store_true", help="don't print a line per request")
     return parser
+
+
+def _retention(text: str) -> Optional[float]:
+    from .models import check_retention
+
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return check_retention(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds or 'none', not {text!r}") from None
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -112,7 +127,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         emulator = FcEmulator(host=args.host, port=args.port, account_id=args.account_id, region=args.region,
                               access_key_id=args.access_key_id, access_key_secret=secret,
                               security_token=args.security_token, clock="real", scenario=args.scenario,
-                              on_request=None if args.quiet else show)
+                              on_request=None if args.quiet else show, retention=args.retention)
         for service, function, qualifiers in targets:
             emulator.add_function(service, function, qualifiers=qualifiers, outcome=args.outcome,
                                   duration=args.duration)

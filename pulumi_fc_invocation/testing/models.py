@@ -51,6 +51,14 @@ function. Invocation ids are unique per function.
 so a task started through one API is read through the other. Errors use the 2.0 codes here; the
 3.0 layer renames them (``ServiceNotFound`` -> ``FunctionNotFound``, ...).
 
+**FC forgets.** A task's record is kept for ``retention`` seconds after it started (default
+:data:`TASK_RETENTION`, 7 days, as FC: FC 3.0's guide "Asynchronous tasks": records are queryable
+for 7 days; FC 2.0's user guide, asynchronous tasks "Overview", validity period: "You can query task
+information only within seven days"). After that it is gone, on the emulator's clock: reads and
+stops answer not-found on every revision, listings leave it out, the inspection API no longer has
+it, and its id may be used again. ``retention=None`` keeps every task. Forgetting pops the oldest
+tasks off a heap, so reads never scan every task.
+
 **Task mode is per function** (FC: "you must enable the asynchronous task feature in advance",
 PutAsyncInvokeConfig ``{"asyncTask": true}``; 2.0's ``statefulInvocation``). ``Function.async_task``
 defaults to on (as for FC's console "Tasks" functions); with it off, an async invoke is accepted
@@ -63,6 +71,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import heapq
 import itertools
 import json
 import math
@@ -71,6 +80,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Optional
 
 from ..errors import InvalidArgumentError
@@ -79,6 +89,8 @@ from ..models import validate_function_name, validate_invocation_id, validate_qu
 from .clock import Clock
 
 __all__ = [
+    "TASK_RETENTION",
+    "check_retention",
     "TERMINAL_STATUSES",
     "EmulatorError",
     "Step",
@@ -93,6 +105,7 @@ __all__ = [
 ]
 
 TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Stopped", "Expired", "Invalid"})
+TASK_RETENTION = 7 * 24 * 3600.0  # FC keeps a task's record 7 days after it starts (see the module docstring)
 _OUTCOMES = TERMINAL_STATUSES | {"Running", "Enqueued"}
 DEFAULT_ERROR = "UnhandledException"
 
@@ -403,6 +416,26 @@ def _epoch(name: str, value: Any) -> float:
     return float(value)
 
 
+def check_retention(value: Any) -> Optional[float]:
+    """Seconds a task's record is kept after it starts (a positive finite number), or None: forever."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ValueError(f"retention must be a positive number of seconds, or None to keep every task, not {value!r}")
+    return float(value)
+
+
+def _span(seconds: float) -> str:
+    days = seconds / 86400
+    if days == int(days):
+        return f"{days:g} days"
+    return f"{days:.1f} days" if days >= 1 else f"{seconds:g} s"
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _check_name(check: Any, value: Any, argument: str) -> str:
     try:
         return check(value, argument)
@@ -413,14 +446,29 @@ def _check_name(check: Any, value: Any, argument: str) -> str:
 class FcBackend:
     """All state of one emulated account/region; every method is thread-safe."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, retention: Optional[float] = TASK_RETENTION) -> None:
         self.clock = clock
+        self.retention = check_retention(retention)
         self._lock = threading.RLock()
         self._functions: dict[str, dict[str, Function]] = {}
         self._qualifiers: dict[str, set[str]] = {}
         self._invocations: dict[tuple[str, str, str], Invocation] = {}
+        self._by_age: list[tuple[float, int, tuple, Invocation]] = []  # a heap: (created_at, seq, key, inv)
         self._seq = itertools.count(1)
         self.untracked = 0  # async invocations accepted while the function's task mode was off
+        self.forgotten = 0  # tasks dropped once older than the retention
+
+    def _forget(self, now: float) -> None:
+        """Drop the tasks that started ``retention`` seconds ago or earlier (under the lock)."""
+        if self.retention is None:
+            return
+        limit = now - self.retention
+        heap = self._by_age
+        while heap and heap[0][0] <= limit:
+            _, _, key, inv = heapq.heappop(heap)
+            if self._invocations.get(key) is inv:
+                del self._invocations[key]
+                self.forgotten += 1
 
     # --- setup ----------------------------------------------------------------------------------
 
@@ -497,12 +545,19 @@ class FcBackend:
             base = fn.script.replace(return_payload=return_payload, error_message=error_message,
                                      destination=destination, stop_delay=stop_delay, **script)
             steps = _timeline(timeline) if timeline is not None else base.timeline()
-            return self._create(fn, qualifier, invocation_id, payload, base, steps,
-                                created_at=self.clock.now() if started_at is None else _epoch("started_at", started_at),
+            now = self.clock.now()
+            created = now if started_at is None else _epoch("started_at", started_at)
+            if self.retention is not None and created <= now - self.retention:
+                raise ValueError(
+                    f"started_at {_iso(created)} is {_span(now - created)} ago, at or past the emulator's "
+                    f"retention ({_span(self.retention)}): FC would have forgotten this task already (to keep "
+                    f"every task: retention=None, a scenario's \"retention\": null, or --retention none)")
+            return self._create(fn, qualifier, invocation_id, payload, base, steps, created_at=created,
                                 request_id=request_id)
 
     def _create(self, fn: Function, qualifier: Optional[str], invocation_id: str, payload: str, script: Script,
                 steps: tuple[Step, ...], created_at: float, request_id: Optional[str]) -> Invocation:
+        self._forget(self.clock.now())  # a forgotten id may be used again
         key = (fn.service, fn.name, invocation_id)
         if key in self._invocations:
             raise EmulatorError(
@@ -516,6 +571,8 @@ class FcBackend:
             destination=script.destination, stop_delay=script.stop_delay,
         )
         self._invocations[key] = inv
+        if self.retention is not None:
+            heapq.heappush(self._by_age, (created_at, inv.seq, key, inv))
         return inv
 
     # --- API operations -------------------------------------------------------------------------
@@ -584,6 +641,7 @@ class FcBackend:
 
     def _find(self, service: Optional[str], qualifier: Optional[str], function: str, invocation_id: str) -> Invocation:
         self.resolve(service, qualifier, function)
+        self._forget(self.clock.now())
         inv = self._invocations.get((service, function, invocation_id))
         if inv is None or (qualifier is not None and (inv.qualifier or "LATEST") != qualifier):
             raise EmulatorError(
@@ -624,6 +682,7 @@ class FcBackend:
         with self._lock:
             self.resolve(service, qualifier, function)
             now = self.clock.now()
+            self._forget(now)
             rows = []
             for inv in self._invocations.values():
                 if inv.service != service or inv.function != function:
@@ -653,10 +712,12 @@ class FcBackend:
     def all_invocations(self) -> list[InvocationState]:
         with self._lock:
             now = self.clock.now()
+            self._forget(now)
             return [inv.state(now) for inv in sorted(self._invocations.values(), key=lambda i: i.seq)]
 
     def invocation(self, service: Optional[str], function: str, invocation_id: str) -> Invocation:
         with self._lock:
+            self._forget(self.clock.now())
             try:
                 return self._invocations[(service, function, invocation_id)]
             except KeyError:

@@ -15,12 +15,13 @@ Keys are camelCase (snake_case is accepted too); unknown keys are errors, so a t
          "payload": "{}", "returnPayload": "done", "startedAgo": 60},
         {"service": "video", "function": "transcode", "invocationId": "job-2",
          "outcome": "Failed", "errorMessage": "UnhandledException", "retries": 2,
-         "startedAt": "2026-01-01T00:00:00Z"}
+         "startedAt": 1767225600000}
       ],
       "credentials": [
         {"accessKeyId": "STS.tmp", "accessKeySecret": "s", "securityToken": "tok", "expired": false,
          "expiresIn": 3600}
-      ]
+      ],
+      "retention": null
     }
 
 Every function key except ``service``/``function`` is optional (defaults as ``FcEmulator.add_function``,
@@ -31,6 +32,9 @@ An invocation takes either a ``timeline`` (``[status, secondsAfterStart]`` or
 ``duration``, ...) overriding its function's; ``startedAt`` is epoch **milliseconds** (as FC's
 ``startedTime``) or ISO-8601, ``startedAgo`` is seconds before the emulator clock at load time;
 without either the invocation starts at load time. Unknown functions are registered on the fly.
+``"retention"`` (seconds, or null: forever) is how long a task's record is kept after it starts
+(default FC's 7 days); an invocation that started before that is an error, since FC would have
+forgotten it.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from ..models import parse_time
+from .models import check_retention
 
 __all__ = ["ScenarioError", "load_scenario", "apply_scenario"]
 
@@ -52,7 +57,7 @@ _INVOCATION_KEYS = {"service", "function", "invocation_id", "qualifier", "timeli
                     "error_message", "started_at", "started_ago", "request_id", "destination", "stop_delay",
                     "outcome", "duration", "queue_delay", "retries", "retry_delay"}
 _CREDENTIAL_KEYS = {"access_key_id", "access_key_secret", "security_token", "expired", "expires_at", "expires_in"}
-_TOP_KEYS = {"functions", "invocations", "credentials", "description", "$schema"}
+_TOP_KEYS = {"functions", "invocations", "credentials", "retention", "description", "$schema"}
 
 
 class ScenarioError(ValueError):
@@ -100,7 +105,13 @@ def load_scenario(source: Union[str, os.PathLike, dict]) -> dict[str, Any]:
         raise ScenarioError("a scenario must be a JSON object")
     unknown = set(data) - _TOP_KEYS
     if unknown:
-        raise ScenarioError(f"scenario: unknown top-level keys {sorted(unknown)}; use functions, invocations, credentials")
+        raise ScenarioError(f"scenario: unknown top-level keys {sorted(unknown)}; use functions, invocations, "
+                            "credentials, retention")
+    if "retention" in data:
+        try:
+            check_retention(data["retention"])
+        except ValueError as exc:
+            raise ScenarioError(f"scenario: {exc}") from None
     return data
 
 

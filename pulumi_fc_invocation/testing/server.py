@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Optional, Union
 from ..credentials import Credentials
 from .clock import Clock, make_clock
 from .faults import Fault, FaultQueue
-from .models import FcBackend, Function, Invocation, InvocationState, Script
+from .models import TASK_RETENTION, FcBackend, Function, Invocation, InvocationState, Script
 from .responses import FcResponses, KeyStore, Request, Response
 
 __all__ = ["FcEmulator", "RequestRecord", "DEFAULT_ACCESS_KEY_ID", "DEFAULT_ACCESS_KEY_SECRET", "DEFAULT_ACCOUNT_ID"]
@@ -281,6 +281,9 @@ class FcEmulator:
     functions with :meth:`add_function`, seed tasks with :meth:`add_invocation`, move time with
     :meth:`advance`, break things with :meth:`inject_fault`, and inspect :attr:`requests`.
     See the package docstring for the payload directive and the scenario format.
+
+    ``retention``: seconds a task's record is kept after it starts, FC's 7 days by default; past
+    it the task is forgotten on every API revision, as FC forgets it (``None``: keep every task).
     """
 
     def __init__(
@@ -299,6 +302,7 @@ class FcEmulator:
         on_request: Optional[Callable[[RequestRecord], None]] = None,
         connection_timeout: float = CONNECTION_TIMEOUT,
         max_connections: int = MAX_CONNECTIONS,
+        retention: Optional[float] = TASK_RETENTION,
     ) -> None:
         if isinstance(connection_timeout, bool) or not isinstance(connection_timeout, (int, float)) \
                 or not 0 < connection_timeout < float("inf"):
@@ -313,7 +317,13 @@ class FcEmulator:
         self.region = region
         self.clock: Clock = make_clock(clock)
         self.credentials = Credentials(access_key_id, access_key_secret, security_token)
-        self.backend = FcBackend(self.clock)
+        data = None
+        if scenario is not None:
+            from .scenario import load_scenario
+
+            data = load_scenario(scenario)
+            retention = data.get("retention", retention)  # a scenario's own retention wins
+        self.backend = FcBackend(self.clock, retention=retention)
         self.keys = KeyStore()
         self.keys.add(access_key_id, access_key_secret, security_token)
         self.faults = FaultQueue()
@@ -325,10 +335,10 @@ class FcEmulator:
         self._accepted = 0
         self._server: Optional[_Server] = None
         self._thread: Optional[threading.Thread] = None
-        if scenario is not None:
+        if data is not None:
             from .scenario import apply_scenario
 
-            apply_scenario(self, scenario)
+            apply_scenario(self, data)
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -437,6 +447,11 @@ class FcEmulator:
 
     def now(self) -> float:
         return self.clock.now()
+
+    @property
+    def retention(self) -> Optional[float]:
+        """Seconds a task's record is kept after it starts (None: forever); set at construction."""
+        return self.backend.retention
 
     # --- inspection -----------------------------------------------------------------------------
 

@@ -1,0 +1,246 @@
+"""FC forgets (issue 24, item 10): an async task's record is kept for 7 days (FC 3.0 and FC 2.0 alike),
+then every read answers NotFound. The emulator forgets as FC does, on its own clock (every API
+revision, over HTTP); a gate on a forgotten task fails with an error that names the retention and
+the fix (through the harness: a real provider host, the emulator's virtual clock moved past it)."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pytest
+import requests
+
+from alibabacloud_fc_open20210406 import models as fc2_models
+from alibabacloud_fc_open20210406.client import Client as Fc2Client
+from alibabacloud_tea_openapi.models import Config
+from alibabacloud_tea_util.models import RuntimeOptions
+
+from pulumi_fc_invocation import AsyncTask, StatefulAsyncInvocation, get_async_task_output
+from pulumi_fc_invocation.errors import NotFoundError
+from pulumi_fc_invocation.testing import FcEmulator
+from pulumi_fc_invocation.testing.harness import ProgramError, run_program
+from pulumi_fc_invocation.testing.models import TASK_RETENTION
+from pulumi_fc_invocation.testing.scenario import ScenarioError
+
+WEEK = 7 * 24 * 3600.0
+SECRET_KEYS = ("alicloud:secretKey",)
+CLEAN_ENV = {name: "" for name in (
+    "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY",
+    "FC_INVOCATION_ENDPOINT", "ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN")}
+
+
+# --- the emulator forgets, over HTTP, on every revision -------------------------------------------------
+
+
+def test_the_default_retention_is_fcs_seven_days():
+    assert TASK_RETENTION == WEEK
+    with FcEmulator(clock="virtual") as fc:
+        assert fc.retention == WEEK
+
+
+def sdk_2021(fc):
+    return Fc2Client(Config(access_key_id=fc.credentials.access_key_id,
+                            access_key_secret=fc.credentials.access_key_secret,
+                            endpoint=f"127.0.0.1:{fc.port}", protocol="http"))
+
+
+def test_a_task_is_read_until_seven_days_after_it_started_then_every_revision_answers_not_found():
+    with FcEmulator(clock="virtual") as fc, fc.client(max_retries=0) as client:
+        fc.add_function("video", "transcode", duration=30)
+        fc.add_function(None, "render", duration=30)
+        client.invoke_async("video", "transcode", "{}", invocation_id="old-1")
+        client.invoke_async_task("render", "{}", task_id="old-3")
+        fc.advance(WEEK - 1)
+        client.invoke_async("video", "transcode", "{}", invocation_id="new-1")
+        client.invoke_async_task("render", "{}", task_id="new-3")
+        # One second short of the week: both are there, on every revision.
+        assert client.get_stateful_async_invocation("video", "transcode", "old-1").succeeded
+        assert client.get_async_task("render", "old-3").succeeded
+        assert client.get_async_task("video$transcode", "old-1").succeeded
+        sdk = sdk_2021(fc)
+        request = fc2_models.GetStatefulAsyncInvocationRequest()
+        assert sdk.get_stateful_async_invocation("video", "transcode", "old-1", request).body.status == "Succeeded"
+
+        fc.advance(1)  # the week is over for old-1 and old-3: forgotten; new-1 and new-3 stay
+        with pytest.raises(NotFoundError) as info:
+            client.get_stateful_async_invocation("video", "transcode", "old-1")
+        assert info.value.code == "StatefulAsyncInvocationNotFound"
+        with pytest.raises(NotFoundError) as info:
+            client.get_async_task("render", "old-3")
+        assert info.value.code == "AsyncTaskNotFound"
+        with pytest.raises(NotFoundError):
+            client.get_async_task("video$transcode", "old-1")
+        with pytest.raises(Exception) as info:
+            sdk.get_stateful_async_invocation("video", "transcode", "old-1", request)
+        assert "StatefulAsyncInvocationNotFound" in str(info.value)
+        # Stop answers as a read does; the listings leave them out.
+        with pytest.raises(NotFoundError):
+            client.stop_stateful_async_invocation("video", "transcode", "old-1")
+        with pytest.raises(NotFoundError):
+            client.stop_async_task("render", "old-3")
+        assert [r.invocation_id for r in client.list_stateful_async_invocations("video", "transcode")] == ["new-1"]
+        assert [r.task_id for r in client.list_async_tasks("render")] == ["new-3"]
+        assert client.get_stateful_async_invocation("video", "transcode", "new-1").status.value == "Running"
+        # Forgotten for good: gone from the inspection API too, and its id can be used again.
+        assert sorted(s.invocation_id for s in fc.invocations) == ["new-1", "new-3"]
+        with pytest.raises(KeyError):
+            fc.get_invocation("video", "transcode", "old-1")
+        client.invoke_async("video", "transcode", "{}", invocation_id="old-1")
+        assert client.get_stateful_async_invocation("video", "transcode", "old-1").status.value == "Running"
+
+
+def test_seeding_a_task_fc_would_have_forgotten_already_is_an_error():
+    with FcEmulator(clock="virtual") as fc, fc.client(max_retries=0) as client:
+        with pytest.raises(ValueError, match=r"started_at .* past the emulator's retention \(7 days\)"):
+            fc.add_invocation("s", "f", "ancient", started_at=fc.now() - WEEK, timeline=[("Succeeded", 1)])
+        fc.add_invocation("s", "f", "recent", started_at=fc.now() - WEEK + 60, timeline=[("Succeeded", 1)])
+        assert [r.invocation_id for r in client.list_stateful_async_invocations("s", "f")] == ["recent"]
+
+
+def test_retention_is_a_setting_and_none_keeps_every_task():
+    with FcEmulator(clock="virtual", retention=3600) as fc, fc.client(max_retries=0) as client:
+        fc.add_function(None, "hourly", duration=1)
+        client.invoke_async_task("hourly", "{}", task_id="h-1")
+        fc.advance(3599)
+        assert client.get_async_task("hourly", "h-1").succeeded
+        fc.advance(1)
+        with pytest.raises(NotFoundError):
+            client.get_async_task("hourly", "h-1")
+    with FcEmulator(clock="virtual", retention=None) as fc, fc.client(max_retries=0) as client:
+        assert fc.retention is None
+        fc.add_function(None, "kept", duration=1)
+        client.invoke_async_task("kept", "{}", task_id="k-1")
+        fc.advance(365 * 24 * 3600)
+        assert client.get_async_task("kept", "k-1").succeeded
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), "7d", True])
+def test_a_bad_retention_is_refused(bad):
+    with pytest.raises(ValueError, match="retention"):
+        FcEmulator(clock="virtual", retention=bad)
+
+
+def test_a_scenario_sets_the_retention_and_a_task_past_it_is_an_error_at_load():
+    scenario = {"retention": 60, "invocations": [
+        {"service": None, "function": "render", "invocationId": "t", "startedAgo": 30}]}
+    with FcEmulator(clock="virtual", scenario=scenario) as fc:
+        assert fc.retention == 60 and [s.invocation_id for s in fc.invocations] == ["t"]
+        fc.advance(30)
+        assert fc.invocations == []
+    scenario["invocations"][0]["startedAgo"] = 90
+    with pytest.raises(ScenarioError, match=r"invocations\[0\].*past the emulator's retention \(60 s\)"):
+        FcEmulator(clock="virtual", scenario=scenario)
+    with FcEmulator(clock="virtual", scenario={**scenario, "retention": None}) as fc:
+        assert fc.retention is None and len(fc.invocations) == 1
+    with pytest.raises(ScenarioError, match="retention"):
+        FcEmulator(clock="virtual", scenario={"retention": "a week"})
+
+
+def test_the_emulator_cli_takes_a_retention():
+    from pulumi_fc_invocation.testing.emulator_cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args([]).retention == WEEK
+    assert parser.parse_args(["--retention", "3600"]).retention == 3600.0
+    assert parser.parse_args(["--retention", "none"]).retention is None
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--retention", "0"])
+
+
+def test_tasks_seeded_out_of_order_are_forgotten_by_age():
+    with FcEmulator(clock="virtual") as fc, fc.client(max_retries=0) as client:
+        ages = [(i * 7919) % 2000 for i in range(2000)]  # every age from 0 to 1999 s past the week's start
+        for i, age in enumerate(ages):
+            fc.add_invocation("bulk", "f", f"b-{age}", started_at=fc.now() - WEEK + 1 + age,
+                              timeline=[("Succeeded", 0)])
+        fc.advance(1000)  # b-0 .. b-999 are a week old now (b-999 exactly)
+        assert sorted(int(s.invocation_id[2:]) for s in fc.invocations) == list(range(1000, 2000))
+        assert client.get_stateful_async_invocation("bulk", "f", "b-1000").succeeded
+        with pytest.raises(NotFoundError):
+            client.get_stateful_async_invocation("bulk", "f", "b-999")
+
+
+# --- a gate on a forgotten task: the data sources, through the harness ------------------------------------
+
+
+def deploy(fc, program, preview=False):
+    """``pulumi up`` (or ``preview``) through the harness, set up as the README teaches: the package's
+    ``fc_emulator`` fixture (its virtual clock moves by itself while a gate waits) and its stack config."""
+    return run_program(program, config=fc.stack_config(), secret_keys=SECRET_KEYS, preview=preview, env=CLEAN_ENV)
+
+
+def assert_names_retention_and_fix(text, noun):
+    assert "FC keeps an async task's record for 7 days after it starts" in text, text
+    assert f"if this {noun} started earlier, FC has forgotten it" in text, text
+    assert "remove this data source from the program" in text, text
+
+
+@pytest.mark.parametrize("wait", [True, False])
+@pytest.mark.parametrize("preview", [False, True])
+def test_a_gate_on_last_weeks_invocation_says_fc_forgot_it_and_what_to_do(fc_emulator, wait, preview):
+    fc = fc_emulator
+    inv_id = f"weekly-{int(wait)}{int(preview)}"
+    fc.add_function("ret", "job", duration=60)
+    fc.client().invoke_async("ret", "job", "{}", invocation_id=inv_id)
+
+    def program():
+        gate = StatefulAsyncInvocation("gate", service_name="ret", function_name="job", invocation_id=inv_id,
+                                       wait_for_completion=wait)
+        pulumi.export("status", gate.status)
+
+    fc.advance(60)
+    assert deploy(fc, program).outputs["status"] == "Succeeded"  # the deployment of that week
+    fc.advance(WEEK)  # a week later, the program still names the task
+    with pytest.raises(ProgramError) as info:
+        deploy(fc, program, preview=preview)
+    text = info.value.message
+    assert f"invocation not found: service 'ret', qualifier '(none)', function 'job', invocation id '{inv_id}'" in text
+    assert text.count("StatefulAsyncInvocationNotFound") == 1, text
+    assert_names_retention_and_fix(text, "invocation")
+
+
+@pytest.mark.parametrize("form", ["resource", "function"])
+def test_a_gate_on_last_weeks_task_says_fc_forgot_it_and_what_to_do(fc_emulator, form):
+    fc = fc_emulator
+    task_id = f"weekly-{form}"
+    fc.add_function(None, "render", duration=60)
+    fc.client().invoke_async_task("render", "{}", task_id=task_id)
+
+    def program():
+        if form == "resource":
+            status = AsyncTask("gate", function_name="render", task_id=task_id, wait_for_completion=True).status
+        else:
+            status = get_async_task_output(function_name="render", task_id=task_id, wait_for_completion=True).status
+        pulumi.export("status", status)
+
+    assert deploy(fc, program).outputs["status"] == "Succeeded"
+    fc.advance(WEEK)
+    with pytest.raises(ProgramError) as info:
+        deploy(fc, program)
+    text = info.value.message
+    assert f"task not found: function 'render', qualifier '(none)', task id '{task_id}'" in text
+    assert_names_retention_and_fix(text, "task")
+
+
+def test_a_gate_on_a_task_six_days_old_still_passes(fc_emulator):
+    fc = fc_emulator
+    fc.add_function(None, "render", duration=60)
+    fc.client().invoke_async_task("render", "{}", task_id="six-days")
+    fc.advance(6 * 24 * 3600)
+
+    def program():
+        pulumi.export("status", AsyncTask("gate", function_name="render", task_id="six-days").status)
+
+    assert deploy(fc, program).outputs["status"] == "Succeeded"
+
+
+def test_a_missing_function_is_not_blamed_on_the_retention(fc_emulator):
+    fc = fc_emulator
+    def program():
+        AsyncTask("gate", function_name="no-such-fn", task_id="t-1")
+
+    with pytest.raises(ProgramError) as info:
+        deploy(fc, program)
+    text = info.value.message
+    assert "FunctionNotFound" in text and "7 days" not in text, text
