@@ -1,7 +1,8 @@
 """The provider plugin from a YAML program through the real CLI (the YAML language host of `make
-engine`): examples/plugin-yaml gates its release on an emulator FC 3.0 task (real clock, tasks of
-seconds), fails on a failed task with the verdict alone, never waits in preview; refresh records a
-later failure; destroy forgets."""
+engine`), installed as a user installs it (`pulumi plugin install --file` of the `--pack` tarball; the
+program names no plugin path): examples/plugin-yaml gates its release on an emulator FC 3.0 task (real
+clock, tasks of seconds), fails on a failed task with the verdict alone, never waits in preview; refresh
+records a later failure; destroy forgets."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from _installed_plugin import INSTALLED_ONLY, install_plugin
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "plugin-yaml"
-PLUGIN = ROOT / "pulumi_fc_invocation" / "plugin"
 
 
 @pytest.fixture
@@ -30,11 +31,9 @@ def plugin_config(fc) -> dict[str, str]:
 
 
 def yaml_cli(fc, pulumi_bin, **config) -> PulumiCli:
-    cli = PulumiCli(EXAMPLE, pulumi=pulumi_bin, env={"FC_INVOCATION_PROGRESS_SECONDS": "1"})
-    project = cli.dir / "Pulumi.yaml"
-    text = project.read_text()
-    assert "path: ../../pulumi_fc_invocation/plugin" in text
-    project.write_text(text.replace("../../pulumi_fc_invocation/plugin", str(PLUGIN)))  # the copy lives elsewhere
+    cli = PulumiCli(EXAMPLE, pulumi=pulumi_bin, env={"FC_INVOCATION_PROGRESS_SECONDS": "1", **INSTALLED_ONLY})
+    assert "plugins:" not in (cli.dir / "Pulumi.yaml").read_text()
+    install_plugin(cli)
     cli.config(plugin_config(fc), secret_keys={"fc-invocation:secretKey"})
     cli.config({f"plugin-yaml:{k}": v for k, v in config.items()})
     return cli
@@ -111,10 +110,6 @@ def test_yaml_refresh_records_a_later_failure(fc, pulumi_bin):
 EXPLICIT = """
 name: plugin-explicit
 runtime: yaml
-plugins:
-  providers:
-    - name: fc-invocation
-      path: {plugin}
 config:
   secretKey:
     type: string
@@ -147,9 +142,10 @@ def test_yaml_an_explicit_provider_resource_carries_the_settings(fc, pulumi_bin,
     project = tmp_path / "explicit"
     project.mkdir()
     (project / "Pulumi.yaml").write_text(EXPLICIT.format(
-        plugin=PLUGIN, key=fc.credentials.access_key_id, account=fc.account_id, region=fc.region,
+        key=fc.credentials.access_key_id, account=fc.account_id, region=fc.region,
         endpoint=fc.endpoint))
-    with PulumiCli(project, pulumi=pulumi_bin) as cli:  # no fc-invocation:* stack config at all
+    with PulumiCli(project, pulumi=pulumi_bin, env=INSTALLED_ONLY) as cli:  # no fc-invocation:* stack config
+        install_plugin(cli)
         cli.config({"plugin-explicit:secretKey": fc.credentials.access_key_secret},
                    secret_keys={"plugin-explicit:secretKey"})
         fc.client().invoke_async_task("migrate", "{}", task_id="e1")

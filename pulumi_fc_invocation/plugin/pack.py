@@ -76,7 +76,7 @@ def pack(directory: os.PathLike | str, *, python: Optional[str] = None, version:
     from .. import __version__
 
     version = version or __version__
-    python = os.path.abspath(python or sys.executable)
+    python = python or os.path.abspath(sys.executable)  # a venv's own path: never resolve its symlink
     os_name, arch = platform_tag(system, machine)
     name, text = launcher(python, os_name)
     out = Path(directory)

@@ -1,0 +1,97 @@
+"""The fc-invocation plugin and its SDKs as a user installs them, for the real-CLI tests.
+
+* The executable plugin: ``python -m pulumi_fc_invocation.plugin --pack`` once per session, then
+  ``pulumi plugin install resource fc-invocation VERSION --file`` into each test's own ``PULUMI_HOME``.
+* The SDKs of ``make sdks`` (tools/sdks/build.sh, reused when its inputs are unchanged): the npm tarball,
+  installed with ``npm install ./<tarball>`` offline against make engine's cache, and the wheel, installed
+  with ``pip install``.
+
+Programs then name no ``plugins:`` or ``packages:`` path. :data:`INSTALLED_ONLY` keeps plugin acquisition
+on (a plugin that were not installed would be downloaded, and with no network here that fails the test)
+and has the engine ignore ambient plugins: the test venv's ``bin``, on ``PATH`` for the Python host, holds
+the console script ``pulumi-resource-fc-invocation``, which the engine would otherwise prefer to the
+installed plugin (test_plugin_install.py tests that ambient route on its own).
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from pulumi_fc_invocation import __version__
+from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE = ROOT / ".pulumi" / "node"
+NPM_CACHE = ROOT / ".pulumi" / "npm-cache"
+VERSION = __version__
+INSTALLED_ONLY = {"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "false", "PULUMI_IGNORE_AMBIENT_PLUGINS": "true"}
+NPM_OFFLINE = {"npm_config_cache": str(NPM_CACHE), "npm_config_offline": "true", "npm_config_audit": "false",
+               "npm_config_fund": "false", "npm_config_update_notifier": "false"}
+
+
+def _scratch(prefix: str) -> Path:
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+@functools.lru_cache(maxsize=None)
+def tarball() -> Path:
+    """The plugin's tarball, as ``--pack`` writes it (its path: the last line of stdout)."""
+    done = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.plugin", "--pack", str(_scratch("fc-pack-"))],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return Path(done.stdout.splitlines()[-1])
+
+
+def install_plugin(cli: PulumiCli) -> None:
+    """``pulumi plugin install resource fc-invocation VERSION --file <tarball>`` into the test's PULUMI_HOME."""
+    installed = cli.run("plugin", "install", "resource", "fc-invocation", VERSION, "--file", str(tarball()))
+    assert installed.ok, installed.output
+
+
+@functools.lru_cache(maxsize=None)
+def sdks() -> Path:
+    """``make sdks``'s output directory (tools/sdks/build.sh: up to date unless an input changed)."""
+    done = subprocess.run(["bash", str(ROOT / "tools" / "sdks" / "build.sh"), sys.executable],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return Path(done.stdout.splitlines()[-1])
+
+
+def npm_tarball() -> Path:
+    (found,) = (sdks() / "nodejs").glob(f"pulumi-fc-invocation-{VERSION}.tgz")
+    return found
+
+
+def wheel() -> Path:
+    (found,) = (sdks() / "python").glob(f"pulumi_fc_invocation_sdk-{VERSION}-*.whl")
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def python_sdk() -> Path:
+    """The SDK wheel, ``pip install``-ed (offline, no dependencies: pulumi is this venv's) into a directory
+    of its own that programs get on PYTHONPATH; this test venv stays as it is."""
+    site = _scratch("fc-sdk-site-")
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-index", "--no-deps",
+                           "--target", str(site), str(wheel())], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return site
+
+
+def npm_install_sdk(project: Path) -> subprocess.CompletedProcess:
+    """``npm install ./<tarball>`` in ``project`` (the tarball copied in first), offline against make
+    engine's npm cache: it fails (ENOTCACHED) rather than reach the registry."""
+    local = project / npm_tarball().name
+    shutil.copyfile(npm_tarball(), local)
+    return subprocess.run(["npm", "install", "--loglevel=error", f"./{local.name}"], cwd=project,
+                          env={**os.environ, **NPM_OFFLINE}, capture_output=True, text=True, timeout=600)
+

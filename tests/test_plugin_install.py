@@ -1,0 +1,185 @@
+"""The plugin as an executable plugin (issue 23): the tarball of ``--pack``, its launcher as the engine runs
+it, ``--install`` with the real CLI, and the wheel's console script as an ambient plugin through the engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import tarfile
+import textwrap
+from pathlib import Path
+
+import grpc
+import pytest
+from google.protobuf import empty_pb2
+from pulumi.runtime.proto import provider_pb2_grpc
+
+from _installed_plugin import INSTALLED_ONLY, VERSION, install_plugin, tarball
+from pulumi_fc_invocation.plugin.pack import pack, platform_tag
+from pulumi_fc_invocation.testing import FcEmulator
+from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
+
+# This machine as Pulumi names platforms (the tests run on Linux and macOS, x86-64 and ARM).
+HERE = ({"linux": "linux", "darwin": "darwin"}[sys.platform],
+        {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine().lower()])
+
+
+def members(path: Path) -> dict[str, tarfile.TarInfo]:
+    with tarfile.open(path) as tar:
+        return {m.name: m for m in tar.getmembers()}
+
+
+def test_pack_writes_the_named_tarball_with_the_launcher_alone_at_its_root(tmp_path):
+    out = tmp_path / "dist" / "new"  # created when missing
+    done = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.plugin", "--pack", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    path = Path(done.stdout.splitlines()[-1])
+    assert path == out / f"pulumi-resource-fc-invocation-v{VERSION}-{HERE[0]}-{HERE[1]}.tar.gz"
+    assert re.fullmatch(r"pulumi-resource-fc-invocation-v\d+\.\d+\.\d+-(linux|darwin|windows)-(amd64|arm64)\.tar\.gz",
+                        path.name)
+    (launcher,) = members(path).values()
+    assert launcher.name == "pulumi-resource-fc-invocation" and launcher.isfile()
+    assert launcher.mode & 0o777 == 0o755
+    with tarfile.open(path) as tar:
+        text = tar.extractfile(launcher).read().decode()
+    assert text.startswith("#!/bin/sh\n") and f"'{sys.executable}'" in text, text
+    assert "--install" in text  # says how to mend it when the interpreter goes
+
+
+def test_a_windows_tarball_holds_a_cmd_launcher_and_an_unknown_platform_is_refused(tmp_path):
+    path = pack(tmp_path, python=r"C:\venv\Scripts\python.exe", system="win32", machine="AMD64")
+    assert path.name == f"pulumi-resource-fc-invocation-v{VERSION}-windows-amd64.tar.gz"
+    (launcher,) = members(path).values()
+    assert launcher.name == "pulumi-resource-fc-invocation.cmd"  # the engine looks only for .exe and .cmd there
+    with tarfile.open(path) as tar:
+        text = tar.extractfile(launcher).read().decode()
+    assert text.startswith("@echo off\r\n") and '"C:\\venv\\Scripts\\python.exe" -c' in text and "%*" in text
+    assert pack(tmp_path, system="darwin", machine="arm64").name.endswith("-darwin-arm64.tar.gz")
+    with pytest.raises(ValueError, match=r"cannot pack the plugin on sunos5/sparc: Pulumi plugins are built for"):
+        platform_tag("sunos5", "sparc")
+
+
+def test_the_launcher_serves_the_engine_from_a_program_directory_that_has_its_own_grpc_py(tmp_path):
+    """As the engine runs it: in the program's directory, flags then the engine's address; the port alone
+    on the first stdout line; SIGINT to its process group ends it cleanly. A program's own grpc.py (first
+    on sys.path under `python -m`) must not shadow grpc."""
+    with tarfile.open(tarball()) as tar:
+        tar.extractall(tmp_path / "plugin", **({"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}))
+    program = tmp_path / "program"
+    program.mkdir()
+    (program / "grpc.py").write_text("raise SystemExit('the program directory shadowed grpc')\n")
+    proc = subprocess.Popen([str(tmp_path / "plugin" / "pulumi-resource-fc-invocation"), "--logtostderr", "-v=9",
+                             "--tracing", "", "127.0.0.1:1"], cwd=program, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        first = proc.stdout.readline()
+        assert re.fullmatch(r"\d+\n", first), first + proc.stderr.read()
+        with grpc.insecure_channel(f"127.0.0.1:{first.strip()}") as channel:
+            info = provider_pb2_grpc.ResourceProviderStub(channel).GetPluginInfo(empty_pb2.Empty(), timeout=30)
+        assert info.version == VERSION
+        os.killpg(proc.pid, signal.SIGINT)  # what the engine does, then SIGKILL after 5 s
+        assert proc.wait(timeout=5) == 0
+        assert "Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_install_packs_and_installs_with_the_pulumi_on_path_then_plugin_ls_lists_it(pulumi_bin, tmp_path):
+    home = tmp_path / "home"
+    env = {**os.environ, "PULUMI_HOME": str(home), "PULUMI_SKIP_UPDATE_CHECK": "true",
+           "PATH": f"{Path(pulumi_bin).parent}{os.pathsep}/usr/bin{os.pathsep}/bin"}
+    env.pop("FC_INVOCATION_PULUMI", None)
+
+    def install(**extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.plugin", "--install"], env={**env, **extra},
+                              capture_output=True, text=True, timeout=300)
+
+    done = install()
+    assert done.returncode == 0, done.stdout + done.stderr
+    where = home / "plugins" / f"resource-fc-invocation-v{VERSION}"
+    assert f"installed resource plugin fc-invocation v{VERSION} into {where}" in done.stdout, done.stdout
+    assert "plugin install resource fc-invocation" in done.stdout  # says what it ran
+    assert os.access(where / "pulumi-resource-fc-invocation", os.X_OK)
+    listed = subprocess.run([pulumi_bin, "plugin", "ls", "--json"], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert [(p["name"], p["kind"], p["version"]) for p in json.loads(listed.stdout)] == \
+        [("fc-invocation", "resource", VERSION)]
+    again = install()  # a second run replaces it (--reinstall): how a rebuilt venv is mended
+    assert again.returncode == 0, again.stdout + again.stderr
+
+    elsewhere = install(PATH=f"/usr/bin{os.pathsep}/bin", FC_INVOCATION_PULUMI=pulumi_bin)
+    assert elsewhere.returncode == 0, elsewhere.stdout + elsewhere.stderr
+    missing = install(PATH=f"/usr/bin{os.pathsep}/bin")
+    assert missing.returncode != 0
+    assert "--install needs the Pulumi CLI: put `pulumi` on PATH or name it with FC_INVOCATION_PULUMI" in missing.stderr
+
+
+PROGRAM = """
+    name: gate-only
+    runtime: yaml
+    resources:
+      gate:
+        type: fc-invocation:AsyncTask
+        properties:
+          functionName: migrate
+          taskId: {task}
+          waitForCompletion: true
+          timeoutSeconds: 60
+    outputs:
+      status: ${{gate.status}}
+"""
+
+
+@pytest.fixture
+def fc():
+    with FcEmulator(clock="real") as emulator:
+        emulator.add_function(None, "migrate", outcome="Succeeded", queue_delay=0, duration=2)
+        yield emulator
+
+
+def gate_only(fc, pulumi_bin, tmp_path, task: str, env: dict[str, str]) -> PulumiCli:
+    project = tmp_path / "gate-only"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(textwrap.dedent(PROGRAM.format(task=task)).lstrip())
+    cli = PulumiCli(project, pulumi=pulumi_bin, env=env)
+    cli.config({f"fc-invocation:{k.split(':', 1)[1]}": v for k, v in fc.stack_config().items()},
+               secret_keys={"fc-invocation:secretKey"})
+    fc.client().invoke_async_task("migrate", "{}", task_id=task)
+    return cli
+
+
+def test_the_console_script_on_path_serves_as_an_ambient_plugin_and_the_engine_says_so(fc, pulumi_bin, tmp_path):
+    """The wheel's console script, on PATH (the test venv's bin; PulumiCli puts it there as an activated
+    venv would): nothing installed in PULUMI_HOME, acquisition on, and the engine warns on every run."""
+    script = Path(sys.executable).parent / "pulumi-resource-fc-invocation"
+    assert os.access(script, os.X_OK), "the venv lacks the console script: reinstall the package"
+    with gate_only(fc, pulumi_bin, tmp_path, "a1", {"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "false"}) as cli:
+        up = cli.up()
+        assert up.ok, up.output
+        assert f"using pulumi-resource-fc-invocation from $PATH at {script}" in up.output, up.output
+        assert cli.outputs()["status"] == "Succeeded"
+        assert not (cli.home / "plugins" / f"resource-fc-invocation-v{VERSION}").exists()
+
+
+def test_with_ambient_plugins_ignored_the_program_needs_the_installed_plugin(fc, pulumi_bin, tmp_path):
+    """INSTALLED_ONLY (the other real-CLI tests' setting) leaves the installed plugin as the only route:
+    without it the engine seeks fc-invocation and fails; installed, the same program gates."""
+    with gate_only(fc, pulumi_bin, tmp_path, "i1", INSTALLED_ONLY) as cli:
+        missing = cli.up()
+        assert not missing.ok
+        assert "fc-invocation" in missing.output and "using pulumi-resource-fc-invocation from $PATH" \
+            not in missing.output, missing.output
+        install_plugin(cli)
+        up = cli.up()
+        assert up.ok, up.output
+        assert "from $PATH" not in up.output, up.output
+        assert cli.outputs()["status"] == "Succeeded"
