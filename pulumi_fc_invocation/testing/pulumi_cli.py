@@ -14,6 +14,11 @@ backend and passphrase in a temporary directory; nothing touches the user's Pulu
 
 The CLI is found by :func:`find_pulumi`: ``$FC_INVOCATION_PULUMI``, then the build of ``make engine``
 (``.pulumi/bin/pulumi`` in a clone of this repository), then ``pulumi`` on ``PATH``.
+
+Runs are set up as a user's are: plugin acquisition stays on, the language host picks the program's
+interpreter by the official rules (the project's ``virtualenv`` option, else ``python3`` from ``PATH``,
+where the directories of the CLI and of this interpreter come first, as in an activated venv) and
+output is buffered as usual. A test that needs a switch a user does not have passes it in ``env``.
 """
 
 from __future__ import annotations
@@ -65,11 +70,11 @@ class PulumiCli:
 
     def __init__(self, project: Union[str, Path], *, stack: str = "dev", pulumi: Optional[str] = None,
                  env: Optional[Mapping[str, str]] = None, program: Optional[str] = None,
-                 requirements: bool = False) -> None:
-        """``project``: a directory with a ``Pulumi.yaml`` (copied, so runs never write into it).
-        ``program``: the text of a ``__main__.py`` to write into the copy instead. ``env``: extra
-        environment for every run. ``requirements``: keep the project's ``requirements.txt``
-        (the default drops it: the program runs with this interpreter's packages)."""
+                 requirements: bool = True) -> None:
+        """``project``: a directory with a ``Pulumi.yaml`` (copied without its venvs, so runs never
+        write into it). ``program``: the text of a ``__main__.py`` to write into the copy instead.
+        ``env``: extra environment for every run. ``requirements``: keep the project's
+        ``requirements.txt`` (the default, as a user has it; only ``pulumi install`` reads it)."""
         found = pulumi or find_pulumi()
         if not found:
             raise FileNotFoundError(
@@ -97,9 +102,6 @@ class PulumiCli:
             "PULUMI_BACKEND_URL": f"file://{self.backend}",
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "PULUMI_PYTHON_CMD": sys.executable,
-            "PYTHONUNBUFFERED": "1",
             **(env or {}),
         }
         self.env.pop("PULUMI_ACCESS_TOKEN", None)

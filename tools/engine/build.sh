@@ -9,7 +9,7 @@
 #                  node/package.json), and .pulumi/npm-cache/, the npm cache that install filled: tests
 #                  run `npm install` offline against it, so they never reach the registry.
 # Each part has a marker of its pins (.pulumi/bin/.pinned, .pulumi/node/.pinned); an unchanged part is
-# reused ("up to date"), a changed pin rebuilds it.
+# reused ("up to date"), a changed pin rebuilds it. The Python host, a script, is installed on every run.
 # Usage: build.sh <python>            everything
 #        build.sh --node-only <python> only .pulumi/node (for a contributor who names a CLI with
 #                                      FC_INVOCATION_PULUMI: the official CLI ships its language hosts)
@@ -38,7 +38,7 @@ build_go() {
     local pkg_version yaml_version want start step
     pkg_version="$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)"
     yaml_version="$(cd yaml && go list -m -f '{{.Version}}' github.com/pulumi/pulumi-yaml)"
-    want="pkg/v3 $pkg_version; sdk/v3 $(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3); $(go version); python $python; host $(sha256sum language_host.py | cut -c1-16); go.sum $(sha256sum go.sum | cut -c1-16); pulumi-yaml $yaml_version $(hash16 yaml/go.mod yaml/go.sum); nodejs host and gensdk $(hash16 nodejs/*.go gensdk/*.go internal/gen/*.go)"
+    want="pkg/v3 $pkg_version; sdk/v3 $(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3); $(go version); go.sum $(sha256sum go.sum | cut -c1-16); pulumi-yaml $yaml_version $(hash16 yaml/go.mod yaml/go.sum); nodejs host and gensdk $(hash16 nodejs/*.go gensdk/*.go internal/gen/*.go)"
     if [ -x "$dest/pulumi" ] && [ -f "$dest/.pinned" ] && [ "$(cat "$dest/.pinned")" = "$want" ]; then
         echo "engine: up to date in .pulumi/bin ($pkg_version, pulumi-yaml $yaml_version)"
         return
@@ -67,13 +67,18 @@ build_go() {
     sdk_dir="$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
     install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$dest/pulumi-language-python-exec"
     install -m 0755 "$sdk_dir/python/dist/pulumi-resource-pulumi-python" "$dest/pulumi-resource-pulumi-python"
-    { echo "#!$python"; cat language_host.py; } > "$dest/pulumi-language-python.tmp"
-    chmod 0755 "$dest/pulumi-language-python.tmp"
-    mv -f "$dest/pulumi-language-python.tmp" "$dest/pulumi-language-python"
     "$dest/pulumi" version >/dev/null
     "$dest/pulumi-language-nodejs" -version >/dev/null
     echo "$want" > "$dest/.pinned"
     echo "engine: built pulumi $("$dest/pulumi" version) and its Python, YAML and Node.js hosts in $((SECONDS - start)) s; $(du -sh "$dest" | cut -f1) in .pulumi/bin"
+}
+
+# Our Python language host is a script: installed on every run (no pin), so changing it never rebuilds Go.
+install_python_host() {
+    { echo "#!$python"; cat "$here/language_host.py"; } > "$dest/pulumi-language-python.tmp"
+    chmod 0755 "$dest/pulumi-language-python.tmp"
+    mv -f "$dest/pulumi-language-python.tmp" "$dest/pulumi-language-python"
+    echo "engine: installed the Python language host (tools/engine/language_host.py, run by $python)"
 }
 
 build_node() {
@@ -104,5 +109,5 @@ build_node() {
     echo "engine: installed .pulumi/node in $((SECONDS - start)) s; $(du -sh "$node_dest" | cut -f1) in .pulumi/node, $(du -sh "$npm_cache" | cut -f1) in .pulumi/npm-cache"
 }
 
-if ! $node_only; then build_go; fi
+if ! $node_only; then build_go; install_python_host; fi
 build_node

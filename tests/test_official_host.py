@@ -1,0 +1,213 @@
+"""Our Python language host (tools/engine/language_host.py) follows the official one where users meet it.
+
+Users run the official `pulumi-language-python`; the real-CLI tests here run our stand-in, so each
+behaviour a user meets is pinned here against the host process itself, over its gRPC protocol
+(tools/engine/FIDELITY.md names the official source line of each). The CLI-level rows are in
+tests/test_engine_project_layout.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import grpc
+import pytest
+from google.protobuf import struct_pb2
+from pulumi.runtime.proto import language_pb2, language_pb2_grpc
+
+from _fake_dists import fake_wheel, make_venv
+
+HOST = Path(__file__).resolve().parents[1] / "tools" / "engine" / "language_host.py"
+
+
+def _load_host_module():
+    spec = importlib.util.spec_from_file_location("fc_invocation_language_host", HOST)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+host_module = _load_host_module()
+
+
+@contextlib.contextmanager
+def _running_host(env=None):
+    """The host as the engine starts it (a process that prints its port), and a client of it."""
+    proc = subprocess.Popen([sys.executable, str(HOST)], stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        port = int(proc.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield language_pb2_grpc.LanguageRuntimeStub(channel)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def host():
+    with _running_host() as stub:
+        yield stub
+
+
+@pytest.fixture(scope="module")
+def probe_venv(tmp_path_factory):
+    """A venv holding made-up distributions, one of each kind the official host tells apart."""
+    wheels = tmp_path_factory.mktemp("wheels")
+    return make_venv(
+        tmp_path_factory.mktemp("probe") / "env",
+        fake_wheel(wheels, "pulumi-h6probe", "1.2.3"),  # pulumi-* without pulumi-plugin.json: a plugin
+        fake_wheel(wheels, "pulumi-h6optout", "2.0.0", {"resource": False}),  # pulumi#8011's opt-out
+        fake_wheel(wheels, "pulumi-h6empty", "3.0.0", {}),  # "resource" missing reads as false
+        fake_wheel(wheels, "pulumi-h6named", "0.5.0",
+                   {"resource": True, "name": "named", "version": "7.0.1", "server": "https://plugins.invalid/x"}),
+        fake_wheel(wheels, "h6plain", "1.0", {"resource": True}),  # any name, with a pulumi-plugin.json
+        fake_wheel(wheels, "pulumi-h6pre", "2.1a3"),  # a PEP 440 pre-release as a semver one
+        fake_wheel(wheels, "pulumi-h6local", "1.0+abc"),  # a local version has no plugin version: left out
+        fake_wheel(wheels, "pulumi-policy", "1.0.0"),  # known to have no plugin
+    )
+
+
+def _info(root: Path, program: Path = None, **options) -> language_pb2.ProgramInfo:
+    info = language_pb2.ProgramInfo(root_directory=str(root), program_directory=str(program or root),
+                                    entry_point=".")
+    if options:
+        info.options.CopyFrom(struct_pb2.Struct())
+        info.options.update(options)
+    return info
+
+
+def _plugin_output(responses) -> tuple[str, int]:
+    out, code = [], 0
+    for response in responses:
+        out.append((response.stdout or response.stderr).decode())
+        code = response.exitcode or code
+    return "".join(out), code
+
+
+def test_required_packages_follow_pip_list_and_pulumi_plugin_json(host, probe_venv, tmp_path):
+    """A `pulumi-*` distribution without pulumi-plugin.json is a resource plugin named after it at its
+    version; `"resource": false` (or no "resource") opts out; a pulumi-plugin.json names any package's
+    plugin. The venv resolves against the root directory, not the program directory."""
+    root = tmp_path / "project"
+    (root / "src").mkdir(parents=True)
+    os.symlink(probe_venv, root / "env")  # resolved against `src` it would not exist (and be created)
+    response = host.GetRequiredPackages(language_pb2.GetRequiredPackagesRequest(
+        info=_info(root, root / "src", virtualenv="env")))
+    got = sorted((p.name, p.version, p.kind, p.server) for p in response.packages)
+    assert got == [
+        ("h6plain", "v1.0.0", "resource", ""),
+        ("h6pre", "v2.1.0-alpha.3", "resource", ""),
+        ("h6probe", "v1.2.3", "resource", ""),
+        ("named", "v7.0.1", "resource", "https://plugins.invalid/x"),
+    ]
+    assert not (root / "src" / "env").exists()
+
+
+def test_required_packages_use_the_ambient_python_without_a_virtualenv(probe_venv, tmp_path):
+    """No `virtualenv` option: `python3` from PATH (here the probe venv's, first on PATH as when activated)."""
+    env = {**os.environ, "PATH": f"{probe_venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("PULUMI_PYTHON_CMD", None)
+    with _running_host(env) as stub:
+        response = stub.GetRequiredPackages(language_pb2.GetRequiredPackagesRequest(info=_info(tmp_path)))
+    assert "h6probe" in {p.name for p in response.packages}
+
+
+def test_run_with_a_missing_virtualenv_fails_with_the_official_message(host, tmp_path):
+    with pytest.raises(grpc.RpcError) as caught:
+        host.Run(language_pb2.RunRequest(info=_info(tmp_path, virtualenv="venv"), pwd=str(tmp_path)))
+    assert caught.value.code() == grpc.StatusCode.UNKNOWN
+    assert caught.value.details().startswith(
+        f"The 'virtualenv' option in Pulumi.yaml is set to \"venv\", but \"{tmp_path / 'venv'}\" doesn't exist; "
+        "run the following commands to create the virtual environment")
+    (tmp_path / "venv").mkdir()
+    (tmp_path / "venv" / "stray").write_text("")
+    with pytest.raises(grpc.RpcError) as caught:
+        host.Run(language_pb2.RunRequest(info=_info(tmp_path, virtualenv="venv"), pwd=str(tmp_path)))
+    assert "doesn't appear to be a virtual environment" in caught.value.details()
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"toolchain": "conda"}, "unsupported toolchain option: conda"),
+    ({"toolchain": "uv"}, "toolchain uv: not supported by this repository's stand-in language host"),
+    ({"virtualenv": 3}, "virtualenv option must be a string"),
+    ({"typechecker": "mypy"}, "typechecker mypy: not supported by this repository's stand-in language host"),
+])
+def test_options_the_stand_in_does_not_run_are_errors_not_silently_pip(host, tmp_path, options, message):
+    with pytest.raises(grpc.RpcError) as caught:
+        host.Run(language_pb2.RunRequest(info=_info(tmp_path, **options), pwd=str(tmp_path)))
+    assert message in caught.value.details()
+
+
+def test_a_uv_lock_selects_uv_as_in_the_official_host(host, tmp_path):
+    (tmp_path / "uv.lock").write_text("")
+    with pytest.raises(grpc.RpcError) as caught:
+        host.Run(language_pb2.RunRequest(info=_info(tmp_path), pwd=str(tmp_path)))
+    assert "toolchain uv: not supported" in caught.value.details()
+
+
+def _plugin_dir(path: Path) -> Path:
+    path.mkdir()
+    (path / "PulumiPlugin.yaml").write_text("runtime: python\n")
+    (path / "__main__.py").write_text(
+        "import os, sys\nprint(sys.prefix, os.environ.get('VIRTUAL_ENV'), os.environ.get('FROM_ENGINE'))\n")
+    return path
+
+
+def test_a_python_plugin_without_its_venv_fails_as_under_the_official_host(host, tmp_path):
+    """RunPlugin runs `<plugin dir>/venv/bin/python` and nothing creates it (pulumi/pulumi#20756)."""
+    plugin = _plugin_dir(tmp_path / "plugin")
+    with pytest.raises(grpc.RpcError) as caught:
+        _plugin_output(host.RunPlugin(language_pb2.RunPluginRequest(info=_info(plugin), pwd=str(tmp_path))))
+    assert caught.value.details() == ("problem executing plugin program (could not run language executor): "
+                                      f"fork/exec {plugin / 'venv' / 'bin' / 'python'}: no such file or directory")
+
+
+def test_a_python_plugin_runs_on_its_virtualenv_activated_with_the_engine_env(host, probe_venv, tmp_path):
+    plugin = _plugin_dir(tmp_path / "plugin")
+    out, code = _plugin_output(host.RunPlugin(language_pb2.RunPluginRequest(
+        info=_info(plugin, virtualenv=str(probe_venv)), pwd=str(tmp_path), env=["FROM_ENGINE=yes"])))
+    assert code == 0
+    assert out.split() == [str(probe_venv), str(probe_venv), "yes"]
+
+
+def test_install_dependencies_of_a_plugin_creates_its_venv_and_then_it_runs(host, tmp_path):
+    """`pulumi install` (InstallDependencies, is_plugin) is what creates `<plugin dir>/venv`; after it the
+    plugin starts. Upgrades pip, setuptools and wheel from PyPI (pip's cache), as the official host does."""
+    plugin = _plugin_dir(tmp_path / "plugin")
+    (plugin / "requirements.txt").write_text("")
+    stream = host.InstallDependencies(language_pb2.InstallDependenciesRequest(info=_info(plugin), is_plugin=True))
+    shown = "".join((r.stdout or r.stderr).decode() for r in stream)
+    assert "Creating virtual environment..." in shown and "Finished installing dependencies" in shown, shown
+    out, code = _plugin_output(host.RunPlugin(language_pb2.RunPluginRequest(info=_info(plugin), pwd=str(tmp_path))))
+    assert code == 0 and out.split()[:2] == [str(plugin / "venv")] * 2
+
+
+def test_activation_sets_virtual_env_puts_its_bin_first_and_drops_pythonhome():
+    env = host_module.activate({"PATH": "/usr/bin", "PYTHONHOME": "/opt/py", "VIRTUAL_ENV": "/old"}, "/p/venv")
+    assert env == {"PATH": "/p/venv/bin:/usr/bin", "VIRTUAL_ENV": "/p/venv"}
+    assert host_module.activate({}, "/p/venv") == {"PATH": "/p/venv/bin", "VIRTUAL_ENV": "/p/venv"}
+
+
+@pytest.mark.parametrize("pep440, semver", [
+    ("0.1.0", "0.1.0"), ("1.0", "1.0.0"), ("3", "3.0.0"), ("1.2.3.4", "1.2.3.4"), ("1.2.3a4", "1.2.3-alpha.4"),
+    ("1.2.3b1", "1.2.3-beta.1"), ("1.2.3rc2", "1.2.3-rc.2"), ("1.2.3.post4", "1.2.3+post4"),
+    ("1.2.3.dev5", "1.2.3+dev5"), ("1.2.3.post4.dev5", "1.2.3+post4dev5"), ("1!2.0", None), ("1.0+abc", None),
+])
+def test_package_versions_become_plugin_versions_as_in_the_official_host(pep440, semver):
+    assert host_module.plugin_version_of(pep440) == semver
+
+
+def test_the_engine_address_follows_go_style_flags():
+    assert host_module.parse_args(["--logtostderr", "-v=9", "--tracing", "http://t", "127.0.0.1:5"]) == \
+        ("127.0.0.1:5", "http://t")
+    assert host_module.parse_args(["-tracing=http://t", "127.0.0.1:5"]) == ("127.0.0.1:5", "http://t")
