@@ -9,14 +9,17 @@ A *batch* is every async work item of one function (FC 2.0: the stateful async i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import parse_qsl, quote, urlencode
 
+from .credentials import ACCOUNT_ID_RULE, REGION_RULE, SETTING_SOURCES, check_account_id, check_region
 from .errors import (
     AuthenticationError,
+    ConfigurationError,
     InvalidArgumentError,
     InvocationFailedError,
     NotFoundError,
@@ -31,6 +34,7 @@ from .models import (
     optional_endpoint,
     optional_text,
     parse_time,
+    redacting,
     secret_values,
     rfc3339,
 )
@@ -55,6 +59,10 @@ __all__ = [
     "read_batch_and_check",
     "batch_verdict",
     "batch_input_keys",
+    "ENDPOINT_RULE",
+    "check_settings",
+    "secret_config_masked",
+    "secret_config_texts",
 ]
 
 PAGE_SIZE = 100
@@ -70,6 +78,75 @@ BATCH_INPUT_KEYS = (
 def batch_input_keys(kind: Kind) -> tuple[str, ...]:
     """The batch data source's inputs for ``kind`` (FC 2.0's are :data:`BATCH_INPUT_KEYS`)."""
     return kind.target_keys + (kind.prefix_key,) + BATCH_INPUT_KEYS[4:]
+
+
+ENDPOINT_RULE = ("must be a URL http(s)://HOST[:PORT][/PATH]: a scheme, a host name, a port from 1 to 65535, and "
+                 "no user name or password, query, fragment, white space or control character")
+_SETTING_RULES = {"account_id": ACCOUNT_ID_RULE, "region": REGION_RULE, "endpoint": ENDPOINT_RULE}
+
+
+def _check_setting(name: str, value: str) -> Optional[str]:
+    if name == "endpoint":
+        return optional_endpoint(value)
+    return (check_region if name == "region" else check_account_id)(value, name)
+
+
+def check_settings(region: Any, account_id: Any, endpoint: Any,
+                   hidden: Collection[str] = ()) -> tuple[Optional[str], Optional[str], Optional[str]]:
+    """The ``region``, ``account_id`` and ``endpoint`` arguments, checked when a spec is built (before
+    any request). One given as a secret (named in ``hidden``) that breaks its rule is named with the
+    rule, its value never shown: the endpoint's messages quote it stripped, cut to 77 characters or as
+    ``scheme://netloc``, which masking the secret's text cannot find (a secret from a file ends in a
+    newline)."""
+    values = {"region": optional_text("region", region), "account_id": optional_text("account_id", account_id),
+              "endpoint": optional_text("endpoint", endpoint)}
+    for name, value in values.items():
+        if value is None:
+            continue
+        try:
+            values[name] = _check_setting(name, value)
+        except (InvalidArgumentError, ConfigurationError):
+            if name not in hidden:
+                raise
+            raise InvalidArgumentError(name, value, _SETTING_RULES[name], show_value=False) from None
+    return values["region"], values["account_id"], values["endpoint"]
+
+
+@contextlib.contextmanager
+def secret_config_masked(config: Optional[Mapping[str, Any]], secret: Collection[str], *, region: Any = None,
+                         account_id: Any = None, endpoint: Any = None) -> Iterator[None]:
+    """Around client creation: the config keys in ``secret`` (secret stack or provider settings) are
+    never shown. Their region, account id or endpoint, used where the argument is not given, are
+    checked first (a broken one is named with its rule); any other error has their text masked."""
+    config = config or {}
+    given = {"region": region, "account_id": account_id, "endpoint": endpoint}
+    for name, argument in given.items():
+        for key in SETTING_SOURCES[name]["config"]:
+            value = config.get(key)
+            if argument is not None or key not in secret or not isinstance(value, str) or not value:
+                continue
+            try:
+                _check_setting(name, value)
+            except (InvalidArgumentError, ConfigurationError):
+                raise ConfigurationError(f"Pulumi config `{key}` {_SETTING_RULES[name]} (a secret: its value is "
+                                         "not shown)") from None
+    with redacting(secret_config_texts(config, secret)):
+        yield
+
+
+def secret_config_texts(config: Optional[Mapping[str, Any]], secret: Collection[str]) -> tuple[str, ...]:
+    """The text of the config values under the keys in ``secret`` (an object's too), as given and stripped."""
+    texts = [text for key in secret for text in _leaves((config or {}).get(key))]
+    return tuple(texts) + tuple(text.strip() for text in texts)
+
+
+def _leaves(value: Any) -> list[str]:
+    """The text in a config value (an object's, such as ``alicloud:assumeRole``, included)."""
+    if isinstance(value, Mapping):
+        return [text for item in value.values() for text in _leaves(item)]
+    if isinstance(value, (list, tuple)):
+        return [text for item in value for text in _leaves(item)]
+    return [value] if isinstance(value, str) and value.strip() else []
 
 
 # Display order of the statuses still moving, as a run goes through them (the progress line).
@@ -165,6 +242,7 @@ class BatchSpec:
             raise InvalidArgumentError("timeout_seconds", timeout_seconds, "must be a positive number of seconds")
         policy = WaitPolicy(initial_delay=poll_interval_seconds, max_delay=max_poll_interval_seconds,
                             timeout=timeout_seconds)
+        region, account_id, endpoint = check_settings(region, account_id, endpoint, hidden)
         return cls(
             service_name=service_name, function_name=function_name, qualifier=qualifier, prefix=prefix,
             statuses=_statuses(statuses), started_after=after, started_before=before, limit=_count("limit", limit),
@@ -172,9 +250,8 @@ class BatchSpec:
             secret_payloads=_bool("secret_payloads", secret_payloads),
             wait=_bool("wait_for_completion", wait_for_completion),
             expected_count=_count("expected_count", expected_count), policy=policy,
-            fail_on=check_fail_on_statuses(fail_on_statuses), region=optional_text("region", region),
-            account_id=optional_text("account_id", account_id), endpoint=optional_endpoint(endpoint),
-            hidden=frozenset(hidden), kind=kind,
+            fail_on=check_fail_on_statuses(fail_on_statuses), region=region, account_id=account_id,
+            endpoint=endpoint, hidden=frozenset(hidden), kind=kind,
         )
 
     @classmethod

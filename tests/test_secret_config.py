@@ -10,13 +10,39 @@
 
 from __future__ import annotations
 
+import grpc
+import pulumi
 import pytest
 from pulumi.runtime.proto import provider_pb2
 
+from pulumi_fc_invocation import AsyncTask, AsyncTasks, StatefulAsyncInvocations, get_async_tasks_output
 from pulumi_fc_invocation.testing import FcEmulator
-from test_plugin import SECRET_SIG, configured, engine, plugin, secret, struct  # noqa: F401
+from pulumi_fc_invocation.testing.harness import ProgramError, ProviderHost, run_program
+from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
+from pulumi_fc_invocation.waiter import use_clock
+from test_data_source import CLEAN_ENV, config, fc, host, run  # noqa: F401  (module-scoped fixtures, shared)
+from test_plugin import SECRET_SIG, configured, engine, plugin, secret, started, struct  # noqa: F401
 
+URN_TASK = "urn:pulumi:dev::proj::fc-invocation:index:AsyncTask::hushed"
 URN_TASKS = "urn:pulumi:dev::proj::fc-invocation:index:AsyncTasks::hushed"
+CONFIG_SECRETS = ("alicloud:secretKey", "alicloud:securityToken")
+
+# Settings given as secrets that break a rule, each with the parts of it no message may show. A
+# secret read from a file or a variable ends in a newline: that alone breaks the rule.
+ACCOUNT = "9876543210987654\n"
+SETTINGS = {
+    "region-newline": ("region", "cn-shanghai\n", ["cn-shanghai", "shanghai"]),
+    "account-newline": ("account_id", ACCOUNT, ["98765", "10987654"]),
+    "endpoint-no-scheme": ("endpoint", "fc-hidden.example:9000\n", ["fc-hidden", "9000"]),
+    "endpoint-port": ("endpoint", "http://fc-port.example:99999/", ["fc-port", "99999"]),
+    "endpoint-query": ("endpoint", "https://fc-query.example/x?token=abc123xyz", ["fc-query", "abc123xyz"]),
+    "endpoint-long": ("endpoint", "fc-" + "long" * 25 + ".example", ["longlong"]),
+}
+RULE = {"region": "region id", "account_id": "digits", "endpoint": "http"}
+
+
+def shows_none(tells, *texts) -> bool:
+    return not [tell for tell in tells for text in texts if tell in text]
 
 
 def is_secret(value) -> bool:
@@ -48,3 +74,108 @@ def test_plugin_refresh_of_a_batch_gate_keeps_secret_inputs_secret(plugin, live)
     assert refreshed["total"] == 3
     plain = [key for key in ("expectedCount", "endpoint", "timeoutSeconds") if not is_secret(refreshed[key])]
     assert not plain, f"written to state in plaintext by a refresh: {plain}"
+
+
+# --- 12 and 13: the Python data sources (harness) ---------------------------------------------------
+
+
+def _declare(form, argument, value):
+    hidden = pulumi.Output.secret(value)
+    if form == "batch":
+        AsyncTasks("b", function_name="fn", task_id_prefix="p-", **{argument: hidden})
+    elif form == "single":
+        AsyncTask("s", function_name="fn", task_id="t-1", **{argument: hidden})
+    elif form == "fc2-batch":
+        StatefulAsyncInvocations("b2", service_name="svc", function_name="fn", invocation_id_prefix="p-",
+                                 **{argument: hidden})
+    else:
+        pulumi.export("tasks", get_async_tasks_output(function_name="fn", task_id_prefix="p-", **{argument: hidden}))
+
+
+@pytest.mark.parametrize("form", ["batch", "single", "fc2-batch", "function"])
+@pytest.mark.parametrize("case", SETTINGS)
+def test_a_secret_setting_input_that_breaks_its_rule_is_never_shown(run, form, case):
+    argument, value, tells = SETTINGS[case]
+    with pytest.raises(ProgramError) as caught:
+        run(lambda: _declare(form, argument, value))
+    message = caught.value.message
+    logs = [log.message for log in caught.value.result.logs]
+    assert argument in message and RULE[argument] in message, message
+    assert shows_none(tells, message, *logs), message
+
+
+STACK_KEYS = {"account_id": "alicloud:accountId", "region": "alicloud:region", "endpoint": "fc-invocation:endpoint"}
+
+
+@pytest.mark.parametrize("case", ["account-newline", "region-newline", "endpoint-query"])
+def test_a_secret_stack_setting_that_breaks_its_rule_is_never_shown(fc, config, case):
+    argument, value, tells = SETTINGS[case]
+    key = STACK_KEYS[argument]
+    settings = {**config, key: value}
+    secrets = CONFIG_SECRETS + (key,)
+    with ProviderHost(env=CLEAN_ENV) as h:
+        h.configure(settings, secret_keys=secrets)
+        for program in (lambda: AsyncTasks("b", function_name="fn", task_id_prefix="p-", wait_for_completion=True),
+                        lambda: AsyncTask("s", function_name="fn", task_id="t-1")):
+            with use_clock(AutoAdvanceClock(fc.clock)), pytest.raises(ProgramError) as caught:
+                run_program(program, config=settings, secret_keys=secrets, host=h)
+            message = caught.value.message
+            logs = [log.message for log in caught.value.result.logs]
+            assert key.split(":")[1].lower() in message.lower().replace("_", ""), message
+            assert shows_none(tells, message, *logs), message
+
+
+# --- 12 and 13: the plugin (gRPC) -------------------------------------------------------------------
+
+
+def camel(name):
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def refusals(calls):
+    """The message of each call's failure (each must fail)."""
+    for call in calls:
+        with pytest.raises(grpc.RpcError) as caught:
+            call()
+        yield caught.value.details()
+
+
+@pytest.mark.parametrize("case", SETTINGS)
+def test_the_plugin_never_shows_a_secret_setting_input_that_breaks_its_rule(plugin, live, case):
+    argument, value, tells = SETTINGS[case]
+    configured(plugin, live)
+    inputs = {"functionName": "calm", "taskIdPrefix": "c-", camel(argument): secret(value)}
+    checked = plugin.Check(provider_pb2.CheckRequest(urn=URN_TASKS, news=struct(inputs)))
+    assert [f.property for f in checked.failures] == [camel(argument)], checked
+    assert RULE[argument] in checked.failures[0].reason and shows_none(tells, checked.failures[0].reason)
+    calls = [
+        lambda: plugin.Invoke(provider_pb2.InvokeRequest(tok="fc-invocation:index:getAsyncTasks",
+                                                         args=struct(inputs))),
+        lambda: plugin.Create(provider_pb2.CreateRequest(urn=URN_TASKS, properties=struct(inputs))),
+        lambda: plugin.Read(provider_pb2.ReadRequest(id="calm?prefix=c-", urn=URN_TASKS, properties=struct(
+            {**inputs, "total": 3}), inputs=struct(inputs))),
+    ]
+    for details in refusals(calls):
+        assert argument.split("_")[0] in details and shows_none(tells, details), details
+
+
+@pytest.mark.parametrize("case", ["account-newline", "region-newline", "endpoint-port"])
+def test_the_plugin_never_shows_a_secret_provider_setting_that_breaks_its_rule(engine, live, case):
+    argument, value, tells = SETTINGS[case]
+    name = camel(argument)
+    conf = {"accessKey": live.credentials.access_key_id, "secretKey": secret(live.credentials.access_key_secret),
+            "accountId": live.account_id, "region": live.region, "endpoint": live.endpoint, name: secret(value)}
+    with started(engine) as stub:
+        stub.Configure(provider_pb2.ConfigureRequest(args=struct(conf), acceptSecrets=True))
+        task = {"functionName": "calm", "taskId": "c-1"}
+        batch = {"functionName": "calm", "taskIdPrefix": "c-"}
+        calls = [
+            lambda: stub.Invoke(provider_pb2.InvokeRequest(tok="fc-invocation:index:getAsyncTask", args=struct(task))),
+            lambda: stub.Create(provider_pb2.CreateRequest(urn=URN_TASK, properties=struct(task))),
+            lambda: stub.Create(provider_pb2.CreateRequest(urn=URN_TASKS, properties=struct(batch))),
+            lambda: stub.Read(provider_pb2.ReadRequest(id="calm/c-1", urn=URN_TASK, properties=struct(
+                {**task, "status": "Succeeded"}), inputs=struct(task))),
+        ]
+        for details in refusals(calls):
+            assert argument.split("_")[0] in details.lower() and shows_none(tells, details), details

@@ -21,7 +21,7 @@ from typing import Any, Callable, NoReturn, Optional, TypeVar
 from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 
-from ..batching import BatchSpec, batch_input_keys
+from ..batching import BatchSpec, batch_input_keys, secret_config_texts
 from ..errors import ConfigurationError, FcInvocationError, InvalidArgumentError
 from ..kinds import FC2, FC3, SINGLE_ECHO_KEYS, Kind
 from ..models import redact, redacting, secret_values
@@ -257,6 +257,7 @@ class FcInvocationProvider(p.Provider):
         self._schema = schema
         self._schema_text: Optional[str] = None
         self.config: dict[str, Any] = {}
+        self.secret_config: frozenset = frozenset()  # the config keys given as secrets
         self._engine: Any = None
         self._cancelled: Optional[asyncio.Event] = None
         self._logs: set = set()
@@ -292,10 +293,17 @@ class FcInvocationProvider(p.Provider):
         if not task.cancelled():
             task.exception()  # a lost status line is not an error
 
+    def secrets(self, spec: Any) -> tuple[str, ...]:
+        """What no message may show: the spec's secret inputs and the secret provider settings."""
+        return tuple(spec.secret_texts) + secret_config_texts(self.config, self.secret_config)
+
     async def client(self, spec: Any) -> Any:
+        def create() -> Any:
+            with redacting(spec.secret_texts):
+                return client_for(self.config, region=spec.region, account_id=spec.account_id,
+                                  endpoint=spec.endpoint, secret_config=self.secret_config)
         try:
-            return await self.blocking(lambda: client_for(self.config, region=spec.region,
-                                                          account_id=spec.account_id, endpoint=spec.endpoint))
+            return await self.blocking(create)
         except ConfigurationError as exc:
             raise PluginError(plugin_names(str(exc))) from None
 
@@ -322,16 +330,20 @@ class FcInvocationProvider(p.Provider):
 
     async def configure(self, request: p.ConfigureRequest) -> p.ConfigureResponse:
         config: dict[str, Any] = {}
+        secret = set()
         for name, value in request.args.items():
             key = config_key(name)
             if key is not None and value.value is not None:
                 config[key] = plain(value)
+                if value.contains_secret():
+                    secret.add(key)
         prefix = f"{PACKAGE}:config:"
         for name, value in request.variables.items():
             key = config_key(name[len(prefix):]) if name.startswith(prefix) else None
             if key is not None and key not in config:
                 config[key] = value
         self.config = config
+        self.secret_config = frozenset(secret)
         return p.ConfigureResponse(accept_secrets=True, supports_preview=True, accept_resources=False,
                                    accept_outputs=False)
 
@@ -347,7 +359,7 @@ class FcInvocationProvider(p.Provider):
                                        f"the {kind.noun}, use the resource "
                                        f"{kind.batch_resource_name if batch else kind.resource_name}")
         spec = build_spec(kind, batch, args, hidden)
-        secrets = spec.secret_texts
+        secrets = self.secrets(spec)
         client = await self.client(spec)
         gate = gate_for(spec)
         try:
@@ -376,6 +388,8 @@ class FcInvocationProvider(p.Provider):
             except InvalidArgumentError as exc:
                 return p.CheckResponse(inputs=request.new_inputs,
                                        failures=[p.CheckFailure(camel(exc.argument), str(exc))])
+            except ConfigurationError as exc:  # the only one a spec raises: the endpoint's rules
+                return p.CheckResponse(inputs=request.new_inputs, failures=[p.CheckFailure("endpoint", str(exc))])
         return p.CheckResponse(inputs=request.new_inputs)
 
     async def diff(self, request: p.DiffRequest) -> p.DiffResponse:
@@ -415,7 +429,7 @@ class FcInvocationProvider(p.Provider):
             outs.update({key: value for key, value in args.items() if key in outs})
             return outputs_map(outs, frozenset(hidden)), ""
         spec = build_spec(kind, batch, args, hidden, timeout=timeout)
-        secrets = spec.secret_texts
+        secrets = self.secrets(spec)
         gate = gate_for(spec)
         try:
             client = await self.client(spec)
@@ -454,7 +468,7 @@ class FcInvocationProvider(p.Provider):
         try:
             result = await self.blocking(lambda: gate.final_read(client, {**spec_props(spec), **props}, refresh=True))
         except FcInvocationError as exc:
-            raise PluginError(redact(str(exc), spec.secret_texts)) from None
+            raise PluginError(redact(str(exc), self.secrets(spec))) from None
         values = record(spec, result, props.get("waited_seconds"))
         secret = secret_outputs(spec)
         if not request.inputs:  # an import: the names in the id, the settings of any prior outputs

@@ -17,7 +17,7 @@ import dataclasses
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, NoReturn, Optional, Protocol, TypeVar
@@ -27,8 +27,10 @@ from ..batching import (
     BatchSummary,
     BatchTracker,
     batch_verdict,
+    check_settings,
     not_found_message as batch_not_found_message,
     read_batch_and_check,
+    secret_config_masked,
 )
 from ..client import FcClient
 from ..credentials import SETTING_SOURCES, resolve_settings
@@ -42,7 +44,7 @@ from ..errors import (
     refresh_refused,
 )
 from ..kinds import FC2, SINGLE_ECHO_KEYS, Kind
-from ..models import InvocationStatus, optional_endpoint, optional_text, redact, secret_values
+from ..models import InvocationStatus, redact, secret_values
 from ..waiter import (
     DEFAULT_MAX_POLL_INTERVAL,
     NOT_FOUND_GRACE,
@@ -85,12 +87,15 @@ _clients_lock = threading.Lock()
 
 
 def client_for(config: Optional[Mapping[str, Any]], *, region: Optional[str] = None,
-               account_id: Optional[str] = None, endpoint: Optional[str] = None) -> FcClient:
+               account_id: Optional[str] = None, endpoint: Optional[str] = None,
+               secret_config: Collection[str] = ()) -> FcClient:
     """A cached client for these settings: one connection pool per endpoint and key per process.
+    The values of the config keys in ``secret_config`` never show in its errors.
 
     The least recently used client beyond :data:`MAX_CACHED_CLIENTS` is closed: its pooled sockets
     go; a wait still holding it keeps working (the session opens a new connection when asked)."""
-    settings = resolve_settings(region=region, account_id=account_id, endpoint=endpoint, config=config)
+    with secret_config_masked(config, secret_config, region=region, account_id=account_id, endpoint=endpoint):
+        settings = resolve_settings(region=region, account_id=account_id, endpoint=endpoint, config=config)
     key = (settings.endpoint, settings.account_id, settings.credentials)
     evicted = []
     with _clients_lock:
@@ -194,10 +199,10 @@ class SingleSpec:
                             timeout=timeout_seconds, not_found_grace=NOT_FOUND_GRACE)
         if timeout_seconds is None:
             raise InvalidArgumentError("timeout_seconds", timeout_seconds, "must be a positive number of seconds")
+        region, account_id, endpoint = check_settings(region, account_id, endpoint, hidden)
         return cls(kind=kind, ref=ref, wait=wait_for_completion, policy=policy,
-                   fail_on=check_fail_on_statuses(fail_on_statuses),
-                   region=optional_text("region", region), account_id=optional_text("account_id", account_id),
-                   endpoint=optional_endpoint(endpoint), hidden=frozenset(hidden))
+                   fail_on=check_fail_on_statuses(fail_on_statuses), region=region, account_id=account_id,
+                   endpoint=endpoint, hidden=frozenset(hidden))
 
     @property
     def id(self) -> str:

@@ -84,8 +84,14 @@ def program_config() -> dict[str, Any]:
 
 
 def client_of(spec: Any):
-    """The (cached) client for a spec's settings, from the program's config."""
-    return client_for(program_config(), region=spec.region, account_id=spec.account_id, endpoint=spec.endpoint)
+    """The (cached) client for a spec's settings, from the program's config; the spec's secret inputs
+    and the secret stack settings never show in its errors."""
+    from pulumi.runtime.config import is_config_secret
+
+    config = program_config()
+    with redacting(spec.secret_texts):
+        return client_for(config, region=spec.region, account_id=spec.account_id, endpoint=spec.endpoint,
+                          secret_config=[key for key in config if is_config_secret(key)])
 
 
 def under_mocks() -> bool:

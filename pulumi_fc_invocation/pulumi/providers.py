@@ -66,21 +66,25 @@ class GateProvider(pulumi.dynamic.ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         return self._read_batch(id_, props) if self.batch else self._read_single(id_, props)
 
+    def _client(self, region: Any, account_id: Any, endpoint: Any) -> Any:
+        # The engine's secret marks are gone by `configure` (the host unwraps them): no setting is shown.
+        return client_for(self._config, region=region or None, account_id=account_id or None,
+                          endpoint=endpoint or None, secret_config=tuple(self._config or ()))
+
     def _read_single(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         ref, secrets = _ref_from(self.kind, id_, props)
-        client = client_for(self._config, region=props.get("region") or None,
-                            account_id=props.get("account_id") or None, endpoint=props.get("endpoint") or None)
         # A program's read never carries `status` (None values are not sent); a refresh's prior outputs do.
         with redacting(secrets):
+            client = self._client(props.get("region"), props.get("account_id"), props.get("endpoint"))
             result = read_and_check(client, ref, props, refresh=props.get("status") is not None, kind=self.kind)
         return pulumi.dynamic.ReadResult(id_, single_outputs(self.kind, result, ref, props))
 
     def _read_batch(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         spec = BatchSpec.from_props(id_, props, kind=self.kind)
-        client = client_for(self._config, region=spec.region, account_id=spec.account_id, endpoint=spec.endpoint)
         # A refresh passes the prior outputs (with results); the program's read passes none of them.
         refresh = props.get("total") is not None
         with redacting(spec.secret_texts):
+            client = self._client(spec.region, spec.account_id, spec.endpoint)
             summary = BatchGate(spec).final_read(client, props, refresh=refresh)
         outs = spec.props()
         outs.update(batch_outputs(summary))
