@@ -1,39 +1,31 @@
-"""The provider plugin from a Python program through its generated SDK, beside the Python dynamic data
-source, through the real CLI: examples/plugin-python, both gates on one emulator FC 3.0 task."""
+"""The provider plugin from a Python program through its SDK, beside the Python dynamic data source,
+through the real CLI: examples/plugin-python, both gates on one emulator FC 3.0 task. Installed as a user
+installs them: the SDK wheel of `make sdks` with pip, the plugin with `pulumi plugin install --file` of the
+`--pack` tarball; the program names no plugin path."""
 
 from __future__ import annotations
 
-import subprocess
+import json
 from pathlib import Path
 
 import pytest
 
+from _installed_plugin import INSTALLED_ONLY, VERSION, install_plugin, python_sdk
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "plugin-python"
-PLUGIN = ROOT / "pulumi_fc_invocation" / "plugin"
 SDK_NAME = "pulumi_fc_invocation_sdk"
 
 
 @pytest.fixture(scope="module")
-def sdk(pulumi_bin, tmp_path_factory) -> Path:
-    """The plugin's Python SDK, generated from its schema and installed into a directory of its own
-    (a dist-info with the version the SDK reads at import; no setuptools needed)."""
-    tmp = tmp_path_factory.mktemp("sdk")
-    env = {"PATH": f"{Path(pulumi_bin).parent}:/usr/bin:/bin", "PULUMI_HOME": str(tmp / "home"),
-           "PULUMI_SKIP_UPDATE_CHECK": "true"}
-    # From the plugin directory: the engine runs the plugin (PulumiPlugin.yaml) and asks its schema.
-    done = subprocess.run([pulumi_bin, "package", "gen-sdk", str(PLUGIN), "--language", "python",
-                           "--out", str(tmp / "gen")], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    site = tmp / "site"
-    site.mkdir()
-    (tmp / "gen" / "python" / SDK_NAME).rename(site / SDK_NAME)
-    info = site / f"{SDK_NAME}-0.1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {SDK_NAME}\nVersion: 0.1.0\n")
+def sdk() -> Path:
+    """The SDK wheel, pip-installed into a directory of its own (programs get it on PYTHONPATH)."""
+    site = python_sdk()
+    assert json.loads((site / SDK_NAME / "pulumi-plugin.json").read_text()) == \
+        {"resource": True, "name": "fc-invocation", "version": VERSION}  # the plugin it names
+    assert (site / f"{SDK_NAME}-{VERSION}.dist-info" / "METADATA").is_file()
     return site
 
 
@@ -45,10 +37,10 @@ def fc():
 
 def test_a_python_program_gates_through_the_plugin_sdk_beside_the_dynamic_data_source(fc, pulumi_bin, sdk):
     fc.add_function(None, "migrate", outcome="Succeeded", queue_delay=0.3, duration=4, return_payload='{"rows": 3}')
-    with PulumiCli(EXAMPLE, pulumi=pulumi_bin, env={"PYTHONPATH": str(sdk), "FC_INVOCATION_PROGRESS_SECONDS": "1"}) \
-            as cli:
-        project = cli.dir / "Pulumi.yaml"
-        project.write_text(project.read_text().replace("../../pulumi_fc_invocation/plugin", str(PLUGIN)))
+    env = {"PYTHONPATH": str(sdk), "FC_INVOCATION_PROGRESS_SECONDS": "1", **INSTALLED_ONLY}
+    with PulumiCli(EXAMPLE, pulumi=pulumi_bin, env=env) as cli:
+        assert "plugins:" not in (cli.dir / "Pulumi.yaml").read_text()
+        install_plugin(cli)
         settings = fc.stack_config()
         cli.config(settings, secret_keys={"alicloud:secretKey"})  # the dynamic data source's
         cli.config({f"fc-invocation:{k.split(':', 1)[1]}": v for k, v in settings.items()},

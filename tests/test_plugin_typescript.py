@@ -1,33 +1,62 @@
 """The provider plugin from a TypeScript program through the real CLI (the Node.js host of `make
-engine`): examples/plugin-typescript with the SDK that `pulumi install` generates from the plugin's
-schema (its `packages:` entry), type-checked by `tsc`; the gate against emulator FC 3.0 tasks (real
-clock, tasks of seconds). npm runs offline against make engine's cache."""
+engine`), installed as a user installs it: the plugin with `pulumi plugin install --file` of the `--pack`
+tarball, the SDK with `npm install ./<tarball>` of `make sdks`'s npm tarball (offline, against make
+engine's npm cache), type-checked by `tsc`; the program names no plugin or package path. The gate against
+emulator FC 3.0 tasks (real clock, tasks of seconds)."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+from _installed_plugin import (INSTALLED_ONLY, NODE, NPM_CACHE, NPM_OFFLINE, VERSION, install_plugin, npm_install_sdk,
+                               tarball)
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "plugin-typescript"
-PLUGIN = ROOT / "pulumi_fc_invocation" / "plugin"
-NODE = ROOT / ".pulumi" / "node"
-NPM_CACHE = ROOT / ".pulumi" / "npm-cache"
 
 
 @pytest.fixture(scope="module")
-def npm_env() -> dict[str, str]:
+def installed(pulumi_bin, tmp_path_factory) -> Path:
+    """The example with the SDK npm-installed from its tarball, then `pulumi install`, as a user does, once
+    per module: its node_modules is then moved beside it, for each test's copy to link (a copy per test
+    would be 200 MB)."""
     if not (NODE / ".pinned").is_file() or not NPM_CACHE.is_dir():
         pytest.fail("no .pulumi/node: run `make engine` (needs node and npm)")
-    return {"npm_config_cache": str(NPM_CACHE), "npm_config_offline": "true", "npm_config_audit": "false",
-            "npm_config_fund": "false", "npm_config_update_notifier": "false", "FC_INVOCATION_PROGRESS_SECONDS": "1"}
+    project = tmp_path_factory.mktemp("ts") / "project"
+    shutil.copytree(EXAMPLE, project)
+    done = npm_install_sdk(project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    dependency = json.loads((project / "package.json").read_text())["dependencies"]["@pulumi/fc-invocation"]
+    assert dependency == f"file:pulumi-fc-invocation-{VERSION}.tgz"
+
+    home = project.parent / "home"
+    env = {**os.environ, **NPM_OFFLINE, **INSTALLED_ONLY, "PULUMI_HOME": str(home), "PULUMI_SKIP_UPDATE_CHECK": "true"}
+
+    def pulumi(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([pulumi_bin, "--non-interactive", *args], cwd=project, env=env,
+                              capture_output=True, text=True, timeout=600)
+
+    # The SDK names plugin fc-invocation at its version: without it installed, `pulumi install` seeks it
+    # (and, with no network here, fails); once installed, it finds it.
+    missing = pulumi("install")
+    assert missing.returncode != 0
+    assert f"pulumi-resource-fc-invocation-v{VERSION}-" in missing.stdout + missing.stderr, missing.stdout + missing.stderr
+    plugin = pulumi("plugin", "install", "resource", "fc-invocation", VERSION, "--file", str(tarball()))
+    assert plugin.returncode == 0, plugin.stdout + plugin.stderr
+    done = pulumi("install")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (project / "sdks").exists()  # nothing generated: the SDK is the installed package
+    (project / "node_modules").rename(project.parent / "node_modules")
+    return project
 
 
 @pytest.fixture
@@ -36,19 +65,16 @@ def fc():
         yield emulator
 
 
-def ts_cli(fc, pulumi_bin, npm_env, **config) -> PulumiCli:
-    """The example's copy, its package pointed at this repository's plugin, the SDK generated."""
-    cli = PulumiCli(EXAMPLE, pulumi=pulumi_bin, env=npm_env)
-    project = cli.dir / "Pulumi.yaml"
-    text = project.read_text()
-    assert "fc-invocation: ../../pulumi_fc_invocation/plugin" in text
-    project.write_text(text.replace("../../pulumi_fc_invocation/plugin", str(PLUGIN)))
-    (cli.dir / "node_modules").symlink_to(NODE / "node_modules", target_is_directory=True)
+def ts_cli(fc, pulumi_bin, installed, **config) -> PulumiCli:
+    """A copy of the installed example, the plugin installed into its PULUMI_HOME, the stack configured."""
+    cli = PulumiCli(installed, pulumi=pulumi_bin,
+                    env={**NPM_OFFLINE, **INSTALLED_ONLY, "FC_INVOCATION_PROGRESS_SECONDS": "1"})
+    assert "packages:" not in (cli.dir / "Pulumi.yaml").read_text()
+    (cli.dir / "node_modules").symlink_to(installed.parent / "node_modules", target_is_directory=True)
+    install_plugin(cli)
     cli.config({f"fc-invocation:{k.split(':', 1)[1]}": v for k, v in fc.stack_config().items()},
                secret_keys={"fc-invocation:secretKey"})
     cli.config({f"plugin-typescript:{k}": v for k, v in config.items()})
-    installed = cli.run("install")
-    assert installed.ok, installed.output
     return cli
 
 
@@ -61,12 +87,14 @@ def by_name(cli: PulumiCli) -> dict[str, dict]:
     return {r["urn"].rsplit("::", 1)[-1]: r for r in cli.resources()}
 
 
-def test_typescript_sdk_type_checks_preview_never_waits_up_waits_then_deploys(fc, pulumi_bin, npm_env):
+def test_typescript_sdk_type_checks_preview_never_waits_up_waits_then_deploys(fc, pulumi_bin, installed):
     fc.add_function(None, "migrate", outcome="Succeeded", queue_delay=0.3, duration=25, return_payload='{"rows": 7}')
-    with ts_cli(fc, pulumi_bin, npm_env, task="t1") as cli:
-        sdk = cli.dir / "sdks" / "fc-invocation"
-        assert json.loads((sdk / "package.json").read_text())["name"] == "@pulumi/fc-invocation"
-        declarations = (sdk / "bin" / "asyncTask.d.ts").read_text()
+    with ts_cli(fc, pulumi_bin, installed, task="t1") as cli:
+        sdk = cli.dir / "node_modules" / "@pulumi" / "fc-invocation"
+        package = json.loads((sdk / "package.json").read_text())
+        assert package["name"] == "@pulumi/fc-invocation" and package["version"] == VERSION
+        assert package["pulumi"] == {"resource": True, "name": "fc-invocation", "version": VERSION}  # the plugin it names
+        declarations = (sdk / "asyncTask.d.ts").read_text()
         assert "readonly returnPayload: pulumi.Output<string" in declarations, declarations
         checked = tsc(cli)
         assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -94,10 +122,10 @@ def test_typescript_sdk_type_checks_preview_never_waits_up_waits_then_deploys(fc
         assert not [r for r in cli.resources() if r["type"].startswith("fc-invocation:")]
 
 
-def test_typescript_refresh_records_a_failure_and_the_update_that_gates_again_fails(fc, pulumi_bin, npm_env):
+def test_typescript_refresh_records_a_failure_and_the_update_that_gates_again_fails(fc, pulumi_bin, installed):
     fc.add_function(None, "migrate", outcome="Failed", queue_delay=0, duration=45,
                     error_message="UnhandledException: no disk")  # still running once the slow program reads it
-    with ts_cli(fc, pulumi_bin, npm_env, task="t2", wait="false") as cli:
+    with ts_cli(fc, pulumi_bin, installed, task="t2", wait="false") as cli:
         client = fc.client()
         client.invoke_async_task("migrate", "{}", task_id="t2")
         up = cli.up()
