@@ -5,6 +5,8 @@
 
 Takes a few minutes (an install, then the suite); exits with pytest's status. ``tests/test_floors.py``
 is the cheap guard the suite runs every time: it fails when a floor drops below what a feature needs.
+``make test`` runs the tests that depend on the Pulumi SDK's own code this way, in ``.venv-floor``
+(the floor venv is kept: later runs install nothing).
 """
 
 from __future__ import annotations
@@ -42,10 +44,12 @@ def main(argv: list[str]) -> int:
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", venv], check=True)
     pins = [f"{name}=={version}" for name, version in floors().items()]
-    print("installing", " ".join(pins), flush=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *pins, *TEST_TOOLS], check=True)
+    print(f"check_floors: {venv} holds", " ".join(pins), flush=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *pins, *TEST_TOOLS],
+                   check=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     deselect = [arg for path in NOT_HERE for arg in ("--deselect", path)]
+    print("check_floors: pytest", " ".join(argv) or "(the suite)", flush=True)
     return subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *deselect, *argv],
                           cwd=ROOT, env=env).returncode
 

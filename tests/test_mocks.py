@@ -222,7 +222,8 @@ def run_guide_project(tmp_path, status):
 
     (tmp_path / "infra.py").write_text(GUIDE_INFRA)
     (tmp_path / "test_infra.py").write_text(GUIDE_TEST.format(status=status))
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("ALIBABA_CLOUD_", "FC_INVOCATION_"))}
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("ALIBABA_CLOUD_", "FC_INVOCATION_"))}
     env["FC_INVOCATION_ENDPOINT"] = "http://127.0.0.1:9"  # nothing listens: a network call would fail the test
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_infra.py"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
@@ -233,7 +234,8 @@ def test_the_guides_module_level_gates_fail_the_tests_that_read_them_when_the_ta
     out = run.stdout + run.stderr
     assert run.returncode == 1, out
     assert "5 failed" in out, out
-    for gate in ("invocation db/migrate/db-42 ended Failed: disk full", "task backfill/bf-7 ended Failed: disk full",
+    for gate in ("invocation db/migrate/db-42 ended Failed: disk full",
+                 "task backfill/bf-7 ended Failed: disk full",
                  "invocation bi/report/r-1 ended Failed: disk full"):
         assert gate in out, out
 
