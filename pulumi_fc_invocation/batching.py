@@ -55,6 +55,7 @@ __all__ = [
     "list_batch",
     "failures_message",
     "timeout_message",
+    "grew_message",
     "not_found_message",
     "read_batch_and_check",
     "batch_verdict",
@@ -511,6 +512,20 @@ def timeout_message(summary: BatchSummary, waited: float, timeout: float) -> str
     return text
 
 
+def grew_message(summary: BatchSummary, waited: float) -> str:
+    """The read after the gate opened lists members not finished: the batch was still being started."""
+    spec = summary.spec
+    pending = [r for r in summary.invocations if not r.is_terminal]
+    noun = spec.kind.noun if len(pending) == 1 else spec.kind.noun + "s"
+    shown = ", ".join(str(spec.ref(r.invocation_id)) for r in pending[:MAX_FAILURES_SHOWN])
+    more = f" and {len(pending) - MAX_FAILURES_SHOWN} more" if len(pending) > MAX_FAILURES_SHOWN else ""
+    count = f"expected_count (now {spec.expected_count})" if spec.expected_count else "expected_count"
+    return (f"{spec.label}: {len(pending)} {noun} listed after the gate opened not finished yet: {shown}{more} "
+            f"({summary.text()}). The gate opened after {format_duration(waited)}, when every {spec.kind.noun} it "
+            f"listed had ended: the batch was still being started. To wait for all of it, set {count} to the "
+            f"number of {spec.kind.noun}s the batch will have, then run the update again")
+
+
 def not_found_message(spec: BatchSpec, error: NotFoundError, details: bool = True) -> str:
     """As the single data source's, for a batch's function."""
     head = spec.kind.target_not_found_head(spec.label, spec.target)
@@ -537,12 +552,15 @@ def read_batch_and_check(client: "FcClient", spec: BatchSpec, props: Mapping[str
     summary = BatchSummary(spec, items)
     if refresh or not judge:
         return summary  # a refresh records the batch as it is; the verdict belongs to up/preview
-    return batch_verdict(summary, props)
+    return batch_verdict(summary, props, after_wait=True)
 
 
-def batch_verdict(summary: BatchSummary, props: Mapping[str, Any]) -> BatchSummary:
-    """The gate's verdict on ``summary`` (the final listing, or a mock's outputs): raises on a failed
-    member or an unfinished wait (``waited_seconds`` set), else returns ``summary``."""
+def batch_verdict(summary: BatchSummary, props: Mapping[str, Any], after_wait: bool = False) -> BatchSummary:
+    """The gate's verdict on ``summary`` (the wait's last poll, the final listing, or a mock's outputs):
+    raises on a failed member or an unfinished wait (``waited_seconds`` set), else returns ``summary``.
+
+    ``after_wait``: ``summary`` is the read after a wait that ended with the batch complete (the gate
+    fails in the program otherwise), so a member not finished now was listed after the gate opened."""
     spec = summary.spec
     if summary.failures:
         raise InvocationFailedError(failures_message(summary), result=summary)
@@ -551,6 +569,8 @@ def batch_verdict(summary: BatchSummary, props: Mapping[str, Any]) -> BatchSumma
         timeout = float(spec.policy.timeout or 0)
         if timeout and waited >= timeout:
             raise WaitTimeoutError(timeout_message(summary, waited, timeout), last_result=summary, elapsed=waited)
+        if after_wait:
+            raise WaitTimeoutError(grew_message(summary, waited), last_result=summary, elapsed=waited)
         raise WaitTimeoutError(f"stopped waiting for {spec.label} after {format_duration(waited)}: an API error "
                                f"ended the wait (see the warning logged against this resource); last seen "
                                f"{summary.text()}", last_result=summary, elapsed=waited)

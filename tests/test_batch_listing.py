@@ -1,5 +1,9 @@
 """A batch gate opens only on a whole listing (issue 24, items 6 and 7).
 
+Item 6: a member listed just after the gate opened failed the deployment in the engine's final read
+with "an API error ended the wait" and a pointer to a warning that was never logged. The read now
+says what happened and how to wait for a batch still being started (``expected_count``).
+
 Item 7: a 200 answer ``{}`` (no list key) was read as "no tasks, no next page": the listing stopped
 after page 1 and the gate opened on the 100 members it saw, a Failed one among the rest. The emulator
 answers page 1 as it is (a harmless extra field consumes the first fault) and page 2 ``{}``; the gate
@@ -11,10 +15,12 @@ from __future__ import annotations
 
 import pytest
 
-from pulumi_fc_invocation import AsyncTasks, StatefulAsyncInvocations, get_async_tasks, \
+from pulumi_fc_invocation import AsyncTasks, StatefulAsyncInvocations, get_async_tasks, get_async_tasks_output, \
     get_stateful_async_invocations
 from pulumi_fc_invocation.testing import FcEmulator
-from pulumi_fc_invocation.testing.harness import ProgramError
+from pulumi_fc_invocation.testing.harness import ProgramError, run_program
+from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
+from pulumi_fc_invocation.waiter import use_clock
 from test_cli import base_env
 from test_cli import run as cli
 from test_data_source import config, fc, host, run  # noqa: F401  (module-scoped fixtures, shared)
@@ -91,6 +97,50 @@ def test_a_batch_function_form_does_not_judge_a_listing_cut_short(seeded, run, k
     message = caught.value.message
     assert "the body is not a list of" in message and f"{'invocations' if kind == 'fc2' else 'tasks'}: Field required" \
         in message, message
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_member_listed_just_after_the_gate_opens_is_named_as_such(fc, config, host, kind):
+    service, function, prefix, prefix_key, _ = KINDS[kind]
+    function = "late" + function
+    start = fc.now() - 600
+    for i in range(3):
+        fc.add_invocation(service, function, f"{prefix}{i}", started_at=start + i, timeline=[("Succeeded", 1)])
+    names = {"function_name": function, prefix_key: prefix, **({"service_name": service} if service else {})}
+    cls = StatefulAsyncInvocations if service else AsyncTasks
+    late = []
+
+    def on_log(record):  # the gate says it opened: a fourth member is started before the engine's read
+        if "3/3 succeeded, 0 failed after" in record.message and not late:
+            late.append(fc.add_invocation(service, function, f"{prefix}late", timeline=[("Running", 0)]))
+
+    with use_clock(AutoAdvanceClock(fc.clock)), pytest.raises(ProgramError) as caught:
+        run_program(lambda: cls("batch", wait_for_completion=True, timeout_seconds=600, **names), config=config,
+                    secret_keys=("alicloud:secretKey", "alicloud:securityToken"), host=host, on_log=on_log)
+    assert late, "the gate never said it opened"
+    message = caught.value.message
+    warnings = [log.message for log in caught.value.result.logs if log.severity == "warning"]
+    assert "API error" not in message and ("see the warning" not in message or warnings), message
+    assert f"{prefix}late" in message and "after the gate opened" in message and "expected_count" in message, message
+
+
+@pytest.mark.parametrize("form", ["blocking", "output"])
+def test_a_function_form_whose_wait_an_api_error_ended_names_the_error(seeded, run, form):
+    """The function forms log no warning: the error that ended the wait is the verdict, not a later read
+    of an unfinished batch (which pointed at that warning, or now would say the batch grew)."""
+    function = f"refused{form}"
+    seeded.add_invocation(None, function, "r-1", timeline=[("Running", 0), ("Succeeded", 600)])
+    get = get_async_tasks if form == "blocking" else get_async_tasks_output
+    seeded.inject_fault("list", code="AccessDenied", message="the role may not list tasks")
+    try:
+        with pytest.raises(ProgramError) as caught:
+            run(lambda: get(function_name=function, task_id_prefix="r-", wait_for_completion=True,
+                            timeout_seconds=1200))
+    finally:
+        seeded.clear_faults()
+    message = caught.value.message
+    assert "the role may not list tasks" in message and "AccessDenied" in message, message
+    assert "see the warning" not in message and "after the gate opened" not in message, message
 
 
 # --- the CLI and the plugin, on a real clock ------------------------------------------------------

@@ -591,13 +591,21 @@ async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, pr
     return last, outcome.elapsed
 
 
+def _waited(outcome: Any) -> float:
+    """A function form's seconds waited. An API error that ended its wait is the verdict (no warning is
+    logged there, and a read after it would judge an unfinished batch as one that grew after the gate)."""
+    if outcome.error is not None and not outcome.timed_out and not isinstance(outcome.error, NotFoundError):
+        raise outcome.error
+    return outcome.elapsed
+
+
 def final_read(gate: Any, client: FcClient, *, preview: bool, judge: bool) -> tuple[Any, Optional[float]]:
     """A function form's blocking gate: wait (an update, when asked and judging), then read and judge
     (unless ``judge`` is False: the switch, a refresh or destroy). Returns (result, seconds waited)."""
     props = gate.spec.props()
     waited = None
     if judge and gate.spec.wait and not preview:
-        waited = props["waited_seconds"] = waiter(gate, client).wait().elapsed
+        waited = props["waited_seconds"] = _waited(waiter(gate, client).wait())
     return gate.final_read(client, props, judge=judge), waited
 
 
@@ -608,7 +616,7 @@ async def final_read_async(gate: Any, client: FcClient, *, preview: bool, judge:
     props = gate.spec.props()
     waited = None
     if judge and gate.spec.wait and not preview:
-        waited = props["waited_seconds"] = (await waiter(gate, client).wait_async(executor)).elapsed
+        waited = props["waited_seconds"] = _waited(await waiter(gate, client).wait_async(executor))
     loop = asyncio.get_running_loop()
     result = await loop.run_in_executor(executor, lambda: gate.final_read(client, props, judge=judge))
     return result, waited
