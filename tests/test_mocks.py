@@ -146,7 +146,8 @@ def test_a_running_mock_is_a_timeout_in_an_update_and_passes_a_preview(fc):
 GUIDE_INFRA = '''
 """The program: its gates are declared at module level, as in a Pulumi program."""
 import pulumi
-from pulumi_fc_invocation import AsyncTask, AsyncTasks, StatefulAsyncInvocation, StatefulAsyncInvocations
+from pulumi_fc_invocation import AsyncTask, AsyncTasks, StatefulAsyncInvocation, StatefulAsyncInvocations, \
+    get_async_task_output
 
 migration = StatefulAsyncInvocation("migration", service_name="db", function_name="migrate",
                                     invocation_id="db-42", wait_for_completion=True)
@@ -154,6 +155,7 @@ backfill = AsyncTask("backfill", function_name="backfill", task_id="bf-7", wait_
 exports = StatefulAsyncInvocations("exports", service_name="etl", function_name="export",
                                    invocation_id_prefix="b-", wait_for_completion=True)
 shards = AsyncTasks("shards", function_name="shard", task_id_prefix="s-", wait_for_completion=True)
+report = get_async_task_output(function_name="report", task_id="rp-1", wait_for_completion=True)
 '''
 
 GUIDE_TEST = '''
@@ -176,7 +178,7 @@ class MyMocks(pulumi.runtime.Mocks):
         return [args.name + "_id", args.inputs]
 
     def call(self, args: pulumi.runtime.MockCallArgs):
-        return {{}}
+        return {{"status": STATUS, "task_error_message": "disk full"}}
 
 
 pulumi.runtime.set_mocks(MyMocks(), preview=False)
@@ -203,6 +205,10 @@ class TestingWithMocks(unittest.TestCase):
     @pulumi.runtime.test
     def test_the_shards_are_awaited(self):
         return infra.shards.wait_for_completion.apply(self.assertTrue)
+
+    @pulumi.runtime.test
+    def test_the_report_names_its_function(self):  # the function form: its result is the gate's
+        return infra.report.function_name.apply(lambda name: self.assertEqual(name, "report"))
 
     @pulumi.runtime.test
     def test_a_gate_declared_in_the_test(self):  # the README's pattern, in the same run
@@ -233,16 +239,16 @@ def test_the_guides_module_level_gates_fail_the_tests_that_read_them_when_the_ta
     run = run_guide_project(tmp_path, "Failed")
     out = run.stdout + run.stderr
     assert run.returncode == 1, out
-    assert "5 failed" in out, out
+    assert "6 failed" in out, out
     for gate in ("invocation db/migrate/db-42 ended Failed: disk full",
-                 "task backfill/bf-7 ended Failed: disk full",
+                 "task backfill/bf-7 ended Failed: disk full", "task report/rp-1 ended Failed: disk full",
                  "invocation bi/report/r-1 ended Failed: disk full"):
         assert gate in out, out
 
 
 def test_the_guides_module_level_gates_pass_the_tests_when_the_task_succeeded(tmp_path):
     run = run_guide_project(tmp_path, "Succeeded")
-    assert run.returncode == 0 and "5 passed" in run.stdout, run.stdout + run.stderr
+    assert run.returncode == 0 and "6 passed" in run.stdout, run.stdout + run.stderr
 
 
 def test_outputs_held_for_the_verdict_keep_their_own_secrecy(fc):
