@@ -228,8 +228,10 @@ class BatchSpec:
               statuses: Any = None, started_after: Any = None, started_before: Any = None, limit: Any = None,
               include_payloads: Any = False, secret_payloads: Any = True, wait_for_completion: Any = False,
               expected_count: Any = None, timeout_seconds: Any = 1800, fail_on_statuses: Any = None,
-              poll_interval_seconds: Any = 1.0, max_poll_interval_seconds: Any = DEFAULT_MAX_POLL_INTERVAL, region: Any = None,
+              poll_interval_seconds: Any = 1.0, max_poll_interval_seconds: Any = None, region: Any = None,
               account_id: Any = None, endpoint: Any = None, hidden: frozenset = frozenset()) -> "BatchSpec":
+        """``max_poll_interval_seconds`` unset (None): 45 s on the default schedule; set: a ceiling no delay
+        exceeds (see :class:`~.waiter.WaitPolicy`'s ``cap``)."""
         qualifier = qualifier if qualifier != "" else None
         # Names: the single data source's rules (the member id is a stand-in).
         kind.check_target({"service_name": service_name, "function_name": function_name, "qualifier": qualifier})
@@ -241,8 +243,10 @@ class BatchSpec:
                                                                       f"({started_before})")
         if timeout_seconds is None:
             raise InvalidArgumentError("timeout_seconds", timeout_seconds, "must be a positive number of seconds")
-        policy = WaitPolicy(initial_delay=poll_interval_seconds, max_delay=max_poll_interval_seconds,
-                            timeout=timeout_seconds)
+        capped = max_poll_interval_seconds is not None
+        policy = WaitPolicy(initial_delay=poll_interval_seconds,
+                            max_delay=max_poll_interval_seconds if capped else DEFAULT_MAX_POLL_INTERVAL,
+                            cap=max_poll_interval_seconds if capped else None, timeout=timeout_seconds)
         region, account_id, endpoint = check_settings(region, account_id, endpoint, hidden)
         return cls(
             service_name=service_name, function_name=function_name, qualifier=qualifier, prefix=prefix,

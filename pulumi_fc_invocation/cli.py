@@ -449,7 +449,7 @@ def _enable_debug() -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler._fc_cli = True  # type: ignore[attr-defined]
         root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
+    logging.getLogger(__package__ or "pulumi_fc_invocation").setLevel(logging.DEBUG)
 
 
 # --- commands -----------------------------------------------------------------------------------
@@ -630,8 +630,9 @@ Durations: 90 (seconds), 90s, 0.5s, 500ms, 30m, 2h, 1h30m.
               metavar="STATUSES", help="comma-separated terminal statuses that exit 1; '' never fails")
 @click.option("--poll-interval", "poll_text", default="1s", show_default=True, metavar="DURATION",
               help="delay between reads during the first 10 s")
-@click.option("--max-poll-interval", "max_poll_text", default="45s", show_default=True, metavar="DURATION",
-              help="the delay then grows (with jitter) up to this")
+@click.option("--max-poll-interval", "max_poll_text", metavar="DURATION",
+              help="the delay then grows (with jitter) up to 45s; given, no delay exceeds it, with a history too  "
+                   "[default: 45s]")
 @_NO_HISTORY
 @click.option("-o", "--output", type=_OUTPUT, default="table", show_default=True,
               help="table: one summary line; json: the final invocation (with payloads) on stdout")
@@ -644,13 +645,14 @@ def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, 
     ID is FUNCTION[.QUALIFIER]/TASK_ID (FC 3.0, e.g. transcode.prod/job-123) or
     SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID (FC 2.0, e.g. video.prod/transcode/video-123).
     """
-    from .waiter import (Waiter, WaitPolicy, failure_message, format_duration, history_for, progress_message,
-                         timeout_message)
+    from .waiter import (Waiter, WaitPolicy, call_budget, failure_message, format_duration, history_for,
+                         progress_message, timeout_message)
 
     conn = _setup(verbose, endpoint, region, account_id, profile)
     ref = parse_id(invocation)
     timeout, poll, max_poll, fail_on = _wait_options(timeout_text, poll_text, max_poll_text, fail_on_text)
-    policy = WaitPolicy(initial_delay=poll, max_delay=max_poll, timeout=timeout, duration_aware=not no_history)
+    policy = WaitPolicy(initial_delay=poll, max_delay=max_poll, timeout=timeout, duration_aware=not no_history,
+                        cap=max_poll if max_poll_text is not None else None)
     json_output = output.lower() == "json"
 
     # The client's own retries stay within the wait's deadline.
@@ -660,11 +662,13 @@ def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, 
         fails = ", ".join(fail_on) or "nothing"
         progress.start(f"waiting for {ref}: timeout {_fmt_duration(timeout)}, {_polling_text(policy)}, "
                        f"fail on {fails}")
-        bounded = client.bounded(timeout)  # every read, retries included, ends by --timeout
+        # Every read, retries included, ends by --timeout, but the one at it, which has its own budget.
+        bounded = client.bounded(call_budget)
         # The function's recent durations (one list call, after a first read finds the task running;
         # refused or unusable: the default schedule, silently) shape the polling.
         waiter = Waiter(lambda: progress.seen(bounded.get(ref)), policy, on_progress=progress.periodic,
-                        progress_interval=30.0, history=None if no_history else history_for(bounded, ref))
+                        progress_interval=30.0, history=None if no_history else history_for(bounded, ref),
+                        server_now=client.server_time)
         try:
             outcome = waiter.wait()
         finally:
@@ -675,7 +679,7 @@ def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, 
         raise outcome.error
     result = outcome.result
     if outcome.timed_out or result is None:
-        _err("error: " + _one_line(timeout_message(ref, result, outcome.elapsed, timeout))
+        _err("error: " + _one_line(timeout_message(ref, result, outcome.elapsed, timeout, noun=_noun(ref)))
              + "; raise --timeout or check the task")
         if json_output and result is not None:
             _print_json(invocation_json(result, ref))
@@ -684,7 +688,7 @@ def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, 
         _print_json(invocation_json(result, ref))
     status = result.status.value
     if status in fail_on:
-        _err("error: " + _one_line(failure_message(ref, result, fail_on)))
+        _err("error: " + _one_line(failure_message(ref, result, fail_on, noun=_noun(ref))))
         return EXIT_FAILED
     retried = result.already_retried_times
     detail = f"retried {retried} {'time' if retried == 1 else 'times'}, request id {result.request_id or 'unknown'}"
@@ -714,11 +718,14 @@ def _log_schedule(what: str, outcome: Any, reads: str) -> None:
               "call" if outcome.history_calls == 1 else "calls")
 
 
-def _wait_options(timeout_text: str, poll_text: str, max_poll_text: str,
+def _wait_options(timeout_text: str, poll_text: str, max_poll_text: Optional[str],
                   fail_on_text: str) -> tuple[float, float, float, tuple[str, ...]]:
-    """--timeout, --poll-interval, --max-poll-interval, --fail-on of ``wait`` and ``wait-batch``."""
+    """--timeout, --poll-interval, --max-poll-interval (None: not given, 45s), --fail-on of ``wait`` and
+    ``wait-batch``."""
     timeout = parse_duration(timeout_text, "--timeout")
     poll = parse_duration(poll_text, "--poll-interval")
+    if max_poll_text is None:
+        max_poll_text = "45s"
     max_poll = parse_duration(max_poll_text, "--max-poll-interval")
     if max_poll < poll:
         raise _UserError(f"invalid --max-poll-interval {max_poll_text!r}: must be at least --poll-interval "
@@ -898,8 +905,9 @@ Durations: 90 (seconds), 90s, 0.5s, 500ms, 30m, 2h, 1h30m. --since / --until as 
               metavar="STATUSES", help="comma-separated terminal statuses that exit 1; '' never fails")
 @click.option("--poll-interval", "poll_text", default="1s", show_default=True, metavar="DURATION",
               help="delay between polls during the first 10 s")
-@click.option("--max-poll-interval", "max_poll_text", default="45s", show_default=True, metavar="DURATION",
-              help="the delay then grows (with jitter) up to this")
+@click.option("--max-poll-interval", "max_poll_text", metavar="DURATION",
+              help="the delay then grows (with jitter) up to 45s; given, no delay exceeds it, with a history too  "
+                   "[default: 45s]")
 @_NO_HISTORY
 @click.option("-o", "--output", type=_OUTPUT, default="table", show_default=True,
               help="table: one summary line; json: the batch (counts, members without payloads) on stdout")
@@ -916,7 +924,7 @@ def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: O
     from .batching import BatchSpec, BatchTracker, failures_message, not_found_message, timeout_message
     from .errors import NotFoundError
     from .fc2 import validate_invocation_id
-    from .waiter import Waiter, batch_history, format_duration, history_for
+    from .waiter import Waiter, batch_history, call_budget, format_duration, history_for
 
     conn = _setup(verbose, endpoint, region, account_id, profile)
     service, function, qualifier = parse_target(target)
@@ -937,7 +945,7 @@ def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: O
         function_name=function, qualifier=qualifier, started_after=after, started_before=before,
         wait_for_completion=True, expected_count=expected_count, timeout_seconds=timeout, fail_on_statuses=fail_on,
         poll_interval_seconds=poll, max_poll_interval_seconds=max_poll, **members)
-    policy = replace(spec.policy, duration_aware=not no_history)
+    policy = replace(spec.policy, duration_aware=not no_history, cap=max_poll if max_poll_text is not None else None)
     json_output = output.lower() == "json"
 
     def describe(summary: Any, elapsed: float) -> str:
@@ -947,7 +955,8 @@ def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: O
 
     # The client's own retries stay within the wait's deadline.
     with conn.client(retry_budget=min(30.0, timeout)) as client:
-        bounded = client.bounded(timeout)  # every listing, retries included, ends by --timeout
+        # Every listing, retries included, ends by --timeout, but the one at it, which has its own budget.
+        bounded = client.bounded(call_budget)
         tracker = BatchTracker(bounded, spec)
 
         def poll_once() -> Any:
@@ -971,10 +980,11 @@ def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: O
         live = _isatty(sys.stderr) and not verbose and os.environ.get("TERM") != "dumb"
         progress = _Progress(describe, live, sys.stderr)
         fails = ", ".join(fail_on) or "nothing"
-        expected = f"at least {expected_count} invocations, " if expected_count else ""
+        expected = f"at least {expected_count} {spec.kind.noun}s, " if expected_count else ""
         progress.start(f"waiting for {spec.label}: {expected}timeout {_fmt_duration(timeout)}, "
                        f"{_polling_text(policy)}, fail on {fails}")
-        waiter = Waiter(poll_once, policy, on_progress=progress.periodic, progress_interval=30.0, history=history)
+        waiter = Waiter(poll_once, policy, on_progress=progress.periodic, progress_interval=30.0, history=history,
+                        server_now=client.server_time)
         try:
             outcome = waiter.wait()
         finally:

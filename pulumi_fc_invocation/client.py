@@ -8,8 +8,11 @@ signed with the FC signature (:mod:`.fc2`), and FC 3.0's async tasks, signed wit
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Optional, Union
 
 import requests
@@ -89,6 +92,30 @@ def _follow(fetch: Callable[[dict[str, str]], tuple[tuple[Any, ...], Optional[st
                           "listing: stopped")
 
 
+class _ServerClock:
+    """FC's clock as its answers' ``Date`` headers give it (whole seconds): the last one, and when it came."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: Optional[tuple[float, float]] = None  # (FC's epoch seconds, local monotonic at receipt)
+
+    def note(self, response: requests.Response) -> None:
+        text = response.headers.get("Date")
+        if not text:
+            return
+        try:
+            epoch = parsedate_to_datetime(text).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return
+        with self._lock:
+            self._seen = (epoch, time.monotonic())
+
+    def now(self) -> Optional[float]:
+        with self._lock:
+            seen = self._seen
+        return None if seen is None else seen[0] + (time.monotonic() - seen[1])
+
+
 def _check_paging(limit: Any, max_pages: Any) -> None:
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         raise InvalidArgumentError("limit", limit, "must be a positive integer or None")
@@ -145,6 +172,8 @@ class FcClient:
         self.max_retries = max_retries
         self._fc2_signer = fc_signer(self.account_id)
         self._fc3_signers = {action: fc3.acs3_signer(action) for action in fc3.ACTIONS}
+        self._server_clock = _ServerClock()  # shared with the bounded views
+        self._budget: Optional[Callable[[], Optional[float]]] = None
 
     @classmethod
     def from_environment(cls, *, config: Optional[Mapping[str, Any]] = None, **overrides: Any) -> "FcClient":
@@ -155,18 +184,33 @@ class FcClient:
     def credentials(self) -> Credentials:
         return self._credentials
 
-    def bounded(self, seconds: float) -> "FcClient":
+    def bounded(self, seconds: Union[float, Callable[[], Optional[float]]]) -> "FcClient":
         """A view of this client whose every call ends within ``seconds`` from now, retries included.
 
         For a wait or a gate with its own time budget: each call's attempts are cut to the time left,
-        and a call made after it is over fails at once. The view shares this client's connections:
-        close this client, not the view.
+        and a call made after it is over fails at once. ``seconds`` may be a function instead, asked at
+        each call for that call's seconds (None: unbounded), e.g. :func:`~.waiter.call_budget`, so that a
+        waiter's calls keep to its deadline on its own clock. The view shares this client's
+        connections: close this client, not the view.
         """
-        transport = self.transport.bounded(seconds)
         view = object.__new__(FcClient)
         view.__dict__.update(self.__dict__)
-        view.transport = transport
+        if callable(seconds):
+            view._budget = seconds
+        else:
+            view.transport = self.transport.bounded(seconds)
         return view
+
+    def server_time(self) -> Optional[float]:
+        """FC's clock now (epoch seconds), from the ``Date`` of its last answer to this client (or a view of
+        it) plus the time since; None before any answer. A task's age is this minus its ``startedTime``:
+        this machine's clock may be off FC's."""
+        return self._server_clock.now()
+
+    def _transport(self) -> Transport:
+        """The transport of one call: bounded by the view's budget function, if it has one."""
+        seconds = self._budget() if self._budget is not None else None
+        return self.transport if seconds is None else self.transport.bounded(max(seconds, 0.001))
 
     def __repr__(self) -> str:
         return f"FcClient(endpoint={self.endpoint!r}, account_id={self.account_id!r}, credentials={self._credentials!r})"
@@ -186,7 +230,9 @@ class FcClient:
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """An FC 2.0 call: signed with the FC signature."""
         try:
-            return self.transport.request(method, path, signer=self._fc2_signer, **kwargs)
+            response = self._transport().request(method, path, signer=self._fc2_signer, **kwargs)
+            self._server_clock.note(response)
+            return response
         except FcInvocationError as exc:
             failure = exc
         # Raised with the arguments (the body: user data) gone from this frame, which the traceback keeps.
@@ -335,8 +381,10 @@ class FcClient:
         """An FC 3.0 call: signed with ACS3-HMAC-SHA256, its error bodies read as FC 3.0's."""
         try:
             kwargs.setdefault("content_type", None)  # as the official SDK: no Content-Type without a body
-            return self.transport.request(method, path, signer=self._fc3_signers[action],
-                                          error_class=fc3.error_class, **kwargs)
+            response = self._transport().request(method, path, signer=self._fc3_signers[action],
+                                                 error_class=fc3.error_class, **kwargs)
+            self._server_clock.note(response)
+            return response
         except FcInvocationError as exc:
             failure = exc
         del kwargs  # the body (user data) not left in this frame, which the traceback keeps

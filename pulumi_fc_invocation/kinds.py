@@ -23,7 +23,7 @@ __all__ = ["Kind", "FC2", "FC3", "KINDS", "kind_of_id", "SINGLE_ECHO_KEYS"]
 # Inputs a single data source echoes into its outputs (a refresh reads them back), after the result's.
 SINGLE_ECHO_KEYS = ("wait_for_completion", "timeout_seconds", "fail_on_statuses", "poll_interval_seconds",
                     "max_poll_interval_seconds", "secret_payloads", "region", "account_id", "endpoint",
-                    "waited_seconds")
+                    "use_duration_history", "waited_seconds")
 
 
 def _events(result: Any) -> list[dict[str, Any]]:

@@ -162,7 +162,11 @@ DESCRIPTIONS: dict[str, str] = {
                         + _quoted(DEFAULT_FAIL_ON) + "; an empty list fails on none.",
     "poll_interval_seconds": "The delay between polls during the first seconds of a wait, in seconds.",
     "max_poll_interval_seconds": "The cap the poll delay backs off to, in seconds; at least "
-                                 "`pollIntervalSeconds`.",
+                                 "`pollIntervalSeconds`. Given, no delay exceeds it (jitter and the "
+                                 "duration-aware schedule included); unset, 45 s on the default schedule.",
+    "use_duration_history": "With `waitForCompletion`, whether the wait reads the function's recent run "
+                            "times (one list call) to poll sparsely before the likely end and densely around "
+                            "it; false keeps the default schedule.",
     "secret_payloads": "Whether `invocationPayload` and `returnPayload` are marked secret (encrypted in "
                        "state and masked in output). A plain value, not an eventual one.",
     "region": "The Alibaba Cloud region of the service, e.g. `cn-hangzhou`. Defaults to "
@@ -609,7 +613,8 @@ def _provider() -> dict[str, Any]:
 
 # What only a gate does: the plugin's functions read now and never wait (an Invoke does not know whether
 # it runs in a preview), so their inputs leave these out; the Python function forms keep them.
-WAIT_INPUTS = ("wait_for_completion", "timeout_seconds", "poll_interval_seconds", "max_poll_interval_seconds")
+WAIT_INPUTS = ("wait_for_completion", "timeout_seconds", "poll_interval_seconds", "max_poll_interval_seconds",
+               "use_duration_history")
 
 
 def _function_inputs(inputs: dict[str, Any], required: list[str]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import contextvars
 import functools
 import logging
 import math
@@ -73,6 +74,8 @@ __all__ = [
     "durations_of",
     "wait_for_invocation",
     "wait_for_invocation_async",
+    "call_budget",
+    "SKEW_TOLERANCE",
 ]
 
 log = logging.getLogger("pulumi_fc_invocation.waiter")
@@ -88,6 +91,28 @@ NOT_FOUND_GRACE = 10.0
 TRANSIENT_ERRORS = (ThrottledError, ServerError, TransportError, InvalidResponseError)
 # Answers that asking again cannot mend: a listing that never ends, a redirect, a body past the cap.
 HOPELESS_RESPONSES = (PaginationError, RedirectError, ResponseTooLargeError)
+# A wall clock this close to FC's (its Date header has whole seconds) is taken as in step with it.
+SKEW_TOLERANCE = 2.0
+
+_call_budget: contextvars.ContextVar[Optional[float]] = contextvars.ContextVar("fc_invocation_call_budget",
+                                                                              default=None)
+
+
+def call_budget() -> Optional[float]:
+    """Seconds the API call a :class:`Waiter` is making may take, retries included: the time left to the
+    wait's deadline, the read at the deadline's own budget, or the history's; None outside a wait or
+    without a timeout. A client bounded by it (``client.bounded(call_budget)``) keeps every call of a
+    wait within that wait's deadline, measured on the waiter's clock."""
+    return _call_budget.get()
+
+
+def _within(budget: Optional[float], call: Callable[[], Any]) -> Any:
+    """``call()`` with :func:`call_budget` answering ``budget`` (in the thread that runs it)."""
+    token = _call_budget.set(budget)
+    try:
+        return call()
+    finally:
+        _call_budget.reset(token)
 
 
 class Clock(Protocol):
@@ -157,6 +182,15 @@ class WaitPolicy:
     ``not_found_grace``: for this many seconds, until the first successful read, "not found" is
     polled through like a transient error (FC may take a moment to list a task just invoked).
 
+    ``cap``: the user's ceiling on the delays (their ``max_poll_interval_seconds`` or
+    ``--max-poll-interval``, when set): no delay exceeds it, jitter and the duration-aware schedule
+    included. Unset (None), the default schedule's jitter may take a delay to ``max_delay * (1 +
+    jitter)``, and the duration-aware schedule may poll sparser than ``max_delay`` (see below).
+
+    ``final_read_budget``: the read at the deadline has this many seconds of its own (a gate always
+    reads once more at its deadline before it judges); ``history_budget``: the duration history's
+    list call has at most this many, within the wait's time left.
+
     ``duration_aware`` (default on; False opts out): when the waiter has a ``history`` of recent
     durations, poll by the chance that the task ends now (see :class:`DurationEstimate`) instead of
     the schedule above: every ``dense_delay`` seconds where that chance peaks, sparser elsewhere (at
@@ -184,6 +218,9 @@ class WaitPolicy:
     tight_call_interval: float = 20.0
     min_history: int = 5
     max_history_spread: float = 6.0
+    cap: Optional[float] = None
+    final_read_budget: float = 10.0
+    history_budget: float = 5.0
 
     def __post_init__(self) -> None:
         _positive("poll_interval_seconds", self.initial_delay)
@@ -192,6 +229,11 @@ class WaitPolicy:
         if self.max_delay < self.initial_delay:
             raise InvalidArgumentError("max_poll_interval_seconds", self.max_delay,
                                        f"must be at least poll_interval_seconds ({self.initial_delay})")
+        if _positive("cap", self.cap, allow_none=True) is not None and self.cap < self.initial_delay:
+            raise InvalidArgumentError("max_poll_interval_seconds", self.cap,
+                                       f"must be at least poll_interval_seconds ({self.initial_delay})")
+        _positive("final_read_budget", self.final_read_budget)
+        _positive("history_budget", self.history_budget)
         if isinstance(self.multiplier, bool) or not isinstance(self.multiplier, (int, float)) or self.multiplier < 1:
             raise InvalidArgumentError("multiplier", self.multiplier, "must be a number >= 1")
         if isinstance(self.fast_phase, bool) or not isinstance(self.fast_phase, (int, float)) or self.fast_phase < 0:
@@ -221,7 +263,11 @@ class WaitPolicy:
         else:
             base = min(self.max_delay, max(previous, self.initial_delay) * self.multiplier)
         spread = base * self.jitter
-        return max(0.05, min(self.max_delay * (1 + self.jitter), base + rng.uniform(-spread, spread))), base
+        return self.capped(min(self.max_delay * (1 + self.jitter), base + rng.uniform(-spread, spread))), base
+
+    def capped(self, delay: float) -> float:
+        """``delay`` within the user's ``cap`` (if any), and at least 50 ms."""
+        return max(0.05, delay if self.cap is None else min(delay, self.cap))
 
 
 _GRID_POINTS = 240
@@ -368,10 +414,11 @@ def progress_message(ref: Any, result: Optional[StatefulAsyncInvocationResult], 
     return f"waiting for {ref}: {result.status.value}, retried {retried} {times}, {format_duration(elapsed)} elapsed"
 
 
-def failure_message(ref: Any, result: StatefulAsyncInvocationResult, fail_on: Any) -> str:
+def failure_message(ref: Any, result: StatefulAsyncInvocationResult, fail_on: Any, noun: str = "invocation") -> str:
+    """``noun`` names the item: "invocation" (FC 2.0) or "task" (FC 3.0)."""
     error = result.invocation_error_message or "no error message"
     statuses = ", ".join(str(s) for s in fail_on)
-    return (f"invocation {ref} ended {result.status.value}: {error} "
+    return (f"{noun} {ref} ended {result.status.value}: {error} "
             f"(request id {result.request_id or 'unknown'}; fail_on_statuses: {statuses})")
 
 
@@ -382,9 +429,10 @@ def not_found_details(head: str, error: NotFoundError, details: bool) -> str:
     return f"{head} ({error.code or 'HTTP 404'}: {error.message}; request id {error.request_id or 'unknown'})"
 
 
-def timeout_message(ref: Any, last: Optional[StatefulAsyncInvocationResult], elapsed: float, timeout: float) -> str:
+def timeout_message(ref: Any, last: Optional[StatefulAsyncInvocationResult], elapsed: float, timeout: float,
+                    noun: str = "invocation") -> str:
     status = last.status.value if last is not None else "unknown (no successful read)"
-    return (f"timed out waiting for invocation {ref}: last status {status} after {format_duration(elapsed)} "
+    return (f"timed out waiting for {noun} {ref}: last status {status} after {format_duration(elapsed)} "
             f"(timeout_seconds={timeout:g})")
 
 
@@ -464,7 +512,8 @@ class _Schedule:
         self.policy = policy
         self.offset = age - elapsed  # task age = elapsed + offset
         self.start_survival = s0 = estimate.survival(age)
-        self.sparse = min(policy.sparse_max_delay, max(policy.max_delay, SPARSE_SHARE * estimate.median))
+        self.sparse = min(policy.sparse_max_delay, max(policy.max_delay, SPARSE_SHARE * estimate.median),
+                          policy.cap if policy.cap is not None else float("inf"))
         # The age by which 5% of the tasks as old as this one have ended: sparse polling until then.
         self.likely_from = next((a for a, s in zip(estimate.ages, estimate.survivals) if a > age and s < 0.95 * s0),
                                 age)
@@ -595,6 +644,13 @@ class Waiter:
     first read that found the task still running, when ``policy.duration_aware`` (see
     :func:`history_for`). Whatever it raises or returns that is not a usable history, the wait goes
     on with the default schedule.
+
+    Each call (``fetch``, ``history``) runs with :func:`call_budget` set to the seconds it may take:
+    until the deadline, or ``policy.final_read_budget`` for the read at the deadline (made even when
+    an earlier call ran past it), or ``policy.history_budget`` within the time left for the history.
+
+    ``server_now``: FC's clock now, in epoch seconds, or None (e.g. ``FcClient.server_time``): a task's
+    age is measured on it when this machine's wall clock is more than :data:`SKEW_TOLERANCE` off.
     """
 
     fetch: Callable[[], StatefulAsyncInvocationResult]
@@ -604,6 +660,8 @@ class Waiter:
     progress_interval: float = 30.0
     rng: random.Random = field(default_factory=random.Random)
     history: Optional[Callable[[], Optional[Iterable[float]]]] = None
+    server_now: Optional[Callable[[], Optional[float]]] = None
+    _budget: Optional[float] = field(default=None, init=False, repr=False)
 
     def _clock(self) -> Any:
         return self.clock if self.clock is not None else get_clock()
@@ -626,12 +684,12 @@ class Waiter:
                 if isinstance(delay, WaitOutcome):
                     return delay
                 if delay is _ASK_HISTORY:
-                    delay = steps.send(self._read_history())
+                    delay = steps.send(_within(self._budget, self._read_history))
                     continue
                 if delay > 0:
                     clock.sleep(delay)
                 try:
-                    value: Any = self.fetch()
+                    value: Any = _within(self._budget, self.fetch)
                 except Exception as exc:  # noqa: BLE001 - classified in _steps
                     value = exc
                 delay = steps.send(value)
@@ -649,12 +707,13 @@ class Waiter:
                 if isinstance(delay, WaitOutcome):
                     return delay
                 if delay is _ASK_HISTORY:
-                    delay = steps.send(await loop.run_in_executor(executor, self._read_history))
+                    delay = steps.send(await loop.run_in_executor(executor, _within, self._budget,
+                                                                  self._read_history))
                     continue
                 if delay > 0:
                     await clock.asleep(delay)
                 try:
-                    value = await loop.run_in_executor(executor, self.fetch)
+                    value = await loop.run_in_executor(executor, _within, self._budget, self.fetch)
                 except Exception as exc:  # noqa: BLE001 - classified in _steps
                     value = exc
                 delay = steps.send(value)
@@ -679,7 +738,7 @@ class Waiter:
                       policy.max_history_spread)
             return None
         started = _epoch(getattr(first, "started_time", None))
-        age = max(0.0, _wall(clock) - started) if started is not None else 0.0
+        age = max(0.0, self._now_on_fcs_clock(clock) - started) if started is not None else 0.0
         try:
             schedule = _Schedule(estimate, age, elapsed, policy)
         except (ArithmeticError, ValueError) as exc:  # an odd history must never fail a wait
@@ -690,6 +749,19 @@ class Waiter:
             return None
         log.debug("duration-aware schedule: task %.0f s old, %r", age, estimate)
         return schedule
+
+    def _now_on_fcs_clock(self, clock: Any) -> float:
+        """FC's time now: this machine's wall clock, unless FC's (``server_now``) is more than
+        :data:`SKEW_TOLERANCE` off it (a task's age is FC's time minus FC's ``startedTime``)."""
+        local = _wall(clock)
+        try:
+            server = self.server_now() if self.server_now is not None else None
+        except Exception:  # noqa: BLE001 - an optimisation's input: never fail a wait for it
+            server = None
+        if server is None or abs(server - local) <= SKEW_TOLERANCE:
+            return local
+        log.debug("this machine's clock is %.0f s off FC's: a task's age is measured on FC's", local - server)
+        return server
 
     def _steps(self, clock: Any):
         """The waiting logic as a generator: yields a delay (or ``_ASK_HISTORY``), receives a result,
@@ -704,6 +776,8 @@ class Waiter:
         used_schedule = False
         want_history = self.history is not None and policy.duration_aware
         next_progress = self.progress_interval
+        at_deadline = False  # the read asked for is the one at the deadline
+        self._budget = policy.timeout
 
         def outcome(result: Any, elapsed: float, **kw: Any) -> WaitOutcome:
             return WaitOutcome(result, elapsed, calls, transient_errors=transient, history_calls=history_calls,
@@ -736,9 +810,11 @@ class Waiter:
                 if value.is_terminal:
                     yield outcome(value, elapsed)
                     return
-                if want_history:
+                left = None if policy.timeout is None else policy.timeout - elapsed
+                if want_history and (left is None or left > 0):
                     want_history = False
                     history_calls = 1
+                    self._budget = policy.history_budget if left is None else min(policy.history_budget, left)
                     durations = yield _ASK_HISTORY
                     now = clock.monotonic()
                     elapsed = now - started
@@ -764,13 +840,17 @@ class Waiter:
                     planned = max(planned, min(policy.max_delay, backoff))
                 base = planned
                 spread = planned * policy.jitter
-                delay = max(0.05, planned + self.rng.uniform(-spread, spread))
+                delay = policy.capped(planned + self.rng.uniform(-spread, spread))
             if policy.timeout is not None:
                 remaining = policy.timeout - elapsed
-                if remaining <= 0:
+                if remaining <= 0 and at_deadline:  # judged on the read at the deadline
                     yield outcome(last, elapsed, timed_out=True, error=last_error if last is None else None)
                     return
-                delay = min(delay, remaining)
+                # The last read is at the deadline (at once if a call ran past it), with a budget of its own.
+                at_deadline = delay >= remaining
+                if at_deadline:
+                    delay = max(0.0, remaining)
+                self._budget = policy.final_read_budget if at_deadline else remaining - delay
             value = yield delay
 
 
@@ -890,9 +970,12 @@ def wait_for_invocation(
     if not isinstance(ref, InvocationRef):
         ref = InvocationRef.parse(ref)
     policy = policy or WaitPolicy()
+    if policy.timeout is not None and hasattr(client, "bounded"):
+        client = client.bounded(call_budget)  # every call within the wait's deadline
     if history is None and policy.duration_aware:
         history = history_for(client, ref)
-    waiter = Waiter(lambda: client.get(ref), policy, clock=clock, on_progress=on_progress, history=history)
+    waiter = Waiter(lambda: client.get(ref), policy, clock=clock, on_progress=on_progress, history=history,
+                    server_now=getattr(client, "server_time", None))
     return waiter.wait()
 
 

@@ -52,7 +52,7 @@ FUNCTIONS = {kind.single_function_token: (kind, False) for kind in (FC2, FC3)}
 FUNCTIONS.update({kind.batch_function_token: (kind, True) for kind in (FC2, FC3)})
 
 SINGLE_SETTINGS = ("wait_for_completion", "timeout_seconds", "fail_on_statuses", "poll_interval_seconds",
-                   "max_poll_interval_seconds", "region", "account_id", "endpoint")
+                   "max_poll_interval_seconds", "region", "account_id", "endpoint", "use_duration_history")
 
 
 class PluginError(FcInvocationError):

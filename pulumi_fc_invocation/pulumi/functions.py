@@ -19,7 +19,6 @@ from ..batching import BatchSpec
 from ..errors import InvalidArgumentError
 from ..kinds import FC2, FC3, Kind
 from ..models import redacting
-from ..waiter import DEFAULT_MAX_POLL_INTERVAL
 from .gating import BatchGate, SingleGate, SingleSpec, batch_outputs, final_read, final_read_async, skip_wait, verdict
 from .operation import records_only
 from .program import all_plain, check_plain_bool, client_of, mock_invoke, mocked_props, plain_input_errors, \
@@ -201,18 +200,20 @@ def get_stateful_async_invocation(
     timeout_seconds: float = 1800,
     fail_on_statuses: Optional[Sequence[str]] = None,
     poll_interval_seconds: float = 1.0,
-    max_poll_interval_seconds: float = DEFAULT_MAX_POLL_INTERVAL,
+    max_poll_interval_seconds: Optional[float] = None,
     secret_payloads: bool = True,
     region: Optional[str] = None,
     account_id: Optional[str] = None,
     endpoint: Optional[str] = None,
+    use_duration_history: bool = True,
 ) -> GetStatefulAsyncInvocationResult:
     """Read one invocation now (blocking; in ``pulumi up`` it waits first when asked to)."""
     return single_now(FC2, GetStatefulAsyncInvocationResult, secret_payloads, dict(
         service_name=service_name, function_name=function_name, invocation_id=invocation_id, qualifier=qualifier,
         wait_for_completion=wait_for_completion, timeout_seconds=timeout_seconds, fail_on_statuses=fail_on_statuses,
         poll_interval_seconds=poll_interval_seconds, max_poll_interval_seconds=max_poll_interval_seconds,
-        region=region, account_id=account_id, endpoint=endpoint))
+        region=region, account_id=account_id, endpoint=endpoint,
+        use_duration_history=use_duration_history))
 
 
 @plain_input_errors
@@ -226,18 +227,20 @@ def get_stateful_async_invocation_output(
     timeout_seconds: Input[float] = 1800,
     fail_on_statuses: Optional[Input[Sequence[str]]] = None,
     poll_interval_seconds: Input[float] = 1.0,
-    max_poll_interval_seconds: Input[float] = DEFAULT_MAX_POLL_INTERVAL,
+    max_poll_interval_seconds: Optional[Input[float]] = None,
     secret_payloads: bool = True,
     region: Optional[Input[str]] = None,
     account_id: Optional[Input[str]] = None,
     endpoint: Optional[Input[str]] = None,
+    use_duration_history: Input[bool] = True,
 ) -> Output[GetStatefulAsyncInvocationResult]:
     """The ``Output`` form: inputs may be Outputs, and the wait runs on the program's event loop."""
     return single_output(FC2, GetStatefulAsyncInvocationResult, secret_payloads, dict(
         service_name=service_name, function_name=function_name, invocation_id=invocation_id, qualifier=qualifier,
         wait_for_completion=wait_for_completion, timeout_seconds=timeout_seconds, fail_on_statuses=fail_on_statuses,
         poll_interval_seconds=poll_interval_seconds, max_poll_interval_seconds=max_poll_interval_seconds,
-        region=region, account_id=account_id, endpoint=endpoint))
+        region=region, account_id=account_id, endpoint=endpoint,
+        use_duration_history=use_duration_history))
 
 
 @plain_input_errors
@@ -257,7 +260,7 @@ def get_stateful_async_invocations(
     timeout_seconds: float = 1800,
     fail_on_statuses: Optional[Sequence[str]] = None,
     poll_interval_seconds: float = 1.0,
-    max_poll_interval_seconds: float = DEFAULT_MAX_POLL_INTERVAL,
+    max_poll_interval_seconds: Optional[float] = None,
     secret_payloads: bool = True,
     region: Optional[str] = None,
     account_id: Optional[str] = None,
@@ -291,7 +294,7 @@ def get_stateful_async_invocations_output(
     timeout_seconds: Input[float] = 1800,
     fail_on_statuses: Optional[Input[Sequence[str]]] = None,
     poll_interval_seconds: Input[float] = 1.0,
-    max_poll_interval_seconds: Input[float] = DEFAULT_MAX_POLL_INTERVAL,
+    max_poll_interval_seconds: Optional[Input[float]] = None,
     secret_payloads: bool = True,
     region: Optional[Input[str]] = None,
     account_id: Optional[Input[str]] = None,
@@ -321,18 +324,20 @@ def get_async_task(
     timeout_seconds: float = 1800,
     fail_on_statuses: Optional[Sequence[str]] = None,
     poll_interval_seconds: float = 1.0,
-    max_poll_interval_seconds: float = DEFAULT_MAX_POLL_INTERVAL,
+    max_poll_interval_seconds: Optional[float] = None,
     secret_payloads: bool = True,
     region: Optional[str] = None,
     account_id: Optional[str] = None,
     endpoint: Optional[str] = None,
+    use_duration_history: bool = True,
 ) -> GetAsyncTaskResult:
     """Read one FC 3.0 async task now (blocking; in ``pulumi up`` it waits first when asked to)."""
     return single_now(FC3, GetAsyncTaskResult, secret_payloads, dict(
         function_name=function_name, task_id=task_id, qualifier=qualifier, wait_for_completion=wait_for_completion,
         timeout_seconds=timeout_seconds, fail_on_statuses=fail_on_statuses,
         poll_interval_seconds=poll_interval_seconds, max_poll_interval_seconds=max_poll_interval_seconds,
-        region=region, account_id=account_id, endpoint=endpoint))
+        region=region, account_id=account_id, endpoint=endpoint,
+        use_duration_history=use_duration_history))
 
 
 @plain_input_errors
@@ -345,18 +350,20 @@ def get_async_task_output(
     timeout_seconds: Input[float] = 1800,
     fail_on_statuses: Optional[Input[Sequence[str]]] = None,
     poll_interval_seconds: Input[float] = 1.0,
-    max_poll_interval_seconds: Input[float] = DEFAULT_MAX_POLL_INTERVAL,
+    max_poll_interval_seconds: Optional[Input[float]] = None,
     secret_payloads: bool = True,
     region: Optional[Input[str]] = None,
     account_id: Optional[Input[str]] = None,
     endpoint: Optional[Input[str]] = None,
+    use_duration_history: Input[bool] = True,
 ) -> Output[GetAsyncTaskResult]:
     """The ``Output`` form: inputs may be Outputs, and the wait runs on the program's event loop."""
     return single_output(FC3, GetAsyncTaskResult, secret_payloads, dict(
         function_name=function_name, task_id=task_id, qualifier=qualifier, wait_for_completion=wait_for_completion,
         timeout_seconds=timeout_seconds, fail_on_statuses=fail_on_statuses,
         poll_interval_seconds=poll_interval_seconds, max_poll_interval_seconds=max_poll_interval_seconds,
-        region=region, account_id=account_id, endpoint=endpoint))
+        region=region, account_id=account_id, endpoint=endpoint,
+        use_duration_history=use_duration_history))
 
 
 @plain_input_errors
@@ -375,7 +382,7 @@ def get_async_tasks(
     timeout_seconds: float = 1800,
     fail_on_statuses: Optional[Sequence[str]] = None,
     poll_interval_seconds: float = 1.0,
-    max_poll_interval_seconds: float = DEFAULT_MAX_POLL_INTERVAL,
+    max_poll_interval_seconds: Optional[float] = None,
     secret_payloads: bool = True,
     region: Optional[str] = None,
     account_id: Optional[str] = None,
@@ -407,7 +414,7 @@ def get_async_tasks_output(
     timeout_seconds: Input[float] = 1800,
     fail_on_statuses: Optional[Input[Sequence[str]]] = None,
     poll_interval_seconds: Input[float] = 1.0,
-    max_poll_interval_seconds: Input[float] = DEFAULT_MAX_POLL_INTERVAL,
+    max_poll_interval_seconds: Optional[Input[float]] = None,
     secret_payloads: bool = True,
     region: Optional[Input[str]] = None,
     account_id: Optional[Input[str]] = None,

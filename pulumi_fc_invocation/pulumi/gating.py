@@ -52,6 +52,7 @@ from ..waiter import (
     Waiter,
     WaitPolicy,
     batch_history,
+    call_budget,
     check_fail_on_statuses,
     failure_message,
     format_duration,
@@ -148,13 +149,16 @@ _histories_lock = threading.Lock()
 
 def duration_history(client: FcClient, kind: Kind, target: Mapping[str, Any]) -> Any:
     """The shared :class:`~..waiter.DurationHistory` of ``target``'s function (``kind.target_keys``)
-    through ``client`` (the plain one, not a gate's bounded view: the history outlives any one gate)."""
+    through ``client``: its list call takes the budget of the wait that makes it (``call_budget``: the
+    policy's ``history_budget`` within the gate's time left), not the gate's bounded view (the history
+    outlives any one gate)."""
     names = tuple(target.get(key) for key in kind.target_keys)
     key = (id(client), kind.name) + names
     with _histories_lock:
         entry = _histories.get(key)
         if entry is None or entry[0] is not client:  # the client is held: its id cannot be reused meanwhile
-            entry = _histories[key] = (client, history_for(client, kind.member_ref(target, "_")))
+            history = history_for(client.bounded(call_budget), kind.member_ref(target, "_"))
+            entry = _histories[key] = (client, history)
         _histories.move_to_end(key)
         while len(_histories) > MAX_CACHED_HISTORIES:
             _histories.popitem(last=False)
@@ -187,16 +191,24 @@ class SingleSpec:
     @classmethod
     def build(cls, *, kind: Kind = FC2, wait_for_completion: Any = False, timeout_seconds: Any = 1800,
               fail_on_statuses: Any = None, poll_interval_seconds: Any = 1.0,
-              max_poll_interval_seconds: Any = DEFAULT_MAX_POLL_INTERVAL, region: Any = None, account_id: Any = None,
-              endpoint: Any = None, hidden: frozenset = frozenset(), **names: Any) -> "SingleSpec":
+              max_poll_interval_seconds: Any = None, region: Any = None, account_id: Any = None,
+              endpoint: Any = None, use_duration_history: Any = True, hidden: frozenset = frozenset(),
+              **names: Any) -> "SingleSpec":
+        """``max_poll_interval_seconds`` unset (None): the default cap of the default schedule
+        (:data:`~..waiter.DEFAULT_MAX_POLL_INTERVAL`); set: a ceiling no delay exceeds."""
         unknown = set(names) - set(kind.ref_keys)
         if unknown:
             raise TypeError(f"unexpected argument {sorted(unknown)[0]!r} for {kind.resource_name}")
         ref = kind.make_ref(names)
         if not isinstance(wait_for_completion, bool):
             raise InvalidArgumentError("wait_for_completion", wait_for_completion, "must be True or False")
-        policy = WaitPolicy(initial_delay=poll_interval_seconds, max_delay=max_poll_interval_seconds,
-                            timeout=timeout_seconds, not_found_grace=NOT_FOUND_GRACE)
+        if not isinstance(use_duration_history, bool):
+            raise InvalidArgumentError("use_duration_history", use_duration_history, "must be True or False")
+        capped = max_poll_interval_seconds is not None
+        policy = WaitPolicy(initial_delay=poll_interval_seconds,
+                            max_delay=max_poll_interval_seconds if capped else DEFAULT_MAX_POLL_INTERVAL,
+                            cap=max_poll_interval_seconds if capped else None, timeout=timeout_seconds,
+                            not_found_grace=NOT_FOUND_GRACE, duration_aware=use_duration_history)
         if timeout_seconds is None:
             raise InvalidArgumentError("timeout_seconds", timeout_seconds, "must be a positive number of seconds")
         region, account_id, endpoint = check_settings(region, account_id, endpoint, hidden)
@@ -220,6 +232,7 @@ class SingleSpec:
             "fail_on_statuses": list(self.fail_on), "poll_interval_seconds": self.policy.initial_delay,
             "max_poll_interval_seconds": self.policy.max_delay, "region": self.region,
             "account_id": self.account_id, "endpoint": self.endpoint,
+            "use_duration_history": self.policy.duration_aware,
         }
 
 
@@ -291,11 +304,6 @@ def read_and_check(client: FcClient, ref: Any, props: Mapping[str, Any], refresh
     return verdict(ref, result, props, noun=kind.noun)
 
 
-def _named(text: str, noun: str) -> str:
-    """The waiter's message (which says "invocation") for an item called ``noun`` (FC 3.0: "task")."""
-    return text if noun == "invocation" else text.replace("invocation ", f"{noun} ", 1)
-
-
 def verdict(ref: Any, result: Any, props: Mapping[str, Any], noun: str = "invocation") -> Any:
     """The gate's verdict on ``result`` (the final read, or a mock's outputs): raises on a fail status
     or an unfinished wait (``waited_seconds`` set), else returns ``result``."""
@@ -304,7 +312,7 @@ def verdict(ref: Any, result: Any, props: Mapping[str, Any], noun: str = "invoca
     if props.get("wait_for_completion") and waited is not None and not result.is_terminal:
         timeout = float(props.get("timeout_seconds") or 0)
         if timeout and waited >= timeout:
-            raise WaitTimeoutError(_named(timeout_message(ref, result, waited, timeout), noun), last_result=result,
+            raise WaitTimeoutError(timeout_message(ref, result, waited, timeout, noun=noun), last_result=result,
                                    elapsed=waited)
         ended = [e.status for e in result.events if InvocationStatus(e.status or "?").is_terminal]
         if ended:  # the wait saw it end; FC has run it again since (a retry)
@@ -317,7 +325,7 @@ def verdict(ref: Any, result: Any, props: Mapping[str, Any], noun: str = "invoca
             f"(see the warning logged against this resource); last status {result.status.value}",
             last_result=result, elapsed=waited)
     if result.status.value in fail_on:
-        raise InvocationFailedError(_named(failure_message(ref, result, fail_on), noun), result=result)
+        raise InvocationFailedError(failure_message(ref, result, fail_on, noun=noun), result=result)
     return result
 
 
@@ -421,7 +429,7 @@ class SingleGate:
     def no_result_message(self, outcome: Any) -> str:
         timeout = self.spec.policy.timeout
         if outcome.timed_out:
-            return (f"{_named(timeout_message(self.shown, None, outcome.elapsed, timeout or 0), self.kind.noun)}; "
+            return (f"{timeout_message(self.shown, None, outcome.elapsed, timeout or 0, noun=self.kind.noun)}; "
                     f"last error: {outcome.error}")
         return (f"stopped waiting for {self.kind.noun} {self.shown} after {format_duration(outcome.elapsed)}: an API "
                 f"error ended the wait: {outcome.error}")
@@ -519,15 +527,16 @@ async def until_set(wait: Awaitable[T], event: asyncio.Event) -> tuple[bool, Opt
 
 
 def waiter(gate: Any, client: FcClient, on_progress: Optional[Callable[[Any, float], None]] = None) -> Waiter:
-    """The gate's wait: polls through a client bounded by the gate's timeout (no call outlives it),
+    """The gate's wait: polls through a client bounded by the wait's deadline on the waiter's clock
+    (``call_budget``: no call outlives it, and the read at the deadline has a budget of its own),
     duration-aware (:class:`~..waiter.WaitPolicy`) from the function's recent runs: one list call,
-    shared by the gates of the function; refused or unusable, the default schedule."""
-    timeout = gate.spec.policy.timeout
-    polling = client.bounded(timeout) if timeout else client
+    shared by the gates of the function; refused or unusable, the default schedule. A task's age is
+    measured on FC's clock (``client.server_time``)."""
+    polling = client.bounded(call_budget)
     policy = gate.policy()
     fetch, history = gate.wait_calls(client, polling)
     return Waiter(fetch, policy, on_progress=on_progress, progress_interval=progress_interval(),
-                  history=history if policy.duration_aware else None)
+                  history=history if policy.duration_aware else None, server_now=client.server_time)
 
 
 async def run_gate(gate: Any, client: FcClient, reporter: Reporter, *, preview: bool,

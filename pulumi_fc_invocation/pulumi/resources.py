@@ -21,7 +21,6 @@ from ..batching import BatchSpec, BatchSummary, batch_verdict, parse_batch_id
 from ..errors import InvalidArgumentError
 from ..kinds import FC2, FC3, Kind
 from ..models import redacting
-from ..waiter import DEFAULT_MAX_POLL_INTERVAL
 from .gating import SingleSpec, batch_output_keys, skip_wait, verdict
 from .operation import records_only
 from .program import (
@@ -215,6 +214,7 @@ class StatefulAsyncInvocation(pulumi.dynamic.Resource, module="fc", name="Statef
     region: Output[Optional[str]]
     account_id: Output[Optional[str]]
     endpoint: Output[Optional[str]]
+    use_duration_history: Output[bool]
     waited_seconds: Output[Optional[float]]
 
     @plain_input_errors
@@ -230,18 +230,19 @@ class StatefulAsyncInvocation(pulumi.dynamic.Resource, module="fc", name="Statef
         timeout_seconds: Input[float] = 1800,
         fail_on_statuses: Optional[Input[Sequence[str]]] = None,
         poll_interval_seconds: Input[float] = 1.0,
-        max_poll_interval_seconds: Input[float] = DEFAULT_MAX_POLL_INTERVAL,
+        max_poll_interval_seconds: Optional[Input[float]] = None,
         secret_payloads: bool = True,
         region: Optional[Input[str]] = None,
         account_id: Optional[Input[str]] = None,
         endpoint: Optional[Input[str]] = None,
+        use_duration_history: Input[bool] = True,
         opts: Optional[ResourceOptions] = None,
     ) -> None:
         args = dict(service_name=service_name, function_name=function_name, invocation_id=invocation_id,
                     qualifier=qualifier, wait_for_completion=wait_for_completion, timeout_seconds=timeout_seconds,
                     fail_on_statuses=fail_on_statuses, poll_interval_seconds=poll_interval_seconds,
                     max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
-                    endpoint=endpoint)
+                    endpoint=endpoint, use_duration_history=use_duration_history)
         declare_single(self, FC2, StatefulAsyncInvocationProvider(), resource_name, args, secret_payloads, opts)
 
     @staticmethod
@@ -318,7 +319,7 @@ class StatefulAsyncInvocations(pulumi.dynamic.Resource, module="fc", name="State
         timeout_seconds: Input[float] = 1800,
         fail_on_statuses: Optional[Input[Sequence[str]]] = None,
         poll_interval_seconds: Input[float] = 1.0,
-        max_poll_interval_seconds: Input[float] = DEFAULT_MAX_POLL_INTERVAL,
+        max_poll_interval_seconds: Optional[Input[float]] = None,
         secret_payloads: bool = True,
         region: Optional[Input[str]] = None,
         account_id: Optional[Input[str]] = None,
@@ -383,6 +384,7 @@ class AsyncTask(pulumi.dynamic.Resource, module="fc", name="AsyncTask"):
     region: Output[Optional[str]]
     account_id: Output[Optional[str]]
     endpoint: Output[Optional[str]]
+    use_duration_history: Output[bool]
     waited_seconds: Output[Optional[float]]
 
     @plain_input_errors
@@ -397,18 +399,19 @@ class AsyncTask(pulumi.dynamic.Resource, module="fc", name="AsyncTask"):
         timeout_seconds: Input[float] = 1800,
         fail_on_statuses: Optional[Input[Sequence[str]]] = None,
         poll_interval_seconds: Input[float] = 1.0,
-        max_poll_interval_seconds: Input[float] = DEFAULT_MAX_POLL_INTERVAL,
+        max_poll_interval_seconds: Optional[Input[float]] = None,
         secret_payloads: bool = True,
         region: Optional[Input[str]] = None,
         account_id: Optional[Input[str]] = None,
         endpoint: Optional[Input[str]] = None,
+        use_duration_history: Input[bool] = True,
         opts: Optional[ResourceOptions] = None,
     ) -> None:
         args = dict(function_name=function_name, task_id=task_id, qualifier=qualifier,
                     wait_for_completion=wait_for_completion, timeout_seconds=timeout_seconds,
                     fail_on_statuses=fail_on_statuses, poll_interval_seconds=poll_interval_seconds,
                     max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
-                    endpoint=endpoint)
+                    endpoint=endpoint, use_duration_history=use_duration_history)
         declare_single(self, FC3, AsyncTaskProvider(), resource_name, args, secret_payloads, opts)
 
     @staticmethod
@@ -474,7 +477,7 @@ class AsyncTasks(pulumi.dynamic.Resource, module="fc", name="AsyncTasks"):
         timeout_seconds: Input[float] = 1800,
         fail_on_statuses: Optional[Input[Sequence[str]]] = None,
         poll_interval_seconds: Input[float] = 1.0,
-        max_poll_interval_seconds: Input[float] = DEFAULT_MAX_POLL_INTERVAL,
+        max_poll_interval_seconds: Optional[Input[float]] = None,
         secret_payloads: bool = True,
         region: Optional[Input[str]] = None,
         account_id: Optional[Input[str]] = None,
