@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -44,6 +45,8 @@ def _write(directory: Path, files: dict[str, str]) -> Path:
         path = directory / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip())
+        if path.name.startswith("pulumi-resource-"):
+            path.chmod(0o755)
     return directory
 
 
@@ -183,8 +186,14 @@ def test_a_failing_typescript_program_fails_up_with_its_own_message_only(pulumi_
 
 
 # -- a TypeScript SDK for a local Python plugin ----------------------------------------------------------
+# An executable plugin, the form every language loads with no language host in between: the engine runs
+# pulumi-resource-fcprobe, named by its path (a `runtime: python` PulumiPlugin.yaml would need
+# <plugin dir>/venv/bin/python under the official Python host, upstream #20756).
+LAUNCHER = f"""#!/bin/sh
+exec '{sys.executable}' "$(dirname "$0")/__main__.py" "$@"
+"""
 PLUGIN = {
-    "PulumiPlugin.yaml": "runtime: python\n",
+    "pulumi-resource-fcprobe": LAUNCHER,
     "__main__.py": '''
         """A throwaway provider plugin: one function and one resource, served by pulumi.provider.experimental."""
         import json
@@ -257,16 +266,20 @@ def _tsc(cli: PulumiCli) -> subprocess.CompletedProcess:
 
 def test_package_add_generates_a_typescript_sdk_for_a_python_plugin_that_type_checks_and_deploys(
         pulumi_bin, npm_env, tmp_path):
-    """`pulumi package add <dir>`: the engine runs the plugin through the Python host (RunPlugin), asks its
-    schema, has the Node.js host generate the SDK (GeneratePackage) and add it to package.json (Link), then
-    installs it (npm; its postinstall compiles it with the SDK's own typescript)."""
+    """`pulumi package add <executable>`: the engine runs the plugin's executable, asks its schema, has the
+    Node.js host generate the SDK (GeneratePackage) and add it to package.json (Link), then installs it (npm;
+    its postinstall compiles it with the SDK's own typescript)."""
     plugin = _write(tmp_path / "plugin", PLUGIN)
     project = _typescript_project(tmp_path / "ts-probe", "ts-probe", PROBE_PROGRAM)
     with PulumiCli(project, pulumi=pulumi_bin, env=npm_env) as cli:
-        added = cli.run("package", "add", str(plugin))
+        # An executable plugin is added by name and version, so it is installed first (a directory: the
+        # launcher runs the __main__.py beside it).
+        installed = cli.run("plugin", "install", "resource", "fcprobe", "0.1.0", "--file", str(plugin))
+        assert installed.ok, installed.output
+        added = cli.run("package", "add", str(plugin / "pulumi-resource-fcprobe"))
         assert added.ok, added.output
         assert 'import * as fcprobe from "@pulumi/fcprobe";' in added.output, added.output
-        assert f"fcprobe: {plugin}" in (cli.dir / "Pulumi.yaml").read_text()
+        assert "fcprobe: fcprobe@0.1.0" in (cli.dir / "Pulumi.yaml").read_text()
         sdk = cli.dir / "sdks" / "fcprobe"
         assert json.loads((sdk / "package.json").read_text())["name"] == "@pulumi/fcprobe"
         assert json.loads((cli.dir / "package.json").read_text())["dependencies"]["@pulumi/fcprobe"] == \
@@ -326,12 +339,17 @@ def test_a_packages_entry_in_pulumi_yaml_serves_a_yaml_program_with_the_python_p
 
 
 def test_pulumi_install_generates_the_typescript_sdk_of_a_packages_entry(pulumi_bin, npm_env, tmp_path):
-    """The other way in: `packages:` in Pulumi.yaml, then `pulumi install` (GeneratePackage, Link, npm)."""
+    """The other way in: `packages:` in Pulumi.yaml, then `pulumi install` (GeneratePackage, Link, npm). For
+    an executable plugin the entry names an installed plugin: pulumi 3.274.1 takes a local path there only
+    to a PulumiPlugin.yaml directory (a directory holding the executable: 'expected "" to have an executable
+    named "pulumi-resource-"'; the executable itself: 'provider folder ... is not a directory')."""
     project = _typescript_project(tmp_path / "ts-install", "ts-install", PROBE_PROGRAM)
-    _write(project, {f"plugin/{k}": v for k, v in PLUGIN.items()})
+    plugin = _write(tmp_path / "plugin", PLUGIN)
     with (project / "Pulumi.yaml").open("a") as f:
-        f.write("packages:\n  fcprobe: ./plugin\n")
+        f.write("packages:\n  fcprobe: fcprobe@0.1.0\n")
     with PulumiCli(project, pulumi=pulumi_bin, env=npm_env) as cli:
+        plugin_installed = cli.run("plugin", "install", "resource", "fcprobe", "0.1.0", "--file", str(plugin))
+        assert plugin_installed.ok, plugin_installed.output
         installed = cli.run("install")
         assert installed.ok, installed.output
         assert (cli.dir / "sdks" / "fcprobe" / "bin" / "index.d.ts").is_file(), installed.output
@@ -360,7 +378,8 @@ def test_a_python_program_uses_the_plugin_through_a_python_sdk_that_our_python_h
         pulumi.export("length", fcprobe.echo_output(message="abc").length)
     """})
     with PulumiCli(project, pulumi=pulumi_bin) as cli:
-        generated = cli.run("package", "gen-sdk", "./plugin", "--language", "python", "--local", "--out", "sdks")
+        generated = cli.run("package", "gen-sdk", "./plugin/pulumi-resource-fcprobe", "--language", "python", "--local",
+                            "--out", "sdks")
         assert generated.ok, generated.output
         sdk = cli.dir / "sdks" / "python"
         assert "class Marker(pulumi.CustomResource)" in (sdk / "pulumi_fcprobe" / "marker.py").read_text()

@@ -49,7 +49,8 @@ def installed(pulumi_bin, tmp_path_factory) -> Path:
     # (and, with no network here, fails); once installed, it finds it.
     missing = pulumi("install")
     assert missing.returncode != 0
-    assert f"pulumi-resource-fc-invocation-v{VERSION}-" in missing.stdout + missing.stderr, missing.stdout + missing.stderr
+    sought = missing.stdout + missing.stderr
+    assert f"pulumi-resource-fc-invocation-v{VERSION}-" in sought, sought
     plugin = pulumi("plugin", "install", "resource", "fc-invocation", VERSION, "--file", str(tarball()))
     assert plugin.returncode == 0, plugin.stdout + plugin.stderr
     done = pulumi("install")
@@ -93,7 +94,7 @@ def test_typescript_sdk_type_checks_preview_never_waits_up_waits_then_deploys(fc
         sdk = cli.dir / "node_modules" / "@pulumi" / "fc-invocation"
         package = json.loads((sdk / "package.json").read_text())
         assert package["name"] == "@pulumi/fc-invocation" and package["version"] == VERSION
-        assert package["pulumi"] == {"resource": True, "name": "fc-invocation", "version": VERSION}  # the plugin it names
+        assert package["pulumi"] == {"resource": True, "name": "fc-invocation", "version": VERSION}  # its plugin
         declarations = (sdk / "asyncTask.d.ts").read_text()
         assert "readonly returnPayload: pulumi.Output<string" in declarations, declarations
         checked = tsc(cli)
