@@ -160,6 +160,20 @@ def test_wait_reads_at_its_deadline_exit_0(fc_emulator, cli):
     assert "task deadline3/late Succeeded after 2s" in out
 
 
+def test_the_cli_process_reads_at_its_deadline_after_a_first_read_used_up_its_time(tmp_path):
+    # Real clock: the first read is answered after the whole --timeout (cut there); the task has ended by then.
+    with FcEmulator(clock="real") as emulator:
+        emulator.add_invocation(None, "deadline4", "late", timeline=[("Running", 0), ("Succeeded", 1.5)])
+        emulator.inject_fault("get", latency=4, match="late", times=1)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "LANG": "C.UTF-8",
+               **emulator.env()}
+        proc = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.cli", "wait", "deadline4/late",
+                               "--timeout", "2s"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "task deadline4/late Succeeded" in proc.stdout
+
+
 # --- 2: the duration-history call is bounded within the gate ----------------------------------------
 
 
@@ -274,6 +288,21 @@ def test_a_task_age_is_measured_on_fcs_clock_when_this_machines_is_behind(fc, ru
     late = sorted(result.outputs[f"w{i}"] - (started + 600 - begin) for i in range(gates))
     assert late[0] >= 0
     assert late[gates // 2] < 10, late  # dense around the likely end, as on a clock in step with FC's
+
+
+def test_wait_measures_a_task_age_on_fcs_clock_when_this_machines_is_behind(fc_emulator, cli):
+    seed_history(fc_emulator, None, "skewed2", around=600.0)
+    started = fc_emulator.clock.now() - 400  # about 200 s left
+    fc_emulator.add_invocation(None, "skewed2", "job", started_at=started,
+                               timeline=[("Running", 0), ("Succeeded", 600)])
+    late = []
+    for i in range(5):  # five waits, as one might notice late by chance
+        fc_emulator.clock.set(started + 400)
+        clock = SkewedClock(fc_emulator.clock, -600.0)
+        code, out, err = on(clock, cli, "wait", "skewed2/job", "--timeout", "1h")
+        assert code == 0, err
+        late.append(fc_emulator.clock.now() - (started + 600))
+    assert sorted(late)[2] < 10, late
 
 
 # --- 11: the CLI calls an FC 3.0 task a task --------------------------------------------------------
