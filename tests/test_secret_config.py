@@ -179,3 +179,11 @@ def test_the_plugin_never_shows_a_secret_provider_setting_that_breaks_its_rule(e
         ]
         for details in refusals(calls):
             assert argument.split("_")[0] in details.lower() and shows_none(tells, details), details
+
+
+def test_the_plugin_check_returns_a_failure_for_a_plain_endpoint_that_breaks_its_rule(plugin, live):
+    configured(plugin, live)
+    checked = plugin.Check(provider_pb2.CheckRequest(urn=URN_TASKS, news=struct(
+        {"functionName": "calm", "taskIdPrefix": "c-", "endpoint": "fc.example:9000"})))
+    assert [f.property for f in checked.failures] == ["endpoint"], checked
+    assert "no scheme" in checked.failures[0].reason and "fc.example:9000" in checked.failures[0].reason
