@@ -42,4 +42,4 @@ def test_its_programs_are_the_tested_examples():
     for line in ('import * as fc from "@pulumi/fc-invocation";', 'new fc.AsyncTask("migration", {',
                  "fc.getAsyncTaskOutput({ functionName, taskId, failOnStatuses: [] });"):
         assert line in text and line in ts_example, line
-    assert "python -m pulumi_fc_invocation.plugin --directory" in text
+    assert "python -m pulumi_fc_invocation.plugin --install" in text
