@@ -8,6 +8,7 @@ first shows what happens without it, so it fails if the operation came from anyw
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import threading
@@ -158,8 +159,6 @@ def test_two_stacks_at_once_one_in_up_one_in_destroy_each_see_their_own_operatio
 
 def _after(event: threading.Event, value: str):
     """An awaitable of ``value`` once ``event`` is set (the loop's executor waits, the loop runs on)."""
-    import asyncio
-
     async def wait() -> str:
         await asyncio.get_running_loop().run_in_executor(None, event.wait)
         return value
