@@ -5,21 +5,22 @@ the fix (through the harness: a real provider host, the emulator's virtual clock
 
 from __future__ import annotations
 
-import json
+import asyncio
 
+import grpc
 import pulumi
 import pytest
-import requests
 
 from alibabacloud_fc_open20210406 import models as fc2_models
 from alibabacloud_fc_open20210406.client import Client as Fc2Client
 from alibabacloud_tea_openapi.models import Config
-from alibabacloud_tea_util.models import RuntimeOptions
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from pulumi_fc_invocation import AsyncTask, StatefulAsyncInvocation, get_async_task_output
 from pulumi_fc_invocation.errors import NotFoundError
 from pulumi_fc_invocation.testing import FcEmulator
-from pulumi_fc_invocation.testing.harness import ProgramError, run_program
+from pulumi_fc_invocation.testing.harness import ProgramError, ProviderHost, run_program
 from pulumi_fc_invocation.testing.models import TASK_RETENTION
 from pulumi_fc_invocation.testing.scenario import ScenarioError
 
@@ -244,3 +245,55 @@ def test_a_missing_function_is_not_blamed_on_the_retention(fc_emulator):
         deploy(fc, program)
     text = info.value.message
     assert "FunctionNotFound" in text and "7 days" not in text, text
+
+
+# --- a refresh: the engine gives the read the state last recorded, and the read keeps it ----------------
+
+
+def refreshed(host, rec):
+    """What `pulumi refresh` sends the dynamic provider host: Read with the prior outputs as properties."""
+    prior = asyncio.run(rpc.serialize_properties({**rec.outputs, "__provider": rec.provider_blob}, {}))
+    with grpc.insecure_channel(f"127.0.0.1:{host.port}") as channel:
+        response = provider_pb2_grpc.ResourceProviderStub(channel).Read(
+            provider_pb2.ReadRequest(id=rec.id, urn=rec.urn, properties=prior))
+    return response.id, rpc.deserialize_properties(response.properties)
+
+
+@pytest.mark.parametrize("api", ["fc2", "fc3"])
+def test_a_refresh_keeps_the_state_recorded_for_a_task_fc_has_forgotten(fc_emulator, api):
+    fc = fc_emulator
+    if api == "fc2":
+        fc.add_invocation("ret", "job", "r-1", timeline=[("Running", 0), ("Succeeded", 30)], return_payload="ok")
+        declare = lambda: StatefulAsyncInvocation("gate", service_name="ret", function_name="job",  # noqa: E731
+                                                  invocation_id="r-1", wait_for_completion=True)
+    else:
+        fc.add_invocation(None, "render", "r-3", timeline=[("Running", 0), ("Succeeded", 30)], return_payload="ok")
+        declare = lambda: AsyncTask("gate", function_name="render", task_id="r-3",  # noqa: E731
+                                    wait_for_completion=True)
+    with ProviderHost(env=CLEAN_ENV) as host:
+        host.configure(fc.stack_config(), secret_keys=SECRET_KEYS)
+        rec = run_program(declare, config=fc.stack_config(), secret_keys=SECRET_KEYS, host=host).resource("gate")
+        assert rec.outputs["status"] == "Succeeded"
+        fc.advance(WEEK)
+        fc.reset_requests()
+        id_, outs = refreshed(host, rec)
+        assert fc.request_count("get") == 1 and fc.requests[0].status == 404  # FC was asked, and has forgotten
+        assert id_ == rec.id
+        assert outs == {**rec.outputs, "__provider": rec.provider_blob}
+        # ...while `up` still fails, with the retention and the fix.
+        with pytest.raises(ProgramError) as info:
+            run_program(declare, config=fc.stack_config(), secret_keys=SECRET_KEYS, host=host)
+        assert_names_retention_and_fix(info.value.message, "invocation" if api == "fc2" else "task")
+
+
+def test_a_refresh_of_a_task_that_fc_still_has_reads_it(fc_emulator):
+    fc = fc_emulator
+    fc.add_invocation(None, "render", "r-4", timeline=[("Running", 0), ("Failed", 600)], error_message="boom")
+    with ProviderHost(env=CLEAN_ENV) as host:
+        host.configure(fc.stack_config(), secret_keys=SECRET_KEYS)
+        rec = run_program(lambda: AsyncTask("gate", function_name="render", task_id="r-4"),
+                          config=fc.stack_config(), secret_keys=SECRET_KEYS, host=host).resource("gate")
+        assert rec.outputs["status"] == "Running"
+        fc.advance(WEEK - 1)
+        _, outs = refreshed(host, rec)
+        assert outs["status"] == "Failed" and outs["task_error_message"] == "boom"

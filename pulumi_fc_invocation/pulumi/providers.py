@@ -17,7 +17,7 @@ import pulumi
 import pulumi.dynamic
 
 from ..batching import BatchSpec
-from ..errors import FcInvocationError
+from ..errors import FcInvocationError, NotFoundError
 from ..kinds import FC2, FC3, Kind
 from ..models import redacting
 from .gating import CONFIG_KEYS, BatchGate, batch_outputs, client_for, read_and_check, single_outputs
@@ -74,9 +74,16 @@ class GateProvider(pulumi.dynamic.ResourceProvider):
     def _read_single(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         ref, secrets = _ref_from(self.kind, id_, props)
         # A program's read never carries `status` (None values are not sent); a refresh's prior outputs do.
+        refresh = props.get("status") is not None
         with redacting(secrets):
             client = self._client(props.get("region"), props.get("account_id"), props.get("endpoint"))
-            result = read_and_check(client, ref, props, refresh=props.get("status") is not None, kind=self.kind)
+            try:
+                result = read_and_check(client, ref, props, refresh=refresh, kind=self.kind)
+            except NotFoundError:
+                if not refresh:
+                    raise
+                # FC has forgotten the item (it keeps a task 7 days): a refresh keeps the state last recorded.
+                return pulumi.dynamic.ReadResult(id_, dict(props))
         return pulumi.dynamic.ReadResult(id_, single_outputs(self.kind, result, ref, props))
 
     def _read_batch(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
