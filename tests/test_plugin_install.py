@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tarfile
 import textwrap
+import zipfile
 from pathlib import Path
 
 import grpc
@@ -19,7 +20,7 @@ import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from _installed_plugin import INSTALLED_ONLY, VERSION, install_plugin, tarball
+from _installed_plugin import INSTALLED_ONLY, ROOT, VERSION, install_plugin, npm_tarball, sdks, tarball, wheel
 from pulumi_fc_invocation.plugin.pack import pack, platform_tag
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
@@ -183,3 +184,38 @@ def test_with_ambient_plugins_ignored_the_program_needs_the_installed_plugin(fc,
         assert up.ok, up.output
         assert "from $PATH" not in up.output, up.output
         assert cli.outputs()["status"] == "Succeeded"
+
+
+def test_make_sdks_builds_an_npm_tarball_a_wheel_and_go_source_that_name_the_plugin_at_its_version():
+    """Every SDK names plugin fc-invocation at the schema's version (the one --install installs), the
+    version pkg/v3 writes as a placeholder unless told to respect the schema's."""
+    out = sdks()
+    named = {"resource": True, "name": "fc-invocation", "version": VERSION}
+    with tarfile.open(npm_tarball()) as tar:
+        package = json.load(tar.extractfile("package/package.json"))
+        names = set(tar.getnames())
+    assert (package["name"], package["version"], package["pulumi"]) == ("@pulumi/fc-invocation", VERSION, named)
+    assert {"package/index.js", "package/index.d.ts", "package/asyncTask.js", "package/asyncTask.d.ts"} <= names
+    with zipfile.ZipFile(wheel()) as whl:
+        assert json.loads(whl.read("pulumi_fc_invocation_sdk/pulumi-plugin.json")) == named
+        assert f"Version: {VERSION}\n" in whl.read(f"pulumi_fc_invocation_sdk-{VERSION}.dist-info/METADATA").decode()
+    go = out / "go" / "fcinvocation"
+    assert json.loads((go / "pulumi-plugin.json").read_text()) == named
+    assert f'version := semver.MustParse("{VERSION}")' in (go / "internal" / "pulumiUtilities.go").read_text()
+    assert "type AsyncTask struct" in (go / "asyncTask.go").read_text()
+    again = subprocess.run(["bash", str(ROOT / "tools" / "sdks" / "build.sh"), sys.executable], capture_output=True,
+                           text=True, timeout=120)
+    assert again.returncode == 0 and "sdks: up to date" in again.stdout, again.stdout + again.stderr
+
+
+def test_the_sdk_generator_refuses_csharp_and_a_schema_without_a_version(tmp_path):
+    gensdk = ROOT / ".pulumi" / "bin" / "fc-invocation-gensdk"
+    schema = json.loads((ROOT / "schema.json").read_text())
+    refused = subprocess.run([str(gensdk), "sdk", "dotnet", str(ROOT / "schema.json"), str(tmp_path / "cs")],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "no C# generator" in refused.stderr, refused.stderr
+    del schema["version"]
+    (tmp_path / "schema.json").write_text(json.dumps(schema))
+    unversioned = subprocess.run([str(gensdk), "sdk", "nodejs", str(tmp_path / "schema.json"), str(tmp_path / "ts")],
+                                 capture_output=True, text=True, timeout=60)
+    assert unversioned.returncode != 0 and "has no version: the SDK would name no plugin version" in unversioned.stderr

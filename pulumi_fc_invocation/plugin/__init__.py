@@ -24,7 +24,7 @@ __all__ = ["main"]
 USAGE = """usage: python -m pulumi_fc_invocation.plugin [--pack DIR | --install | --directory | [flags] ENGINE]
   --pack DIR   write DIR/pulumi-resource-fc-invocation-v{VERSION}-{os}-{arch}.tar.gz (its path: the last line)
   --install    pack and `pulumi plugin install` it (the pulumi on PATH, or FC_INVOCATION_PULUMI)
-  --directory  print the plugin directory (PulumiPlugin.yaml)
+  --directory  print the runtime: python plugin directory (the official Python host cannot start it)
   ENGINE       serve the engine at that address (what the engine runs)"""
 
 

@@ -98,8 +98,8 @@ def _announce(port: int) -> None:
 
 
 def main(argv: Optional[list[str]] = None) -> None:
-    """Serve (the engine's protocol), or with ``--directory`` print the plugin directory, for a
-    program's ``plugins.providers[].path`` or ``pulumi package add``."""
+    """Serve (the engine's protocol), or with ``--directory`` print the ``runtime: python`` plugin
+    directory (PulumiPlugin.yaml; the official Python host cannot start it, pulumi/pulumi#20756)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--directory"]:
         print(os.path.dirname(os.path.abspath(__file__)))
