@@ -443,6 +443,8 @@ def _setup(verbose: bool, endpoint: Optional[str], region: Optional[str], accoun
 
 
 def _enable_debug() -> None:
+    """DEBUG for the package's own loggers only: a library's stay at the root's WARNING (urllib3's debug
+    log prints every URL, a credentials URI's query, its bearer token, included)."""
     root = logging.getLogger()
     if not any(getattr(h, "_fc_cli", False) for h in root.handlers):
         handler = logging.StreamHandler(sys.stderr)

@@ -61,6 +61,9 @@ MIN_TIME_LEFT = 60.0
 """No request is signed with temporary credentials that have less than this many seconds left."""
 PREFETCH_MAX = 900.0  # refresh ahead at most 15 minutes before expiry (the official library's stale time)
 REFRESH_RETRY_DELAYS = (0.5, 1.0)  # seconds between the attempts of a refresh (3 attempts in all)
+REFRESH_TIMEOUT = 30.0
+"""Seconds a fetch may take, all its attempts included, when the caller gives no ``timeout``."""
+EARLY_REFRESH_WAIT = 2.0  # how long the call that starts an early refresh waits for it (the key is still good)
 DEFAULT_SESSION_NAME = "pulumi-fc-invocation"
 DEFAULT_DURATION = 3600
 DEFAULT_METADATA_ENDPOINT = "http://100.100.100.200"
@@ -176,11 +179,14 @@ class RefreshableCredentials(Credentials):
     The ``access_key_id`` / ``access_key_secret`` / ``security_token`` properties work too: each thread
     keeps the snapshot it last read for up to a second, so the three values read to sign one request
     always belong together. A refresh that fails is retried and then raised as a classified error
-    naming the source; while the cached key still has time left, a failed early refresh only logs a
-    warning and is tried again later. Never pickled, never shown: each process refreshes its own.
+    naming the source. A fetch ends by the caller's deadline (``timeout``, else :data:`REFRESH_TIMEOUT`),
+    all its attempts included. An early refresh (the cached key still has more than ``min_time_left``)
+    runs in a thread of its own while the key keeps signing; if it fails, it only logs a warning and is
+    tried again later. Never pickled, never shown: each process refreshes its own.
     """
 
-    __slots__ = ("_source", "_lock", "_snap", "_fetched_at", "_retry_at", "_clock", "_local", "__weakref__")
+    __slots__ = ("_source", "_lock", "_snap", "_fetched_at", "_retry_at", "_clock", "_local", "_last_problem",
+                 "__weakref__")
 
     def __init__(self, source: "_Source", *, clock: Any = None) -> None:
         object.__setattr__(self, "_source", source)
@@ -190,35 +196,32 @@ class RefreshableCredentials(Credentials):
         object.__setattr__(self, "_retry_at", 0.0)
         object.__setattr__(self, "_clock", clock)
         object.__setattr__(self, "_local", threading.local())
+        object.__setattr__(self, "_last_problem", None)  # the last failed attempt's words, for timeouts
 
     # --- what a transport uses ----------------------------------------------------------------
 
-    def current(self, min_time_left: float = MIN_TIME_LEFT) -> Credentials:
-        """A snapshot valid for at least ``min_time_left`` more seconds (refreshed first if need be)."""
+    def current(self, min_time_left: float = MIN_TIME_LEFT, *, timeout: Optional[float] = None) -> Credentials:
+        """A snapshot valid for at least ``min_time_left`` more seconds (refreshed first if need be).
+
+        ``timeout``: the seconds this call may spend getting one, a wait for another thread's fetch
+        included (a transport passes what is left of its call); past it, a :class:`RequestTimeoutError`
+        naming the source and the last error. None: :data:`REFRESH_TIMEOUT`.
+        """
+        budget = _check_refresh_timeout(timeout)
+        deadline = time.monotonic() + budget
         now = _clock_now(self._clock)
         snap = self._snap
         if snap is not None and not self._due(snap, now):
             return snap
         if snap is not None and self._left(snap, now) >= min_time_left:
-            # Early refresh: one thread does it; the others (and this one, if it fails) keep the key.
-            if now < self._retry_at or not self._lock.acquire(blocking=False):
-                return snap
-            try:
-                if self._snap is snap:
-                    failure = self._refresh(now, raise_failure=False)
-                    if failure is not None:
-                        _log().warning("%s; the current key has %.0f s left, trying again in a while", failure,
-                                    self._left(snap, now))
-                        object.__setattr__(self, "_retry_at", now + min(60.0, self._left(snap, now) / 4))
-                        return snap
-                return self._snap
-            finally:
-                self._lock.release()
-        with self._lock:
+            return self._refresh_early(snap, now, deadline, min_time_left)
+        if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise self._busy(budget)
+        try:
             now = _clock_now(self._clock)
             snap = self._snap
             if snap is None or self._left(snap, now) < min_time_left:
-                self._refresh(now, raise_failure=True)
+                self._refresh(now, deadline, raise_failure=True)
                 snap = self._snap
                 left = self._left(snap, now)
                 if left < min_time_left:
@@ -226,6 +229,53 @@ class RefreshableCredentials(Credentials):
                         f"{self._source.describe()}: the new credentials last only {left:.0f} s, less than the "
                         f"{min_time_left:.0f} s a request needs (from {self._source.origin})")
             return snap
+        finally:
+            self._lock.release()
+
+    def _refresh_early(self, snap: Credentials, now: float, deadline: float, min_time_left: float) -> Credentials:
+        """Start the refresh of a key that still has time left in a thread of its own and wait for it a
+        little (STS usually answers at once); past that, and while it is pending, the key keeps signing."""
+        if now < self._retry_at or not self._lock.acquire(blocking=False):
+            return snap  # backing off after a failure, or a refresh is pending
+        if self._snap is not snap:  # another thread refreshed in between
+            self._lock.release()
+            return self._snap
+        done = threading.Event()
+        try:
+            threading.Thread(target=self._refresh_pending, args=(snap, now, done), daemon=True,
+                             name="fc-invocation-credentials-refresh").start()
+        except RuntimeError:  # no thread to be had: the key signs, a later call tries again
+            self._lock.release()
+            return snap
+        done.wait(max(0.0, min(EARLY_REFRESH_WAIT, deadline - time.monotonic())))
+        newer = self._snap
+        if newer is not snap and newer is not None and self._left(newer, _clock_now(self._clock)) >= min_time_left:
+            return newer
+        return snap
+
+    def _refresh_pending(self, snap: Credentials, now: float, done: threading.Event) -> None:
+        """The early refresh's thread: it holds the lock (taken for it) until the fetch ends."""
+        try:
+            failure: Optional[object] = None
+            try:
+                failure = self._refresh(now, time.monotonic() + REFRESH_TIMEOUT, raise_failure=False)
+            except Exception as exc:  # noqa: BLE001 - a thread's exception would print a traceback
+                failure = f"{self._source.describe()}: the refresh failed ({type(exc).__name__})"
+            if failure is not None:
+                left = self._left(snap, now)
+                _log().warning("%s; the current key has %.0f s left, trying again in a while", failure, left)
+                object.__setattr__(self, "_retry_at", now + min(60.0, left / 4))
+        finally:
+            self._lock.release()
+            done.set()
+
+    def _busy(self, budget: float) -> RequestTimeoutError:
+        """The error of a call whose time ran out while another thread's fetch held the lock."""
+        last = self._last_problem
+        return RequestTimeoutError(
+            f"{self._source.describe()}: no credentials before the call's deadline ({budget:.3g} s): another "
+            "request's fetch of them had not ended" + (f" (its last error: {last})" if last else "")
+            + f" (from {self._source.origin})")
 
     @property
     def expiration(self) -> Optional[float]:  # type: ignore[override]
@@ -237,21 +287,28 @@ class RefreshableCredentials(Credentials):
         """Where these credentials come from, e.g. ``AssumeRole for role acs:ram::1:role/ci (from alicloud:assumeRole)``."""
         return f"{self._source.describe()} (from {self._source.origin})"
 
-    def refresh(self, stale: Optional[Credentials] = None) -> Credentials:
+    def refresh(self, stale: Optional[Credentials] = None, *, timeout: Optional[float] = None) -> Credentials:
         """Fetch new credentials now (e.g. after FC refused the cached ones); returns the snapshot.
 
         ``stale`` is the snapshot FC refused: the fetch happens only while the cached snapshot is still
         that key, so N requests refused together make one STS call (the first refreshes, the others get
-        its result) instead of N in a row under the lock, which STS could throttle.
+        its result) instead of N in a row under the lock, which STS could throttle. ``timeout`` as for
+        :meth:`current`.
         """
         if stale is not None and not isinstance(stale, Credentials):
             raise InvalidArgumentError("stale", type(stale).__name__, "must be the Credentials snapshot FC refused")
-        with self._lock:
+        budget = _check_refresh_timeout(timeout)
+        deadline = time.monotonic() + budget
+        if not self._lock.acquire(timeout=budget):
+            raise self._busy(budget)
+        try:
             snap = self._snap
             if stale is not None and stale is not self and snap is not None and snap != stale:
                 return snap
-            self._refresh(_clock_now(self._clock), raise_failure=True)
+            self._refresh(_clock_now(self._clock), deadline, raise_failure=True)
             return self._snap
+        finally:
+            self._lock.release()
 
     # --- the Credentials interface, consistent within a request ----------------------------------
 
@@ -312,15 +369,17 @@ class RefreshableCredentials(Credentials):
         lifetime = max(0.0, snap.expiration - self._fetched_at)
         return snap.expiration - now <= max(MIN_TIME_LEFT, min(PREFETCH_MAX, lifetime / 2))
 
-    def _refresh(self, now: float, *, raise_failure: bool) -> Optional[FcInvocationError]:
-        """Fetch with retries; store the result. Called with the lock held."""
+    def _refresh(self, now: float, deadline: float, *, raise_failure: bool) -> Optional[FcInvocationError]:
+        """Fetch with retries, all ended by ``deadline`` (``time.monotonic()``); store the result. Called with
+        the lock held."""
         delays = tuple(REFRESH_RETRY_DELAYS)
         attempt = 0
+        earlier: Optional[_Problem] = None
         while True:
             attempt += 1
             problem: Optional[_Problem] = None
             try:
-                key_id, secret, token, expires = self._source.fetch()
+                key_id, secret, token, expires = self._source.fetch(deadline)
             except _Problem as exc:
                 problem = exc
             if problem is None:
@@ -328,15 +387,31 @@ class RefreshableCredentials(Credentials):
                 object.__setattr__(self, "_snap", snap)
                 object.__setattr__(self, "_fetched_at", now)
                 object.__setattr__(self, "_retry_at", 0.0)
+                object.__setattr__(self, "_last_problem", None)
                 _log().info("%s: new credentials %s, %s", self.source, snap.masked_key_id,
                          "no expiry" if expires is None else f"expiring {_iso(expires)}")
                 return None
-            if not problem.retryable or attempt > len(delays):
-                error = self._source.error(problem, attempt)
+            if problem.deadline and earlier is not None:  # the deadline's error says why the attempts failed
+                problem.detail += f"; the attempt before: {earlier.words()}"
+            object.__setattr__(self, "_last_problem", problem.words())
+            delay = delays[attempt - 1] if attempt <= len(delays) else None
+            late = problem.retryable and delay is not None and time.monotonic() + delay >= deadline
+            if not problem.retryable or delay is None or late:
+                error = self._source.error(problem, attempt,
+                                           "the call's deadline left no time for another attempt" if late else None)
                 if raise_failure:
                     raise error
                 return error
-            time.sleep(delays[attempt - 1])
+            earlier = problem
+            time.sleep(delay)
+
+
+def _check_refresh_timeout(timeout: Any) -> float:
+    if timeout is None:
+        return REFRESH_TIMEOUT
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout < math.inf:
+        raise InvalidArgumentError("timeout", timeout, "must be a number of seconds >= 0, or None")
+    return float(timeout)
 
 
 def _iso(epoch: float) -> str:
@@ -350,10 +425,14 @@ class _Problem(Exception):
     """Why one fetch failed, in words that never quote a secret; turned into a public error by the source."""
 
     def __init__(self, cls: type, detail: str, *, retryable: bool = False, code: Optional[str] = None,
-                 request_id: Optional[str] = None, status: Optional[int] = None) -> None:
+                 request_id: Optional[str] = None, status: Optional[int] = None, deadline: bool = False) -> None:
         super().__init__(detail)
         self.cls, self.detail, self.retryable = cls, detail, retryable
         self.code, self.request_id, self.status = code, request_id, status
+        self.deadline = deadline  # cut short by the caller's deadline: no time for another attempt
+
+    def words(self) -> str:
+        return f"{self.code}: {self.detail}" if self.code and not self.detail.startswith(self.code) else self.detail
 
 
 _sessions: dict[bool, Any] = {}
@@ -376,22 +455,39 @@ def _session(direct: bool) -> Any:
         return session
 
 
-def _http(method: str, url: str, *, direct: bool = False, data: Optional[str] = None,
+def _http(method: str, url: str, *, deadline: float, direct: bool = False, data: Optional[str] = None,
           headers: Optional[Mapping[str, str]] = None, timeout: tuple[float, float] = STS_TIMEOUT,
           where: str) -> tuple[int, Mapping[str, str], bytes]:
-    """One request, no redirects, a capped body. ``where`` names the host for messages (never the query)."""
+    """One request, no redirects, ended by ``deadline`` (``time.monotonic()``), its body capped and decoded
+    by the package's bounded reader (whatever the urllib3 version). ``where`` names the host for messages
+    (never the query)."""
     import requests
     import urllib3
 
+    from .bodies import BodyTooLarge, read_body
+
+    left = deadline - time.monotonic()
+    if left <= 0.001:
+        raise _Problem(RequestTimeoutError, f"nothing sent to {where}: no time was left before the call's deadline",
+                       deadline=True)
+    connect, read = min(timeout[0], left), min(timeout[1], left)
     failure: Optional[_Problem] = None
     response = None
+    body = b""
     try:
         response = _session(direct).request(method, url, data=data, headers=dict(headers or {}),
-                                            timeout=timeout, allow_redirects=False, stream=True)
-        body = response.raw.read(MAX_ANSWER + 1, decode_content=True)
+                                            timeout=(connect, read), allow_redirects=False, stream=True)
+        body = read_body(response, deadline, MAX_ANSWER)
+    except BodyTooLarge as exc:
+        failure = _Problem(ResponseTooLargeError, f"{where} answered with more than {MAX_ANSWER} bytes"
+                           + (" once decoded" if exc.encoded else ""), status=getattr(response, "status_code", None))
     except requests.exceptions.Timeout:
-        failure = _Problem(RequestTimeoutError, f"no answer from {where} within {timeout[0]:g} s to connect and "
-                           f"{timeout[1]:g} s to answer", retryable=True)
+        if time.monotonic() >= deadline - 0.05:
+            failure = _Problem(RequestTimeoutError, f"no complete answer from {where} within the {left:.3g} s left "
+                               "before the call's deadline", deadline=True)
+        else:
+            failure = _Problem(RequestTimeoutError, f"no answer from {where} within {connect:.3g} s to connect and "
+                               f"{read:.3g} s to answer", retryable=True)
     except requests.exceptions.ConnectionError as exc:
         reason = exc.args[0] if exc.args else exc
         reason = getattr(reason, "reason", reason)
@@ -409,9 +505,6 @@ def _http(method: str, url: str, *, direct: bool = False, data: Optional[str] = 
     if failure is not None:
         raise failure
     assert response is not None
-    if len(body) > MAX_ANSWER:
-        raise _Problem(ResponseTooLargeError, f"{where} answered with more than {MAX_ANSWER} bytes",
-                       status=response.status_code)
     if 300 <= response.status_code < 400:
         raise _Problem(RedirectError, f"{where} answered with a redirect (HTTP {response.status_code}), not followed",
                        status=response.status_code)
@@ -524,15 +617,16 @@ class _Source:
     def describe(self) -> str:
         raise NotImplementedError
 
-    def fetch(self) -> tuple[str, str, Optional[str], Optional[float]]:
+    def fetch(self, deadline: float) -> tuple[str, str, Optional[str], Optional[float]]:
+        """One attempt, ended by ``deadline`` (``time.monotonic()``)."""
         raise NotImplementedError
 
     def key(self) -> tuple:
         raise NotImplementedError
 
-    def error(self, problem: _Problem, attempts: int) -> FcInvocationError:
+    def error(self, problem: _Problem, attempts: int, why_stopped: Optional[str] = None) -> FcInvocationError:
         message = f"{self.describe()} failed: {problem.detail} (from {self.origin})"
-        note = f"after {attempts} attempts" if attempts > 1 else None
+        note = "; ".join(filter(None, (f"after {attempts} attempts" if attempts > 1 else None, why_stopped))) or None
         if issubclass(problem.cls, FcApiError):
             return problem.cls(message, code=problem.code, request_id=problem.request_id,
                                http_status=problem.status, note=note)
@@ -557,14 +651,15 @@ class _StsSource(_Source):
             params["Policy"] = self.policy
         return params
 
-    def _call(self, params: Mapping[str, str], secrets: tuple[str, ...]) -> tuple[str, str, Optional[str], Optional[float]]:
+    def _call(self, params: Mapping[str, str], secrets: tuple[str, ...],
+              deadline: float) -> tuple[str, str, Optional[str], Optional[float]]:
         # POST with the parameters in the body, as the STS SDK sends it: the OIDC token, the signature
         # and a source STS token stay out of URLs (proxy and access logs, urllib3's debug log).
         where = f"STS at {_host_of(self.endpoint)}"
         status, _, body = _http("POST", self.endpoint + "/", data="&".join(
             f"{_encode(k)}={_encode(v)}" for k, v in params.items()),
             headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
-            timeout=STS_TIMEOUT, where=where)
+            timeout=STS_TIMEOUT, where=where, deadline=deadline)
         if status != 200:
             raise _answer_problem(status, body, where, secrets)
         try:
@@ -592,11 +687,12 @@ class _AssumeRole(_StsSource):
         return ("AssumeRole", self.role_arn, self.session_name, self.duration, self.policy, self.external_id,
                 self.endpoint, base_key)
 
-    def fetch(self) -> tuple[str, str, Optional[str], Optional[float]]:
+    def fetch(self, deadline: float) -> tuple[str, str, Optional[str], Optional[float]]:
         import uuid
 
         try:
-            base = self.base.current()
+            base = (self.base.current(timeout=max(0.0, deadline - time.monotonic()))
+                    if isinstance(self.base, RefreshableCredentials) else self.base.current())
         except FcApiError as exc:
             raise _Problem(type(exc), f"its source credentials: {exc}", code=exc.code, request_id=exc.request_id,
                            status=exc.http_status) from None
@@ -610,7 +706,7 @@ class _AssumeRole(_StsSource):
         if base.security_token:
             params["SecurityToken"] = base.security_token
         params["Signature"] = sts_signature("POST", params, base.access_key_secret)
-        return self._call(params, (base.access_key_secret, base.security_token or ""))
+        return self._call(params, (base.access_key_secret, base.security_token or ""), deadline)
 
 
 class _AssumeRoleWithOidc(_StsSource):
@@ -642,7 +738,7 @@ class _AssumeRoleWithOidc(_StsSource):
                            f"(from {self.token_origin}): {problem}")
         return token
 
-    def fetch(self) -> tuple[str, str, Optional[str], Optional[float]]:
+    def fetch(self, deadline: float) -> tuple[str, str, Optional[str], Optional[float]]:
         token = self._read_token()
         if not 4 <= len(token) <= 20000:
             where = f"the OIDC token file {self.token_file}" if self.token_file else "the OIDC token"
@@ -650,7 +746,7 @@ class _AssumeRoleWithOidc(_StsSource):
                            f"characters, not {len(token)}")
         params = self._params()
         params.update({"OIDCProviderArn": self.provider_arn, "OIDCToken": token})
-        return self._call(params, (token,))
+        return self._call(params, (token,), deadline)
 
 
 class _EcsRamRole(_Source):
@@ -670,11 +766,11 @@ class _EcsRamRole(_Source):
     def key(self) -> tuple:
         return ("ECS", self.role_name, self.endpoint, self.imdsv1_disabled)
 
-    def _get(self, path: str, token: Optional[str]) -> bytes:
+    def _get(self, path: str, token: Optional[str], deadline: float) -> bytes:
         where = f"the metadata service {self.endpoint}"
         headers = {"X-aliyun-ecs-metadata-token": token} if token else {}
         status, _, body = _http("GET", self.endpoint + path, direct=True, headers=headers, timeout=self.timeout,
-                                where=where)
+                                where=where, deadline=deadline)
         if status != 200:
             hint = "" if token or status not in (401, 403) else \
                 " (IMDSv1 refused: the instance may enforce IMDSv2 tokens)"
@@ -682,13 +778,13 @@ class _EcsRamRole(_Source):
                            retryable=status in _RETRY_STATUSES)
         return body
 
-    def _token(self) -> Optional[str]:
+    def _token(self, deadline: float) -> Optional[str]:
         where = f"the metadata service {self.endpoint}"
         problem = None
         try:
             status, _, body = _http("PUT", self.endpoint + "/latest/api/token", direct=True,
                                     headers={"X-aliyun-ecs-metadata-token-ttl-seconds": str(IMDS_TOKEN_TTL)},
-                                    timeout=self.timeout, where=where)
+                                    timeout=self.timeout, where=where, deadline=deadline)
         except _Problem as exc:
             if exc.cls in (UnreachableError, RequestTimeoutError):
                 raise
@@ -704,17 +800,17 @@ class _EcsRamRole(_Source):
         _log().debug("metadata service %s: no IMDSv2 token (%s); falling back to IMDSv1", self.endpoint, problem.detail)
         return None
 
-    def fetch(self) -> tuple[str, str, Optional[str], Optional[float]]:
-        token = self._token()
+    def fetch(self, deadline: float) -> tuple[str, str, Optional[str], Optional[float]]:
+        token = self._token(deadline)
         name = self.role_name or self._discovered
         base = "/latest/meta-data/ram/security-credentials/"
         if not name:
-            text = self._get(base, token).decode("utf-8", "replace").strip().splitlines()
+            text = self._get(base, token, deadline).decode("utf-8", "replace").strip().splitlines()
             if not text or not re.fullmatch(r"[A-Za-z0-9._@+=,-]{1,128}", text[0].strip()):
                 raise _Problem(ConfigurationError, "the instance has no RAM role attached (the metadata service "
                                "names none); attach one or set alicloud:ecsRoleName / ALIBABA_CLOUD_ECS_METADATA")
             name = self._discovered = text[0].strip()
-        body = self._get(base + quote(name, safe=""), token)
+        body = self._get(base + quote(name, safe=""), token, deadline)
         try:
             data = json.loads(body)
         except (ValueError, RecursionError):
@@ -738,9 +834,10 @@ class _CredentialsUri(_Source):
     def key(self) -> tuple:
         return ("URI", self.uri)
 
-    def fetch(self) -> tuple[str, str, Optional[str], Optional[float]]:
+    def fetch(self, deadline: float) -> tuple[str, str, Optional[str], Optional[float]]:
         where = self.describe()
-        status, _, body = _http("GET", self.uri, timeout=STS_TIMEOUT, where=where, direct=_is_loopback(self.uri))
+        status, _, body = _http("GET", self.uri, timeout=STS_TIMEOUT, where=where, direct=_is_loopback(self.uri),
+                                deadline=deadline)
         if status != 200:
             raise _Problem(error_class_for(status), f"HTTP {status}", status=status,
                            retryable=status in _RETRY_STATUSES)

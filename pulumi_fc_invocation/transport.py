@@ -19,7 +19,6 @@ import os
 import sys
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -39,6 +38,7 @@ from urllib3.util.retry import Retry
 from urllib3.util.timeout import Timeout as _Urllib3Timeout
 
 from . import __version__
+from .bodies import BodyTimeout, BodyTooLarge, read_body
 from .credentials import Credentials
 from .errors import (
     FcApiError,
@@ -103,31 +103,43 @@ CredentialSource = Union[Credentials, Callable[[], Credentials], Any]
 """A ``Credentials``, a callable returning the current ones, or an object with ``current()``."""
 
 
-def _credential_getter(source: CredentialSource) -> Callable[[], Credentials]:
+def _keywords(func: Callable[..., Any], *names: str) -> set[str]:
+    """Which of ``names`` ``func`` takes as keywords (all of them with ``**kwargs``)."""
+    try:
+        parameters = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return set()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return set(names)
+    return {p.name for p in parameters if p.name in names and p.kind is not inspect.Parameter.POSITIONAL_ONLY}
+
+
+def _credential_getter(source: CredentialSource) -> Callable[[float], Credentials]:
+    """A callable taking the seconds left of the call: passed on as ``current(timeout=...)`` when the source
+    takes it (a RefreshableCredentials: its fetch then ends by the call's deadline)."""
     # current() first: a RefreshableCredentials is a Credentials too, and its current() hands out one
     # snapshot (key id, secret and token that belong together) with time left; a plain one returns itself.
     current = getattr(source, "current", None)
     if callable(current):
-        return current
+        if _keywords(current, "timeout"):
+            return lambda left: current(timeout=left)
+        return lambda left: current()
     if callable(source):
-        return source
+        return lambda left: source()
     raise InvalidArgumentError("credentials", type(source).__name__,
                                "must be Credentials, a callable returning Credentials, or have current()")
 
 
-def _refresher(source: CredentialSource) -> Optional[Callable[[Optional[Credentials]], Any]]:
-    """``refresh(stale=...)`` of a source that takes the refused snapshot, else its plain ``refresh()``
-    (a source of one's own may have the older signature); None for a source that cannot refresh."""
+def _refresher(source: CredentialSource) -> Optional[Callable[[Optional[Credentials], float], Any]]:
+    """``refresh(stale=..., timeout=...)`` of a source that takes the refused snapshot and the seconds left
+    of the call, else as much of it as it takes (a source of one's own may have the older signature);
+    None for a source that cannot refresh."""
     refresh = getattr(source, "refresh", None)
     if not callable(refresh):
         return None
-    try:
-        parameters = inspect.signature(refresh).parameters.values()
-    except (TypeError, ValueError):
-        parameters = ()
-    if any(p.name == "stale" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-        return lambda stale: refresh(stale=stale)
-    return lambda stale: refresh()
+    takes = _keywords(refresh, "stale", "timeout")
+    return lambda stale, left: refresh(**{name: value for name, value in (("stale", stale), ("timeout", left))
+                                          if name in takes})
 
 
 def encode_query(params: Mapping[str, Any]) -> str:
@@ -265,14 +277,6 @@ class _LiveHeaders(CaseInsensitiveDict):
         return self
 
 
-class _BodyTimeout(requests.exceptions.ReadTimeout):
-    """The socket timed out in the middle of a body: worth another attempt for an idempotent read."""
-
-
-class _DeadlineExceeded(requests.exceptions.ReadTimeout):
-    """The body did not complete before the call's deadline: no time is left for another attempt."""
-
-
 def check_timeout(timeout: Any) -> Timeout:
     def positive(value: Any) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf")
@@ -290,37 +294,6 @@ def _excerpt(body: bytes, limit: int = 200) -> str:
     return text[:limit] + ("..." if len(text) > limit or len(body) > limit * 2 else "")
 
 
-class _Decoder:
-    """Decodes a ``Content-Encoding`` (we only ask for gzip and deflate), never producing more than
-    it is allowed to: zlib's ``max_length`` keeps a bomb's output from ever being built."""
-
-    def __init__(self, encoding: str) -> None:
-        if encoding in ("gzip", "x-gzip"):
-            self._wbits = 16 + zlib.MAX_WBITS
-        elif encoding == "deflate":
-            self._wbits = zlib.MAX_WBITS | 32  # zlib-wrapped; raw deflate is tried on the first error
-        else:
-            raise requests.exceptions.ContentDecodingError(f"unsupported Content-Encoding {encoding[:40]!r}")
-        self._encoding = encoding
-        self._zlib = zlib.decompressobj(self._wbits)
-        self._started = False
-
-    def feed(self, data: bytes, room: int) -> bytes:
-        """Up to ``room`` bytes of output (``room`` bytes means: more was waiting)."""
-        try:
-            out = self._zlib.decompress(data, room)
-        except zlib.error:
-            if self._encoding != "deflate" or self._started:
-                raise requests.exceptions.ContentDecodingError("the compressed body is corrupt") from None
-            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send
-            out = self._zlib.decompress(data, room)
-        self._started = True
-        while self._zlib.eof and self._zlib.unused_data and len(out) < room:  # another gzip member
-            rest, self._zlib = self._zlib.unused_data, zlib.decompressobj(self._wbits)
-            out += self._zlib.decompress(rest, room - len(out))
-        return out
-
-
 def _too_large(response: requests.Response, encoded: bool) -> ResponseTooLargeError:
     how = " once decoded" if encoded else ""
     return ResponseTooLargeError(
@@ -330,47 +303,13 @@ def _too_large(response: requests.Response, encoded: bool) -> ResponseTooLargeEr
 
 
 def _read_body(response: requests.Response, deadline: float) -> None:
-    """``response.content``, read now: at most ``MAX_RESPONSE_BYTES`` once decoded (the decoder is
-    never asked for more), given up once ``deadline`` has passed.
-
-    Exceptions are mapped as ``Response.iter_content`` maps them.
-    """
-    raw = response.raw
-    encoding = (response.headers.get("Content-Encoding") or "").strip().lower()
-    declared = response.headers.get("Content-Length", "")
-    if not encoding and declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
-        response.close()
-        raise _too_large(response, False)
-    decoder = _Decoder(encoding) if encoding not in ("", "identity") else None
-    chunks: list[bytes] = []
-    size = 0
+    """``response.content``, read now: at most ``MAX_RESPONSE_BYTES`` once decoded, given up once
+    ``deadline`` has passed (see :func:`~pulumi_fc_invocation.bodies.read_body`)."""
     try:
-        while True:
-            data = raw.read1(65536, decode_content=False)
-            if not data:
-                break
-            if decoder is not None:
-                data = decoder.feed(data, MAX_RESPONSE_BYTES + 1 - size)
-            size += len(data)
-            if size > MAX_RESPONSE_BYTES:
-                response.close()
-                raise _too_large(response, decoder is not None)
-            chunks.append(data)
-            if time.monotonic() > deadline:
-                response.close()
-                raise _DeadlineExceeded("the answer did not complete within the call's time budget")
-    except urllib3.exceptions.ProtocolError as exc:
-        raise requests.exceptions.ChunkedEncodingError(exc) from None
-    except urllib3.exceptions.DecodeError as exc:
-        raise requests.exceptions.ContentDecodingError(exc) from None
-    except urllib3.exceptions.ReadTimeoutError:
-        response.close()
-        if time.monotonic() >= deadline - 0.01:
-            raise _DeadlineExceeded("the answer did not complete within the call's time budget") from None
-        raise _BodyTimeout("the answer stopped in the middle of its body") from None
-    except urllib3.exceptions.SSLError as exc:
-        raise requests.exceptions.SSLError(exc) from None
-    response._content = b"".join(chunks)
+        content = read_body(response, deadline, MAX_RESPONSE_BYTES)
+    except BodyTooLarge as exc:
+        raise _too_large(response, exc.encoded) from None
+    response._content = content
     response._content_consumed = True
 
 
@@ -481,9 +420,10 @@ class Transport:
         # proxies) into every request; _send_once prepares requests directly, as that merge would.
         self._prepared_urls: dict[str, str] = {}
 
-    def credentials(self) -> Credentials:
-        """The credentials current now (what the next attempt signs with)."""
-        creds = self._current_credentials()
+    def credentials(self, timeout: Optional[float] = None) -> Credentials:
+        """The credentials current now (what the next attempt signs with); a fetch they need ends within
+        ``timeout`` seconds (None: the source's own bound)."""
+        creds = self._current_credentials(timeout)
         self._last_credentials = creds
         return creds
 
@@ -546,7 +486,7 @@ class Transport:
             attempt[0] += 1
             signable = SignableRequest(method=method, path=path, query=dict(params or {}), headers=dict(base),
                                        body=body or b"", host=self.host, attempt=attempt[0])
-            signed[0] = self.credentials()
+            signed[0] = self.credentials(max(0.0, deadline - time.monotonic()))  # a fetch ends by the deadline
             signer(signable, signed[0])
             return signable.headers
 
@@ -583,7 +523,7 @@ class Transport:
             log.debug("%s %s: FC answered %s: refreshing the credentials and sending it again",
                       method, path, failure.code)
             try:
-                self._refresh_credentials(signed[0])
+                self._refresh_credentials(signed[0], max(0.0, deadline - time.monotonic()))
             except FcInvocationError as exc:
                 failure = exc.with_traceback(None)
                 break
@@ -634,7 +574,7 @@ class Transport:
             try:
                 return self._send_once(method, url, params, body, sign, started, retry_end, timeout)
             except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
-                    _BodyTimeout):
+                    BodyTimeout):
                 if attempts <= 0 or time.monotonic() + delay > retry_end:
                     raise
                 attempts -= 1

@@ -1,0 +1,312 @@
+"""Credential fetches within a deadline, answers read with limits, and ``-v`` that leaks nothing (issue 24,
+items 3, 15, 16 and 17).
+
+The FC emulator and its identity stand-ins (STS, metadata, credentials URI) over real HTTP, and, for
+the faults they cannot produce (an STS that never answers, a credentials URI that drips its answer, a
+gzip bomb), small in-process servers here and ``_scripted_server``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import tracemalloc
+import zlib
+
+import pytest
+from _hostile import HostileServer, http_response
+
+from pulumi_fc_invocation import credentials as cr
+from pulumi_fc_invocation.client import FcClient
+from pulumi_fc_invocation.credentials import resolve_settings
+from pulumi_fc_invocation.errors import RequestTimeoutError, ResponseTooLargeError
+from pulumi_fc_invocation.testing import AutoAdvanceClock, FcEmulator
+from pulumi_fc_invocation.testing.identity import IdentityServices
+from pulumi_fc_invocation.waiter import use_clock
+
+ACCOUNT = "1234567890123456"
+ROLE = f"acs:ram::{ACCOUNT}:role/deploy"
+PROVIDER = f"acs:ram::{ACCOUNT}:oidc-provider/ci"
+JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJlLTE"
+BEARER = "bearer-7c1d0e55-query-secret"
+
+
+# --- servers for the faults the emulator cannot produce ---------------------------------------------------
+
+
+def stalling(*replies: bytes, drip: float | None = None) -> HostileServer:
+    """A server that sends ``replies`` to its first requests, then never answers (STS not answering); or,
+    with ``drip``, sends the head of a 200 answer and then one byte of its body every ``drip`` seconds.
+    ``len(server.seen)`` counts the requests: one per attempt."""
+    queue = list(replies)
+    body = json.dumps({"Code": "Success", "AccessKeyId": "STS.drip", "AccessKeySecret": "s" * 30,
+                       "SecurityToken": "t" * 400, "Expiration": "2099-01-01T00:00:00Z"}).encode()
+
+    def answer(seen, conn):
+        if queue:
+            return queue.pop(0)
+        if drip is None:
+            server.stop.wait()
+            return None
+        conn.sendall(http_response(200, body)[:-len(body)])
+        for byte in body:
+            if server.stop.wait(drip):
+                return None
+            conn.sendall(bytes([byte]))
+        return None
+
+    server = HostileServer(answer)
+    return server
+
+
+def json_reply(status: int, data: dict) -> bytes:
+    return http_response(status, json.dumps(data).encode())
+
+
+def gzip_bomb(decoded_mib: int = 300) -> bytes:
+    """A gzip body of a few hundred KiB that decodes to ``decoded_mib`` MiB of zeros."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = b"\0" * (1 << 20)
+    return b"".join(packer.compress(block) for _ in range(decoded_mib)) + packer.flush()
+
+
+# --- fixtures -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(tmp_path):
+    """A virtual-clock FC emulator with a task to read, and its identity stand-ins."""
+    cr.forget_cached_credentials()
+    fc = FcEmulator(clock="virtual")
+    with fc, IdentityServices(fc, lifetime=900) as ids, use_clock(AutoAdvanceClock(fc.clock)):
+        ids.add_role(ROLE)
+        ids.add_oidc_provider(PROVIDER, JWT)
+        fc.add_invocation("svc", "fn", "job-1", timeline=[("Running", 0)])
+        token_file = tmp_path / "oidc-token"
+        token_file.write_text(JWT)
+        fc.ids, fc.token_file, fc.home = ids, token_file, tmp_path
+        yield fc
+    cr.forget_cached_credentials()
+
+
+def client_for(fc, environ: dict) -> FcClient:
+    settings = resolve_settings(environ=environ, home=fc.home, endpoint=fc.endpoint, account_id=fc.account_id)
+    return FcClient(endpoint=fc.endpoint, account_id=fc.account_id, credentials=settings.credentials, max_retries=0)
+
+
+def oidc_env(fc, sts_endpoint: str) -> dict:
+    return fc.ids.oidc_env(ROLE, PROVIDER, fc.token_file, ALIBABA_CLOUD_STS_ENDPOINT=sts_endpoint)
+
+
+def sts_answer(fc, key_id: str, lifetime: float) -> dict:
+    """An AssumeRoleWithOIDC answer with a key the emulator accepts until ``lifetime`` seconds from now."""
+    fc.add_credentials(key_id, "secret-of-" + key_id, "token-of-" + key_id, expires_at=fc.now() + lifetime)
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(fc.now() + lifetime))
+    return {"RequestId": "r-1", "Credentials": {"AccessKeyId": key_id, "AccessKeySecret": "secret-of-" + key_id,
+                                                "SecurityToken": "token-of-" + key_id, "Expiration": expires}}
+
+
+# --- item 3: a refresh within the call's deadline -----------------------------------------------------------
+
+
+def test_a_refresh_takes_the_calls_remaining_deadline(world):
+    """STS never answers: a read bounded to 2 s makes one STS attempt, cut at its deadline (not 3 attempts of
+    10 s each), and its error names STS, the role and where the setting came from."""
+    with stalling() as sts:
+        client = client_for(world, oidc_env(world, sts.endpoint))
+        with pytest.raises(RequestTimeoutError) as info:
+            client.bounded(2.0).get("svc/fn/job-1")
+        client.close()
+    text = str(info.value)
+    assert f"AssumeRoleWithOIDC for role {ROLE}" in text and f"STS at {sts.endpoint}" in text, text
+    assert "(from ALIBABA_CLOUD_ROLE_ARN)" in text and "deadline" in text, text
+    assert len(sts.seen) == 1
+    assert world.requests == []  # nothing was sent to FC unsigned or signed with nothing
+
+
+def test_a_still_valid_key_keeps_signing_while_a_refresh_is_pending(world):
+    """The key is due for its early refresh (5 of 15 minutes left) and STS stops answering: every read is
+    signed with the valid key at once; one refresh is pending, not one per read."""
+    with stalling(json_reply(200, sts_answer(world, "STS.first", 900))) as sts:
+        client = client_for(world, oidc_env(world, sts.endpoint))
+        client.get("svc/fn/job-1")
+        world.advance(600)
+        for _ in range(5):
+            assert client.bounded(60).get("svc/fn/job-1").status.value == "Running"
+        pending = len(sts.seen)
+        client.close()
+    assert [r.access_key_id for r in world.requests] == ["STS.first"] * 6
+    assert pending == 2  # the first fetch, and the one refresh still waiting for STS
+
+
+def test_a_refresh_timeout_carries_the_last_transient_error(world):
+    """STS answers 503 once, then nothing: the deadline's error says so, and names STS and the source."""
+    overloaded = {"Code": "ServiceUnavailable", "Message": "STS is overloaded", "RequestId": "r-503"}
+    with stalling(json_reply(503, overloaded)) as sts:
+        client = client_for(world, oidc_env(world, sts.endpoint))
+        with pytest.raises(RequestTimeoutError) as info:
+            client.bounded(3.0).get("svc/fn/job-1")
+        client.close()
+    text = str(info.value)
+    assert f"STS at {sts.endpoint}" in text and "(from ALIBABA_CLOUD_ROLE_ARN)" in text, text
+    assert "ServiceUnavailable" in text and "STS is overloaded" in text, text
+    assert len(sts.seen) == 2
+
+
+# --- item 17: an overall deadline for a credential fetch -------------------------------------------------------
+
+
+def test_a_dripping_credentials_uri_ends_at_the_calls_deadline(world):
+    """A credentials URI that sends its answer one byte every 0.2 s: the read ends at its 2 s deadline with
+    an error naming the URI (without its query) and the setting, after one attempt."""
+    with stalling(drip=0.2) as uri:
+        client = client_for(world, {"ALIBABA_CLOUD_CREDENTIALS_URI": uri.endpoint + "/creds?token=" + BEARER})
+        with pytest.raises(RequestTimeoutError) as info:
+            client.bounded(2.0).get("svc/fn/job-1")
+        client.close()
+    text = str(info.value)
+    assert f"credentials URI {uri.endpoint}/creds" in text and "(from ALIBABA_CLOUD_CREDENTIALS_URI)" in text, text
+    assert BEARER not in text and "deadline" in text
+    assert len(uri.seen) == 1
+
+
+def test_reads_waiting_for_a_dripping_fetch_end_at_their_own_deadlines(world):
+    """Four reads at once, the credentials URI dripping: the one fetching and the three waiting for its lock
+    all end by their 2 s deadline (before, each waited for the fetch before it, without limit)."""
+    import concurrent.futures
+
+    with stalling(drip=0.2) as uri:
+        client = client_for(world, {"ALIBABA_CLOUD_CREDENTIALS_URI": uri.endpoint + "/creds"})
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            futures = [pool.submit(client.bounded(2.0).get, "svc/fn/job-1") for _ in range(4)]
+            errors = [future.exception(timeout=60) for future in futures]
+        client.close()
+    assert all(isinstance(error, RequestTimeoutError) for error in errors), errors
+    assert all(f"credentials URI {uri.endpoint}/creds" in str(error) for error in errors), errors
+    assert all("deadline" in str(error) for error in errors), errors
+    assert 1 <= len(uri.seen) <= 4
+
+
+def test_a_fetch_without_a_deadline_has_one_of_its_own(world, monkeypatch):
+    """``current()`` with no timeout is bounded too (REFRESH_TIMEOUT, all attempts included)."""
+    monkeypatch.setattr(cr, "REFRESH_TIMEOUT", 1.5, raising=False)  # (absent before: the test fails on behaviour)
+    with stalling(drip=0.2) as uri:
+        creds = resolve_settings(environ={"ALIBABA_CLOUD_CREDENTIALS_URI": uri.endpoint + "/creds"},
+                                 home=world.home, endpoint=world.endpoint).credentials
+        with pytest.raises(RequestTimeoutError, match="deadline"):
+            creds.current()
+    assert len(uri.seen) == 1
+
+
+# --- item 16: answers read with limits -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["sts", "metadata", "uri"])
+def test_a_gzip_bomb_from_a_credential_service_is_not_decoded(world, source):
+    """A 300 MiB gzip bomb (300 KiB on the wire) answering STS, the metadata service or a credentials URI:
+    refused as too large, its name in the error, and never decoded past the cap (urllib3 < 2.6 decoded
+    it all: +600 MiB)."""
+    body = gzip_bomb()
+    with HostileServer(lambda seen, conn: http_response(200, body, {"Content-Encoding": "gzip"})) as bomb:
+        environ = {"sts": oidc_env(world, bomb.endpoint),
+                   "metadata": {"ALIBABA_CLOUD_ECS_METADATA": "ecs-role",
+                                "FC_INVOCATION_METADATA_ENDPOINT": bomb.endpoint},
+                   "uri": {"ALIBABA_CLOUD_CREDENTIALS_URI": bomb.endpoint + "/creds"}}[source]
+        client = client_for(world, environ)
+        tracemalloc.start()
+        try:
+            with pytest.raises(ResponseTooLargeError) as info:
+                client.get("svc/fn/job-1")
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+            client.close()
+    where = {"sts": f"STS at {bomb.endpoint}", "metadata": f"metadata service {bomb.endpoint}",
+             "uri": f"credentials URI {bomb.endpoint}/creds"}[source]
+    assert where in str(info.value), str(info.value)
+    assert peak < 64 * 2**20, f"{peak / 2**20:.0f} MiB allocated while reading the answer"
+
+
+# --- items 15 and 17 through the CLI as a process --------------------------------------------------------------
+
+
+@pytest.fixture
+def real_fc(tmp_path):
+    cr.forget_cached_credentials()
+    with FcEmulator(clock="real") as fc, IdentityServices(fc) as ids:
+        fc.add_invocation("svc", "fn", "job-1", timeline=[("Succeeded", 0)])
+        fc.ids = ids
+        home = tmp_path / "home"
+        home.mkdir()
+        fc.cli_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8",
+                      "FC_INVOCATION_ENDPOINT": fc.endpoint, "ALIBABA_CLOUD_ACCOUNT_ID": fc.account_id,
+                      "ALIBABA_CLOUD_REGION": fc.region}
+        yield fc
+
+
+def run_cli(env: dict, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    if os.environ.get("PYTHONPATH"):  # a checkout run with PYTHONPATH runs its own CLI
+        env = {**env, "PYTHONPATH": os.environ["PYTHONPATH"]}
+    return subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_verbose_logs_the_package_only_and_never_the_credentials_uri_query(real_fc):
+    env = {**real_fc.cli_env, "ALIBABA_CLOUD_CREDENTIALS_URI": real_fc.ids.credentials_uri + "?token=" + BEARER}
+    proc = run_cli(env, "get", "svc/fn/job-1", "-v")
+    assert proc.returncode == 0, proc.stderr
+    assert real_fc.ids.requests[-1].action == "uri"  # the credentials came from the URI
+    assert BEARER not in proc.stderr and BEARER not in proc.stdout
+    names = {line.split()[3].rstrip(":") for line in proc.stderr.splitlines() if " DEBUG " in line}
+    assert "pulumi_fc_invocation.transport" in names, proc.stderr  # the package's own debug log is there
+    assert all(name.startswith("pulumi_fc_invocation") for name in names), names  # no library's
+
+
+def test_cli_wait_with_a_dripping_credentials_uri_ends_at_its_timeout(real_fc):
+    with stalling(drip=0.5) as uri:
+        env = {**real_fc.cli_env, "ALIBABA_CLOUD_CREDENTIALS_URI": uri.endpoint + "/creds?token=" + BEARER}
+        # Before: 62 s and more (a drip of the answer held the wait, under the refresh lock): 40 s is generous.
+        proc = run_cli(env, "wait", "svc/fn/job-1", "--timeout", "3s", timeout=40)
+    assert proc.returncode == 4, (proc.returncode, proc.stderr)
+    [line] = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert f"credentials URI {uri.endpoint}/creds" in line and "(from ALIBABA_CLOUD_CREDENTIALS_URI)" in line, line
+    assert BEARER not in proc.stderr
+    # One fetch for each read the wait makes (until its deadline, and the read at it), each cut at its deadline.
+    assert 1 <= len(uri.seen) <= 2, uri.seen
+
+
+# --- item 3 through a gate (the data sources through the harness) ------------------------------------------------
+
+
+def test_a_gate_whose_sts_never_answers_fails_by_its_timeout_naming_sts_and_the_source(tmp_path):
+    """A gate on a running task, 3 s timeout, STS never answering: the deployment fails with an error that
+    names STS, the role and the setting, after one STS attempt per read the gate could make."""
+    from pulumi_fc_invocation import StatefulAsyncInvocation
+    from pulumi_fc_invocation.testing.harness import ProgramError, run_program
+
+    token_file = tmp_path / "oidc-token"
+    token_file.write_text(JWT)
+    with FcEmulator(clock="real") as fc, stalling() as sts:
+        fc.add_invocation("svc", "fn", "job-1", timeline=[("Running", 0)])
+        env = {"ALIBABA_CLOUD_ROLE_ARN": ROLE, "ALIBABA_CLOUD_OIDC_PROVIDER_ARN": PROVIDER,
+               "ALIBABA_CLOUD_OIDC_TOKEN_FILE": str(token_file), "ALIBABA_CLOUD_STS_ENDPOINT": sts.endpoint,
+               **{name: "" for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                                        "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY", "FC_INVOCATION_ENDPOINT")}}
+        config = {"alicloud:accountId": fc.account_id, "fc-invocation:endpoint": fc.endpoint}
+
+        def program():
+            StatefulAsyncInvocation("gate", service_name="svc", function_name="fn", invocation_id="job-1",
+                                    wait_for_completion=True, timeout_seconds=3)
+
+        with pytest.raises(ProgramError) as info:
+            run_program(program, config=config, env=env, timeout=60)
+    text = str(info.value)
+    assert f"AssumeRoleWithOIDC for role {ROLE}" in text and f"STS at {sts.endpoint}" in text, text
+    assert "(from ALIBABA_CLOUD_ROLE_ARN)" in text, text
+    assert fc.requests == []
+    # Each read's fetch is cut at that read's deadline: one STS attempt each (before: 3 attempts of 10 s in the
+    # first read alone, and the gate overran its 3 s by half a minute).
+    assert 1 <= len(sts.seen) <= 2, sts.seen
