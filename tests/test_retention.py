@@ -17,6 +17,8 @@ from alibabacloud_tea_openapi.models import Config
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from test_plugin import URN_TASK, configured, engine, plugin, struct  # noqa: F401  (the plugin over gRPC)
+
 from pulumi_fc_invocation import AsyncTask, StatefulAsyncInvocation, get_async_task_output
 from pulumi_fc_invocation.errors import NotFoundError
 from pulumi_fc_invocation.testing import FcEmulator
@@ -174,7 +176,7 @@ def deploy(fc, program, preview=False):
 def assert_names_retention_and_fix(text, noun):
     assert "FC keeps an async task's record for 7 days after it starts" in text, text
     assert f"if this {noun} started earlier, FC has forgotten it" in text, text
-    assert "remove this data source from the program" in text, text
+    assert "remove this gate from the program" in text, text
 
 
 @pytest.mark.parametrize("wait", [True, False])
@@ -297,3 +299,29 @@ def test_a_refresh_of_a_task_that_fc_still_has_reads_it(fc_emulator):
         fc.advance(WEEK - 1)
         _, outs = refreshed(host, rec)
         assert outs["status"] == "Failed" and outs["task_error_message"] == "boom"
+
+
+# --- the plugin, over gRPC: a refresh keeps the state; an import or an update names the retention --------
+
+
+def test_the_plugin_keeps_the_recorded_state_in_a_refresh_and_names_the_retention_otherwise(plugin, fc_emulator):
+    fc = fc_emulator
+    configured(plugin, fc)
+    fc.add_invocation(None, "render", "p-1", timeline=[("Running", 0), ("Succeeded", 0.5)], return_payload="ok")
+    fc.advance(1)
+    inputs = struct({"functionName": "render", "taskId": "p-1", "waitForCompletion": True, "timeoutSeconds": 60})
+    created = plugin.Create(provider_pb2.CreateRequest(urn=URN_TASK, properties=inputs))
+    assert dict(created.properties.items())["status"] == "Succeeded"
+    fc.advance(WEEK)
+    # `pulumi refresh`: the engine hands Read the state; FC has forgotten the task; the state stays.
+    read = plugin.Read(provider_pb2.ReadRequest(id=created.id, urn=URN_TASK, properties=created.properties,
+                                                inputs=inputs))
+    assert read.id == created.id and read.properties == created.properties and read.inputs == inputs
+    # `pulumi import` (no state) and an update (new settings: a verdict is due) cannot judge it.
+    with pytest.raises(grpc.RpcError) as info:
+        plugin.Read(provider_pb2.ReadRequest(id=created.id, urn=URN_TASK))
+    assert_names_retention_and_fix(info.value.details(), "task")
+    news = struct({"functionName": "render", "taskId": "p-1", "waitForCompletion": True, "timeoutSeconds": 120})
+    with pytest.raises(grpc.RpcError) as info:
+        plugin.Update(provider_pb2.UpdateRequest(id=created.id, urn=URN_TASK, olds=created.properties, news=news))
+    assert_names_retention_and_fix(info.value.details(), "task")

@@ -22,7 +22,7 @@ from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 
 from ..batching import BatchSpec, batch_input_keys, secret_config_texts
-from ..errors import ConfigurationError, FcInvocationError, InvalidArgumentError
+from ..errors import ConfigurationError, FcInvocationError, InvalidArgumentError, NotFoundError
 from ..kinds import FC2, FC3, SINGLE_ECHO_KEYS, Kind
 from ..models import redact, redacting, secret_values
 from ..pulumi.gating import (
@@ -468,6 +468,10 @@ class FcInvocationProvider(p.Provider):
         try:
             result = await self.blocking(lambda: gate.final_read(client, {**spec_props(spec), **props}, refresh=True))
         except FcInvocationError as exc:
+            if isinstance(exc, NotFoundError) and request.properties:
+                # FC has forgotten the item (it keeps a task 7 days): a refresh keeps the state last recorded.
+                return p.ReadResponse(resource_id=request.resource_id, properties=request.properties,
+                                      inputs=request.inputs)
             raise PluginError(redact(str(exc), self.secrets(spec))) from None
         values = record(spec, result, props.get("waited_seconds"))
         secret = secret_outputs(spec)

@@ -254,8 +254,8 @@ def not_found_message(kind: Kind, ref: Any, error: NotFoundError, details: bool 
     noun = kind.noun
     return (f"{text}. FC keeps an async task's record for {TASK_RETENTION_DAYS} days after it starts: if this "
             f"{noun} started earlier, FC has forgotten it and no read will find it again. A gate is for the "
-            f"deployments that wait for its {noun}: once it has ended, remove this data source from the program "
-            f"(or point it at a newer {noun})")
+            f"deployments that wait for its {noun}: once it has ended, remove this gate from the program (or point "
+            f"it at a newer {noun})")
 
 
 def retrying(call: Callable[[], T], budget: float) -> T:
