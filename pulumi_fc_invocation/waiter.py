@@ -188,8 +188,9 @@ class WaitPolicy:
     jitter)``, and the duration-aware schedule may poll sparser than ``max_delay`` (see below).
 
     ``final_read_budget``: the read at the deadline has this many seconds of its own (a gate always
-    reads once more at its deadline before it judges); ``history_budget``: the duration history's
-    list call has at most this many, within the wait's time left.
+    reads once more at its deadline before it judges, unless nothing ever answered: then the error
+    that used up the time is the verdict); ``history_budget``: the duration history's list call has at
+    most this many, within the wait's time left.
 
     ``duration_aware`` (default on; False opts out): when the waiter has a ``history`` of recent
     durations, poll by the chance that the task ends now (see :class:`DurationEstimate`) instead of
@@ -219,7 +220,7 @@ class WaitPolicy:
     min_history: int = 5
     max_history_spread: float = 6.0
     cap: Optional[float] = None
-    final_read_budget: float = 10.0
+    final_read_budget: float = 5.0
     history_budget: float = 5.0
 
     def __post_init__(self) -> None:
@@ -647,7 +648,8 @@ class Waiter:
 
     Each call (``fetch``, ``history``) runs with :func:`call_budget` set to the seconds it may take:
     until the deadline, or ``policy.final_read_budget`` for the read at the deadline (made even when
-    an earlier call ran past it), or ``policy.history_budget`` within the time left for the history.
+    an earlier call ran past it, once a read has answered), or ``policy.history_budget`` within the
+    time left for the history.
 
     ``server_now``: FC's clock now, in epoch seconds, or None (e.g. ``FcClient.server_time``): a task's
     age is measured on it when this machine's wall clock is more than :data:`SKEW_TOLERANCE` off.
@@ -843,7 +845,8 @@ class Waiter:
                 delay = policy.capped(planned + self.rng.uniform(-spread, spread))
             if policy.timeout is not None:
                 remaining = policy.timeout - elapsed
-                if remaining <= 0 and at_deadline:  # judged on the read at the deadline
+                # Judged on the read at the deadline; or, with no answer yet, on the error that used up the time.
+                if remaining <= 0 and (at_deadline or last is None):
                     yield outcome(last, elapsed, timed_out=True, error=last_error if last is None else None)
                     return
                 # The last read is at the deadline (at once if a call ran past it), with a budget of its own.

@@ -160,16 +160,16 @@ def test_wait_reads_at_its_deadline_exit_0(fc_emulator, cli):
     assert "task deadline3/late Succeeded after 2s" in out
 
 
-def test_the_cli_process_reads_at_its_deadline_after_a_first_read_used_up_its_time(tmp_path):
-    # Real clock: the first read is answered after the whole --timeout (cut there); the task has ended by then.
+def test_the_cli_process_reads_at_its_deadline_after_a_slow_read_used_up_its_time(tmp_path):
+    # Real clock: the second read is answered after the --timeout (cut there); the task ended before it.
     with FcEmulator(clock="real") as emulator:
-        emulator.add_invocation(None, "deadline4", "late", timeline=[("Running", 0), ("Succeeded", 1.5)])
-        emulator.inject_fault("get", latency=4, match="late", times=1)
+        emulator.add_invocation(None, "deadline4", "late", timeline=[("Running", 0), ("Succeeded", 3.5)])
+        slow_second_read(emulator, "late", latency=6)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "LANG": "C.UTF-8",
                **emulator.env()}
         proc = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.cli", "wait", "deadline4/late",
-                               "--timeout", "2s"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, timeout=60)
+                               "--timeout", "4s", "--no-history"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "task deadline4/late Succeeded" in proc.stdout
 
