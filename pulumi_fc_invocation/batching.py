@@ -123,8 +123,8 @@ def secret_config_masked(config: Optional[Mapping[str, Any]], secret: Collection
     given = {"region": region, "account_id": account_id, "endpoint": endpoint}
     for name, argument in given.items():
         for key in SETTING_SOURCES[name]["config"]:
-            value = config.get(key)
-            if argument is not None or key not in secret or not isinstance(value, str) or not value:
+            value = str(config.get(key) or "").strip()  # as the chain reads config: a file's newline is no fault
+            if argument is not None or key not in secret or not value:
                 continue
             try:
                 _check_setting(name, value)
