@@ -9,7 +9,7 @@
 #                  node/package.json), and .pulumi/npm-cache/, the npm cache that install filled: tests
 #                  run `npm install` offline against it, so they never reach the registry.
 # Each part has a marker of its pins (.pulumi/bin/.pinned, .pulumi/node/.pinned); an unchanged part is
-# reused ("up to date"), a changed pin rebuilds it. The Python host, a script, is installed on every run.
+# reused ("up to date"), a changed pin rebuilds it. The Python host, a script, is compared on every run.
 # Usage: build.sh <python>            everything
 #        build.sh --node-only <python> only .pulumi/node (for a contributor who names a CLI with
 #                                      FC_INVOCATION_PULUMI: the official CLI ships its language hosts)
@@ -73,10 +73,15 @@ build_go() {
     echo "engine: built pulumi $("$dest/pulumi" version) and its Python, YAML and Node.js hosts in $((SECONDS - start)) s; $(du -sh "$dest" | cut -f1) in .pulumi/bin"
 }
 
-# Our Python language host is a script: installed on every run (no pin), so changing it never rebuilds Go.
+# Our Python language host is a script, compared on every run (no pin): changing it never rebuilds Go,
+# and an unchanged one is left alone without a word.
 install_python_host() {
     { echo "#!$python"; cat "$here/language_host.py"; } > "$dest/pulumi-language-python.tmp"
     chmod 0755 "$dest/pulumi-language-python.tmp"
+    if cmp -s "$dest/pulumi-language-python.tmp" "$dest/pulumi-language-python"; then
+        rm -f "$dest/pulumi-language-python.tmp"
+        return
+    fi
     mv -f "$dest/pulumi-language-python.tmp" "$dest/pulumi-language-python"
     echo "engine: installed the Python language host (tools/engine/language_host.py, run by $python)"
 }
