@@ -681,7 +681,8 @@ def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, 
         raise outcome.error
     result = outcome.result
     if outcome.timed_out or result is None:
-        _err("error: " + _one_line(timeout_message(ref, result, outcome.elapsed, timeout, noun=_noun(ref)))
+        _err("error: " + _one_line(timeout_message(ref, result, outcome.elapsed, timeout, noun=_noun(ref),
+                                                   last_error=outcome.last_error))
              + "; raise --timeout or check the task")
         if json_output and result is not None:
             _print_json(invocation_json(result, ref))

@@ -393,6 +393,7 @@ class WaitOutcome:
     error: Optional[BaseException] = None
     transient_errors: int = 0
     history_calls: int = 0  # the duration history's list call (0 or 1), not counted in ``calls``
+    last_error: Optional[BaseException] = None  # a timeout's: why the reads after the last good one failed
     schedule: str = "default"  # "duration-aware" when the history shaped the polling
 
 
@@ -431,10 +432,12 @@ def not_found_details(head: str, error: NotFoundError, details: bool) -> str:
 
 
 def timeout_message(ref: Any, last: Optional[StatefulAsyncInvocationResult], elapsed: float, timeout: float,
-                    noun: str = "invocation") -> str:
+                    noun: str = "invocation", last_error: Optional[BaseException] = None) -> str:
+    """``last_error``: why the reads after the last good one failed (``WaitOutcome.last_error``), if they did."""
     status = last.status.value if last is not None else "unknown (no successful read)"
+    since = f"; the reads since failed: {last_error}" if last_error is not None else ""
     return (f"timed out waiting for {noun} {ref}: last status {status} after {format_duration(elapsed)} "
-            f"(timeout_seconds={timeout:g})")
+            f"(timeout_seconds={timeout:g}){since}")
 
 
 def check_fail_on_statuses(value: Any, argument: str = "fail_on_statuses") -> tuple[str, ...]:
@@ -808,7 +811,7 @@ class Waiter:
                 return
             else:
                 consecutive = 0
-                last = value
+                last, last_error = value, None
                 if value.is_terminal:
                     yield outcome(value, elapsed)
                     return
@@ -847,7 +850,8 @@ class Waiter:
                 remaining = policy.timeout - elapsed
                 # Judged on the read at the deadline; or, with no answer yet, on the error that used up the time.
                 if remaining <= 0 and (at_deadline or last is None):
-                    yield outcome(last, elapsed, timed_out=True, error=last_error if last is None else None)
+                    yield outcome(last, elapsed, timed_out=True, error=last_error if last is None else None,
+                                  last_error=last_error)
                     return
                 # The last read is at the deadline (at once if a call ran past it), with a budget of its own.
                 at_deadline = delay >= remaining

@@ -281,32 +281,74 @@ def test_cli_wait_with_a_dripping_credentials_uri_ends_at_its_timeout(real_fc):
 # --- item 3 through a gate (the data sources through the harness) ------------------------------------------------
 
 
-def test_a_gate_whose_sts_never_answers_fails_by_its_timeout_naming_sts_and_the_source(tmp_path):
-    """A gate on a running task, 3 s timeout, STS never answering: the deployment fails with an error that
-    names STS, the role and the setting, after one STS attempt per read the gate could make."""
+def run_gate_with_sts(fc, sts_endpoint: str, token_file, invocation_id: str) -> str:
+    """Run a program with a gate (5 s timeout, no duration history) on a running task, its credentials from
+    AssumeRoleWithOIDC at ``sts_endpoint``; returns the deployment's error."""
     from pulumi_fc_invocation import StatefulAsyncInvocation
     from pulumi_fc_invocation.testing.harness import ProgramError, run_program
 
-    token_file = tmp_path / "oidc-token"
     token_file.write_text(JWT)
+    env = {"ALIBABA_CLOUD_ROLE_ARN": ROLE, "ALIBABA_CLOUD_OIDC_PROVIDER_ARN": PROVIDER,
+           "ALIBABA_CLOUD_OIDC_TOKEN_FILE": str(token_file), "ALIBABA_CLOUD_STS_ENDPOINT": sts_endpoint,
+           **{name: "" for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                                    "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY", "FC_INVOCATION_ENDPOINT")}}
+    config = {"alicloud:accountId": fc.account_id, "fc-invocation:endpoint": fc.endpoint}
+
+    def program():
+        StatefulAsyncInvocation("gate", service_name="svc", function_name="fn", invocation_id=invocation_id,
+                                wait_for_completion=True, timeout_seconds=5, use_duration_history=False)
+
+    cr.forget_cached_credentials()
+    with pytest.raises(ProgramError) as info:
+        run_program(program, config=config, env=env, timeout=90)
+    return str(info.value)
+
+
+def test_a_gate_whose_sts_never_answers_fails_by_its_timeout_naming_sts_and_the_source(tmp_path):
+    """STS never answering: the deployment fails with an error that names STS, the role and the setting,
+    after one STS attempt for each read the gate could make."""
     with FcEmulator(clock="real") as fc, stalling() as sts:
         fc.add_invocation("svc", "fn", "job-1", timeline=[("Running", 0)])
-        env = {"ALIBABA_CLOUD_ROLE_ARN": ROLE, "ALIBABA_CLOUD_OIDC_PROVIDER_ARN": PROVIDER,
-               "ALIBABA_CLOUD_OIDC_TOKEN_FILE": str(token_file), "ALIBABA_CLOUD_STS_ENDPOINT": sts.endpoint,
-               **{name: "" for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                                        "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY", "FC_INVOCATION_ENDPOINT")}}
-        config = {"alicloud:accountId": fc.account_id, "fc-invocation:endpoint": fc.endpoint}
-
-        def program():
-            StatefulAsyncInvocation("gate", service_name="svc", function_name="fn", invocation_id="job-1",
-                                    wait_for_completion=True, timeout_seconds=3)
-
-        with pytest.raises(ProgramError) as info:
-            run_program(program, config=config, env=env, timeout=60)
-    text = str(info.value)
+        text = run_gate_with_sts(fc, sts.endpoint, tmp_path / "oidc-token", "job-1")
     assert f"AssumeRoleWithOIDC for role {ROLE}" in text and f"STS at {sts.endpoint}" in text, text
     assert "(from ALIBABA_CLOUD_ROLE_ARN)" in text, text
     assert fc.requests == []
     # Each read's fetch is cut at that read's deadline: one STS attempt each (before: 3 attempts of 10 s in the
-    # first read alone, and the gate overran its 3 s by half a minute).
+    # first read alone, and the gate overran its timeout by half a minute).
     assert 1 <= len(sts.seen) <= 2, sts.seen
+
+
+# --- item 3: the timeout of a wait whose reads stopped for want of credentials ------------------------------------
+
+
+def short_lived_sts(fc) -> HostileServer:
+    """An STS that issues one key for 62 s (the emulator takes it), then never answers: a wait reads once
+    or twice with it, then every read needs a refresh that cannot come."""
+    return stalling(json_reply(200, sts_answer(fc, "STS.short", 62)))
+
+
+def test_cli_wait_timeout_names_the_refresh_that_stopped_the_reads(real_fc, tmp_path):
+    """``wait`` read the task Running, then every read needed a refresh STS never answered: exit 2, and the
+    timeout's line says why the reads stopped (before: "last status Running" alone)."""
+    token_file = tmp_path / "oidc-token"
+    token_file.write_text(JWT)
+    real_fc.add_invocation("svc", "fn", "run-1", timeline=[("Running", 0)])
+    with short_lived_sts(real_fc) as sts:
+        env = {**real_fc.cli_env, "ALIBABA_CLOUD_ROLE_ARN": ROLE, "ALIBABA_CLOUD_OIDC_PROVIDER_ARN": PROVIDER,
+               "ALIBABA_CLOUD_OIDC_TOKEN_FILE": str(token_file), "ALIBABA_CLOUD_STS_ENDPOINT": sts.endpoint}
+        proc = run_cli(env, "wait", "svc/fn/run-1", "--timeout", "5s", "--no-history")
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    [line] = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert "last status Running" in line, line
+    assert f"STS at {sts.endpoint}" in line and "(from ALIBABA_CLOUD_ROLE_ARN)" in line, line
+
+
+def test_a_gate_timeout_names_the_refresh_that_stopped_the_reads(tmp_path):
+    """The gate read the task Running, then every read needed a refresh STS never answered: its timeout says
+    so (before: "last status Running" alone)."""
+    with FcEmulator(clock="real") as fc:
+        fc.add_invocation("svc", "fn", "run-1", timeline=[("Running", 0)])
+        with short_lived_sts(fc) as sts:
+            text = run_gate_with_sts(fc, sts.endpoint, tmp_path / "oidc-token", "run-1")
+    assert "last status Running" in text, text
+    assert f"STS at {sts.endpoint}" in text and "(from ALIBABA_CLOUD_ROLE_ARN)" in text, text

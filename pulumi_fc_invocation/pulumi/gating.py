@@ -312,7 +312,8 @@ def verdict(ref: Any, result: Any, props: Mapping[str, Any], noun: str = "invoca
     if props.get("wait_for_completion") and waited is not None and not result.is_terminal:
         timeout = float(props.get("timeout_seconds") or 0)
         if timeout and waited >= timeout:
-            raise WaitTimeoutError(timeout_message(ref, result, waited, timeout, noun=noun), last_result=result,
+            raise WaitTimeoutError(timeout_message(ref, result, waited, timeout, noun=noun,
+                                                   last_error=props.get("last_error")), last_result=result,
                                    elapsed=waited)
         ended = [e.status for e in result.events if InvocationStatus(e.status or "?").is_terminal]
         if ended:  # the wait saw it end; FC has run it again since (a retry)
@@ -596,7 +597,7 @@ async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, pr
     ended = gate.ended_message(last, outcome.elapsed)
     if ended:
         say(reporter.info, ended)
-    judge(lambda: gate.judge(last, {**props, "waited_seconds": outcome.elapsed}))
+    judge(lambda: gate.judge(last, {**props, "waited_seconds": outcome.elapsed, "last_error": outcome.last_error}))
     return last, outcome.elapsed
 
 
