@@ -83,8 +83,8 @@ _EXIT_CODES_HELP = """\b
 Exit codes:
   0  success (wait: Succeeded, or a terminal status not in --fail-on;
      wait-batch: every member ended, none in a --fail-on status)
-  1  wait, wait-batch: the invocation (a member) ended in a --fail-on status
-  2  wait, wait-batch: --timeout passed before the invocation (the batch) ended
+  1  wait, wait-batch: the task or invocation (a member) ended in a --fail-on status
+  2  wait, wait-batch: --timeout passed before the task or invocation (the batch) ended
   3  usage or configuration error (bad id or option, missing credentials)
   4  FC API or network error (not found, access denied, unreachable)
   5  internal error (please report it)
@@ -712,8 +712,9 @@ def _polling_text(policy: Any) -> str:
     fixed = f"every {_fmt_duration(policy.initial_delay)} up to {_fmt_duration(policy.max_delay)}"
     if not policy.duration_aware:
         return "polling " + fixed
+    sparsest = policy.sparse_max_delay if policy.cap is None else min(policy.cap, policy.sparse_max_delay)
     return (f"polling duration-aware (from the function's recent runs), at most "
-            f"{_fmt_duration(policy.sparse_max_delay)} apart before the likely end; without a history {fixed}")
+            f"{_fmt_duration(sparsest)} apart before the likely end; without a history {fixed}")
 
 
 def _log_schedule(what: str, outcome: Any, reads: str) -> None:

@@ -263,6 +263,7 @@ def test_wait_holds_the_max_poll_interval_given_with_a_history(fc_emulator, cli)
     clock = RecordingClock(fc_emulator.clock)
     code, out, err = on(clock, cli, "wait", "capped3/job", "--max-poll-interval", "10s", "--timeout", "1h")
     assert code == 1, err
+    assert "at most 10s apart before the likely end" in err
     assert fc_emulator.request_count("list") == 1
     assert max(clock.sleeps) <= 10, clock.sleeps
 
