@@ -33,6 +33,22 @@ def test_a_stack_whose_task_fc_has_forgotten(project, pulumi_bin):
             assert refresh.ok, refresh.output
             assert state_of(cli)["task-0"]["outputs"]["status"] == "Succeeded"
             assert state_of(cli)["task-0"]["outputs"]["end_time"] == recorded["end_time"]
+            # `refresh --run-program` runs the program, whose read gets no prior state: it cannot keep it.
+            refresh = cli.refresh("--run-program")
+            assert not refresh.ok and "remove this gate from the program" in refresh.output, refresh.output
+            assert state_of(cli)["task-0"]["outputs"]["status"] == "Succeeded"
+            # Tearing the stack down is never blocked by it, running the program or not.
+            destroy = cli.destroy("--run-program")
+            assert destroy.ok, destroy.output
+            assert "task-0" not in state_of(cli)
+
+
+def test_a_plain_destroy_of_a_stack_whose_task_fc_has_forgotten(project, pulumi_bin):
+    with FcEmulator(clock="virtual") as fc:
+        fc.add_invocation("svc", "fn", "gone-2", timeline=[("Succeeded", 0)])
+        with make_cli(fc, project, pulumi_bin, ids="gone-2") as cli:
+            assert cli.up().ok
+            fc.advance(WEEK)
             destroy = cli.destroy()
             assert destroy.ok, destroy.output
             assert "task-0" not in state_of(cli)

@@ -21,6 +21,7 @@ from test_plugin import URN_TASK, configured, engine, plugin, struct  # noqa: F4
 
 from pulumi_fc_invocation import AsyncTask, StatefulAsyncInvocation, get_async_task_output
 from pulumi_fc_invocation.errors import NotFoundError
+from pulumi_fc_invocation.pulumi.operation import OPERATION_ENV
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.harness import ProgramError, ProviderHost, run_program
 from pulumi_fc_invocation.testing.models import TASK_RETENTION
@@ -325,3 +326,29 @@ def test_the_plugin_keeps_the_recorded_state_in_a_refresh_and_names_the_retentio
     with pytest.raises(grpc.RpcError) as info:
         plugin.Update(provider_pb2.UpdateRequest(id=created.id, urn=URN_TASK, olds=created.properties, news=news))
     assert_names_retention_and_fix(info.value.details(), "task")
+
+
+# --- destroy --run-program: the program's reads are forgotten right after; a forgotten task must not block it
+
+
+def test_destroy_running_the_program_is_not_blocked_by_a_task_fc_has_forgotten(fc_emulator):
+    fc = fc_emulator
+    fc.add_invocation("ret", "job", "d-1", timeline=[("Running", 0), ("Succeeded", 30)])
+
+    def program():
+        gate = StatefulAsyncInvocation("gate", service_name="ret", function_name="job", invocation_id="d-1",
+                                       wait_for_completion=True)
+        pulumi.export("status", gate.status)
+
+    assert deploy(fc, program).outputs["status"] == "Succeeded"
+    fc.advance(WEEK)
+    destroy = {**CLEAN_ENV, OPERATION_ENV: "destroy"}  # what `pulumi destroy --run-program` tells the gates
+    result = run_program(program, config=fc.stack_config(), secret_keys=SECRET_KEYS, env=destroy)
+    assert result.resource("gate").outputs["invocation_id"] == "d-1"
+    assert fc.requests[-1].route == "get" and fc.requests[-1].status == 404
+    # ...an `up` (or a refresh running the program, which is given no prior state) still names the retention.
+    for operation in ("up", "refresh"):
+        with pytest.raises(ProgramError) as info:
+            run_program(program, config=fc.stack_config(), secret_keys=SECRET_KEYS,
+                        env={**CLEAN_ENV, OPERATION_ENV: operation})
+        assert_names_retention_and_fix(info.value.message, "invocation")

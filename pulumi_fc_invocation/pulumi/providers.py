@@ -21,6 +21,7 @@ from ..errors import FcInvocationError, NotFoundError
 from ..kinds import FC2, FC3, Kind
 from ..models import redacting
 from .gating import CONFIG_KEYS, BatchGate, batch_outputs, client_for, read_and_check, single_outputs
+from .operation import current_operation
 
 __all__ = [
     "GateProvider",
@@ -80,9 +81,10 @@ class GateProvider(pulumi.dynamic.ResourceProvider):
             try:
                 result = read_and_check(client, ref, props, refresh=refresh, kind=self.kind)
             except NotFoundError:
-                if not refresh:
+                if not (refresh or current_operation() == "destroy"):
                     raise
-                # FC has forgotten the item (it keeps a task 7 days): a refresh keeps the state last recorded.
+                # FC has forgotten the item (it keeps a task 7 days): a refresh keeps the state last recorded,
+                # and `destroy --run-program`, which forgets this read right after, is not blocked by it.
                 return pulumi.dynamic.ReadResult(id_, dict(props))
         return pulumi.dynamic.ReadResult(id_, single_outputs(self.kind, result, ref, props))
 
