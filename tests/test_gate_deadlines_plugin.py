@@ -36,3 +36,14 @@ def test_the_plugin_gate_reads_at_its_deadline_after_a_slow_history_list(ready, 
         fc.clear_faults()
     assert outs["status"] == "Succeeded" and outs["waitedSeconds"] < 6
     assert [r.query.get("status") for r in fc.requests if r.route == "list"] == ["Succeeded"]
+
+
+def test_the_plugin_gate_takes_use_duration_history(ready, fc):
+    fc.add_invocation(None, "pnohistory", "job", timeline=[("Running", 0), ("Succeeded", 1)])
+    fc.reset_requests()
+    created = ready.Create(provider_pb2.CreateRequest(urn=URN_TASK, properties=struct(
+        {"functionName": "pnohistory", "taskId": "job", "waitForCompletion": True, "timeoutSeconds": 30,
+         "useDurationHistory": False})))
+    outs = dict(created.properties.items())
+    assert outs["status"] == "Succeeded" and outs["useDurationHistory"] is False
+    assert fc.request_count("list") == 0  # the default schedule: no history list call
