@@ -19,6 +19,9 @@ for need in "$gensdk" "$node_modules/typescript/bin/tsc"; do
     [ -e "$need" ] || { echo "make sdks: no $need: run make engine first" >&2; exit 1; }
 done
 command -v npm >/dev/null 2>&1 || { echo "make sdks: needs npm" >&2; exit 1; }
+mkdir -p "$root/.pulumi"
+# One build at a time on a machine (several test runs may share this tree): wait for the other one.
+if command -v flock >/dev/null 2>&1; then exec 9>"$root/.pulumi/sdks.lock"; flock 9; fi
 version="$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' "$root/schema.json")"
 want="schema $(sha256sum "$root/schema.json" | cut -c1-16); gensdk $(sha256sum "$gensdk" | cut -c1-16); build.sh $(sha256sum "$0" | cut -c1-16); $(cat "$root/.pulumi/node/.pinned"); $("$python" --version)"
 if [ -f "$dest/.pinned" ] && [ "$(cat "$dest/.pinned")" = "$want" ]; then
@@ -27,8 +30,8 @@ if [ -f "$dest/.pinned" ] && [ "$(cat "$dest/.pinned")" = "$want" ]; then
     exit 0
 fi
 start=$SECONDS
-work="$dest.tmp"
-rm -rf "$work"
+work="$(mktemp -d "$root/.pulumi/sdks.tmp.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/nodejs" "$work/python"
 for language in nodejs python go; do
     "$gensdk" sdk "$language" "$root/schema.json" "$work/src/$language"
