@@ -1,5 +1,5 @@
-"""YAML and TypeScript programs through the real CLI of ``make engine``, and a TypeScript SDK generated
-for a local Python plugin: the path the ``fc-invocation`` plugin takes (issue 14).
+"""YAML and TypeScript programs through the real CLI of ``make engine``, and SDKs that the engine generates
+for a local executable plugin written in Python (``package add``, ``packages:``, ``package gen-sdk``).
 
 The YAML host is pulumi-yaml's own (tools/engine/yaml); the Node.js host is ours (tools/engine/nodejs)
 and runs programs on @pulumi/pulumi's own ``cmd/run`` with ts-node. npm runs offline against the cache
