@@ -6,6 +6,9 @@ the fix (through the harness: a real provider host, the emulator's virtual clock
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 
 import grpc
 import pulumi
@@ -141,7 +144,7 @@ def test_a_scenario_sets_the_retention_and_a_task_past_it_is_an_error_at_load():
         FcEmulator(clock="virtual", scenario={"retention": "a week"})
 
 
-def test_the_emulator_cli_takes_a_retention():
+def test_the_emulator_cli_takes_a_retention(tmp_path):
     from pulumi_fc_invocation.testing.emulator_cli import build_parser
 
     parser = build_parser()
@@ -150,6 +153,13 @@ def test_the_emulator_cli_takes_a_retention():
     assert parser.parse_args(["--retention", "none"]).retention is None
     with pytest.raises(SystemExit):
         parser.parse_args(["--retention", "0"])
+    scenario = tmp_path / "old.json"
+    scenario.write_text(json.dumps({"invocations": [{"service": "s", "function": "f", "invocationId": "i",
+                                                     "startedAgo": 90}]}))
+    code = "import sys; from pulumi_fc_invocation.testing.emulator_cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.run([sys.executable, "-c", code, "--port", "0", "--retention", "60", "--scenario", str(scenario)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "past the emulator's retention (60 s)" in proc.stderr, proc.stderr
 
 
 def test_tasks_seeded_out_of_order_are_forgotten_by_age():
