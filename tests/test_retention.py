@@ -90,7 +90,7 @@ def test_a_task_is_read_until_seven_days_after_it_started_then_every_revision_an
         assert [r.task_id for r in client.list_async_tasks("render")] == ["new-3"]
         assert client.get_stateful_async_invocation("video", "transcode", "new-1").status.value == "Running"
         # Forgotten for good: gone from the inspection API too, and its id can be used again.
-        assert sorted(s.invocation_id for s in fc.invocations) == ["new-1", "new-3"]
+        assert sorted(s.invocation_id for s in fc.invocations) == ["new-1", "new-3"] and fc.backend.forgotten == 2
         with pytest.raises(KeyError):
             fc.get_invocation("video", "transcode", "old-1")
         client.invoke_async("video", "transcode", "{}", invocation_id="old-1")

@@ -448,7 +448,7 @@ class FcBackend:
 
     def __init__(self, clock: Clock, retention: Optional[float] = TASK_RETENTION) -> None:
         self.clock = clock
-        self.retention = check_retention(retention)
+        self._retention = check_retention(retention)
         self._lock = threading.RLock()
         self._functions: dict[str, dict[str, Function]] = {}
         self._qualifiers: dict[str, set[str]] = {}
@@ -457,6 +457,11 @@ class FcBackend:
         self._seq = itertools.count(1)
         self.untracked = 0  # async invocations accepted while the function's task mode was off
         self.forgotten = 0  # tasks dropped once older than the retention
+
+    @property
+    def retention(self) -> Optional[float]:
+        """Seconds a task's record is kept after it starts (None: forever); fixed at construction."""
+        return self._retention
 
     def _forget(self, now: float) -> None:
         """Drop the tasks that started ``retention`` seconds ago or earlier (under the lock)."""

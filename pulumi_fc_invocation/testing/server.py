@@ -345,7 +345,6 @@ class FcEmulator:
         if isinstance(max_logged_requests, bool) or not isinstance(max_logged_requests, int) \
                 or max_logged_requests < 1:
             raise ValueError(f"max_logged_requests must be a positive integer, not {max_logged_requests!r}")
-        self.max_logged_requests = max_logged_requests
         self.connection_timeout = float(connection_timeout)
         self.max_connections = max_connections
         self.host = host
@@ -544,6 +543,11 @@ class FcEmulator:
         ``truncated`` that its path, query or ids were cut to ``MAX_LOGGED_TEXT`` characters."""
         with self._requests_lock:
             return list(self._requests)
+
+    @property
+    def max_logged_requests(self) -> int:
+        """How many records :attr:`requests` keeps at most (set at construction)."""
+        return self._requests.maxlen or 0
 
     @property
     def requests_dropped(self) -> int:
