@@ -50,6 +50,8 @@ import pulumi
 from pulumi_fc_invocation import StatefulAsyncInvocation
 
 cfg = pulumi.Config()
+if cfg.get_bool("bail"):
+    raise ValueError("stopping as the stack config asks")
 job = cfg.get("job")
 if job:
     gate = StatefulAsyncInvocation("gate", service_name="svc", function_name=cfg.require("function"),
@@ -148,6 +150,18 @@ def test_install_and_up_never_seek_a_plugin_for_the_package(layout):
     assert "fc-invocation" not in cli.run("plugin", "ls", check=True).output
     outputs = cli.run("stack", "output", "--json", "--stack", "plain", check=True, split=True).stdout
     assert '"hasConfig": false' in outputs  # PULUMI_CONFIG only when the stack has config
+
+
+def test_a_program_that_raises_bails_with_its_traceback_alone(layout):
+    """The SDK shows an unhandled exception and exits 32; the host answers "bail", so no exit-code error
+    follows (a RunError, by contrast, exits 1: see the failed gate below)."""
+    cli, _ = layout
+    cli.run("stack", "init", "bail", "--no-select", check=True)
+    cli.run("config", "set", "--stack", "bail", "layout:bail", "true", check=True)
+    up = cli.up("--stack", "bail")
+    assert not up.ok
+    assert "ValueError: stopping as the stack config asks" in up.output, up.output
+    assert "exit code" not in up.output, up.output
 
 
 def test_a_pulumi_package_without_plugin_json_is_taken_for_a_plugin(tmp_path, pulumi_bin, package_wheel):

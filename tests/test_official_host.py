@@ -136,6 +136,15 @@ def test_run_with_a_missing_virtualenv_fails_with_the_official_message(host, tmp
     assert "doesn't appear to be a virtual environment" in caught.value.details()
 
 
+def test_a_virtualenv_path_that_is_a_file_fails_required_packages_as_in_the_official_host(host, tmp_path):
+    """GetRequiredPackages first makes sure the venv exists (creating a missing one); a file is refused."""
+    (tmp_path / "venv").write_text("")
+    with pytest.raises(grpc.RpcError) as caught:
+        host.GetRequiredPackages(language_pb2.GetRequiredPackagesRequest(info=_info(tmp_path, virtualenv="venv")))
+    assert caught.value.details() == (f"the 'virtualenv' option in Pulumi.yaml is set to \"{tmp_path / 'venv'}\" "
+                                      "but it is not a directory")
+
+
 @pytest.mark.parametrize("options, message", [
     ({"toolchain": "conda"}, "unsupported toolchain option: conda"),
     ({"toolchain": "uv"}, "toolchain uv: not supported by this repository's stand-in language host"),
