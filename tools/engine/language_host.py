@@ -22,9 +22,10 @@ Users run the official host, so this one does what it does wherever a user would
   setuptools wheel`, `pip install -r requirements.txt`; for a plugin with a buildable pyproject.toml,
   `pip install <plugin dir>` first.
 - GeneratePackage: pkg/v3's Python code generator at the CLI's version, run by `fc-invocation-gensdk`.
-Not followed (UNIMPLEMENTED or an error naming this file): the `uv` and `poetry` toolchains (also when
+Not followed (UNIMPLEMENTED, or an error naming this file): the `uv` and `poetry` toolchains (also when
 detected from `uv.lock`/`poetry.lock`), typecheckers, pyenv (`.python-version`), Link (`pulumi package
-add`), debugging, Pack and program generation; no test here uses them.
+add`), debugging, Pack, program generation, OpenTelemetry variables and the engine health check; no
+test here uses them.
 """
 from __future__ import annotations
 
@@ -575,7 +576,7 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
             context.abort(grpc.StatusCode.UNKNOWN, str(exc))
         # The engine's variables go after the host's own (an activated venv's, when there is one).
         extra = dict(item.split("=", 1) for item in request.env if "=" in item)
-        env = {**env, **extra} if env is not None else extra
+        env = {**env, **extra} if env is not None else (extra or None)
         cwd = info.program_directory if analyzer else (request.pwd or None)
         try:
             child = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
