@@ -1,7 +1,10 @@
 """FC forgets (issue 24, item 10): an async task's record is kept for 7 days (FC 3.0 and FC 2.0 alike),
 then every read answers NotFound. The emulator forgets as FC does, on its own clock (every API
-revision, over HTTP); a gate on a forgotten task fails with an error that names the retention and
-the fix (through the harness: a real provider host, the emulator's virtual clock moved past it)."""
+revision, over HTTP). Through the harness (a real provider host, the emulator's virtual clock moved
+past the week): a gate in `up`/`preview`, whose read the engine gives no prior state, fails with an
+error that names the retention and the fix; a refresh, given the prior state, keeps it; `destroy
+--run-program` is not blocked. The plugin over gRPC: its refresh keeps the state, an import or an
+update names the retention. (The real CLI: tests/test_engine_retention.py.)"""
 
 from __future__ import annotations
 
