@@ -37,17 +37,18 @@ BEARER = "bearer-7c1d0e55-query-secret"
 # --- servers for the faults the emulator cannot produce ---------------------------------------------------
 
 
-def stalling(*replies: bytes, drip: float | None = None) -> HostileServer:
-    """A server that sends ``replies`` to its first requests, then never answers (STS not answering); or,
-    with ``drip``, sends the head of a 200 answer and then one byte of its body every ``drip`` seconds.
-    ``len(server.seen)`` counts the requests: one per attempt."""
+def stalling(*replies, drip: float | None = None) -> HostileServer:
+    """A server that sends ``replies`` (bytes, or a function making them when asked) to its first requests,
+    then never answers (STS not answering); or, with ``drip``, sends the head of a 200 answer and then one
+    byte of its body every ``drip`` seconds. ``len(server.seen)`` counts the requests: one per attempt."""
     queue = list(replies)
     body = json.dumps({"Code": "Success", "AccessKeyId": "STS.drip", "AccessKeySecret": "s" * 30,
                        "SecurityToken": "t" * 400, "Expiration": "2099-01-01T00:00:00Z"}).encode()
 
     def answer(seen, conn):
         if queue:
-            return queue.pop(0)
+            reply = queue.pop(0)
+            return reply() if callable(reply) else reply
         if drip is None:
             server.stop.wait()
             return None
@@ -322,9 +323,9 @@ def test_a_gate_whose_sts_never_answers_fails_by_its_timeout_naming_sts_and_the_
 
 
 def short_lived_sts(fc) -> HostileServer:
-    """An STS that issues one key for 62 s (the emulator takes it), then never answers: a wait reads once
-    or twice with it, then every read needs a refresh that cannot come."""
-    return stalling(json_reply(200, sts_answer(fc, "STS.short", 62)))
+    """An STS that issues one key for 62 s from when it is asked (the emulator takes it), then never answers:
+    a wait reads for 2 s with it, then every read needs a refresh that cannot come."""
+    return stalling(lambda: json_reply(200, sts_answer(fc, "STS.short", 62)))
 
 
 def test_cli_wait_timeout_names_the_refresh_that_stopped_the_reads(real_fc, tmp_path):
