@@ -47,6 +47,7 @@ __all__ = [
     "BATCH_INPUT_KEYS",
     "PAGE_SIZE",
     "MAX_FAILURES_SHOWN",
+    "TASK_RETENTION_DAYS",
     "BatchSpec",
     "BatchSummary",
     "BatchTracker",
@@ -68,6 +69,10 @@ __all__ = [
 
 PAGE_SIZE = 100
 MAX_FAILURES_SHOWN = 10
+# FC keeps an async task's record this long after it starts, then answers NotFound as for an id it
+# never had and lists it no more: FC 3.0's guide "Asynchronous tasks" (7 days), FC 2.0's user guide
+# (asynchronous tasks, "Validity period": "You can query task information only within seven days").
+TASK_RETENTION_DAYS = 7
 BATCH_INPUT_KEYS = (
     "service_name", "function_name", "qualifier", "invocation_id_prefix", "statuses", "started_after",
     "started_before", "limit", "include_payloads", "secret_payloads", "wait_for_completion", "expected_count",
@@ -513,6 +518,7 @@ def timeout_message(summary: BatchSummary, waited: float, timeout: float) -> str
         text += (f"; only {summary.total} matching {spec.kind.noun}{'s' if summary.total != 1 else ''} exist, "
                  f"expected_count={spec.minimum_count}" if spec.expected_count else
                  f"; no {spec.kind.noun} matches (check {names}, prefix and time window)")
+        text += f"; FC forgets a task {TASK_RETENTION_DAYS} days after it starts"  # a listing leaves it out
     return text
 
 

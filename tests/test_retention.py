@@ -25,7 +25,7 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from test_plugin import URN_TASK, configured, engine, plugin, struct  # noqa: F401  (the plugin over gRPC)
 
-from pulumi_fc_invocation import AsyncTask, StatefulAsyncInvocation, get_async_task_output
+from pulumi_fc_invocation import AsyncTask, AsyncTasks, StatefulAsyncInvocation, get_async_task_output
 from pulumi_fc_invocation.errors import NotFoundError
 from pulumi_fc_invocation.pulumi.operation import OPERATION_ENV
 from pulumi_fc_invocation.testing import FcEmulator
@@ -365,3 +365,25 @@ def test_destroy_running_the_program_is_not_blocked_by_a_task_fc_has_forgotten(f
             run_program(program, config=fc.stack_config(), secret_keys=SECRET_KEYS,
                         env={**CLEAN_ENV, OPERATION_ENV: operation})
         assert_names_retention_and_fix(info.value.message, "invocation")
+
+
+# --- a batch gate: FC's listing simply leaves forgotten tasks out ------------------------------------------
+
+
+def test_a_waiting_batch_gate_on_last_weeks_tasks_says_fc_may_have_forgotten_them(fc_emulator):
+    fc = fc_emulator
+    for i in range(3):
+        fc.add_invocation(None, "shard", f"shard-{i}", timeline=[("Running", 0), ("Succeeded", 30)])
+
+    def program():
+        batch = AsyncTasks("shards", function_name="shard", task_id_prefix="shard-", wait_for_completion=True,
+                           timeout_seconds=600)
+        pulumi.export("total", batch.total)
+
+    assert deploy(fc, program).outputs["total"] == 3
+    fc.advance(WEEK)
+    with pytest.raises(ProgramError) as info:
+        deploy(fc, program)
+    text = info.value.message
+    assert "no task matches (check function, qualifier, prefix and time window" in text, text
+    assert "FC forgets a task 7 days after it starts" in text, text

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, Optional, Protocol, TypeVar
 
 from ..batching import (
+    TASK_RETENTION_DAYS,
     BatchSpec,
     BatchSummary,
     BatchTracker,
@@ -236,10 +237,6 @@ class SingleSpec:
         }
 
 
-# FC keeps an async task's record this long after it starts, then answers NotFound as for an id it
-# never had: FC 3.0's guide "Asynchronous tasks" (7 days), FC 2.0's user guide (asynchronous tasks,
-# "Validity period": "You can query task information only within seven days").
-TASK_RETENTION_DAYS = 7
 # A 404 that names the function (its service, alias or version), not the task: no retention to blame.
 _TARGET_NOT_FOUND = frozenset({"ServiceNotFound", "FunctionNotFound", "AliasNotFound", "VersionNotFound"})
 
