@@ -77,7 +77,7 @@ BATCH_INPUT_KEYS = (
     "service_name", "function_name", "qualifier", "invocation_id_prefix", "statuses", "started_after",
     "started_before", "limit", "include_payloads", "secret_payloads", "wait_for_completion", "expected_count",
     "timeout_seconds", "fail_on_statuses", "poll_interval_seconds", "max_poll_interval_seconds", "region",
-    "account_id", "endpoint",
+    "account_id", "endpoint", "use_duration_history",
 )
 
 
@@ -234,7 +234,8 @@ class BatchSpec:
               include_payloads: Any = False, secret_payloads: Any = True, wait_for_completion: Any = False,
               expected_count: Any = None, timeout_seconds: Any = 1800, fail_on_statuses: Any = None,
               poll_interval_seconds: Any = 1.0, max_poll_interval_seconds: Any = None, region: Any = None,
-              account_id: Any = None, endpoint: Any = None, hidden: frozenset = frozenset()) -> "BatchSpec":
+              account_id: Any = None, endpoint: Any = None, use_duration_history: Any = True,
+              hidden: frozenset = frozenset()) -> "BatchSpec":
         """``max_poll_interval_seconds`` unset (None): 45 s on the default schedule; set: a ceiling no delay
         exceeds (see :class:`~.waiter.WaitPolicy`'s ``cap``)."""
         qualifier = qualifier if qualifier != "" else None
@@ -251,7 +252,8 @@ class BatchSpec:
         capped = max_poll_interval_seconds is not None
         policy = WaitPolicy(initial_delay=poll_interval_seconds,
                             max_delay=max_poll_interval_seconds if capped else DEFAULT_MAX_POLL_INTERVAL,
-                            cap=max_poll_interval_seconds if capped else None, timeout=timeout_seconds)
+                            cap=max_poll_interval_seconds if capped else None, timeout=timeout_seconds,
+                            duration_aware=_bool("use_duration_history", use_duration_history))
         region, account_id, endpoint = check_settings(region, account_id, endpoint, hidden)
         return cls(
             service_name=service_name, function_name=function_name, qualifier=qualifier, prefix=prefix,
@@ -295,6 +297,7 @@ class BatchSpec:
             "poll_interval_seconds": self.policy.initial_delay,
             "max_poll_interval_seconds": self.policy.max_delay, "region": self.region,
             "account_id": self.account_id, "endpoint": self.endpoint,
+            "use_duration_history": self.policy.duration_aware,
         }
 
     @property

@@ -219,6 +219,9 @@ BATCH_DESCRIPTIONS: dict[str, str] = {
                         "on none.",
     "poll_interval_seconds": DESCRIPTIONS["poll_interval_seconds"],
     "max_poll_interval_seconds": DESCRIPTIONS["max_poll_interval_seconds"],
+    "use_duration_history": "With `waitForCompletion`, whether the wait reads the function's recent run times "
+                            "(one list call) and polls by the batch's likely end (its slowest member's); false "
+                            "keeps the default schedule.",
     "region": DESCRIPTIONS["region"],
     "account_id": DESCRIPTIONS["account_id"],
     "endpoint": DESCRIPTIONS["endpoint"],

@@ -257,6 +257,22 @@ def test_use_duration_history_false_keeps_the_default_schedule_without_a_list_ca
     assert fc.request_count("list") == 0
 
 
+def test_use_duration_history_false_on_a_batch_gate_reads_no_history(fc, run):
+    seed_history(fc, None, "nohistorybatch", around=600.0)
+    for i in range(2):
+        fc.add_invocation(None, "nohistorybatch", f"b-{i}", timeline=[("Running", 0), ("Succeeded", 100)])
+
+    def program():
+        batch = AsyncTasks("batch", "nohistorybatch", task_id_prefix="b-", wait_for_completion=True,
+                           expected_count=2, timeout_seconds=3600, use_duration_history=False)
+        pulumi.export("succeeded", batch.all_succeeded)
+        pulumi.export("history", batch.use_duration_history)
+
+    result = run(program)
+    assert result.outputs["succeeded"] is True and result.outputs["history"] is False
+    assert [r for r in fc.requests if r.route == "list" and r.query.get("status") == "Succeeded"] == []
+
+
 def test_wait_holds_the_max_poll_interval_given_with_a_history(fc_emulator, cli):
     seed_history(fc_emulator, None, "capped3", around=1500.0)
     fc_emulator.add_invocation(None, "capped3", "job", error_message="boom", timeline=[("Running", 0), ("Failed", 60)])

@@ -265,6 +265,7 @@ def get_stateful_async_invocations(
     region: Optional[str] = None,
     account_id: Optional[str] = None,
     endpoint: Optional[str] = None,
+    use_duration_history: bool = True,
 ) -> GetStatefulAsyncInvocationsResult:
     """Read a batch now (blocking; in ``pulumi up`` it waits first when asked to)."""
     return batch_now(FC2, GetStatefulAsyncInvocationsResult, secret_payloads, dict(
@@ -274,7 +275,7 @@ def get_stateful_async_invocations(
         wait_for_completion=wait_for_completion, expected_count=expected_count, timeout_seconds=timeout_seconds,
         fail_on_statuses=fail_on_statuses, poll_interval_seconds=poll_interval_seconds,
         max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
-        endpoint=endpoint))
+        endpoint=endpoint, use_duration_history=use_duration_history))
 
 
 @plain_input_errors
@@ -299,6 +300,7 @@ def get_stateful_async_invocations_output(
     region: Optional[Input[str]] = None,
     account_id: Optional[Input[str]] = None,
     endpoint: Optional[Input[str]] = None,
+    use_duration_history: Input[bool] = True,
 ) -> Output[GetStatefulAsyncInvocationsResult]:
     """The ``Output`` form: inputs may be Outputs, and the wait runs on the program's event loop."""
     return batch_output(FC2, GetStatefulAsyncInvocationsResult, secret_payloads, dict(
@@ -308,7 +310,7 @@ def get_stateful_async_invocations_output(
         wait_for_completion=wait_for_completion, expected_count=expected_count, timeout_seconds=timeout_seconds,
         fail_on_statuses=fail_on_statuses, poll_interval_seconds=poll_interval_seconds,
         max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
-        endpoint=endpoint))
+        endpoint=endpoint, use_duration_history=use_duration_history))
 
 
 # --- FC 3.0 -------------------------------------------------------------------------------------
@@ -387,6 +389,7 @@ def get_async_tasks(
     region: Optional[str] = None,
     account_id: Optional[str] = None,
     endpoint: Optional[str] = None,
+    use_duration_history: bool = True,
 ) -> GetAsyncTasksResult:
     """Read a batch of FC 3.0 tasks now (blocking; in ``pulumi up`` it waits first when asked to)."""
     return batch_now(FC3, GetAsyncTasksResult, secret_payloads, dict(
@@ -395,7 +398,7 @@ def get_async_tasks(
         wait_for_completion=wait_for_completion, expected_count=expected_count, timeout_seconds=timeout_seconds,
         fail_on_statuses=fail_on_statuses, poll_interval_seconds=poll_interval_seconds,
         max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
-        endpoint=endpoint))
+        endpoint=endpoint, use_duration_history=use_duration_history))
 
 
 @plain_input_errors
@@ -419,6 +422,7 @@ def get_async_tasks_output(
     region: Optional[Input[str]] = None,
     account_id: Optional[Input[str]] = None,
     endpoint: Optional[Input[str]] = None,
+    use_duration_history: Input[bool] = True,
 ) -> Output[GetAsyncTasksResult]:
     """The ``Output`` form: inputs may be Outputs, and the wait runs on the program's event loop."""
     return batch_output(FC3, GetAsyncTasksResult, secret_payloads, dict(
@@ -427,4 +431,4 @@ def get_async_tasks_output(
         wait_for_completion=wait_for_completion, expected_count=expected_count, timeout_seconds=timeout_seconds,
         fail_on_statuses=fail_on_statuses, poll_interval_seconds=poll_interval_seconds,
         max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
-        endpoint=endpoint))
+        endpoint=endpoint, use_duration_history=use_duration_history))

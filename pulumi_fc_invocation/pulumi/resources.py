@@ -292,6 +292,7 @@ class StatefulAsyncInvocations(pulumi.dynamic.Resource, module="fc", name="State
     region: Output[Optional[str]]
     account_id: Output[Optional[str]]
     endpoint: Output[Optional[str]]
+    use_duration_history: Output[bool]
     ids: Output[list]
     invocations: Output[list]
     counts: Output[Mapping[str, int]]
@@ -324,6 +325,7 @@ class StatefulAsyncInvocations(pulumi.dynamic.Resource, module="fc", name="State
         region: Optional[Input[str]] = None,
         account_id: Optional[Input[str]] = None,
         endpoint: Optional[Input[str]] = None,
+        use_duration_history: Input[bool] = True,
         opts: Optional[ResourceOptions] = None,
     ) -> None:
         args = dict(service_name=service_name, function_name=function_name, qualifier=qualifier,
@@ -333,7 +335,7 @@ class StatefulAsyncInvocations(pulumi.dynamic.Resource, module="fc", name="State
                     timeout_seconds=timeout_seconds, fail_on_statuses=fail_on_statuses,
                     poll_interval_seconds=poll_interval_seconds,
                     max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
-                    endpoint=endpoint)
+                    endpoint=endpoint, use_duration_history=use_duration_history)
         declare_batch(self, FC2, StatefulAsyncInvocationsProvider(), resource_name, args, secret_payloads, opts)
 
     @staticmethod
@@ -451,6 +453,7 @@ class AsyncTasks(pulumi.dynamic.Resource, module="fc", name="AsyncTasks"):
     region: Output[Optional[str]]
     account_id: Output[Optional[str]]
     endpoint: Output[Optional[str]]
+    use_duration_history: Output[bool]
     ids: Output[list]
     tasks: Output[list]
     counts: Output[Mapping[str, int]]
@@ -482,6 +485,7 @@ class AsyncTasks(pulumi.dynamic.Resource, module="fc", name="AsyncTasks"):
         region: Optional[Input[str]] = None,
         account_id: Optional[Input[str]] = None,
         endpoint: Optional[Input[str]] = None,
+        use_duration_history: Input[bool] = True,
         opts: Optional[ResourceOptions] = None,
     ) -> None:
         args = dict(function_name=function_name, qualifier=qualifier, task_id_prefix=task_id_prefix,
@@ -490,7 +494,7 @@ class AsyncTasks(pulumi.dynamic.Resource, module="fc", name="AsyncTasks"):
                     expected_count=expected_count, timeout_seconds=timeout_seconds,
                     fail_on_statuses=fail_on_statuses, poll_interval_seconds=poll_interval_seconds,
                     max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
-                    endpoint=endpoint)
+                    endpoint=endpoint, use_duration_history=use_duration_history)
         declare_batch(self, FC3, AsyncTasksProvider(), resource_name, args, secret_payloads, opts)
 
     @staticmethod
