@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import grpc
 import pytest
-from google.protobuf import struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc
 
 from _fake_dists import fake_wheel, make_venv
@@ -37,9 +40,9 @@ host_module = _load_host_module()
 
 
 @contextlib.contextmanager
-def _running_host(env=None):
+def _running_host(env=None, host: Path = HOST, *flags: str):
     """The host as the engine starts it (a process that prints its port), and a client of it."""
-    proc = subprocess.Popen([sys.executable, str(HOST)], stdout=subprocess.PIPE, env=env, text=True)
+    proc = subprocess.Popen([sys.executable, str(host), *flags], stdout=subprocess.PIPE, env=env, text=True)
     try:
         port = int(proc.stdout.readline())
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -199,6 +202,50 @@ def test_install_dependencies_of_a_plugin_creates_its_venv_and_then_it_runs(host
     assert "Creating virtual environment..." in shown and "Finished installing dependencies" in shown, shown
     out, code = _plugin_output(host.RunPlugin(language_pb2.RunPluginRequest(info=_info(plugin), pwd=str(tmp_path))))
     assert code == 0 and out.split()[:2] == [str(plugin / "venv")] * 2
+
+
+FAKE_EXEC = """\
+import json, os, pathlib, sys, time
+out = pathlib.Path(os.environ["FAKE_EXEC_DIR"])
+seen = {"argv": sys.argv[1:], "config": os.environ.get("PULUMI_CONFIG"),
+        "secret_keys": os.environ.get("PULUMI_CONFIG_SECRET_KEYS"), "write_through": sys.stdout.write_through}
+(out / "seen.json").write_text(json.dumps(seen))
+try:
+    time.sleep(120)
+except KeyboardInterrupt:
+    (out / "interrupted").write_text("")
+    raise
+"""
+
+
+def test_run_passes_the_official_arguments_and_cancel_interrupts_the_program(tmp_path):
+    """Run starts `python <exec> --monitor ... <entry>` (no -u; PULUMI_CONFIG only with config); the
+    Cancel RPC SIGINTs it, and a death by signal is reported as Go reports it (-1). The exec script
+    here is a stand-in that records what it got and sleeps, so the host runs without an engine."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shutil.copy(HOST, bin_dir / "language_host.py")
+    (bin_dir / "pulumi-language-python-exec").write_text(FAKE_EXEC)
+    # PULUMI_PYTHON_CMD: the interpreter running the tests, whatever `python3` on this PATH is.
+    env = {**os.environ, "FAKE_EXEC_DIR": str(tmp_path), "PULUMI_PYTHON_CMD": sys.executable}
+    env.pop("PYTHONUNBUFFERED", None)
+    seen = tmp_path / "seen.json"
+    with _running_host(env, bin_dir / "language_host.py", "--tracing", "http://trace.invalid") as stub:
+        request = language_pb2.RunRequest(info=_info(tmp_path), pwd=str(tmp_path), project="p", stack="s",
+                                          monitor_address="127.0.0.1:1", parallel=4)
+        run = stub.Run.future(request)
+        deadline = time.monotonic() + 30
+        while not seen.exists() and time.monotonic() < deadline and not run.done():
+            time.sleep(0.1)  # the fake program starting
+        stub.Cancel(empty_pb2.Empty())
+        response = run.result(timeout=30)
+    assert json.loads(seen.read_text()) == {
+        "argv": ["--monitor", "127.0.0.1:1", "--project", "p", "--root_directory", str(tmp_path), "--stack", "s",
+                 "--pwd", str(tmp_path), "--dry_run", "false", "--parallel", "4", "--tracing", "http://trace.invalid",
+                 "."],
+        "config": None, "secret_keys": "[]", "write_through": False}
+    assert (tmp_path / "interrupted").exists()
+    assert response.error == "program exited with non-zero exit code: -1"
 
 
 def test_activation_sets_virtual_env_puts_its_bin_first_and_drops_pythonhome():
