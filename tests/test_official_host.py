@@ -16,12 +16,13 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent import futures
 from pathlib import Path
 
 import grpc
 import pytest
 from google.protobuf import empty_pb2, struct_pb2
-from pulumi.runtime.proto import language_pb2, language_pb2_grpc
+from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 
 from _fake_dists import fake_wheel, make_venv
 
@@ -246,6 +247,62 @@ def test_run_passes_the_official_arguments_and_cancel_interrupts_the_program(tmp
         "config": None, "secret_keys": "[]", "write_through": False}
     assert (tmp_path / "interrupted").exists()
     assert response.error == "program exited with non-zero exit code: -1"
+
+
+@contextlib.contextmanager
+def _schema_loader(schemas: dict):
+    """An in-process `codegen.Loader` (the engine's schema loader that Link asks) serving ``schemas``."""
+    from pulumi.runtime.proto.codegen import loader_pb2
+
+    asked = []
+
+    def get_schema(request, context):
+        asked.append((request.package, request.version))
+        return loader_pb2.GetSchemaResponse(schema=json.dumps(schemas[request.package]).encode())
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("codegen.Loader", {
+        "GetSchema": grpc.unary_unary_rpc_method_handler(
+            get_schema, request_deserializer=loader_pb2.GetSchemaRequest.FromString,
+            response_serializer=loader_pb2.GetSchemaResponse.SerializeToString)})])
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        yield f"127.0.0.1:{port}", asked
+    finally:
+        server.stop(0)
+
+
+def test_link_writes_the_sdk_paths_into_requirements_txt_as_pip_link_does(host, tmp_path):
+    """`pulumi package add` in a pip project: the lines naming the packages (by name, `-` as `_`, or by
+    path) give way to their paths, sorted, with the file's CRLF endings; the import names come from the
+    schema (`language.python.packageName`, else `<namespace>_<name>` as `<name>`)."""
+    (tmp_path / "requirements.txt").write_bytes(
+        b"pulumi>=3.0.0,<4.0.0\r\npulumi-fc-invocation-sdk==0.0.1\r\nsdks/my-pkg\r\nrequests\r\n")
+    schemas = {"my-pkg": {"name": "my-pkg", "namespace": "acme"},
+               "fc-invocation": {"name": "fc-invocation",
+                                 "language": {"python": {"packageName": "pulumi_fc_invocation_sdk"}}}}
+    with _schema_loader(schemas) as (target, asked):
+        response = host.Link(language_pb2.LinkRequest(info=_info(tmp_path), loader_target=target, packages=[
+            language_pb2.LinkRequest.LinkDependency(path="sdks/my-pkg", package=plugin_pb2.PackageDependency(
+                name="my-pkg", kind="resource", version="1.0.0")),
+            language_pb2.LinkRequest.LinkDependency(path="sdks/fc-invocation", package=plugin_pb2.PackageDependency(
+                name="fc-invocation", kind="resource", version="0.1.0")),
+        ]))
+    assert sorted(asked) == [("fc-invocation", "0.1.0"), ("my-pkg", "1.0.0")]
+    assert (tmp_path / "requirements.txt").read_bytes() == \
+        b"pulumi>=3.0.0,<4.0.0\r\nrequests\r\nsdks/fc-invocation\r\nsdks/my-pkg\r\n"
+    assert response.import_instructions == ("You can import the SDKs in your Python code with:\n\n"
+                                            "  import acme_my_pkg as my_pkg\n"
+                                            "  import pulumi_fc_invocation_sdk as pulumi_fc_invocation_sdk\n")
+
+
+def test_link_without_requirements_txt_or_pyproject_fails_as_in_the_official_host(host, tmp_path):
+    with _schema_loader({"x": {"name": "x"}}) as (target, _):
+        with pytest.raises(grpc.RpcError) as caught:
+            host.Link(language_pb2.LinkRequest(info=_info(tmp_path), loader_target=target, packages=[
+                language_pb2.LinkRequest.LinkDependency(path="sdks/x", package=plugin_pb2.PackageDependency(name="x"))]))
+    assert caught.value.details() == f"no pyproject.toml or requirements.txt found in {tmp_path}"
 
 
 def test_activation_sets_virtual_env_puts_its_bin_first_and_drops_pythonhome():

@@ -19,6 +19,8 @@ Runs are set up as a user's are: plugin acquisition stays on, the language host 
 interpreter by the official rules (the project's ``virtualenv`` option, else ``python3`` from ``PATH``,
 where the directories of the CLI and of this interpreter come first, as in an activated venv) and
 output is buffered as usual. A test that needs a switch a user does not have passes it in ``env``.
+Like a user's ambient Python, the test interpreter is what ``pulumi install`` (and ``pulumi package
+add``) pip-installs into for a project without a ``virtualenv`` option: give such a project one.
 """
 
 from __future__ import annotations

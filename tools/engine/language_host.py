@@ -21,11 +21,11 @@ Users run the official host, so this one does what it does wherever a user would
 - InstallDependencies: `python3 -m venv` (when a virtualenv is set), `pip install --upgrade pip
   setuptools wheel`, `pip install -r requirements.txt`; for a plugin with a buildable pyproject.toml,
   `pip install <plugin dir>` first.
-- GeneratePackage: pkg/v3's Python code generator at the CLI's version, run by `fc-invocation-gensdk`.
+- GeneratePackage: pkg/v3's Python code generator at the CLI's version, run by `fc-invocation-gensdk`;
+  Link (`pulumi package add`): the SDK's path into requirements.txt, and how to import it.
 Not followed (UNIMPLEMENTED, or an error naming this file): the `uv` and `poetry` toolchains (also when
-detected from `uv.lock`/`poetry.lock`), typecheckers, pyenv (`.python-version`), Link (`pulumi package
-add`), debugging, Pack, program generation, OpenTelemetry variables and the engine health check; no
-test here uses them.
+detected from `uv.lock`/`poetry.lock`), typecheckers, pyenv (`.python-version`), debugging, Pack,
+program generation, OpenTelemetry variables and the engine health check; no test here uses them.
 """
 from __future__ import annotations
 
@@ -76,6 +76,7 @@ class Toolchain:
     root: str
     option: str  # the `virtualenv` option as written in Pulumi.yaml / PulumiPlugin.yaml
     venv: str  # that option resolved against the root directory, or "" for the ambient Python
+    name: str = "pip"  # the toolchain: "pip", or "auto" (no option, no lock file), "uv", "poetry"
 
     def command(self, *args: str) -> tuple[list[str], Optional[dict]]:
         """argv and environment (None: inherit) to run the interpreter, activated when in a venv."""
@@ -115,9 +116,10 @@ class Toolchain:
         return [(re.sub(r"[-_.]+", "-", p["name"].lower()), p["version"]) for p in listed]
 
 
-def parse_options(info, is_plugin: bool) -> Toolchain:
+def parse_options(info, is_plugin: bool, strict: bool = True) -> Toolchain:
     """The runtime options of Pulumi.yaml (or PulumiPlugin.yaml), checked as the official host checks
-    them; a toolchain or typechecker this stand-in does not run is an error that says so."""
+    them; a toolchain or typechecker this stand-in does not run is an error that says so (unless not
+    ``strict``: Link, which only edits files, takes them as the official host does)."""
     options = json_format.MessageToDict(info.options) if info.HasField("options") else {}
     virtualenv = options.get("virtualenv", "")
     if not isinstance(virtualenv, str):
@@ -128,8 +130,9 @@ def parse_options(info, is_plugin: bool) -> Toolchain:
             raise HostError("typechecker option must be a string")
         if typechecker not in ("mypy", "pyright"):
             raise HostError(f"unsupported typechecker option: {typechecker}")
-        raise HostError(f"typechecker {typechecker}: not supported by this repository's stand-in language "
-                        "host (tools/engine/language_host.py); the official host runs it before the program")
+        if strict:
+                raise HostError(f"typechecker {typechecker}: not supported by this repository's stand-in language "
+                            "host (tools/engine/language_host.py); the official host runs it before the program")
     toolchain = options.get("toolchain")
     if toolchain is not None:
         if not isinstance(toolchain, str):
@@ -142,13 +145,13 @@ def parse_options(info, is_plugin: bool) -> Toolchain:
             if _search_up(program_dir, lock):
                 toolchain = name
                 break
-    if toolchain in ("poetry", "uv"):
+    if strict and toolchain in ("poetry", "uv"):
         raise HostError(f"toolchain {toolchain}: not supported by this repository's stand-in language host "
                         "(tools/engine/language_host.py), which runs pip only")
     if is_plugin and not virtualenv:
         virtualenv = "venv"  # plugins never run on the ambient Python
     venv = virtualenv if not virtualenv or os.path.isabs(virtualenv) else os.path.join(info.root_directory, virtualenv)
-    return Toolchain(root=info.root_directory, option=virtualenv, venv=venv)
+    return Toolchain(root=info.root_directory, option=virtualenv, venv=venv, name=toolchain or "auto")
 
 
 def _search_up(directory: str, name: str) -> bool:
@@ -355,6 +358,63 @@ def plugin_version_of(version: str) -> Optional[str]:
     return text
 
 
+def python_names(schema: dict) -> tuple[str, str]:
+    """(distribution/package name, import alias) of a package's Python SDK: the schema's
+    `language.python.packageName` for both, else `<namespace or pulumi>_<name>` and `<name>`."""
+    name = schema.get("name", "")
+    given = (schema.get("language") or {}).get("python", {}).get("packageName", "")
+    if given:
+        return given, given
+    namespace = (schema.get("namespace") or "pulumi").replace("-", "_")
+    return f"{namespace}_{name.replace('-', '_')}", name.replace("-", "_")
+
+
+def load_schema(loader_target: str, dependency) -> dict:
+    """A package's schema from the engine's schema loader (the `codegen.Loader` service)."""
+    from pulumi.runtime.proto.codegen import loader_pb2  # its _grpc module imports a path that does not exist
+
+    version = dependency.version if re.fullmatch(r"\d+\.\d+\.\d+\S*", dependency.version) else ""
+    request = loader_pb2.GetSchemaRequest(package=dependency.name, version=version, download_url=dependency.server)
+    if dependency.HasField("parameterization"):
+        given = dependency.parameterization
+        request.parameterization.CopyFrom(loader_pb2.Parameterization(name=given.name, version=given.version,
+                                                                      value=given.value))
+    with grpc.insecure_channel(loader_target) as channel:
+        get = channel.unary_unary("/codegen.Loader/GetSchema",
+                                  request_serializer=loader_pb2.GetSchemaRequest.SerializeToString,
+                                  response_deserializer=loader_pb2.GetSchemaResponse.FromString)
+        return json.loads(get(request).schema)
+
+
+def link_requirements(root: str, packages: dict) -> None:
+    """pip's Link: in `<root>/requirements.txt`, drop the lines naming these packages (by name, `-`
+    read as `_`, or by path) and append their paths, sorted; line endings and a final newline kept."""
+    path = os.path.join(root, "requirements.txt")
+    try:
+        with open(path, newline="") as f:
+            text = f.read()
+    except OSError as exc:
+        raise HostError(f"error opening requirements.txt: open {path}: {(exc.strerror or str(exc)).lower()}") from None
+    ending = "\r\n" if "\r\n" in text else "\n"
+    lines = re.split(r"\r?\n", text)
+    trailing = bool(lines) and not lines[-1].strip()
+    if trailing:
+        lines = lines[:-1]
+    paths = set(packages.values())
+    kept = []
+    for line in lines:
+        stripped = line.strip()
+        named = re.match(r"[a-zA-Z0-9_-]+", stripped.replace("-", "_"))
+        if stripped and named and (packages.get(named.group(0)) or stripped in paths):
+            continue
+        kept.append(line)
+    kept += sorted(packages.values())
+    if trailing:
+        kept.append("")
+    with open(path, "w", newline="") as f:
+        f.write(ending.join(kept))
+
+
 def _is_buildable(directory: str) -> Optional[str]:
     """The [project] name of a pyproject.toml that also names a build backend, or None."""
     try:
@@ -541,6 +601,35 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
             return language_pb2.RunResponse(bail=True)
         # Go reports -1 as the exit status of a process a signal ended.
         return language_pb2.RunResponse(error=f"program exited with non-zero exit code: {-1 if code < 0 else code}")
+
+    def Link(self, request, context):
+        info = request.info
+        try:
+            tc = parse_options(info, is_plugin=False, strict=False)
+            packages, imports = {}, []
+            for dep in request.packages:
+                if dep.package.name == "pulumi":
+                    packages["pulumi"] = dep.path
+                    continue
+                package_name, import_name = python_names(load_schema(request.loader_target, dep.package))
+                packages[package_name] = dep.path
+                imports.append(f"  import {package_name} as {import_name}\n")
+            if tc.name != "pip" and not os.path.exists(os.path.join(info.program_directory, "pyproject.toml")):
+                if not os.path.exists(os.path.join(info.program_directory, "requirements.txt")):
+                    raise HostError(f"no pyproject.toml or requirements.txt found in {info.program_directory}")
+                tc.name = "pip"  # before `pulumi install` converts requirements.txt for uv or poetry
+            if tc.name in ("uv", "poetry"):
+                raise HostError(f"toolchain {tc.name}: not supported by this repository's stand-in language host "
+                                "(tools/engine/language_host.py), which links with pip only")
+            try:
+                link_requirements(tc.root, packages)
+            except HostError as exc:
+                raise HostError(f"linking packages: {exc}") from None
+        except (HostError, OSError, grpc.RpcError, ValueError) as exc:
+            context.abort(grpc.StatusCode.UNKNOWN, str(exc))
+        heading = "You can import the SDKs in your Python code with:\n\n" if len(request.packages) > 1 else \
+            "You can import the SDK in your Python code with:\n\n"
+        return language_pb2.LinkResponse(import_instructions=heading + "".join(imports))
 
     def GeneratePackage(self, request, context):
         done = subprocess.run([GENSDK, "python"], input=request.SerializeToString(), capture_output=True)
