@@ -300,8 +300,9 @@ def test_link_writes_the_sdk_paths_into_requirements_txt_as_pip_link_does(host, 
 def test_link_without_requirements_txt_or_pyproject_fails_as_in_the_official_host(host, tmp_path):
     with _schema_loader({"x": {"name": "x"}}) as (target, _):
         with pytest.raises(grpc.RpcError) as caught:
-            host.Link(language_pb2.LinkRequest(info=_info(tmp_path), loader_target=target, packages=[
-                language_pb2.LinkRequest.LinkDependency(path="sdks/x", package=plugin_pb2.PackageDependency(name="x"))]))
+            dependency = language_pb2.LinkRequest.LinkDependency(
+                path="sdks/x", package=plugin_pb2.PackageDependency(name="x"))
+            host.Link(language_pb2.LinkRequest(info=_info(tmp_path), loader_target=target, packages=[dependency]))
     assert caught.value.details() == f"no pyproject.toml or requirements.txt found in {tmp_path}"
 
 
