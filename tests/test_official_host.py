@@ -26,7 +26,9 @@ from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 
 from _fake_dists import fake_wheel, make_venv
 
-HOST = Path(__file__).resolve().parents[1] / "tools" / "engine" / "language_host.py"
+ROOT = Path(__file__).resolve().parents[1]
+HOST = ROOT / "tools" / "engine" / "language_host.py"
+NODE_HOST = ROOT / ".pulumi" / "bin" / "pulumi-language-nodejs"  # tools/engine/nodejs, built by `make engine`
 
 
 def _load_host_module():
@@ -42,8 +44,10 @@ host_module = _load_host_module()
 
 @contextlib.contextmanager
 def _running_host(env=None, host: Path = HOST, *flags: str):
-    """The host as the engine starts it (a process that prints its port), and a client of it."""
-    proc = subprocess.Popen([sys.executable, str(host), *flags], stdout=subprocess.PIPE, env=env, text=True)
+    """The host as the engine starts it (a process that prints its port), and a client of it. A `.py`
+    host runs on this interpreter; anything else (the Go Node.js host) is an executable."""
+    argv = [sys.executable, str(host)] if host.suffix == ".py" else [str(host)]
+    proc = subprocess.Popen([*argv, *flags], stdout=subprocess.PIPE, env=env, text=True)
     try:
         port = int(proc.stdout.readline())
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -249,6 +253,48 @@ def test_run_passes_the_official_arguments_and_cancel_interrupts_the_program(tmp
     assert response.error == "program exited with non-zero exit code: -1"
 
 
+FAKE_RUN_JS = """\
+const fs = require("fs");
+const out = process.env.FAKE_RUN_DIR;
+process.once("SIGINT", () => {
+  fs.writeFileSync(out + "/interrupted", "");
+  process.kill(process.pid, "SIGINT");  // the listener is gone: die by the signal, as an unhandled one does
+});
+fs.writeFileSync(out + "/seen.json", JSON.stringify({argv: process.argv.slice(2),
+  config: process.env.PULUMI_CONFIG ?? null, secret_keys: process.env.PULUMI_CONFIG_SECRET_KEYS ?? null}));
+setTimeout(() => {}, 120000);
+"""
+
+
+def test_nodejs_run_passes_the_official_arguments_and_cancel_interrupts_the_program(tmp_path):
+    """FIDELITY N2, N4: our Node.js host runs `node <run script> --monitor ... <entry>` with PULUMI_CONFIG
+    (`{}` when empty); the Cancel RPC SIGINTs the program (a user's Ctrl+C), and a death by that signal
+    is reported as Go reports it (-1). The run script is a stand-in (PULUMI_LANGUAGE_NODEJS_RUN_PATH, as
+    the official host reads it) that records what it got and waits, so no engine is needed."""
+    if not NODE_HOST.is_file():
+        pytest.fail(f"no {NODE_HOST}: run `make engine` (needs Go)")
+    run_js = tmp_path / "run.js"
+    run_js.write_text(FAKE_RUN_JS)
+    env = {**os.environ, "FAKE_RUN_DIR": str(tmp_path), "PULUMI_LANGUAGE_NODEJS_RUN_PATH": str(run_js)}
+    seen = tmp_path / "seen.json"
+    with _running_host(env, NODE_HOST, "--tracing", "http://trace.invalid") as stub:
+        request = language_pb2.RunRequest(info=_info(tmp_path), pwd=str(tmp_path), project="p", stack="s",
+                                          monitor_address="127.0.0.1:1", parallel=4)
+        run = stub.Run.future(request)
+        deadline = time.monotonic() + 30
+        while not seen.exists() and time.monotonic() < deadline and not run.done():
+            time.sleep(0.1)  # node starting
+        assert seen.exists(), run.result(timeout=30)
+        stub.Cancel(empty_pb2.Empty())
+        response = run.result(timeout=30)
+    assert json.loads(seen.read_text()) == {
+        "argv": ["--monitor", "127.0.0.1:1", "--project", "p", "--root-directory", str(tmp_path), "--stack", "s",
+                 "--pwd", str(tmp_path), "--parallel", "4", "--tracing", "http://trace.invalid", "."],
+        "config": "{}", "secret_keys": "[]"}
+    assert (tmp_path / "interrupted").exists()
+    assert response.error == "Program exited with non-zero exit code: -1"
+
+
 @contextlib.contextmanager
 def _schema_loader(schemas: dict):
     """An in-process `codegen.Loader` (the engine's schema loader that Link asks) serving ``schemas``."""
@@ -325,3 +371,35 @@ def test_the_engine_address_follows_go_style_flags():
     assert host_module.parse_args(["--logtostderr", "-v=9", "--tracing", "http://t", "127.0.0.1:5"]) == \
         ("127.0.0.1:5", "http://t")
     assert host_module.parse_args(["-tracing=http://t", "127.0.0.1:5"]) == ("127.0.0.1:5", "http://t")
+
+
+BUFFERING_PROGRAM = """\
+import sys
+
+import pulumi
+
+pulumi.export("writeThrough", sys.stdout.write_through)
+"""
+
+
+def test_pulumi_cli_drops_the_test_only_switches_of_the_environment_it_runs_in(pulumi_bin, monkeypatch, tmp_path):
+    """FIDELITY P5 and the default test path: a shell or CI that exports PYTHONUNBUFFERED (this machine
+    does), PULUMI_PYTHON_CMD, ... does not reach the runs, so a program's stdout is block-buffered as a
+    user's is; a test that needs a switch passes it in env=, and then has it."""
+    from pulumi_fc_invocation.testing import PulumiCli
+
+    switches = {"PYTHONUNBUFFERED": "1", "PULUMI_PYTHON_CMD": "/nowhere/python",
+                "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true", "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
+                "PULUMI_RUNTIME_VIRTUALENV": "/nowhere/venv"}
+    for name, value in switches.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("FC_INVOCATION_UNRELATED", "kept")
+    (tmp_path / "Pulumi.yaml").write_text("name: buffering\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(BUFFERING_PROGRAM)
+    with PulumiCli(tmp_path, pulumi=pulumi_bin) as cli:
+        assert not set(switches) & set(cli.env) and cli.env["FC_INVOCATION_UNRELATED"] == "kept"
+        result = cli.up()
+        assert result.ok, result.output
+        assert cli.outputs()["writeThrough"] is False
+    with PulumiCli(tmp_path, pulumi=pulumi_bin, env={"PYTHONUNBUFFERED": "1"}) as cli:
+        assert cli.env["PYTHONUNBUFFERED"] == "1"

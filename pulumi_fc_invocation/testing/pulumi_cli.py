@@ -18,7 +18,9 @@ The CLI is found by :func:`find_pulumi`: ``$FC_INVOCATION_PULUMI``, then the bui
 Runs are set up as a user's are: plugin acquisition stays on, the language host picks the program's
 interpreter by the official rules (the project's ``virtualenv`` option, else ``python3`` from ``PATH``,
 where the directories of the CLI and of this interpreter come first, as in an activated venv) and
-output is buffered as usual. A test that needs a switch a user does not have passes it in ``env``.
+output is buffered as usual. The switches that change this (:data:`SWITCHES`) are taken out of the
+environment the tests run in (a shell or CI that exports ``PYTHONUNBUFFERED=1`` would otherwise change
+every run); a test that needs one passes it in ``env`` and says why.
 Like a user's ambient Python, the test interpreter is what ``pulumi install`` (and ``pulumi package
 add``) pip-installs into for a project without a ``virtualenv`` option: give such a project one.
 """
@@ -36,10 +38,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Optional, Union
 
-__all__ = ["PulumiCli", "CliResult", "find_pulumi"]
+__all__ = ["PulumiCli", "CliResult", "SWITCHES", "find_pulumi"]
 
 _REPO_BUILD = Path(__file__).resolve().parents[2] / ".pulumi" / "bin" / "pulumi"
 PASSPHRASE = "fc-invocation-tests"
+# Test-only switches a user's setup does not have: dropped from the inherited environment, so that
+# whatever the developer's shell or the CI exports, runs are set up as a user's (issue 23).
+SWITCHES = ("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "PULUMI_IGNORE_AMBIENT_PLUGINS", "PULUMI_PYTHON_CMD",
+            "PULUMI_RUNTIME_VIRTUALENV", "PYTHONUNBUFFERED")
 
 
 def find_pulumi() -> Optional[str]:
@@ -75,8 +81,9 @@ class PulumiCli:
                  requirements: bool = True) -> None:
         """``project``: a directory with a ``Pulumi.yaml`` (copied without its venvs, so runs never
         write into it). ``program``: the text of a ``__main__.py`` to write into the copy instead.
-        ``env``: extra environment for every run. ``requirements``: keep the project's
-        ``requirements.txt`` (the default, as a user has it; only ``pulumi install`` reads it)."""
+        ``env``: extra environment for every run (the only way a run gets one of :data:`SWITCHES`).
+        ``requirements``: keep the project's ``requirements.txt`` (the default, as a user has it; only
+        ``pulumi install`` reads it)."""
         found = pulumi or find_pulumi()
         if not found:
             raise FileNotFoundError(
@@ -97,8 +104,9 @@ class PulumiCli:
         self.home.mkdir()
         self.stack = stack
         bin_dirs = [str(Path(self.pulumi).resolve().parent), str(Path(sys.executable).parent)]
+        inherited = {name: value for name, value in os.environ.items() if name not in SWITCHES}
         self.env = {
-            **os.environ,
+            **inherited,
             "PATH": os.pathsep.join([*bin_dirs, os.environ.get("PATH", "")]),
             "PULUMI_HOME": str(self.home),
             "PULUMI_BACKEND_URL": f"file://{self.backend}",
