@@ -94,25 +94,28 @@ HOPELESS_RESPONSES = (PaginationError, RedirectError, ResponseTooLargeError)
 # A wall clock this close to FC's (its Date header has whole seconds) is taken as in step with it.
 SKEW_TOLERANCE = 2.0
 
-_call_budget: contextvars.ContextVar[Optional[float]] = contextvars.ContextVar("fc_invocation_call_budget",
-                                                                              default=None)
+_call_deadline: contextvars.ContextVar[Optional[float]] = contextvars.ContextVar("fc_invocation_call_deadline",
+                                                                                default=None)
 
 
 def call_budget() -> Optional[float]:
-    """Seconds the API call a :class:`Waiter` is making may take, retries included: the time left to the
-    wait's deadline, the read at the deadline's own budget, or the history's; None outside a wait or
-    without a timeout. A client bounded by it (``client.bounded(call_budget)``) keeps every call of a
-    wait within that wait's deadline, measured on the waiter's clock."""
-    return _call_budget.get()
+    """Seconds the API call a :class:`Waiter` is making may still take, retries included: the time left
+    to the deadline of the waiter's fetch (the wait's deadline, the read at the deadline's own budget,
+    or the history's), however many calls that fetch makes (a listing of N pages shares it); None
+    outside a wait or without a timeout. A client bounded by it (``client.bounded(call_budget)``) keeps
+    every call of a wait within that wait's deadline."""
+    deadline = _call_deadline.get()
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
 def _within(budget: Optional[float], call: Callable[[], Any]) -> Any:
-    """``call()`` with :func:`call_budget` answering ``budget`` (in the thread that runs it)."""
-    token = _call_budget.set(budget)
+    """``call()`` with :func:`call_budget` counting down from ``budget`` seconds (in the thread that runs
+    it): one absolute deadline for all of the call's requests."""
+    token = _call_deadline.set(None if budget is None else time.monotonic() + budget)
     try:
         return call()
     finally:
-        _call_budget.reset(token)
+        _call_deadline.reset(token)
 
 
 class Clock(Protocol):

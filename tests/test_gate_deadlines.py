@@ -356,3 +356,26 @@ def test_the_cli_process_names_a_failed_task_a_task(tmp_path):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
     assert proc.returncode == 1, proc.stderr
     assert "error: task noun/bad ended Failed: boom" in proc.stderr
+
+
+# --- review of items 1-2: one deadline for every call of a wait, a short read at the deadline ----------------
+
+
+def test_a_batch_poll_of_two_slow_pages_keeps_to_the_gate_deadline(fc, run):
+    """A poll lists two pages; each got the whole budget of the poll (the time left when it started), so a
+    poll of N pages could take N times it: this batch gate reported about 6 s waited on a 4 s timeout."""
+    for i in range(150):  # two pages of members, ending 3 s in
+        fc.add_invocation(None, "slowpages", f"p-{i:03d}", timeline=[("Running", 0), ("Succeeded", 3)])
+    fc.inject_fault("list", extra_fields={"note": "fast"}, times=2)  # the first poll's two pages at once
+    fc.inject_fault("list", latency=2.5, times=2)  # the second poll's two pages 2.5 s each
+
+    def program():
+        batch = AsyncTasks("batch", "slowpages", task_id_prefix="p-", wait_for_completion=True, expected_count=150,
+                           timeout_seconds=4, use_duration_history=False)
+        pulumi.export("succeeded", batch.all_succeeded)
+        pulumi.export("waited", batch.waited_seconds)
+
+    result = run(program, clock=CallTimeClock(fc.clock))
+    assert result.outputs["succeeded"] is True
+    final_read_budget = 1.0  # min(5, max(1, 0.1 x timeout))
+    assert result.outputs["waited"] <= 4 + final_read_budget, result.outputs["waited"]
