@@ -776,7 +776,10 @@ def build_schema() -> dict[str, Any]:
         "resources": resources,
         "functions": functions,
         "types": types,
-        "language": {"python": {"packageName": PYTHON_PACKAGE}},
+        # The generated SDKs name the plugin at this version (not pkg/v3's placeholders ${VERSION}/0.0.0), with
+        # either generator: `pulumi package gen-sdk` or tools/engine/gensdk.
+        "language": {"nodejs": {"respectSchemaVersion": True}, "go": {"respectSchemaVersion": True},
+                     "python": {"packageName": PYTHON_PACKAGE, "respectSchemaVersion": True}},
     }
     if REPOSITORY:
         schema["repository"] = REPOSITORY

@@ -7,8 +7,9 @@
   with ``pip install``.
 
 Programs then name no ``plugins:`` or ``packages:`` path. :data:`INSTALLED_ONLY` keeps plugin acquisition
-on (a plugin that were not installed would be downloaded, and with no network here that fails the test)
-and has the engine ignore ambient plugins: the test venv's ``bin``, on ``PATH`` for the Python host, holds
+on (a plugin that were not installed would be downloaded: :data:`NO_DOWNLOAD` sends that to a closed port
+here, so it fails the test the same with or without network; :func:`sought` reads the engine's attempt
+from its ``-v=7`` log) and has the engine ignore ambient plugins: the test venv's ``bin``, on ``PATH`` for the Python host, holds
 the console script ``pulumi-resource-fc-invocation``, which the engine would otherwise prefer to the
 installed plugin (test_plugin_install.py tests that ambient route on its own).
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import atexit
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,9 +33,24 @@ ROOT = Path(__file__).resolve().parent.parent
 NODE = ROOT / ".pulumi" / "node"
 NPM_CACHE = ROOT / ".pulumi" / "npm-cache"
 VERSION = __version__
-INSTALLED_ONLY = {"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "false", "PULUMI_IGNORE_AMBIENT_PLUGINS": "true"}
+# The engine matches each override's regular expression against the plugin's source URL (by default
+# github://api.github.com/pulumi/pulumi-fc-invocation, then get.pulumi.com) and downloads from the URL
+# instead (sdk/v3 go/common/workspace/plugins.go at 3.274.1): port 1 on this machine refuses at once.
+NO_DOWNLOAD = {"PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES": "fc-invocation=http://127.0.0.1:1"}
+INSTALLED_ONLY = {"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "false", "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
+                  **NO_DOWNLOAD}
+# The engine's log (`pulumi --logtostderr -v=7 ...`): where an operation sets out to install the plugin
+# (pkg/v3 engine/plugins.go) and where any download of it starts (sdk/v3 workspace/plugins.go).
+VERBOSE = ("--logtostderr", "-v=7")
+_SOUGHT = re.compile(r"installPlugin\(fc-invocation, [^)]*\): beginning install|fc-invocation downloading from \S+")
 NPM_OFFLINE = {"npm_config_cache": str(NPM_CACHE), "npm_config_offline": "true", "npm_config_audit": "false",
                "npm_config_fund": "false", "npm_config_update_notifier": "false"}
+
+
+def sought(log: str) -> list[str]:
+    """Where the engine's ``-v=7`` log (:data:`VERBOSE`) says it set out to get plugin fc-invocation (an
+    install, ``<nil>`` for the latest version, or a download); empty when it found it installed."""
+    return _SOUGHT.findall(log)
 
 
 def _scratch(prefix: str) -> Path:

@@ -25,6 +25,7 @@ from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
 
 from _fake_dists import make_venv
+from _installed_plugin import NO_DOWNLOAD
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRESS = {"FC_INVOCATION_PROGRESS_SECONDS": "1"}
@@ -172,7 +173,8 @@ def test_a_pulumi_package_without_plugin_json_is_taken_for_a_plugin(tmp_path, pu
     (project / "Pulumi.yaml").write_text(PULUMI_YAML.replace("virtualenv: venv", f"virtualenv: {venv}"))
     # The test interpreter's bin (first on PATH) holds this package's console script, an ambient plugin
     # the engine would take instead; a user whose venv is not activated has none.
-    with PulumiCli(project, pulumi=pulumi_bin, env={"PULUMI_IGNORE_AMBIENT_PLUGINS": "true"}) as cli:
+    # The download goes to a closed local port, not the network: the same failure with or without network.
+    with PulumiCli(project, pulumi=pulumi_bin, env={"PULUMI_IGNORE_AMBIENT_PLUGINS": "true", **NO_DOWNLOAD}) as cli:
         install = cli.run("install", *VERBOSE)
     assert not install.ok, install.output
     assert [int(n) for n in REQUIRED.findall(install.output)] == [1], install.output

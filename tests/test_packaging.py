@@ -1,21 +1,51 @@
-"""The wheel holds what an installed package needs at run time beside its modules: the plugin
-directory's PulumiPlugin.yaml (without it the engine cannot run the plugin of a `pip install`)."""
+"""The wheel as a user installs it: ``pulumi-plugin.json`` (``"resource": false``, so the official Python host
+does not take the package, named ``pulumi-…``, for a plugin), the console script of the executable plugin,
+no ``runtime: python`` plugin directory (the official host cannot start one, pulumi/pulumi#20756), and one
+version everywhere: the wheel's (pyproject.toml), ``__version__`` (the plugin tarball's name, ``--install``,
+GetPluginInfo) and schema.json's (the plugin version the generated SDKs name)."""
 
+import json
+import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+from pulumi_fc_invocation import __version__
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_wheel_ships_the_plugin_directory(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+def test_the_wheel_ships_plugin_json_and_the_console_script_and_no_plugin_directory_at_one_version(tmp_path):
+    # From a copy of the sources: setuptools builds in place, and a stale build/ would leak removed files.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT / "pulumi_fc_invocation", source / "pulumi_fc_invocation",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, source / name)
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(source)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (wheel,) = tmp_path.glob("pulumi_fc_invocation-*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
-    assert "pulumi_fc_invocation/plugin/PulumiPlugin.yaml" in names
-    assert "pulumi_fc_invocation/plugin/__main__.py" in names
-    text = zipfile.ZipFile(wheel).read("pulumi_fc_invocation/plugin/PulumiPlugin.yaml").decode()
-    assert "runtime: python" in text
+    with zipfile.ZipFile(wheel) as whl:
+        names = set(whl.namelist())
+        assert json.loads(whl.read("pulumi_fc_invocation/pulumi-plugin.json")) == {"resource": False}
+        assert "pulumi_fc_invocation/plugin/__main__.py" in names
+        assert not [n for n in names if n.endswith("PulumiPlugin.yaml")], sorted(names)
+        info = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        metadata = whl.read(info).decode()
+        scripts = whl.read(info.replace("METADATA", "entry_points.txt")).decode()
+    assert "pulumi-resource-fc-invocation = pulumi_fc_invocation.plugin:main" in scripts
+    assert f"\nVersion: {__version__}\n" in metadata, metadata[:300]
+    assert json.loads((ROOT / "schema.json").read_text())["version"] == __version__
+
+
+def test_directory_is_refused_with_the_routes_that_work():
+    done = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.plugin", "--directory"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode != 0 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "--directory is gone: the official Python host cannot start a runtime: python plugin directory "
+        "(pulumi/pulumi#20756); install the executable plugin with --install, or --pack DIR for "
+        "`pulumi plugin install --file`"]

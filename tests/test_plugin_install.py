@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +21,8 @@ import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from _installed_plugin import INSTALLED_ONLY, ROOT, VERSION, install_plugin, npm_tarball, sdks, tarball, wheel
+from _installed_plugin import (INSTALLED_ONLY, ROOT, VERBOSE, VERSION, install_plugin, npm_tarball, sdks, sought, tarball,
+                               wheel)
 from pulumi_fc_invocation.plugin.pack import pack, platform_tag
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
@@ -36,8 +38,8 @@ def members(path: Path) -> dict[str, tarfile.TarInfo]:
 
 
 def test_pack_writes_the_named_tarball_with_the_launcher_alone_at_its_root(tmp_path):
-    out = tmp_path / "dist" / "new"  # created when missing
-    done = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.plugin", "--pack", str(out)],
+    out = tmp_path / "dist" / "new"  # created when missing; named relative to the working directory
+    done = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.plugin", "--pack", "dist/new"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     path = Path(done.stdout.splitlines()[-1])
@@ -60,7 +62,7 @@ def test_a_windows_tarball_holds_a_cmd_launcher_and_an_unknown_platform_is_refus
     assert launcher.name == "pulumi-resource-fc-invocation.cmd"  # the engine looks only for .exe and .cmd there
     with tarfile.open(path) as tar:
         text = tar.extractfile(launcher).read().decode()
-    assert text.startswith("@echo off\r\n") and '"C:\\venv\\Scripts\\python.exe" -c' in text and "%*" in text
+    assert text.startswith("@echo off\r\n") and '"C:\\venv\\Scripts\\python.exe" -E -c' in text and "%*" in text
     assert pack(tmp_path, system="darwin", machine="arm64").name.endswith("-darwin-arm64.tar.gz")
     with pytest.raises(ValueError, match=r"cannot pack the plugin on sunos5/sparc: Pulumi plugins are built for"):
         platform_tag("sunos5", "sparc")
@@ -69,7 +71,7 @@ def test_a_windows_tarball_holds_a_cmd_launcher_and_an_unknown_platform_is_refus
 def test_the_launcher_serves_the_engine_from_a_program_directory_that_has_its_own_grpc_py(tmp_path):
     """As the engine runs it: in the program's directory, flags then the engine's address; the port alone
     on the first stdout line; SIGINT to its process group ends it cleanly. A program's own grpc.py (first
-    on sys.path under `python -m`) must not shadow grpc."""
+    on sys.path under `python -c`, or through a PYTHONPATH naming `.` or the directory) must not shadow grpc."""
     with tarfile.open(tarball()) as tar:
         tar.extractall(tmp_path / "plugin", **({"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}))
     program = tmp_path / "program"
@@ -77,6 +79,7 @@ def test_the_launcher_serves_the_engine_from_a_program_directory_that_has_its_ow
     (program / "grpc.py").write_text("raise SystemExit('the program directory shadowed grpc')\n")
     proc = subprocess.Popen([str(tmp_path / "plugin" / "pulumi-resource-fc-invocation"), "--logtostderr", "-v=9",
                              "--tracing", "", "127.0.0.1:1"], cwd=program, stdout=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join([".", str(program)])},
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         first = proc.stdout.readline()
@@ -173,32 +176,44 @@ def test_the_console_script_on_path_serves_as_an_ambient_plugin_and_the_engine_s
 
 def test_with_ambient_plugins_ignored_the_program_needs_the_installed_plugin(fc, pulumi_bin, tmp_path):
     """INSTALLED_ONLY (the other real-CLI tests' setting) leaves the installed plugin as the only route:
-    without it the engine seeks fc-invocation and fails; installed, the same program gates."""
+    without it the engine seeks fc-invocation (its latest release: a YAML program names no version) and
+    fails; installed, the same program gates and seeks nothing."""
     with gate_only(fc, pulumi_bin, tmp_path, "i1", INSTALLED_ONLY) as cli:
-        missing = cli.up()
+        missing = cli.up(*VERBOSE)
         assert not missing.ok
-        assert 'loading package "fc-invocation": could not find latest version for provider fc-invocation' \
-            in missing.output, missing.output  # it sought a release to download (no network here)
+        assert sought(missing.output) == ["installPlugin(fc-invocation, <nil>): beginning install"], missing.output
         install_plugin(cli)
-        up = cli.up()
+        up = cli.up(*VERBOSE)
         assert up.ok, up.output
+        assert sought(up.output) == [], up.output
         assert "from $PATH" not in up.output, up.output
         assert cli.outputs()["status"] == "Succeeded"
 
 
-def test_make_sdks_builds_an_npm_tarball_a_wheel_and_go_source_that_name_the_plugin_at_its_version():
-    """Every SDK names plugin fc-invocation at the schema's version (the one --install installs), the
-    version pkg/v3 writes as a placeholder unless told to respect the schema's."""
-    out = sdks()
-    named = {"resource": True, "name": "fc-invocation", "version": VERSION}
-    with tarfile.open(npm_tarball()) as tar:
+NAMED = {"resource": True, "name": "fc-invocation", "version": VERSION}
+
+
+def assert_names_the_plugin(npm: Path, whl_path: Path) -> None:
+    """The npm tarball and the wheel name plugin fc-invocation at the schema's version (the one --install
+    installs), the version pkg/v3 writes as a placeholder unless told to respect the schema's."""
+    with tarfile.open(npm) as tar:
         package = json.load(tar.extractfile("package/package.json"))
         names = set(tar.getnames())
-    assert (package["name"], package["version"], package["pulumi"]) == ("@pulumi/fc-invocation", VERSION, named)
+    assert (package["name"], package["version"], package["pulumi"]) == ("@pulumi/fc-invocation", VERSION, NAMED)
     assert {"package/index.js", "package/index.d.ts", "package/asyncTask.js", "package/asyncTask.d.ts"} <= names
-    with zipfile.ZipFile(wheel()) as whl:
-        assert json.loads(whl.read("pulumi_fc_invocation_sdk/pulumi-plugin.json")) == named
+    with zipfile.ZipFile(whl_path) as whl:
+        assert json.loads(whl.read("pulumi_fc_invocation_sdk/pulumi-plugin.json")) == NAMED
         assert f"Version: {VERSION}\n" in whl.read(f"pulumi_fc_invocation_sdk-{VERSION}.dist-info/METADATA").decode()
+
+
+def test_make_sdks_builds_an_npm_tarball_a_wheel_and_go_source_that_name_the_plugin_at_its_version():
+    out = sdks()
+    assert_names_the_plugin(npm_tarball(), wheel())
+    named = NAMED
+    cli = os.environ.get("FC_INVOCATION_PULUMI")
+    if cli and not (Path(cli).parent / "pulumi-language-go").exists() and not shutil.which("pulumi-language-go"):
+        assert not (out / "go").exists()  # that CLI's gen-sdk has no Go host: build.sh says so
+        return
     go = out / "go" / "fcinvocation"
     assert json.loads((go / "pulumi-plugin.json").read_text()) == named
     assert f'version := semver.MustParse("{VERSION}")' in (go / "internal" / "pulumiUtilities.go").read_text()
@@ -208,8 +223,29 @@ def test_make_sdks_builds_an_npm_tarball_a_wheel_and_go_source_that_name_the_plu
     assert again.returncode == 0 and "sdks: up to date" in again.stdout, again.stdout + again.stderr
 
 
+def test_without_go_make_sdks_generates_with_the_pulumi_cli_named_by_fc_invocation_pulumi(pulumi_bin, tmp_path):
+    """A contributor without Go names a CLI (FC_INVOCATION_PULUMI): its `pulumi package gen-sdk` generates
+    (schema.json's respectSchemaVersion names the plugin's version), into the directory given."""
+    env = {**os.environ, "FC_INVOCATION_PULUMI": pulumi_bin, "PULUMI_HOME": str(tmp_path / "home"),
+           "PULUMI_SKIP_UPDATE_CHECK": "true"}
+    done = subprocess.run(["bash", str(ROOT / "tools" / "sdks" / "build.sh"), sys.executable, str(tmp_path / "sdks")],
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"with {pulumi_bin} package gen-sdk" in done.stdout, done.stdout
+    out = Path(done.stdout.splitlines()[-1])
+    assert out == tmp_path / "sdks"
+    (npm,) = (out / "nodejs").glob("*.tgz")
+    (whl,) = (out / "python").glob("*.whl")
+    assert_names_the_plugin(npm, whl)
+
+
+GENSDK = ROOT / ".pulumi" / "bin" / "fc-invocation-gensdk"
+
+
+@pytest.mark.skipif(not GENSDK.exists(), reason="fc-invocation-gensdk is built with Go by make engine (CI has it); "
+                    "without Go, make sdks uses FC_INVOCATION_PULUMI's gen-sdk, tested above")
 def test_the_sdk_generator_refuses_csharp_and_a_schema_without_a_version(tmp_path):
-    gensdk = ROOT / ".pulumi" / "bin" / "fc-invocation-gensdk"
+    gensdk = GENSDK
     schema = json.loads((ROOT / "schema.json").read_text())
     refused = subprocess.run([str(gensdk), "sdk", "dotnet", str(ROOT / "schema.json"), str(tmp_path / "cs")],
                              capture_output=True, text=True, timeout=60)

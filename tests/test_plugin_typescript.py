@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from _installed_plugin import (INSTALLED_ONLY, NODE, NPM_CACHE, NPM_OFFLINE, VERSION, install_plugin, npm_install_sdk,
-                               tarball)
+from _installed_plugin import (INSTALLED_ONLY, NODE, NPM_CACHE, NPM_OFFLINE, VERBOSE, VERSION, install_plugin,
+                               npm_install_sdk, sought, tarball)
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
 
@@ -46,15 +46,17 @@ def installed(pulumi_bin, tmp_path_factory) -> Path:
                               capture_output=True, text=True, timeout=600)
 
     # The SDK names plugin fc-invocation at its version: without it installed, `pulumi install` seeks it
-    # (and, with no network here, fails); once installed, it finds it.
-    missing = pulumi("install")
+    # (the download goes to a closed port, INSTALLED_ONLY) and fails; once installed, it finds it.
+    missing = pulumi(*VERBOSE, "install")
     assert missing.returncode != 0
-    sought = missing.stdout + missing.stderr
-    assert f"pulumi-resource-fc-invocation-v{VERSION}-" in sought, sought
+    assert sought(missing.stderr), missing.stdout + missing.stderr
+    # at the SDK's version, from the closed port
+    assert f"http://127.0.0.1:1/pulumi-resource-fc-invocation-v{VERSION}-" in missing.stderr, missing.stderr
     plugin = pulumi("plugin", "install", "resource", "fc-invocation", VERSION, "--file", str(tarball()))
     assert plugin.returncode == 0, plugin.stdout + plugin.stderr
-    done = pulumi("install")
+    done = pulumi(*VERBOSE, "install")
     assert done.returncode == 0, done.stdout + done.stderr
+    assert sought(done.stderr) == [], done.stderr
     assert not (project / "sdks").exists()  # nothing generated: the SDK is the installed package
     (project / "node_modules").rename(project.parent / "node_modules")
     return project

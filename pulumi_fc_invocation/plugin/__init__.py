@@ -21,11 +21,15 @@ from typing import Optional
 
 __all__ = ["main"]
 
-USAGE = """usage: python -m pulumi_fc_invocation.plugin [--pack DIR | --install | --directory | [flags] ENGINE]
+USAGE = """usage: python -m pulumi_fc_invocation.plugin [--pack DIR | --install | [flags] ENGINE]
   --pack DIR   write DIR/pulumi-resource-fc-invocation-v{VERSION}-{os}-{arch}.tar.gz (its path: the last line)
   --install    pack and `pulumi plugin install` it (the pulumi on PATH, or FC_INVOCATION_PULUMI)
-  --directory  print the runtime: python plugin directory (the official Python host cannot start it)
   ENGINE       serve the engine at that address (what the engine runs)"""
+# The old `--directory` printed a `runtime: python` plugin directory, which the official Python host cannot
+# start (pulumi/pulumi#20756); kept only so that old scripts get a clear answer.
+NO_DIRECTORY = ("--directory is gone: the official Python host cannot start a runtime: python plugin directory "
+                "(pulumi/pulumi#20756); install the executable plugin with --install, or --pack DIR for "
+                "`pulumi plugin install --file`")
 
 
 def main(argv: Optional[list[str]] = None) -> None:
@@ -34,6 +38,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     if argv[:1] in (["--help"], ["-h"]):
         print(USAGE)
         return
+    if argv[:1] == ["--directory"]:
+        sys.exit(NO_DIRECTORY)
     if argv[:1] == ["--pack"]:
         if len(argv) != 2 or argv[1].startswith("-"):
             sys.exit("--pack needs one argument, the directory to write the tarball into\n" + USAGE)

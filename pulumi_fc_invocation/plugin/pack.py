@@ -12,7 +12,11 @@ interpreter goes (a venv rebuilt or removed): run ``--install`` again then.
 
 The launcher isolates the server from the program's directory. ``python -m`` and ``python -c`` put the
 working directory first on ``sys.path``, and the engine runs plugins in the program's directory, so a
-program's own ``grpc.py`` would shadow grpc; the launcher drops that entry before importing anything.
+program's own ``grpc.py`` would shadow grpc; so would a ``PYTHONPATH`` holding ``.`` or that directory.
+The launcher runs ``python -E`` (no ``PYTHON*`` variables: the package must be installed in that
+interpreter, as ``--pack`` finds it) and drops every ``sys.path`` entry that is the working directory
+before importing anything. Not ``-I``: that also drops the user site, where ``pip install --user`` puts
+the package.
 On Windows the engine looks only for ``.exe`` and ``.cmd``, so a ``windows`` tarball holds
 ``pulumi-resource-fc-invocation.cmd``.
 """
@@ -36,8 +40,10 @@ PLUGIN_NAME = "fc-invocation"
 EXECUTABLE = f"pulumi-resource-{PLUGIN_NAME}"
 OSES = {"linux": "linux", "darwin": "darwin", "win32": "windows", "cygwin": "windows"}
 ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
-# Run by the launcher with `-c`: drop the working directory ('' first on sys.path) before any import.
-BOOT = ("import sys; sys.path[:] = [p for p in sys.path if p != '']; "
+# Run by the launcher with `-E -c`: drop the working directory ('' first on sys.path, or any entry naming
+# it) before any import.
+BOOT = ("import os, sys; here = os.path.realpath(os.getcwd()); "
+        "sys.path[:] = [p for p in sys.path if p and os.path.realpath(p) != here]; "
         "from pulumi_fc_invocation.plugin import main; main()")
 
 
@@ -60,26 +66,26 @@ def tarball_name(version: str, os_name: str, arch: str) -> str:
 def launcher(python: str, os_name: str) -> tuple[str, str]:
     """``(file name, text)`` of the launcher that runs the server with ``python``."""
     if os_name == "windows":
-        return f"{EXECUTABLE}.cmd", f'@echo off\r\n"{python}" -c "{BOOT}" %*\r\n'
+        return f"{EXECUTABLE}.cmd", f'@echo off\r\n"{python}" -E -c "{BOOT}" %*\r\n'
     quoted = "'" + python.replace("'", "'\\''") + "'"
     return EXECUTABLE, (
         "#!/bin/sh\n"
         f"# The Pulumi resource plugin {PLUGIN_NAME}, written by `python -m pulumi_fc_invocation.plugin --pack`.\n"
         "# It runs the package's server with the interpreter below: when that interpreter goes (a venv rebuilt\n"
         "# or removed), run `python -m pulumi_fc_invocation.plugin --install` again.\n"
-        f'exec {quoted} -c "{BOOT}" "$@"\n')
+        f'exec {quoted} -E -c "{BOOT}" "$@"\n')
 
 
 def pack(directory: os.PathLike | str, *, python: Optional[str] = None, version: Optional[str] = None,
          system: Optional[str] = None, machine: Optional[str] = None) -> Path:
-    """Write the plugin's tarball into ``directory`` (created if missing); returns its path."""
+    """Write the plugin's tarball into ``directory`` (created if missing); returns its absolute path."""
     from .. import __version__
 
     version = version or __version__
     python = python or os.path.abspath(sys.executable)  # a venv's own path: never resolve its symlink
     os_name, arch = platform_tag(system, machine)
     name, text = launcher(python, os_name)
-    out = Path(directory)
+    out = Path(directory).resolve()
     out.mkdir(parents=True, exist_ok=True)
     path = out / tarball_name(version, os_name, arch)
     data = text.encode()

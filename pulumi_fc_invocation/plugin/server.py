@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from typing import Any, Optional
 
@@ -98,12 +97,8 @@ def _announce(port: int) -> None:
 
 
 def main(argv: Optional[list[str]] = None) -> None:
-    """Serve (the engine's protocol), or with ``--directory`` print the ``runtime: python`` plugin
-    directory (PulumiPlugin.yaml; the official Python host cannot start it, pulumi/pulumi#20756)."""
+    """Serve the engine at the address among ``argv`` (the engine's plugin protocol)."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--directory"]:
-        print(os.path.dirname(os.path.abspath(__file__)))
-        return
     engine = parse_engine_address(argv)
     try:
         asyncio.run(serve(engine))
