@@ -272,10 +272,12 @@ class RefreshableCredentials(Credentials):
     def _busy(self, budget: float) -> RequestTimeoutError:
         """The error of a call whose time ran out while another thread's fetch held the lock."""
         last = self._last_problem
-        return RequestTimeoutError(
+        error = RequestTimeoutError(
             f"{self._source.describe()}: no credentials before the call's deadline ({budget:.3g} s): another "
             "request's fetch of them had not ended" + (f" (its last error: {last})" if last else "")
             + f" (from {self._source.origin})")
+        error.credential_fetch_cut = True  # as a fetch cut by the deadline (see _Source.error)
+        return error
 
     @property
     def expiration(self) -> Optional[float]:  # type: ignore[override]
@@ -628,9 +630,12 @@ class _Source:
         message = f"{self.describe()} failed: {problem.detail} (from {self.origin})"
         note = "; ".join(filter(None, (f"after {attempts} attempts" if attempts > 1 else None, why_stopped))) or None
         if issubclass(problem.cls, FcApiError):
-            return problem.cls(message, code=problem.code, request_id=problem.request_id,
-                               http_status=problem.status, note=note)
-        return problem.cls(message + (f" ({note})" if note else ""))
+            error = problem.cls(message, code=problem.code, request_id=problem.request_id,
+                                http_status=problem.status, note=note)
+        else:
+            error = problem.cls(message + (f" ({note})" if note else ""))
+        error.credential_fetch_cut = problem.deadline  # cut by the caller's deadline: a waiter reads no more
+        return error
 
 
 class _StsSource(_Source):

@@ -191,8 +191,10 @@ class WaitPolicy:
     jitter)``, and the duration-aware schedule may poll sparser than ``max_delay`` (see below).
 
     ``final_read_budget``: the read at the deadline has this many seconds of its own (a gate always
-    reads once more at its deadline before it judges, unless nothing ever answered: then the error
-    that used up the time is the verdict); ``history_budget``: the duration history's list call has at
+    reads once more at its deadline before it judges, unless nothing ever answered, or the reads since
+    the last answer were credential fetches cut by the deadline: then the error that used up the time
+    is the verdict); unset, :attr:`deadline_read_budget`: ``min(5, max(1, timeout / 10))``, so that
+    a short timeout is not doubled; ``history_budget``: the duration history's list call has at
     most this many, within the wait's time left.
 
     ``duration_aware`` (default on; False opts out): when the waiter has a ``history`` of recent
@@ -223,7 +225,7 @@ class WaitPolicy:
     min_history: int = 5
     max_history_spread: float = 6.0
     cap: Optional[float] = None
-    final_read_budget: float = 5.0
+    final_read_budget: Optional[float] = None
     history_budget: float = 5.0
 
     def __post_init__(self) -> None:
@@ -236,7 +238,7 @@ class WaitPolicy:
         if _positive("cap", self.cap, allow_none=True) is not None and self.cap < self.initial_delay:
             raise InvalidArgumentError("max_poll_interval_seconds", self.cap,
                                        f"must be at least poll_interval_seconds ({self.initial_delay})")
-        _positive("final_read_budget", self.final_read_budget)
+        _positive("final_read_budget", self.final_read_budget, allow_none=True)
         _positive("history_budget", self.history_budget)
         if isinstance(self.multiplier, bool) or not isinstance(self.multiplier, (int, float)) or self.multiplier < 1:
             raise InvalidArgumentError("multiplier", self.multiplier, "must be a number >= 1")
@@ -259,6 +261,14 @@ class WaitPolicy:
             raise InvalidArgumentError("max_history_spread", self.max_history_spread, "must be a positive number")
         if isinstance(self.min_history, bool) or not isinstance(self.min_history, int) or self.min_history < 2:
             raise InvalidArgumentError("min_history", self.min_history, "must be an integer >= 2")
+
+    @property
+    def deadline_read_budget(self) -> float:
+        """Seconds the read at the deadline may take: ``final_read_budget``, else a tenth of the timeout
+        within 1 to 5 s."""
+        if self.final_read_budget is not None:
+            return float(self.final_read_budget)
+        return 5.0 if self.timeout is None else min(5.0, max(1.0, self.timeout / 10))
 
     def next_delay(self, elapsed: float, previous: Optional[float], rng: random.Random) -> tuple[float, float]:
         """(jittered delay, base delay) after a poll at ``elapsed`` seconds; ``previous`` is the last base."""
@@ -653,7 +663,7 @@ class Waiter:
     on with the default schedule.
 
     Each call (``fetch``, ``history``) runs with :func:`call_budget` set to the seconds it may take:
-    until the deadline, or ``policy.final_read_budget`` for the read at the deadline (made even when
+    until the deadline, or ``policy.deadline_read_budget`` for the read at the deadline (made even when
     an earlier call ran past it, once a read has answered), or ``policy.history_budget`` within the
     time left for the history.
 
@@ -785,6 +795,9 @@ class Waiter:
         want_history = self.history is not None and policy.duration_aware
         next_progress = self.progress_interval
         at_deadline = False  # the read asked for is the one at the deadline
+        # Every read since the last answer failed for a credential fetch cut by the deadline (a hung STS):
+        # the read at the deadline would hang on it too.
+        fetches_cut = False
         self._budget = policy.timeout
 
         def outcome(result: Any, elapsed: float, **kw: Any) -> WaitOutcome:
@@ -803,6 +816,8 @@ class Waiter:
             if (isinstance(value, TRANSIENT_ERRORS) and not isinstance(value, HOPELESS_RESPONSES)
                     and not unreachable) or in_grace:
                 last_error = value
+                cut = getattr(value, "credential_fetch_cut", False) is True
+                fetches_cut = cut and (consecutive == 0 or fetches_cut)
                 transient += 1
                 consecutive += 1
                 throttled = isinstance(value, ThrottledError)
@@ -858,9 +873,12 @@ class Waiter:
                     return
                 # The last read is at the deadline (at once if a call ran past it), with a budget of its own.
                 at_deadline = delay >= remaining
+                if at_deadline and fetches_cut and last is not None:
+                    yield outcome(last, elapsed, timed_out=True, last_error=last_error)
+                    return
                 if at_deadline:
                     delay = max(0.0, remaining)
-                self._budget = policy.final_read_budget if at_deadline else remaining - delay
+                self._budget = policy.deadline_read_budget if at_deadline else remaining - delay
             value = yield delay
 
 

@@ -185,6 +185,7 @@ def test_a_slow_history_list_cannot_take_the_gate_past_its_deadline(fc, run):
     result = run(task_gate("gate", "slowlist", "job", timeout_seconds=2), clock=CallTimeClock(fc.clock))
     assert result.outputs["status"] == "Succeeded"
     assert [r.query.get("status") for r in fc.requests if r.route == "list"] == ["Succeeded"]
+    assert result.outputs["waited"] <= 2 + 1.0  # the timeout and the read at it (min(5, max(1, 0.1 x 2)))
 
 
 def test_wait_with_a_slow_history_list_still_reads_at_its_deadline_exit_0(fc_emulator, cli):

@@ -1,0 +1,53 @@
+"""The read at a gate's deadline: a short budget of its own, and none when the reads since the last good
+one were credential fetches cut by the deadline (review of issue 24, item 1: with STS hung, a 5 s gate
+ended at about 10 s, its read at the deadline hanging 5 s more on the same STS).
+
+A gate (the data sources through the harness, the real clock: the defect is real time spent in a fetch)
+whose credentials come from AssumeRoleWithOIDC at a stand-in STS that never answers (from the first read,
+or after issuing one short-lived key); the reported time waited is read from the gate's error."""
+
+from __future__ import annotations
+
+import re
+
+from test_credential_deadlines import run_gate_with_sts, short_lived_sts, stalling  # noqa: F401
+
+from pulumi_fc_invocation.testing import FcEmulator
+from pulumi_fc_invocation.waiter import WaitPolicy
+
+TIMEOUT = 5  # the gates' timeout_seconds (run_gate_with_sts)
+FINAL_READ_BUDGET = 1.0  # min(5, max(1, 0.1 x TIMEOUT))
+
+
+def waited_in(text: str) -> int:
+    """The seconds a gate's error says it waited ("... after 5s ...")."""
+    found = re.findall(r"after (\d+)s\b", text)
+    assert found, text
+    return int(found[0])
+
+
+def test_the_read_at_the_deadline_has_a_budget_in_proportion_to_a_short_timeout():
+    assert WaitPolicy(timeout=5).deadline_read_budget == 1.0
+    assert WaitPolicy(timeout=30).deadline_read_budget == 3.0
+    assert WaitPolicy(timeout=1800).deadline_read_budget == 5.0
+    assert WaitPolicy(timeout=None).deadline_read_budget == 5.0
+    assert WaitPolicy(timeout=5, final_read_budget=2.0).deadline_read_budget == 2.0
+
+
+def test_a_gate_whose_sts_stops_answering_ends_by_its_timeout_plus_the_final_read_budget(tmp_path):
+    """One key, then STS hangs: the reads' fetches are cut at the deadline and the gate makes no read at the
+    deadline to hang on the same STS (before: about 10 s on a 5 s timeout)."""
+    with FcEmulator(clock="real") as fc:
+        fc.add_invocation("svc", "fn", "run-1", timeline=[("Running", 0)])
+        with short_lived_sts(fc) as sts:
+            text = run_gate_with_sts(fc, sts.endpoint, tmp_path / "oidc-token", "run-1")
+    assert "last status Running" in text and f"STS at {sts.endpoint}" in text, text
+    assert waited_in(text) <= TIMEOUT + FINAL_READ_BUDGET, text
+
+
+def test_a_gate_whose_sts_never_answers_ends_by_its_timeout(tmp_path):
+    with FcEmulator(clock="real") as fc, stalling() as sts:
+        fc.add_invocation("svc", "fn", "job-1", timeline=[("Running", 0)])
+        text = run_gate_with_sts(fc, sts.endpoint, tmp_path / "oidc-token", "job-1")
+    assert f"STS at {sts.endpoint}" in text, text
+    assert waited_in(text) <= TIMEOUT + FINAL_READ_BUDGET, text
