@@ -17,6 +17,8 @@ from pulumi_fc_invocation.pulumi import operation
 from pulumi_fc_invocation.pulumi.operation import (
     COMMANDS, GLOBAL_FLAGS, OPERATION_ENV, current_operation, for_operation, operation_from_argv,
     operation_from_proc, records_only)
+from pulumi_fc_invocation.testing.harness import ProgramError
+from test_data_source import config, fc, host, run  # noqa: F401  (module-scoped fixtures, shared)
 
 
 @pytest.mark.parametrize("argv, expected", [
@@ -271,3 +273,56 @@ def test_the_parser_finds_the_command_the_cli_finds(pulumi_bin, tmp_path):
         theirs = COMMANDS.get(cli_command(pulumi_bin, tmp_path, argv))
         assert operation_from_argv(["pulumi", *argv, "--help"]) == theirs, argv
         assert operation_from_argv(["pulumi", *argv]) == theirs, argv
+
+
+# --- a setting that relaxes a gate says so against the gate (through the harness, no /proc) ------------
+
+
+@pytest.fixture(scope="module")
+def relaxed_world(fc):
+    fc.add_invocation("relax", "fn", "r-dead", error_message="boom", timeline=[("Failed", 0)])
+    return fc
+
+
+def _relaxed_program():
+    import pulumi
+
+    from pulumi_fc_invocation import StatefulAsyncInvocation, get_stateful_async_invocation_output
+
+    gate = StatefulAsyncInvocation("gate", service_name="relax", function_name="fn", invocation_id="r-dead",
+                                   wait_for_completion=True)
+    form = get_stateful_async_invocation_output("relax", "fn", "r-dead", wait_for_completion=True)
+    pulumi.export("statuses", pulumi.Output.all(gate.status, form.apply(lambda r: r.status)))
+
+
+@pytest.mark.parametrize("told", ["variable", "for_operation"])
+def test_a_gate_only_recording_because_a_setting_says_so_warns_against_itself_naming_it(
+        no_proc, relaxed_world, run, monkeypatch, told):
+    """Where /proc can't contradict it (macOS, Windows: simulated), a leftover FC_INVOCATION_OPERATION or a
+    for_operation wrapper left on a workspace's program makes the gates of an `up` only record: a Failed
+    task goes through. Each gate so relaxed says so, against its resource, naming the setting."""
+    if told == "variable":
+        monkeypatch.setenv(OPERATION_ENV, "destroy")
+        program, setting = _relaxed_program, f"{OPERATION_ENV}=destroy"
+    else:
+        program, setting = for_operation("refresh", _relaxed_program), 'for_operation("refresh", ...)'
+    result = run(program)
+    assert result.outputs["statuses"] == ["Failed", "Failed"]  # recorded, no verdict
+    warnings = [log for log in result.logs if log.severity == "warning" and setting in log.message]
+    assert [log.urn for log in warnings if log.urn] == [result.resource("gate").urn], result.logs
+    assert any("relax/fn/r-dead" in log.message and not log.urn for log in warnings), result.logs  # the function form
+    monkeypatch.delenv(OPERATION_ENV, raising=False)
+    with pytest.raises(ProgramError, match="ended Failed: boom"):  # without the setting, the same program fails
+        run(_relaxed_program)
+
+
+def test_a_setting_that_proc_confirms_or_that_lets_gates_wait_warns_of_nothing(relaxed_world, run, monkeypatch,
+                                                                              tmp_path):
+    """No warning where the setting changes nothing: /proc names the same command, or it names `up`."""
+    monkeypatch.setattr(operation, "PROC_ROOT", fake_proc(tmp_path / "proc", ["pulumi", "destroy", "--run-program"]))
+    monkeypatch.setenv(OPERATION_ENV, "destroy")
+    result = run(_relaxed_program)
+    assert result.outputs["statuses"] == ["Failed", "Failed"]
+    assert not [log for log in result.logs if OPERATION_ENV in log.message], result.logs
+    result = run(for_operation("up", lambda: None))
+    assert not [log for log in result.logs if log.severity == "warning"], result.logs

@@ -20,7 +20,7 @@ from ..errors import InvalidArgumentError
 from ..kinds import FC2, FC3, Kind
 from ..models import redacting
 from .gating import BatchGate, SingleGate, SingleSpec, batch_outputs, final_read, final_read_async, skip_wait, verdict
-from .operation import records_only
+from .operation import records_only_notice
 from .program import all_plain, check_plain_bool, client_of, mock_invoke, mocked_props, plain_input_errors, \
     resolve_spec, under_mocks
 from .resources import mocked_summary
@@ -118,8 +118,8 @@ def _mocked_single(cls: type, spec: SingleSpec, values: dict[str, Any], secret_p
     return single_result(cls, spec, result, secret_payloads)
 
 
-def _judging() -> bool:
-    return not (skip_wait() or records_only())  # the switch, or a refresh/destroy running the program
+def _judging(spec: Any) -> bool:
+    return not (skip_wait() or records_only_notice(spec.id))  # the switch, or a refresh/destroy running the program
 
 
 # --- the generic forms --------------------------------------------------------------------------
@@ -134,7 +134,7 @@ def single_now(kind: Kind, cls: type, secret_payloads: bool, args: dict[str, Any
         return _mocked_single(cls, spec, invoke(kind.single_function_token, spec.props()).value or {}, secret_payloads)
     with redacting(spec.secret_texts):
         result, _ = final_read(SingleGate(spec), client_of(spec), preview=pulumi.runtime.is_dry_run(),
-                               judge=_judging())
+                               judge=_judging(spec))
     return single_result(cls, spec, result, secret_payloads)
 
 
@@ -148,7 +148,7 @@ def single_output(kind: Kind, cls: type, secret_payloads: Any, args: dict[str, A
                                   secret_payloads)
         with redacting(spec.secret_texts):
             result, _ = await final_read_async(SingleGate(spec), client_of(spec),
-                                               preview=pulumi.runtime.is_dry_run(), judge=_judging())
+                                               preview=pulumi.runtime.is_dry_run(), judge=_judging(spec))
         return single_result(cls, spec, result, secret_payloads)
 
     return resolve_spec(args, lambda values, hidden: SingleSpec.build(kind=kind, hidden=hidden, **values)).apply(run)
@@ -163,7 +163,7 @@ def batch_now(kind: Kind, cls: type, secret_payloads: bool, args: dict[str, Any]
         values = invoke(kind.batch_function_token, spec.props()).value or {}
         return batch_result(cls, spec, mocked_summary(spec, values.get(kind.items_key)), None)
     summary, waited = final_read(BatchGate(spec), client_of(spec), preview=pulumi.runtime.is_dry_run(),
-                                 judge=_judging())
+                                 judge=_judging(spec))
     return batch_result(cls, spec, summary, waited)
 
 
@@ -179,7 +179,7 @@ def batch_output(kind: Kind, cls: type, secret_payloads: Any, args: dict[str, An
             return batch_result(cls, spec, mocked_summary(spec, values.get(kind.items_key)), None)
         with redacting(spec.secret_texts):
             summary, waited = await final_read_async(BatchGate(spec), client_of(spec),
-                                                     preview=pulumi.runtime.is_dry_run(), judge=_judging())
+                                                     preview=pulumi.runtime.is_dry_run(), judge=_judging(spec))
         return batch_result(cls, spec, summary, waited)
 
     return resolve_spec(args, lambda values, hidden: BatchSpec.build(kind=kind, secret_payloads=secret_payloads,

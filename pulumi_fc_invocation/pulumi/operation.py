@@ -30,6 +30,10 @@ so the gates take it, first answer wins, from:
 
 With none of them (an inline program without :func:`for_operation`, a CLI program on macOS or Windows
 without the variable), :func:`current_operation` answers None and gates behave as in ``up``.
+
+A gate that only records because 1 or 2 said so (not ``/proc``) warns against itself, naming the
+setting (:func:`records_only_notice`): left over, either turns an ``up`` into a run whose failed tasks
+go through, and where ``/proc`` can't contradict it nothing else would say so.
 """
 
 from __future__ import annotations
@@ -44,7 +48,8 @@ from typing import Any, Callable, Optional, TypeVar
 from ..errors import InvalidArgumentError
 
 __all__ = ["COMMANDS", "GLOBAL_FLAGS", "OPERATIONS", "OPERATION_ENV", "PROC_ROOT", "current_operation",
-           "for_operation", "operation_from_argv", "operation_from_proc", "records_only"]
+           "for_operation", "operation_from_argv", "operation_from_proc", "records_only",
+           "records_only_notice"]
 
 T = TypeVar("T")
 
@@ -180,23 +185,43 @@ def operation_from_proc(root: str = PROC_ROOT) -> Optional[str]:
     return None
 
 
-def current_operation() -> Optional[str]:
-    """The operation running this program: :func:`for_operation`'s, else ``FC_INVOCATION_OPERATION``,
-    else the ``pulumi`` ancestor's (``/proc``), else None (gates then behave as in ``up``)."""
+def _answer() -> tuple[Optional[str], Optional[str]]:
+    """The operation, and the setting that alone decided it (None when ``/proc`` did, or nothing did)."""
     told = _TOLD.get()
     if told is not None:
-        return told
+        return told, f'for_operation("{told}", ...)'
     seen = operation_from_proc(PROC_ROOT)
     named = os.environ.get(OPERATION_ENV)
     if not named:
-        return seen
+        return seen, None
     operation = _checked(OPERATION_ENV, named)
     if seen is not None and seen != operation:
         raise InvalidArgumentError(OPERATION_ENV, named, f"the pulumi command running this program is "
                                                          f"`{seen}`: set it only for the command it names")
-    return operation
+    return operation, None if seen == operation else f"{OPERATION_ENV}={operation}"
+
+
+def current_operation() -> Optional[str]:
+    """The operation running this program: :func:`for_operation`'s, else ``FC_INVOCATION_OPERATION``,
+    else the ``pulumi`` ancestor's (``/proc``), else None (gates then behave as in ``up``)."""
+    return _answer()[0]
 
 
 def records_only() -> bool:
     """True when a gate must only record the task: the program runs for a refresh or a destroy."""
     return current_operation() in _RECORDS_ONLY
+
+
+def records_only_notice(gate: str, resource: Any = None) -> bool:
+    """:func:`records_only`, and when a setting rather than ``/proc`` decided it, a warning against
+    ``resource`` (the gate's; None for a function form) naming the setting and ``gate``."""
+    operation, setting = _answer()
+    if operation not in _RECORDS_ONLY:
+        return False
+    if setting is not None:
+        import pulumi
+
+        pulumi.log.warn(f"{setting} says this program runs for `{operation}`: only recording {gate} (not "
+                        f"waiting, no verdict: a failed task does not stop this run). Give it only to the one "
+                        f"{operation}; left over, it lets a failed task through an `up`", resource=resource)
+    return True

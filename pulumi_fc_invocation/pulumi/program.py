@@ -22,7 +22,7 @@ from ..errors import ConfigurationError, InvalidArgumentError
 from ..models import redacting, secret_values
 from . import verdict
 from .gating import CONFIG_KEYS, SKIP_WAIT_ENV, client_for, gate_for, run_gate, skip_wait
-from .operation import records_only
+from .operation import records_only, records_only_notice
 
 __all__ = [
     "plain_input_errors", "program_config", "client_of", "under_mocks", "mocked_props", "outputs_after",
@@ -459,7 +459,7 @@ async def gate_in_program(spec: Any, log_target: Any) -> Optional[float]:
     """A data source's gate in the program (see :func:`.gating.run_gate`); returns the seconds waited,
     or None. Only records (no read, no verdict here) in a refresh/destroy, under mocks and under the
     switch."""
-    if skip_notice(spec, log_target) or under_mocks() or records_only():
+    if skip_notice(spec, log_target) or under_mocks() or records_only_notice(spec.id, log_target):
         return None
     return await run_gate(gate_for(spec), client_of(spec), ProgramReporter(log_target),
                           preview=pulumi.runtime.is_dry_run())
