@@ -3,8 +3,8 @@
 * The executable plugin: ``python -m pulumi_fc_invocation.plugin --pack`` once per session, then
   ``pulumi plugin install resource fc-invocation VERSION --file`` into each test's own ``PULUMI_HOME``.
 * The SDKs of ``make sdks`` (tools/sdks/build.sh, reused when its inputs are unchanged): the npm tarball,
-  installed with ``npm install ./<tarball>`` offline against make engine's cache, and the wheel, installed
-  with ``pip install``.
+  installed with ``npm install ./<tarball>`` offline against make engine's cache, and the wheel, named in
+  a program's ``requirements.txt`` that ``pulumi install`` installs into the project's venv.
 
 Programs then name no ``plugins:`` or ``packages:`` path. :data:`INSTALLED_ONLY` keeps plugin acquisition
 on (a plugin that were not installed would be downloaded: :data:`NO_DOWNLOAD` sends that to a closed port
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import importlib.metadata
 import os
 import re
 import shutil
@@ -93,15 +94,31 @@ def wheel() -> Path:
     return found
 
 
-@functools.lru_cache(maxsize=None)
-def python_sdk() -> Path:
-    """The SDK wheel, ``pip install``-ed (offline, no dependencies: pulumi is this venv's) into a directory
-    of its own that programs get on PYTHONPATH; this test venv stays as it is."""
-    site = _scratch("fc-sdk-site-")
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-index", "--no-deps",
-                           "--target", str(site), str(wheel())], capture_output=True, text=True, timeout=300)
+def build_package_wheel(directory: Path) -> Path:
+    """A wheel of this package built from a copy of its sources in ``directory`` (setuptools builds in
+    place: the clone's build/ would leak stale files into it)."""
+    source = directory / "source"
+    shutil.copytree(ROOT / "pulumi_fc_invocation", source / "pulumi_fc_invocation",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(directory), str(source)],
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
-    return site
+    (found,) = directory.glob("pulumi_fc_invocation-*.whl")
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def package_wheel() -> Path:
+    """This package's wheel, once per session."""
+    return build_package_wheel(_scratch("fc-wheel-"))
+
+
+def python_requirements() -> str:
+    """A Python program's requirements.txt as a user writes it for the plugin's SDK: pulumi (this test
+    venv's version), this package and the SDK, the two wheels by path (neither is on the package index)."""
+    return f"pulumi=={importlib.metadata.version('pulumi')}\n{package_wheel()}\n{wheel()}\n"
 
 
 def npm_install_sdk(project: Path) -> subprocess.CompletedProcess:

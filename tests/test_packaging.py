@@ -5,29 +5,19 @@ version everywhere: the wheel's (pyproject.toml), ``__version__`` (the plugin ta
 GetPluginInfo) and schema.json's (the plugin version the generated SDKs name)."""
 
 import json
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+from _installed_plugin import build_package_wheel
 from pulumi_fc_invocation import __version__
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_wheel_ships_plugin_json_and_the_console_script_and_no_plugin_directory_at_one_version(tmp_path):
-    # From a copy of the sources: setuptools builds in place, and a stale build/ would leak removed files.
-    source = tmp_path / "source"
-    shutil.copytree(ROOT / "pulumi_fc_invocation", source / "pulumi_fc_invocation",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        if (ROOT / name).exists():
-            shutil.copy(ROOT / name, source / name)
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(source)],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    (wheel,) = tmp_path.glob("pulumi_fc_invocation-*.whl")
+    wheel = build_package_wheel(tmp_path)
     with zipfile.ZipFile(wheel) as whl:
         names = set(whl.namelist())
         assert json.loads(whl.read("pulumi_fc_invocation/pulumi-plugin.json")) == {"resource": False}

@@ -1,7 +1,9 @@
 """The provider plugin from a Python program through its SDK, beside the Python dynamic data source,
 through the real CLI: examples/plugin-python, both gates on one emulator FC 3.0 task. Installed as a user
-installs them: the SDK wheel of `make sdks` with pip, the plugin with `pulumi plugin install --file` of the
-`--pack` tarball; the program names no plugin path."""
+installs them: the project laid out as `pulumi new python` lays it out (`toolchain: pip`, `virtualenv:
+venv`), its requirements.txt naming pulumi, this package and the SDK wheel of `make sdks`, installed by
+`pulumi install`; the plugin with `pulumi plugin install --file` of the `--pack` tarball. The program
+names no plugin path. One project and venv for the module (`pulumi install` takes a while)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from _installed_plugin import INSTALLED_ONLY, VERSION, install_plugin, python_sdk
+from _installed_plugin import INSTALLED_ONLY, VERBOSE, VERSION, install_plugin, python_requirements, sought
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
 
@@ -20,13 +22,26 @@ SDK_NAME = "pulumi_fc_invocation_sdk"
 
 
 @pytest.fixture(scope="module")
-def sdk() -> Path:
-    """The SDK wheel, pip-installed into a directory of its own (programs get it on PYTHONPATH)."""
-    site = python_sdk()
-    assert json.loads((site / SDK_NAME / "pulumi-plugin.json").read_text()) == \
-        {"resource": True, "name": "fc-invocation", "version": VERSION}  # the plugin it names
-    assert (site / f"{SDK_NAME}-{VERSION}.dist-info" / "METADATA").is_file()
-    return site
+def installed(pulumi_bin):
+    """The example with its requirements.txt naming the wheels, after `pulumi install` (which creates the
+    project's venv). The SDK names plugin fc-invocation at its version: without it installed, `pulumi
+    install` seeks it (the download goes to a closed port, INSTALLED_ONLY) and fails; installed, it is found."""
+    env = {"FC_INVOCATION_PROGRESS_SECONDS": "1", **INSTALLED_ONLY}
+    with PulumiCli(EXAMPLE, pulumi=pulumi_bin, env=env) as cli:
+        assert "plugins:" not in (cli.dir / "Pulumi.yaml").read_text()
+        (cli.dir / "requirements.txt").write_text(python_requirements())
+        missing = cli.run(*VERBOSE, "install")
+        assert not missing.ok
+        assert sought(missing.output), missing.output
+        assert f"failed to download plugin: fc-invocation-{VERSION}" in missing.output, missing.output
+        venv = cli.dir / "venv"
+        (plugin_json,) = venv.glob(f"lib/python*/site-packages/{SDK_NAME}/pulumi-plugin.json")
+        assert json.loads(plugin_json.read_text()) == {"resource": True, "name": "fc-invocation", "version": VERSION}
+        install_plugin(cli)
+        done = cli.run(*VERBOSE, "install")
+        assert done.ok, done.output
+        assert not sought(done.output), done.output
+        yield cli
 
 
 @pytest.fixture
@@ -35,26 +50,24 @@ def fc():
         yield emulator
 
 
-def test_a_python_program_gates_through_the_plugin_sdk_beside_the_dynamic_data_source(fc, pulumi_bin, sdk):
+def test_a_python_program_gates_through_the_plugin_sdk_beside_the_dynamic_data_source(fc, installed):
+    cli = installed
     fc.add_function(None, "migrate", outcome="Succeeded", queue_delay=0.3, duration=4, return_payload='{"rows": 3}')
-    env = {"PYTHONPATH": str(sdk), "FC_INVOCATION_PROGRESS_SECONDS": "1", **INSTALLED_ONLY}
-    with PulumiCli(EXAMPLE, pulumi=pulumi_bin, env=env) as cli:
-        assert "plugins:" not in (cli.dir / "Pulumi.yaml").read_text()
-        install_plugin(cli)
-        settings = fc.stack_config()
-        cli.config(settings, secret_keys={"alicloud:secretKey"})  # the dynamic data source's
-        cli.config({f"fc-invocation:{k.split(':', 1)[1]}": v for k, v in settings.items()},
-                   secret_keys={"fc-invocation:secretKey"})  # the plugin's
-        cli.config({"plugin-python:task": "t1"})
-        fc.client().invoke_async_task("migrate", "{}", task_id="t1")
-        up = cli.up()
-        assert up.ok, up.output
-        assert "waiting for migrate/t1 to finish" in up.output
-        outputs = cli.outputs(show_secrets=True)
-        assert outputs["dynamicStatus"] == outputs["pluginStatus"] == "Succeeded"
-        assert outputs["pluginResult"] == '{"rows": 3}' and cli.outputs()["pluginResult"] == "[secret]"
-        types = {r["urn"].rsplit("::", 1)[-1]: r["type"] for r in cli.resources()}
-        assert types["dynamic"] == "pulumi-python:dynamic/fc:AsyncTask"
-        assert types["gate"] == "fc-invocation:index:AsyncTask"
-        destroy = cli.destroy()
-        assert destroy.ok, destroy.output
+    settings = fc.stack_config()
+    cli.config(settings, secret_keys={"alicloud:secretKey"})  # the dynamic data source's
+    cli.config({f"fc-invocation:{k.split(':', 1)[1]}": v for k, v in settings.items()},
+               secret_keys={"fc-invocation:secretKey"})  # the plugin's
+    cli.config({"plugin-python:task": "t1"})
+    fc.client().invoke_async_task("migrate", "{}", task_id="t1")
+    up = cli.up(*VERBOSE)
+    assert up.ok, up.output
+    assert not sought(up.output), up.output  # found installed
+    assert "waiting for migrate/t1 to finish" in up.output
+    outputs = cli.outputs(show_secrets=True)
+    assert outputs["dynamicStatus"] == outputs["pluginStatus"] == "Succeeded"
+    assert outputs["pluginResult"] == '{"rows": 3}' and cli.outputs()["pluginResult"] == "[secret]"
+    types = {r["urn"].rsplit("::", 1)[-1]: r["type"] for r in cli.resources()}
+    assert types["dynamic"] == "pulumi-python:dynamic/fc:AsyncTask"
+    assert types["gate"] == "fc-invocation:index:AsyncTask"
+    destroy = cli.destroy()
+    assert destroy.ok, destroy.output
