@@ -295,7 +295,7 @@ class BatchSpec:
             "wait_for_completion": self.wait, "expected_count": self.expected_count,
             "timeout_seconds": self.policy.timeout, "fail_on_statuses": list(self.fail_on),
             "poll_interval_seconds": self.policy.initial_delay,
-            "max_poll_interval_seconds": self.policy.max_delay, "region": self.region,
+            "max_poll_interval_seconds": self.policy.cap, "region": self.region,
             "account_id": self.account_id, "endpoint": self.endpoint,
             "use_duration_history": self.policy.duration_aware,
         }

@@ -633,8 +633,8 @@ Durations: 90 (seconds), 90s, 0.5s, 500ms, 30m, 2h, 1h30m.
 @click.option("--poll-interval", "poll_text", default="1s", show_default=True, metavar="DURATION",
               help="delay between reads during the first 10 s")
 @click.option("--max-poll-interval", "max_poll_text", metavar="DURATION",
-              help="the delay then grows (with jitter) up to 45s; given, no delay exceeds it, with a history too  "
-                   "[default: 45s]")
+              help="the delay then grows (with jitter) up to 45s, sparser with a history; given, no delay exceeds "
+                   "it, with a history too  [default: unset]")
 @_NO_HISTORY
 @click.option("-o", "--output", type=_OUTPUT, default="table", show_default=True,
               help="table: one summary line; json: the final invocation (with payloads) on stdout")
@@ -724,12 +724,14 @@ def _log_schedule(what: str, outcome: Any, reads: str) -> None:
 
 def _wait_options(timeout_text: str, poll_text: str, max_poll_text: Optional[str],
                   fail_on_text: str) -> tuple[float, float, float, tuple[str, ...]]:
-    """--timeout, --poll-interval, --max-poll-interval (None: not given, 45s), --fail-on of ``wait`` and
-    ``wait-batch``."""
+    """--timeout, --poll-interval, --max-poll-interval (None: not given, DEFAULT_MAX_POLL_INTERVAL), --fail-on of
+    ``wait`` and ``wait-batch``."""
+    from .waiter import DEFAULT_MAX_POLL_INTERVAL, format_duration
+
     timeout = parse_duration(timeout_text, "--timeout")
     poll = parse_duration(poll_text, "--poll-interval")
     if max_poll_text is None:
-        max_poll_text = "45s"
+        max_poll_text = format_duration(DEFAULT_MAX_POLL_INTERVAL)
     max_poll = parse_duration(max_poll_text, "--max-poll-interval")
     if max_poll < poll:
         raise _UserError(f"invalid --max-poll-interval {max_poll_text!r}: must be at least --poll-interval "
@@ -910,8 +912,8 @@ Durations: 90 (seconds), 90s, 0.5s, 500ms, 30m, 2h, 1h30m. --since / --until as 
 @click.option("--poll-interval", "poll_text", default="1s", show_default=True, metavar="DURATION",
               help="delay between polls during the first 10 s")
 @click.option("--max-poll-interval", "max_poll_text", metavar="DURATION",
-              help="the delay then grows (with jitter) up to 45s; given, no delay exceeds it, with a history too  "
-                   "[default: 45s]")
+              help="the delay then grows (with jitter) up to 45s, sparser with a history; given, no delay exceeds "
+                   "it, with a history too  [default: unset]")
 @_NO_HISTORY
 @click.option("-o", "--output", type=_OUTPUT, default="table", show_default=True,
               help="table: one summary line; json: the batch (counts, members without payloads) on stdout")

@@ -163,7 +163,8 @@ DESCRIPTIONS: dict[str, str] = {
     "poll_interval_seconds": "The delay between polls during the first seconds of a wait, in seconds.",
     "max_poll_interval_seconds": "The cap the poll delay backs off to, in seconds; at least "
                                  "`pollIntervalSeconds`. Given, no delay exceeds it (jitter and the "
-                                 "duration-aware schedule included); unset, 45 s on the default schedule.",
+                                 "duration-aware schedule included); unset (null), 45 s on the default schedule, "
+                                 "sparser with a duration history.",
     "use_duration_history": "With `waitForCompletion`, whether the wait reads the function's recent run "
                             "times (one list call) to poll sparsely before the likely end and densely around "
                             "it; false keeps the default schedule.",

@@ -231,7 +231,7 @@ class SingleSpec:
             **self.kind.ref_fields(self.ref),
             "wait_for_completion": self.wait, "timeout_seconds": self.policy.timeout,
             "fail_on_statuses": list(self.fail_on), "poll_interval_seconds": self.policy.initial_delay,
-            "max_poll_interval_seconds": self.policy.max_delay, "region": self.region,
+            "max_poll_interval_seconds": self.policy.cap, "region": self.region,
             "account_id": self.account_id, "endpoint": self.endpoint,
             "use_duration_history": self.policy.duration_aware,
         }
