@@ -199,6 +199,19 @@ def _noun(ref_or_result: Any) -> str:
     return "task" if hasattr(ref_or_result, "task_id") else "invocation"
 
 
+def _not_found_line(ref: Any, error: Any) -> str:
+    """The error line of a task or invocation FC does not know, as a gate words it (FC may have forgotten it)."""
+    from .kinds import FC2, FC3
+    from .pulumi.gating import not_found_message
+
+    fc3 = _noun(ref) == "task"
+    text = not_found_message(FC3 if fc3 else FC2, ref, error, details=False, gate=False)
+    code = f"{error.code}: " if error.code else ""
+    check = "the function, qualifier and id" if fc3 else "the service, qualifier, function and id"
+    return _one_line(f"error: FC API error (NotFoundError): {code}{text} (HTTP {error.http_status or 404}, request id "
+                     f"{error.request_id or 'unknown'}); check {check}")
+
+
 def parse_fail_on(text: str) -> tuple[str, ...]:
     from .waiter import check_fail_on_statuses
 
@@ -520,8 +533,14 @@ def get(invocation: str, output: str, show_payloads: bool, verbose: bool, endpoi
     """
     conn = _setup(verbose, endpoint, region, account_id, profile)
     ref = parse_id(invocation)
+    from .errors import NotFoundError
+
     with conn.client() as client:
-        result = client.get(ref)
+        try:
+            result = client.get(ref)
+        except NotFoundError as exc:
+            _err(_not_found_line(ref, exc))
+            return EXIT_API
     if output.lower() == "json":
         _print_json(invocation_json(result, ref))
     else:
@@ -647,6 +666,7 @@ def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, 
     ID is FUNCTION[.QUALIFIER]/TASK_ID (FC 3.0, e.g. transcode.prod/job-123) or
     SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID (FC 2.0, e.g. video.prod/transcode/video-123).
     """
+    from .errors import NotFoundError
     from .waiter import (Waiter, WaitPolicy, call_budget, failure_message, format_duration, history_for,
                          progress_message, timeout_message)
 
@@ -677,6 +697,9 @@ def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, 
             progress.finish()
     _log_schedule(str(ref), outcome, f"{outcome.calls} {'read' if outcome.calls == 1 else 'reads'}")
 
+    if isinstance(outcome.error, NotFoundError):
+        _err(_not_found_line(ref, outcome.error))
+        return EXIT_API
     if outcome.error is not None:  # a hopeless API error, or too many transient ones in a row
         raise outcome.error
     result = outcome.result

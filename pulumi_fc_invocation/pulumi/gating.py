@@ -241,18 +241,21 @@ class SingleSpec:
 _TARGET_NOT_FOUND = frozenset({"ServiceNotFound", "FunctionNotFound", "AliasNotFound", "VersionNotFound"})
 
 
-def not_found_message(kind: Kind, ref: Any, error: NotFoundError, details: bool = True) -> str:
+def not_found_message(kind: Kind, ref: Any, error: NotFoundError, details: bool = True, gate: bool = True) -> str:
     """What was not found; ``details=False`` leaves out FC's code and request id, for a message that
     becomes a NotFoundError again (which shows them itself: said twice, they read as two errors).
-    A missing item may be one FC has forgotten: the message says so, and what to do."""
+    A missing item may be one FC has forgotten: the message says so, and (``gate``) what a gate's
+    program should do."""
     text = not_found_details(kind.not_found_head(ref), error, details)
     if error.code in _TARGET_NOT_FOUND:
         return text
     noun = kind.noun
-    return (f"{text}. FC keeps an async task's record for {TASK_RETENTION_DAYS} days after it starts: if this "
-            f"{noun} started earlier, FC has forgotten it and no read will find it again. A gate is for the "
-            f"deployments that wait for its {noun}: once it has ended, remove this gate from the program (or point "
-            f"it at a newer {noun})")
+    text += (f". FC keeps an async task's record for {TASK_RETENTION_DAYS} days after it starts: if this {noun} "
+             f"started earlier, FC has forgotten it and no read will find it again")
+    if not gate:
+        return text
+    return (f"{text}. A gate is for the deployments that wait for its {noun}: once it has ended, remove this gate "
+            f"from the program (or point it at a newer {noun})")
 
 
 def retrying(call: Callable[[], T], budget: float) -> T:
