@@ -899,11 +899,17 @@ def durations_of(results: Iterable[Any]) -> list[float]:
     return out
 
 
+# A call that failed with at most this many seconds left of its budget was ended by the caller's deadline.
+_CUT = 0.05
+
+
 class DurationHistory:
     """A ``history`` for :class:`Waiter`: one list call (one page of recent Succeeded invocations or
     tasks of one function and qualifier), remembered for ``ttl`` seconds, so the gates of one
     function share one read. A failed or refused read (a RAM policy without the list action: 403)
-    answers None, logged at debug level, and is remembered too: the waits use the default schedule.
+    answers None, logged at debug level, and is remembered too: the waits use the default schedule;
+    but not one the caller's deadline (:func:`call_budget`) ended, which another wait may have time
+    for. A caller waits for another's read no longer than its own budget (then: None).
     """
 
     def __init__(self, read: Callable[[], Iterable[Any]], what: str, ttl: float = 300.0) -> None:
@@ -919,7 +925,13 @@ class DurationHistory:
         return f"DurationHistory({self.what})"
 
     def __call__(self) -> Optional[list[float]]:
-        with self._lock:
+        # Another wait's read of it holds the lock: waited for within this caller's call_budget only.
+        budget = call_budget()
+        if not self._lock.acquire(timeout=-1 if budget is None else budget):
+            log.debug("duration history of %s: another wait's read had not ended within this one's budget: "
+                      "default schedule", self.what)
+            return None
+        try:
             if self._at is not None and time.monotonic() - self._at < self.ttl:
                 return self._value
             self.calls += 1
@@ -929,9 +941,14 @@ class DurationHistory:
                 code = getattr(exc, "code", None)
                 log.debug("duration history of %s unavailable (%s%s): default schedule", self.what,
                           type(exc).__name__, f" {code}" if code else "")
+                left = call_budget()
+                if left is not None and left <= _CUT:  # ended by this caller's deadline: not remembered
+                    return None
                 self._value = None
             self._at = time.monotonic()
             return self._value
+        finally:
+            self._lock.release()
 
 
 def history_for(client: Any, ref: Any, *, limit: int = 50, ttl: float = 300.0) -> DurationHistory:

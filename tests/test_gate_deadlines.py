@@ -380,3 +380,40 @@ def test_a_batch_poll_of_two_slow_pages_keeps_to_the_gate_deadline(fc, run):
     assert result.outputs["succeeded"] is True
     final_read_budget = 1.0  # min(5, max(1, 0.1 x timeout))
     assert result.outputs["waited"] <= 4 + final_read_budget, result.outputs["waited"]
+
+
+# --- review of item 2: one gate's short budget does not spoil the function's shared history -----------------
+
+
+def test_a_history_list_cut_by_one_gates_deadline_is_not_remembered_for_the_others(fc, run):
+    """Gate A's history list is cut by A's 2 s deadline; gate B of the same function, minutes of timeout,
+    reads the history itself (before: A's cut call was remembered as "unavailable" for 300 s, and B
+    polled on the default schedule without asking)."""
+    seed_history(fc, None, "spoiled", around=1.0)
+    fc.add_invocation(None, "spoiled", "a", timeline=[("Running", 0), ("Succeeded", 1.5)])
+    fc.inject_fault("list", latency=6, times=1)
+    assert run(task_gate("a", "spoiled", "a", timeout_seconds=2), clock=CallTimeClock(fc.clock)).outputs["status"] \
+        == "Succeeded"
+    fc.add_invocation(None, "spoiled", "b", timeline=[("Running", 0), ("Succeeded", 3)])
+    assert run(task_gate("b", "spoiled", "b", timeout_seconds=600)).outputs["status"] == "Succeeded"
+    assert len([r for r in fc.requests if r.route == "list" and r.query.get("status") == "Succeeded"]) == 2
+
+
+def test_a_gate_waits_for_another_gates_history_list_no_longer_than_its_own_budget(fc, run):
+    """Gate A's history list takes 4 s; gate B of the same function (2 s timeout, first read a little later)
+    waited for it on the history's lock without limit and reported about 4 s waited."""
+    seed_history(fc, None, "sharedlock", around=1.0)
+    fc.add_invocation(None, "sharedlock", "a", timeline=[("Running", 0), ("Succeeded", 10)])
+    fc.add_invocation(None, "sharedlock", "b", timeline=[("Running", 0), ("Succeeded", 1.5)])
+    fc.inject_fault("list", latency=4, times=1)  # A's history list
+    fc.inject_fault("get", latency=0.5, match="b", times=1)  # B's first read: A holds the history's lock by then
+
+    def program():
+        AsyncTask("a", function_name="sharedlock", task_id="a", wait_for_completion=True, timeout_seconds=600)
+        b = AsyncTask("b", function_name="sharedlock", task_id="b", wait_for_completion=True, timeout_seconds=2)
+        pulumi.export("status", b.status)
+        pulumi.export("waited", b.waited_seconds)
+
+    outputs = run(program, clock=CallTimeClock(fc.clock)).outputs
+    assert outputs["status"] == "Succeeded"
+    assert outputs["waited"] <= 2 + 1.0, outputs  # its timeout and the read at it
