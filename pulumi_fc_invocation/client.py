@@ -62,6 +62,15 @@ class _ListPage(BaseModel):
     next_token: Optional[str] = Field(default=None, alias="nextToken")
 
 
+# A first page may leave out an empty list (Go's omitempty): read so only when it has no next page either.
+class _FirstListPage(_ListPage):
+    invocations: tuple[StatefulAsyncInvocationResult, ...] = ()
+
+
+class _FirstTaskPage(AsyncTaskPage):
+    tasks: Optional[tuple[AsyncTaskResult, ...]] = None
+
+
 def _follow(fetch: Callable[[dict[str, str]], tuple[tuple[Any, ...], Optional[str]]], params: Mapping[str, str],
             limit: Optional[int], max_pages: int, operation: str) -> Iterator[Any]:
     """The items of a listing, page after page; ``limit`` bounds how many are yielded (and each page's
@@ -242,6 +251,17 @@ class FcClient:
     def _parse(self, response: requests.Response, model: type[BaseModel], what: str) -> Any:
         return self.transport.parse(response, model, what)
 
+    def _parse_page(self, response: requests.Response, params: Mapping[str, str], model: type[BaseModel],
+                    first: type[BaseModel], key: str, what: str) -> Any:
+        """A list page. Without its list ``key`` it is an empty listing only as the first page with no
+        next page; any other page without it is no list (a listing cut short must not read as ended)."""
+        if "nextToken" in params:
+            return self._parse(response, model, what)
+        page = self._parse(response, first, what)
+        if key not in page.model_fields_set and page.next_token:
+            self._parse(response, model, what)  # raises: the body is not a list
+        return page
+
     # --- operations -----------------------------------------------------------------------------
 
     def get_stateful_async_invocation(
@@ -316,7 +336,8 @@ class FcClient:
 
     def _list_page(self, path: str, params: Mapping[str, str]
                    ) -> tuple[tuple[StatefulAsyncInvocationResult, ...], Optional[str]]:
-        page_model = self._parse(self._request("GET", path, params=params), _ListPage, "a list of invocations")
+        page_model = self._parse_page(self._request("GET", path, params=params), params, _ListPage, _FirstListPage,
+                                      "invocations", "a list of invocations")
         return page_model.invocations, page_model.next_token or None
 
     def _list_params(self, service_name: str, function_name: str, *, qualifier: Optional[str] = None,
@@ -435,8 +456,8 @@ class FcClient:
 
     def _list3_page(self, function_name: str, params: Mapping[str, str]
                     ) -> tuple[tuple[AsyncTaskResult, ...], Optional[str]]:
-        page = self._parse(self._request3("ListAsyncTasks", "GET", fc3.tasks_path(function_name), params=params),
-                           AsyncTaskPage, "a list of async tasks")
+        page = self._parse_page(self._request3("ListAsyncTasks", "GET", fc3.tasks_path(function_name), params=params),
+                                params, AsyncTaskPage, _FirstTaskPage, "tasks", "a list of async tasks")
         return tuple(task.named(function_name) for task in page.tasks), page.next_token or None
 
     def stop_async_task(self, function_name: str, task_id: str, qualifier: Optional[str] = None) -> str:

@@ -386,7 +386,8 @@ class AsyncTaskResult(FrozenModel):
 
 class AsyncTaskPage(BaseModel):
     """One ListAsyncTasks answer; an empty or absent ``nextToken`` means the last page. A page without
-    ``tasks`` is not a list (a 200 ``{}`` read as "no tasks, no next page" ended listings early)."""
+    ``tasks`` is not a list (a 200 ``{}`` read as "no tasks, no next page" ended listings early); the
+    client reads a first page without ``tasks`` or a ``nextToken`` as an empty listing (omitempty)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
     tasks: Optional[tuple[AsyncTaskResult, ...]]  # required; None ("tasks": null) becomes ()

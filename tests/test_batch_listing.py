@@ -177,3 +177,46 @@ def test_the_plugin_batch_gate_does_not_open_on_a_listing_cut_short(plugin, live
         live.clear_faults()
     message = caught.value.details()
     assert "etl/job-120 ended Failed: bad row 7" in message, message
+
+
+# --- a first page without its list key and without a next page: an empty listing ---------------------------
+
+
+def first_page(emulator, body, listings=1):
+    """The next ``listings`` listings' first page: ``body`` (a 200 JSON answer)."""
+    for _ in range(listings):
+        emulator.inject_fault("list", status=200, body=body, content_type="application/json")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_first_page_without_its_list_key_or_a_next_page_is_an_empty_listing(seeded, run, kind):
+    """FC may leave out an empty list (Go's omitempty): a single page ``{}`` is an empty listing, not an
+    error (item 7's fix refused it, so every empty listing failed)."""
+    names, _ = names_of(kind)
+    names = {**names, "function_name": "nothing" + kind}
+    get = get_stateful_async_invocations if kind == "fc2" else get_async_tasks
+    seen = []
+    first_page(seeded, b"{}")
+    try:
+        run(lambda: seen.append(get(**names)))
+    finally:
+        seeded.clear_faults()
+    [batch] = seen
+    assert batch.total == 0 and list(batch.ids) == [], batch
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_first_page_without_its_list_key_but_with_a_next_page_is_refused(seeded, run, kind):
+    names, _ = names_of(kind)
+    get = get_stateful_async_invocations if kind == "fc2" else get_async_tasks
+    seen = []
+    first_page(seeded, b'{"nextToken": "page-2"}')
+    try:
+        with pytest.raises(ProgramError) as caught:
+            run(lambda: seen.append(get(**names)))
+    finally:
+        seeded.clear_faults()
+    assert not seen
+    message = caught.value.message
+    assert "the body is not a list of" in message and f"{'invocations' if kind == 'fc2' else 'tasks'}: Field required" \
+        in message, message
