@@ -656,7 +656,7 @@ Durations: 90 (seconds), 90s, 0.5s, 500ms, 30m, 2h, 1h30m.
                    "it, with a history too  [default: unset]")
 @_NO_HISTORY
 @click.option("-o", "--output", type=_OUTPUT, default="table", show_default=True,
-              help="table: one summary line; json: the final invocation (with payloads) on stdout")
+              help="table: one summary line; json: the final task or invocation (with payloads) on stdout")
 @_common_options
 def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, max_poll_text: str,
          no_history: bool, output: str, verbose: bool, endpoint: Optional[str], region: Optional[str],
@@ -786,7 +786,7 @@ TARGET is FUNCTION[.QUALIFIER] (FC 3.0) or SERVICE[.QUALIFIER]/FUNCTION (FC 2.0)
 {_EXIT_CODES_HELP}""")
 @click.argument("target", metavar=_TARGET_METAVAR)
 @click.option("--status", type=click.Choice(_STATUSES, case_sensitive=False), help="only invocations in this status")
-@click.option("--prefix", metavar="TEXT", help="only invocation ids starting with this")
+@click.option("--prefix", metavar="TEXT", help="only task or invocation ids starting with this")
 @click.option("--since", metavar="WHEN", help="only invocations started at or after this (e.g. 2h = in the last 2 h)")
 @click.option("--until", metavar="WHEN", help="only invocations started at or before this")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="at most this many")
@@ -923,9 +923,10 @@ Durations: 90 (seconds), 90s, 0.5s, 500ms, 30m, 2h, 1h30m. --since / --until as 
 
 {_EXIT_CODES_HELP}""")
 @click.argument("target", metavar=_TARGET_METAVAR)
-@click.option("--prefix", required=True, metavar="TEXT", help="the batch: invocation ids starting with this")
+@click.option("--prefix", required=True, metavar="TEXT",
+              help="the batch: task or invocation ids starting with this")
 @click.option("--expected-count", type=click.IntRange(min=1), metavar="N",
-              help="keep waiting until at least N invocations exist  [default: 1]")
+              help="keep waiting until at least N tasks or invocations exist  [default: 1]")
 @click.option("--since", metavar="WHEN", help="only invocations started at or after this (e.g. 2h = in the last 2 h)")
 @click.option("--until", metavar="WHEN", help="only invocations started at or before this")
 @click.option("--timeout", "timeout_text", default="30m", show_default=True, metavar="DURATION",
@@ -1009,7 +1010,8 @@ def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: O
         live = _isatty(sys.stderr) and not verbose and os.environ.get("TERM") != "dumb"
         progress = _Progress(describe, live, sys.stderr)
         fails = ", ".join(fail_on) or "nothing"
-        expected = f"at least {expected_count} {spec.kind.noun}s, " if expected_count else ""
+        plural = "" if expected_count == 1 else "s"
+        expected = f"at least {expected_count} {spec.kind.noun}{plural}, " if expected_count else ""
         progress.start(f"waiting for {spec.label}: {expected}timeout {_fmt_duration(timeout)}, "
                        f"{_polling_text(policy)}, fail on {fails}")
         waiter = Waiter(poll_once, policy, on_progress=progress.periodic, progress_interval=30.0, history=history,

@@ -29,3 +29,20 @@ def test_a_missing_function_is_not_blamed_on_retention(env):  # noqa: F811
     proc = run(env, "get", "ghost/t-1")
     one_error(proc, 4, "FunctionNotFound", "task not found: function 'ghost'")
     assert "7 days" not in proc.stderr, proc.stderr
+
+
+# --- the nouns of the help and the start line (review, item 11) ----------------------------------------------
+
+
+def test_help_names_tasks_and_invocations(env):  # noqa: F811
+    helps = {command: " ".join(run(env, command, "--help").stdout.split()) for command in ("wait", "wait-batch", "list")}
+    assert "json: the final task or invocation (with payloads)" in helps["wait"], helps["wait"]
+    assert "the batch: task or invocation ids starting with this" in helps["wait-batch"], helps["wait-batch"]
+    assert "until at least N tasks or invocations exist" in helps["wait-batch"], helps["wait-batch"]
+    assert "only task or invocation ids starting with this" in helps["list"], helps["list"]
+
+
+def test_wait_batch_of_one_says_one_task(env):  # noqa: F811
+    proc = run(env, "wait-batch", "render.prod", "--prefix", "done-1", "--expected-count", "1", "--timeout", "10s")
+    assert proc.returncode == 0, proc.stderr
+    assert "at least 1 task," in proc.stderr and "1 tasks" not in proc.stderr, proc.stderr
