@@ -78,6 +78,9 @@ class RequestRecord:
     time: float = field(default=0.0, compare=False)
     api: str = "2016-08-15"  # the API revision: "2016-08-15", "2021-04-06" or "2023-03-30"
     truncated: bool = False  # the path, query or an id was longer than the log keeps (MAX_LOGGED_TEXT)
+    # When the request came on the emulator's own clock (virtual or real): what a poll schedule is
+    # measured against (``time`` is the wall clock, which a virtual clock's waits never advance).
+    at: float = field(default=0.0, compare=False)
 
 
 def _cut(text: Optional[str]) -> tuple[Optional[str], bool]:
@@ -151,7 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
             method=self.command, path=path, query=query, route=info.route,
             status=None if response.reset else response.status, access_key_id=key_id,
             invocation_id=invocation_id, request_id=info.request_id, fault=info.fault, time=time.time(),
-            api=info.api, truncated=cut_path or cut_query or cut_key or cut_id,
+            api=info.api, truncated=cut_path or cut_query or cut_key or cut_id, at=emulator.clock.now(),
         ))
         if response.latency:
             emulator._stopping.wait(response.latency)
