@@ -32,6 +32,7 @@ from ..pulumi.gating import (
     batch_outputs,
     client_for,
     gate_for,
+    item_not_found,
     pool,
     run_gate_result,
     single_outputs,
@@ -272,9 +273,10 @@ class FcInvocationProvider(p.Provider):
     async def blocking(self, call: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(pool(), call)
 
-    def log(self, severity: str, text: str, urn: str, ephemeral: bool) -> None:
+    def log(self, severity: str, text: str, urn: str, ephemeral: bool) -> Optional[asyncio.Future]:
+        """Send ``text`` to the engine's log; returns the call, for a caller that must know it arrived."""
         if not self.engine_address:
-            return
+            return None
         from pulumi.runtime.proto import engine_pb2
 
         if self._engine is None:
@@ -287,6 +289,7 @@ class FcInvocationProvider(p.Provider):
         task = asyncio.ensure_future(call)
         self._logs.add(task)
         task.add_done_callback(self._log_done)
+        return task
 
     def _log_done(self, task: Any) -> None:
         self._logs.discard(task)
@@ -295,7 +298,12 @@ class FcInvocationProvider(p.Provider):
 
     def secrets(self, spec: Any) -> tuple[str, ...]:
         """What no message may show: the spec's secret inputs and the secret provider settings."""
-        return tuple(spec.secret_texts) + secret_config_texts(self.config, self.secret_config)
+        return tuple(spec.secret_texts) + self.config_secrets()
+
+    def config_secrets(self) -> tuple[str, ...]:
+        """The text of the secret provider settings: the client holds them, and an endpoint (or an
+        account id in the endpoint derived from it) shows in every "cannot reach" error."""
+        return secret_config_texts(self.config, self.secret_config)
 
     async def client(self, spec: Any) -> Any:
         def create() -> Any:
@@ -435,7 +443,8 @@ class FcInvocationProvider(p.Provider):
             client = await self.client(spec)
             result, waited = None, None
             if not skip_wait():
-                result, waited = await run_gate_result(gate, client, EngineReporter(self, urn), preview=preview)
+                result, waited = await run_gate_result(gate, client, EngineReporter(self, urn), preview=preview,
+                                                       secrets=self.config_secrets())
             props = {**spec_props(spec), "waited_seconds": waited}
             if result is None:
                 # The switch (no verdict), or a read without a wait that met an API error: this read,
@@ -444,9 +453,7 @@ class FcInvocationProvider(p.Provider):
                 result = await self.blocking(lambda: gate.final_read(client, props, judge=judge))
             elif batch and spec.include_payloads:  # the polls list without payloads; judged already
                 result = await self.blocking(lambda: gate.final_read(client, props, judge=False))
-        except PluginError:
-            raise
-        except FcInvocationError as exc:
+        except FcInvocationError as exc:  # a PluginError too: the client's errors hold the settings
             raise PluginError(redact(str(exc), secrets)) from None
         return outputs_map(record(spec, result, waited), secret_outputs(spec)), spec.id
 
@@ -468,8 +475,14 @@ class FcInvocationProvider(p.Provider):
         try:
             result = await self.blocking(lambda: gate.final_read(client, {**spec_props(spec), **props}, refresh=True))
         except FcInvocationError as exc:
-            if isinstance(exc, NotFoundError) and request.properties:
-                # FC has forgotten the item (it keeps a task 7 days): a refresh keeps the state last recorded.
+            if isinstance(exc, NotFoundError) and request.properties and item_not_found(exc):
+                # FC has forgotten the item (it keeps a task 7 days): a refresh keeps the state last recorded,
+                # and says so. A missing function (deleted, region or account changed) fails the refresh.
+                shown = gate.shown if batch else f"{kind.noun} {gate.shown}"
+                sent = self.log("warning", redact(f"keeping the state last recorded for {shown}: {exc}",
+                                                  self.secrets(spec)), request.urn, ephemeral=False)
+                if sent is not None:  # before the answer: the engine shows it against this resource's refresh
+                    await asyncio.wait({sent})
                 return p.ReadResponse(resource_id=request.resource_id, properties=request.properties,
                                       inputs=request.inputs)
             raise PluginError(redact(str(exc), self.secrets(spec))) from None

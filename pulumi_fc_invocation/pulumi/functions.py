@@ -21,7 +21,7 @@ from ..kinds import FC2, FC3, Kind
 from ..models import redacting
 from .gating import BatchGate, SingleGate, SingleSpec, batch_outputs, final_read, final_read_async, skip_wait, verdict
 from .operation import records_only_notice
-from .program import all_plain, check_plain_bool, client_of, mock_invoke, mocked_props, plain_input_errors, \
+from .program import all_plain, check_plain_bool, client_of, gate_secrets, mock_invoke, mocked_props, plain_input_errors, \
     resolve_spec, under_mocks
 from .resources import mocked_summary
 
@@ -132,7 +132,7 @@ def single_now(kind: Kind, cls: type, secret_payloads: bool, args: dict[str, Any
         from pulumi.runtime import invoke
 
         return _mocked_single(cls, spec, invoke(kind.single_function_token, spec.props()).value or {}, secret_payloads)
-    with redacting(spec.secret_texts):
+    with redacting(gate_secrets(spec)):
         result, _ = final_read(SingleGate(spec), client_of(spec), preview=pulumi.runtime.is_dry_run(),
                                judge=_judging(spec))
     return single_result(cls, spec, result, secret_payloads)
@@ -146,7 +146,7 @@ def single_output(kind: Kind, cls: type, secret_payloads: Any, args: dict[str, A
         if under_mocks():
             return _mocked_single(cls, spec, await mock_invoke(kind.single_function_token, spec.props()),
                                   secret_payloads)
-        with redacting(spec.secret_texts):
+        with redacting(gate_secrets(spec)):
             result, _ = await final_read_async(SingleGate(spec), client_of(spec),
                                                preview=pulumi.runtime.is_dry_run(), judge=_judging(spec))
         return single_result(cls, spec, result, secret_payloads)
@@ -162,8 +162,9 @@ def batch_now(kind: Kind, cls: type, secret_payloads: bool, args: dict[str, Any]
 
         values = invoke(kind.batch_function_token, spec.props()).value or {}
         return batch_result(cls, spec, mocked_summary(spec, values.get(kind.items_key)), None)
-    summary, waited = final_read(BatchGate(spec), client_of(spec), preview=pulumi.runtime.is_dry_run(),
-                                 judge=_judging(spec))
+    with redacting(gate_secrets(spec)):
+        summary, waited = final_read(BatchGate(spec), client_of(spec), preview=pulumi.runtime.is_dry_run(),
+                                     judge=_judging(spec))
     return batch_result(cls, spec, summary, waited)
 
 
@@ -177,7 +178,7 @@ def batch_output(kind: Kind, cls: type, secret_payloads: Any, args: dict[str, An
         if under_mocks():
             values = await mock_invoke(kind.batch_function_token, spec.props())
             return batch_result(cls, spec, mocked_summary(spec, values.get(kind.items_key)), None)
-        with redacting(spec.secret_texts):
+        with redacting(gate_secrets(spec)):
             summary, waited = await final_read_async(BatchGate(spec), client_of(spec),
                                                      preview=pulumi.runtime.is_dry_run(), judge=_judging(spec))
         return batch_result(cls, spec, summary, waited)

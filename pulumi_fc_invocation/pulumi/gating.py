@@ -70,7 +70,7 @@ __all__ = [
     "until_set", "waiter", "final_read",
     "verdict", "read_and_check", "not_found_message", "single_outputs", "batch_outputs", "batch_result_keys",
     "batch_output_keys", "retrying", "gate_budget", "MAX_CACHED_HISTORIES", "duration_history", "forget_histories",
-    "TASK_RETENTION_DAYS",
+    "TASK_RETENTION_DAYS", "item_not_found",
 ]
 
 T = TypeVar("T")
@@ -241,13 +241,20 @@ class SingleSpec:
 _TARGET_NOT_FOUND = frozenset({"ServiceNotFound", "FunctionNotFound", "AliasNotFound", "VersionNotFound"})
 
 
+def item_not_found(error: NotFoundError) -> bool:
+    """Whether a 404 is about the task or invocation itself, one FC may have forgotten (it keeps a task
+    :data:`TASK_RETENTION_DAYS` days), not about its function, service, alias or version (deleted, or a
+    region or account changed): only the former lets a refresh keep the state last recorded."""
+    return error.code not in _TARGET_NOT_FOUND
+
+
 def not_found_message(kind: Kind, ref: Any, error: NotFoundError, details: bool = True, gate: bool = True) -> str:
     """What was not found; ``details=False`` leaves out FC's code and request id, for a message that
     becomes a NotFoundError again (which shows them itself: said twice, they read as two errors).
     A missing item may be one FC has forgotten: the message says so, and (``gate``) what a gate's
     program should do."""
     text = not_found_details(kind.not_found_head(ref), error, details)
-    if error.code in _TARGET_NOT_FOUND:
+    if not item_not_found(error):
         return text
     noun = kind.noun
     text += (f". FC keeps an async task's record for {TASK_RETENTION_DAYS} days after it starts: if this {noun} "
@@ -550,14 +557,17 @@ async def run_gate(gate: Any, client: FcClient, reporter: Reporter, *, preview: 
 
 
 async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, preview: bool,
-                          executor: Optional[Executor] = None) -> tuple[Any, Optional[float]]:
+                          executor: Optional[Executor] = None,
+                          secrets: Collection[str] = ()) -> tuple[Any, Optional[float]]:
     """:func:`run_gate`, returning (the last result the gate judged, seconds waited or None): a caller
     that records the result needs no read of its own. The result is None when a read without a wait
     met an API error (the caller's read gives the verdict); a batch's is its last poll's summary
-    (members without payloads)."""
+    (members without payloads). ``secrets``: more text no message may show besides the spec's secret
+    inputs, the secret stack or provider settings the client was built with (an endpoint, or an
+    account id inside the endpoint derived from it, shows in every "cannot reach" error)."""
     spec = gate.spec
     executor = executor or pool()
-    secrets = spec.secret_texts
+    secrets = tuple(spec.secret_texts) + tuple(secrets)
     props = spec.props()
 
     def say(severity: Callable[[str], None], text: str) -> None:

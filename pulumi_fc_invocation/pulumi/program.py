@@ -18,14 +18,15 @@ import pulumi
 import pulumi.dynamic
 from pulumi import Output, ResourceOptions
 
+from ..batching import secret_config_texts
 from ..errors import ConfigurationError, InvalidArgumentError
 from ..models import redacting, secret_values
 from . import verdict
-from .gating import CONFIG_KEYS, SKIP_WAIT_ENV, client_for, gate_for, run_gate, skip_wait
+from .gating import CONFIG_KEYS, SKIP_WAIT_ENV, client_for, gate_for, run_gate_result, skip_wait
 from .operation import records_only, records_only_notice
 
 __all__ = [
-    "plain_input_errors", "program_config", "client_of", "under_mocks", "mocked_props", "outputs_after",
+    "plain_input_errors", "program_config", "client_of", "secret_config_of", "gate_secrets", "under_mocks", "mocked_props", "outputs_after",
     "mock_invoke", "secret_names", "resolve_spec", "spec_prop", "log_target", "register_read",
     "undo_sdk_pickler_chain",
     "is_plain", "all_plain", "skip_notice", "no_verdict_props", "ProgramReporter", "gate_in_program",
@@ -84,15 +85,28 @@ def program_config() -> dict[str, Any]:
     return config
 
 
+def secret_config_of(config: Mapping[str, Any]) -> list[str]:
+    """The keys of ``config`` that the stack holds as secrets."""
+    from pulumi.runtime.config import is_config_secret
+
+    return [key for key in config if is_config_secret(key)]
+
+
 def client_of(spec: Any):
     """The (cached) client for a spec's settings, from the program's config; the spec's secret inputs
     and the secret stack settings never show in its errors."""
-    from pulumi.runtime.config import is_config_secret
-
     config = program_config()
     with redacting(spec.secret_texts):
         return client_for(config, region=spec.region, account_id=spec.account_id, endpoint=spec.endpoint,
-                          secret_config=[key for key in config if is_config_secret(key)])
+                          secret_config=secret_config_of(config))
+
+
+def gate_secrets(spec: Any) -> tuple[str, ...]:
+    """What no message of a gate may show: the spec's secret inputs and the secret stack settings
+    (the client holds them: an endpoint, or an account id in the endpoint derived from it, shows in
+    every "cannot reach" error of every later call, not only while the client is built)."""
+    config = program_config()
+    return tuple(spec.secret_texts) + secret_config_texts(config, secret_config_of(config))
 
 
 def under_mocks() -> bool:
@@ -461,5 +475,8 @@ async def gate_in_program(spec: Any, log_target: Any) -> Optional[float]:
     switch."""
     if skip_notice(spec, log_target) or under_mocks() or records_only_notice(spec.id, log_target):
         return None
-    return await run_gate(gate_for(spec), client_of(spec), ProgramReporter(log_target),
-                          preview=pulumi.runtime.is_dry_run())
+    secrets = gate_secrets(spec)
+    with redacting(secrets):
+        _, waited = await run_gate_result(gate_for(spec), client_of(spec), ProgramReporter(log_target),
+                                          preview=pulumi.runtime.is_dry_run(), secrets=secrets)
+    return waited

@@ -16,11 +16,11 @@ from typing import Any, Optional
 import pulumi
 import pulumi.dynamic
 
-from ..batching import BatchSpec
+from ..batching import BatchSpec, secret_config_texts
 from ..errors import FcInvocationError, NotFoundError
 from ..kinds import FC2, FC3, Kind
-from ..models import redacting
-from .gating import CONFIG_KEYS, BatchGate, batch_outputs, client_for, read_and_check, single_outputs
+from ..models import redact, redacting
+from .gating import CONFIG_KEYS, BatchGate, batch_outputs, client_for, item_not_found, read_and_check, single_outputs
 from .operation import current_operation
 
 __all__ = [
@@ -72,19 +72,29 @@ class GateProvider(pulumi.dynamic.ResourceProvider):
         return client_for(self._config, region=region or None, account_id=account_id or None,
                           endpoint=endpoint or None, secret_config=tuple(self._config or ()))
 
+    def _secrets(self, inputs: tuple[str, ...]) -> tuple[str, ...]:
+        """The secret inputs and every setting (which were secrets is unknown here, as in ``_client``): the
+        client holds them, and an endpoint or the account id in a derived one shows in "cannot reach"."""
+        return tuple(inputs) + secret_config_texts(self._config, tuple(self._config or ()))
+
     def _read_single(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         ref, secrets = _ref_from(self.kind, id_, props)
         # A program's read never carries `status` (None values are not sent); a refresh's prior outputs do.
         refresh = props.get("status") is not None
-        with redacting(secrets):
+        hidden = self._secrets(secrets)
+        with redacting(hidden):
             client = self._client(props.get("region"), props.get("account_id"), props.get("endpoint"))
             try:
                 result = read_and_check(client, ref, props, refresh=refresh, kind=self.kind)
-            except NotFoundError:
-                if not (refresh or current_operation() == "destroy"):
+            except NotFoundError as exc:
+                if refresh and item_not_found(exc):
+                    # FC has forgotten the item (it keeps a task 7 days): a refresh keeps the state last
+                    # recorded, and says so. A missing function (deleted, region or account changed) fails.
+                    pulumi.log.warn(redact(f"keeping the state last recorded for {self.kind.noun} {ref}: {exc}",
+                                           hidden))
+                elif refresh or current_operation() != "destroy":
                     raise
-                # FC has forgotten the item (it keeps a task 7 days): a refresh keeps the state last recorded,
-                # and `destroy --run-program`, which forgets this read right after, is not blocked by it.
+                # `destroy --run-program` forgets this read right after: no 404 blocks it.
                 return pulumi.dynamic.ReadResult(id_, dict(props))
         return pulumi.dynamic.ReadResult(id_, single_outputs(self.kind, result, ref, props))
 
@@ -92,7 +102,7 @@ class GateProvider(pulumi.dynamic.ResourceProvider):
         spec = BatchSpec.from_props(id_, props, kind=self.kind)
         # A refresh passes the prior outputs (with results); the program's read passes none of them.
         refresh = props.get("total") is not None
-        with redacting(spec.secret_texts):
+        with redacting(self._secrets(spec.secret_texts)):
             client = self._client(spec.region, spec.account_id, spec.endpoint)
             summary = BatchGate(spec).final_read(client, props, refresh=refresh)
         outs = spec.props()
