@@ -38,6 +38,7 @@ from ..pulumi.gating import (
     single_outputs,
     skip_wait,
 )
+from ..pulumi.operation import records_only
 
 __all__ = ["PACKAGE", "UNKNOWN", "PluginError", "FcInvocationProvider", "config_key", "plugin_names", "camel", "snake"]
 
@@ -371,7 +372,9 @@ class FcInvocationProvider(p.Provider):
         client = await self.client(spec)
         gate = gate_for(spec)
         try:
-            result = await self.blocking(lambda: gate.final_read(client, spec_props(spec), judge=not skip_wait()))
+            # No verdict under the switch, or in a refresh or destroy running the program (never blocked by a task).
+            judge = not (skip_wait() or records_only())
+            result = await self.blocking(lambda: gate.final_read(client, spec_props(spec), judge=judge))
         except FcInvocationError as exc:
             raise PluginError(redact(str(exc), secrets)) from None
         values = record(spec, result, None)
