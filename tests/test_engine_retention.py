@@ -31,6 +31,7 @@ def test_a_stack_whose_task_fc_has_forgotten(project, pulumi_bin):
             # `refresh` gives the read the state last recorded: it is kept, and the refresh succeeds.
             refresh = cli.refresh()
             assert refresh.ok, refresh.output
+            assert "keeping the state last recorded for invocation" in refresh.output, refresh.output  # and says so
             assert state_of(cli)["task-0"]["outputs"]["status"] == "Succeeded"
             assert state_of(cli)["task-0"]["outputs"]["end_time"] == recorded["end_time"]
             # `refresh --run-program` runs the program, whose read gets no prior state: it cannot keep it.

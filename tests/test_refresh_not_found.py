@@ -3,8 +3,8 @@
 A 404 that names the task or invocation (FC keeps a task 7 days) keeps the recorded state, with a
 warning that says so. A 404 that names the function, service, alias or version (deleted, or the
 region or account changed) is no retention matter: the refresh fails with FC's code, not silently
-keeping stale state. The dynamic provider host (what `pulumi refresh` sends it), the plugin over gRPC,
-and the real CLI (the warning reaches the user).
+keeping stale state. The dynamic provider host (what `pulumi refresh` sends it) and the plugin over
+gRPC; the real CLI shows the warning (tests/test_engine_retention.py).
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import pytest
 from pulumi.runtime.proto import engine_pb2, provider_pb2
 
 from pulumi_fc_invocation import AsyncTask, StatefulAsyncInvocation
-from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.harness import ProviderHost, run_program
-from test_engine import make_cli, project  # noqa: F401  (the engine tests' project and CLI)
 from test_plugin import URN_TASK, configured, engine, plugin, struct  # noqa: F401  (the plugin over gRPC)
 from test_retention import CLEAN_ENV, SECRET_KEYS, WEEK, refreshed
 
@@ -91,14 +89,3 @@ def test_the_plugins_refresh_fails_when_the_function_is_gone_and_warns_when_the_
     assert warnings and "keeping the state last recorded for task" in warnings[0].message, engine.logs[before:]
     assert "FC keeps an async task's record for 7 days" in warnings[0].message
 
-
-def test_the_real_clis_refresh_shows_the_warning_for_a_forgotten_task(project, pulumi_bin):
-    """The provider host's warning reaches the user of `pulumi refresh` (the engine prints its stderr)."""
-    with FcEmulator(clock="virtual") as fc:
-        fc.add_invocation("svc", "fn", "old-1", timeline=[("Succeeded", 0)])
-        with make_cli(fc, project, pulumi_bin, ids="old-1") as cli:
-            assert cli.up().ok
-            fc.advance(WEEK)
-            refresh = cli.refresh()
-    assert refresh.ok, refresh.output
-    assert "keeping the state last recorded for invocation" in refresh.output, refresh.output
