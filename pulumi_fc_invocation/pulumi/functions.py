@@ -21,8 +21,8 @@ from ..kinds import FC2, FC3, Kind
 from ..models import redacting
 from .gating import BatchGate, SingleGate, SingleSpec, batch_outputs, final_read, final_read_async, skip_wait, verdict
 from .operation import records_only_notice
-from .program import all_plain, check_plain_bool, client_of, gate_secrets, mock_invoke, mocked_props, plain_input_errors, \
-    resolve_spec, under_mocks
+from .program import all_plain, check_plain_bool, client_of, gate_secrets, mock_invoke, mocked_props, \
+    plain_input_errors, resolve_spec, under_mocks
 from .resources import mocked_summary
 
 __all__ = [

@@ -26,7 +26,8 @@ from .gating import CONFIG_KEYS, SKIP_WAIT_ENV, client_for, gate_for, run_gate_r
 from .operation import records_only, records_only_notice
 
 __all__ = [
-    "plain_input_errors", "program_config", "client_of", "secret_config_of", "gate_secrets", "under_mocks", "mocked_props", "outputs_after",
+    "plain_input_errors", "program_config", "client_of", "secret_config_of", "gate_secrets", "under_mocks",
+    "mocked_props", "outputs_after",
     "mock_invoke", "secret_names", "resolve_spec", "spec_prop", "log_target", "register_read",
     "undo_sdk_pickler_chain",
     "is_plain", "all_plain", "skip_notice", "no_verdict_props", "ProgramReporter", "gate_in_program",
