@@ -62,6 +62,34 @@ __all__ = [
 
 log = logging.getLogger("pulumi_fc_invocation.transport")
 
+
+class _OwnHostsMasked(logging.Filter):
+    """Masks our endpoints' hosts in urllib3's records (its retry warnings, and at DEBUG each connection).
+
+    urllib3 warns of each retry (``Retrying (...) after connection broken by ... host='...'``) on the
+    ``urllib3.connectionpool`` logger, and a Pulumi program or the plugin prints warnings to stderr.
+    Our host is ``<account id>.<region>.fc.aliyuncs.com`` or a configured endpoint, either of which may be
+    a secret. Records about other hosts (other users of urllib3 in the process) pass untouched."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hosts: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.hosts:
+            return True
+        text = record.getMessage()
+        masked = text
+        for host in tuple(self.hosts):
+            masked = masked.replace(host, "[fc endpoint]")
+        if masked != text:
+            record.msg, record.args = masked, ()
+        return True
+
+
+_OWN_HOSTS = _OwnHostsMasked()
+logging.getLogger("urllib3.connectionpool").addFilter(_OWN_HOSTS)
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # FC's 403 codes for a token it will not take: with a source that can refresh, fetched anew once.
 TOKEN_REFUSED_CODES = frozenset({"SecurityTokenExpired", "InvalidSecurityToken"})
@@ -374,6 +402,9 @@ class Transport:
             raise InvalidArgumentError("retry_budget", retry_budget, "must be a positive number of seconds")
         self.endpoint = endpoint
         self.host = urlsplit(endpoint).netloc
+        hostname = urlsplit(endpoint).hostname
+        if hostname:
+            _OWN_HOSTS.hosts.add(hostname)
         self._current_credentials = _credential_getter(credentials)
         # A source that can fetch new credentials on demand (RefreshableCredentials): used once per call
         # when FC refuses the token before its expiry (revoked, or judged on another clock).

@@ -78,3 +78,30 @@ def test_errors_are_classified_and_redacted_with_the_credentials_last_used():
 def test_a_credential_source_of_the_wrong_kind_is_refused_by_name():
     with pytest.raises(InvalidArgumentError, match="credentials"):
         Transport("http://127.0.0.1:1", 42)
+
+
+def test_urllib3_logs_never_name_our_host_and_other_pools_keep_theirs(caplog):
+    """urllib3 warns of each retry with the host (``<account id>.<region>.fc.aliyuncs.com``, a secret when
+    the account id is one); a Pulumi program or the plugin prints warnings to stderr. Our host is masked
+    in them; a pool that is not ours still warns with its host."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    from pulumi_fc_invocation import FcClient
+    from pulumi_fc_invocation.errors import UnreachableError
+
+    secret_host = "4815162342424242.zz-nowhere-9.invalid"  # .invalid never resolves (RFC 6761)
+    client = FcClient(endpoint=f"https://{secret_host}", account_id="4815162342424242",
+                      credentials=Credentials("LTAIxxxxxxxxxxxx", "secret-value"), max_retries=2, retry_budget=5)
+    with caplog.at_level("DEBUG"):
+        with pytest.raises(UnreachableError):
+            client.get_stateful_async_invocation("svc", "fn", "id-1")
+        other = requests.Session()
+        other.mount("https://", HTTPAdapter(max_retries=Retry(total=1, backoff_factor=0)))
+        with pytest.raises(requests.ConnectionError):
+            other.get("https://not-ours.invalid/", timeout=5)
+    texts = [record.getMessage() for record in caplog.records]
+    assert not [t for t in texts if "4815162342424242" in t], texts
+    assert [t for t in texts if t.startswith("Retrying") and "[fc endpoint]" in t], texts  # masked, not lost
+    assert [t for t in texts if t.startswith("Retrying") and "not-ours.invalid" in t], texts
