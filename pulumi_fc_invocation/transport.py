@@ -64,12 +64,14 @@ log = logging.getLogger("pulumi_fc_invocation.transport")
 
 
 class _OwnHostsMasked(logging.Filter):
-    """Masks our endpoints' hosts in urllib3's records (its retry warnings, and at DEBUG each connection).
+    """Masks our endpoints' hosts and paths in urllib3's records (its retry warnings, and at DEBUG each
+    connection and retry).
 
-    urllib3 warns of each retry (``Retrying (...) after connection broken by ... host='...'``) on the
-    ``urllib3.connectionpool`` logger, and a Pulumi program or the plugin prints warnings to stderr.
-    Our host is ``<account id>.<region>.fc.aliyuncs.com`` or a configured endpoint, either of which may be
-    a secret. Records about other hosts (other users of urllib3 in the process) pass untouched."""
+    urllib3 warns of each retry (``Retrying (...) after connection broken by ... host='...': /path``) and
+    of bad certificates or headers (host, URL), and a Pulumi program or the plugin prints warnings to
+    stderr. Our host is ``<account id>.<region>.fc.aliyuncs.com`` or a configured endpoint, either of
+    which may be a secret. Records about other hosts (other users of urllib3 in the process) pass
+    untouched. A filter applies to the logger it is added to only, so it is added to each of urllib3's."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -88,7 +90,9 @@ class _OwnHostsMasked(logging.Filter):
 
 
 _OWN_HOSTS = _OwnHostsMasked()
-logging.getLogger("urllib3.connectionpool").addFilter(_OWN_HOSTS)
+for _name in ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager", "urllib3.response",
+              "urllib3.util.retry"):
+    logging.getLogger(_name).addFilter(_OWN_HOSTS)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # FC's 403 codes for a token it will not take: with a source that can refresh, fetched anew once.
@@ -402,9 +406,8 @@ class Transport:
             raise InvalidArgumentError("retry_budget", retry_budget, "must be a positive number of seconds")
         self.endpoint = endpoint
         self.host = urlsplit(endpoint).netloc
-        hostname = urlsplit(endpoint).hostname
-        if hostname:
-            _OWN_HOSTS.hosts.add(hostname)
+        parts = urlsplit(endpoint)
+        _OWN_HOSTS.hosts.update(text for text in (parts.hostname, parts.path.rstrip("/")) if text)
         self._current_credentials = _credential_getter(credentials)
         # A source that can fetch new credentials on demand (RefreshableCredentials): used once per call
         # when FC refuses the token before its expiry (revoked, or judged on another clock).

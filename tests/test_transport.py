@@ -80,7 +80,7 @@ def test_a_credential_source_of_the_wrong_kind_is_refused_by_name():
         Transport("http://127.0.0.1:1", 42)
 
 
-def test_urllib3_logs_never_name_our_host_and_other_pools_keep_theirs(caplog):
+def test_urllib3_logs_never_name_our_host_and_other_pools_keep_theirs(caplog, monkeypatch):
     """urllib3 warns of each retry with the host (``<account id>.<region>.fc.aliyuncs.com``, a secret when
     the account id is one); a Pulumi program or the plugin prints warnings to stderr. Our host is masked
     in them; a pool that is not ours still warns with its host."""
@@ -91,8 +91,18 @@ def test_urllib3_logs_never_name_our_host_and_other_pools_keep_theirs(caplog):
     from pulumi_fc_invocation import FcClient
     from pulumi_fc_invocation.errors import UnreachableError
 
-    secret_host = "4815162342424242.zz-nowhere-9.invalid"  # .invalid never resolves (RFC 6761)
-    client = FcClient(endpoint=f"https://{secret_host}", account_id="4815162342424242",
+    import socket
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def no_such_host(host, *args, **kwargs):  # .invalid never resolves (RFC 6761); no resolver asked
+        if str(host).endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
+    secret_host = "4815162342424242.zz-nowhere-9.invalid"
+    client = FcClient(endpoint=f"https://{secret_host}/s3cr3tpath", account_id="4815162342424242",
                       credentials=Credentials("LTAIxxxxxxxxxxxx", "secret-value"), max_retries=2, retry_budget=5)
     with caplog.at_level("DEBUG"):
         with pytest.raises(UnreachableError):
@@ -102,6 +112,6 @@ def test_urllib3_logs_never_name_our_host_and_other_pools_keep_theirs(caplog):
         with pytest.raises(requests.ConnectionError):
             other.get("https://not-ours.invalid/", timeout=5)
     texts = [record.getMessage() for record in caplog.records]
-    assert not [t for t in texts if "4815162342424242" in t], texts
+    assert not [t for t in texts if "4815162342424242" in t or "s3cr3tpath" in t], texts
     assert [t for t in texts if t.startswith("Retrying") and "[fc endpoint]" in t], texts  # masked, not lost
     assert [t for t in texts if t.startswith("Retrying") and "not-ours.invalid" in t], texts
