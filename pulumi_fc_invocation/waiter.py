@@ -828,7 +828,7 @@ class Waiter:
                 yield outcome(last, elapsed, error=value)
                 return
             else:
-                consecutive = 0
+                consecutive, fetches_cut = 0, False
                 last, last_error = value, None
                 if value.is_terminal:
                     yield outcome(value, elapsed)

@@ -485,7 +485,7 @@ class FcInvocationProvider(p.Provider):
                 sent = self.log("warning", redact(f"keeping the state last recorded for {shown}: {exc}",
                                                   self.secrets(spec)), request.urn, ephemeral=False)
                 if sent is not None:  # before the answer: the engine shows it against this resource's refresh
-                    await asyncio.wait({sent})
+                    await asyncio.wait({sent}, timeout=5)  # a stalled engine Log never hangs the refresh
                 return p.ReadResponse(resource_id=request.resource_id, properties=request.properties,
                                       inputs=request.inputs)
             raise PluginError(redact(str(exc), self.secrets(spec))) from None
