@@ -68,6 +68,18 @@ def test_a_windows_tarball_holds_a_cmd_launcher_and_an_unknown_platform_is_refus
         platform_tag("sunos5", "sparc")
 
 
+def test_pack_refuses_an_interpreter_that_finds_the_package_only_through_pythonpath(tmp_path):
+    """The launcher runs ``python -E``: a package reached through PYTHONPATH alone would pack, then fail at
+    every engine start. The base interpreter under this venv has no package of its own."""
+    base = Path(sys.base_prefix) / "bin" / "python3"
+    argv = [str(base), "-m", "pulumi_fc_invocation.plugin", "--pack", str(tmp_path / "out")]
+    done = subprocess.run(argv, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=tmp_path,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert done.returncode != 0 and "without PYTHONPATH" in done.stderr, (done.returncode, done.stderr)
+    assert "cannot pack the plugin for" in done.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
 def test_the_launcher_serves_the_engine_from_a_program_directory_that_has_its_own_grpc_py(tmp_path):
     """As the engine runs it: in the program's directory, flags then the engine's address; the port alone
     on the first stdout line; SIGINT to its process group ends it cleanly. A program's own grpc.py (first

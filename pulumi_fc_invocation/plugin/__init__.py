@@ -45,7 +45,10 @@ def main(argv: Optional[list[str]] = None) -> None:
             sys.exit("--pack needs one argument, the directory to write the tarball into\n" + USAGE)
         from .pack import pack
 
-        print(pack(argv[1]))
+        try:
+            print(pack(argv[1]))
+        except (RuntimeError, ValueError) as exc:
+            sys.exit(f"--pack: {exc}")
         return
     if argv[:1] == ["--install"]:
         if len(argv) != 1:

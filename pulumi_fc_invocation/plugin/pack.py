@@ -34,7 +34,8 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-__all__ = ["PLUGIN_NAME", "EXECUTABLE", "platform_tag", "tarball_name", "launcher", "pack", "install", "find_pulumi"]
+__all__ = ["PLUGIN_NAME", "EXECUTABLE", "platform_tag", "tarball_name", "launcher", "pack", "check_importable",
+           "install", "find_pulumi"]
 
 PLUGIN_NAME = "fc-invocation"
 EXECUTABLE = f"pulumi-resource-{PLUGIN_NAME}"
@@ -84,6 +85,8 @@ def pack(directory: os.PathLike | str, *, python: Optional[str] = None, version:
     version = version or __version__
     python = python or os.path.abspath(sys.executable)  # a venv's own path: never resolve its symlink
     os_name, arch = platform_tag(system, machine)
+    if system is None and machine is None:  # packed for this machine: the launcher must start here
+        check_importable(python)
     name, text = launcher(python, os_name)
     out = Path(directory).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -96,6 +99,17 @@ def pack(directory: os.PathLike | str, *, python: Optional[str] = None, version:
         tar.addfile(info, io.BytesIO(data))
     partial.replace(path)
     return path
+
+
+def check_importable(python: str) -> None:
+    """The launcher runs ``python -E`` outside any project: a package that ``python`` finds only through
+    ``PYTHONPATH`` (or the working directory) would pack, then fail at every engine start."""
+    done = subprocess.run([python, "-E", "-c", "import pulumi_fc_invocation.plugin"], cwd=tempfile.gettempdir(),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        raise RuntimeError(f"cannot pack the plugin for {python}: it cannot import pulumi_fc_invocation without "
+                           f"PYTHONPATH ({reason}); pip install the package into that interpreter first")
 
 
 def find_pulumi() -> Optional[str]:
