@@ -38,7 +38,7 @@ from ..pulumi.gating import (
     single_outputs,
     skip_wait,
 )
-from ..pulumi.operation import records_only
+from ..pulumi.operation import records_only_setting, relaxed_warning
 
 __all__ = ["PACKAGE", "UNKNOWN", "PluginError", "FcInvocationProvider", "config_key", "plugin_names", "camel", "snake"]
 
@@ -372,8 +372,14 @@ class FcInvocationProvider(p.Provider):
         client = await self.client(spec)
         gate = gate_for(spec)
         try:
-            # No verdict under the switch, or in a refresh or destroy running the program (never blocked by a task).
-            judge = not (skip_wait() or records_only())
+            # No verdict under the switch, or in a refresh or destroy running the program (never blocked by a
+            # task); a setting that decided the latter (not /proc) is named in a warning, as the Python gates do.
+            relaxed, setting = records_only_setting()
+            judge = not (skip_wait() or relaxed)
+            if setting is not None:
+                sent = self.log("warning", redact(relaxed_warning(setting, spec.id), secrets), "", ephemeral=False)
+                if sent is not None:  # shown before the function's answer, never hung by a stalled engine
+                    await asyncio.wait({sent}, timeout=5)
             result = await self.blocking(lambda: gate.final_read(client, spec_props(spec), judge=judge))
         except FcInvocationError as exc:
             raise PluginError(redact(str(exc), secrets)) from None

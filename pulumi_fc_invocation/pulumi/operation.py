@@ -49,7 +49,7 @@ from ..errors import InvalidArgumentError
 
 __all__ = ["COMMANDS", "GLOBAL_FLAGS", "OPERATIONS", "OPERATION_ENV", "PROC_ROOT", "current_operation",
            "for_operation", "operation_from_argv", "operation_from_proc", "records_only",
-           "records_only_notice"]
+           "records_only_notice", "records_only_setting", "relaxed_warning"]
 
 T = TypeVar("T")
 
@@ -212,16 +212,28 @@ def records_only() -> bool:
     return current_operation() in _RECORDS_ONLY
 
 
+def records_only_setting() -> tuple[bool, Optional[str]]:
+    """:func:`records_only`, and the setting that decided it (``for_operation`` or the variable), or None
+    when ``/proc`` did or nothing is relaxed: a gate relaxed by a setting warns (:func:`relaxed_warning`)."""
+    operation, setting = _answer()
+    relaxed = operation in _RECORDS_ONLY
+    return relaxed, setting if relaxed else None
+
+
+def relaxed_warning(setting: str, gate: str) -> str:
+    """The warning of a gate that a setting, not ``/proc``, made only record."""
+    operation = current_operation()
+    return (f"{setting} says this program runs for `{operation}`: only recording {gate} (not waiting, no "
+            f"verdict: a failed task does not stop this run). Give it only to the one {operation}; left over, "
+            f"it lets a failed task through an `up`")
+
+
 def records_only_notice(gate: str, resource: Any = None) -> bool:
     """:func:`records_only`, and when a setting rather than ``/proc`` decided it, a warning against
     ``resource`` (the gate's; None for a function form) naming the setting and ``gate``."""
-    operation, setting = _answer()
-    if operation not in _RECORDS_ONLY:
-        return False
+    relaxed, setting = records_only_setting()
     if setting is not None:
         import pulumi
 
-        pulumi.log.warn(f"{setting} says this program runs for `{operation}`: only recording {gate} (not "
-                        f"waiting, no verdict: a failed task does not stop this run). Give it only to the one "
-                        f"{operation}; left over, it lets a failed task through an `up`", resource=resource)
-    return True
+        pulumi.log.warn(relaxed_warning(setting, gate), resource=resource)
+    return relaxed
