@@ -16,6 +16,7 @@ import inspect
 import logging
 import math
 import os
+import re
 import sys
 import threading
 import time
@@ -75,15 +76,29 @@ class _OwnHostsMasked(logging.Filter):
 
     def __init__(self) -> None:
         super().__init__()
-        self.hosts: set[str] = set()
+        self._lock = threading.Lock()
+        self._texts: frozenset[str] = frozenset()
+        self._pattern: Optional[re.Pattern[str]] = None  # replaced whole, never mutated: read without the lock
+
+    def add(self, *texts: Optional[str]) -> None:
+        """Mask these texts (an endpoint's host, its path) from now on, in this process."""
+        with self._lock:
+            texts_now = self._texts | {t for t in texts if t}
+            if texts_now == self._texts:
+                return
+            # One pass, longest first, on token boundaries: a text inside another never splits it (a
+            # short host within a long one), and the mask itself is never scanned again.
+            # A host is a whole name; a path ("/...") may follow a host[:port] directly.
+            alternatives = "|".join((re.escape(t) if t.startswith("/") else f"(?<![\\w.-]){re.escape(t)}")
+                                    for t in sorted(texts_now, key=len, reverse=True))
+            self._texts, self._pattern = texts_now, re.compile(f"(?:{alternatives})(?![\\w-])")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.hosts:
+        pattern = self._pattern
+        if pattern is None:
             return True
         text = record.getMessage()
-        masked = text
-        for host in tuple(self.hosts):
-            masked = masked.replace(host, "[fc endpoint]")
+        masked = pattern.sub("[fc endpoint]", text)
         if masked != text:
             record.msg, record.args = masked, ()
         return True
@@ -407,7 +422,7 @@ class Transport:
         self.endpoint = endpoint
         self.host = urlsplit(endpoint).netloc
         parts = urlsplit(endpoint)
-        _OWN_HOSTS.hosts.update(text for text in (parts.hostname, parts.path.rstrip("/")) if text)
+        _OWN_HOSTS.add(parts.hostname, parts.path.rstrip("/"))
         self._current_credentials = _credential_getter(credentials)
         # A source that can fetch new credentials on demand (RefreshableCredentials): used once per call
         # when FC refuses the token before its expiry (revoked, or judged on another clock).

@@ -102,6 +102,8 @@ def test_urllib3_logs_never_name_our_host_and_other_pools_keep_theirs(caplog, mo
 
     monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
     secret_host = "4815162342424242.zz-nowhere-9.invalid"
+    # A client of a host that the secret one ends with: masking it first must not leave the account id.
+    FcClient(endpoint="https://zz-nowhere-9.invalid", account_id="1", credentials=Credentials("LTAIyyyy", "s"))
     client = FcClient(endpoint=f"https://{secret_host}/s3cr3tpath", account_id="4815162342424242",
                       credentials=Credentials("LTAIxxxxxxxxxxxx", "secret-value"), max_retries=2, retry_budget=5)
     with caplog.at_level("DEBUG"):

@@ -104,12 +104,17 @@ def pack(directory: os.PathLike | str, *, python: Optional[str] = None, version:
 def check_importable(python: str) -> None:
     """The launcher runs ``python -E`` outside any project: a package that ``python`` finds only through
     ``PYTHONPATH`` (or the working directory) would pack, then fail at every engine start."""
-    done = subprocess.run([python, "-E", "-c", "import pulumi_fc_invocation.plugin"], cwd=tempfile.gettempdir(),
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    try:  # the server, not just the package: it needs pulumi and grpc in that interpreter too
+        done = subprocess.run([python, "-E", "-c", "import pulumi_fc_invocation.plugin.server"],
+                              cwd=tempfile.gettempdir(), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RuntimeError(f"cannot pack the plugin for {python}: {exc}") from None
     if done.returncode != 0:
         reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
-        raise RuntimeError(f"cannot pack the plugin for {python}: it cannot import pulumi_fc_invocation without "
-                           f"PYTHONPATH ({reason}); pip install the package into that interpreter first")
+        raise RuntimeError(f"cannot pack the plugin for {python}: `{python} -E` (as the launcher runs it, without "
+                           f"PYTHONPATH) cannot import its server: {reason}; pip install the package into that "
+                           "interpreter first")
 
 
 def find_pulumi() -> Optional[str]:

@@ -374,7 +374,7 @@ class FcInvocationProvider(p.Provider):
         try:
             # No verdict under the switch, or in a refresh or destroy running the program (never blocked by a
             # task); a setting that decided the latter (not /proc) is named in a warning, as the Python gates do.
-            relaxed, setting = records_only_setting()
+            relaxed, setting = (False, None) if skip_wait() else records_only_setting()
             judge = not (skip_wait() or relaxed)
             if setting is not None:
                 sent = self.log("warning", redact(relaxed_warning(setting, spec.id), secrets), "", ephemeral=False)
