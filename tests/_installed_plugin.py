@@ -38,6 +38,9 @@ VERSION = __version__
 # github://api.github.com/pulumi/pulumi-fc-invocation, then get.pulumi.com) and downloads from the URL
 # instead (sdk/v3 go/common/workspace/plugins.go at 3.274.1): port 1 on this machine refuses at once.
 NO_DOWNLOAD = {"PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES": "fc-invocation=http://127.0.0.1:1"}
+# Why the tests of the installed plugin set these: the test interpreter's bin is first on PATH and holds
+# the console script, an ambient plugin the engine would take instead of the installed one (a user whose
+# venv is not activated has none), so only the installed route can pass; acquisition stays on, as a user's.
 INSTALLED_ONLY = {"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "false", "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
                   **NO_DOWNLOAD}
 # The engine's log (`pulumi --logtostderr -v=7 ...`): where an operation sets out to install the plugin
