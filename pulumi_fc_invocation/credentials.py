@@ -20,7 +20,6 @@ import json
 import math
 import os
 import re
-import sys
 import threading
 import time
 from collections import OrderedDict
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 from urllib.parse import quote, urlsplit
 
+from .clock import now as clock_now
 from .errors import (
     ConfigurationError,
     FcApiError,
@@ -157,13 +157,10 @@ class _Snapshot(Credentials):
 
 
 def _clock_now(clock: Any) -> float:
-    """Epoch seconds on ``clock``, else on the waiters' clock (``waiter.use_clock``: tests share the
+    """Epoch seconds on ``clock``, else on the package's clock (``clock.use_clock``: tests share the
     emulator's virtual clock with every waiter, and expiry must be judged on the same time line)."""
     if clock is None:
-        waiter = sys.modules.get(__package__ + ".waiter")
-        clock = waiter.get_clock() if waiter is not None else None
-        now = getattr(clock, "now", None)
-        return now() if callable(now) else time.time()
+        return clock_now()
     now = getattr(clock, "now", None)
     return now() if callable(now) else clock()
 

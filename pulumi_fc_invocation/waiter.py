@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
-import contextvars
 import functools
 import logging
 import math
@@ -32,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Optional, Protocol
+from typing import Any, Optional
 
 from .errors import (
     InvalidArgumentError,
@@ -46,6 +45,7 @@ from .errors import (
     TransportError,
     UnreachableError,
 )
+from .clock import Clock, RealClock, call_budget, get_clock, use_clock, within as _within
 from .fc2 import InvocationRef, StatefulAsyncInvocationResult
 from .models import InvocationStatus
 
@@ -93,78 +93,6 @@ TRANSIENT_ERRORS = (ThrottledError, ServerError, TransportError, InvalidResponse
 HOPELESS_RESPONSES = (PaginationError, RedirectError, ResponseTooLargeError)
 # A wall clock this close to FC's (its Date header has whole seconds) is taken as in step with it.
 SKEW_TOLERANCE = 2.0
-
-_call_deadline: contextvars.ContextVar[Optional[float]] = contextvars.ContextVar("fc_invocation_call_deadline",
-                                                                                default=None)
-
-
-def call_budget() -> Optional[float]:
-    """Seconds the API call a :class:`Waiter` is making may still take, retries included: the time left
-    to the deadline of the waiter's fetch (the wait's deadline, the read at the deadline's own budget,
-    or the history's), however many calls that fetch makes (a listing of N pages shares it); None
-    outside a wait or without a timeout. A client bounded by it (``client.bounded(call_budget)``) keeps
-    every call of a wait within that wait's deadline."""
-    deadline = _call_deadline.get()
-    return None if deadline is None else max(0.0, deadline - time.monotonic())
-
-
-def _within(budget: Optional[float], call: Callable[[], Any]) -> Any:
-    """``call()`` with :func:`call_budget` counting down from ``budget`` seconds (in the thread that runs
-    it): one absolute deadline for all of the call's requests."""
-    token = _call_deadline.set(None if budget is None else time.monotonic() + budget)
-    try:
-        return call()
-    finally:
-        _call_deadline.reset(token)
-
-
-class Clock(Protocol):
-    def monotonic(self) -> float: ...
-    def sleep(self, seconds: float) -> None: ...
-    async def asleep(self, seconds: float) -> None: ...
-
-
-class RealClock:
-    """Wall-clock time."""
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def now(self) -> float:
-        """Epoch seconds: a task's age is now() minus its startedTime."""
-        return time.time()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-    @contextlib.contextmanager
-    def participant(self) -> Iterator[None]:
-        yield
-
-
-_clock_lock = threading.Lock()
-_clock: Any = RealClock()
-
-
-def get_clock() -> Any:
-    return _clock
-
-
-@contextlib.contextmanager
-def use_clock(clock: Any) -> Iterator[Any]:
-    """Make every waiter in this process use ``clock`` (tests: a virtual clock shared with the emulator)."""
-    global _clock
-    with _clock_lock:
-        previous, _clock = _clock, clock
-    try:
-        yield clock
-    finally:
-        with _clock_lock:
-            _clock = previous
-
 
 def _positive(argument: str, value: Any, allow_none: bool = False) -> Optional[float]:
     if value is None and allow_none:
