@@ -31,6 +31,7 @@ from .kinds import FC2, Kind
 from .models import (
     SECRET_MASK,
     InvocationStatus,
+    check_fail_on_statuses,
     optional_endpoint,
     optional_text,
     parse_time,
@@ -38,7 +39,8 @@ from .models import (
     secret_values,
     rfc3339,
 )
-from .waiter import DEFAULT_MAX_POLL_INTERVAL, WaitPolicy, check_fail_on_statuses, format_duration, not_found_details
+from .gate.messages import format_duration, not_found_details
+from .waiter import DEFAULT_MAX_POLL_INTERVAL, WaitPolicy
 
 if TYPE_CHECKING:
     from .client import FcClient

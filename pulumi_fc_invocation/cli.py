@@ -213,7 +213,7 @@ def _not_found_line(ref: Any, error: Any) -> str:
 
 
 def parse_fail_on(text: str) -> tuple[str, ...]:
-    from .waiter import check_fail_on_statuses
+    from .models import check_fail_on_statuses
 
     return check_fail_on_statuses([item.strip() for item in text.split(",") if item.strip()], "--fail-on")
 
@@ -296,7 +296,7 @@ def _duration_of(result: Any) -> Optional[float]:
 
 
 def _fmt_duration(seconds: Optional[float]) -> str:
-    from .waiter import format_duration
+    from .gate.messages import format_duration
 
     if seconds is None:
         return "-"
@@ -667,8 +667,8 @@ def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, 
     SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID (FC 2.0, e.g. video.prod/transcode/video-123).
     """
     from .errors import NotFoundError
-    from .waiter import (Waiter, WaitPolicy, call_budget, failure_message, format_duration, history_for,
-                         progress_message, timeout_message)
+    from .gate.messages import failure_message, format_duration, progress_message, timeout_message
+    from .waiter import Waiter, WaitPolicy, call_budget, history_for
 
     conn = _setup(verbose, endpoint, region, account_id, profile)
     ref = parse_id(invocation)
@@ -749,7 +749,8 @@ def _wait_options(timeout_text: str, poll_text: str, max_poll_text: Optional[str
                   fail_on_text: str) -> tuple[float, float, float, tuple[str, ...]]:
     """--timeout, --poll-interval, --max-poll-interval (None: not given, DEFAULT_MAX_POLL_INTERVAL), --fail-on of
     ``wait`` and ``wait-batch``."""
-    from .waiter import DEFAULT_MAX_POLL_INTERVAL, format_duration
+    from .gate.messages import format_duration
+    from .waiter import DEFAULT_MAX_POLL_INTERVAL
 
     timeout = parse_duration(timeout_text, "--timeout")
     poll = parse_duration(poll_text, "--poll-interval")
@@ -954,7 +955,8 @@ def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: O
     from .batching import BatchSpec, BatchTracker, failures_message, not_found_message, timeout_message
     from .errors import NotFoundError
     from .fc2 import validate_invocation_id
-    from .waiter import Waiter, batch_history, call_budget, format_duration, history_for
+    from .gate.messages import format_duration
+    from .waiter import Waiter, batch_history, call_budget, history_for
 
     conn = _setup(verbose, endpoint, region, account_id, profile)
     service, function, qualifier = parse_target(target)

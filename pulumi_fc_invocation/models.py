@@ -22,6 +22,8 @@ from .errors import FcApiError, InvalidArgumentError
 
 __all__ = [
     "InvocationStatus",
+    "DEFAULT_FAIL_ON",
+    "check_fail_on_statuses",
     "InvocationEvent",
     "FrozenModel",
     "parse_time",
@@ -233,6 +235,27 @@ def as_status(value: Any) -> Any:
     if isinstance(value, str):
         return InvocationStatus(value)
     return value  # let pydantic report the type error
+
+
+# The statuses a gate fails on unless told otherwise: every terminal status but success.
+DEFAULT_FAIL_ON = ("Failed", "Stopped", "Expired", "Invalid")
+
+
+def check_fail_on_statuses(value: Any, argument: str = "fail_on_statuses") -> tuple[str, ...]:
+    """Normalise a user's list of fail statuses; unknown or non-terminal names are refused."""
+    if value is None:
+        return DEFAULT_FAIL_ON
+    if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+        raise InvalidArgumentError(argument, value, "must be a list of terminal statuses, e.g. ['Failed', 'Stopped']")
+    out: list[str] = []
+    for item in value:
+        status = InvocationStatus.known(item, argument)
+        if not status.is_terminal:
+            terminal = ", ".join(s.value for s in InvocationStatus if s.is_terminal)
+            raise InvalidArgumentError(argument, item, f"is not a terminal status; use only {terminal}")
+        if status.value not in out:
+            out.append(status.value)
+    return tuple(out)
 
 
 # --- times --------------------------------------------------------------------------------------

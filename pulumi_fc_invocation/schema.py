@@ -55,7 +55,7 @@ from .fc2 import StatefulAsyncInvocationResult
 from .fc3 import AsyncTaskResult
 from .kinds import FC2, FC3, Kind
 from .models import InvocationEvent, InvocationStatus
-from .waiter import DEFAULT_FAIL_ON
+from .models import DEFAULT_FAIL_ON
 
 __all__ = [
     "PACKAGE",

@@ -57,14 +57,8 @@ __all__ = [
     "RealClock",
     "use_clock",
     "get_clock",
-    "DEFAULT_FAIL_ON",
     "DEFAULT_POLL_INTERVAL",
     "DEFAULT_MAX_POLL_INTERVAL",
-    "format_duration",
-    "progress_message",
-    "failure_message",
-    "timeout_message",
-    "check_fail_on_statuses",
     "TRANSIENT_ERRORS",
     "NOT_FOUND_GRACE",
     "DurationEstimate",
@@ -80,7 +74,6 @@ __all__ = [
 
 log = logging.getLogger("pulumi_fc_invocation.waiter")
 
-DEFAULT_FAIL_ON = ("Failed", "Stopped", "Expired", "Invalid")
 # Chosen by benchmarks/waiter_sim.py (BENCHMARKS.md, section 4): tasks of 10 s or less are noticed
 # within about half a second (median), tasks of 10 min or more cost under a quarter of the calls of
 # fixed 5 s polling and are noticed within about 23 s (median).
@@ -336,66 +329,6 @@ class WaitOutcome:
     history_calls: int = 0  # the duration history's list call (0 or 1), not counted in ``calls``
     last_error: Optional[BaseException] = None  # a timeout's: why the reads after the last good one failed
     schedule: str = "default"  # "duration-aware" when the history shaped the polling
-
-
-def format_duration(seconds: float) -> str:
-    seconds = int(round(max(0.0, seconds)))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m{secs:02d}s"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
-
-
-def progress_message(ref: Any, result: Optional[StatefulAsyncInvocationResult], elapsed: float) -> str:
-    if result is None:
-        return f"waiting for {ref}: no answer yet, {format_duration(elapsed)} elapsed"
-    retried = result.already_retried_times
-    times = "time" if retried == 1 else "times"
-    return f"waiting for {ref}: {result.status.value}, retried {retried} {times}, {format_duration(elapsed)} elapsed"
-
-
-def failure_message(ref: Any, result: StatefulAsyncInvocationResult, fail_on: Any, noun: str = "invocation") -> str:
-    """``noun`` names the item: "invocation" (FC 2.0) or "task" (FC 3.0)."""
-    error = result.invocation_error_message or "no error message"
-    statuses = ", ".join(str(s) for s in fail_on)
-    return (f"{noun} {ref} ended {result.status.value}: {error} "
-            f"(request id {result.request_id or 'unknown'}; fail_on_statuses: {statuses})")
-
-
-def not_found_details(head: str, error: NotFoundError, details: bool) -> str:
-    """``head`` with FC's message; with ``details``, its code and request id too."""
-    if not details:
-        return f"{head}: {error.message}"
-    return f"{head} ({error.code or 'HTTP 404'}: {error.message}; request id {error.request_id or 'unknown'})"
-
-
-def timeout_message(ref: Any, last: Optional[StatefulAsyncInvocationResult], elapsed: float, timeout: float,
-                    noun: str = "invocation", last_error: Optional[BaseException] = None) -> str:
-    """``last_error``: why the reads after the last good one failed (``WaitOutcome.last_error``), if they did."""
-    status = last.status.value if last is not None else "unknown (no successful read)"
-    since = f"; the reads since failed: {last_error}" if last_error is not None else ""
-    return (f"timed out waiting for {noun} {ref}: last status {status} after {format_duration(elapsed)} "
-            f"(timeout_seconds={timeout:g}){since}")
-
-
-def check_fail_on_statuses(value: Any, argument: str = "fail_on_statuses") -> tuple[str, ...]:
-    """Normalise a user's list of fail statuses; unknown or non-terminal names are refused."""
-    if value is None:
-        return DEFAULT_FAIL_ON
-    if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
-        raise InvalidArgumentError(argument, value, "must be a list of terminal statuses, e.g. ['Failed', 'Stopped']")
-    out: list[str] = []
-    for item in value:
-        status = InvocationStatus.known(item, argument)
-        if not status.is_terminal:
-            terminal = ", ".join(s.value for s in InvocationStatus if s.is_terminal)
-            raise InvalidArgumentError(argument, item, f"is not a terminal status; use only {terminal}")
-        if status.value not in out:
-            out.append(status.value)
-    return tuple(out)
 
 
 class _AskHistory:

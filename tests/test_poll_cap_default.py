@@ -14,7 +14,8 @@ import pulumi
 from pulumi_fc_invocation import AsyncTask, AsyncTasks
 from pulumi_fc_invocation.batching import BatchSpec
 from pulumi_fc_invocation.kinds import FC3
-from pulumi_fc_invocation.waiter import DEFAULT_MAX_POLL_INTERVAL, format_duration
+from pulumi_fc_invocation.gate.messages import format_duration
+from pulumi_fc_invocation.waiter import DEFAULT_MAX_POLL_INTERVAL
 from test_cli_history import cli  # noqa: F401  (fc-invocation in this process)
 from test_gate_deadlines import fresh, run  # noqa: F401
 from test_gate_history import SECRET_KEYS, fc, host  # noqa: F401  (module-scoped fixtures, shared)

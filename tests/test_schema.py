@@ -41,7 +41,7 @@ from pulumi_fc_invocation.pulumi.resources import (
     StatefulAsyncInvocation,
     StatefulAsyncInvocations,
 )
-from pulumi_fc_invocation.waiter import DEFAULT_FAIL_ON
+from pulumi_fc_invocation.models import DEFAULT_FAIL_ON
 
 BATCH_RESULT_KEYS = batch_result_keys(FC2)
 result_outputs = FC2.outputs

@@ -10,10 +10,9 @@ from pulumi_fc_invocation.waiter import (
     DEFAULT_MAX_POLL_INTERVAL as CAP,
     WaitPolicy,
     Waiter,
-    check_fail_on_statuses,
-    format_duration,
-    progress_message,
 )
+from pulumi_fc_invocation.gate.messages import format_duration, progress_message
+from pulumi_fc_invocation.models import check_fail_on_statuses
 
 
 class Task:

@@ -45,7 +45,7 @@ from ..errors import (
     refresh_refused,
 )
 from ..kinds import FC2, SINGLE_ECHO_KEYS, Kind
-from ..models import InvocationStatus, redact, secret_values
+from ..models import InvocationStatus, check_fail_on_statuses, redact, secret_values
 from ..waiter import (
     DEFAULT_MAX_POLL_INTERVAL,
     NOT_FOUND_GRACE,
@@ -54,15 +54,10 @@ from ..waiter import (
     WaitPolicy,
     batch_history,
     call_budget,
-    check_fail_on_statuses,
-    failure_message,
-    format_duration,
     get_clock,
     history_for,
-    not_found_details,
-    progress_message,
-    timeout_message,
 )
+from ..gate.messages import failure_message, format_duration, not_found_details, progress_message, timeout_message
 
 __all__ = [
     "CONFIG_KEYS", "MAX_CACHED_CLIENTS", "SKIP_WAIT_ENV", "PROGRESS_INTERVAL", "client_for", "skip_wait",
