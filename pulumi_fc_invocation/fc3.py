@@ -11,11 +11,10 @@ into paths percent-encoded (``%24``), as the official SDK ``alibabacloud-fc20230
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple, Optional, Union
+from typing import Any, Optional, Union
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from pydantic import ValidationError as _PydanticValidationError
@@ -43,6 +42,7 @@ from .models import (
     parse_time,
 )
 from .signing import acs3_percent_encode, acs3_sign_request
+from .wire import FcErrorBody, parse_error_body  # the one error-body parser (FC 2.0, 3.0, STS)
 
 __all__ = [
     "API_VERSION",
@@ -450,38 +450,6 @@ ERROR_CODES: dict[str, tuple[int, type[FcApiError]]] = {
     "ResourceExhausted": (429, ThrottledError),
     "ResourceThrottled": (503, ThrottledError),
 }
-
-
-class FcErrorBody(NamedTuple):
-    """What an error body says; any part may be missing (a proxy's HTML page has none)."""
-
-    code: Optional[str]
-    message: Optional[str]
-    request_id: Optional[str]
-
-
-def _first(data: Mapping[str, Any], *keys: str) -> Optional[str]:
-    for key in keys:
-        value = data.get(key)
-        if value is not None and value != "":
-            return str(value)
-    return None
-
-
-def parse_error_body(body: Union[bytes, str, None]) -> FcErrorBody:
-    """``{"Code", "Message", "RequestId"}`` (FC 3.0), the lower-case and ``errorCode``/``errorMessage``
-    spellings (the generic FC page, 2.0) too; anything else (not JSON, not an object) gives Nones."""
-    try:
-        data = json.loads(body or b"")
-    except (ValueError, RecursionError, TypeError):  # RecursionError: 100,000 nested "["
-        data = None
-    if not isinstance(data, dict):
-        return FcErrorBody(None, None, None)
-    return FcErrorBody(
-        _first(data, "Code", "code", "ErrorCode", "errorCode"),
-        _first(data, "Message", "message", "ErrorMessage", "errorMessage"),
-        _first(data, "RequestId", "requestId", "requestid"),
-    )
 
 
 def error_class(http_status: int, code: Optional[str] = None) -> type[FcApiError]:

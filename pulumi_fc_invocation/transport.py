@@ -27,7 +27,6 @@ from typing import Any, Optional, Union
 from urllib.parse import quote, urlsplit
 
 import requests
-import urllib3
 from pydantic import BaseModel
 from pydantic import ValidationError as _PydanticValidationError
 from requests.adapters import HTTPAdapter
@@ -39,7 +38,6 @@ from urllib3.util.retry import Retry
 from urllib3.util.timeout import Timeout as _Urllib3Timeout
 
 from . import __version__
-from .bodies import BodyTimeout, BodyTooLarge, read_body
 from .credentials import Credentials
 from .errors import (
     FcApiError,
@@ -54,7 +52,7 @@ from .errors import (
     error_class_for,
     redact,
 )
-from .fc3 import parse_error_body
+from .wire import BodyTimeout, BodyTooLarge, classify_exception, parse_error_body, read_body, warn_plain_http
 
 __all__ = [
     "Transport", "SignableRequest", "Signer", "CredentialSource", "check_timeout", "request_id_of", "encode_query",
@@ -372,29 +370,6 @@ def _proxies_from(env: Mapping[str, str], url: str) -> dict[str, str]:
     return {scheme: lowered[f"{scheme}_proxy"] for scheme in ("http", "https", "all") if f"{scheme}_proxy" in lowered}
 
 
-_warned_hosts: set[str] = set()
-
-
-def _warn_plain_http(endpoint: str) -> None:
-    """Plain HTTP to anything but loopback sends signed requests, tokens and payloads in clear: say so, once."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(endpoint)
-    host = (parts.hostname or "").lower()
-    if parts.scheme != "http" or host in _warned_hosts or host == "localhost" or host.endswith(".localhost"):
-        return
-    import ipaddress
-
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return
-    except ValueError:
-        pass
-    _warned_hosts.add(host)
-    log.warning("endpoint %s uses plain HTTP to a host that is not loopback: the STS token and the payloads "
-                "cross the network unencrypted; use https://", f"http://{parts.netloc}")
-
-
 class Transport:
     """The HTTP session of one client: sends signed requests within a retry budget and a deadline.
 
@@ -464,7 +439,7 @@ class Transport:
         session.verify = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True
         session.trust_env = False
         self.session = session
-        _warn_plain_http(endpoint)
+        warn_plain_http(endpoint, "endpoint", "the STS token and the payloads", log)
         # session.request re-merges the session's settings (headers, cookies, params, auth, hooks,
         # proxies) into every request; _send_once prepares requests directly, as that merge would.
         self._prepared_urls: dict[str, str] = {}
@@ -592,24 +567,22 @@ class Transport:
         """The classified error for a request that got no (complete) answer; never quotes a header."""
         retried = (f"after up to {self.max_retries} retries" if method in _IDEMPOTENT
                    else "not retried: a second start could run the task twice")
-        if isinstance(exc, requests.exceptions.InvalidHeader):
+        found = classify_exception(exc)
+        if found is None:
+            raise exc
+        if found.kind == "header":
             # requests quotes the offending header value, which may be the STS token: never show it.
             return TransportError(f"{method} {path}: a request header value is invalid (whitespace or a line "
                                   "break in the account id or the STS token?); the value is not shown")
-        reason: Any = exc.args[0] if exc.args else exc
-        reason = getattr(reason, "reason", reason)
-        timed_out = isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(reason).lower()
-        if timed_out:
+        if found.error is RequestTimeoutError:
             return RequestTimeoutError(f"{method} {path}: no answer from {self.endpoint} within {self.timeout} s "
                                        f"per attempt and the call's time budget of {budget:.3g} s ({retried})")
-        if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
+        if found.kind == "corrupt":
             return TransportError(f"{method} {path}: the answer from {self.endpoint} was cut off or corrupt "
                                   f"({type(exc).__name__}) ({retried})")
-        if isinstance(exc, requests.exceptions.ConnectionError):
-            unreachable = (isinstance(exc, requests.exceptions.SSLError)
-                           or isinstance(reason, urllib3.exceptions.NewConnectionError))
-            return (UnreachableError if unreachable else TransportError)(f"{method} {path}: cannot reach {self.endpoint} ({type(reason).__name__}: "
-                                  f"{self.redacted(str(reason))}) ({retried})")
+        if found.kind in ("connection", "unreachable"):
+            return found.error(f"{method} {path}: cannot reach {self.endpoint} ({found.reason}: "
+                               f"{self.redacted(found.detail)}) ({retried})")
         return TransportError(f"{method} {path}: {type(exc).__name__}: {self.redacted(str(exc))}")
 
     def _send(self, method: str, url: str, params: Any, body: Any, sign: Callable[[], dict[str, str]],

@@ -1,21 +1,39 @@
-"""Reading an HTTP answer's body within a size cap and a deadline, whatever the urllib3 version.
+"""The HTTP vocabulary shared by the credentials (STS, the metadata service, a credentials URI) and the
+transport (FC): one of each, below both.
 
-One place for the caps of every answer the package reads: FC's (the transport) and those of STS, the
-ECS metadata service and a credentials URI (the credentials). urllib3 before 2.6 decodes a whole gzip
-body at once, so a few hundred KiB on the wire became hundreds of MiB in memory; here the body is read
-raw and decoded by zlib with ``max_length``, so a bomb's output is never built.
+- :func:`read_body`: an answer's body within a size cap and a deadline, whatever the urllib3 version
+  (urllib3 before 2.6 decodes a whole gzip body at once, so a few hundred KiB on the wire became
+  hundreds of MiB in memory; here the body is read raw and decoded by zlib with ``max_length``).
+- :func:`classify_exception`: requests' and urllib3's exceptions as our classified errors, in the
+  shape of httpx's ``map_httpcore_exceptions`` (a table; the most specific match wins).
+- :func:`parse_error_body`: the code, message and request id of an error body, in FC 2.0's, FC 3.0's
+  and STS's spellings.
+- :func:`warn_plain_http`: the one warning for plain HTTP to a host that is not loopback.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import logging
+import threading
 import time
 import zlib
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple, Optional, Union
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
 
-__all__ = ["read_body", "BodyTooLarge", "BodyTimeout", "DeadlineExceeded"]
+from .errors import RequestTimeoutError, TransportError, UnreachableError
+
+__all__ = [
+    "read_body", "BodyTooLarge", "BodyTimeout", "DeadlineExceeded",
+    "Classified", "classify_exception",
+    "FcErrorBody", "parse_error_body",
+    "is_loopback", "warn_plain_http",
+]
 
 
 class BodyTooLarge(Exception):
@@ -111,3 +129,131 @@ def read_body(response: Any, deadline: float, limit: int) -> bytes:
         response.close()
         raise requests.exceptions.SSLError(exc) from None
     return b"".join(chunks)
+
+
+# --- requests' and urllib3's exceptions -> ours -------------------------------------------------
+
+class Classified(NamedTuple):
+    """What went wrong with a request that got no (complete) answer.
+
+    ``kind`` is one of ``"header"`` (a header value requests refused: never quote it, it may be the
+    token), ``"deadline"`` (the call's deadline passed), ``"timeout"`` (one attempt's timeout),
+    ``"corrupt"`` (cut off or undecodable), ``"unreachable"`` (no connection, or TLS refused),
+    ``"connection"`` (a connection that broke) or ``"other"``. ``reason`` is the underlying
+    exception's type name; ``detail`` its text, which may name a host or a URL: redact before showing.
+    """
+
+    error: type[TransportError]
+    kind: str
+    reason: str
+    detail: str
+
+
+# Most specific last: a later match that is a subclass of an earlier one wins (httpx's rule).
+_EXCEPTIONS: tuple[tuple[type[BaseException], type[TransportError], str], ...] = (
+    (OSError, TransportError, "other"),
+    (urllib3.exceptions.HTTPError, TransportError, "other"),
+    (requests.exceptions.RequestException, TransportError, "other"),
+    (requests.exceptions.ConnectionError, TransportError, "connection"),
+    (requests.exceptions.SSLError, UnreachableError, "unreachable"),
+    (urllib3.exceptions.ProtocolError, TransportError, "corrupt"),
+    (urllib3.exceptions.DecodeError, TransportError, "corrupt"),
+    (requests.exceptions.ChunkedEncodingError, TransportError, "corrupt"),
+    (requests.exceptions.ContentDecodingError, TransportError, "corrupt"),
+    (TimeoutError, RequestTimeoutError, "timeout"),
+    (urllib3.exceptions.TimeoutError, RequestTimeoutError, "timeout"),
+    (requests.exceptions.Timeout, RequestTimeoutError, "timeout"),
+    (requests.exceptions.ConnectTimeout, RequestTimeoutError, "timeout"),
+    (DeadlineExceeded, RequestTimeoutError, "deadline"),
+    (requests.exceptions.InvalidHeader, TransportError, "header"),
+)
+
+
+def classify_exception(exc: BaseException, deadline: Optional[float] = None) -> Optional[Classified]:
+    """``exc`` as one of our errors (see :class:`Classified`), None for an exception that is not the
+    network's (a bug: let it propagate). A timeout once ``deadline`` (``time.monotonic()``) has passed
+    is the deadline's."""
+    found: Optional[tuple[type[BaseException], type[TransportError], str]] = None
+    for entry in _EXCEPTIONS:
+        if isinstance(exc, entry[0]) and (found is None or issubclass(entry[0], found[0])):
+            found = entry
+    if found is None:
+        return None
+    _, error, kind = found
+    reason: Any = exc.args[0] if exc.args else exc
+    reason = getattr(reason, "reason", reason)  # MaxRetryError's, then the connection error's
+    if kind not in ("header", "timeout", "deadline") and "timed out" in str(reason).lower():
+        error, kind = RequestTimeoutError, "timeout"  # a connect timeout that urllib3 wrapped as an error
+    elif kind == "connection" and isinstance(reason, urllib3.exceptions.NewConnectionError):
+        error, kind = UnreachableError, "unreachable"
+    if kind == "timeout" and deadline is not None and time.monotonic() >= deadline - 0.01:
+        kind = "deadline"
+    return Classified(error, kind, type(reason).__name__, str(reason) if kind != "header" else "")
+
+
+# --- error bodies -------------------------------------------------------------------------------
+
+class FcErrorBody(NamedTuple):
+    """What an error body says; any part may be missing (a proxy's HTML page has none)."""
+
+    code: Optional[str]
+    message: Optional[str]
+    request_id: Optional[str]
+
+
+def _first(data: Mapping[str, Any], *keys: str) -> Optional[str]:
+    for key in keys:
+        value = data.get(key)
+        if value is not None and value != "":
+            return str(value)
+    return None
+
+
+def parse_error_body(body: Union[bytes, str, None]) -> FcErrorBody:
+    """``{"Code", "Message", "RequestId"}`` (FC 3.0, STS), the lower-case and ``ErrorCode``/``ErrorMessage``
+    spellings (FC 2.0, the generic FC page) too; anything else (not JSON, not an object) gives Nones."""
+    try:
+        data = json.loads(body or b"")
+    except (ValueError, RecursionError, TypeError):  # RecursionError: 100,000 nested "["
+        data = None
+    if not isinstance(data, dict):
+        return FcErrorBody(None, None, None)
+    return FcErrorBody(
+        _first(data, "Code", "code", "ErrorCode", "errorCode"),
+        _first(data, "Message", "message", "ErrorMessage", "errorMessage"),
+        _first(data, "RequestId", "requestId", "requestid"),
+    )
+
+
+# --- plain HTTP ---------------------------------------------------------------------------------
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url``'s host is this machine (``localhost``, ``*.localhost``, a loopback address)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_warned: set[tuple[str, str]] = set()
+_warned_lock = threading.Lock()
+
+
+def warn_plain_http(url: str, what: str, carries: str, logger: Optional[logging.Logger] = None) -> bool:
+    """Warn once per host (on ``logger``) that ``what`` (``"endpoint"``, ``"the credentials URI"``) sends
+    ``carries`` in clear over plain HTTP to a host that is not loopback. True when it warned now."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or is_loopback(url):
+        return False
+    key = (what, (parts.hostname or "").lower())
+    with _warned_lock:
+        if key in _warned:
+            return False
+        _warned.add(key)
+    (logger or logging.getLogger(__name__)).warning(
+        "%s uses plain HTTP to %s, a host that is not loopback: %s cross the network unencrypted; use https://",
+        what, parts.netloc, carries)
+    return True
