@@ -410,7 +410,7 @@ def test_more_than_a_thousand_dynamic_resources_do_not_hit_the_sdk_pickler_leak(
     from pulumi.dynamic.dynamic import serialize_provider
 
     from pulumi_fc_invocation.provider import StatefulAsyncInvocationProvider
-    from pulumi_fc_invocation.pulumi.program import undo_sdk_pickler_chain
+    from pulumi_fc_invocation.pulumi.sdk_workarounds import undo_sdk_pickler_chain
 
     provider = StatefulAsyncInvocationProvider()
     blobs = set()
@@ -466,3 +466,25 @@ def test_a_hopeless_error_during_the_wait_is_shown(fc, run):
     warnings = [log.message for log in info.value.result.logs if log.severity == "warning"]
     assert any("AccessDenied" in m and "stopped waiting for hope/job/h-1" in m for m in warnings), warnings
     assert "an API error ended the wait" in info.value.message
+
+
+def test_an_input_error_is_raised_again_as_a_run_error_chained_to_the_original():
+    """The Pulumi forms raise a new error of the original's class that is also a RunError, from the
+    original (which keeps its own class): nothing is re-classed at run time."""
+    from pulumi_fc_invocation import ConfigurationError, InvalidArgumentError
+    from pulumi_fc_invocation.pulumi.program import plain_input_errors
+
+    original = InvalidArgumentError("secretish", "hunter2", "is not an input", show_value=False)
+    setting = ConfigurationError("endpoint 'x': no scheme")
+    for error in (original, setting):
+        def fail(error=error):
+            raise error
+
+        with pytest.raises(type(error)) as info:
+            plain_input_errors(fail)()
+        assert isinstance(info.value, pulumi.RunError) and info.value.__cause__ is error
+        assert str(info.value) == str(error) and type(error) in (InvalidArgumentError, ConfigurationError)
+    assert "hunter2" not in str(info.value.__cause__) and "hunter2" not in str(original)
+    with pytest.raises(InvalidArgumentError) as info:
+        plain_input_errors(lambda: (_ for _ in ()).throw(original))()
+    assert (info.value.argument, info.value.value, info.value.rule) == ("secretish", "hunter2", "is not an input")

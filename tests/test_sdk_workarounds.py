@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 FINGERPRINTS = """
 import json
-from pulumi_fc_invocation.pulumi import program
+from pulumi_fc_invocation.pulumi import sdk_workarounds as program
 print(json.dumps({name: program.sdk_fingerprint(name) for name in program.SDK_WORKAROUNDS}))
 """
 
@@ -40,7 +40,7 @@ def test_this_sdk_is_one_the_workarounds_were_verified_against(record_property):
     """Every SDK the suite runs on (the floor, the newest) has code that was read: a fingerprint listed
     as verified (the workaround applies) or as fixed upstream (nothing to do). A new SDK whose code
     changed fails here until someone reads it and lists its fingerprint."""
-    from pulumi_fc_invocation.pulumi.program import FIXED_SDK_FINGERPRINTS, VERIFIED_SDK_FINGERPRINTS
+    from pulumi_fc_invocation.pulumi.sdk_workarounds import FIXED_SDK_FINGERPRINTS, VERIFIED_SDK_FINGERPRINTS
 
     found = json.loads(run_python(FINGERPRINTS))
     record_property("cost", f"pulumi {version('pulumi')}: SDK fingerprints {found}")
@@ -57,7 +57,7 @@ def test_the_pickler_chain_is_the_sdks_defect_and_undone_on_a_verified_sdk():
     from pulumi.dynamic.dynamic import serialize_provider
 
     from pulumi_fc_invocation.provider import StatefulAsyncInvocationProvider
-    from pulumi_fc_invocation.pulumi.program import PICKLER_CHAIN, sdk_verified, undo_sdk_pickler_chain
+    from pulumi_fc_invocation.pulumi.sdk_workarounds import PICKLER_CHAIN, sdk_verified, undo_sdk_pickler_chain
 
     provider = StatefulAsyncInvocationProvider()
     verified = sdk_verified(PICKLER_CHAIN)
@@ -86,7 +86,7 @@ import json, pickle, sys
 import pulumi
 import pulumi.runtime.stack as stack
 from pulumi_fc_invocation import StatefulAsyncInvocation
-from pulumi_fc_invocation.pulumi import program as program_module
+from pulumi_fc_invocation.pulumi import sdk_workarounds as program_module
 from pulumi_fc_invocation.testing.harness import run_program
 from pulumi_fc_invocation.testing.server import FcEmulator
 from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
@@ -148,7 +148,7 @@ def changed_sdk(tmp_path: Path) -> Path:
 def test_on_the_sdk_verified_both_workarounds_apply_and_nothing_is_said():
     seen = json.loads(run_python(PROGRAM, "verified"))
     assert seen["outputs"] == ["Succeeded"] * 3
-    assert seen["wait_for_rpcs"] == "pulumi_fc_invocation.pulumi.program.linear_wait_for_rpcs"
+    assert seen["wait_for_rpcs"] == "pulumi_fc_invocation.pulumi.sdk_workarounds.linear_wait_for_rpcs"
     assert seen["pickler_depth"] <= 1  # undone after each registration (the SDK wraps it once again)
     assert seen["logs"] == []
 
