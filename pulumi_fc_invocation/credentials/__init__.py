@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 from urllib.parse import quote, urlsplit
 
-from .clock import now as clock_now
-from .errors import (
+from ..clock import now as clock_now
+from ..errors import (
     ConfigurationError,
     FcApiError,
     FcInvocationError,
@@ -463,7 +463,7 @@ def _http(method: str, url: str, *, deadline: float, direct: bool = False, data:
     import requests
     import urllib3
 
-    from .bodies import BodyTooLarge, read_body
+    from ..bodies import BodyTooLarge, read_body
 
     left = deadline - time.monotonic()
     if left <= 0.001:
@@ -511,7 +511,7 @@ def _http(method: str, url: str, *, deadline: float, direct: bool = False, data:
 
 
 def _encode(value: str) -> str:
-    from .signing import acs3_percent_encode  # RFC 3986, as the RPC signature spec encodes (space %20)
+    from ..signing import acs3_percent_encode  # RFC 3986, as the RPC signature spec encodes (space %20)
 
     return acs3_percent_encode(value)
 
