@@ -29,7 +29,8 @@ from ..credentials import Credentials
 from .clock import Clock, make_clock
 from .faults import Fault, FaultQueue
 from .models import TASK_RETENTION, FcBackend, Function, Invocation, InvocationState, Script
-from .responses import FcResponses, KeyStore, Request, Response
+from .keys import KeyStore
+from .responses import FcResponses, Request, Response
 
 __all__ = ["FcEmulator", "RequestRecord", "DEFAULT_ACCESS_KEY_ID", "DEFAULT_ACCESS_KEY_SECRET", "DEFAULT_ACCOUNT_ID",
            "MAX_LOGGED_REQUESTS", "MAX_LOGGED_TEXT"]
