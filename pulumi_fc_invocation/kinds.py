@@ -4,7 +4,8 @@ A *kind* is one API's async work item: FC 2.0's stateful async invocation (``ser
 or FC 3.0's async task (``function[.q]/task``). It names the item's fields, builds and parses its
 reference, reads one, lists a page of them and turns one into the data sources' snake_case outputs.
 Everything else (waiting, verdicts, progress, secrets, preview, refresh, mocks) is written once,
-against a kind. Imports neither Pulumi nor requests.
+against a kind. Its names and key tuples come from the API's two data sources' descriptions
+(:mod:`.sources`). Imports neither Pulumi nor requests.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional
 
 from .models import rfc3339
+from .sources import ASYNC_TASK, ASYNC_TASKS, STATEFUL_ASYNC_INVOCATION, STATEFUL_ASYNC_INVOCATIONS, DataSource
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import FcClient
@@ -21,9 +23,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Kind", "FC2", "FC3", "KINDS", "kind_of_id", "SINGLE_ECHO_KEYS"]
 
 # Inputs a single data source echoes into its outputs (a refresh reads them back), after the result's.
-SINGLE_ECHO_KEYS = ("wait_for_completion", "timeout_seconds", "fail_on_statuses", "poll_interval_seconds",
-                    "max_poll_interval_seconds", "secret_payloads", "region", "account_id", "endpoint",
-                    "use_duration_history", "waited_seconds")
+SINGLE_ECHO_KEYS = tuple(f.name for f in STATEFUL_ASYNC_INVOCATION.echoes) + ("waited_seconds",)
+if SINGLE_ECHO_KEYS != tuple(f.name for f in ASYNC_TASK.echoes) + ("waited_seconds",):  # pragma: no cover
+    raise AssertionError("the single data sources of the two APIs must echo the same inputs")
 
 
 def _events(result: Any) -> list[dict[str, Any]]:
@@ -57,17 +59,59 @@ class Kind(ABC):
 
     name: str                        # "fc2" / "fc3"
     noun: str                        # "invocation" / "task"
-    resource_name: str               # the single data source's class name
-    batch_resource_name: str
-    single_function_token: str
-    batch_function_token: str
-    ref_keys: tuple[str, ...]        # the single data source's leading arguments, in order
-    id_key: str                      # the member's own id field
-    target_keys: tuple[str, ...]     # what names the function (the batch's leading arguments)
-    prefix_key: str                  # the batch's id-prefix argument
-    items_key: str                   # the batch output listing the members
-    payload_keys: tuple[str, ...]    # payload outputs (secret by default)
-    result_keys: tuple[str, ...]     # a member's outputs, in order
+    single_source: DataSource             # the single data source's description
+    batch_source: DataSource              # the batch data source's description
+
+    @property
+    def resource_name(self) -> str:
+        return self.single_source.name
+
+    @property
+    def batch_resource_name(self) -> str:
+        return self.batch_source.name
+
+    @property
+    def single_function_token(self) -> str:
+        return self.single_source.function_token
+
+    @property
+    def batch_function_token(self) -> str:
+        return self.batch_source.function_token
+
+    @property
+    def ref_keys(self) -> tuple[str, ...]:
+        """The single data source's leading arguments, in order."""
+        return self.single_source.ref_keys
+
+    @property
+    def id_key(self) -> str:
+        """The member's own id field."""
+        return self.single_source.id_key  # type: ignore[return-value]
+
+    @property
+    def target_keys(self) -> tuple[str, ...]:
+        """What names the function (the batch's leading arguments)."""
+        return self.batch_source.ref_keys
+
+    @property
+    def prefix_key(self) -> str:
+        """The batch's id-prefix argument."""
+        return self.batch_source.id_key  # type: ignore[return-value]
+
+    @property
+    def items_key(self) -> str:
+        """The batch output listing the members."""
+        return self.batch_source.items_key  # type: ignore[return-value]
+
+    @property
+    def payload_keys(self) -> tuple[str, ...]:
+        """Payload outputs (secret by default)."""
+        return self.single_source.secret_outputs
+
+    @property
+    def result_keys(self) -> tuple[str, ...]:
+        """A member's outputs, in order."""
+        return tuple(f.name for f in self.single_source.results)
 
     @property
     def single_type_token(self) -> str:
@@ -79,7 +123,21 @@ class Kind(ABC):
 
     @property
     def output_keys(self) -> tuple[str, ...]:
-        return self.result_keys + SINGLE_ECHO_KEYS
+        return tuple(f.name for f in self.single_source.outputs)
+
+    @property
+    def batch_input_keys(self) -> tuple[str, ...]:
+        """The batch data source's inputs."""
+        return self.batch_source.input_names()
+
+    @property
+    def batch_result_keys(self) -> tuple[str, ...]:
+        """What a batch's read gives: ``ids``, the members, ``counts``, ``total``, ``all_terminal``, ``all_succeeded``."""
+        return tuple(f.name for f in self.batch_source.results)
+
+    @property
+    def batch_output_keys(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.batch_source.outputs)
 
     # --- references ---
 
@@ -177,21 +235,8 @@ class Kind(ABC):
 class _Fc2(Kind):
     name = "fc2"
     noun = "invocation"
-    resource_name = "StatefulAsyncInvocation"
-    batch_resource_name = "StatefulAsyncInvocations"
-    single_function_token = "fc-invocation:index:getStatefulAsyncInvocation"
-    batch_function_token = "fc-invocation:index:getStatefulAsyncInvocations"
-    ref_keys = ("service_name", "function_name", "invocation_id", "qualifier")
-    id_key = "invocation_id"
-    target_keys = ("service_name", "function_name", "qualifier")
-    prefix_key = "invocation_id_prefix"
-    items_key = "invocations"
-    payload_keys = ("invocation_payload", "return_payload")
-    result_keys = (
-        "service_name", "function_name", "qualifier", "invocation_id", "request_id", "status", "destination_status",
-        "invocation_error_message", "invocation_payload", "return_payload", "already_retried_times",
-        "started_time", "end_time", "duration_ms", "instance_id", "events", "is_terminal",
-    )
+    single_source = STATEFUL_ASYNC_INVOCATION
+    batch_source = STATEFUL_ASYNC_INVOCATIONS
 
     def ref_type(self) -> type:
         from .fc2 import InvocationRef
@@ -251,21 +296,8 @@ class _Fc2(Kind):
 class _Fc3(Kind):
     name = "fc3"
     noun = "task"
-    resource_name = "AsyncTask"
-    batch_resource_name = "AsyncTasks"
-    single_function_token = "fc-invocation:index:getAsyncTask"
-    batch_function_token = "fc-invocation:index:getAsyncTasks"
-    ref_keys = ("function_name", "task_id", "qualifier")
-    id_key = "task_id"
-    target_keys = ("function_name", "qualifier")
-    prefix_key = "task_id_prefix"
-    items_key = "tasks"
-    payload_keys = ("task_payload", "return_payload")
-    result_keys = (
-        "function_name", "qualifier", "task_id", "function_arn", "request_id", "status", "destination_status",
-        "task_error_message", "task_payload", "return_payload", "already_retried_times", "started_time",
-        "end_time", "duration_ms", "instance_id", "events", "is_terminal",
-    )
+    single_source = ASYNC_TASK
+    batch_source = ASYNC_TASKS
 
     def ref_type(self) -> type:
         from .fc3 import AsyncTaskRef
