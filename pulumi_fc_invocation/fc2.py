@@ -8,24 +8,27 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Mapping
 from email.utils import formatdate
 from typing import Any, Optional
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
-from pydantic import ValidationError as _PydanticValidationError
+from pydantic import AliasChoices, Field
 
 from .errors import InvalidArgumentError
 from .models import (
-    SECRET_MASK,
+    ID_PATTERN,
+    ID_RULE,
+    NAME_START,
+    QUALIFIER_RULE,
     Count,
-    FrozenModel,
     InvocationEvent,
-    InvocationStatus,
+    Ref,
+    Result,
     Status,
     Text,
     Time,
     check_name,
+    validate_qualifier,
 )
 from .signing import authorization
 
@@ -53,16 +56,13 @@ API_VERSION = "2016-08-15"
 
 # --- naming rules -------------------------------------------------------------------------------
 
-_NAME = r"[A-Za-z_][A-Za-z0-9_-]"
-_SERVICE_RE = re.compile(rf"{_NAME}{{0,127}}\Z")
-_FUNCTION_RE = re.compile(rf"{_NAME}{{0,63}}\Z")
-_QUALIFIER_RE = re.compile(rf"(?:LATEST|[0-9]{{1,128}}|{_NAME}{{0,127}})\Z")
-_INVOCATION_RE = re.compile(rf"{_NAME}{{0,127}}\Z")
+_SERVICE_RE = re.compile(rf"{NAME_START}{{0,127}}\Z")
+_FUNCTION_RE = re.compile(rf"{NAME_START}{{0,63}}\Z")
 
 SERVICE_RULE = "1-128 letters, digits, '_' or '-', starting with a letter or '_'"
 FUNCTION_RULE = "1-64 letters, digits, '_' or '-', starting with a letter or '_'"
-QUALIFIER_RULE = "'LATEST', a version number (digits) or an alias name (1-128 letters, digits, '_' or '-', starting with a letter or '_')"
-INVOCATION_RULE = "1-128 letters, digits, '_' or '-', starting with a letter or '_' (pattern ^[A-Za-z_][A-Za-z0-9_-]{0,127}$)"
+INVOCATION_RULE = ID_RULE
+# QUALIFIER_RULE and validate_qualifier: FC's, the same in both APIs (models).
 
 
 def validate_service_name(value: Any, argument: str = "service_name") -> str:
@@ -73,104 +73,61 @@ def validate_function_name(value: Any, argument: str = "function_name") -> str:
     return check_name(argument, value, _FUNCTION_RE, FUNCTION_RULE)
 
 
-def validate_qualifier(value: Any, argument: str = "qualifier") -> Optional[str]:
-    if value is None:
-        return None
-    return check_name(argument, value, _QUALIFIER_RE, QUALIFIER_RULE)
-
-
 def validate_invocation_id(value: Any, argument: str = "invocation_id") -> str:
-    return check_name(argument, value, _INVOCATION_RE, INVOCATION_RULE)
+    return check_name(argument, value, ID_PATTERN, INVOCATION_RULE)
 
 
+# --- the reference ------------------------------------------------------------------------------
 
-class InvocationRef(BaseModel):
+_ID_FORM = "must be SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID, e.g. video.prod/transcode/video-123"
+
+
+class InvocationRef(Ref):
     """Which invocation: service, optional qualifier, function and invocation id.
 
     Its text form is the composite id ``service[.qualifier]/function/invocation_id``, used as the
     Pulumi resource id and on the command line.
     """
 
-    model_config = ConfigDict(frozen=True)
-
     service_name: str
     function_name: str
     invocation_id: str
     qualifier: Optional[str] = None
 
-    def __init__(self, **data: Any) -> None:
-        # Check names ourselves first, so the error is ours (field, value, rule), not pydantic's.
+    @classmethod
+    def check(cls, data: Mapping[str, Any]) -> None:
         validate_service_name(data.get("service_name"))
         validate_function_name(data.get("function_name"))
         validate_invocation_id(data.get("invocation_id"))
         validate_qualifier(data.get("qualifier"))
-        try:
-            super().__init__(**data)
-        except _PydanticValidationError as exc:
-            first = exc.errors()[0]
-            raise InvalidArgumentError(".".join(map(str, first["loc"])), first.get("input"), first["msg"]) from None
 
     @classmethod
-    def parse(cls, text: Any, argument: str = "id") -> "InvocationRef":
-        """Parse ``service[.qualifier]/function/invocation_id``."""
-        rule = "must be SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID, e.g. video.prod/transcode/video-123"
-        if not isinstance(text, str):
-            raise InvalidArgumentError(argument, text, rule)
-        parts = text.split("/")
-        if len(parts) != 3:
-            raise InvalidArgumentError(argument, text, rule)
-        head, function_name, invocation_id = parts
+    def split(cls, text: Any, argument: str) -> dict[str, Optional[str]]:
+        """``service[.qualifier]/function/invocation_id``."""
+        if not isinstance(text, str) or len(text.split("/")) != 3:
+            raise InvalidArgumentError(argument, text, _ID_FORM)
+        head, function_name, invocation_id = text.split("/")
         service_name, dot, qualifier = head.partition(".")
         if dot and not qualifier:
-            raise InvalidArgumentError(argument, text, "the qualifier after '.' is empty; " + rule)
-        return cls(
-            service_name=service_name,
-            function_name=function_name,
-            invocation_id=invocation_id,
-            qualifier=qualifier if dot else None,
-        )
+            raise InvalidArgumentError(argument, text, "the qualifier after '.' is empty; " + _ID_FORM)
+        return {"service_name": service_name, "function_name": function_name, "invocation_id": invocation_id,
+                "qualifier": qualifier if dot else None}
 
-    @classmethod
-    def parse_masked(cls, text: Any, values: Any, argument: str = "id") -> "tuple[InvocationRef, frozenset[str]]":
-        """Parse a composite id in which secret parts are :data:`SECRET_MASK` (see :meth:`masked`),
-        taking those parts from ``values`` (the read's props); returns the ref and the masked fields."""
-        if not isinstance(text, str) or SECRET_MASK not in text:
-            return cls.parse(text, argument), frozenset()
-        parts = text.split("/")
-        if len(parts) != 3:
-            cls.parse(text, argument)  # raises with the rule
-        head, function_name, invocation_id = parts
-        service_name, dot, qualifier = head.partition(".")
-        fields = {"service_name": service_name, "function_name": function_name, "invocation_id": invocation_id,
-                  "qualifier": qualifier if dot else None}
-        hidden = frozenset(key for key, value in fields.items() if value == SECRET_MASK)
-        for key in hidden:
-            fields[key] = values.get(key)
-        return cls(**fields), hidden
-
-    def masked(self, hidden: Iterable[str] = ()) -> str:
-        """The composite id with the fields named in ``hidden`` (secret inputs) as :data:`SECRET_MASK`."""
-        hidden = frozenset(hidden)
-        if not hidden:
-            return str(self)
-        shown = {k: SECRET_MASK if k in hidden and getattr(self, k) else getattr(self, k)
-                 for k in ("service_name", "function_name", "invocation_id", "qualifier")}
-        service = f"{shown['service_name']}.{shown['qualifier']}" if shown["qualifier"] else shown["service_name"]
-        return f"{service}/{shown['function_name']}/{shown['invocation_id']}"
+    @staticmethod
+    def join(fields: Mapping[str, Optional[str]]) -> str:
+        service = f"{fields['service_name']}.{fields['qualifier']}" if fields["qualifier"] else fields["service_name"]
+        return f"{service}/{fields['function_name']}/{fields['invocation_id']}"
 
     @property
     def service_path(self) -> str:
         """``service`` or ``service.qualifier``, as FC joins them in paths."""
         return f"{self.service_name}.{self.qualifier}" if self.qualifier else self.service_name
 
-    def __str__(self) -> str:
-        return f"{self.service_path}/{self.function_name}/{self.invocation_id}"
 
-
-
-
-class StatefulAsyncInvocationResult(FrozenModel):
+class StatefulAsyncInvocationResult(Result):
     """The response of GetStatefulAsyncInvocation, one item of ListStatefulAsyncInvocations."""
+
+    REPR_FIELDS = ("invocation_id", "status", "service_name", "function_name", "qualifier", "already_retried_times")
 
     service_name: Text = Field(default="", alias="serviceName")
     function_name: Text = Field(default="", alias="functionName")
@@ -194,14 +151,6 @@ class StatefulAsyncInvocationResult(FrozenModel):
     events: tuple[InvocationEvent, ...] = Field(default=(), alias="events")
 
     @property
-    def is_terminal(self) -> bool:
-        return self.status.is_terminal
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status is InvocationStatus.SUCCEEDED
-
-    @property
     def ref(self) -> InvocationRef:
         """The composite reference; raises if the response's names don't follow FC's rules."""
         return InvocationRef(
@@ -210,16 +159,6 @@ class StatefulAsyncInvocationResult(FrozenModel):
             invocation_id=self.invocation_id,
             qualifier=self.qualifier or None,
         )
-
-    def __repr__(self) -> str:
-        # Payloads may hold user data: keep them out of reprs (and so out of logs and tracebacks).
-        return (
-            f"StatefulAsyncInvocationResult(invocation_id={self.invocation_id!r}, status={self.status.value!r}, "
-            f"service_name={self.service_name!r}, function_name={self.function_name!r}, "
-            f"qualifier={self.qualifier!r}, already_retried_times={self.already_retried_times})"
-        )
-
-    __str__ = __repr__
 
 
 # --- paths --------------------------------------------------------------------------------------

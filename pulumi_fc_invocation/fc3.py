@@ -12,12 +12,11 @@ into paths percent-encoded (``%24``), as the official SDK ``alibabacloud-fc20230
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Optional, Union
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
-from pydantic import ValidationError as _PydanticValidationError
 
 from .errors import (
     AuthenticationError,
@@ -30,16 +29,21 @@ from .errors import (
     error_class_for,
 )
 from .models import (
-    SECRET_MASK,
+    ID_PATTERN,
+    ID_RULE,
+    NAME_START,
+    QUALIFIER_RULE,
     Count,
-    FrozenModel,
     InvocationEvent,
     InvocationStatus,
+    Ref,
+    Result,
     Status,
     Text,
     Time,
     check_name,
     parse_time,
+    validate_qualifier,
 )
 from .signing import acs3_percent_encode, acs3_sign_request
 from .wire import FcErrorBody, parse_error_body  # the one error-body parser (FC 2.0, 3.0, STS)
@@ -74,19 +78,15 @@ API_VERSION = "2023-03-30"
 
 # --- naming rules -------------------------------------------------------------------------------
 
-_NAME = r"[A-Za-z_][A-Za-z0-9_-]"
 # 1-128: the Terraform provider's bound (the SDK's CreateFunction says 64): refusing a real name would
 # be worse than letting FC refuse a long one.
-_FUNCTION_RE = re.compile(rf"{_NAME}{{0,127}}\Z")
-_FC2_FUNCTION_RE = re.compile(rf"{_NAME}{{0,127}}\${_NAME}{{0,63}}\Z")  # service$function (2.0 rules)
-_QUALIFIER_RE = re.compile(rf"(?:LATEST|[0-9]{{1,128}}|{_NAME}{{0,127}})\Z")
-_TASK_RE = re.compile(rf"{_NAME}{{0,127}}\Z")
+_FUNCTION_RE = re.compile(rf"{NAME_START}{{0,127}}\Z")
+_FC2_FUNCTION_RE = re.compile(rf"{NAME_START}{{0,127}}\${NAME_START}{{0,63}}\Z")  # service$function (2.0 rules)
 
 FUNCTION_RULE = ("1-128 letters, digits, '_' or '-', starting with a letter or '_' (never a '.'), or SERVICE$FUNCTION "
                  "for an FC 2.0 function seen through FC 3.0")
-QUALIFIER_RULE = ("'LATEST', a version number (digits) or an alias name (1-128 letters, digits, '_' or '-', starting "
-                  "with a letter or '_')")
-TASK_RULE = "1-128 letters, digits, '_' or '-', starting with a letter or '_' (pattern ^[A-Za-z_][A-Za-z0-9_-]{0,127}$)"
+TASK_RULE = ID_RULE
+# QUALIFIER_RULE and validate_qualifier: FC's, the same in both APIs (models).
 
 
 def validate_function_name(value: Any, argument: str = "function_name") -> str:
@@ -94,15 +94,8 @@ def validate_function_name(value: Any, argument: str = "function_name") -> str:
     return check_name(argument, value, pattern, FUNCTION_RULE)
 
 
-def validate_qualifier(value: Any, argument: str = "qualifier") -> Optional[str]:
-    """None means no qualifier (FC's ``LATEST``)."""
-    if value is None:
-        return None
-    return check_name(argument, value, _QUALIFIER_RE, QUALIFIER_RULE)
-
-
 def validate_task_id(value: Any, argument: str = "task_id") -> str:
-    return check_name(argument, value, _TASK_RE, TASK_RULE)
+    return check_name(argument, value, ID_PATTERN, TASK_RULE)
 
 
 def new_task_id() -> str:
@@ -115,72 +108,45 @@ def new_task_id() -> str:
 
 # --- the reference ------------------------------------------------------------------------------
 
-_ID_RULE = "must be FUNCTION[.QUALIFIER]/TASK_ID, e.g. transcode.prod/job-123"
+_ID_FORM = "must be FUNCTION[.QUALIFIER]/TASK_ID, e.g. transcode.prod/job-123"
 
 
-class AsyncTaskRef(BaseModel):
+class AsyncTaskRef(Ref):
     """Which task: function, optional qualifier, task id.
 
     Its text form is the composite id ``function[.qualifier]/task_id`` (two segments; an FC 2.0 id has
     three), used as the Pulumi resource id and on the command line.
     """
 
-    model_config = ConfigDict(frozen=True)
-
     function_name: str
     task_id: str
     qualifier: Optional[str] = None
 
-    def __init__(self, **data: Any) -> None:
-        # Our checks first, so the error is ours (argument, value, rule), not pydantic's.
+    @classmethod
+    def check(cls, data: Mapping[str, Any]) -> None:
         validate_function_name(data.get("function_name"))
         validate_task_id(data.get("task_id"))
         validate_qualifier(data.get("qualifier"))
-        try:
-            super().__init__(**data)
-        except _PydanticValidationError as exc:
-            first = exc.errors()[0]
-            raise InvalidArgumentError(".".join(map(str, first["loc"])), first.get("input"), first["msg"]) from None
 
-    @staticmethod
-    def _split(text: Any, argument: str) -> dict[str, Optional[str]]:
+    @classmethod
+    def split(cls, text: Any, argument: str) -> dict[str, Optional[str]]:
+        """``function[.qualifier]/task_id``."""
         if not isinstance(text, str):
-            raise InvalidArgumentError(argument, text, _ID_RULE)
+            raise InvalidArgumentError(argument, text, _ID_FORM)
         parts = text.split("/")
         if len(parts) != 2:
             hint = " (three segments SERVICE[.QUALIFIER]/FUNCTION/ID are an FC 2.0 id)" if len(parts) == 3 else ""
-            raise InvalidArgumentError(argument, text, _ID_RULE + hint)
+            raise InvalidArgumentError(argument, text, _ID_FORM + hint)
         head, task_id = parts
         function_name, dot, qualifier = head.partition(".")
         if dot and not qualifier:
-            raise InvalidArgumentError(argument, text, "the qualifier after '.' is empty; " + _ID_RULE)
+            raise InvalidArgumentError(argument, text, "the qualifier after '.' is empty; " + _ID_FORM)
         return {"function_name": function_name, "task_id": task_id, "qualifier": qualifier if dot else None}
 
-    @classmethod
-    def parse(cls, text: Any, argument: str = "id") -> "AsyncTaskRef":
-        """Parse ``function[.qualifier]/task_id``."""
-        return cls(**cls._split(text, argument))
-
-    @classmethod
-    def parse_masked(cls, text: Any, values: Mapping[str, Any], argument: str = "id"
-                     ) -> "tuple[AsyncTaskRef, frozenset[str]]":
-        """Parse a composite id whose secret parts are :data:`SECRET_MASK` (see :meth:`masked`), taking
-        those parts from ``values`` (the read's props); returns the ref and the masked fields."""
-        if not isinstance(text, str) or SECRET_MASK not in text:
-            return cls.parse(text, argument), frozenset()
-        fields = cls._split(text, argument)
-        hidden = frozenset(key for key, value in fields.items() if value == SECRET_MASK)
-        for key in hidden:
-            fields[key] = values.get(key)
-        return cls(**fields), hidden
-
-    def masked(self, hidden: Iterable[str] = ()) -> str:
-        """The composite id with the fields named in ``hidden`` (secret inputs) as :data:`SECRET_MASK`."""
-        hidden = frozenset(hidden)
-        shown = {key: SECRET_MASK if key in hidden and getattr(self, key) else getattr(self, key)
-                 for key in ("function_name", "task_id", "qualifier")}
-        head = f"{shown['function_name']}.{shown['qualifier']}" if shown["qualifier"] else shown["function_name"]
-        return f"{head}/{shown['task_id']}"
+    @staticmethod
+    def join(fields: Mapping[str, Optional[str]]) -> str:
+        head = f"{fields['function_name']}.{fields['qualifier']}" if fields["qualifier"] else fields["function_name"]
+        return f"{head}/{fields['task_id']}"
 
     @property
     def path(self) -> str:
@@ -190,9 +156,6 @@ class AsyncTaskRef(BaseModel):
     @property
     def query(self) -> dict[str, str]:
         return qualifier_query(self.qualifier)
-
-    def __str__(self) -> str:
-        return self.masked()
 
 
 # --- paths and queries --------------------------------------------------------------------------
@@ -307,8 +270,10 @@ def function_name_from_arn(arn: Any) -> str:
     return found.group(1) if found else ""
 
 
-class AsyncTaskResult(FrozenModel):
+class AsyncTaskResult(Result):
     """An FC 3.0 AsyncTask: the answer of GetAsyncTask, one item of ListAsyncTasks."""
+
+    REPR_FIELDS = ("task_id", "status", "function_name", "qualifier", "already_retried_times")
 
     task_id: str = Field(alias="taskId", min_length=1)
     function_arn: Text = Field(default="", alias="functionArn")
@@ -341,14 +306,6 @@ class AsyncTaskResult(FrozenModel):
         if self.events is None:
             object.__setattr__(self, "events", ())
 
-    @property
-    def is_terminal(self) -> bool:
-        return self.status.is_terminal
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status is InvocationStatus.SUCCEEDED
-
     def named(self, function_name: str) -> "AsyncTaskResult":
         """This task with ``function_name``, the name it was asked for: a read knows its function, and an
         ARN is only a guess (a 2.0 function's FC 3.0 ARN may name the service and function apart)."""
@@ -372,16 +329,6 @@ class AsyncTaskResult(FrozenModel):
     def ref(self) -> AsyncTaskRef:
         """The composite reference; raises if the answer's names don't follow FC 3.0's rules."""
         return AsyncTaskRef(function_name=self.function_name, task_id=self.task_id, qualifier=self.qualifier or None)
-
-    def __repr__(self) -> str:
-        # Payloads may hold user data: keep them out of reprs (and so out of logs and tracebacks).
-        return (
-            f"AsyncTaskResult(task_id={self.task_id!r}, status={self.status.value!r}, "
-            f"function_name={self.function_name!r}, qualifier={self.qualifier!r}, "
-            f"already_retried_times={self.already_retried_times})"
-        )
-
-    __str__ = __repr__
 
 
 class AsyncTaskPage(BaseModel):

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, ClassVar, Optional, TypeVar, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .errors import FcApiError, InvalidArgumentError
 
@@ -29,8 +30,14 @@ __all__ = [
     "parse_time",
     "rfc3339",
     "check_name",
+    "NAME_START",
+    "ID_PATTERN",
+    "ID_RULE",
+    "QUALIFIER_RULE",
+    "validate_qualifier",
+    "Ref",
+    "Result",
     "optional_text",
-    "optional_endpoint",
     "SECRET_MASK",
     "redact",
     "redacting",
@@ -41,16 +48,19 @@ __all__ = [
     "Count",
 ]
 
-# FC 2.0 names that lived here in 0.1, still importable from here for code outside the package.
+# FC 2.0 names that lived here in 0.1: still served, with a DeprecationWarning, to code outside the package.
+# The one import from this room upward, made only when such a name is asked for (COMPAT in
+# tests/test_import_direction.py). validate_qualifier and QUALIFIER_RULE live here again (both APIs').
 _MOVED_TO_FC2 = frozenset({
     "InvocationRef", "StatefulAsyncInvocationResult", "validate_service_name", "validate_function_name",
-    "validate_qualifier", "validate_invocation_id", "SERVICE_RULE", "FUNCTION_RULE", "QUALIFIER_RULE",
-    "INVOCATION_RULE",
+    "validate_invocation_id", "SERVICE_RULE", "FUNCTION_RULE", "INVOCATION_RULE",
 })
 
 
 def __getattr__(name: str) -> Any:
     if name in _MOVED_TO_FC2:
+        warnings.warn(f"pulumi_fc_invocation.models.{name} moved to pulumi_fc_invocation.fc2; import it from there",
+                      DeprecationWarning, stacklevel=2)
         from . import fc2
 
         return getattr(fc2, name)
@@ -77,9 +87,7 @@ def optional_text(argument: str, value: Any) -> Optional[str]:
     return value
 
 
-def optional_endpoint(value: Any) -> Optional[str]:
-    """The ``endpoint`` argument, checked when the data source is declared (no scheme, user info...),
-    so a bad one fails in the program before any request rather than in the provider."""
+def optional_endpoint(value: Any) -> Optional[str]:  # compat: removed at integration (the gate's settings check it)
     endpoint = optional_text("endpoint", value)
     if endpoint is None:
         return None
@@ -88,16 +96,42 @@ def optional_endpoint(value: Any) -> Optional[str]:
     return check_endpoint(endpoint)
 
 
+# --- FC's names, as both API revisions check them ------------------------------------------------
+
+NAME_START = r"[A-Za-z_][A-Za-z0-9_-]"
+"""A name or id of FC: a letter or '_', then letters, digits, '_' or '-' (a length follows, e.g. ``{0,127}``)."""
+ID_PATTERN = re.compile(rf"{NAME_START}{{0,127}}\Z")
+ID_RULE = "1-128 letters, digits, '_' or '-', starting with a letter or '_' (pattern ^[A-Za-z_][A-Za-z0-9_-]{0,127}$)"
+"""An invocation id (FC 2.0) or a task id (FC 3.0): the same rule."""
+_QUALIFIER = re.compile(rf"(?:LATEST|[0-9]{{1,128}}|{NAME_START}{{0,127}})\Z")
+QUALIFIER_RULE = ("'LATEST', a version number (digits) or an alias name (1-128 letters, digits, '_' or '-', starting "
+                  "with a letter or '_')")
+
+
+def validate_qualifier(value: Any, argument: str = "qualifier") -> Optional[str]:
+    """None means no qualifier (FC's ``LATEST``)."""
+    if value is None:
+        return None
+    return check_name(argument, value, _QUALIFIER, QUALIFIER_RULE)
+
+
 # --- secret inputs ------------------------------------------------------------------------------
 
 SECRET_MASK = "[secret]"
 """Stands for a secret input in ids, messages and logs (it cannot be a valid name, so ids stay parseable)."""
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret value replaced by :data:`SECRET_MASK` (longest first)."""
-    for secret in sorted({s for s in secrets if isinstance(s, str) and s}, key=len, reverse=True):
-        text = text.replace(secret, SECRET_MASK)
+def redact(text: str, secrets: Iterable[Union[str, tuple[str, str]]]) -> str:
+    """``text`` with each secret replaced, longest first (a short one inside a long one cannot split it):
+    a value by :data:`SECRET_MASK`, a ``(value, shown)`` pair by ``shown`` (the transport shows our key id
+    as ``LTAI****`` and its secret and token as ``<redacted>`` in server text)."""
+    shown: dict[str, str] = {}
+    for secret in secrets:
+        value, instead = secret if isinstance(secret, tuple) else (secret, SECRET_MASK)
+        if isinstance(value, str) and value:
+            shown.setdefault(value, instead)
+    for value in sorted(shown, key=len, reverse=True):
+        text = text.replace(value, shown[value])
     return text
 
 
@@ -350,3 +384,90 @@ class InvocationEvent(FrozenModel):
     status: Text = Field(default="", alias="status")
     timestamp: Time = Field(default=None, alias="timestamp")
     event_detail: Text = Field(default="", alias="eventDetail")
+
+
+# --- what both API revisions' references and results share ---------------------------------------
+
+_R = TypeVar("_R", bound="Ref")
+
+
+class Ref(BaseModel):
+    """Base of a reference to one task (FC 2.0's ``InvocationRef``, FC 3.0's ``AsyncTaskRef``).
+
+    Its text form is the composite id (the Pulumi resource id, the CLI's argument). FC's rules are checked
+    before pydantic's, so an error names the argument, the value and the rule; secret parts can be shown
+    as :data:`SECRET_MASK` and read back. A subclass says how its id splits and joins."""
+
+    model_config = ConfigDict(frozen=True)
+
+    def __init__(self, **data: Any) -> None:
+        self.check(data)
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise InvalidArgumentError(".".join(map(str, first["loc"])), first.get("input"), first["msg"]) from None
+
+    @classmethod
+    def check(cls, data: Mapping[str, Any]) -> None:
+        """Check each field by FC's rule, in the composite id's order."""
+        raise NotImplementedError
+
+    @classmethod
+    def split(cls, text: Any, argument: str) -> dict[str, Optional[str]]:
+        """The fields of a composite id, or an error naming ``argument`` and the id's form."""
+        raise NotImplementedError
+
+    @staticmethod
+    def join(fields: Mapping[str, Optional[str]]) -> str:
+        """The composite id of ``fields`` (the inverse of :meth:`split`)."""
+        raise NotImplementedError
+
+    @classmethod
+    def parse(cls: type[_R], text: Any, argument: str = "id") -> _R:
+        return cls(**cls.split(text, argument))
+
+    @classmethod
+    def parse_masked(cls: type[_R], text: Any, values: Mapping[str, Any], argument: str = "id"
+                     ) -> tuple[_R, frozenset[str]]:
+        """Parse a composite id whose secret parts are :data:`SECRET_MASK` (see :meth:`masked`), taking
+        those parts from ``values`` (the read's props); returns the ref and the masked fields."""
+        if not isinstance(text, str) or SECRET_MASK not in text:
+            return cls.parse(text, argument), frozenset()
+        fields = cls.split(text, argument)
+        hidden = frozenset(key for key, value in fields.items() if value == SECRET_MASK)
+        for key in hidden:
+            fields[key] = values.get(key)
+        return cls(**fields), hidden
+
+    def masked(self, hidden: Iterable[str] = ()) -> str:
+        """The composite id with the fields named in ``hidden`` (secret inputs) as :data:`SECRET_MASK`."""
+        hidden = frozenset(hidden)
+        return self.join({key: SECRET_MASK if key in hidden and getattr(self, key) else getattr(self, key)
+                          for key in type(self).model_fields})
+
+    def __str__(self) -> str:
+        return self.masked()
+
+
+class Result(FrozenModel):
+    """Base of a task's state as FC answers it (``StatefulAsyncInvocationResult``, ``AsyncTaskResult``):
+    the questions a gate asks of either, and a repr without payloads (user data: never in logs or
+    tracebacks). Each subclass declares its fields and ``REPR_FIELDS``; ``status`` is one of them."""
+
+    REPR_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status.is_terminal  # type: ignore[attr-defined]
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status is InvocationStatus.SUCCEEDED  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        values = {name: getattr(self, name) for name in self.REPR_FIELDS}
+        values["status"] = values["status"].value
+        return f"{type(self).__name__}({', '.join(f'{name}={value!r}' for name, value in values.items())})"
+
+    __str__ = __repr__
