@@ -13,27 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from .errors import (
-    AuthenticationError,
-    BadRequestError,
-    ConfigurationError,
-    ConflictError,
-    FcApiError,
-    FcInvocationError,
-    InvalidArgumentError,
-    InvalidResponseError,
-    InvocationFailedError,
-    NotFoundError,
-    PaginationError,
-    RedirectError,
-    RequestTimeoutError,
-    ResponseTooLargeError,
-    ServerError,
-    ThrottledError,
-    TransportError,
-    UnreachableError,
-    WaitTimeoutError,
-)
+from . import errors
+from .errors import *  # noqa: F403 -- the exception tree, every name of errors.__all__
 
 # Loaded on first use: the client needs requests and pydantic (about 0.3 s), the data source needs
 # Pulumi; `fc-invocation --help` and `import pulumi_fc_invocation.errors` need neither.
@@ -123,26 +104,4 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = [
-    "__version__",
-    "FcInvocationError",
-    "InvalidArgumentError",
-    "ConfigurationError",
-    "FcApiError",
-    "BadRequestError",
-    "AuthenticationError",
-    "NotFoundError",
-    "ConflictError",
-    "ThrottledError",
-    "ServerError",
-    "InvalidResponseError",
-    "RedirectError",
-    "PaginationError",
-    "ResponseTooLargeError",
-    "TransportError",
-    "UnreachableError",
-    "RequestTimeoutError",
-    "InvocationFailedError",
-    "WaitTimeoutError",
-    *_LAZY,
-]
+__all__ = ["__version__", *errors.__all__, *_LAZY]
