@@ -15,10 +15,9 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Optional, Union
 
-import requests
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import fc3
+from . import clock, fc3
 from .credentials import Credentials, resolve_settings
 from .errors import BadRequestError, FcInvocationError, InvalidArgumentError, PaginationError
 from .fc2 import (
@@ -33,9 +32,9 @@ from .fc2 import (
 )
 from .fc3 import AsyncTaskPage, AsyncTaskRef, AsyncTaskResult
 from .models import InvocationStatus
-from .transport import MAX_RESPONSE_BYTES, RETRY_STATUSES, Timeout, Transport, check_timeout, request_id_of
+from .transport import MAX_RESPONSE_BYTES, RETRY_STATUSES, Answer, Timeout, Transport, check_timeout, request_id_of
 
-__all__ = ["FcClient", "API_VERSION", "RETRY_STATUSES", "MAX_RESPONSE_BYTES", "MAX_PAGES", "parse_ref", "REF_RULE"]
+__all__ = ["FcClient", "BoundedClient", "API_VERSION", "RETRY_STATUSES", "MAX_RESPONSE_BYTES", "MAX_PAGES", "parse_ref", "REF_RULE"]
 
 # Far above any real listing (10,000 pages of 100 is a million invocations): a server that keeps
 # handing out new tokens ends here instead of never.
@@ -108,7 +107,7 @@ class _ServerClock:
         self._lock = threading.Lock()
         self._seen: Optional[tuple[float, float]] = None  # (FC's epoch seconds, local monotonic at receipt)
 
-    def note(self, response: requests.Response) -> None:
+    def note(self, response: Answer) -> None:
         text = response.headers.get("Date")
         if not text:
             return
@@ -181,8 +180,7 @@ class FcClient:
         self.max_retries = max_retries
         self._fc2_signer = fc_signer(self.account_id)
         self._fc3_signers = {action: fc3.acs3_signer(action) for action in fc3.ACTIONS}
-        self._server_clock = _ServerClock()  # shared with the bounded views
-        self._budget: Optional[Callable[[], Optional[float]]] = None
+        self._server_clock = _ServerClock()
 
     @classmethod
     def from_environment(cls, *, config: Optional[Mapping[str, Any]] = None, **overrides: Any) -> "FcClient":
@@ -193,33 +191,33 @@ class FcClient:
     def credentials(self) -> Credentials:
         return self._credentials
 
-    def bounded(self, seconds: Union[float, Callable[[], Optional[float]]]) -> "FcClient":
-        """A view of this client whose every call ends within ``seconds`` from now, retries included.
+    # A composite id of either API, parsed by the client that reads both (the waiter knows neither).
+    parse_ref = staticmethod(parse_ref)
 
-        For a wait or a gate with its own time budget: each call's attempts are cut to the time left,
-        and a call made after it is over fails at once. ``seconds`` may be a function instead, asked at
-        each call for that call's seconds (None: unbounded), e.g. :func:`~.waiter.call_budget`, so that a
-        waiter's calls keep to its deadline on its own clock. The view shares this client's
-        connections: close this client, not the view.
+    def bounded(self, seconds: Union[float, Callable[[], Optional[float]]]) -> "FcClient":
+        """This client with every call ending within ``seconds`` from now, retries included.
+
+        Each call's attempts are cut to the time left, and a call made after it is over fails at once.
+        ``seconds`` may be a function instead, asked at each call for that call's seconds (None:
+        unbounded). Every call already keeps to :func:`~pulumi_fc_invocation.clock.call_budget` (the
+        deadline a waiter sets with ``clock.within``), so ``bounded(call_budget)`` is this client itself;
+        otherwise a thin view (:class:`BoundedClient`) runs each call within its deadline. The view shares
+        this client's connections: close this client, not the view.
         """
-        view = object.__new__(FcClient)
-        view.__dict__.update(self.__dict__)
-        if callable(seconds):
-            view._budget = seconds
-        else:
-            view.transport = self.transport.bounded(seconds)
-        return view
+        if seconds is clock.call_budget:
+            return self
+        if not callable(seconds):
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < float("inf"):
+                raise InvalidArgumentError("seconds", seconds, "must be a positive, finite number of seconds")
+            end = time.monotonic() + float(seconds)
+            return BoundedClient(self, lambda: end - time.monotonic())  # type: ignore[return-value]
+        return BoundedClient(self, seconds)  # type: ignore[return-value]
 
     def server_time(self) -> Optional[float]:
         """FC's clock now (epoch seconds), from the ``Date`` of its last answer to this client (or a view of
         it) plus the time since; None before any answer. A task's age is this minus its ``startedTime``:
         this machine's clock may be off FC's."""
         return self._server_clock.now()
-
-    def _transport(self) -> Transport:
-        """The transport of one call: bounded by the view's budget function, if it has one."""
-        seconds = self._budget() if self._budget is not None else None
-        return self.transport if seconds is None else self.transport.bounded(max(seconds, 0.001))
 
     def __repr__(self) -> str:
         return f"FcClient(endpoint={self.endpoint!r}, account_id={self.account_id!r}, credentials={self._credentials!r})"
@@ -236,10 +234,10 @@ class FcClient:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _request(self, method: str, path: str, **kwargs: Any) -> Answer:
         """An FC 2.0 call: signed with the FC signature."""
         try:
-            response = self._transport().request(method, path, signer=self._fc2_signer, **kwargs)
+            response = self.transport.request(method, path, signer=self._fc2_signer, **kwargs)
             self._server_clock.note(response)
             return response
         except FcInvocationError as exc:
@@ -248,10 +246,10 @@ class FcClient:
         del kwargs
         raise failure
 
-    def _parse(self, response: requests.Response, model: type[BaseModel], what: str) -> Any:
+    def _parse(self, response: Answer, model: type[BaseModel], what: str) -> Any:
         return self.transport.parse(response, model, what)
 
-    def _parse_page(self, response: requests.Response, params: Mapping[str, str], model: type[BaseModel],
+    def _parse_page(self, response: Answer, params: Mapping[str, str], model: type[BaseModel],
                     first: type[BaseModel], key: str, what: str) -> Any:
         """A list page. Without its list ``key`` it is an empty listing only as the first page with no
         next page; any other page without it is no list (a listing cut short must not read as ended)."""
@@ -398,11 +396,11 @@ class FcClient:
         return response.headers.get("X-Fc-Stateful-Async-Invocation-Id") or invocation_id or ""
     # --- FC 3.0 (2023-03-30) async tasks -------------------------------------------------------
 
-    def _request3(self, action: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _request3(self, action: str, method: str, path: str, **kwargs: Any) -> Answer:
         """An FC 3.0 call: signed with ACS3-HMAC-SHA256, its error bodies read as FC 3.0's."""
         try:
             kwargs.setdefault("content_type", None)  # as the official SDK: no Content-Type without a body
-            response = self._transport().request(method, path, signer=self._fc3_signers[action],
+            response = self.transport.request(method, path, signer=self._fc3_signers[action],
                                                  error_class=fc3.error_class, **kwargs)
             self._server_clock.note(response)
             return response
@@ -502,3 +500,50 @@ class FcClient:
         finally:
             del body, payload  # not left in this frame for a traceback that captures locals
         return response.headers.get("x-fc-async-task-id") or task_id
+
+
+class BoundedClient:
+    """A client whose every call runs within ``seconds()`` (see :meth:`FcClient.bounded`): each method
+    call, and each step of an iterator one returns (a listing's pages), runs under
+    :func:`~pulumi_fc_invocation.clock.within` with the smaller of that and any deadline already set."""
+
+    def __init__(self, client: FcClient, seconds: Callable[[], Optional[float]]) -> None:
+        self._client = client
+        self._seconds = seconds
+
+    def _left(self) -> Optional[float]:
+        mine, outer = self._seconds(), clock.call_budget()
+        if mine is None:
+            return outer
+        mine = max(0.0, mine)
+        return mine if outer is None else min(mine, outer)
+
+    def _within(self, call: Callable[[], Any]) -> Any:
+        return clock.within(self._left(), call)
+
+    def _steps(self, iterator: Iterator[Any]) -> Iterator[Any]:
+        while True:
+            try:
+                item = self._within(lambda: next(iterator))
+            except StopIteration:
+                return
+            yield item
+
+    def bounded(self, seconds: Union[float, Callable[[], Optional[float]]]) -> Any:
+        inner = self._client.bounded(seconds)
+        return BoundedClient(self._client, lambda: min((s for s in (self._left(), inner._left()) if s is not None),
+                                                       default=None)) if isinstance(inner, BoundedClient) else self
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._client, name)
+        if name.startswith("_") or not callable(value):
+            return value
+
+        def bounded_call(*args: Any, **kwargs: Any) -> Any:
+            result = self._within(lambda: value(*args, **kwargs))
+            return self._steps(result) if isinstance(result, Iterator) else result
+
+        return bounded_call
+
+    def __repr__(self) -> str:
+        return f"BoundedClient({self._client!r})"

@@ -141,12 +141,15 @@ class Classified(NamedTuple):
     ``"corrupt"`` (cut off or undecodable), ``"unreachable"`` (no connection, or TLS refused),
     ``"connection"`` (a connection that broke) or ``"other"``. ``reason`` is the underlying
     exception's type name; ``detail`` its text, which may name a host or a URL: redact before showing.
+    ``sent`` is False only when no connection was made (the request surely never left: safe to send
+    again whatever it does).
     """
 
     error: type[TransportError]
     kind: str
     reason: str
     detail: str
+    sent: bool = True
 
 
 # Most specific last: a later match that is a subclass of an earlier one wins (httpx's rule).
@@ -182,13 +185,17 @@ def classify_exception(exc: BaseException, deadline: Optional[float] = None) -> 
     _, error, kind = found
     reason: Any = exc.args[0] if exc.args else exc
     reason = getattr(reason, "reason", reason)  # MaxRetryError's, then the connection error's
+    reason = getattr(reason, "original_error", None) or reason  # a proxy's: what happened behind it
+    # urllib3's NewConnectionError is a ConnectTimeoutError: either way no connection was made.
+    sent = not isinstance(reason, urllib3.exceptions.ConnectTimeoutError) and not isinstance(
+        exc, requests.exceptions.ConnectTimeout)
     if kind not in ("header", "timeout", "deadline") and "timed out" in str(reason).lower():
         error, kind = RequestTimeoutError, "timeout"  # a connect timeout that urllib3 wrapped as an error
     elif kind == "connection" and isinstance(reason, urllib3.exceptions.NewConnectionError):
         error, kind = UnreachableError, "unreachable"
     if kind == "timeout" and deadline is not None and time.monotonic() >= deadline - 0.01:
         kind = "deadline"
-    return Classified(error, kind, type(reason).__name__, str(reason) if kind != "header" else "")
+    return Classified(error, kind, type(reason).__name__, str(reason) if kind != "header" else "", sent)
 
 
 # --- error bodies -------------------------------------------------------------------------------
