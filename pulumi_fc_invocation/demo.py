@@ -84,7 +84,7 @@ def _run_with_harness(example: Path, config: dict[str, str], secret_keys: set[st
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    from . import FcClient  # noqa: F401  (fail early if the install is broken)
+    from .client import FcClient  # noqa: F401  (fail early if the install is broken)
     from .testing.pulumi_cli import find_pulumi
     from .testing.server import FcEmulator
 
