@@ -45,7 +45,7 @@ from typing import Any, Optional
 
 from ...errors import InvalidArgumentError
 from ... import fc3
-from ...models import validate_function_name, validate_invocation_id, validate_qualifier, validate_service_name
+from ...fc2 import validate_function_name, validate_invocation_id, validate_qualifier, validate_service_name
 from ..clock import Clock
 from .tasks import EmulatorError, Invocation, InvocationState, Script, Step, label, parse_directive, timeline_of
 

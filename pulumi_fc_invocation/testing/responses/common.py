@@ -39,7 +39,7 @@ from typing import Any, Callable, ClassVar, Optional
 from urllib.parse import parse_qsl, unquote
 
 from ...errors import InvalidArgumentError
-from ...models import INVOCATION_RULE, validate_invocation_id
+from ...fc2 import INVOCATION_RULE, validate_invocation_id
 from ..keys import AccessKey, KeyStore
 from ..models import EmulatorError, FcBackend, InvocationState
 from ..urls import API_VERSION
