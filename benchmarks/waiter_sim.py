@@ -294,16 +294,18 @@ def history_cases() -> list[Case]:
 
 def history_policies() -> list[tuple[str, str, Any, bool]]:
     """(name, description, policy, given the history)."""
-    from pulumi_fc_invocation.waiter import WaitPolicy
+    from pulumi_fc_invocation.waiter import DurationAware, WaitPolicy
 
-    new = WaitPolicy()
+    tuning = DurationAware()
     return [
         ("today", "today's default: `WaitPolicy(duration_aware=False)` (the schedule of section 4)",
          WaitPolicy(duration_aware=False), False),
-        ("new", f"the new default, `WaitPolicy()` with the function's history: dense_delay={new.dense_delay:g}, "
-                f"sparse_max_delay={new.sparse_max_delay:g}, tight_spread={new.tight_spread:g}, "
-                f"tight_call_interval={new.tight_call_interval:g}, max_history_spread={new.max_history_spread:g}, "
-                f"min_history={new.min_history}", new, True),
+        ("new", f"the new default, `WaitPolicy()` with the function's history, the duration-aware strategy "
+                f"tuned `DurationAware(dense_delay={tuning.dense_delay:g}, "
+                f"sparse_max_delay={tuning.sparse_max_delay:g}, tight_spread={tuning.tight_spread:g}, "
+                f"tight_call_interval={tuning.tight_call_interval:g}, "
+                f"max_history_spread={tuning.max_history_spread:g}, min_history={tuning.min_history})`",
+         WaitPolicy(), True),
         ("fixed 5 s", "poll every 5 s, no jitter",
          WaitPolicy(initial_delay=5.0, max_delay=5.0, multiplier=1.0, fast_phase=0.0, jitter=0.0,
                     duration_aware=False), False),

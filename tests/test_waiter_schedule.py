@@ -13,6 +13,7 @@ from pulumi_fc_invocation.fc3 import AsyncTaskRef
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
 from pulumi_fc_invocation.waiter import (
+    DurationAware,
     DurationEstimate,
     WaitPolicy,
     Waiter,
@@ -219,12 +220,16 @@ def test_estimate_and_helpers():
         DurationEstimate([0, -1])
 
 
-@pytest.mark.parametrize("field,value", [("duration_aware", "yes"), ("dense_delay", 0), ("sparse_max_delay", -1),
-                                         ("tight_spread", -0.1), ("tight_call_interval", float("inf")),
-                                         ("min_history", 1), ("max_history_spread", 0)])
-def test_policy_fields_are_checked(field, value):
+@pytest.mark.parametrize("owner,field,value", [(WaitPolicy, "duration_aware", "yes"),
+                                               (DurationAware, "dense_delay", 0),
+                                               (DurationAware, "sparse_max_delay", -1),
+                                               (DurationAware, "tight_spread", -0.1),
+                                               (DurationAware, "tight_call_interval", float("inf")),
+                                               (DurationAware, "min_history", 1),
+                                               (DurationAware, "max_history_spread", 0)])
+def test_policy_fields_are_checked(owner, field, value):
     with pytest.raises(InvalidArgumentError, match=field):
-        WaitPolicy(**{field: value})
+        owner(**{field: value})
 
 
 def test_history_for_checks_its_arguments(fc):

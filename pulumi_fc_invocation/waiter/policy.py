@@ -1,0 +1,128 @@
+"""When to poll and when to give up: :class:`WaitPolicy`, the knobs a front end sets.
+
+As botocore's waiter config holds a delay and a number of attempts, the policy holds the delays
+(``initial_delay`` to ``max_delay``, the user's ``cap``, the back-off's shape), the deadline
+(``timeout`` and the read at it), how many errors in a row end a wait, the not-found grace, and
+whether the duration-aware schedule may be used. How that schedule is tuned is the strategy's
+business (:class:`~.schedules.DurationAware`), not the policy's.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from ..errors import InvalidArgumentError
+
+__all__ = ["WaitPolicy", "DEFAULT_POLL_INTERVAL", "DEFAULT_MAX_POLL_INTERVAL", "NOT_FOUND_GRACE", "positive_seconds"]
+
+# Chosen by benchmarks/waiter_sim.py (BENCHMARKS.md, section 4): tasks of 10 s or less are noticed
+# within about half a second (median), tasks of 10 min or more cost under a quarter of the calls of
+# fixed 5 s polling and are noticed within about 23 s (median).
+DEFAULT_POLL_INTERVAL = 1.0
+DEFAULT_MAX_POLL_INTERVAL = 45.0
+# How long a gate treats "not found" as "not listed yet" after it starts (FC lists a new task late).
+NOT_FOUND_GRACE = 10.0
+# The read at the deadline may take a tenth of the timeout, within these bounds (a short timeout is not doubled).
+DEADLINE_READ_BOUNDS = (1.0, 5.0)
+
+
+def positive_seconds(argument: str, value: Any, allow_none: bool = False) -> Optional[float]:
+    """``value`` as a float, or an error naming ``argument`` unless it is a positive finite number."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value < float("inf")):
+        raise InvalidArgumentError(argument, value, "must be a positive number of seconds")
+    return float(value)
+
+
+def _at_least(argument: str, value: Any, low: float, rule: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value < float("inf"):
+        raise InvalidArgumentError(argument, value, rule)
+
+
+@dataclass(frozen=True)
+class WaitPolicy:
+    """When to poll. ``timeout`` bounds the whole wait; None waits forever.
+
+    The delays (the default schedule, :class:`~.schedules.Backoff`): ``initial_delay`` for the first
+    ``fast_phase`` seconds, then ``multiplier`` times longer per poll up to ``max_delay``; each
+    spread by +/- ``jitter`` (a fraction) so that many gates started together don't poll in lockstep.
+
+    ``cap``: the user's ceiling (their ``max_poll_interval_seconds`` or ``--max-poll-interval``, when
+    set): no delay exceeds it, jitter and the duration-aware schedule included. Unset (None), jitter
+    may take a delay to ``max_delay * (1 + jitter)`` and the duration-aware schedule may poll sparser.
+
+    ``duration_aware`` (default on; False opts out): given the function's recent durations, poll by
+    the chance that the task ends now (:class:`~.schedules.DurationAware`) instead.
+
+    ``max_consecutive_errors``: transient errors in a row that end the wait. ``not_found_grace``: for
+    this many seconds, until the first successful read, "not found" is polled through like a transient
+    error (FC may take a moment to list a task just invoked).
+
+    ``final_read_budget``: the read at the deadline has this many seconds of its own (a gate always
+    reads once more at its deadline before it judges); unset, :attr:`deadline_read_budget`.
+    """
+
+    initial_delay: float = DEFAULT_POLL_INTERVAL
+    max_delay: float = DEFAULT_MAX_POLL_INTERVAL
+    multiplier: float = 3.0
+    fast_phase: float = 10.0
+    jitter: float = 0.2
+    cap: Optional[float] = None
+    timeout: Optional[float] = 1800.0
+    final_read_budget: Optional[float] = None
+    max_consecutive_errors: int = 10
+    not_found_grace: float = 0.0
+    duration_aware: bool = True
+
+    def __post_init__(self) -> None:
+        positive_seconds("poll_interval_seconds", self.initial_delay)
+        positive_seconds("max_poll_interval_seconds", self.max_delay)
+        positive_seconds("timeout_seconds", self.timeout, allow_none=True)
+        if self.max_delay < self.initial_delay:
+            raise InvalidArgumentError("max_poll_interval_seconds", self.max_delay,
+                                       f"must be at least poll_interval_seconds ({self.initial_delay})")
+        if positive_seconds("cap", self.cap, allow_none=True) is not None and self.cap < self.initial_delay:
+            raise InvalidArgumentError("max_poll_interval_seconds", self.cap,
+                                       f"must be at least poll_interval_seconds ({self.initial_delay})")
+        positive_seconds("final_read_budget", self.final_read_budget, allow_none=True)
+        _at_least("multiplier", self.multiplier, 1, "must be a number >= 1")
+        _at_least("fast_phase", self.fast_phase, 0, "must be a number of seconds >= 0")
+        _at_least("not_found_grace", self.not_found_grace, 0, "must be a number of seconds >= 0")
+        if isinstance(self.jitter, bool) or not isinstance(self.jitter, (int, float)) or not 0 <= self.jitter < 1:
+            raise InvalidArgumentError("jitter", self.jitter, "must be a fraction from 0 to below 1")
+        if not isinstance(self.duration_aware, bool):
+            raise InvalidArgumentError("duration_aware", self.duration_aware, "must be True or False")
+        if isinstance(self.max_consecutive_errors, bool) or not isinstance(self.max_consecutive_errors, int) \
+                or self.max_consecutive_errors < 1:
+            raise InvalidArgumentError("max_consecutive_errors", self.max_consecutive_errors,
+                                       "must be an integer >= 1")
+
+    @property
+    def deadline_read_budget(self) -> float:
+        """Seconds the read at the deadline may take: ``final_read_budget``, else a tenth of the timeout
+        within 1 to 5 s."""
+        low, high = DEADLINE_READ_BOUNDS
+        if self.final_read_budget is not None:
+            return float(self.final_read_budget)
+        return high if self.timeout is None else min(high, max(low, self.timeout / 10))
+
+    def next_delay(self, elapsed: float, previous: Optional[float], rng: random.Random) -> tuple[float, float]:
+        """The default schedule's (jittered delay, base delay) after a poll at ``elapsed`` seconds;
+        ``previous`` is the last base. A subclass may poll otherwise (benchmarks/waiter_sim.py does)."""
+        if elapsed < self.fast_phase or previous is None:
+            base = self.initial_delay
+        else:
+            base = min(self.max_delay, max(previous, self.initial_delay) * self.multiplier)
+        return self.capped(min(self.max_delay * (1 + self.jitter), self.jittered(base, rng))), base
+
+    def jittered(self, delay: float, rng: random.Random) -> float:
+        """``delay`` spread by +/- ``jitter``."""
+        spread = delay * self.jitter
+        return delay + rng.uniform(-spread, spread)
+
+    def capped(self, delay: float) -> float:
+        """``delay`` within the user's ``cap`` (if any), and at least 50 ms."""
+        return max(0.05, delay if self.cap is None else min(delay, self.cap))
