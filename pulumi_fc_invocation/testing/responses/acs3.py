@@ -26,6 +26,7 @@ _ACS3_ERRORS = {
     "content": ("InvalidArgument", 400), "date": ("InvalidArgument", 400),
     "skew": ("RequestTimeTooSkewed", 403),
 }
+_FORM = "ACS3-HMAC-SHA256 Credential=<accessKeyId>,SignedHeaders=<names>,Signature=<hex>"
 
 
 class Acs3Revision(Revision):
@@ -42,8 +43,7 @@ class Acs3Revision(Revision):
 
     def authenticate(self, request: Request) -> None:
         parsed, key = self.signing_key(request, signing.parse_acs3_authorization,
-                                       lambda parsed: parsed.access_key_id,
-                                       "ACS3-HMAC-SHA256 Credential=<accessKeyId>,SignedHeaders=<names>,Signature=<hex>")
+                                       lambda parsed: parsed.access_key_id, _FORM)
         token = request.header("x-acs-security-token")
         try:
             signing.acs3_verify(request.method, request.raw_path, request.query, request.headers, request.body,
