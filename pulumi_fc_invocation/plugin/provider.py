@@ -21,14 +21,14 @@ from typing import Any, Callable, NoReturn, Optional, TypeVar
 from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 
-from ..batching import BatchSpec, batch_input_keys, secret_config_texts
+from ..batching import BatchSpec, secret_config_texts
 from ..errors import ConfigurationError, FcInvocationError, InvalidArgumentError, NotFoundError
-from ..kinds import FC2, FC3, SINGLE_ECHO_KEYS, Kind
+from ..kinds import KINDS, Kind
 from ..models import redact, redacting, secret_values
+from ..sources import PACKAGE, SOURCES, camel
 from ..pulumi.gating import (
     CONFIG_KEYS,
     SingleSpec,
-    batch_output_keys,
     batch_outputs,
     client_for,
     gate_for,
@@ -44,26 +44,17 @@ __all__ = ["PACKAGE", "UNKNOWN", "PluginError", "FcInvocationProvider", "config_
 
 T = TypeVar("T")
 
-PACKAGE = "fc-invocation"
 # How an unknown value travels as a plain string (the engine turns it back into an unknown).
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
-RESOURCES = {f"{PACKAGE}:index:{kind.resource_name}": (kind, False) for kind in (FC2, FC3)}
-RESOURCES.update({f"{PACKAGE}:index:{kind.batch_resource_name}": (kind, True) for kind in (FC2, FC3)})
-FUNCTIONS = {kind.single_function_token: (kind, False) for kind in (FC2, FC3)}
-FUNCTIONS.update({kind.batch_function_token: (kind, True) for kind in (FC2, FC3)})
+# Every data source's resource and function token: its API kind, and whether it is a batch.
+RESOURCES = {source.token: (KINDS[source.api], source.batch) for source in SOURCES}
+FUNCTIONS = {source.function_token: (KINDS[source.api], source.batch) for source in SOURCES}
 
-SINGLE_SETTINGS = ("wait_for_completion", "timeout_seconds", "fail_on_statuses", "poll_interval_seconds",
-                   "max_poll_interval_seconds", "region", "account_id", "endpoint", "use_duration_history")
 
 
 class PluginError(FcInvocationError):
     """An error whose message alone goes to the engine (the server sends it as the gRPC status)."""
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def snake(name: str) -> str:
@@ -142,11 +133,12 @@ def outputs_map(values: Mapping[str, Any], secret: frozenset) -> dict[str, Prope
 
 
 def input_keys(kind: Kind, batch: bool) -> tuple[str, ...]:
-    return batch_input_keys(kind) if batch else kind.ref_keys + SINGLE_SETTINGS + ("secret_payloads",)
+    """A resource's inputs: its data source's description's."""
+    return (kind.batch_source if batch else kind.single_source).input_names()
 
 
 def output_keys(kind: Kind, batch: bool) -> tuple[str, ...]:
-    return batch_output_keys(kind) if batch else kind.output_keys
+    return kind.batch_output_keys if batch else kind.output_keys
 
 
 def build_spec(kind: Kind, batch: bool, args: Mapping[str, Any], hidden: frozenset,
@@ -209,7 +201,7 @@ def record(spec: Any, result: Any, waited: Optional[float]) -> dict[str, Any]:
     props = {**spec_props(spec), "waited_seconds": waited}
     if isinstance(spec, BatchSpec):
         props.update(batch_outputs(result))
-        return {key: props.get(key) for key in batch_output_keys(spec.kind)}
+        return {key: props.get(key) for key in spec.kind.batch_output_keys}
     return single_outputs(spec.kind, result, spec.ref, props)
 
 

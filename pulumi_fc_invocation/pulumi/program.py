@@ -140,11 +140,11 @@ def outputs_after(resource: Any, keys: Any, judgment: Output[Any]) -> None:
         setattr(resource, key, Output.all(judgment, getattr(resource, key)).apply(lambda both: both[1]))
 
 
-async def mock_invoke(token: str, props: dict[str, Any]) -> dict[str, Any]:
+async def mock_invoke(token: str, props: dict[str, Any], opts: Any = None) -> dict[str, Any]:
     """A function form under mocks: the user's ``Mocks.call`` answers ``token`` with the outputs."""
     from pulumi.runtime.invoke import invoke_async
 
-    return dict(await invoke_async(token, props) or {})
+    return dict(await invoke_async(token, props, opts=opts) or {})
 
 
 def is_plain(value: Any) -> bool:

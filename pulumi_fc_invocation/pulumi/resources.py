@@ -4,14 +4,16 @@
 Each is a dynamic resource registered as a *read* (``ResourceOptions(id=...)``) whose id resolves
 only once the gate opens. The gate runs in the program's event loop (:func:`.program.gate_in_program`,
 which gives the verdict there, with a readable message); the engine's read, in the provider host,
-fetches the final state (:mod:`.providers`). The classes only spell out their arguments and output
-types: everything else is :func:`declare_single` / :func:`declare_batch`, parametrized by the API kind.
+fetches the final state (:mod:`.providers`). Each class names its description (:mod:`..sources`), from which
+its constructor's signature and output annotations come; everything else is :func:`declare_single` /
+:func:`declare_batch`, parametrized by the API kind.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping  # noqa: F401 - output annotations name it (evaluated in this module)
 from datetime import datetime
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, ClassVar, Optional, Union
 
 import pulumi
 import pulumi.dynamic
@@ -19,9 +21,10 @@ from pulumi import Input, Output, ResourceOptions
 
 from ..batching import BatchSpec, BatchSummary, batch_verdict, parse_batch_id
 from ..errors import InvalidArgumentError
-from ..kinds import FC2, FC3, Kind
+from ..kinds import FC2, KINDS, Kind
 from ..models import redacting
-from .gating import SingleSpec, batch_output_keys, skip_wait, verdict
+from ..sources import ASYNC_TASK, ASYNC_TASKS, STATEFUL_ASYNC_INVOCATION, STATEFUL_ASYNC_INVOCATIONS, DataSource
+from .gating import SingleSpec, skip_wait, verdict
 from .operation import records_only
 from .program import (
     all_plain,
@@ -38,11 +41,13 @@ from .program import (
     spec_prop,
     under_mocks,
 )
+from .signatures import bind, output_annotation, resource_signature
 from .providers import AsyncTaskProvider, AsyncTasksProvider, StatefulAsyncInvocationProvider, \
     StatefulAsyncInvocationsProvider
 
 __all__ = [
-    "StatefulAsyncInvocation", "StatefulAsyncInvocations", "AsyncTask", "AsyncTasks", "declare_single",
+    "StatefulAsyncInvocation", "StatefulAsyncInvocations", "AsyncTask", "AsyncTasks", "DataSourceResource",
+    "declare_single",
     "declare_batch", "judge_single_mock", "mocked_summary", "TYPE_TOKEN", "BATCH_TYPE_TOKEN", "OUTPUT_KEYS",
     "PAYLOAD_OUTPUTS", "BATCH_OUTPUT_KEYS",
 ]
@@ -51,7 +56,7 @@ TYPE_TOKEN = FC2.single_type_token
 BATCH_TYPE_TOKEN = FC2.batch_type_token
 OUTPUT_KEYS = FC2.output_keys
 PAYLOAD_OUTPUTS = FC2.payload_keys
-BATCH_OUTPUT_KEYS = batch_output_keys(FC2)
+BATCH_OUTPUT_KEYS = FC2.batch_output_keys
 Time = Union[str, datetime]
 
 
@@ -152,7 +157,7 @@ def declare_batch(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulum
                                                      **values), plain)
     opts = opts or ResourceOptions()
     target = log_target(resource_name, kind.batch_type_token, opts)
-    props: dict[str, Any] = {key: None for key in batch_output_keys(kind)}
+    props: dict[str, Any] = {key: None for key in kind.batch_output_keys}
     waited, gated_id = gated(spec, plain, args, props, target)
     if plain is None:
         for key in ("ids", kind.items_key):  # a secret input (None) makes the same-named output secret
@@ -177,85 +182,66 @@ def get_batch(cls: Any, kind: Kind, resource_name: str, id: Input[str], opts: Op
     return cls(resource_name, opts=opts, **{**fields, **kwargs})
 
 
-# --- FC 2.0 -------------------------------------------------------------------------------------
+# --- the data sources: one thin class each over the description -----------------------------------
 
 
-class StatefulAsyncInvocation(pulumi.dynamic.Resource, module="fc", name="StatefulAsyncInvocation"):
+class DataSourceResource(pulumi.dynamic.Resource):
+    """The base of the data sources: a subclass names its description and its dynamic provider class
+    (which state refers to by module and name); its constructor's signature, its output annotations
+    and its type token ``pulumi-python:dynamic/fc:<Name>`` come from the description."""
+
+    source: ClassVar[DataSource]
+    provider_class: ClassVar[type]
+
+    def __init_subclass__(cls, source: Optional[DataSource] = None, provider: Optional[type] = None,
+                          **kwargs: Any) -> None:
+        if source is None:
+            super().__init_subclass__(**kwargs)
+            return
+        super().__init_subclass__(module="fc", name=source.name, **kwargs)
+        cls.source, cls.provider_class = source, provider  # type: ignore[assignment]
+        cls.__annotations__ = {f.name: output_annotation(f) for f in source.outputs}
+        cls.__init__ = _constructor(cls, source)  # type: ignore[method-assign]
+
+    @classmethod
+    def get(cls, resource_name: str, id: Input[str], opts: Optional[ResourceOptions] = None,
+            **kwargs: Any) -> Any:
+        """Read by the data source's id (single: the composite id; batch: the batch's id); keyword
+        arguments are those of the constructor (``wait_for_completion``, ``timeout_seconds``...)."""
+        read = get_batch if cls.source.batch else get_single
+        return read(cls, KINDS[cls.source.api], resource_name, id, opts, kwargs)
+
+
+def _constructor(cls: type, source: DataSource) -> Any:
+    signature = resource_signature(source)
+    declare = declare_batch if source.batch else declare_single
+
+    def __init__(*args: Any, **kwargs: Any) -> None:
+        values = bind(signature, args, kwargs)
+        self, resource_name, opts = values.pop("self"), values.pop("resource_name"), values.pop("opts")
+        secret_payloads = values.pop("secret_payloads")
+        declare(self, KINDS[source.api], cls.provider_class(), resource_name, values,  # type: ignore[attr-defined]
+                secret_payloads, opts)
+
+    __init__.__signature__ = signature  # type: ignore[attr-defined]
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    __init__.__module__ = cls.__module__
+    return plain_input_errors(__init__)
+
+
+class StatefulAsyncInvocation(DataSourceResource, source=STATEFUL_ASYNC_INVOCATION,
+                              provider=StatefulAsyncInvocationProvider):
     """A Function Compute stateful async invocation, read (never created) and optionally waited for.
 
     With ``wait_for_completion=True``, ``pulumi up`` waits until the invocation ends and fails the
     deployment when it ends in one of ``fail_on_statuses`` or does not end within ``timeout_seconds``;
     resources that depend on this one deploy only after it passes. ``pulumi preview`` never waits.
+    ``StatefulAsyncInvocation.get(name, "service[.qualifier]/function/invocation_id")`` reads one by id.
     """
 
-    service_name: Output[str]
-    function_name: Output[str]
-    qualifier: Output[Optional[str]]
-    invocation_id: Output[str]
-    request_id: Output[str]
-    status: Output[str]
-    destination_status: Output[str]
-    invocation_error_message: Output[str]
-    invocation_payload: Output[Optional[str]]
-    return_payload: Output[Optional[str]]
-    already_retried_times: Output[int]
-    started_time: Output[Optional[str]]
-    end_time: Output[Optional[str]]
-    duration_ms: Output[Optional[int]]
-    instance_id: Output[str]
-    events: Output[list]
-    is_terminal: Output[bool]
-    wait_for_completion: Output[bool]
-    timeout_seconds: Output[float]
-    fail_on_statuses: Output[list]
-    poll_interval_seconds: Output[float]
-    max_poll_interval_seconds: Output[Optional[float]]
-    secret_payloads: Output[bool]
-    region: Output[Optional[str]]
-    account_id: Output[Optional[str]]
-    endpoint: Output[Optional[str]]
-    use_duration_history: Output[bool]
-    waited_seconds: Output[Optional[float]]
 
-    @plain_input_errors
-    def __init__(
-        self,
-        resource_name: str,
-        service_name: Input[str] = None,  # type: ignore[assignment]
-        function_name: Input[str] = None,  # type: ignore[assignment]
-        invocation_id: Input[str] = None,  # type: ignore[assignment]
-        qualifier: Optional[Input[str]] = None,
-        *,
-        wait_for_completion: Input[bool] = False,
-        timeout_seconds: Input[float] = 1800,
-        fail_on_statuses: Optional[Input[Sequence[str]]] = None,
-        poll_interval_seconds: Input[float] = 1.0,
-        max_poll_interval_seconds: Optional[Input[float]] = None,
-        secret_payloads: bool = True,
-        region: Optional[Input[str]] = None,
-        account_id: Optional[Input[str]] = None,
-        endpoint: Optional[Input[str]] = None,
-        use_duration_history: Input[bool] = True,
-        opts: Optional[ResourceOptions] = None,
-    ) -> None:
-        args = dict(service_name=service_name, function_name=function_name, invocation_id=invocation_id,
-                    qualifier=qualifier, wait_for_completion=wait_for_completion, timeout_seconds=timeout_seconds,
-                    fail_on_statuses=fail_on_statuses, poll_interval_seconds=poll_interval_seconds,
-                    max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
-                    endpoint=endpoint, use_duration_history=use_duration_history)
-        declare_single(self, FC2, StatefulAsyncInvocationProvider(), resource_name, args, secret_payloads, opts)
-
-    @staticmethod
-    def get(resource_name: str, id: Input[str], opts: Optional[ResourceOptions] = None,
-            **kwargs: Any) -> "StatefulAsyncInvocation":
-        """Read an invocation by composite id ``service[.qualifier]/function/invocation_id``.
-
-        Keyword arguments are those of the constructor (``wait_for_completion``, ``timeout_seconds``...).
-        """
-        return get_single(StatefulAsyncInvocation, FC2, resource_name, id, opts, kwargs)
-
-
-class StatefulAsyncInvocations(pulumi.dynamic.Resource, module="fc", name="StatefulAsyncInvocations"):
+class StatefulAsyncInvocations(DataSourceResource, source=STATEFUL_ASYNC_INVOCATIONS,
+                               provider=StatefulAsyncInvocationsProvider):
     """A batch of Function Compute stateful async invocations, read (never created) and optionally
     waited for as a whole.
 
@@ -269,89 +255,11 @@ class StatefulAsyncInvocations(pulumi.dynamic.Resource, module="fc", name="State
     the whole batch; ``ids`` (``service[.qualifier]/function/invocation_id``) and ``invocations`` (the
     single data source's fields) list its members oldest first, only those in ``statuses`` when given,
     at most ``limit``. Payloads are left out unless ``include_payloads``; then ``invocations`` is secret
-    unless ``secret_payloads=False``. The read's id is ``service[.qualifier]/function?prefix=...``
-    (see ``batching.format_batch_id``).
+    unless ``secret_payloads=False``. The read's id is ``service[.qualifier]/function?prefix=...``.
     """
 
-    service_name: Output[str]
-    function_name: Output[str]
-    qualifier: Output[Optional[str]]
-    invocation_id_prefix: Output[Optional[str]]
-    statuses: Output[list]
-    started_after: Output[Optional[str]]
-    started_before: Output[Optional[str]]
-    limit: Output[Optional[int]]
-    include_payloads: Output[bool]
-    secret_payloads: Output[bool]
-    wait_for_completion: Output[bool]
-    expected_count: Output[Optional[int]]
-    timeout_seconds: Output[float]
-    fail_on_statuses: Output[list]
-    poll_interval_seconds: Output[float]
-    max_poll_interval_seconds: Output[Optional[float]]
-    region: Output[Optional[str]]
-    account_id: Output[Optional[str]]
-    endpoint: Output[Optional[str]]
-    use_duration_history: Output[bool]
-    ids: Output[list]
-    invocations: Output[list]
-    counts: Output[Mapping[str, int]]
-    total: Output[int]
-    all_terminal: Output[bool]
-    all_succeeded: Output[bool]
-    waited_seconds: Output[Optional[float]]
 
-    @plain_input_errors
-    def __init__(
-        self,
-        resource_name: str,
-        service_name: Input[str] = None,  # type: ignore[assignment]
-        function_name: Input[str] = None,  # type: ignore[assignment]
-        qualifier: Optional[Input[str]] = None,
-        *,
-        invocation_id_prefix: Optional[Input[str]] = None,
-        statuses: Optional[Input[Sequence[str]]] = None,
-        started_after: Optional[Input[Time]] = None,
-        started_before: Optional[Input[Time]] = None,
-        limit: Optional[Input[int]] = None,
-        include_payloads: Input[bool] = False,
-        wait_for_completion: Input[bool] = False,
-        expected_count: Optional[Input[int]] = None,
-        timeout_seconds: Input[float] = 1800,
-        fail_on_statuses: Optional[Input[Sequence[str]]] = None,
-        poll_interval_seconds: Input[float] = 1.0,
-        max_poll_interval_seconds: Optional[Input[float]] = None,
-        secret_payloads: bool = True,
-        region: Optional[Input[str]] = None,
-        account_id: Optional[Input[str]] = None,
-        endpoint: Optional[Input[str]] = None,
-        use_duration_history: Input[bool] = True,
-        opts: Optional[ResourceOptions] = None,
-    ) -> None:
-        args = dict(service_name=service_name, function_name=function_name, qualifier=qualifier,
-                    invocation_id_prefix=invocation_id_prefix, statuses=statuses, started_after=started_after,
-                    started_before=started_before, limit=limit, include_payloads=include_payloads,
-                    wait_for_completion=wait_for_completion, expected_count=expected_count,
-                    timeout_seconds=timeout_seconds, fail_on_statuses=fail_on_statuses,
-                    poll_interval_seconds=poll_interval_seconds,
-                    max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
-                    endpoint=endpoint, use_duration_history=use_duration_history)
-        declare_batch(self, FC2, StatefulAsyncInvocationsProvider(), resource_name, args, secret_payloads, opts)
-
-    @staticmethod
-    def get(resource_name: str, id: Input[str], opts: Optional[ResourceOptions] = None,
-            **kwargs: Any) -> "StatefulAsyncInvocations":
-        """Read a batch by its id ``service[.qualifier]/function[?prefix=..&statuses=..&...]``.
-
-        Keyword arguments are those of the constructor (``wait_for_completion``, ``expected_count``...).
-        """
-        return get_batch(StatefulAsyncInvocations, FC2, resource_name, id, opts, kwargs)
-
-
-# --- FC 3.0 -------------------------------------------------------------------------------------
-
-
-class AsyncTask(pulumi.dynamic.Resource, module="fc", name="AsyncTask"):
+class AsyncTask(DataSourceResource, source=ASYNC_TASK, provider=AsyncTaskProvider):
     """A Function Compute 3.0 async task (API 2023-03-30), read (never created) and optionally waited for.
 
     The FC 3.0 twin of :class:`StatefulAsyncInvocation`: the same gate (``wait_for_completion``,
@@ -360,72 +268,8 @@ class AsyncTask(pulumi.dynamic.Resource, module="fc", name="AsyncTask"):
     named ``service$function``.
     """
 
-    function_name: Output[str]
-    qualifier: Output[Optional[str]]
-    task_id: Output[str]
-    function_arn: Output[str]
-    request_id: Output[str]
-    status: Output[str]
-    destination_status: Output[str]
-    task_error_message: Output[str]
-    task_payload: Output[Optional[str]]
-    return_payload: Output[Optional[str]]
-    already_retried_times: Output[int]
-    started_time: Output[Optional[str]]
-    end_time: Output[Optional[str]]
-    duration_ms: Output[Optional[int]]
-    instance_id: Output[str]
-    events: Output[list]
-    is_terminal: Output[bool]
-    wait_for_completion: Output[bool]
-    timeout_seconds: Output[float]
-    fail_on_statuses: Output[list]
-    poll_interval_seconds: Output[float]
-    max_poll_interval_seconds: Output[Optional[float]]
-    secret_payloads: Output[bool]
-    region: Output[Optional[str]]
-    account_id: Output[Optional[str]]
-    endpoint: Output[Optional[str]]
-    use_duration_history: Output[bool]
-    waited_seconds: Output[Optional[float]]
 
-    @plain_input_errors
-    def __init__(
-        self,
-        resource_name: str,
-        function_name: Input[str] = None,  # type: ignore[assignment]
-        task_id: Input[str] = None,  # type: ignore[assignment]
-        qualifier: Optional[Input[str]] = None,
-        *,
-        wait_for_completion: Input[bool] = False,
-        timeout_seconds: Input[float] = 1800,
-        fail_on_statuses: Optional[Input[Sequence[str]]] = None,
-        poll_interval_seconds: Input[float] = 1.0,
-        max_poll_interval_seconds: Optional[Input[float]] = None,
-        secret_payloads: bool = True,
-        region: Optional[Input[str]] = None,
-        account_id: Optional[Input[str]] = None,
-        endpoint: Optional[Input[str]] = None,
-        use_duration_history: Input[bool] = True,
-        opts: Optional[ResourceOptions] = None,
-    ) -> None:
-        args = dict(function_name=function_name, task_id=task_id, qualifier=qualifier,
-                    wait_for_completion=wait_for_completion, timeout_seconds=timeout_seconds,
-                    fail_on_statuses=fail_on_statuses, poll_interval_seconds=poll_interval_seconds,
-                    max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
-                    endpoint=endpoint, use_duration_history=use_duration_history)
-        declare_single(self, FC3, AsyncTaskProvider(), resource_name, args, secret_payloads, opts)
-
-    @staticmethod
-    def get(resource_name: str, id: Input[str], opts: Optional[ResourceOptions] = None, **kwargs: Any) -> "AsyncTask":
-        """Read a task by composite id ``function[.qualifier]/task_id``.
-
-        Keyword arguments are those of the constructor (``wait_for_completion``, ``timeout_seconds``...).
-        """
-        return get_single(AsyncTask, FC3, resource_name, id, opts, kwargs)
-
-
-class AsyncTasks(pulumi.dynamic.Resource, module="fc", name="AsyncTasks"):
+class AsyncTasks(DataSourceResource, source=ASYNC_TASKS, provider=AsyncTasksProvider):
     """A batch of Function Compute 3.0 async tasks, read (never created) and optionally waited for as a whole.
 
     The FC 3.0 twin of :class:`StatefulAsyncInvocations`: every task of ``function_name[.qualifier]``
@@ -434,70 +278,3 @@ class AsyncTasks(pulumi.dynamic.Resource, module="fc", name="AsyncTasks"):
     (``function[.qualifier]/task_id``) and ``tasks`` (the single data source's fields). The read's id
     is ``function[.qualifier]?prefix=...``.
     """
-
-    function_name: Output[str]
-    qualifier: Output[Optional[str]]
-    task_id_prefix: Output[Optional[str]]
-    statuses: Output[list]
-    started_after: Output[Optional[str]]
-    started_before: Output[Optional[str]]
-    limit: Output[Optional[int]]
-    include_payloads: Output[bool]
-    secret_payloads: Output[bool]
-    wait_for_completion: Output[bool]
-    expected_count: Output[Optional[int]]
-    timeout_seconds: Output[float]
-    fail_on_statuses: Output[list]
-    poll_interval_seconds: Output[float]
-    max_poll_interval_seconds: Output[Optional[float]]
-    region: Output[Optional[str]]
-    account_id: Output[Optional[str]]
-    endpoint: Output[Optional[str]]
-    use_duration_history: Output[bool]
-    ids: Output[list]
-    tasks: Output[list]
-    counts: Output[Mapping[str, int]]
-    total: Output[int]
-    all_terminal: Output[bool]
-    all_succeeded: Output[bool]
-    waited_seconds: Output[Optional[float]]
-
-    @plain_input_errors
-    def __init__(
-        self,
-        resource_name: str,
-        function_name: Input[str] = None,  # type: ignore[assignment]
-        qualifier: Optional[Input[str]] = None,
-        *,
-        task_id_prefix: Optional[Input[str]] = None,
-        statuses: Optional[Input[Sequence[str]]] = None,
-        started_after: Optional[Input[Time]] = None,
-        started_before: Optional[Input[Time]] = None,
-        limit: Optional[Input[int]] = None,
-        include_payloads: Input[bool] = False,
-        wait_for_completion: Input[bool] = False,
-        expected_count: Optional[Input[int]] = None,
-        timeout_seconds: Input[float] = 1800,
-        fail_on_statuses: Optional[Input[Sequence[str]]] = None,
-        poll_interval_seconds: Input[float] = 1.0,
-        max_poll_interval_seconds: Optional[Input[float]] = None,
-        secret_payloads: bool = True,
-        region: Optional[Input[str]] = None,
-        account_id: Optional[Input[str]] = None,
-        endpoint: Optional[Input[str]] = None,
-        use_duration_history: Input[bool] = True,
-        opts: Optional[ResourceOptions] = None,
-    ) -> None:
-        args = dict(function_name=function_name, qualifier=qualifier, task_id_prefix=task_id_prefix,
-                    statuses=statuses, started_after=started_after, started_before=started_before, limit=limit,
-                    include_payloads=include_payloads, wait_for_completion=wait_for_completion,
-                    expected_count=expected_count, timeout_seconds=timeout_seconds,
-                    fail_on_statuses=fail_on_statuses, poll_interval_seconds=poll_interval_seconds,
-                    max_poll_interval_seconds=max_poll_interval_seconds, region=region, account_id=account_id,
-                    endpoint=endpoint, use_duration_history=use_duration_history)
-        declare_batch(self, FC3, AsyncTasksProvider(), resource_name, args, secret_payloads, opts)
-
-    @staticmethod
-    def get(resource_name: str, id: Input[str], opts: Optional[ResourceOptions] = None, **kwargs: Any) -> "AsyncTasks":
-        """Read a batch by its id ``function[.qualifier][?prefix=..&statuses=..&...]``."""
-        return get_batch(AsyncTasks, FC3, resource_name, id, opts, kwargs)

@@ -1,0 +1,117 @@
+"""The descriptions of the data sources (pulumi_fc_invocation/sources): each is complete and consistent,
+and everything that spells out a data source's inputs or outputs is made from it."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing
+
+import pytest
+
+from pulumi_fc_invocation import schema as gen
+from pulumi_fc_invocation.kinds import FC2, FC3, SINGLE_ECHO_KEYS
+from pulumi_fc_invocation.pulumi import functions, resources
+from pulumi_fc_invocation.sources import (
+    ASYNC_TASK,
+    ASYNC_TASKS,
+    SOURCES,
+    STATEFUL_ASYNC_INVOCATION,
+    STATEFUL_ASYNC_INVOCATIONS,
+    by_name,
+)
+
+ALL = pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.name)
+
+
+@ALL
+def test_every_list_output_states_its_element_type(source):
+    """(was test_schema's test_batch_list_items_cover_exactly_the_bare_lists: no output is a bare list)"""
+    for field in source.outputs + source.function_outputs:
+        if typing.get_origin(field.type) is list or field.type is list:
+            assert len(typing.get_args(field.type)) == 1, (source.name, field.name)
+
+
+@pytest.mark.parametrize("source, name", [(STATEFUL_ASYNC_INVOCATION, "waited_seconds"),
+                                          (STATEFUL_ASYNC_INVOCATIONS, "all_succeeded"),
+                                          (STATEFUL_ASYNC_INVOCATIONS, "invocation_id_prefix")])
+def test_a_field_without_a_doc_stops_the_description(source, name):
+    """(was test_schema's test_a_missing_description_stops_the_generator: the prose lives in the descriptions)"""
+    def without_doc(fields):
+        return tuple(f.but(doc="") if f.name == name else f for f in fields)
+
+    with pytest.raises(ValueError, match=f"{name}.*no doc"):
+        dataclasses.replace(source, inputs=without_doc(source.inputs), results=without_doc(source.results),
+                            waited=without_doc((source.waited,))[0])
+
+
+def test_a_bare_list_without_an_element_type_stops_the_generator(monkeypatch):
+    batch = STATEFUL_ASYNC_INVOCATIONS
+    bare = dataclasses.replace(batch, results=tuple(f.but(type=list) if f.name == "ids" else f for f in batch.results))
+    monkeypatch.setattr(gen, "SOURCES", tuple(bare if s is batch else s for s in gen.SOURCES))
+    with pytest.raises(TypeError, match="'ids'.*bare list"):
+        gen.build_schema()
+
+
+def test_a_required_input_after_the_names_is_refused():
+    with pytest.raises(ValueError, match="required input 'task_id' must be positional"):
+        dataclasses.replace(ASYNC_TASK, positional=1)
+
+
+@pytest.mark.parametrize("kind, single, batch", [(FC2, STATEFUL_ASYNC_INVOCATION, STATEFUL_ASYNC_INVOCATIONS),
+                                                 (FC3, ASYNC_TASK, ASYNC_TASKS)], ids=["fc2", "fc3"])
+def test_the_kinds_keys_are_the_descriptions(kind, single, batch):
+    assert kind.single_source is single and kind.batch_source is batch
+    assert kind.output_keys == kind.result_keys + SINGLE_ECHO_KEYS
+    assert kind.result_keys == tuple(f.name for f in single.results)
+    assert set(kind.batch_output_keys) == set(batch.input_names()) | set(kind.batch_result_keys) | {"waited_seconds"}
+    assert kind.payload_keys == tuple(f.name for f in single.results if f.secret)
+    assert (kind.single_function_token, kind.batch_function_token) == (single.function_token, batch.function_token)
+    assert by_name(single.name) is single and by_name(batch.name) is batch
+
+
+@ALL
+def test_the_python_signatures_are_the_descriptions(source):
+    cls = getattr(resources, source.name)
+    ctor = [n for n in inspect.signature(cls.__init__).parameters if n not in ("self", "resource_name", "opts")]
+    assert ctor == list(source.input_names())
+    for form in (source.function, source.function + "_output"):
+        params = inspect.signature(getattr(functions, form)).parameters
+        assert list(params) == [*source.input_names(), "opts"], form
+        assert params["opts"].kind is inspect.Parameter.KEYWORD_ONLY and params["opts"].default is None
+    assert set(cls.__annotations__) == {f.name for f in source.outputs}
+    assert cls._resource_type_name == f"dynamic/fc:{source.name}"
+
+
+@ALL
+def test_the_function_results_are_output_types_with_an_attribute_per_output(source):
+    import pulumi
+
+    result = {s.name: r for s, r in ((STATEFUL_ASYNC_INVOCATION, functions.GetStatefulAsyncInvocationResult),
+                                     (STATEFUL_ASYNC_INVOCATIONS, functions.GetStatefulAsyncInvocationsResult),
+                                     (ASYNC_TASK, functions.GetAsyncTaskResult),
+                                     (ASYNC_TASKS, functions.GetAsyncTasksResult))}[source.name]
+    with pytest.raises(AssertionError, match="more than once"):  # it is an output type already
+        pulumi.output_type(result)
+    for field in source.function_outputs:
+        assert isinstance(getattr(result, field.name), property), field.name
+    value = result(id="x")
+    assert value.id == "x" and all(getattr(value, f.name) is None for f in source.function_outputs[1:])
+    with pytest.raises(TypeError, match="unexpected"):
+        result(id="x", nonsense=1)
+
+
+def test_the_reference_pages_are_the_descriptions():
+    """docs/reference/ is generated: each page matches its description, and no page is left over."""
+    from pathlib import Path
+
+    directory = Path(__file__).resolve().parents[1] / "docs" / "reference"
+    pages = gen.reference_pages()
+    regenerate = "python -m pulumi_fc_invocation.schema --reference docs/reference"
+    assert {p.name for p in directory.glob("*.md")} == set(pages), f"regenerate with: {regenerate}"
+    for name, text in pages.items():
+        assert (directory / name).read_text(encoding="utf-8") == text, f"{name} is out of date: {regenerate}"
+    page = pages["async-task.md"]
+    assert "| `task_id` | `taskId` | string | required |" in page
+    assert "| `task_payload` | `taskPayload` | string | yes | unless `secret_payloads` is false |" in page
+    assert "| `timeout_seconds` | `timeoutSeconds` | number | `1800` |" in page
