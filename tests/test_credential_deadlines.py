@@ -19,7 +19,7 @@ import zlib
 import pytest
 from _hostile import HostileServer, http_response
 
-from pulumi_fc_invocation import credentials as cr
+from pulumi_fc_invocation.credentials import base as cr
 from pulumi_fc_invocation.client import FcClient
 from pulumi_fc_invocation.credentials import resolve_settings
 from pulumi_fc_invocation.errors import RequestTimeoutError, ResponseTooLargeError

@@ -15,8 +15,12 @@ import pytest
 from pulumi_fc_invocation import credentials as cr
 from pulumi_fc_invocation.client import FcClient
 from pulumi_fc_invocation.credentials import Credentials, RefreshableCredentials, resolve_settings, sts_signature
+from pulumi_fc_invocation.credentials import base as credentials_base
+from pulumi_fc_invocation.credentials import metadata as credentials_metadata
+from pulumi_fc_invocation.credentials.context import Context
 from pulumi_fc_invocation.errors import (AuthenticationError, BadRequestError, ConfigurationError, FcApiError,
-                                         InvalidResponseError, NotFoundError, ThrottledError, UnreachableError)
+                                         InvalidArgumentError, InvalidResponseError, NotFoundError, ThrottledError,
+                                         UnreachableError)
 from pulumi_fc_invocation.testing import AutoAdvanceClock, FcEmulator
 from pulumi_fc_invocation.testing.identity import IdentityServices
 from pulumi_fc_invocation.waiter import WaitPolicy, use_clock, wait_for_invocation
@@ -55,7 +59,7 @@ class World:
 
 @pytest.fixture
 def world(tmp_path, monkeypatch):
-    monkeypatch.setattr(cr, "REFRESH_RETRY_DELAYS", (0.01, 0.01))
+    monkeypatch.setattr(credentials_base, "REFRESH_RETRY_DELAYS", (0.01, 0.01))
     cr.forget_cached_credentials()
     answered = []  # (request, virtual time) as FC answered them
     fc = FcEmulator(clock="virtual", on_request=lambda record: answered.append((record, fc.clock.now())))
@@ -200,7 +204,7 @@ def test_ecs_probe_is_last_in_the_chain_and_discovers_the_role(world):
 
 def test_ecs_probe_needs_an_ecs_instance(world, monkeypatch):
     # Without the metadata override and off ECS (no DMI "Alibaba Cloud"), nothing is probed at all.
-    monkeypatch.setattr(cr, "_on_ecs", lambda: False)
+    monkeypatch.setattr(credentials_metadata, "on_ecs", lambda: False)
     with pytest.raises(ConfigurationError, match="missing credentials"):
         world.resolve({})
     assert world.ids.requests == []
@@ -334,13 +338,13 @@ def test_assume_role_in_config_chains_on_the_config_key_before_oidc(world):
 
 
 def test_sts_endpoint_from_region_and_vpc(world):
-    ctx = cr._Ctx(None, {"ALIBABA_CLOUD_STS_REGION": "cn-shanghai"}, world.home)
+    ctx = Context(None, {"ALIBABA_CLOUD_STS_REGION": "cn-shanghai"}, world.home)
     assert ctx.sts_endpoint() == "https://sts.cn-shanghai.aliyuncs.com"
-    ctx = cr._Ctx(None, {"ALIBABA_CLOUD_STS_REGION": "cn-shanghai", "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED": "true"},
+    ctx = Context(None, {"ALIBABA_CLOUD_STS_REGION": "cn-shanghai", "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED": "true"},
                   world.home)
     assert ctx.sts_endpoint() == "https://sts-vpc.cn-shanghai.aliyuncs.com"
-    assert cr._Ctx(None, {}, world.home).sts_endpoint() == "https://sts.aliyuncs.com"
-    assert cr._Ctx(None, {"ALIBABA_CLOUD_STS_ENDPOINT": "sts.example.com"}, world.home).sts_endpoint() == \
+    assert Context(None, {}, world.home).sts_endpoint() == "https://sts.aliyuncs.com"
+    assert Context(None, {"ALIBABA_CLOUD_STS_ENDPOINT": "sts.example.com"}, world.home).sts_endpoint() == \
         "https://sts.example.com"
 
 
@@ -674,6 +678,6 @@ def test_refresh_with_the_refused_snapshot_fetches_only_while_it_is_cached(world
     third = creds.refresh()  # no argument: always fetches, as before
     assert world.ids.count("AssumeRoleWithOIDC") == 3 and third.access_key_id != second.access_key_id
     assert creds.refresh(stale=creds) is not third and world.ids.count("AssumeRoleWithOIDC") == 4  # itself: no snapshot
-    with pytest.raises(cr.InvalidArgumentError, match="stale"):
+    with pytest.raises(InvalidArgumentError, match="stale"):
         creds.refresh(stale="STS.key")
     assert world.ids.count("AssumeRoleWithOIDC") == 4

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from pulumi_fc_invocation import credentials as cr
+from pulumi_fc_invocation.credentials import base as cr
 from pulumi_fc_invocation.client import FcClient
 from pulumi_fc_invocation.credentials import Credentials, RefreshableCredentials, resolve_settings
 from pulumi_fc_invocation.errors import AuthenticationError, FcApiError

@@ -1,0 +1,83 @@
+"""Static keys: the ``credentials`` argument, and the environment's access key (the base of AssumeRole
+with ``ALIBABA_CLOUD_ROLE_ARN``) or its OIDC settings, the official chain's first two."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from ..errors import ConfigurationError
+from .base import Credentials
+from .context import Context, CredentialProvider, Found
+from .settings import SETTING_SOURCES, first, where_to_set
+from .sts import assume_role, assume_role_with_oidc, check_role_arn
+
+__all__ = ["key_pair", "ExplicitProvider", "EnvProvider", "EnvOidcProvider"]
+
+
+def key_pair(mapping: Mapping[str, Any] | None, kind: str, origin: str) -> Optional[Credentials]:
+    """The access key in ``mapping`` (``kind``: ``"config"`` or ``"env"`` names), id and secret from one place."""
+    key_id = first(mapping, SETTING_SOURCES["access_key_id"][kind])
+    secret = first(mapping, SETTING_SOURCES["access_key_secret"][kind])
+    token = first(mapping, SETTING_SOURCES["security_token"][kind])
+    if not (key_id or secret):
+        return None
+    if not (key_id and secret):
+        missing = "access_key_secret" if key_id else "access_key_id"
+        raise ConfigurationError(f"incomplete credentials in the {origin}: {missing} is missing; set "
+                                 + where_to_set(missing))
+    return Credentials(key_id, secret, token)
+
+
+class ExplicitProvider(CredentialProvider):
+    """The caller's ``credentials`` argument: first, whatever else is set."""
+
+    METHOD = "explicit"
+
+    def __init__(self, credentials: Optional[Credentials]) -> None:
+        self.credentials = credentials
+
+    def load(self, ctx: Context) -> Optional[Found]:
+        return None if self.credentials is None else (self.credentials, "explicit")
+
+
+class EnvProvider(CredentialProvider):
+    """``ALIBABA_CLOUD_ACCESS_KEY_ID`` + ``ALIBABA_CLOUD_ACCESS_KEY_SECRET`` (+ token); with
+    ``ALIBABA_CLOUD_ROLE_ARN`` and no OIDC provider, the base of AssumeRole."""
+
+    METHOD = "env"
+
+    def load(self, ctx: Context) -> Optional[Found]:
+        key = key_pair(ctx.env, "env", "environment")
+        if key is None:
+            return None
+        role, role_name = ctx.env_value("assume_role")
+        provider, _ = ctx.env_value("assume_role_with_oidc")
+        if role and not provider:
+            creds = assume_role(ctx, key, role_arn=check_role_arn(role, role_name, "environment") or role,
+                                where="environment", origin=role_name)
+            return creds, creds.source
+        return key, "environment"
+
+
+class EnvOidcProvider(CredentialProvider):
+    """AssumeRoleWithOIDC when ``ALIBABA_CLOUD_OIDC_PROVIDER_ARN`` is set (with the role and a token)."""
+
+    METHOD = "env-oidc"
+
+    def load(self, ctx: Context) -> Optional[Found]:
+        provider, provider_name = ctx.env_value("assume_role_with_oidc")
+        if not provider:
+            return None
+        role, role_name = ctx.env_value("assume_role")
+        token_file, file_name = ctx.env_value("oidc_token_file")
+        token, token_name = ctx.env_value("oidc_token")
+        if not role:
+            raise ConfigurationError(f"{provider_name} is set but ALIBABA_CLOUD_ROLE_ARN is not: AssumeRoleWithOIDC "
+                                     "needs the role to assume")
+        creds = assume_role_with_oidc(
+            ctx, role_arn=check_role_arn(role, role_name, "environment") or role, provider_arn=provider,
+            token=token, token_file=token_file, where="environment", origin=role_name,
+            token_origin=file_name if token_file else token_name or "",
+            names={"provider": provider_name, "file": "ALIBABA_CLOUD_OIDC_TOKEN_FILE"})
+        return creds, creds.source
