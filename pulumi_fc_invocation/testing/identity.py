@@ -39,7 +39,6 @@ import math
 import re
 import secrets
 import socket
-import struct
 import threading
 import time
 import uuid
@@ -50,6 +49,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ..credentials import Credentials, sts_signature, sts_string_to_sign
 from .clock import Clock, make_clock
+from .httpd import reset_connection, shutdown_connection
 
 __all__ = ["IdentityServices", "IdentityRequest", "IssuedCredentials", "STS_ERROR_STATUS"]
 
@@ -144,11 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
         status, headers, payload, reset = self.server.services._answer(self.command, self.path, self.headers, body)
         if reset:
             self.close_connection = True
-            try:
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                self.connection.close()
-            except OSError:
-                pass
+            reset_connection(self.connection)
             return
         self.send_response(status)
         for name, value in headers:
@@ -186,10 +182,7 @@ class _Server(ThreadingHTTPServer):
         with self.open_lock:
             sockets = list(self.open)
         for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            shutdown_connection(sock)
 
 
 class IdentityServices:

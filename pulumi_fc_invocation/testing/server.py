@@ -1,35 +1,26 @@
-"""The emulator's HTTP server and :class:`FcEmulator`, the object tests and the CLI use.
+""":class:`FcEmulator`, the object tests and the CLI use, and its request log (:class:`RequestRecord`).
 
-A ``ThreadingHTTPServer`` on loopback, HTTP/1.1 keep-alive, one thread per connection (at most
-``max_connections``; a connection idle or slow to send for ``connection_timeout`` is closed, and
-bodies, chunked or not, are bounded), TCP_NODELAY,
-and each response written with a single ``send`` (status line, headers and body built as one bytes
-object), so a keep-alive read costs well under 2 ms. ``stop()`` closes the listening socket, shuts
-down every open connection (idle keep-alive ones too) and joins all threads: no thread or socket
-outlives the ``with`` block.
+The facade over the backend (``models``), the API revisions (``responses``), the faults and the
+access keys, served by ``httpd.EmulatorHttpServer`` on loopback. ``stop()`` closes the listening
+socket, shuts down every open connection (idle keep-alive ones too) and joins all threads: no
+thread or socket outlives the ``with`` block.
 """
 
 from __future__ import annotations
 
 import collections
-import json
 import os
-import re
-import socket
-import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from email.utils import formatdate
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable, Optional, Union
 
 from ..credentials import Credentials
 from .clock import Clock, make_clock
 from .faults import Fault, FaultQueue
-from .models import TASK_RETENTION, FcBackend, Function, Invocation, InvocationState, Script
+from .httpd import CONNECTION_TIMEOUT, MAX_CONNECTIONS, EmulatorHttpServer
 from .keys import KeyStore
+from .models import TASK_RETENTION, FcBackend, Function, Invocation, InvocationState, Script
 from .responses import FcResponses, Request, Response
 
 __all__ = ["FcEmulator", "RequestRecord", "DEFAULT_ACCESS_KEY_ID", "DEFAULT_ACCESS_KEY_SECRET", "DEFAULT_ACCOUNT_ID",
@@ -39,11 +30,6 @@ DEFAULT_ACCOUNT_ID = "1234567890123456"
 DEFAULT_REGION = "cn-hangzhou"
 DEFAULT_ACCESS_KEY_ID = "LTAIfcEmulatorKey01"
 DEFAULT_ACCESS_KEY_SECRET = "fc-emulator-secret-for-tests-only"
-MAX_BODY = 32 * 1024 * 1024
-MAX_CHUNK_LINE = 1024  # a chunk-size line (hex size and extensions); real ones are a few bytes
-MAX_TRAILERS = 64
-CONNECTION_TIMEOUT = 10.0  # seconds a connection may sit idle or take to send a request
-MAX_CONNECTIONS = 128
 # The request log keeps the newest MAX_LOGGED_REQUESTS records (a 1,000-gate benchmark makes about 15,000
 # requests) and, of each, at most MAX_LOGGED_TEXT characters of the path, of the query (keys and values
 # together, at most MAX_LOGGED_QUERY_KEYS keys) and of each id the client chose: a record holds at most
@@ -51,16 +37,6 @@ MAX_CONNECTIONS = 128
 MAX_LOGGED_REQUESTS = 20_000
 MAX_LOGGED_TEXT = 1024
 MAX_LOGGED_QUERY_KEYS = 32
-_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
-
-
-class _BadRequest(Exception):
-    """A request the emulator refuses to read further: answered 400 and the connection closed."""
-
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        self.message = message
-        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -100,213 +76,6 @@ def _cut_query(query: dict[str, str]) -> tuple[dict[str, str], bool]:
         kept[key] = value
         room -= len(key) + len(value)
     return kept, False
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server_version = "fc-emulator"
-    sys_version = ""
-    server: "_Server"
-
-    def log_message(self, format: str, *args: Any) -> None:  # the request log replaces stderr noise
-        pass
-
-    def setup(self) -> None:
-        self.timeout = self.server.emulator.connection_timeout  # idle, or slow to send a request
-        super().setup()
-
-    def _dispatch(self) -> None:
-        emulator = self.server.emulator
-        try:
-            body = self._read_body()
-        except _BadRequest as exc:
-            self.close_connection = True
-            self._write(Response(400, [("Content-Type", "application/json")],
-                                 json.dumps({"ErrorCode": exc.code, "ErrorMessage": exc.message}).encode()))
-            return
-        self.server.set_busy(self.connection, True)
-        try:
-            self._answer(emulator, body)
-        finally:
-            self.server.set_busy(self.connection, False)
-
-    def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            return self._read_chunked()
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0 or length > MAX_BODY:
-            raise _BadRequest("EntityTooLarge", "bad or too large Content-Length")
-        return self.rfile.read(length) if length else b""
-
-    def _answer(self, emulator: "FcEmulator", body: bytes) -> None:
-        request = Request(self.command, self.path, dict(self.headers.items()), body)
-        response, info = emulator._api.handle(request)
-        # Logged before answering (and before a latency fault's sleep), so a client that got an answer,
-        # or timed out waiting for one, always finds its request in the log.
-        path, cut_path = _cut(request.path)
-        query, cut_query = _cut_query(request.query)
-        key_id, cut_key = _cut(info.access_key_id)
-        invocation_id, cut_id = _cut(info.invocation_id)
-        emulator._record(RequestRecord(
-            method=self.command, path=path, query=query, route=info.route,
-            status=None if response.reset else response.status, access_key_id=key_id,
-            invocation_id=invocation_id, request_id=info.request_id, fault=info.fault, time=time.time(),
-            api=info.api, truncated=cut_path or cut_query or cut_key or cut_id, at=emulator.clock.now(),
-        ))
-        if response.latency:
-            emulator._stopping.wait(response.latency)
-        if response.reset:
-            self.close_connection = True
-            try:
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                self.connection.close()
-            except OSError:
-                pass
-        else:
-            self._write(response)
-
-    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _dispatch
-
-    def _line(self, what: str) -> bytes:
-        line = self.rfile.readline(MAX_CHUNK_LINE + 1)
-        if len(line) > MAX_CHUNK_LINE:
-            raise _BadRequest("EntityTooLarge", f"{what} longer than {MAX_CHUNK_LINE} bytes")
-        if not line.endswith(b"\n"):
-            raise _BadRequest("InvalidArgument", f"chunked body cut off in a {what}")
-        return line
-
-    def _read_chunked(self) -> bytes:
-        """A chunked body, within MAX_BODY in all and MAX_CHUNK_LINE per size line; 400 otherwise."""
-        chunks = []
-        total = 0
-        while True:
-            size_text = self._line("chunk-size line").split(b";")[0].strip()
-            if not _CHUNK_SIZE.fullmatch(size_text):
-                raise _BadRequest("InvalidArgument", "malformed chunk size")
-            size = int(size_text, 16)
-            total += size
-            if total > MAX_BODY:
-                raise _BadRequest("EntityTooLarge", f"chunked body larger than {MAX_BODY} bytes")
-            if size == 0:
-                for _ in range(MAX_TRAILERS):
-                    if self._line("trailer") in (b"\r\n", b"\n"):
-                        return b"".join(chunks)
-                raise _BadRequest("InvalidArgument", f"more than {MAX_TRAILERS} trailer lines")
-            data = self.rfile.read(size)
-            if len(data) < size:
-                raise _BadRequest("InvalidArgument", "chunked body cut off in a chunk")
-            chunks.append(data)
-            if self._line("chunk end") not in (b"\r\n", b"\n"):
-                raise _BadRequest("InvalidArgument", "a chunk is longer than its size")
-
-    def _write(self, response: Response) -> None:
-        body = response.body
-        declared = len(body)
-        if response.truncate:
-            declared = len(body) + max(16, len(body))  # promise more than will ever come
-            body = body[: len(body) // 2]
-            self.close_connection = True
-        try:
-            reason = HTTPStatus(response.status).phrase
-        except ValueError:
-            reason = "Unknown"
-        lines = [f"HTTP/1.1 {response.status} {reason}"]
-        lines += [f"{name}: {value}" for name, value in response.headers]
-        lines.append(f"Date: {formatdate(self.server.emulator.clock.now(), usegmt=True)}")  # on FC's clock
-        lines.append(f"Content-Length: {declared}")
-        lines.append("Connection: close" if self.close_connection else "Connection: keep-alive")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        payload = head if self.command == "HEAD" else head + body
-        try:
-            self.wfile.write(payload)
-        except OSError:
-            self.close_connection = True
-
-
-@dataclass
-class _Connection:
-    thread: threading.Thread
-    since: float
-    busy: bool = False  # a request is being answered: not to be evicted
-
-
-class _Server(ThreadingHTTPServer):
-    """One thread per connection, at most ``emulator.max_connections`` at once.
-
-    At the cap, the connection idle the longest (waiting for, or slowly receiving, a request) is
-    closed to make room, so sockets held open by one client never lock another out; when every
-    connection is busy answering, the new one gets a 503 and is closed.
-    """
-
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-    def __init__(self, address: tuple[str, int], emulator: "FcEmulator") -> None:
-        self.emulator = emulator
-        self._conn_lock = threading.Lock()
-        self._open: dict[socket.socket, _Connection] = {}
-        super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        thread = threading.Thread(target=self._serve_connection, args=(request, client_address),
-                                  name=f"fc-emulator-conn-{client_address[1]}", daemon=True)
-        victim = None
-        with self._conn_lock:
-            if len(self._open) >= self.emulator.max_connections:
-                idle = [(conn.since, sock) for sock, conn in self._open.items() if not conn.busy]
-                if not idle:
-                    self._refuse(request)
-                    return
-                victim = min(idle, key=lambda item: item[0])[1]
-                del self._open[victim]
-            self.emulator._accepted += 1
-            self._open[request] = _Connection(thread, time.monotonic())
-        if victim is not None:
-            _shutdown(victim)
-        thread.start()
-
-    def _refuse(self, request: socket.socket) -> None:
-        body = b'{"ErrorCode":"ResourceThrottled","ErrorMessage":"too many connections to the emulator"}'
-        try:
-            request.settimeout(0.2)
-            request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                            b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
-        except OSError:
-            pass
-        self.shutdown_request(request)
-
-    def set_busy(self, sock: socket.socket, busy: bool) -> None:
-        with self._conn_lock:
-            conn = self._open.get(sock)
-            if conn is not None:
-                conn.busy = busy
-                conn.since = time.monotonic()
-
-    def _serve_connection(self, request: Any, client_address: Any) -> None:
-        try:
-            self.process_request_thread(request, client_address)
-        finally:
-            with self._conn_lock:
-                self._open.pop(request, None)
-
-    def close_connections(self) -> list[threading.Thread]:
-        with self._conn_lock:
-            items = list(self._open.items())
-        for sock, _ in items:
-            _shutdown(sock)
-        return [conn.thread for _, conn in items]
-
-
-def _shutdown(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 class FcEmulator:
@@ -374,8 +143,8 @@ class FcEmulator:
         self._requests_lock = threading.Lock()
         self._on_request = on_request
         self._stopping = threading.Event()
-        self._accepted = 0
-        self._server: Optional[_Server] = None
+        self._accepted = 0  # connections accepted by servers already stopped
+        self._server: Optional[EmulatorHttpServer] = None
         self._thread: Optional[threading.Thread] = None
         if data is not None:
             from .scenario import apply_scenario
@@ -388,7 +157,9 @@ class FcEmulator:
         if self._server is not None:
             raise RuntimeError("FcEmulator already started")
         self._stopping.clear()
-        self._server = _Server((self.host, self.port), self)
+        self._server = EmulatorHttpServer((self.host, self.port), self._answer, now=self.clock.now,
+                                          stopping=self._stopping, max_connections=self.max_connections,
+                                          connection_timeout=self.connection_timeout)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="fc-emulator", daemon=True)
@@ -401,6 +172,7 @@ class FcEmulator:
         if server is None:
             return
         self._stopping.set()
+        self._accepted += server.accepted
         server.shutdown()
         server.server_close()
         deadline = time.monotonic() + timeout
@@ -528,6 +300,21 @@ class FcEmulator:
 
     # --- request log ----------------------------------------------------------------------------
 
+    def _answer(self, request: Request) -> Response:
+        """One request through the API revisions, logged before it is answered."""
+        response, info = self._api.handle(request)
+        path, cut_path = _cut(request.path)
+        query, cut_query = _cut_query(request.query)
+        key_id, cut_key = _cut(info.access_key_id)
+        invocation_id, cut_id = _cut(info.invocation_id)
+        self._record(RequestRecord(
+            method=request.method, path=path, query=query, route=info.route,
+            status=None if response.reset else response.status, access_key_id=key_id,
+            invocation_id=invocation_id, request_id=info.request_id, fault=info.fault, time=time.time(),
+            api=info.api, truncated=cut_path or cut_query or cut_key or cut_id, at=self.clock.now(),
+        ))
+        return response
+
     def _record(self, record: RequestRecord) -> None:
         with self._requests_lock:
             if len(self._requests) == self._requests.maxlen:
@@ -575,7 +362,7 @@ class FcEmulator:
     @property
     def connections_accepted(self) -> int:
         """TCP connections accepted since construction (keep-alive reuse shows as few connections)."""
-        return self._accepted
+        return self._accepted + (self._server.accepted if self._server is not None else 0)
 
     # --- convenience ----------------------------------------------------------------------------
 
