@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test test-sdk-floor demo bench venv engine sdks clean
+.PHONY: test test-sdk-floor demo bench docs venv engine sdks clean
 
+# The test extra includes the docs extra (MkDocs, mkdocstrings): the suite builds the docs site.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -43,9 +44,16 @@ URLLIB3_TESTS := tests/test_credential_deadlines.py::test_a_gzip_bomb_from_a_cre
 test-sdk-floor: venv
 	$(PY) tests/check_floors.py --venv $(VENV_FLOOR) $(FLOOR_PINS) $(SDK_TESTS) $(URLLIB3_TESTS)
 
+# The whole suite, the docs with it: every code block of README.md and docs/ runs (tests/test_readme.py,
+# test_docs.py, test_credentials_readme.py, test_plugin_readme.py), docs/getting-started.md runs as
+# written with the real CLI (test_getting_started.py), and the site builds strict (test_docs_site.py).
 test: venv engine sdks test-sdk-floor
 	@$(PY) -c "from importlib.metadata import version; print('make test: the suite on pulumi', version('pulumi'))"
 	$(PY) -m pytest -q
+
+# The documentation site into site/ (mkdocs.yml): strict, so a broken link or API reference fails.
+docs: venv
+	$(PY) -m mkdocs build --strict
 
 demo: venv
 	$(PY) -m pulumi_fc_invocation.demo
@@ -54,4 +62,4 @@ bench: venv
 	$(PY) -m benchmarks
 
 clean:
-	rm -rf $(VENV) $(VENV_FLOOR) build *.egg-info .pulumi
+	rm -rf $(VENV) $(VENV_FLOOR) build *.egg-info .pulumi site

@@ -1,5 +1,5 @@
-"""The README's credentials section says what the chain does: its table lists every source in the chain's
-order, and its testing example runs."""
+"""The credentials page (docs/configuration.md, once the README's credentials section) says what the chain
+does: its table lists every source in the chain's order, and its testing example runs."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-SECTION = "## Credentials and configuration"
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
+SECTION = "# Credentials and configuration"
 
 # The chain's order as resolve_settings implements it (tests/test_credentials_roles.py::test_chain_order).
 ORDER = ["`credentials` argument", "alicloud:accessKey", "alicloud:assumeRoleWithOidc", "`alicloud:assumeRole` {",
@@ -19,11 +19,10 @@ ORDER = ["`credentials` argument", "alicloud:accessKey", "alicloud:assumeRoleWit
 
 
 def _section() -> str:
-    text = README.read_text(encoding="utf-8")
+    text = PAGE.read_text(encoding="utf-8")
     if SECTION not in text:
-        pytest.fail(f"README.md has no {SECTION!r} section")
-    body = text.split(SECTION, 1)[1]
-    return re.split(r"\n## ", body, maxsplit=1)[0]
+        pytest.fail(f"docs/configuration.md has no {SECTION!r} title")
+    return text.split(SECTION, 1)[1]
 
 
 def test_the_table_lists_every_source_in_the_chain_order():
@@ -35,7 +34,7 @@ def test_the_table_lists_every_source_in_the_chain_order():
 
 def test_the_testing_example_runs(tmp_path):
     section = _section()
-    code = section.split("### Testing role-based credentials", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    code = section.split("## Testing role-based credentials", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     namespace: dict = {}
-    exec(compile(code, "README.md (testing role-based credentials)", "exec"), namespace)
+    exec(compile(code, "docs/configuration.md (testing role-based credentials)", "exec"), namespace)
     namespace["test_oidc"](tmp_path)

@@ -1,4 +1,6 @@
-"""README's "From TypeScript, Go and YAML": what it says the plugin offers is what the plugin and its schema have."""
+"""The plugin's page (docs/plugin.md, once the README's "From TypeScript, Go and YAML"): what it says the plugin
+offers is what the plugin and its schema have, its programs are the tested examples, and its YAML program
+runs as written through the real CLI."""
 
 from __future__ import annotations
 
@@ -6,14 +8,17 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+PAGE = (ROOT / "docs" / "plugin.md").read_text(encoding="utf-8")
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 SCHEMA = json.loads((ROOT / "schema.json").read_text(encoding="utf-8"))
 
 
 def section() -> str:
-    match = re.search(r"^## From TypeScript, Go and YAML\n(.*?)(?=^## )", README + "\n## ", re.S | re.M)
-    assert match, "README lacks the section '## From TypeScript, Go and YAML'"
+    match = re.search(r"^# The plugin: YAML, TypeScript, Python SDK, Go\n(.*)", PAGE, re.S | re.M)
+    assert match, "docs/plugin.md lacks its title '# The plugin: YAML, TypeScript, Python SDK, Go'"
     return match.group(1)
 
 
@@ -43,3 +48,37 @@ def test_its_programs_are_the_tested_examples():
                  "fc.getAsyncTaskOutput({ functionName, taskId, failOnStatuses: [] });"):
         assert line in text and line in ts_example, line
     assert "python -m pulumi_fc_invocation.plugin --install" in text
+
+
+def test_the_readme_names_schema_tokens():
+    """The README's short word on the plugin names resources the schema has."""
+    named = set(re.findall(r"`fc-invocation:index:(\w+)`", README)) | {"StatefulAsyncInvocation", "StatefulAsyncInvocations"}
+    assert {f"fc-invocation:index:{name}" for name in named} <= set(SCHEMA["resources"])
+    assert "python -m pulumi_fc_invocation.plugin --install" in README
+
+
+@pytest.mark.slow
+def test_the_yaml_program_runs_as_written(tmp_path, pulumi_bin):
+    """The page's YAML program, with the plugin installed as the page says (from its tarball), gates on
+    an emulator task: the gate passes, the stand-in release deploys after it, the function reads."""
+    from _installed_plugin import INSTALLED_ONLY, install_plugin
+    from pulumi_fc_invocation.testing import FcEmulator
+    from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
+
+    (program,) = re.findall(r"<!-- yaml-program -->\n```yaml\n(.*?)```", PAGE, re.S)
+    (tmp_path / "Pulumi.yaml").write_text(program)
+    with FcEmulator(clock="real") as fc, PulumiCli(tmp_path, pulumi=pulumi_bin, env=INSTALLED_ONLY) as cli:
+        install_plugin(cli)
+        settings = {f"fc-invocation:{key.split(':', 1)[1]}": value for key, value in fc.stack_config().items()}
+        cli.config(settings, secret_keys={"fc-invocation:secretKey"})
+        cli.config({"task": "t1"})
+        fc.add_function(None, "migrate", outcome="Succeeded", duration=2, return_payload='{"rows": 42}')
+        fc.client().invoke_async_task("migrate", "{}", task_id="t1")
+        up = cli.up()
+        assert up.ok, up.output
+        outputs = cli.outputs(show_secrets=True)
+        assert outputs["status"] == "Succeeded"
+        assert outputs["readNow"] in {"Enqueued", "Running", "Succeeded"}   # read when the program started
+        assert outputs["result"] == '{"rows": 42}'
+        names = {r["urn"].rsplit("::", 1)[-1]: r for r in cli.resources()}
+        assert names["release"]["created"] >= names["migration"]["modified"]

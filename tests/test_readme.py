@@ -1,7 +1,11 @@
-"""Every README code block that is a program runs: Pulumi programs (<!-- program -->) through the
-harness against the emulator, client snippets (<!-- snippet -->) against the emulator through the
-environment chain, and test examples (<!-- test -->) as they are."""
+"""Every code block of the README and of docs/ that is a program runs: Pulumi programs (<!-- program -->)
+through the harness against the emulator, client snippets (<!-- snippet -->) against the emulator through
+the environment chain, and test examples (<!-- test -->, <!-- unittest -->, <!-- pytest -->) as they are.
+A block tagged <!-- file: PATH --> is that file of the repository, which its own tests run; the
+getting-started recipe (<!-- recipe... -->) runs in tests/test_getting_started.py. docs/reference/ is
+generated from the data sources' descriptions and tested with them."""
 
+import json
 import re
 import subprocess
 import sys
@@ -12,19 +16,26 @@ import pytest
 from pulumi_fc_invocation.testing import AutoAdvanceClock, FcEmulator, run_program
 from pulumi_fc_invocation.waiter import use_clock
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-BLOCKS = re.findall(r"<!-- (program|snippet|test|unittest|fragment|pytest|main) -->\n```python\n(.*?)```", README, re.S)
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+PAGES = [ROOT / "README.md"] + sorted(p for p in DOCS.rglob("*.md") if "reference" not in p.relative_to(DOCS).parts)
+TEXTS = {page.relative_to(ROOT).as_posix(): page.read_text(encoding="utf-8") for page in PAGES}
+README = TEXTS["README.md"]
+KINDS = r"program|snippet|test|unittest|fragment|pytest|main|recipe-file: [^>]*|file: [^>]*"
+TAGGED = re.compile(rf"<!-- ({KINDS}) -->\n```python\n(.*?)```", re.S)
+BLOCKS = [(kind, code, name) for name, text in TEXTS.items() for kind, code in TAGGED.findall(text)]
 
 
 def blocks(kind):
-    return [code for k, code in BLOCKS if k == kind]
+    return [pytest.param(code, id=f"{name}:{n}") for n, (k, code, name) in enumerate(BLOCKS) if k == kind]
 
 
 def test_readme_has_runnable_blocks():
     assert len(blocks("program")) >= 1 and len(blocks("snippet")) >= 1 and len(blocks("test")) >= 1
     assert len(blocks("unittest")) >= 1 and len(blocks("pytest")) >= 2 and len(blocks("main")) == 1
-    # every python block in the README is tagged, so none escapes these tests
-    assert README.count("```python") == len(BLOCKS)
+    # every python block of every page is tagged, so none escapes these tests
+    for name, text in TEXTS.items():
+        assert text.count("```python") == len(TAGGED.findall(text)), name
 
 
 @pytest.mark.parametrize("code", blocks("program"))
@@ -70,8 +81,9 @@ def test_unit_test_blocks_run_alone(code, tmp_path):
 def test_pytest_files_pass_under_pytest(code, tmp_path):
     """A test file as a user keeps it (tests/ beside the project's __main__.py), run by pytest in a
     process of its own: the fc_emulator fixture comes from the installed plugin, as for a user."""
+    (main,) = [param.values[0] for param in blocks("main")]
     (tmp_path / "Pulumi.yaml").write_text("name: my-project\nruntime: python\n")
-    (tmp_path / "__main__.py").write_text(blocks("main")[0])
+    (tmp_path / "__main__.py").write_text(main)
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_from_readme.py").write_text(code)
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=tmp_path,
@@ -91,23 +103,35 @@ def test_fragments_are_valid_python_using_public_names(code):
     import pulumi_fc_invocation
 
     compile(code, "README.md", "exec")
-    for name in re.findall(r"\b(StatefulAsyncInvocations?|get_stateful_async_invocations?(?:_output)?)\(", code):
+    names = re.findall(r"\b(StatefulAsyncInvocations?|get_stateful_async_invocations?(?:_output)?|AsyncTasks?|"
+                       r"get_async_tasks?(?:_output)?|for_operation)\(", code)
+    assert names
+    for name in names:
         assert hasattr(pulumi_fc_invocation, name)
 
 
-def test_the_scenario_example_loads_and_runs():
-    """The README's scenario block is the format: it must load, and its tasks must end as it says."""
-    import json
+def test_file_blocks_are_the_files_their_tests_run():
+    """A block that shows a file of the repository (an example program) is that file, byte for byte."""
+    shown = [(name, path, code) for name, text in TEXTS.items()
+             for path, code in re.findall(r"<!-- file: ([^>]*) -->\n```\w+\n(.*?)```", text, re.S)]
+    assert len(shown) >= 2
+    for name, path, code in shown:
+        assert code == (ROOT / path).read_text(encoding="utf-8"), (name, path)
 
-    (text,) = re.findall(r"```json\n(.*?)```", README, re.S)
+
+def test_the_scenario_example_loads_and_runs():
+    """The documented scenario block is the format: it must load, and its tasks must end as it says."""
+    (text,) = [code for page in TEXTS.values() for code in re.findall(r"<!-- scenario -->\n```json\n(.*?)```", page, re.S)]
     with FcEmulator(clock="virtual", scenario=json.loads(text)) as fc:
         fc.advance(5)
         client = fc.client()
         assert client.get("video.prod/transcode/job-1").status.value == "Succeeded"
         assert client.get("video/transcode/job-2").status.value == "Failed"
+        task = client.get("render.prod/frame-1")  # the FC 3.0 task
+        assert task.status.value == "Failed" and task.task_error_message == "out of memory"
 
 
 def test_every_example_directory_is_listed():
     listed = re.search(r"More in \[`examples/`\]\(examples\): (.*)\.", README).group(1)
-    examples = sorted(p.name for p in (Path(__file__).resolve().parents[1] / "examples").iterdir() if p.is_dir())
+    examples = sorted(p.name for p in (ROOT / "examples").iterdir() if p.is_dir())
     assert sorted(re.findall(r"`([^`]+)`", listed)) == examples
