@@ -554,6 +554,19 @@ def test_threads_share_one_refresh_and_read_consistent_keys(world):
     assert set(seen) <= issued
 
 
+def test_plain_http_to_another_host_warns_once(caplog, tmp_path):
+    """Temporary credentials over plain HTTP off this machine: one warning per host, without the URI's query;
+    none for loopback."""
+    uri = {"ALIBABA_CLOUD_CREDENTIALS_URI": "http://creds-warn-once.example:8080/x?secret=query-secret"}
+    with caplog.at_level(logging.WARNING, logger="pulumi_fc_invocation.credentials"):
+        for environ in (uri, uri, {"ALIBABA_CLOUD_CREDENTIALS_URI": "http://localhost:8080/x"}):
+            resolve_settings(environ=environ, endpoint="http://127.0.0.1:1", home=tmp_path)
+    assert [r.getMessage() for r in caplog.records if "plain HTTP" in r.getMessage()] == [
+        "the credentials URI uses plain HTTP to creds-warn-once.example:8080, a host that is not loopback: "
+        "temporary credentials cross the network unencrypted; use https://"]
+    assert "query-secret" not in caplog.text
+
+
 def test_importing_the_package_loads_no_credentials_library():
     code = ("import sys, pulumi_fc_invocation, pulumi_fc_invocation.credentials as c; "
             "c.resolve_settings(environ={'ALIBABA_CLOUD_ROLE_ARN': 'acs:ram::1:role/x', "

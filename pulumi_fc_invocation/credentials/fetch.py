@@ -9,7 +9,6 @@ only, and prints the OIDC token (in the request URL) and issued secrets (in its 
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Mapping
@@ -24,7 +23,6 @@ from ..errors import (
     RequestTimeoutError,
     ResponseTooLargeError,
     TransportError,
-    UnreachableError,
     error_class_for,
     printable,
     redact,
@@ -118,10 +116,7 @@ def http(method: str, url: str, *, deadline: float, direct: bool = False, data: 
     """One request, no redirects, ended by ``deadline`` (``time.monotonic()``), its body capped and decoded
     by the package's bounded reader (whatever the urllib3 version). ``where`` names the host for messages
     (never the query)."""
-    import requests
-    import urllib3
-
-    from ..bodies import BodyTooLarge, read_body
+    from ..wire import BodyTooLarge, read_body
 
     left = deadline - time.monotonic()
     if left <= 0.001:
@@ -139,23 +134,11 @@ def http(method: str, url: str, *, deadline: float, direct: bool = False, data: 
         failure = FetchProblem(ResponseTooLargeError, f"{where} answered with more than {MAX_ANSWER} bytes"
                                + (" once decoded" if exc.encoded else ""),
                                status=getattr(response, "status_code", None))
-    except requests.exceptions.Timeout:
-        if time.monotonic() >= deadline - 0.05:
-            failure = FetchProblem(RequestTimeoutError, f"no complete answer from {where} within the {left:.3g} s "
-                                   "left before the call's deadline", deadline=True)
-        else:
-            failure = FetchProblem(RequestTimeoutError, f"no answer from {where} within {connect:.3g} s to connect "
-                                   f"and {read:.3g} s to answer", retryable=True)
-    except requests.exceptions.ConnectionError as exc:
-        reason = exc.args[0] if exc.args else exc
-        reason = getattr(reason, "reason", reason)
-        unreachable = isinstance(exc, requests.exceptions.SSLError) or isinstance(
-            reason, urllib3.exceptions.NewConnectionError)
-        failure = FetchProblem(UnreachableError if unreachable else TransportError,
-                               f"cannot reach {where} ({type(reason).__name__})", retryable=True)
-    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:  # a body cut off
-        failure = FetchProblem(TransportError, f"the request to {where} failed ({type(exc).__name__})",
-                               retryable=True)
+    except Exception as exc:  # noqa: BLE001 - the network's are classified; anything else is raised again
+        failure = _failure(exc, where, deadline, f"within the {left:.3g} s left before the call's deadline",
+                           f"within {connect:.3g} s to connect and {read:.3g} s to answer")
+        if failure is None:
+            raise
     finally:
         if response is not None:
             response.close()
@@ -170,6 +153,23 @@ def http(method: str, url: str, *, deadline: float, direct: bool = False, data: 
     return response.status_code, response.headers, body
 
 
+def _failure(exc: Exception, where: str, deadline: float, left: str, limits: str) -> Optional[FetchProblem]:
+    """A request that got no (complete) answer, by the package's one exception mapper (wire): a timeout
+    at the deadline leaves no time for another attempt; any other failure is worth one."""
+    from ..wire import classify_exception
+
+    found = classify_exception(exc, deadline)
+    if found is None:
+        return None  # not the network's: a bug, raised as it is
+    if found.kind in ("timeout", "deadline"):
+        if found.kind == "deadline" or time.monotonic() >= deadline - 0.05:
+            return FetchProblem(RequestTimeoutError, f"no complete answer from {where} {left}", deadline=True)
+        return FetchProblem(RequestTimeoutError, f"no answer from {where} {limits}", retryable=True)
+    if found.kind in ("unreachable", "connection"):
+        return FetchProblem(found.error, f"cannot reach {where} ({found.reason})", retryable=True)
+    return FetchProblem(TransportError, f"the request to {where} failed ({type(exc).__name__})", retryable=True)
+
+
 def percent_encode(value: str) -> str:
     """RFC 3986, as the RPC signature spec encodes (space %20)."""
     from ..signing import acs3_percent_encode
@@ -179,14 +179,9 @@ def percent_encode(value: str) -> str:
 
 def answer_problem(status: int, body: bytes, where: str, secrets: tuple[str, ...]) -> FetchProblem:
     """A non-200 answer as a problem: the server's Code, Message and RequestId (redacted), never its body."""
-    code = message = request_id = None
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        data = None
-    if isinstance(data, dict):
-        code, message = data.get("Code") or data.get("code"), data.get("Message") or data.get("message")
-        request_id = data.get("RequestId") or data.get("requestId")
+    from ..wire import parse_error_body
+
+    code, message, request_id = parse_error_body(body)
     # Servers quote what they signed (a SignatureDoesNotMatch's string to sign): the token appears there
     # percent-encoded once or twice.
     hidden = tuple((form, "<redacted>") for value in secrets if value
@@ -250,26 +245,16 @@ def host_of(url: str) -> str:
 
 
 def is_loopback(url: str) -> bool:
-    import ipaddress
+    """Whether ``url``'s host is this machine (wire's test, imported only when a URL is fetched)."""
+    from ..wire import is_loopback as loopback
 
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-_warned: set[str] = set()
+    return loopback(url)
 
 
 def warn_plain_http(url: str, name: str) -> None:
     """Once per host: ``name`` (a setting) sends temporary credentials over plain HTTP off this machine."""
-    if not url.startswith("http://") or is_loopback(url):
-        return
-    host = urlsplit(url).netloc
-    if host not in _warned:
-        _warned.add(host)
-        log().warning("%s uses plain HTTP to %s, a host that is not loopback: temporary credentials cross the "
-                      "network unencrypted; use https://", name, host)
+    if not url.lower().startswith("http://"):
+        return  # the usual case: no need to load the HTTP stack (wire imports requests) to settle settings
+    from ..wire import warn_plain_http as warn
+
+    warn(url, name, "temporary credentials", log())
