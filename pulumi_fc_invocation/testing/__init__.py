@@ -13,7 +13,7 @@ lifecycles on a virtual or real clock, and injects faults:
   stateful-async-invocations/...``, what the official ``alibabacloud-fc-open20210406`` SDK calls.
 
 A task started through one revision is read through the others. ``responses`` documents each
-revision's error bodies and the emulator's choices where FC documents none::
+revision's error bodies and the emulator's choices where FC documents none (one room per revision)::
 
     from pulumi_fc_invocation import FcClient
     from pulumi_fc_invocation.testing import FcEmulator
@@ -29,8 +29,11 @@ With pytest, the ``fc_emulator`` fixture (plugin ``pulumi_fc_invocation.testing.
 yields a started emulator with a virtual clock that the test's waiters advance on their own.
 
 Layout, as in moto: ``models`` (state and the lifecycle as a pure function of time, no HTTP),
-``responses`` (auth, parsing, rendering), ``urls`` (routes), ``server`` (the threaded HTTP server
-and :class:`FcEmulator`), ``faults``, ``clock``, ``scenario`` (JSON files) and ``emulator_cli``.
+``responses`` (auth, parsing, rendering: ``common`` plus one room per API revision), ``urls``
+(routes), ``keys`` (accepted access keys), ``httpd`` (the threaded HTTP server), ``server``
+(:class:`FcEmulator` and its request log), ``faults``, ``clock``, ``scenario`` (JSON files),
+``emulator_cli``; ``identity`` (STS, metadata, credentials-URI stand-ins) and ``harness`` (Pulumi
+programs in-process) beside them.
 
 **Scripted outcomes.** A function's script (``add_function(outcome=..., duration=..., queue_delay=...,
 retries=..., retry_delay=..., error_message=..., return_payload=..., destination=...,

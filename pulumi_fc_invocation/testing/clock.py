@@ -5,7 +5,7 @@ seconds later" takes no real time and no sleep. ``RealClock`` follows wall time,
 demos. Both are thread-safe: the server's handler threads read the clock while the test advances it.
 
 The Date-skew check of incoming requests does not use these clocks: clients sign with the real
-wall-clock ``Date``, so the emulator compares that header with real time (see ``responses.py``).
+wall-clock ``Date``, so the emulator compares that header with real time (see ``responses``).
 """
 
 from __future__ import annotations

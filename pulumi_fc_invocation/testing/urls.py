@@ -31,7 +31,7 @@ _FUNCTION = (
 _FUNCTION_2021 = rf"^/{FC2_2021}/services/(?P<service>[^/]+)/functions/(?P<function>[^/]+)"
 _FUNCTION_3 = rf"^/{FC3}/functions/(?P<function>[^/]+)"
 
-# (api, regex, {HTTP method: route name}); responses.FcResponses has one ``<prefix>_<name>`` method per route.
+# (api, regex, {HTTP method: route name}); the api's responses.Revision answers route name with ``on_<name>``.
 url_paths: list[tuple[str, re.Pattern[str], dict[str, str]]] = [
     (API_VERSION, re.compile(_FUNCTION + r"/stateful-async-invocations/(?P<invocation_id>[^/]+)/?$"),
      {"GET": "get", "PUT": "stop"}),

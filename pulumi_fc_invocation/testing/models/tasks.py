@@ -73,7 +73,7 @@ DEFAULT_ERROR = "UnhandledException"
 
 
 class EmulatorError(Exception):
-    """An API error with FC's error code; ``responses.py`` turns it into an HTTP answer."""
+    """An API error with FC's error code; ``responses`` turns it into an HTTP answer, worded per revision."""
 
     def __init__(self, code: str, message: str) -> None:
         self.code = code
@@ -217,7 +217,7 @@ class Event:
 
 @dataclass(frozen=True)
 class InvocationState:
-    """What GetStatefulAsyncInvocation shows at one moment (snake_case; rendered by responses.py)."""
+    """What GetStatefulAsyncInvocation shows at one moment (snake_case; rendered by each revision in ``responses``)."""
 
     service_name: Optional[str]
     function_name: str

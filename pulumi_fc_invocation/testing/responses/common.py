@@ -25,7 +25,7 @@ choice (the names other Alibaba Cloud services use). The date-skew check compare
 wall time: clients sign with the machine's real time, and a virtual clock parked at a fixed
 instant would otherwise reject every request after 15 virtual minutes.
 
-Independent of sockets (``server.py`` feeds a :class:`Request` and writes the :class:`Response`),
+Independent of sockets (``httpd`` feeds a :class:`Request` and writes the :class:`Response`),
 so it can be unit-tested without a network.
 """
 
