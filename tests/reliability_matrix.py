@@ -591,7 +591,7 @@ class Matrix:
         The program's own client (the one that polls during a gated wait) gets the matrix's small
         retry budgets; the provider host's client (the final read) keeps the package defaults.
         """
-        from pulumi_fc_invocation.pulumi import gating as provider
+        from pulumi_fc_invocation.gate import clients as provider
         from pulumi_fc_invocation.testing.harness import run_program
         from pulumi_fc_invocation.waiter import use_clock
 

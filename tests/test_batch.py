@@ -15,7 +15,7 @@ from pulumi_fc_invocation.pulumi.functions import (
     get_stateful_async_invocations,
     get_stateful_async_invocations_output,
 )
-from pulumi_fc_invocation.batching import BatchSpec, parse_batch_id
+from pulumi_fc_invocation.gate.spec import BatchSpec, parse_batch_id
 from pulumi_fc_invocation.errors import InvalidArgumentError
 from pulumi_fc_invocation.testing.harness import ProgramError, ProviderHost, run_program, run_program_file
 from pulumi_fc_invocation.testing.server import FcEmulator
@@ -506,7 +506,7 @@ def _gate_calls_single(fc, client, service, function, ids):
     """What 1,000 ``StatefulAsyncInvocation`` gates cost: their program-side waits (run concurrently, as the
     program runs them) plus the engine's one read of each."""
     from pulumi_fc_invocation.fc2 import InvocationRef
-    from pulumi_fc_invocation.pulumi.gating import pool as _pool
+    from pulumi_fc_invocation.gate.clients import pool as _pool
     from pulumi_fc_invocation.waiter import Waiter, WaitPolicy
 
     async def all_gates():

@@ -22,7 +22,7 @@ import pulumi
 import pytest
 
 from pulumi_fc_invocation import AsyncTask, AsyncTasks
-from pulumi_fc_invocation.pulumi.gating import forget_histories
+from pulumi_fc_invocation.gate.clients import forget_histories
 from pulumi_fc_invocation.testing.harness import ProgramError, run_program
 from pulumi_fc_invocation.testing.server import FcEmulator
 from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock

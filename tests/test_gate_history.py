@@ -10,7 +10,7 @@ import pulumi
 import pytest
 
 from pulumi_fc_invocation import AsyncTask, AsyncTasks, StatefulAsyncInvocation, StatefulAsyncInvocations
-from pulumi_fc_invocation.pulumi.gating import forget_histories
+from pulumi_fc_invocation.gate.clients import forget_histories
 from pulumi_fc_invocation.testing.harness import ProviderHost, run_program
 from pulumi_fc_invocation.testing.server import FcEmulator
 from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
@@ -190,7 +190,9 @@ def test_run_gate_result_gives_the_judged_result_and_the_wait(fc):
     """The provider plugin's form of the gate: the result it judged, so the caller needs no read of its own."""
     import asyncio
 
-    from pulumi_fc_invocation.pulumi.gating import SingleSpec, gate_for, run_gate, run_gate_result
+    from pulumi_fc_invocation.gate.gates import gate_for
+    from pulumi_fc_invocation.gate.run import run_gate, run_gate_result
+    from pulumi_fc_invocation.gate.spec import SingleSpec
 
     class Reporter:
         def __init__(self):

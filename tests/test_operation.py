@@ -13,8 +13,8 @@ import pytest
 
 import pulumi_fc_invocation
 from pulumi_fc_invocation.errors import InvalidArgumentError
-from pulumi_fc_invocation.pulumi import operation
-from pulumi_fc_invocation.pulumi.operation import (
+from pulumi_fc_invocation.gate import operation
+from pulumi_fc_invocation.gate.operation import (
     COMMANDS, GLOBAL_FLAGS, OPERATION_ENV, current_operation, for_operation, operation_from_argv,
     operation_from_proc, records_only)
 from pulumi_fc_invocation.testing.harness import ProgramError
@@ -50,7 +50,7 @@ def test_current_operation_reads_the_pulumi_ancestor(tmp_path):
     """A process whose argv is `pulumi <op> ...` runs a child that runs a grandchild, as the CLI runs
     the language host, which runs the program. (`python -` reads its code from stdin, so the fake
     CLI's command line is exactly `pulumi - <op> ...`.)"""
-    grandchild = ("import pulumi_fc_invocation.pulumi.operation as o; "
+    grandchild = ("import pulumi_fc_invocation.gate.operation as o; "
                   "print(o.current_operation(), o.records_only())")
     child = f"import subprocess; subprocess.run([{sys.executable!r}, '-c', {grandchild!r}], check=True)"
     (tmp_path / "child.py").write_text(child)
@@ -65,7 +65,7 @@ def test_current_operation_reads_the_pulumi_ancestor(tmp_path):
 
 
 def test_current_operation_is_none_without_a_pulumi_ancestor():
-    code = "import pulumi_fc_invocation.pulumi.operation as o; print(o.current_operation(), o.records_only())"
+    code = "import pulumi_fc_invocation.gate.operation as o; print(o.current_operation(), o.records_only())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "None False"
 

@@ -27,7 +27,7 @@ from test_plugin import URN_TASK, configured, engine, plugin, struct  # noqa: F4
 
 from pulumi_fc_invocation import AsyncTask, AsyncTasks, StatefulAsyncInvocation, get_async_task_output
 from pulumi_fc_invocation.errors import NotFoundError
-from pulumi_fc_invocation.pulumi.operation import OPERATION_ENV
+from pulumi_fc_invocation.gate.operation import OPERATION_ENV
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.harness import ProgramError, ProviderHost, run_program
 from pulumi_fc_invocation.testing.models import TASK_RETENTION

@@ -1,0 +1,165 @@
+"""The gate's flow: spec → read → wait → verdict → outputs, written once over a gate (:mod:`.gates`).
+
+:func:`run_gate_result` is a program's or the plugin's gate (its words through a
+:class:`~.reporting.Reporter`); :func:`final_read` and :func:`final_read_async` a function form's;
+the CLI drives :func:`waiter` and judges with :func:`finished_props` as they do. Whether to gate at
+all (the break-glass switch, a refresh, mocks) is the caller's call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import Executor
+from typing import Any, NoReturn, Optional
+
+from ..client import FcClient
+from ..clock import call_budget
+from ..errors import FcInvocationError, InvocationFailedError, NotFoundError, WaitTimeoutError
+from ..models import redact
+from ..waiter import Waiter
+from .clients import pool
+from .messages import format_duration
+from .reporting import Reporter
+
+__all__ = ["PROGRESS_INTERVAL", "progress_interval", "waiter", "finished_props", "run_gate", "run_gate_result",
+           "final_read", "final_read_async"]
+
+PROGRESS_INTERVAL = 30.0
+
+
+def progress_interval() -> float:
+    """Seconds between progress messages; ``FC_INVOCATION_PROGRESS_SECONDS`` overrides (demos, CI logs)."""
+    try:
+        value = float(os.environ.get("FC_INVOCATION_PROGRESS_SECONDS", PROGRESS_INTERVAL))
+    except ValueError:
+        return PROGRESS_INTERVAL
+    return value if value > 0 else PROGRESS_INTERVAL
+
+
+def waiter(gate: Any, client: FcClient, on_progress: Optional[Callable[[Any, float], None]] = None, *,
+           observe: Optional[Callable[[Any], None]] = None) -> Waiter:
+    """The gate's wait: polls through a client bounded by the wait's deadline on the waiter's clock
+    (``call_budget``: no call outlives it, and the read at the deadline has a budget of its own),
+    duration-aware (:class:`~..waiter.WaitPolicy`) from the function's recent runs: one list call,
+    shared by the gates of the function; refused or unusable, the default schedule. A task's age is
+    measured on FC's clock (``client.server_time``). ``observe`` sees every read's result (a live
+    progress line)."""
+    polling = client.bounded(call_budget)
+    policy = gate.policy()
+    fetch, history = gate.wait_calls(client, polling)
+    if observe is not None:
+        poll = fetch
+
+        def fetch() -> Any:
+            result = poll()
+            observe(result)
+            return result
+
+    return Waiter(fetch, policy, on_progress=on_progress, progress_interval=progress_interval(),
+                  history=history if policy.duration_aware else None, server_now=client.server_time)
+
+
+def finished_props(props: Mapping[str, Any], outcome: Any) -> dict[str, Any]:
+    """The props a verdict judges a finished wait by: how long it waited, whether its deadline ended
+    it, and why the reads after the last good one failed, if they did."""
+    return {**props, "waited_seconds": outcome.elapsed, "timed_out": outcome.timed_out,
+            "last_error": outcome.last_error}
+
+
+async def run_gate(gate: Any, client: FcClient, reporter: Reporter, *, preview: bool,
+                   executor: Optional[Executor] = None) -> Optional[float]:
+    """Wait (an update, with ``wait_for_completion``) until the item or batch is done, then give the
+    verdict through ``reporter``; returns the seconds waited, or None. Reads once for a verdict in a
+    preview or without ``wait_for_completion``. (Whether to gate at all, under the switch, in a
+    refresh or under mocks, is the caller's call.)"""
+    return (await run_gate_result(gate, client, reporter, preview=preview, executor=executor))[1]
+
+
+async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, preview: bool,
+                          executor: Optional[Executor] = None,
+                          secrets: Collection[str] = ()) -> tuple[Any, Optional[float]]:
+    """:func:`run_gate`, returning (the last result the gate judged, seconds waited or None): a caller
+    that records the result needs no read of its own. The result is None when a read without a wait
+    met an API error (the caller's read gives the verdict); a batch's is its last poll's summary
+    (members without payloads). ``secrets``: more text no message may show besides the spec's secret
+    inputs, the secret stack or provider settings the client was built with (an endpoint, or an
+    account id inside the endpoint derived from it, shows in every "cannot reach" error)."""
+    spec = gate.spec
+    executor = executor or pool()
+    secrets = tuple(spec.secret_texts) + tuple(secrets)
+    props = spec.props()
+
+    def say(severity: Callable[[str], None], text: str) -> None:
+        severity(redact(text, secrets))
+
+    def fail(text: str) -> NoReturn:
+        reporter.fail(redact(text, secrets))
+
+    def judge(check: Callable[[], Any]) -> Any:
+        try:
+            return check()
+        except (InvocationFailedError, WaitTimeoutError) as exc:
+            fail(str(exc))
+
+    if not spec.wait or preview:
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(executor, gate.reader(client))
+        except NotFoundError as exc:
+            fail(gate.not_found(exc))
+        except FcInvocationError:
+            return None, None  # any other API error: the engine's read, which retries, gives the verdict
+        judge(lambda: gate.judge(result, props))
+        return result, None
+    say(reporter.info, gate.start_message())
+
+    def progress(result: Any, elapsed: float) -> None:
+        say(reporter.info, gate.progress(result, elapsed))
+
+    outcome = await reporter.until_done(waiter(gate, client, progress).wait_async(executor))
+    if outcome.error is not None:
+        say(reporter.warn, f"stopped waiting for {gate.shown} after {format_duration(outcome.elapsed)}: "
+                           f"{outcome.error}")
+    last = outcome.result
+    if last is None:  # no successful read: the last error is the verdict
+        if isinstance(outcome.error, NotFoundError):
+            fail(gate.not_found(outcome.error))
+        fail(gate.no_result_message(outcome))
+    ended = gate.ended_message(last, outcome.elapsed)
+    if ended:
+        say(reporter.info, ended)
+    judge(lambda: gate.judge(last, finished_props(props, outcome)))
+    return last, outcome.elapsed
+
+
+def _waited(outcome: Any) -> float:
+    """A function form's seconds waited. An API error that ended its wait is the verdict (no warning is
+    logged there, and a read after it would judge an unfinished batch as one that grew after the gate)."""
+    if outcome.error is not None and not outcome.timed_out and not isinstance(outcome.error, NotFoundError):
+        raise outcome.error
+    return outcome.elapsed
+
+
+def final_read(gate: Any, client: FcClient, *, preview: bool, judge: bool) -> tuple[Any, Optional[float]]:
+    """A function form's blocking gate: wait (an update, when asked and judging), then read and judge
+    (unless ``judge`` is False: the switch, a refresh or destroy). Returns (result, seconds waited)."""
+    props = gate.spec.props()
+    waited = None
+    if judge and gate.spec.wait and not preview:
+        waited = props["waited_seconds"] = _waited(waiter(gate, client).wait())
+    return gate.final_read(client, props, judge=judge), waited
+
+
+async def final_read_async(gate: Any, client: FcClient, *, preview: bool, judge: bool,
+                           executor: Optional[Executor] = None) -> tuple[Any, Optional[float]]:
+    """:func:`final_read` on the program's event loop (the wait sleeps there, the calls run in threads)."""
+    executor = executor or pool()
+    props = gate.spec.props()
+    waited = None
+    if judge and gate.spec.wait and not preview:
+        waited = props["waited_seconds"] = _waited(await waiter(gate, client).wait_async(executor))
+    loop = asyncio.get_running_loop()
+    result = await loop.run_in_executor(executor, lambda: gate.final_read(client, props, judge=judge))
+    return result, waited
+
