@@ -62,7 +62,9 @@ def test_a_required_input_after_the_names_is_refused():
                                                  (FC3, ASYNC_TASK, ASYNC_TASKS)], ids=["fc2", "fc3"])
 def test_the_kinds_keys_are_the_descriptions(kind, single, batch):
     assert kind.single_source is single and kind.batch_source is batch
-    assert kind.output_keys == kind.result_keys + SINGLE_ECHO_KEYS
+    assert kind.output_keys == kind.result_keys + kind.echo_keys
+    assert kind.echo_keys == tuple(f.name for f in single.echoes) + ("waited_seconds",)
+    assert FC2.echo_keys == SINGLE_ECHO_KEYS
     assert kind.result_keys == tuple(f.name for f in single.results)
     assert set(kind.batch_output_keys) == set(batch.input_names()) | set(kind.batch_result_keys) | {"waited_seconds"}
     assert kind.payload_keys == tuple(f.name for f in single.results if f.secret)

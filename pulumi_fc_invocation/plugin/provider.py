@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
 from collections.abc import Mapping
 from typing import Any, Callable, NoReturn, Optional, TypeVar
 
 from pulumi.provider.experimental import provider as p
-from pulumi.provider.experimental.property_value import Computed, PropertyValue
+from pulumi.provider.experimental.property_value import PropertyValue
 
 from ..batching import BatchSpec, secret_config_texts
 from ..errors import ConfigurationError, FcInvocationError, InvalidArgumentError, NotFoundError
 from ..kinds import KINDS, Kind
 from ..models import redact, redacting, secret_values
 from ..sources import PACKAGE, SOURCES, camel
+from .values import UNKNOWN, has_unknown, outputs_map, plain, snake, unwrap  # noqa: F401 - snake: in __all__
 from ..pulumi.gating import (
     CONFIG_KEYS,
     SingleSpec,
@@ -38,14 +38,13 @@ from ..pulumi.gating import (
     single_outputs,
     skip_wait,
 )
+from ..gate.reporting import until_set
 from ..pulumi.operation import records_only_setting, relaxed_warning
 
 __all__ = ["PACKAGE", "UNKNOWN", "PluginError", "FcInvocationProvider", "config_key", "plugin_names", "camel", "snake"]
 
 T = TypeVar("T")
 
-# How an unknown value travels as a plain string (the engine turns it back into an unknown).
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 # Every data source's resource and function token: its API kind, and whether it is a batch.
 RESOURCES = {source.token: (KINDS[source.api], source.batch) for source in SOURCES}
@@ -55,10 +54,6 @@ FUNCTIONS = {source.function_token: (KINDS[source.api], source.batch) for source
 
 class PluginError(FcInvocationError):
     """An error whose message alone goes to the engine (the server sends it as the gRPC status)."""
-
-
-def snake(name: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
 
 def config_key(name: str) -> Optional[str]:
@@ -76,57 +71,6 @@ def plugin_names(text: str) -> str:
     for key in CONFIG_KEYS:
         text = text.replace(f"`{key}`", f"`{PACKAGE}:{key.split(':', 1)[1]}`")
     return text
-
-
-# --- property values ----------------------------------------------------------------------------
-
-
-def plain(value: PropertyValue) -> Any:
-    """A PropertyValue as plain Python (secrets unwrapped, unknowns as :data:`UNKNOWN`)."""
-    inner = value.value
-    if isinstance(inner, Computed):
-        return UNKNOWN
-    if isinstance(inner, Mapping):
-        return {key: plain(item) for key, item in inner.items()}
-    if isinstance(inner, tuple):
-        return [plain(item) for item in inner]
-    if isinstance(inner, float) and inner.is_integer():
-        return int(inner)
-    return inner
-
-
-def has_unknown(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(has_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(has_unknown(v) for v in value)
-    return value == UNKNOWN
-
-
-def wrap(value: Any, secret: bool = False) -> PropertyValue:
-    """Plain Python as a PropertyValue (numbers as floats: the SDK refuses ints)."""
-    if isinstance(value, dict):
-        out = PropertyValue({camel(k) if "_" in k else k: wrap(v) for k, v in value.items()})
-    elif isinstance(value, (list, tuple)):
-        out = PropertyValue([wrap(v) for v in value])
-    elif isinstance(value, bool) or value is None or isinstance(value, str):
-        out = PropertyValue(value)
-    elif isinstance(value, (int, float)):
-        out = PropertyValue(float(value))
-    else:
-        out = PropertyValue(str(value))
-    return out.with_secret(True) if secret else out
-
-
-def unwrap(props: Mapping[str, PropertyValue]) -> tuple[dict[str, Any], frozenset]:
-    """The snake_case arguments and the names of those given as secrets."""
-    args = {snake(key): plain(value) for key, value in props.items()}
-    hidden = frozenset(snake(key) for key, value in props.items() if value.contains_secret())
-    return args, hidden
-
-
-def outputs_map(values: Mapping[str, Any], secret: frozenset) -> dict[str, PropertyValue]:
-    return {camel(key): wrap(value, key in secret) for key, value in values.items()}
 
 
 # --- specs and outputs --------------------------------------------------------------------------
@@ -226,16 +170,9 @@ class EngineReporter:
         raise PluginError(text)
 
     async def until_done(self, wait: Any) -> Any:
-        cancelled = self.provider.cancelled()
-        task = asyncio.ensure_future(wait)
-        stop = asyncio.ensure_future(cancelled.wait())
-        try:
-            await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stop.cancel()
-        if task.done():
-            return task.result()
-        task.cancel()
+        done, result = await until_set(wait, self.provider.cancelled())
+        if done:
+            return result
         raise PluginError("stopped waiting: the engine cancelled the operation")
 
 
