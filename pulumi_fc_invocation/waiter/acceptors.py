@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import (
     InvalidResponseError,
@@ -32,8 +32,7 @@ TRANSIENT_ERRORS = (ThrottledError, ServerError, TransportError, InvalidResponse
 HOPELESS_RESPONSES = (PaginationError, RedirectError, ResponseTooLargeError)
 
 
-@dataclass(frozen=True)
-class Read:
+class Read(NamedTuple):
     """One read as the acceptors see it: its value (a result or the exception it raised), whether any
     read of this wait has answered before, and whether the wait is still in its not-found grace."""
 
@@ -49,6 +48,7 @@ class Acceptor:
     matches: Callable[[Read], bool]
 
 
+# An error's acceptors, in order; an error none matches ends the wait (a hopeless one: not found, denied).
 ACCEPTORS: tuple[Acceptor, ...] = (
     # Waiting would only hide a wrong endpoint.
     Acceptor(FAILURE, "no connection before any answer",
@@ -58,11 +58,13 @@ ACCEPTORS: tuple[Acceptor, ...] = (
     # FC lists a task just invoked a moment late.
     Acceptor(RETRY, "not found yet, within the grace",
              lambda r: isinstance(r.value, NotFoundError) and not r.answered and r.in_grace),
-    Acceptor(FAILURE, "any other error", lambda r: isinstance(r.value, BaseException)),
-    Acceptor(SUCCESS, "a terminal status", lambda r: r.value.is_terminal),
 )
 
 
-def accept(read: Read) -> str:
-    """The state of the first acceptor that matches ``read``; :data:`WAITING` (poll again) if none does."""
-    return next((a.state for a in ACCEPTORS if a.matches(read)), WAITING)
+def accept(value: Any, *, answered: bool, in_grace: bool) -> str:
+    """A result: :data:`SUCCESS` once its status is terminal, else :data:`WAITING` (poll again). An
+    error: the state of the first of :data:`ACCEPTORS` that matches, else :data:`FAILURE`."""
+    if not isinstance(value, BaseException):
+        return SUCCESS if value.is_terminal else WAITING
+    read = Read(value, answered, in_grace)
+    return next((a.state for a in ACCEPTORS if a.matches(read)), FAILURE)

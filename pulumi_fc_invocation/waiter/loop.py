@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 from ..clock import get_clock, within
 from ..errors import ThrottledError
-from .acceptors import FAILURE, RETRY, SUCCESS, Read, accept
+from .acceptors import FAILURE, RETRY, SUCCESS, accept
 from .history import epoch_seconds
 from .policy import WaitPolicy
 from .schedules import Backoff, DurationAware, DurationAwareSchedule
@@ -196,7 +196,7 @@ class Waiter:
         while True:
             calls += 1
             elapsed = clock.monotonic() - started
-            state = accept(Read(value, answered=last is not None, in_grace=elapsed < policy.not_found_grace))
+            state = accept(value, answered=last is not None, in_grace=elapsed < policy.not_found_grace)
             throttled = 0
             if state == RETRY:
                 last_error = value
