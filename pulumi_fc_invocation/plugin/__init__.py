@@ -3,8 +3,8 @@
 A real Pulumi resource provider, served with ``pulumi.provider.experimental`` (:mod:`.server`). It answers
 GetSchema with the package schema, Invoke with the four functions (read now, never wait) and implements the
 gates as resources (:mod:`.provider`): create waits, read refreshes, update checks again, delete forgets.
-The gating itself (verdicts, the wait, progress, secrets) is :mod:`pulumi_fc_invocation.pulumi.gating`,
-shared with the Python data sources.
+The gate itself (verdicts, the wait, progress, secrets) is :mod:`pulumi_fc_invocation.gate`, shared with
+the Python data sources and the CLI; the resources and functions are the data sources of :mod:`..sources`.
 
 It ships as an executable plugin (:mod:`.pack`), the form every Pulumi language loads with no language
 host in between:

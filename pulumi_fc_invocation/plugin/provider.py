@@ -1,12 +1,13 @@
-"""The plugin's provider: the four functions and the gates as resources, on the shared gating code.
+"""The plugin's provider: every data source (:mod:`..sources`) as a resource and a function, on the gate
+core (:mod:`..gate`).
 
-Each resource is a gate: ``create`` runs :func:`..pulumi.gating.run_gate_result` (waits with
+Each resource is a gate: ``create`` runs :func:`..gate.run.run_gate_result` (waits with
 ``waitForCompletion``, bounded by ``timeoutSeconds`` and ``customTimeouts.create``, never in a preview;
 progress goes to the engine as ephemeral status messages) and records the item; ``read`` refreshes
 without a verdict; ``update`` gates again on the new inputs; ``delete`` forgets (FC is never touched).
 Functions read now and judge, without waiting (an Invoke does not know whether it runs in a preview).
 
-Every blocking call (credentials, HTTP) runs in :func:`..pulumi.gating.pool`: the server is one event
+Every blocking call (credentials, HTTP) runs in :func:`..gate.clients.pool`: the server is one event
 loop, which also serves Cancel, and Cancel interrupts every wait.
 """
 
@@ -20,26 +21,20 @@ from typing import Any, Callable, NoReturn, Optional, TypeVar
 from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.property_value import PropertyValue
 
-from ..batching import BatchSpec, secret_config_texts
+from ..credentials import secret_config_texts
 from ..errors import ConfigurationError, FcInvocationError, InvalidArgumentError, NotFoundError
+from ..gate.clients import CONFIG_KEYS, client_for, pool
+from ..gate.gates import gate_for
+from ..gate.messages import item_not_found
+from ..gate.operation import records_only_setting, relaxed_warning, skip_wait
+from ..gate.outputs import batch_outputs, single_outputs
+from ..gate.reporting import until_set
+from ..gate.run import run_gate_result
+from ..gate.spec import BatchSpec, SingleSpec
 from ..kinds import KINDS, Kind
 from ..models import redact, redacting, secret_values
 from ..sources import PACKAGE, SOURCES, camel
 from .values import UNKNOWN, has_unknown, outputs_map, plain, snake, unwrap  # noqa: F401 - snake: in __all__
-from ..pulumi.gating import (
-    CONFIG_KEYS,
-    SingleSpec,
-    batch_outputs,
-    client_for,
-    gate_for,
-    item_not_found,
-    pool,
-    run_gate_result,
-    single_outputs,
-    skip_wait,
-)
-from ..gate.reporting import until_set
-from ..pulumi.operation import records_only_setting, relaxed_warning
 
 __all__ = ["PACKAGE", "UNKNOWN", "PluginError", "FcInvocationProvider", "config_key", "plugin_names", "camel", "snake"]
 

@@ -1,7 +1,8 @@
-"""The Pulumi layer: the data sources (``resources``, ``functions``), their dynamic providers
-(``providers``), the one gating implementation behind them all (``gating``, API-neutral and
-independent of the dynamic-provider form), the program side of a gate (``program``, ``verdict``) and
-which CLI operation runs the program (``operation``).
+"""The Pulumi front end: the data sources (``resources``, thin classes over their descriptions in
+:mod:`..sources`), their function forms (``functions``), their dynamic providers (``providers``), the
+program side of a gate (``program``, ``verdict``), the Python signatures (``signatures``), the
+refresh/destroy notice (``operation``) and every workaround of a Pulumi SDK defect (``sdk_workarounds``).
+The gate itself is :mod:`..gate`, shared with the plugin and the CLI.
 
 Importing this package imports Pulumi; the top-level package loads it on first use only.
 """

@@ -4,7 +4,7 @@ parametrized by the API kind, with the signature and the typed result (``@pulumi
 description (:mod:`..sources`) gives.
 
 Dynamic providers have no Invoke, so a function form runs its gate in the program process: in an
-update it waits when asked, then reads and judges (:func:`.gating.final_read`). Under the break-glass
+update it waits when asked, then reads and judges (:func:`..gate.run.final_read`). Under the break-glass
 switch, or in a refresh/destroy, it neither waits nor judges.
 """
 
@@ -17,13 +17,17 @@ from typing import Any, Optional, Union
 import pulumi
 from pulumi import Input, Output
 
-from ..batching import BatchSpec
 from ..errors import InvalidArgumentError
 from ..kinds import FC2, KINDS, Kind
 from ..models import redacting
 from ..sources import ASYNC_TASK, ASYNC_TASKS, STATEFUL_ASYNC_INVOCATION, STATEFUL_ASYNC_INVOCATIONS, DataSource, Field, \
     camel
-from .gating import BatchGate, SingleGate, SingleSpec, batch_outputs, final_read, final_read_async, skip_wait, verdict
+from ..gate.gates import BatchGate, SingleGate
+from ..gate.operation import skip_wait
+from ..gate.outputs import batch_outputs
+from ..gate.run import final_read, final_read_async
+from ..gate.spec import BatchSpec, SingleSpec
+from ..gate.verdict import verdict
 from .operation import records_only_notice
 from .program import all_plain, check_plain_bool, client_of, gate_secrets, mock_invoke, mocked_props, \
     plain_input_errors, resolve_spec, under_mocks

@@ -16,12 +16,15 @@ import pulumi
 import pulumi.dynamic
 from pulumi import Output, ResourceOptions
 
-from ..batching import secret_config_texts
+from ..credentials import secret_config_texts
 from ..errors import ConfigurationError, InvalidArgumentError
 from ..models import redacting, secret_values
 from . import verdict
-from .gating import CONFIG_KEYS, SKIP_WAIT_ENV, client_for, gate_for, run_gate_result, skip_wait
-from .operation import records_only, records_only_notice
+from ..gate.clients import CONFIG_KEYS, client_for
+from ..gate.gates import gate_for
+from ..gate.operation import SKIP_WAIT_ENV, records_only, skip_wait
+from ..gate.run import run_gate_result
+from .operation import records_only_notice
 from .sdk_workarounds import install_linear_output_wait, undo_sdk_pickler_chain
 
 __all__ = [
@@ -261,7 +264,7 @@ class ProgramReporter:
 
 
 async def gate_in_program(spec: Any, log_target: Any) -> Optional[float]:
-    """A data source's gate in the program (see :func:`.gating.run_gate`); returns the seconds waited,
+    """A data source's gate in the program (see :func:`..gate.run.run_gate`); returns the seconds waited,
     or None. Only records (no read, no verdict here) in a refresh/destroy, under mocks and under the
     switch."""
     if skip_notice(spec, log_target) or under_mocks() or records_only_notice(spec.id, log_target):

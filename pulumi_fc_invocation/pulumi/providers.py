@@ -16,12 +16,17 @@ from typing import Any, Optional
 import pulumi
 import pulumi.dynamic
 
-from ..batching import BatchSpec, secret_config_texts
+from ..credentials import secret_config_texts
 from ..errors import FcInvocationError, NotFoundError
 from ..kinds import FC2, FC3, Kind
 from ..models import redact, redacting
-from .gating import CONFIG_KEYS, BatchGate, batch_outputs, client_for, item_not_found, read_and_check, single_outputs
-from .operation import current_operation
+from ..gate.clients import CONFIG_KEYS, client_for
+from ..gate.gates import BatchGate
+from ..gate.messages import item_not_found
+from ..gate.operation import current_operation
+from ..gate.outputs import batch_outputs, single_outputs
+from ..gate.spec import BatchSpec
+from ..gate.verdict import read_and_check
 
 __all__ = [
     "GateProvider",

@@ -19,13 +19,14 @@ import pulumi
 import pulumi.dynamic
 from pulumi import Input, Output, ResourceOptions
 
-from ..batching import BatchSpec, BatchSummary, batch_verdict, parse_batch_id
+from ..gate.batch import BatchSummary
+from ..gate.operation import records_only, skip_wait
+from ..gate.spec import BatchSpec, SingleSpec, parse_batch_id
+from ..gate.verdict import batch_verdict, verdict
 from ..errors import InvalidArgumentError
 from ..kinds import FC2, KINDS, Kind
 from ..models import redacting
 from ..sources import ASYNC_TASK, ASYNC_TASKS, STATEFUL_ASYNC_INVOCATION, STATEFUL_ASYNC_INVOCATIONS, DataSource
-from .gating import SingleSpec, skip_wait, verdict
-from .operation import records_only
 from .program import (
     all_plain,
     check_plain_bool,

@@ -1,4 +1,4 @@
-"""How a failed gate fails the program (was ``gate.py``; the gate itself is :mod:`.gating`).
+"""How a failed gate fails the program (the gate itself is :mod:`..gate`).
 
 The verdict is given in the program, not in the provider host: the engine shows the first line of a
 provider's error in its live display, and a Python dynamic provider's error is a traceback
@@ -18,7 +18,7 @@ from typing import Any, NoReturn, Optional, TypeVar
 
 import pulumi
 
-from .gating import until_set
+from ..gate.reporting import until_set
 
 __all__ = ["GateFailed", "fail", "until_done"]
 
