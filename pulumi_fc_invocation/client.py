@@ -8,11 +8,9 @@ signed with the FC signature (:mod:`.fc2`), and FC 3.0's async tasks, signed wit
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,9 +30,10 @@ from .fc2 import (
 )
 from .fc3 import AsyncTaskPage, AsyncTaskRef, AsyncTaskResult
 from .models import InvocationStatus
-from .transport import MAX_RESPONSE_BYTES, RETRY_STATUSES, Answer, Timeout, Transport, check_timeout, request_id_of
+from .transport import MAX_RESPONSE_BYTES, RETRY_STATUSES, Answer, Timeout, Transport, check_limits, request_id_of
 
-__all__ = ["FcClient", "BoundedClient", "API_VERSION", "RETRY_STATUSES", "MAX_RESPONSE_BYTES", "MAX_PAGES", "parse_ref", "REF_RULE"]
+__all__ = ["FcClient", "BoundedClient", "API_VERSION", "RETRY_STATUSES", "MAX_RESPONSE_BYTES", "MAX_PAGES", "parse_ref",
+           "REF_RULE"]
 
 # Far above any real listing (10,000 pages of 100 is a million invocations): a server that keeps
 # handing out new tokens ends here instead of never.
@@ -100,28 +99,13 @@ def _follow(fetch: Callable[[dict[str, str]], tuple[tuple[Any, ...], Optional[st
                           "listing: stopped")
 
 
-class _ServerClock:
-    """FC's clock as its answers' ``Date`` headers give it (whole seconds): the last one, and when it came."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._seen: Optional[tuple[float, float]] = None  # (FC's epoch seconds, local monotonic at receipt)
-
-    def note(self, response: Answer) -> None:
-        text = response.headers.get("Date")
-        if not text:
-            return
-        try:
-            epoch = parsedate_to_datetime(text).timestamp()
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return
-        with self._lock:
-            self._seen = (epoch, time.monotonic())
-
-    def now(self) -> Optional[float]:
-        with self._lock:
-            seen = self._seen
-        return None if seen is None else seen[0] + (time.monotonic() - seen[1])
+def _one_page(page: tuple[tuple[Any, ...], Optional[str]], asked: Optional[str], operation: str
+              ) -> tuple[tuple[Any, ...], Optional[str]]:
+    """A page asked for on its own: one that hands back the token it was asked for would never end."""
+    if page[1] is not None and page[1] == asked:
+        raise PaginationError(f"{operation}: the page gave back the nextToken it was asked for: the listing "
+                              "would never end")
+    return page
 
 
 def _check_paging(limit: Any, max_pages: Any) -> None:
@@ -156,11 +140,7 @@ class FcClient:
         environ: Optional[Mapping[str, str]] = None,
         home: Optional[str] = None,
     ) -> None:
-        check_timeout(timeout)
-        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
-            raise InvalidArgumentError("max_retries", max_retries, "must be an integer >= 0")
-        if not isinstance(retry_budget, (int, float)) or retry_budget <= 0:
-            raise InvalidArgumentError("retry_budget", retry_budget, "must be a positive number of seconds")
+        check_limits(timeout, max_retries, retry_budget)  # before any file or environment is read
         if credentials is not None and not isinstance(credentials, Credentials):
             raise InvalidArgumentError("credentials", type(credentials).__name__, "must be a Credentials object")
         settings = resolve_settings(
@@ -180,7 +160,6 @@ class FcClient:
         self.max_retries = max_retries
         self._fc2_signer = fc_signer(self.account_id)
         self._fc3_signers = {action: fc3.acs3_signer(action) for action in fc3.ACTIONS}
-        self._server_clock = _ServerClock()
 
     @classmethod
     def from_environment(cls, *, config: Optional[Mapping[str, Any]] = None, **overrides: Any) -> "FcClient":
@@ -204,20 +183,13 @@ class FcClient:
         otherwise a thin view (:class:`BoundedClient`) runs each call within its deadline. The view shares
         this client's connections: close this client, not the view.
         """
-        if seconds is clock.call_budget:
-            return self
-        if not callable(seconds):
-            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < float("inf"):
-                raise InvalidArgumentError("seconds", seconds, "must be a positive, finite number of seconds")
-            end = time.monotonic() + float(seconds)
-            return BoundedClient(self, lambda: end - time.monotonic())  # type: ignore[return-value]
-        return BoundedClient(self, seconds)  # type: ignore[return-value]
+        return _bounded(self, seconds)
 
     def server_time(self) -> Optional[float]:
         """FC's clock now (epoch seconds), from the ``Date`` of its last answer to this client (or a view of
         it) plus the time since; None before any answer. A task's age is this minus its ``startedTime``:
         this machine's clock may be off FC's."""
-        return self._server_clock.now()
+        return self.transport.server_time()
 
     def __repr__(self) -> str:
         return f"FcClient(endpoint={self.endpoint!r}, account_id={self.account_id!r}, credentials={self._credentials!r})"
@@ -236,15 +208,30 @@ class FcClient:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Answer:
         """An FC 2.0 call: signed with the FC signature."""
+        return self._send(self._fc2_signer, method, path, kwargs)
+
+    def _request3(self, action: str, method: str, path: str, **kwargs: Any) -> Answer:
+        """An FC 3.0 call: signed with ACS3-HMAC-SHA256, its error bodies read as FC 3.0's."""
+        kwargs.setdefault("content_type", None)  # as the official SDK: no Content-Type without a body
+        kwargs["error_class"] = fc3.error_class
+        return self._send(self._fc3_signers[action], method, path, kwargs)
+
+    def _send(self, signer: Any, method: str, path: str, kwargs: dict[str, Any]) -> Answer:
         try:
-            response = self.transport.request(method, path, signer=self._fc2_signer, **kwargs)
-            self._server_clock.note(response)
-            return response
+            return self.transport.request(method, path, signer=signer, **kwargs)
         except FcInvocationError as exc:
             failure = exc
         # Raised with the arguments (the body: user data) gone from this frame, which the traceback keeps.
+        kwargs.clear()
         del kwargs
         raise failure
+
+    def _stopped_late(self, exc: BadRequestError, read: Callable[[], Any]) -> bool:
+        """A stop that FC applied but answered too slowly is retried, and the retry is told the task is
+        already finished: that retry's "already stopped" means our stop worked. A first attempt told so
+        still fails: the caller stopped something that had already ended."""
+        return getattr(exc, "attempts", 1) > 1 and read().status in (InvocationStatus.STOPPED,
+                                                                     InvocationStatus.STOPPING)
 
     def _parse(self, response: Answer, model: type[BaseModel], what: str) -> Any:
         return self.transport.parse(response, model, what)
@@ -326,11 +313,7 @@ class FcClient:
         if next_token:
             params["nextToken"] = next_token
         path = invocations_path(service_name, function_name, qualifier)
-        items, token = self._list_page(path, params)
-        if token is not None and token == next_token:
-            raise PaginationError("ListStatefulAsyncInvocations: the page gave back the nextToken it was asked "
-                                  "for: the listing would never end")
-        return items, token
+        return _one_page(self._list_page(path, params), next_token, "ListStatefulAsyncInvocations")
 
     def _list_page(self, path: str, params: Mapping[str, str]
                    ) -> tuple[tuple[StatefulAsyncInvocationResult, ...], Optional[str]]:
@@ -357,12 +340,7 @@ class FcClient:
         try:
             response = self._request("PUT", path)
         except BadRequestError as exc:
-            # A stop that FC applied but answered too slowly is retried, and the retry is told the
-            # task is already finished: that retry's "already stopped" means our stop worked. A first
-            # attempt told so still fails: the caller stopped something that had already ended.
-            if exc.code == "InvalidArgument" and getattr(exc, "attempts", 1) > 1 and self.get(ref).status in (
-                InvocationStatus.STOPPED, InvocationStatus.STOPPING
-            ):
+            if exc.code == "InvalidArgument" and self._stopped_late(exc, lambda: self.get(ref)):
                 return exc.request_id or ""
             raise
         return (request_id_of(response) or "")
@@ -395,19 +373,6 @@ class FcClient:
             del body, payload  # not left in this frame for a traceback that captures locals
         return response.headers.get("X-Fc-Stateful-Async-Invocation-Id") or invocation_id or ""
     # --- FC 3.0 (2023-03-30) async tasks -------------------------------------------------------
-
-    def _request3(self, action: str, method: str, path: str, **kwargs: Any) -> Answer:
-        """An FC 3.0 call: signed with ACS3-HMAC-SHA256, its error bodies read as FC 3.0's."""
-        try:
-            kwargs.setdefault("content_type", None)  # as the official SDK: no Content-Type without a body
-            response = self.transport.request(method, path, signer=self._fc3_signers[action],
-                                                 error_class=fc3.error_class, **kwargs)
-            self._server_clock.note(response)
-            return response
-        except FcInvocationError as exc:
-            failure = exc
-        del kwargs  # the body (user data) not left in this frame, which the traceback keeps
-        raise failure
 
     def get_async_task(self, function_name: str, task_id: str, qualifier: Optional[str] = None) -> AsyncTaskResult:
         """GetAsyncTask."""
@@ -446,11 +411,7 @@ class FcClient:
         """One page of ListAsyncTasks: (tasks, next token or None); as :meth:`list_stateful_async_invocations_page`."""
         fc3.validate_function_name(function_name)
         params = fc3.list_query(next_token=next_token, **filters)
-        items, token = self._list3_page(function_name, params)
-        if token is not None and token == next_token:
-            raise PaginationError("ListAsyncTasks: the page gave back the nextToken it was asked for: the listing "
-                                  "would never end")
-        return items, token
+        return _one_page(self._list3_page(function_name, params), next_token, "ListAsyncTasks")
 
     def _list3_page(self, function_name: str, params: Mapping[str, str]
                     ) -> tuple[tuple[AsyncTaskResult, ...], Optional[str]]:
@@ -465,10 +426,7 @@ class FcClient:
         try:
             response = self._request3("StopAsyncTask", "PUT", path, params=query)
         except BadRequestError as exc:
-            # As for 2.0: a retried stop told "already finished" means the first attempt's stop worked.
-            if getattr(exc, "attempts", 1) > 1 and self.get_async_task(function_name, task_id, qualifier).status in (
-                InvocationStatus.STOPPED, InvocationStatus.STOPPING
-            ):
+            if self._stopped_late(exc, lambda: self.get_async_task(function_name, task_id, qualifier)):
                 return exc.request_id or ""
             raise
         return request_id_of(response) or ""
@@ -502,37 +460,36 @@ class FcClient:
         return response.headers.get("x-fc-async-task-id") or task_id
 
 
+def _bounded(client: Any, seconds: Union[float, Callable[[], Optional[float]]]) -> Any:
+    if seconds is clock.call_budget:
+        return client  # every call keeps to it already
+    if callable(seconds):
+        return BoundedClient(client, seconds)
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < float("inf"):
+        raise InvalidArgumentError("seconds", seconds, "must be a positive, finite number of seconds")
+    end = time.monotonic() + float(seconds)
+    return BoundedClient(client, lambda: end - time.monotonic())
+
+
 class BoundedClient:
     """A client whose every call runs within ``seconds()`` (see :meth:`FcClient.bounded`): each method
     call, and each step of an iterator one returns (a listing's pages), runs under
     :func:`~pulumi_fc_invocation.clock.within` with the smaller of that and any deadline already set."""
 
-    def __init__(self, client: FcClient, seconds: Callable[[], Optional[float]]) -> None:
-        self._client = client
-        self._seconds = seconds
-
-    def _left(self) -> Optional[float]:
-        mine, outer = self._seconds(), clock.call_budget()
-        if mine is None:
-            return outer
-        mine = max(0.0, mine)
-        return mine if outer is None else min(mine, outer)
+    def __init__(self, client: Any, seconds: Callable[[], Optional[float]]) -> None:
+        self._client, self._seconds = client, seconds
 
     def _within(self, call: Callable[[], Any]) -> Any:
-        return clock.within(self._left(), call)
+        left = [s for s in (self._seconds(), clock.call_budget()) if s is not None]
+        return clock.within(max(0.0, min(left)) if left else None, call)
 
     def _steps(self, iterator: Iterator[Any]) -> Iterator[Any]:
-        while True:
-            try:
-                item = self._within(lambda: next(iterator))
-            except StopIteration:
-                return
+        done = object()
+        while (item := self._within(lambda: next(iterator, done))) is not done:
             yield item
 
     def bounded(self, seconds: Union[float, Callable[[], Optional[float]]]) -> Any:
-        inner = self._client.bounded(seconds)
-        return BoundedClient(self._client, lambda: min((s for s in (self._left(), inner._left()) if s is not None),
-                                                       default=None)) if isinstance(inner, BoundedClient) else self
+        return _bounded(self, seconds)
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._client, name)

@@ -30,10 +30,11 @@ from ..wire import classify_exception, warn_plain_http
 from .auth import TOKEN_REFUSED_CODES, CredentialSource, SignableRequest, Signer, SigningAuth
 from .failures import ErrorClass, api_error, excerpt, redirect_error, transport_error
 from .retry import IDEMPOTENT_METHODS, RETRY_STATUSES, RetryPolicy
-from .session import MAX_RESPONSE_BYTES, USER_AGENT, Answer, HttpSession, Redirected, encode_query, request_id_of
+from .session import (MAX_RESPONSE_BYTES, USER_AGENT, Answer, HttpSession, Redirected, ServerClock, encode_query,
+                      request_id_of)
 
 __all__ = [
-    "Transport", "Answer", "SignableRequest", "Signer", "CredentialSource", "check_timeout", "request_id_of",
+    "Transport", "Answer", "SignableRequest", "Signer", "CredentialSource", "check_timeout", "check_limits", "request_id_of",
     "encode_query", "RETRY_STATUSES", "TOKEN_REFUSED_CODES", "MAX_RESPONSE_BYTES", "IDEMPOTENT_METHODS",
     "USER_AGENT", "Timeout",
 ]
@@ -52,6 +53,16 @@ def check_timeout(timeout: Any) -> Timeout:
     if isinstance(timeout, (tuple, list)) and len(timeout) == 2 and all(positive(v) for v in timeout):
         return (float(timeout[0]), float(timeout[1]))
     raise InvalidArgumentError("timeout", timeout, "must be a positive number of seconds or a (connect, read) pair")
+
+
+def check_limits(timeout: Any, max_retries: Any, retry_budget: Any) -> Timeout:
+    """The timeout, once ``timeout``, ``max_retries`` and ``retry_budget`` are checked (each by its name)."""
+    checked = check_timeout(timeout)
+    if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
+        raise InvalidArgumentError("max_retries", max_retries, "must be an integer >= 0")
+    if isinstance(retry_budget, bool) or not isinstance(retry_budget, (int, float)) or not retry_budget > 0:
+        raise InvalidArgumentError("retry_budget", retry_budget, "must be a positive number of seconds")
+    return checked
 
 
 class Transport:
@@ -73,11 +84,7 @@ class Transport:
         backoff_max: float = 8.0,
         environ: Optional[Mapping[str, str]] = None,
     ) -> None:
-        self.timeout = check_timeout(timeout)
-        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
-            raise InvalidArgumentError("max_retries", max_retries, "must be an integer >= 0")
-        if not isinstance(retry_budget, (int, float)) or retry_budget <= 0:
-            raise InvalidArgumentError("retry_budget", retry_budget, "must be a positive number of seconds")
+        self.timeout = check_limits(timeout, max_retries, retry_budget)
         self.endpoint = endpoint
         self.host = urlsplit(endpoint).netloc
         self.auth = SigningAuth(credentials)
@@ -86,12 +93,18 @@ class Transport:
         self._retry_budget = float(retry_budget)
         self.http = HttpSession(endpoint, environ)
         self.session = self.http.session
+        self.server_clock = ServerClock()
         warn_plain_http(endpoint, "endpoint", "the STS token and the payloads", log)
 
     def credentials(self, timeout: Optional[float] = None) -> Credentials:
         """The credentials current now (what the next attempt signs with); a fetch they need ends within
         ``timeout`` seconds (None: the source's own bound)."""
         return self.auth.credentials(timeout)
+
+    def server_time(self) -> Optional[float]:
+        """FC's clock now (epoch seconds), from the ``Date`` of its last 2xx answer plus the time since;
+        None before any."""
+        return self.server_clock.now()
 
     def __repr__(self) -> str:
         return f"Transport(endpoint={self.endpoint!r})"
@@ -152,6 +165,7 @@ class Transport:
         if failure is not None:
             raise failure
         assert answer is not None
+        self.server_clock.note(answer)
         return answer
 
     def _exchange(self, call: SignableRequest, signer: Signer, started: float, deadline: float,

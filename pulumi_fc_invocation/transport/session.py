@@ -14,8 +14,10 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any, Optional
 from urllib.parse import quote, urlsplit
 
@@ -26,7 +28,7 @@ from .. import __version__
 from ..errors import ResponseTooLargeError
 from ..wire import BodyTooLarge, read_body
 
-__all__ = ["Answer", "Redirected", "HttpSession", "OwnHostsMask", "OWN_HOSTS", "USER_AGENT", "MAX_RESPONSE_BYTES",
+__all__ = ["Answer", "Redirected", "HttpSession", "ServerClock", "OwnHostsMask", "OWN_HOSTS", "USER_AGENT", "MAX_RESPONSE_BYTES",
            "encode_query", "request_id_of", "proxies_from"]
 
 # Far above FC's largest answer (a 1 MB return payload plus a 128 KB invocation payload, JSON-escaped,
@@ -135,6 +137,34 @@ def proxies_from(env: Mapping[str, str], url: str) -> dict[str, str]:
     if "*" in no_proxy or any(host == entry or host.endswith("." + entry) for entry in no_proxy):
         return {}
     return {scheme: lowered[f"{scheme}_proxy"] for scheme in ("http", "https", "all") if f"{scheme}_proxy" in lowered}
+
+
+class ServerClock:
+    """FC's clock as its answers' ``Date`` headers give it (whole seconds): the last one, and when it came."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: Optional[tuple[float, float]] = None  # (FC's epoch seconds, local monotonic at receipt)
+        self._parsed: tuple[str, float] = ("", 0.0)  # the last Date read (FC's changes once a second)
+
+    def note(self, answer: Answer) -> None:
+        text = answer.headers.get("Date")
+        if not text:
+            return
+        parsed = self._parsed
+        if parsed[0] != text:
+            try:
+                parsed = (text, parsedate_to_datetime(text).timestamp())
+            except (TypeError, ValueError, IndexError, OverflowError):
+                return
+            self._parsed = parsed
+        with self._lock:
+            self._seen = (parsed[1], time.monotonic())
+
+    def now(self) -> Optional[float]:
+        with self._lock:
+            seen = self._seen
+        return None if seen is None else seen[0] + (time.monotonic() - seen[1])
 
 
 class HttpSession:
