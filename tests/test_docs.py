@@ -40,7 +40,8 @@ def test_the_readme_links_lead_somewhere():
     """GitHub renders the README from the repository: each relative link names a file or folder there,
     and each #anchor one of its headings."""
     text = TEXTS["README.md"]
-    anchors = {re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-") for title in re.findall(r"^#+ (.+)$", text, re.M)}
+    titles = re.findall(r"^#+ (.+)$", text, re.M)
+    anchors = {re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-") for title in titles}
     links = re.findall(r"\]\(([^)\s]+)\)", text)
     assert links
     for link in links:

@@ -4,10 +4,11 @@ Its bash blocks run in order in one "terminal" (each block with `bash -e`; the d
 exported variables carry over to the next block, as in a shell), the block marked `terminal 2` runs
 in the background from the home directory (the emulator, until the end), and the files it shows are
 written where the recipe says. What the test sets instead of the reader: the clone (a copy of this
-work tree's tracked files, named by FC_INVOCATION_SRC, in place of the block that says where yours
-is), a home directory of its own (so `pulumi login --local` writes there), a free port in place of
-9000, and PATH (the CLI of `make engine`, a python3). `pip install` fetches the dependencies from the
-package index, as it does for a reader: slow (about a minute with pip's cache warm).
+work tree's files as git sees them, named by FC_INVOCATION_SRC, in place of the block that says
+where yours is), a home directory and a PULUMI_HOME of its own (the CLI finds `~` from the user
+database, not from HOME), a free port in place of 9000, and PATH (the CLI of `make engine`, a
+python3). `pip install` fetches the dependencies from the package index, as it does for a reader:
+slow (about a minute with pip's cache warm).
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ def test_the_page_is_one_recipe_of_tagged_blocks():
 
 
 def _clone(target: Path) -> Path:
-    """The work tree's tracked files, as a fresh clone has them (uncommitted edits included)."""
-    names = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    """The work tree as a fresh clone of it would be: the files git tracks and the new ones it does not
+    ignore (uncommitted edits included; no venv, no build, no engine)."""
+    names = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, check=True).stdout
     for name in names.decode().split("\0"):
         source = ROOT / name
         if name and source.is_file():
@@ -91,6 +94,7 @@ def test_the_recipe_runs_as_written(tmp_path, pulumi_bin):
         "HOME": str(home),
         "PATH": os.pathsep.join([str(Path(pulumi_bin).resolve().parent), str(Path(sys.base_prefix) / "bin"),
                                  "/usr/local/bin", "/usr/bin", "/bin"]),
+        "PULUMI_HOME": str(home / ".pulumi"),   # the reader's is their ~/.pulumi
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "FC_INVOCATION_SRC": str(source),
         "LANG": "C.UTF-8",
@@ -137,5 +141,6 @@ def test_the_recipe_runs_as_written(tmp_path, pulumi_bin):
     assert verdict in failed.stdout + failed.stderr, failed.stdout + failed.stderr
     assert "fail_on_statuses: Failed, Stopped, Expired, Invalid" in failed.stdout + failed.stderr
     assert results["held back"].stdout.strip() == "1.0.0"
+    assert (home / "release-gate" / ".pulumi" / "stacks" / "release-gate" / "dev.json").is_file()  # state kept there
     # what the page says the reader sees is what the run showed
     assert verdict in TEXT and 'releasedVersion: "1.0.0"' in TEXT and "prints `1.0.0`" in TEXT

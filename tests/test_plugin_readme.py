@@ -52,8 +52,9 @@ def test_its_programs_are_the_tested_examples():
 
 def test_the_readme_names_schema_tokens():
     """The README's short word on the plugin names resources the schema has."""
-    named = set(re.findall(r"`fc-invocation:index:(\w+)`", README)) | {"StatefulAsyncInvocation", "StatefulAsyncInvocations"}
-    assert {f"fc-invocation:index:{name}" for name in named} <= set(SCHEMA["resources"])
+    named = set(re.findall(r"`fc-invocation:index:(\w+)`", README))
+    named |= {name for name in re.findall(r"`(\w+)`", README) if f"fc-invocation:index:{name}" in SCHEMA["resources"]}
+    assert {"AsyncTask", "AsyncTasks", "StatefulAsyncInvocation", "StatefulAsyncInvocations"} <= named
     assert "python -m pulumi_fc_invocation.plugin --install" in README
 
 

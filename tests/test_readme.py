@@ -121,7 +121,8 @@ def test_file_blocks_are_the_files_their_tests_run():
 
 def test_the_scenario_example_loads_and_runs():
     """The documented scenario block is the format: it must load, and its tasks must end as it says."""
-    (text,) = [code for page in TEXTS.values() for code in re.findall(r"<!-- scenario -->\n```json\n(.*?)```", page, re.S)]
+    scenario = re.compile(r"<!-- scenario -->\n```json\n(.*?)```", re.S)
+    (text,) = [code for page in TEXTS.values() for code in scenario.findall(page)]
     with FcEmulator(clock="virtual", scenario=json.loads(text)) as fc:
         fc.advance(5)
         client = fc.client()
