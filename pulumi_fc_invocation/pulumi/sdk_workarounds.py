@@ -11,7 +11,7 @@ Evidence, per workaround:
 
 * ``linear_output_wait``: ``pulumi.runtime.stack.wait_for_rpcs`` (3.271.0 to 3.274.1) re-registers a
   done-callback on every pending Output after each one completes: O(N^2) in pending Outputs; 200 gates
-  spent 54 s of 67 s there (BENCHMARKS.md, README "Limits"). Private names: ``_get_rpc_manager``,
+  spent 54 s of 67 s there (BENCHMARKS.md, docs/limits.md). Private names: ``_get_rpc_manager``,
   ``SETTINGS.outputs`` / ``SETTINGS.lock``, and the module attribute ``stack.wait_for_rpcs``, which
   ``run_pulumi_func`` looks up by name.
 * ``pickler_chain``: ``pulumi.dynamic.dynamic.serialize_provider`` wraps ``pickle._Pickler._batch_setitems``

@@ -44,7 +44,7 @@ then, in another shell (after the export lines it prints):
   id=$(fc-invocation invoke {DEFAULT_FUNCTION}) && fc-invocation wait "{DEFAULT_FUNCTION}/$id"
 
 A task's payload can pick its own outcome: {{"fcEmulator": {{"status": "Failed", "after": 2.5}}}}.
-The scenario format (functions, invocations, credentials) is in the README ("Testing").""")
+The scenario format (functions, invocations, credentials) is in docs/testing.md ("Scenario files").""")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=9000, help="port (default 9000; 0 picks a free one)")
     parser.add_argument("--access-key-id", default=DEFAULT_ACCESS_KEY_ID, help="access key id to accept")
