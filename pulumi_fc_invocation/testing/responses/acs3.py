@@ -13,7 +13,7 @@ not the path's -> 400 ``InvalidArgument``. The qualifier rides in ``?qualifier=`
 from __future__ import annotations
 
 import time
-from typing import Optional
+from typing import Any, Optional
 
 from ... import signing
 from .common import ApiError, Request, Revision
@@ -32,8 +32,7 @@ _FORM = "ACS3-HMAC-SHA256 Credential=<accessKeyId>,SignedHeaders=<names>,Signatu
 class Acs3Revision(Revision):
     """A revision signed with ACS3-HMAC-SHA256, as the official SDKs sign."""
 
-    @staticmethod
-    def query_qualifier(request: Request) -> Optional[str]:
+    def qualifier_of(self, request: Request, params: dict[str, Any]) -> Optional[str]:
         qualifier = request.query.get("qualifier")
         if qualifier is None:
             return None

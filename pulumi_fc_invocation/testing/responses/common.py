@@ -225,9 +225,17 @@ class Revision:
     def authenticate(self, request: Request) -> None:
         raise NotImplementedError
 
+    def function_of(self, params: dict[str, Any]) -> tuple[Optional[str], str]:
+        """(service, function) a route's path names."""
+        return params["service"], params["function"]
+
+    def qualifier_of(self, request: Request, params: dict[str, Any]) -> Optional[str]:
+        raise NotImplementedError
+
     def address(self, request: Request, params: dict[str, Any]) -> Address:
         """(service, qualifier, function) a route's request names."""
-        raise NotImplementedError
+        service, function = self.function_of(params)
+        return service, self.qualifier_of(request, params), function
 
     def render(self, state: InvocationState, include_payload: bool = True) -> dict[str, Any]:
         raise NotImplementedError
@@ -243,11 +251,11 @@ class Revision:
         return request.header(name)
 
     def invoke_options(self, request: Request) -> bool:
-        """Checked before the address; True switches task mode on for this one invocation."""
+        """Checked first; True switches task mode on for this one invocation."""
         return False
 
     def check_task_id(self, task_id: str) -> None:
-        """Checked after the address, before the invocation type."""
+        """Checked after the function, before the qualifier and the invocation type."""
 
     def stopped(self) -> Response:
         return self.ok({})
@@ -302,10 +310,11 @@ class Revision:
 
     def on_invoke(self, request: Request, **params: Any) -> Response:
         enable = self.invoke_options(request)
-        service, qualifier, function = self.address(request, params)
+        service, function = self.function_of(params)
         task_id = self.header(request, self.task_id_header) or None
         if task_id is not None:
             self.check_task_id(task_id)
+        qualifier = self.qualifier_of(request, params)
         response, invocation_id = self.run_invoke(request, service, qualifier, function,
                                                   kind=self.header(request, self.kind_header),
                                                   task_id=task_id, enable=enable)

@@ -32,7 +32,7 @@ from typing import Any, Optional
 from ... import signing
 from ..models import InvocationState
 from ..urls import API_VERSION
-from .common import Address, ApiError, Request, Response, Revision, render_item
+from .common import ApiError, Request, Response, Revision, render_item
 
 __all__ = ["Fc2016", "render_invocation"]
 
@@ -49,11 +49,11 @@ class Fc2016(Revision):
 
     version = API_VERSION
 
-    def address(self, request: Request, params: dict[str, Any]) -> Address:
+    def qualifier_of(self, request: Request, params: dict[str, Any]) -> Optional[str]:
         qualifier: Optional[str] = params.get("qualifier")
         if qualifier == "":
             raise ApiError("InvalidArgument", "the qualifier after '.' in the service name is empty")
-        return params["service"], qualifier, params["function"]
+        return qualifier
 
     def render(self, state: InvocationState, include_payload: bool = True) -> dict[str, Any]:
         return render_invocation(state, include_payload)

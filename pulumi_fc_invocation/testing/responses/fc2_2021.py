@@ -15,7 +15,7 @@ from typing import Any, Optional
 from ..models import InvocationState
 from ..urls import FC2_2021
 from .acs3 import Acs3Revision
-from .common import Address, ApiError, Request, header_value
+from .common import ApiError, Request, header_value
 from .fc2_2016 import render_invocation
 
 __all__ = ["Fc2021"]
@@ -27,9 +27,6 @@ class Fc2021(Acs3Revision):
     """``/2021-04-06/services/{svc}/functions/{fn}/stateful-async-invocations/...``."""
 
     version = FC2_2021
-
-    def address(self, request: Request, params: dict[str, Any]) -> Address:
-        return params["service"], self.query_qualifier(request), params["function"]
 
     def render(self, state: InvocationState, include_payload: bool = True) -> dict[str, Any]:
         return render_invocation(state, include_payload)

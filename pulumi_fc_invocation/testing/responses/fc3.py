@@ -27,7 +27,7 @@ from ...errors import InvalidArgumentError
 from ..models import EmulatorError, InvocationState
 from ..urls import FC3
 from .acs3 import Acs3Revision
-from .common import Address, ApiError, Request, Response, render_item
+from .common import ApiError, Request, Response, render_item
 
 __all__ = ["Fc3", "render_task"]
 
@@ -54,16 +54,13 @@ class Fc3(Acs3Revision):
     kind_header = "x-fc-invocation-type"
     error_header = "x-fc-error-type"
 
-    def function(self, function: str) -> tuple[Optional[str], str]:
-        """(service or None, function) of an FC 3.0 function name."""
+    def function_of(self, params: dict[str, Any]) -> tuple[Optional[str], str]:
+        """(service or None, function) of an FC 3.0 function name (``svc$fn`` is 2.0's ``svc``/``fn``)."""
+        function = params["function"]
         service, name = self.backend.split_fc3_name(function)
         if service is not None and (not service or not name):
             raise EmulatorError("FunctionNotFound", f"function '{function}' does not exist")
         return service, name
-
-    def address(self, request: Request, params: dict[str, Any]) -> Address:
-        service, name = self.function(params["function"])
-        return service, self.query_qualifier(request), name
 
     def arn(self, fc3_name: str) -> str:
         return f"acs:fc:{self.region}:{self.account_id}:functions/{fc3_name}"
