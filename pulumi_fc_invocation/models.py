@@ -1,4 +1,5 @@
-"""The vocabulary both FC APIs share: statuses, events, times, redaction and argument checks.
+"""The vocabulary both FC APIs share: statuses, events, times, redaction, argument checks, FC's name
+rules, and what a reference and a result of either API have in common (:class:`Ref`, :class:`Result`).
 
 Names are checked before any request is made, so garbage never reaches the network, and every failure
 says which field, which value and which rule. Responses are parsed leniently where FC has been seen to
@@ -85,15 +86,6 @@ def optional_text(argument: str, value: Any) -> Optional[str]:
     if not isinstance(value, str):
         raise InvalidArgumentError(argument, value, "must be a string")
     return value
-
-
-def optional_endpoint(value: Any) -> Optional[str]:  # compat: removed at integration (the gate's settings check it)
-    endpoint = optional_text("endpoint", value)
-    if endpoint is None:
-        return None
-    from .credentials import check_endpoint
-
-    return check_endpoint(endpoint)
 
 
 # --- FC's names, as both API revisions check them ------------------------------------------------

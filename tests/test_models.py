@@ -133,7 +133,7 @@ def test_a_naive_datetime_is_local_time(monkeypatch):
     import time
     from datetime import timedelta
 
-    from pulumi_fc_invocation.batching import BatchSpec
+    from pulumi_fc_invocation.gate.spec import BatchSpec
     from pulumi_fc_invocation.models import parse_time
 
     monkeypatch.setenv("TZ", "Asia/Shanghai")

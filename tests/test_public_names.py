@@ -43,7 +43,8 @@ TESTING = (
     "DEFAULT_ACCESS_KEY_ID", "DEFAULT_ACCESS_KEY_SECRET", "DEFAULT_ACCOUNT_ID",
 )
 
-# Named by COMMON.md / the issue, and every `from pulumi_fc_invocation... import` of README.md on 2026-12-05.
+# Named by COMMON.md / the issue, and every `from pulumi_fc_invocation... import` of README.md on 2026-12-05
+# (before the README's examples moved to docs/).
 NAMED = (
     ("pulumi_fc_invocation.waiter", "use_clock"),
     ("pulumi_fc_invocation.credentials", "resolve_settings"),
@@ -120,21 +121,24 @@ def test_every_current_all_name_imports(package):
     assert not missing
 
 
-def readme_imports() -> list[tuple[str, str]]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def documented_imports() -> list[tuple[str, str, str]]:
+    """Every ``from pulumi_fc_invocation... import`` in the code blocks of README.md and docs/ (the README's
+    examples moved to the docs site): (file, module, name)."""
     found = []
-    for block in re.findall(r"^```[^\n]*\n(.*?)^```", text, re.S | re.M):
-        for match in re.finditer(r"^\s*from (pulumi_fc_invocation[\w.]*) import (\([^)]*\)|[^\n]*)", block, re.M):
-            names = match.group(2).split("#")[0].strip("() \n").replace("\n", " ")
-            found += [(match.group(1), n.split(" as ")[0].strip()) for n in names.split(",") if n.strip()]
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        for block in re.findall(r"^\s*```[^\n]*\n(.*?)^\s*```", text, re.S | re.M):
+            for match in re.finditer(r"^\s*from (pulumi_fc_invocation[\w.]*) import (\([^)]*\)|[^\n]*)", block, re.M):
+                names = match.group(2).split("#")[0].strip("() \n").replace("\n", " ")
+                found += [(path.name, match.group(1), n.split(" as ")[0].strip()) for n in names.split(",") if n.strip()]
     return found
 
 
-def test_every_readme_import_still_imports():
-    found = readme_imports()
-    assert len(found) >= 10, found  # the parser still finds the README's imports
-    for module, name in found:
-        assert resolve(module, name) is not None, (module, name)
+def test_every_documented_import_still_imports():
+    found = documented_imports()
+    assert len(found) >= 10, found  # the parser still finds the documents' imports
+    for where, module, name in found:
+        assert resolve(module, name) is not None, (where, module, name)
 
 
 def test_console_scripts_and_pytest_plugin_are_declared_and_resolve():
