@@ -263,3 +263,25 @@ def test_a_short_history_a_task_is_already_past_still_waits(fc):
     outcome = Waiter(lambda: client.get(ref), WaitPolicy(timeout=600), clock=clock, rng=random.Random(1),
                      history=history_for(client, ref)).wait()
     assert outcome.result.succeeded and outcome.history_calls == 1
+
+
+def test_wait_for_invocation_takes_either_apis_ref_or_id_through_the_client(fc):
+    """The waiter names neither API: an FC 3.0 task id is parsed and read by the client it is given
+    (GetAsyncTask, its history from ListAsyncTasks); a bad id fails before any call."""
+    fc.add_function(None, "render")
+    start = fc.clock.now() - 1000
+    for i in range(8):
+        fc.add_invocation(None, "render", f"past-{i}", duration=60.0 + i, started_at=start + i)
+    fc.add_invocation(None, "render", "now", duration=63.0)
+    clock = AutoAdvanceClock(fc.clock)
+    outcome = wait_for_invocation(fc.client(), "render/now", clock=clock, policy=WaitPolicy(timeout=None))
+    assert outcome.result.succeeded and outcome.schedule == "duration-aware" and outcome.history_calls == 1
+    lists = [r for r in fc.requests if r.route == "list"]
+    assert len(lists) == 1 and "/2023-03-30/functions/render/async-tasks" in lists[0].path
+    by_ref = wait_for_invocation(fc.client(), AsyncTaskRef(function_name="render", task_id="now"), clock=clock,
+                                 policy=WaitPolicy(timeout=None, duration_aware=False))
+    assert by_ref.result.succeeded and by_ref.history_calls == 0
+    before = len(fc.requests)
+    with pytest.raises(InvalidArgumentError, match="id"):
+        wait_for_invocation(fc.client(), "not-an-id", clock=clock)
+    assert len(fc.requests) == before
