@@ -48,7 +48,7 @@ _LAZY = {
     "StatefulAsyncInvocationsProvider": "pulumi.providers",
     "AsyncTaskProvider": "pulumi.providers",
     "AsyncTasksProvider": "pulumi.providers",
-    "for_operation": "pulumi.operation",
+    "for_operation": "gate.operation",
     "WaitPolicy": "waiter",
     "Waiter": "waiter",
     "DurationHistory": "waiter",
@@ -84,7 +84,7 @@ if TYPE_CHECKING:  # pragma: no cover
         StatefulAsyncInvocationProvider,
         StatefulAsyncInvocationsProvider,
     )
-    from .pulumi.operation import for_operation
+    from .gate.operation import for_operation
     from .pulumi.resources import AsyncTask, AsyncTasks, StatefulAsyncInvocation, StatefulAsyncInvocations
     from .waiter import DurationEstimate, DurationHistory, Waiter, WaitPolicy, batch_history, durations_of, history_for
 
