@@ -132,3 +132,15 @@ def test_json_blocks_parse(code, tag):
 @pytest.mark.parametrize("code, tag", fenced("yaml"))
 def test_yaml_blocks_parse(code, tag):
     assert isinstance(yaml.safe_load(code), dict)
+
+
+def test_the_changelog_promises_what_test_layout_keeps():
+    """CHANGELOG.md's state promise names the module paths that 0.1 pickled into state, which
+    tests/test_layout.py keeps as blobs and unpickles."""
+    promise = TEXTS["CHANGELOG.md"].split("## State compatibility", 1)[1].split("\n## ", 1)[0]
+    kept = (ROOT / "tests" / "test_layout.py").read_text(encoding="utf-8")
+    assert "tests/test_layout.py" in promise
+    for module in ("pulumi_fc_invocation.provider", "pulumi_fc_invocation.batch_provider"):
+        assert module in promise and module in kept, module
+    for token in ("AsyncTask", "AsyncTasks", "StatefulAsyncInvocation", "StatefulAsyncInvocations"):
+        assert f"dynamic/fc:{token}`" in promise or f"...:{token}`" in promise, token
