@@ -117,3 +117,26 @@ def test_the_reference_pages_are_the_descriptions():
     assert "| `task_id` | `taskId` | string | required |" in page
     assert "| `task_payload` | `taskPayload` | string | yes | unless `secret_payloads` is false |" in page
     assert "| `timeout_seconds` | `timeoutSeconds` | number | `1800` |" in page
+
+
+def test_the_type_stubs_are_the_descriptions_and_ship():
+    """The classes and functions get their signatures at run time; type checkers read the committed stubs,
+    which match the descriptions and go into the wheel."""
+    import tomllib
+    from pathlib import Path
+
+    from pulumi_fc_invocation.pulumi import stubs
+
+    root = Path(__file__).resolve().parents[1]
+    here = root / "pulumi_fc_invocation" / "pulumi"
+    for name, text in stubs.stubs().items():
+        assert (here / name).read_text(encoding="utf-8") == text, \
+            f"{name} is out of date: python -m pulumi_fc_invocation.pulumi.stubs"
+    resources_stub = stubs.resources_stub()
+    assert "class AsyncTask(DataSourceResource):" in resources_stub and "    task_id: Output[str]" in resources_stub
+    assert "        task_id: Input[str] = ...,\n" in resources_stub
+    functions_stub = stubs.functions_stub()
+    assert "    def task_payload(self) -> Union[Optional[str], Output[Optional[str]]]: ..." in functions_stub
+    assert ") -> Output[GetAsyncTasksResult]: ..." in functions_stub
+    package_data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "*.pyi" in package_data["pulumi_fc_invocation.pulumi"]
