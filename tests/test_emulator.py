@@ -52,6 +52,20 @@ def signed(fc, method, path, *, date=None, headers=None, body=b"", creds=None, q
 # --- invoke / get / lifecycle ---------------------------------------------------------------------
 
 
+def test_every_route_is_answered_by_its_revision():
+    """A revision is one room plus registration: urls names its routes, REVISIONS its class, and the
+    class answers each route with on_<name> (a forgotten handler would be a 500 at run time)."""
+    from pulumi_fc_invocation.testing.responses import REVISIONS
+    from pulumi_fc_invocation.testing.urls import API_REVISIONS, url_paths
+
+    assert tuple(REVISIONS) == API_REVISIONS
+    routes = {(api, name) for api, _pattern, methods in url_paths for name in methods.values()}
+    assert {api for api, _ in routes} == set(API_REVISIONS)
+    missing = sorted(f"{api} {name}" for api, name in routes
+                     if not callable(getattr(REVISIONS[api], f"on_{name}", None)))
+    assert not missing, missing
+
+
 def test_invoke_then_lifecycle_on_virtual_clock(fc, client):
     job = client.invoke_async(SVC, FN, '{"input": 1}', invocation_id="job-1")
     assert job == "job-1"

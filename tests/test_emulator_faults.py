@@ -14,6 +14,7 @@ from pulumi_fc_invocation import (
     ThrottledError,
     TransportError,
 )
+from pulumi_fc_invocation.errors import FcApiError
 from pulumi_fc_invocation.testing import FcEmulator
 
 SVC, FN = "svc", "fn"
@@ -203,6 +204,20 @@ def test_fault_validation():
         assert fc.inject_fault("get", code="ResourceExhausted").status == 429
         assert fc.inject_fault("get", body="<html/>").status == 502
         assert fc.inject_fault("get", latency=1).status is None
+
+
+def test_a_fault_naming_a_code_answers_the_status_fc_gives_that_code(fc):
+    """One table of FC's codes serves the API's own errors and a fault's default status alike."""
+    with client(fc) as c:
+        with pytest.raises(FcApiError) as real:
+            c.get_stateful_async_invocation(SVC, FN, "a", qualifier="nope")
+        fc.inject_fault("get", code="AliasNotFound")
+        with pytest.raises(FcApiError) as injected:
+            c.get_stateful_async_invocation(SVC, FN, "a")
+    assert (real.value.code, real.value.http_status) == ("AliasNotFound", 404)
+    assert (injected.value.code, injected.value.http_status) == ("AliasNotFound", 404)
+    assert fc.inject_fault("invoke", code="StatefulAsyncInvocationAlreadyExists").status == 409
+    assert fc.inject_fault("get", code="AsyncConfigNotExists").status == 404
 
 
 def test_stop_does_not_wait_for_a_sleeping_fault():

@@ -28,6 +28,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from .codes import STATUS_FOR_CODE
 from .urls import API_REVISIONS
 
 __all__ = ["Fault", "FaultQueue", "ROUTES", "DEFAULT_CODES"]
@@ -44,23 +45,6 @@ DEFAULT_CODES = {
     502: "InternalServerError",
     503: "ResourceThrottled",
     504: "InternalServerError",
-}
-_STATUS_FOR_CODE = {
-    "ResourceThrottled": 503,
-    "ResourceExhausted": 429,
-    "InternalServerError": 500,
-    "AccessDenied": 403,
-    "SignatureNotMatch": 403,
-    "InvalidAccessKeyID": 403,
-    "SecurityTokenExpired": 403,
-    "InvalidSecurityToken": 403,
-    "RequestTimeTooSkewed": 403,
-    "InvalidArgument": 400,
-    "ServiceNotFound": 404,
-    "FunctionNotFound": 404,
-    "StatefulAsyncInvocationNotFound": 404,
-    "AsyncTaskNotFound": 404,
-    "ConcurrentUpdateError": 409,
 }
 
 
@@ -99,7 +83,7 @@ class Fault:
             if self.body is not None:
                 self.status = 502
             elif self.code is not None:
-                self.status = _STATUS_FOR_CODE.get(self.code, 400)
+                self.status = STATUS_FOR_CODE.get(self.code, 400)
             elif not (self.latency or self.reset or self.truncate or self.extra_fields):
                 self.status = 503
         if self.status is not None and not 100 <= int(self.status) <= 599:

@@ -14,8 +14,9 @@ A new revision is a room with a ``Revision`` subclass, its routes in ``urls.py``
 
 from __future__ import annotations
 
+from ..codes import STATUS_FOR_CODE
 from ..keys import KeyStore
-from .common import STATUS_FOR_CODE, Request, Response, Revision
+from .common import Request, Response, Revision
 from .dispatch import REVISIONS, FcResponses
 from .fc2_2016 import render_invocation
 from .fc3 import render_task

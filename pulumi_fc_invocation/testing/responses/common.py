@@ -40,25 +40,15 @@ from urllib.parse import parse_qsl, unquote
 
 from ...errors import InvalidArgumentError
 from ...fc2 import INVOCATION_RULE, validate_invocation_id
+from ..codes import STATUS_FOR_CODE
 from ..keys import AccessKey, KeyStore
 from ..models import EmulatorError, FcBackend, InvocationState
 from ..urls import API_VERSION
 
-__all__ = ["Request", "Response", "RequestInfo", "ApiError", "Revision", "Address", "STATUS_FOR_CODE", "KNOWN_STATUSES",
+__all__ = ["Request", "Response", "RequestInfo", "ApiError", "Revision", "Address", "KNOWN_STATUSES",
            "ASYNC_PAYLOAD_LIMIT", "DEFAULT_LIST_LIMIT", "MAX_SKEW", "JSON", "json_body", "shared_fields", "render_item",
            "header_value"]
 
-STATUS_FOR_CODE = {
-    "InvalidArgument": 400, "MissingRequiredHeader": 400, "PathNotSupported": 400, "EntityTooLarge": 400,
-    "LimitExceededError": 400,
-    "AccessDenied": 403, "SignatureNotMatch": 403, "InvalidAccessKeyID": 403, "RequestTimeTooSkewed": 403,
-    "InvalidSecurityToken": 403, "SecurityTokenExpired": 403,
-    "ServiceNotFound": 404, "FunctionNotFound": 404, "AliasNotFound": 404, "VersionNotFound": 404,
-    "StatefulAsyncInvocationNotFound": 404,
-    "StatefulAsyncInvocationAlreadyExists": 409, "ConcurrentUpdateError": 409,
-    "AsyncTaskNotFound": 404, "AsyncConfigNotExists": 404, "AsyncTaskAlreadyExists": 409,
-    "ResourceExhausted": 429, "InternalServerError": 500, "ResourceThrottled": 503,
-}
 KNOWN_STATUSES = ("Enqueued", "Dequeued", "Running", "Retrying", "Stopping", "Succeeded", "Failed", "Stopped",
                   "Expired", "Invalid")
 ASYNC_PAYLOAD_LIMIT = 128 * 1024

@@ -14,11 +14,12 @@ import uuid
 from typing import Optional
 
 from ... import signing
+from ..codes import STATUS_FOR_CODE
 from ..faults import Fault, FaultQueue
 from ..keys import KeyStore
 from ..models import EmulatorError, FcBackend
 from ..urls import api_of, resolve
-from .common import MAX_SKEW, STATUS_FOR_CODE, ApiError, Request, RequestInfo, Response, Revision, header_value, \
+from .common import MAX_SKEW, ApiError, Request, RequestInfo, Response, Revision, header_value, \
     json_body
 from .fc2_2016 import Fc2016
 from .fc2_2021 import Fc2021
