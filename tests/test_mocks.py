@@ -268,3 +268,41 @@ def test_outputs_held_for_the_verdict_keep_their_own_secrecy(fc):
 
     run_with_mocks("Succeeded", program, fc)
     assert seen == {"status": False, "invocation_id": True, "function_name": False}
+
+
+@pytest.mark.parametrize("form", ["function", "function_output", "batch_function_output"])
+def test_a_function_forms_opts_reach_the_mocks_call(fc, form):
+    """``opts`` (Pulumi's InvokeOptions, as pulumi-alicloud's function forms take it): a dynamic data source has
+    no provider to invoke, so only the mocks' ``call`` sees it; its provider arrives there."""
+    class Recording(TaskMocks):
+        def __init__(self, status):
+            super().__init__(status)
+            self.providers = []
+
+        def call(self, args):
+            self.providers.append(args.provider)
+            return super().call(args)
+
+    def program():
+        explicit = pulumi.ProviderResource("fc-invocation", "explicit")
+        opts = pulumi.InvokeOptions(provider=explicit)
+        if form == "function":
+            return get_stateful_async_invocation("svc", "fn", "job-1", opts=opts).status
+        if form == "function_output":
+            return get_stateful_async_invocation_output("svc", "fn", "job-1", opts=opts).status
+        return get_stateful_async_invocations_output("svc", "fn", invocation_id_prefix="b-", opts=opts).total
+
+    mocks = Recording("Succeeded")
+
+    def body():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        pulumi.runtime.set_mocks(mocks, project="proj", stack="dev")
+        try:
+            return pulumi.runtime.test(program)()
+        finally:
+            asyncio.get_event_loop().close()
+            asyncio.set_event_loop(None)
+
+    contextvars.copy_context().run(body)
+    assert len(mocks.providers) == 1 and "pulumi:providers:fc-invocation::explicit" in mocks.providers[0], \
+        mocks.providers
