@@ -11,5 +11,12 @@ from .gate.messages import (  # noqa: F401
     grew_message,
 )
 from .credentials import ENDPOINT_RULE, check_settings, secret_config_masked, secret_config_texts  # noqa: F401
-from .gate.spec import BATCH_INPUT_KEYS, BatchSpec, batch_input_keys, format_batch_id, parse_batch_id  # noqa: F401
+from .gate.spec import BatchSpec, format_batch_id, parse_batch_id  # noqa: F401
+from .kinds import FC2
+
+BATCH_INPUT_KEYS = FC2.batch_input_keys
+
+
+def batch_input_keys(kind):  # type: ignore[no-untyped-def]
+    return kind.batch_input_keys
 from .gate.verdict import batch_verdict, read_batch_and_check  # noqa: F401

@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
 
 from ..client import FcClient
-from ..clock import call_budget
 from ..credentials import SETTING_SOURCES, resolve_settings, secret_config_masked
 from ..kinds import Kind
 from ..waiter import history_for
@@ -76,15 +75,15 @@ _histories_lock = threading.Lock()
 
 def duration_history(client: FcClient, kind: Kind, target: Mapping[str, Any]) -> Any:
     """The shared :class:`~..waiter.DurationHistory` of ``target``'s function (``kind.target_keys``)
-    through ``client``: its list call takes the budget of the wait that makes it (``call_budget``: the
-    policy's ``history_budget`` within the gate's time left), not the gate's bounded view (the history
-    outlives any one gate)."""
+    through ``client``: its list call keeps to the budget of the wait that makes it (the waiter's
+    :func:`~..clock.within`, which every call of the client reads), not to any one gate's deadline (the
+    history outlives the gate)."""
     names = tuple(target.get(key) for key in kind.target_keys)
     key = (id(client), kind.name) + names
     with _histories_lock:
         entry = _histories.get(key)
         if entry is None or entry[0] is not client:  # the client is held: its id cannot be reused meanwhile
-            history = history_for(client.bounded(call_budget), kind.member_ref(target, "_"))
+            history = history_for(client, kind.member_ref(target, "_"))
             entry = _histories[key] = (client, history)
         _histories.move_to_end(key)
         while len(_histories) > MAX_CACHED_HISTORIES:

@@ -44,10 +44,10 @@ class SingleGate:
     def poller(self, client: FcClient) -> Callable[[], Any]:
         return self.reader(client)
 
-    def wait_calls(self, client: FcClient, polling: FcClient) -> tuple[Callable[[], Any], Any]:
-        """(the poll, the duration history) of a wait: polls through ``polling``, the history through
-        ``client`` (shared by the gates of the function)."""
-        return self.poller(polling), duration_history(client, self.kind, self.kind.ref_fields(self.spec.ref))
+    def wait_calls(self, client: FcClient) -> tuple[Callable[[], Any], Any]:
+        """(the poll, the duration history) of a wait through ``client``; the history is shared by the
+        gates of the function."""
+        return self.poller(client), duration_history(client, self.kind, self.kind.ref_fields(self.spec.ref))
 
     def policy(self) -> WaitPolicy:
         return self.spec.policy
@@ -97,12 +97,12 @@ class BatchGate:
     def poller(self, client: FcClient) -> Callable[[], Any]:
         return self.reader(client)
 
-    def wait_calls(self, client: FcClient, polling: FcClient) -> tuple[Callable[[], Any], Any]:
+    def wait_calls(self, client: FcClient) -> tuple[Callable[[], Any], Any]:
         """As :meth:`SingleGate.wait_calls`: a batch ends with its slowest member, so the history is the
         longest of as many of the function's durations as the batch has members (as many as the first
         poll listed, at least ``expected_count``, at least one). The wait's tracker stays in
         ``self.tracker`` (its polls and list calls)."""
-        tracker = self.tracker = BatchTracker(polling, self.spec)
+        tracker = self.tracker = BatchTracker(client, self.spec)
         shared = duration_history(client, self.kind, self.spec.target)
 
         def history() -> Optional[list[float]]:

@@ -1,34 +1,26 @@
 """The gate's last step: what a data source (or the plugin's resource) records of what it judged, for one
-item (:func:`single_outputs`) or a batch (:func:`batch_outputs`), and the keys of each."""
+item (:func:`single_outputs`) or a batch (:func:`batch_outputs`); the keys of each are the data
+source's description's (``kind.output_keys``, ``kind.batch_output_keys``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from ..kinds import SINGLE_ECHO_KEYS, Kind
+from ..kinds import Kind
 from .batch import BatchSummary
-from .spec import batch_input_keys
 
-__all__ = ["single_outputs", "batch_outputs", "batch_result_keys", "batch_output_keys"]
+__all__ = ["single_outputs", "batch_outputs"]
 
 
 def single_outputs(kind: Kind, result: Any, ref: Any, props: Mapping[str, Any]) -> dict[str, Any]:
     """A single data source's outputs: the item's, then the inputs it echoes (a refresh reads them)."""
     outs = kind.outputs(result)
-    for key in SINGLE_ECHO_KEYS:
+    for key in kind.echo_keys:
         outs[key] = props.get(key)
     if outs["qualifier"] is None:
         outs["qualifier"] = ref.qualifier
     return outs
-
-
-def batch_result_keys(kind: Kind) -> tuple[str, ...]:
-    return ("ids", kind.items_key, "counts", "total", "all_terminal", "all_succeeded")
-
-
-def batch_output_keys(kind: Kind) -> tuple[str, ...]:
-    return batch_input_keys(kind) + batch_result_keys(kind) + ("waited_seconds",)
 
 
 def batch_outputs(summary: BatchSummary) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from concurrent.futures import Executor
 from typing import Any, NoReturn, Optional
 
 from ..client import FcClient
-from ..clock import call_budget
 from ..errors import FcInvocationError, InvocationFailedError, NotFoundError, WaitTimeoutError
 from ..models import redact
 from ..waiter import Waiter
@@ -40,15 +39,14 @@ def progress_interval() -> float:
 
 def waiter(gate: Any, client: FcClient, on_progress: Optional[Callable[[Any, float], None]] = None, *,
            observe: Optional[Callable[[Any], None]] = None) -> Waiter:
-    """The gate's wait: polls through a client bounded by the wait's deadline on the waiter's clock
-    (``call_budget``: no call outlives it, and the read at the deadline has a budget of its own),
-    duration-aware (:class:`~..waiter.WaitPolicy`) from the function's recent runs: one list call,
-    shared by the gates of the function; refused or unusable, the default schedule. A task's age is
-    measured on FC's clock (``client.server_time``). ``observe`` sees every read's result (a live
-    progress line)."""
-    polling = client.bounded(call_budget)
+    """The gate's wait: polls through ``client``, each call within the wait's deadline on the waiter's
+    clock (the client keeps to :func:`~..clock.call_budget`, which the waiter sets: no call outlives
+    it, and the read at the deadline has a budget of its own); duration-aware
+    (:class:`~..waiter.WaitPolicy`) from the function's recent runs: one list call, shared by the gates
+    of the function; refused or unusable, the default schedule. A task's age is measured on FC's clock
+    (``client.server_time``). ``observe`` sees every read's result (a live progress line)."""
     policy = gate.policy()
-    fetch, history = gate.wait_calls(client, polling)
+    fetch, history = gate.wait_calls(client)
     if observe is not None:
         poll = fetch
 

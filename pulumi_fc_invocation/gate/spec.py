@@ -22,21 +22,7 @@ from ..kinds import FC2, Kind
 from ..models import SECRET_MASK, InvocationStatus, check_fail_on_statuses, parse_time, rfc3339, secret_values
 from ..waiter import DEFAULT_MAX_POLL_INTERVAL, NOT_FOUND_GRACE, WaitPolicy
 
-__all__ = ["BATCH_INPUT_KEYS", "SingleSpec", "BatchSpec", "batch_input_keys", "format_batch_id", "parse_batch_id",
-           "wait_policy", "wait_props"]
-
-BATCH_INPUT_KEYS = (
-    "service_name", "function_name", "qualifier", "invocation_id_prefix", "statuses", "started_after",
-    "started_before", "limit", "include_payloads", "secret_payloads", "wait_for_completion", "expected_count",
-    "timeout_seconds", "fail_on_statuses", "poll_interval_seconds", "max_poll_interval_seconds", "region",
-    "account_id", "endpoint", "use_duration_history",
-)
-
-
-def batch_input_keys(kind: Kind) -> tuple[str, ...]:
-    """The batch data source's inputs for ``kind`` (FC 2.0's are :data:`BATCH_INPUT_KEYS`)."""
-    return kind.target_keys + (kind.prefix_key,) + BATCH_INPUT_KEYS[4:]
-
+__all__ = ["SingleSpec", "BatchSpec", "format_batch_id", "parse_batch_id", "wait_policy", "wait_props"]
 
 def wait_policy(*, timeout_seconds: Any, poll_interval_seconds: Any, max_poll_interval_seconds: Any,
                 use_duration_history: Any) -> WaitPolicy:
@@ -223,7 +209,7 @@ class BatchSpec:
         hidden = frozenset(hidden) | frozenset(key for key, value in parse_batch_id(id_, kind=kind).items()
                                                if value == SECRET_MASK or value == [SECRET_MASK])
         if all(props.get(key) for key in kind.target_keys if key != "qualifier"):
-            args = {key: props[key] for key in batch_input_keys(kind) if props.get(key) is not None}
+            args = {key: props[key] for key in kind.batch_input_keys if props.get(key) is not None}
             args[kind.prefix_key] = args.get(kind.prefix_key)
             return cls.build(hidden=hidden, kind=kind, **args)
         return cls.build(kind=kind, hidden=hidden, **parse_batch_id(id_, kind=kind))

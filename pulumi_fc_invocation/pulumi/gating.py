@@ -14,7 +14,7 @@ from ..gate.clients import (  # noqa: F401
 from ..gate.gates import BatchGate, SingleGate, gate_for  # noqa: F401
 from ..gate.messages import TASK_RETENTION_DAYS, item_not_found, not_found_message  # noqa: F401
 from ..gate.operation import SKIP_WAIT_ENV, skip_wait  # noqa: F401
-from ..gate.outputs import batch_output_keys, batch_outputs, batch_result_keys, single_outputs  # noqa: F401
+from ..gate.outputs import batch_outputs, single_outputs  # noqa: F401
 from ..gate.reporting import Reporter, until_set  # noqa: F401
 from ..gate.run import (  # noqa: F401
     PROGRESS_INTERVAL,
@@ -27,6 +27,14 @@ from ..gate.run import (  # noqa: F401
 )
 from ..gate.spec import SingleSpec  # noqa: F401
 from ..gate.verdict import gate_budget, read_and_check, retrying, verdict  # noqa: F401
+
+
+def batch_result_keys(kind):  # type: ignore[no-untyped-def]
+    return kind.batch_result_keys
+
+
+def batch_output_keys(kind):  # type: ignore[no-untyped-def]
+    return kind.batch_output_keys
 
 
 def __getattr__(name: str) -> object:
