@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from pulumi_fc_invocation import schema as gen
-from pulumi_fc_invocation.batching import BATCH_INPUT_KEYS, BatchSpec, BatchSummary
+from pulumi_fc_invocation.gate.batch import BatchSummary
+from pulumi_fc_invocation.gate.spec import BatchSpec
 from pulumi_fc_invocation.fc2 import InvocationRef, StatefulAsyncInvocationResult
 from pulumi_fc_invocation.fc3 import AsyncTaskRef, AsyncTaskResult
 from pulumi_fc_invocation.kinds import FC2, FC3
@@ -31,7 +32,7 @@ from pulumi_fc_invocation.pulumi.functions import (
     get_stateful_async_invocations,
     get_stateful_async_invocations_output,
 )
-from pulumi_fc_invocation.pulumi.gating import batch_output_keys, batch_outputs, batch_result_keys
+from pulumi_fc_invocation.gate.outputs import batch_outputs
 from pulumi_fc_invocation.pulumi.resources import (
     BATCH_OUTPUT_KEYS,
     OUTPUT_KEYS,
@@ -43,7 +44,8 @@ from pulumi_fc_invocation.pulumi.resources import (
 )
 from pulumi_fc_invocation.models import DEFAULT_FAIL_ON
 
-BATCH_RESULT_KEYS = batch_result_keys(FC2)
+BATCH_INPUT_KEYS = FC2.batch_input_keys
+BATCH_RESULT_KEYS = FC2.batch_result_keys
 result_outputs = FC2.outputs
 batch_module = resource_module
 
@@ -109,7 +111,7 @@ BATCH = (gen.BATCH_RESOURCE_TOKEN, StatefulAsyncInvocations, BATCH_OUTPUT_KEYS, 
          (get_stateful_async_invocations, get_stateful_async_invocations_output))
 SINGLE3 = (gen.TASK_RESOURCE_TOKEN, AsyncTask, FC3.output_keys, resource_module, gen.TASK_FUNCTION_TOKEN,
            (get_async_task, get_async_task_output))
-BATCH3 = (gen.TASKS_RESOURCE_TOKEN, AsyncTasks, batch_output_keys(FC3), resource_module, gen.TASKS_FUNCTION_TOKEN,
+BATCH3 = (gen.TASKS_RESOURCE_TOKEN, AsyncTasks, FC3.batch_output_keys, resource_module, gen.TASKS_FUNCTION_TOKEN,
           (get_async_tasks, get_async_tasks_output))
 BOTH = pytest.mark.parametrize("source", [SINGLE, BATCH, SINGLE3, BATCH3],
                                ids=["single", "batch", "fc3-single", "fc3-batch"])
@@ -569,7 +571,7 @@ def test_fc3_outputs_conform_to_their_types(schema):
 
 def test_config_variables_are_the_plugin_settings_and_the_provider_takes_them(schema):
     from pulumi_fc_invocation.plugin.provider import config_key
-    from pulumi_fc_invocation.pulumi.gating import CONFIG_KEYS
+    from pulumi_fc_invocation.gate.clients import CONFIG_KEYS
 
     variables = schema["config"]["variables"]
     assert set(variables) == {key.split(":", 1)[1] for key in CONFIG_KEYS}
