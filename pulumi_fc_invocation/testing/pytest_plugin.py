@@ -20,7 +20,7 @@ def fc_emulator():
     """
     from pulumi_fc_invocation.testing.server import FcEmulator
     from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
-    from pulumi_fc_invocation.waiter import use_clock
+    from pulumi_fc_invocation.clock import use_clock
 
     with FcEmulator(clock="virtual") as emulator, use_clock(AutoAdvanceClock(emulator.clock)):
         yield emulator

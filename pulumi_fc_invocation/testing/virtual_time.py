@@ -5,7 +5,7 @@
 those sleepers wake. So a gate that polls every 30 s over a 6 h task runs instantly, and the task's
 lifecycle in the emulator (computed from the same clock) sees exactly the times the waiter saw.
 
-Use it with :func:`pulumi_fc_invocation.waiter.use_clock`::
+Use it with :func:`pulumi_fc_invocation.clock.use_clock` (the waiter re-exports it)::
 
     with FcEmulator(clock="virtual") as fc, use_clock(AutoAdvanceClock(fc.clock)):
         ...

@@ -17,9 +17,9 @@ it issues with the emulator (``FcEmulator.add_credentials(..., expires_at=...)``
 ``fail_next(service, ...)`` queues failures (an HTTP error, a dropped connection, a given body);
 ``requests`` lists what was asked, ``issued`` what was handed out. Secrets never appear in a repr.
 
-Clients judge expiry on the waiters' clock (``waiter.use_clock``): with a virtual emulator, use
-``use_clock(AutoAdvanceClock(fc.clock))`` (the ``fc_emulator`` fixture does), or a client would keep a
-key the emulator already considers expired.
+Clients judge expiry on the process clock (``pulumi_fc_invocation.clock.use_clock``, the waiters'
+too): with a virtual emulator, use ``use_clock(AutoAdvanceClock(fc.clock))`` (the ``fc_emulator``
+fixture does), or a client would keep a key the emulator already considers expired.
 """
 
 from __future__ import annotations
