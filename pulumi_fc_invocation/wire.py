@@ -98,12 +98,16 @@ def read_body(response: Any, deadline: float, limit: int) -> bytes:
         raise BodyTooLarge(False)
     decoder = _Decoder(encoding) if encoding not in ("", "identity") else None
     chunks: list[bytes] = []
-    size = 0
+    size = received = 0
+    # All that was declared has come: no read for the end (urllib3 gives the connection back to the pool
+    # once http.client has read the declared length). A body cut short still ends in an error.
+    expected = int(declared) if declared.isdigit() else -1
     try:
-        while True:
+        while received != expected:
             data = raw.read1(65536, decode_content=False)
             if not data:
                 break
+            received += len(data)
             if decoder is not None:
                 data = decoder.feed(data, limit + 1 - size)
             size += len(data)
