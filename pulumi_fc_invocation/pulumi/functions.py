@@ -18,16 +18,16 @@ import pulumi
 from pulumi import Input, Output
 
 from ..errors import InvalidArgumentError
-from ..kinds import FC2, KINDS, Kind
-from ..models import redacting
-from ..sources import ASYNC_TASK, ASYNC_TASKS, STATEFUL_ASYNC_INVOCATION, STATEFUL_ASYNC_INVOCATIONS, DataSource, Field, \
-    camel
 from ..gate.gates import BatchGate, SingleGate
 from ..gate.operation import skip_wait
 from ..gate.outputs import batch_outputs
 from ..gate.run import final_read, final_read_async
 from ..gate.spec import BatchSpec, SingleSpec
 from ..gate.verdict import verdict
+from ..kinds import FC2, KINDS, Kind
+from ..models import redacting
+from ..sources import ASYNC_TASK, ASYNC_TASKS, STATEFUL_ASYNC_INVOCATION, STATEFUL_ASYNC_INVOCATIONS, DataSource, Field, \
+    camel
 from .operation import records_only_notice
 from .program import all_plain, check_plain_bool, client_of, gate_secrets, mock_invoke, mocked_props, \
     plain_input_errors, resolve_spec, under_mocks

@@ -18,12 +18,12 @@ from pulumi import Output, ResourceOptions
 
 from ..credentials import secret_config_texts
 from ..errors import ConfigurationError, InvalidArgumentError
-from ..models import redacting, secret_values
-from . import verdict
 from ..gate.clients import CONFIG_KEYS, client_for
 from ..gate.gates import gate_for
 from ..gate.operation import SKIP_WAIT_ENV, records_only, skip_wait
 from ..gate.run import run_gate_result
+from ..models import redacting, secret_values
+from . import verdict
 from .operation import records_only_notice
 from .sdk_workarounds import install_linear_output_wait, undo_sdk_pickler_chain
 

@@ -18,8 +18,6 @@ import pulumi.dynamic
 
 from ..credentials import secret_config_texts
 from ..errors import FcInvocationError, NotFoundError
-from ..kinds import FC2, FC3, Kind
-from ..models import redact, redacting
 from ..gate.clients import CONFIG_KEYS, client_for
 from ..gate.gates import BatchGate
 from ..gate.messages import item_not_found
@@ -27,6 +25,8 @@ from ..gate.operation import current_operation
 from ..gate.outputs import batch_outputs, single_outputs
 from ..gate.spec import BatchSpec
 from ..gate.verdict import read_and_check
+from ..kinds import FC2, FC3, Kind
+from ..models import redact, redacting
 
 __all__ = [
     "GateProvider",

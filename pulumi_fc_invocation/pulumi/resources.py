@@ -19,11 +19,11 @@ import pulumi
 import pulumi.dynamic
 from pulumi import Input, Output, ResourceOptions
 
+from ..errors import InvalidArgumentError
 from ..gate.batch import BatchSummary
 from ..gate.operation import records_only, skip_wait
 from ..gate.spec import BatchSpec, SingleSpec, parse_batch_id
 from ..gate.verdict import batch_verdict, verdict
-from ..errors import InvalidArgumentError
 from ..kinds import FC2, KINDS, Kind
 from ..models import redacting
 from ..sources import ASYNC_TASK, ASYNC_TASKS, STATEFUL_ASYNC_INVOCATION, STATEFUL_ASYNC_INVOCATIONS, DataSource
@@ -42,9 +42,9 @@ from .program import (
     spec_prop,
     under_mocks,
 )
-from .signatures import bind, output_annotation, resource_signature
 from .providers import AsyncTaskProvider, AsyncTasksProvider, StatefulAsyncInvocationProvider, \
     StatefulAsyncInvocationsProvider
+from .signatures import bind, output_annotation, resource_signature
 
 __all__ = [
     "StatefulAsyncInvocation", "StatefulAsyncInvocations", "AsyncTask", "AsyncTasks", "DataSourceResource",
