@@ -79,15 +79,18 @@ def _listings(pages: list[tuple[int, bool]]) -> list[tuple[int, int]]:
 
 
 def batch_gate(fc: Any, plan: list[tuple[float, float]], tag: str, seed: int) -> dict[str, Any]:
-    from pulumi_fc_invocation.batching import BatchSpec, BatchTracker, read_batch_and_check
+    from pulumi_fc_invocation.gate.batch import BatchTracker
+    from pulumi_fc_invocation.gate.spec import BatchSpec
+    from pulumi_fc_invocation.gate.verdict import read_batch_and_check
     from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
-    from pulumi_fc_invocation.waiter import Waiter, WaitPolicy, use_clock
+    from pulumi_fc_invocation.waiter import NOT_FOUND_GRACE, Waiter, WaitPolicy, use_clock
 
     function = f"batch-{tag}"
     start, ends = _seed_tasks(fc, function, plan)
     spec = BatchSpec.build(service_name="bench", function_name=function, invocation_id_prefix="t-",
                            wait_for_completion=True, expected_count=len(plan))
-    assert spec.policy == WaitPolicy(), spec.policy  # the data source's defaults are the default policy
+    # The data source's defaults are the default policy (and a just-started batch's moment to be listed).
+    assert spec.policy == WaitPolicy(not_found_grace=NOT_FOUND_GRACE), spec.policy
     client = fc.client()
     log = _PageLog(client)
     tracker = BatchTracker(log, spec)
