@@ -155,3 +155,34 @@ def test_unusable_shared_profile_does_not_break_complete_settings(tmp_path):
     assert "rsa_key_pair" not in str(info.value)
     with pytest.raises(ConfigurationError, match="rsa_key_pair"):
         resolve_settings(environ={"ALICLOUD_ACCOUNT_ID": "1", "ALICLOUD_REGION": "r"}, home=tmp_path)
+
+
+def test_a_cli_profile_without_keys_still_names_the_region(tmp_path):
+    """An AK profile of the CLI's config.json without keys gives no credentials but its region; credentials.ini is
+    then read, and its profile (credentials and region) is the one used."""
+    (tmp_path / ".aliyun").mkdir()
+    (tmp_path / ".aliyun" / "config.json").write_text(json.dumps(
+        {"profiles": [{"name": "default", "mode": "AK", "region_id": "cn-shanghai"}]}))
+    env = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "envkey", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET}
+    s = resolve_settings(environ=env, home=tmp_path, account_id="123")
+    assert (s.region, s.credentials_source) == ("cn-shanghai", "environment")
+    (tmp_path / ".alibabacloud").mkdir()
+    (tmp_path / ".alibabacloud" / "credentials.ini").write_text(
+        f"[default]\naccess_key_id = inikey\naccess_key_secret = {SECRET}\nregion_id = cn-beijing\n")
+    s = resolve_settings(environ={}, home=tmp_path, account_id="123")
+    assert s.credentials == Credentials("inikey", SECRET) and s.region == "cn-beijing"
+    assert s.credentials_source == str(tmp_path / ".alibabacloud" / "credentials.ini")
+
+
+def test_config_assume_role_takes_its_key_from_a_profile(tmp_path):
+    """``alicloud:assumeRole`` without a config or environment key calls AssumeRole with the profile's key (whose
+    file also gives the region); with no key anywhere it says where one goes."""
+    config = {"alicloud:assumeRole": json.dumps({"roleArn": "acs:ram::123:role/deploy"})}
+    with pytest.raises(ConfigurationError, match="alicloud:assumeRole needs an access key to call AssumeRole with"):
+        resolve_settings(config=config, environ={}, home=tmp_path, account_id="123", region="cn-hangzhou")
+    (tmp_path / ".alibabacloud").mkdir()
+    (tmp_path / ".alibabacloud" / "credentials.ini").write_text(
+        f"[default]\naccess_key_id = inikey\naccess_key_secret = {SECRET}\nregion_id = cn-beijing\n")
+    s = resolve_settings(config=config, environ={}, home=tmp_path, account_id="123")
+    assert s.credentials_source == "AssumeRole for role acs:ram::123:role/deploy (from alicloud:assumeRole)"
+    assert s.region == "cn-beijing" and s.endpoint == "https://123.cn-beijing.fc.aliyuncs.com"
