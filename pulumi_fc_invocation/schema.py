@@ -334,6 +334,9 @@ def reference_page(source: DataSource) -> str:
         spec = _type_spec(field.accepts or field.type, statuses=field.statuses, where=field.name)
         default = "required" if field.required else ("none" if field.default is None else f"`{field.default!r}`")
         notes = []  # a plain input's doc says so itself
+        if field.setting:  # the schema's words are the plugin's; the Python data sources read the stack's keys
+            notes.append(f"The Python forms read the stack setting "
+                         f"{_quoted(SETTING_SOURCES[field.setting]['config'])} instead of the provider's.")
         if field.waits:
             notes.append("Not an input of the plugin's function, which never waits.")
         lines.append(f"| `{field.name}` | `{camel(field.name)}` | {_words(spec)} | {default} | "
