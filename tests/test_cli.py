@@ -135,6 +135,22 @@ def test_no_pulumi_or_grpc_imported_by_help_or_commands(fc, env):
     assert proc.stdout.strip() == "[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] []", proc.stdout + proc.stderr
 
 
+def test_help_loads_neither_the_client_nor_pydantic(env):
+    """``--help`` stays fast: the client (requests, pydantic) and the gate core load inside the commands,
+    and the --status choices (InvocationStatus) when first asked."""
+    script = textwrap.dedent("""
+        import contextlib, io, sys
+        from pulumi_fc_invocation.cli import main
+        with contextlib.redirect_stdout(io.StringIO()):
+            codes = [main(["--help"]), main(["wait", "--help"]), main(["wait-batch", "--help"])]
+        heavy = ("requests", "pydantic", "pulumi_fc_invocation.client", "pulumi_fc_invocation.gate.run")
+        print(codes, sorted(m for m in heavy if m in sys.modules))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[0, 0, 0] []", proc.stdout + proc.stderr
+
+
 # --- get -------------------------------------------------------------------------------------------
 
 
