@@ -14,8 +14,11 @@ T = TypeVar("T")
 
 
 class Reporter(Protocol):
-    """Where a gate's messages go, and how it fails: the program's (``pulumi.log`` and a RunError), or a
-    provider plugin's (the engine's status messages)."""
+    """Where a gate's messages go, and how it fails (:func:`~.run.run_gate_result` says them): the
+    program's (``pulumi.program.ProgramReporter``: ``pulumi.log`` and a RunError) or the provider
+    plugin's (``plugin.provider.EngineReporter``: the engine's status messages, Cancel). The CLI's
+    ``cli.reporter.TerminalReporter`` takes the same progress sentences and every read for its live
+    line, and turns the verdict into an exit code instead of failing."""
 
     def info(self, text: str) -> None: ...
 
