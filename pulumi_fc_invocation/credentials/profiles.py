@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from ..errors import ConfigurationError
 from .base import Credentials, RefreshableCredentials
@@ -23,8 +22,7 @@ from .sts import assume_role, assume_role_with_oidc, required_role_arn
 __all__ = ["Mode", "MODES", "ProfileFormat", "FORMATS", "read_profiles", "profile_credentials", "ProfileProvider"]
 
 
-@dataclass(frozen=True)
-class Mode:
+class Mode(NamedTuple):
     """One kind of profile: its name in credentials.ini (``type``) and in config.json (``mode``), what it builds
     (``key``, ``assume_role`` on the profile's key, ``chained``: on another profile's, ``oidc``, ``ecs``), and
     the files in which its key reads an STS token."""
@@ -45,8 +43,7 @@ MODES = (
 )
 
 
-@dataclass(frozen=True)
-class ProfileFormat:
+class ProfileFormat(NamedTuple):
     """How one file spells the settings (first set field wins) and says what is wrong."""
 
     name: str  # "ini" or "cli": a column of MODES
