@@ -173,7 +173,7 @@ class FcClient:
     # A composite id of either API, parsed by the client that reads both (the waiter knows neither).
     parse_ref = staticmethod(parse_ref)
 
-    def bounded(self, seconds: Union[float, Callable[[], Optional[float]]]) -> "FcClient":
+    def bounded(self, seconds: Union[float, Callable[[], Optional[float]]]) -> Union["FcClient", "BoundedClient"]:
         """This client with every call ending within ``seconds`` from now, retries included.
 
         Each call's attempts are cut to the time left, and a call made after it is over fails at once.

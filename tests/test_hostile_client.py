@@ -71,6 +71,27 @@ def test_a_redirect_is_refused_and_nothing_reaches_the_other_host(status, call):
     assert other.seen == [] and len(server.seen) == 1
 
 
+def test_a_redirect_is_refused_before_its_body_is_read():
+    """requests reads a redirect's body whole (without our cap) even when it does not follow it: the
+    transport refuses the redirect first, so a body that never ends costs nothing and no timeout."""
+    def endless_redirect(seen, conn):
+        conn.sendall(http_response(302, b"x" * 1000, {"Location": "http://localhost:1/steal",
+                                                      "Content-Length": str(10**9)}))
+        server_stop.wait(5)
+
+    with HostileServer(endless_redirect) as server:
+        client = client_for(server.endpoint, timeout=(1.0, 1.0))
+        started = time.monotonic()
+        with pytest.raises(FcApiError) as info:
+            client.get("svc/fn/job-1")
+        elapsed = time.monotonic() - started
+        server_stop.set()
+        client.close()
+    server_stop.clear()
+    assert type(info.value).__name__ == "RedirectError" and info.value.http_status == 302
+    assert elapsed < 0.9 and len(server.seen) == 1, elapsed
+
+
 # --- 17.3: paging -------------------------------------------------------------------------------
 
 
