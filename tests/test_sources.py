@@ -140,3 +140,11 @@ def test_the_type_stubs_are_the_descriptions_and_ship():
     assert ") -> Output[GetAsyncTasksResult]: ..." in functions_stub
     package_data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     assert "*.pyi" in package_data["pulumi_fc_invocation.pulumi"]
+
+
+def test_the_blocking_forms_type_hints_resolve():
+    """``__annotations__`` follow the signature (tools that read ``typing.get_type_hints`` see the types)."""
+    for name in ("get_async_task", "get_async_tasks", "get_stateful_async_invocation", "get_stateful_async_invocations"):
+        hints = typing.get_type_hints(getattr(functions, name))
+        assert hints["return"].__name__ == f"Get{by_name(name[4:].title().replace('_', '')).name}Result", name
+        assert hints["qualifier"] == typing.Optional[str] and hints["opts"] is not typing.Any

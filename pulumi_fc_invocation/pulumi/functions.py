@@ -11,6 +11,7 @@ switch, or in a refresh/destroy, it neither waits nor judges.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence  # noqa: F401 - the annotations name it (evaluated here)
 from datetime import datetime
 from typing import Any, Optional, Union
 
@@ -32,7 +33,7 @@ from .operation import records_only_notice
 from .program import all_plain, check_plain_bool, client_of, gate_secrets, mock_invoke, mocked_props, \
     plain_input_errors, resolve_spec, under_mocks
 from .resources import mocked_summary
-from .signatures import bind, function_signature, type_text
+from .signatures import annotations, bind, function_signature, type_text
 
 __all__ = [
     "GetStatefulAsyncInvocationResult", "GetStatefulAsyncInvocationsResult", "GetAsyncTaskResult",
@@ -233,6 +234,7 @@ def _form(source: DataSource, result: type, *, output: bool) -> Any:
         return run(kind, result, secret_payloads, values, opts)
 
     form.__signature__ = signature  # type: ignore[attr-defined]
+    form.__annotations__ = annotations(signature)
     form.__name__ = form.__qualname__ = name
     form.__module__ = __name__
     form.__doc__ = (f"The ``Output`` form of ``{source.function}``: inputs may be Outputs, and the wait runs on "

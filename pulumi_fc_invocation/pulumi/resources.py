@@ -11,7 +11,7 @@ its constructor's signature and output annotations come; everything else is :fun
 
 from __future__ import annotations
 
-from collections.abc import Mapping  # noqa: F401 - output annotations name it (evaluated in this module)
+from collections.abc import Mapping, Sequence  # noqa: F401 - the annotations name them (evaluated here)
 from datetime import datetime
 from typing import Any, ClassVar, Optional, Union
 
@@ -44,7 +44,7 @@ from .program import (
 )
 from .providers import AsyncTaskProvider, AsyncTasksProvider, StatefulAsyncInvocationProvider, \
     StatefulAsyncInvocationsProvider
-from .signatures import bind, output_annotation, resource_signature
+from .signatures import annotations, bind, output_annotation, resource_signature
 
 __all__ = [
     "StatefulAsyncInvocation", "StatefulAsyncInvocations", "AsyncTask", "AsyncTasks", "DataSourceResource",
@@ -225,6 +225,7 @@ def _constructor(cls: type, source: DataSource) -> Any:
                 secret_payloads, opts)
 
     __init__.__signature__ = signature  # type: ignore[attr-defined]
+    __init__.__annotations__ = annotations(signature)
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
     __init__.__module__ = cls.__module__
     return plain_input_errors(__init__)

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..sources import DataSource, Field, Member
 
-__all__ = ["type_text", "output_annotation", "resource_signature", "function_signature", "bind"]
+__all__ = ["type_text", "output_annotation", "resource_signature", "function_signature", "annotations", "bind"]
 
 _P = inspect.Parameter
 
@@ -76,6 +76,15 @@ def function_signature(source: DataSource, *, output: bool, result: str) -> insp
         *_arguments(source, inputs=output, required_default=_P.empty),
         _P("opts", _P.KEYWORD_ONLY, default=None, annotation="Optional[pulumi.InvokeOptions]"),
     ], return_annotation=f"Output[{result}]" if output else result)
+
+
+def annotations(signature: inspect.Signature) -> dict[str, Any]:
+    """``__annotations__`` for a function given ``signature`` (``typing.get_type_hints`` reads these; the
+    names they use must be those of the function's module)."""
+    out = {name: p.annotation for name, p in signature.parameters.items() if p.annotation is not _P.empty}
+    if signature.return_annotation is not inspect.Signature.empty:
+        out["return"] = signature.return_annotation
+    return out
 
 
 def bind(signature: inspect.Signature, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
