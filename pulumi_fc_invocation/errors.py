@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Union
 
 __all__ = [
     "FcInvocationError",
@@ -233,9 +233,17 @@ def printable(text: str) -> str:
     return _CONTROLS.sub(_escape, text)
 
 
-def redact(text: str, secrets: Iterable[tuple[str, str]]) -> str:
-    """``text`` with each (value, shown-instead) replaced: our key id, secret and token in server text."""
-    for value, shown in secrets:
-        if value and len(value) >= 4 and value in text:
-            text = text.replace(value, shown)
+def redact(text: str, secrets: Iterable[Union[str, tuple[str, str]]], *, mask: str = "[secret]",
+           shortest: int = 4) -> str:
+    """``text`` with each secret replaced, longest first (a short one inside a long one cannot split it):
+    a ``(value, shown)`` pair by ``shown`` (our key id as ``LTAI****``, its secret and token as
+    ``<redacted>`` in server text), a plain value by ``mask``. Values shorter than ``shortest`` are left
+    (a one-letter test secret would mangle every message)."""
+    shown: dict[str, str] = {}
+    for secret in secrets:
+        value, instead = secret if isinstance(secret, tuple) else (secret, mask)
+        if isinstance(value, str) and value and len(value) >= shortest:
+            shown.setdefault(value, instead)
+    for value in sorted(shown, key=len, reverse=True):
+        text = text.replace(value, shown[value])
     return text
