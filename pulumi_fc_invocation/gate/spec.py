@@ -24,6 +24,7 @@ from ..waiter import DEFAULT_MAX_POLL_INTERVAL, NOT_FOUND_GRACE, WaitPolicy
 
 __all__ = ["SingleSpec", "BatchSpec", "format_batch_id", "parse_batch_id", "wait_policy", "wait_props"]
 
+
 def wait_policy(*, timeout_seconds: Any, poll_interval_seconds: Any, max_poll_interval_seconds: Any,
                 use_duration_history: Any) -> WaitPolicy:
     """The wait of a data source's arguments. ``max_poll_interval_seconds`` unset (None): the default
