@@ -25,7 +25,8 @@ from pydantic import ValidationError as _PydanticValidationError
 
 from ..clock import call_budget
 from ..credentials import Credentials
-from ..errors import FcApiError, FcInvocationError, InvalidArgumentError, InvalidResponseError, RequestTimeoutError, redact
+from ..errors import (FcApiError, FcInvocationError, InvalidArgumentError, InvalidResponseError, RequestTimeoutError,
+                      redact)
 from ..wire import classify_exception, warn_plain_http
 from .auth import TOKEN_REFUSED_CODES, CredentialSource, SignableRequest, Signer, SigningAuth
 from .failures import ErrorClass, api_error, excerpt, redirect_error, transport_error
@@ -34,9 +35,9 @@ from .session import (MAX_RESPONSE_BYTES, USER_AGENT, Answer, HttpSession, Redir
                       request_id_of)
 
 __all__ = [
-    "Transport", "Answer", "SignableRequest", "Signer", "CredentialSource", "check_timeout", "check_limits", "request_id_of",
-    "encode_query", "RETRY_STATUSES", "TOKEN_REFUSED_CODES", "MAX_RESPONSE_BYTES", "IDEMPOTENT_METHODS",
-    "USER_AGENT", "Timeout",
+    "Transport", "Answer", "SignableRequest", "Signer", "CredentialSource", "check_timeout", "check_limits",
+    "request_id_of", "encode_query", "RETRY_STATUSES", "TOKEN_REFUSED_CODES", "MAX_RESPONSE_BYTES",
+    "IDEMPOTENT_METHODS", "USER_AGENT", "Timeout",
 ]
 
 log = logging.getLogger("pulumi_fc_invocation.transport")
@@ -187,8 +188,6 @@ class Transport:
                 answer, failure, delay = self._attempt(signed, url, timeout, started, deadline, retry_end,
                                                        retries, error_class)
                 if delay is not None:  # tried again, signed anew
-                    log.debug("%s %s: attempt %d %s; retrying in %.2f s", method, path, attempts,
-                              f"answered {answer.status_code}" if answer is not None else "failed", delay)
                     retries += 1
                     time.sleep(delay)
                     signed = flow.send(None)
@@ -227,6 +226,8 @@ class Transport:
                 raise
             delay = self.retry.delay(method, retries, failure=found)
             if delay is not None and time.monotonic() + delay <= retry_end:
+                log.debug("%s %s: %s (%s); retry %d in %.2f s", method, signed.path, found.kind, found.reason,
+                          retries + 1, delay)
                 return None, None, delay
             retried = (f"after up to {self.max_retries} retries" if method in IDEMPOTENT_METHODS
                        else "not retried: a second start could run the task twice")
@@ -236,6 +237,8 @@ class Transport:
             return answer, None, None
         delay = self.retry.delay(method, retries, status=answer.status_code, headers=answer.headers)
         if delay is not None and time.monotonic() + delay <= retry_end:
+            log.debug("%s %s: HTTP %s; retry %d in %.2f s", method, signed.path, answer.status_code, retries + 1,
+                      delay)
             return answer, None, delay
         return None, api_error(answer, self.redacted, retry_end - time.monotonic(), error_class), None
 

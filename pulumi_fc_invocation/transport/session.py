@@ -28,8 +28,8 @@ from .. import __version__
 from ..errors import ResponseTooLargeError
 from ..wire import BodyTooLarge, read_body
 
-__all__ = ["Answer", "Redirected", "HttpSession", "ServerClock", "OwnHostsMask", "OWN_HOSTS", "USER_AGENT", "MAX_RESPONSE_BYTES",
-           "encode_query", "request_id_of", "proxies_from"]
+__all__ = ["Answer", "Redirected", "HttpSession", "ServerClock", "OwnHostsMask", "OWN_HOSTS", "USER_AGENT",
+           "MAX_RESPONSE_BYTES", "encode_query", "request_id_of", "proxies_from"]
 
 # Far above FC's largest answer (a 1 MB return payload plus a 128 KB invocation payload, JSON-escaped,
 # in an envelope), compressed or not: a gzip bomb or a broken proxy stops here, not in RAM.
