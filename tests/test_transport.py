@@ -118,3 +118,72 @@ def test_urllib3_logs_never_name_our_host_and_other_pools_keep_theirs(caplog, mo
     # masked, not lost (our retries are the transport's own now: urllib3 logs our pool's connections, not retries)
     assert [t for t in texts if t.startswith("Starting new HTTPS connection") and "[fc endpoint]" in t], texts
     assert [t for t in texts if t.startswith("Retrying") and "not-ours.invalid" in t], texts
+
+
+def test_a_call_keeps_to_the_call_budget_its_caller_set():
+    """The deadline of a call comes from clock.within (a waiter's budget), not from a copied client: an
+    attempt is cut to it, and a call made once it is spent is not sent at all."""
+    import threading
+    import time
+
+    from _hostile import HostileServer
+
+    from pulumi_fc_invocation import clock
+    from pulumi_fc_invocation.errors import RequestTimeoutError
+
+    release = threading.Event()
+    with HostileServer(lambda seen, conn: release.wait(5)) as server:
+        transport = Transport(server.endpoint, Credentials("LTAIkey0000001", "secret-value"), timeout=(5.0, 15.0),
+                              retry_budget=30.0)
+        started = time.monotonic()
+        with pytest.raises(RequestTimeoutError, match="time budget"):
+            clock.within(0.6, lambda: transport.request("GET", "/x", signer=token_signer))
+        elapsed = time.monotonic() - started
+        with pytest.raises(RequestTimeoutError, match="not sent"):
+            clock.within(0.0, lambda: transport.request("GET", "/y", signer=token_signer))
+        release.set()
+        transport.close()
+    assert 0.5 < elapsed < 1.2, elapsed
+    assert [seen.request_line.split()[1] for seen in server.seen] == ["/x"]
+
+
+def test_retry_after_is_read_as_seconds_fractions_or_an_http_date():
+    import time
+    from email.utils import formatdate
+
+    from pulumi_fc_invocation.transport.retry import parse_retry_after
+
+    assert parse_retry_after("2") == 2.0 and parse_retry_after("0.5") == 0.5 and parse_retry_after("-3") == 0.0
+    assert 28 <= parse_retry_after(formatdate(time.time() + 30, usegmt=True)) <= 31
+    assert parse_retry_after(formatdate(time.time() - 30, usegmt=True)) == 0.0
+    for unreadable in ("soon", "inf", "nan", "", None):
+        assert parse_retry_after(unreadable) is None  # the backoff applies instead
+
+
+def test_a_start_is_tried_again_only_when_it_never_left():
+    """One retry rule for every method: a request that made no connection may go again (nothing ran);
+    a start that may have reached FC is never sent twice, whatever came back."""
+    import socket
+
+    import requests
+
+    from pulumi_fc_invocation.transport.retry import RetryPolicy
+    from pulumi_fc_invocation.wire import classify_exception
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    with pytest.raises(requests.ConnectionError) as refused:
+        requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+    found = classify_exception(refused.value)
+    assert found is not None and found.kind == "unreachable" and found.sent is False
+    cut = classify_exception(requests.exceptions.ChunkedEncodingError("cut off"))
+    assert cut is not None and cut.kind == "corrupt" and cut.sent is True
+    policy = RetryPolicy(max_retries=2)
+    assert policy.retries("POST", failure=found) and policy.retries("GET", failure=found)
+    assert policy.retries("GET", failure=cut) and policy.retries("PUT", failure=cut)
+    assert not policy.retries("POST", failure=cut)
+    assert policy.retries("GET", status=503) and not policy.retries("POST", status=503)
+    assert not policy.retries("GET", status=404)
+    assert policy.delay("GET", 2, status=503) is None  # max_retries used
