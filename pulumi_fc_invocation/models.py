@@ -20,6 +20,7 @@ from typing import Annotated, Any, ClassVar, Optional, TypeVar, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from . import errors
 from .errors import FcApiError, InvalidArgumentError
 
 __all__ = [
@@ -114,17 +115,9 @@ SECRET_MASK = "[secret]"
 
 
 def redact(text: str, secrets: Iterable[Union[str, tuple[str, str]]]) -> str:
-    """``text`` with each secret replaced, longest first (a short one inside a long one cannot split it):
-    a value by :data:`SECRET_MASK`, a ``(value, shown)`` pair by ``shown`` (the transport shows our key id
-    as ``LTAI****`` and its secret and token as ``<redacted>`` in server text)."""
-    shown: dict[str, str] = {}
-    for secret in secrets:
-        value, instead = secret if isinstance(secret, tuple) else (secret, SECRET_MASK)
-        if isinstance(value, str) and value:
-            shown.setdefault(value, instead)
-    for value in sorted(shown, key=len, reverse=True):
-        text = text.replace(value, shown[value])
-    return text
+    """:func:`.errors.redact` for secret inputs: each value as :data:`SECRET_MASK`, however short (a
+    qualifier ``1`` given as a secret is still a secret)."""
+    return errors.redact(text, secrets, mask=SECRET_MASK, shortest=1)
 
 
 def secret_values(values: Any, hidden: Iterable[str]) -> tuple[str, ...]:

@@ -187,6 +187,8 @@ def test_importing_models_imports_no_api_revision():
 def test_redact_masks_values_and_pairs_longest_first():
     from pulumi_fc_invocation.models import SECRET_MASK, redact
 
-    text = "key LTAIkey0001 secret s3cr3t-s3cr3t token s3cr3t id job-1"
-    shown = redact(text, [("LTAIkey0001", "LTAI****"), ("s3cr3t-s3cr3t", "<redacted>"), "s3cr3t", "job-1", "", None])
-    assert shown == f"key LTAI**** secret <redacted> token {SECRET_MASK} id {SECRET_MASK}"
+    text = "key LTAIkey0001 secret s3cr3t-s3cr3t token s3cr3t id job-1 qualifier Q9"
+    shown = redact(text, [("LTAIkey0001", "LTAI****"), ("s3cr3t-s3cr3t", "<redacted>"), "s3cr3t", "job-1", "Q9", "",
+                          None])
+    # A secret input however short ("Q9", a qualifier given as a secret) is masked too.
+    assert shown == f"key LTAI**** secret <redacted> token {SECRET_MASK} id {SECRET_MASK} qualifier {SECRET_MASK}"
