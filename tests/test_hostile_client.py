@@ -395,7 +395,8 @@ def test_plain_http_to_a_remote_host_warns_once(caplog):
 def test_a_batch_listing_stops_on_a_cycling_token_and_the_wait_ends_at_once():
     """The batch's own page loop (``list_batch``) catches a cycle (A, B, A), and a wait treats a
     listing that would never end as hopeless instead of polling it until its timeout."""
-    from pulumi_fc_invocation.batching import BatchSpec, BatchTracker, list_batch
+    from pulumi_fc_invocation.gate.batch import BatchTracker, list_batch
+    from pulumi_fc_invocation.gate.spec import BatchSpec
     from pulumi_fc_invocation.errors import PaginationError
     from pulumi_fc_invocation.waiter import Waiter, WaitPolicy
 

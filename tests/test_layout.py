@@ -147,7 +147,7 @@ def test_the_gating_implementation_imports_no_pulumi():
     import subprocess
     import sys
 
-    code = ("import sys, pulumi_fc_invocation.pulumi.gating, pulumi_fc_invocation.batching, "
-            "pulumi_fc_invocation.kinds; print(sorted(m for m in ('pulumi', 'grpc') if m in sys.modules))")
+    code = ("import sys, pulumi_fc_invocation.gate.gates, pulumi_fc_invocation.gate.run, pulumi_fc_invocation.gate.batch, "
+            "pulumi_fc_invocation.gate.verdict, pulumi_fc_invocation.kinds; print(sorted(m for m in ('pulumi', 'grpc') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"

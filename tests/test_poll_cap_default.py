@@ -12,7 +12,7 @@ from __future__ import annotations
 import pulumi
 
 from pulumi_fc_invocation import AsyncTask, AsyncTasks
-from pulumi_fc_invocation.batching import BatchSpec
+from pulumi_fc_invocation.gate.spec import BatchSpec
 from pulumi_fc_invocation.kinds import FC3
 from pulumi_fc_invocation.gate.messages import format_duration
 from pulumi_fc_invocation.waiter import DEFAULT_MAX_POLL_INTERVAL

@@ -127,7 +127,8 @@ def test_a_failed_member_of_a_batch_with_a_secret_prefix_is_reported_masked(fc, 
 
 
 def test_a_late_batch_member_with_an_earlier_start_time_is_seen(fc):
-    from pulumi_fc_invocation.batching import BatchSpec, BatchTracker
+    from pulumi_fc_invocation.gate.batch import BatchTracker
+    from pulumi_fc_invocation.gate.spec import BatchSpec
 
     now = fc.clock.now()
     for i in range(4):  # four members, all ended, started one second apart
@@ -153,7 +154,7 @@ def _gate_props(**extra):
 def test_the_final_read_retries_a_transient_error_within_the_gates_budget(fc):
     from pulumi_fc_invocation.errors import InvalidResponseError
     from pulumi_fc_invocation.fc2 import InvocationRef
-    from pulumi_fc_invocation.pulumi.gating import read_and_check
+    from pulumi_fc_invocation.gate.verdict import read_and_check
     from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
     from pulumi_fc_invocation.waiter import use_clock
 
@@ -171,7 +172,7 @@ def test_the_final_read_retries_a_transient_error_within_the_gates_budget(fc):
 def test_a_task_run_again_after_it_ended_is_not_reported_as_an_api_error(fc):
     from pulumi_fc_invocation.errors import WaitTimeoutError
     from pulumi_fc_invocation.fc2 import InvocationRef
-    from pulumi_fc_invocation.pulumi.gating import read_and_check
+    from pulumi_fc_invocation.gate.verdict import read_and_check
 
     fc.add_invocation("flip", "fn", "fl-1", timeline=[("Running", 0), ("Failed", 5), ("Running", 6)])
     fc.advance(7)
@@ -202,7 +203,7 @@ def test_the_function_form_id_is_the_resources(fc, run):
 def test_the_client_cache_is_bounded_and_closes_what_it_evicts(fc):
     import os
 
-    from pulumi_fc_invocation.pulumi import gating as provider
+    from pulumi_fc_invocation.gate import clients as provider
 
     def open_fds():
         return len(os.listdir("/proc/self/fd"))

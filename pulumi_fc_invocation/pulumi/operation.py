@@ -1,25 +1,12 @@
-"""The operation detection moved to :mod:`pulumi_fc_invocation.gate.operation` (it imports no Pulumi: the
-plugin asks it too). Only :func:`records_only_notice`, which warns through ``pulumi.log``, is the Pulumi
-front end's own; the re-exports are # compat: removed at integration."""
+"""The Pulumi front end's word on a records-only operation: the detection is the gate core's
+(:mod:`pulumi_fc_invocation.gate.operation`, which the plugin asks too); the warning through ``pulumi.log``
+is this front end's own."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..gate.operation import (  # noqa: F401  # compat: removed at integration
-    COMMANDS,
-    GLOBAL_FLAGS,
-    OPERATION_ENV,
-    OPERATIONS,
-    PROC_ROOT,
-    current_operation,
-    for_operation,
-    operation_from_argv,
-    operation_from_proc,
-    records_only,
-    records_only_setting,
-    relaxed_warning,
-)
+from ..gate.operation import records_only_setting, relaxed_warning
 
 __all__ = ["records_only_notice"]
 
