@@ -10,6 +10,7 @@ import pytest
 
 from pulumi_fc_invocation import (
     AsyncTask,
+    StatefulAsyncInvocation,
     AsyncTasks,
     get_async_task,
     get_async_task_output,
@@ -126,6 +127,42 @@ def test_a_task_that_does_not_end_in_time_fails_the_gate(fc, run):
     text = info.value.message
     assert "timed out waiting for task forever/stuck-1: last status Running" in text and "timeout_seconds=90" in text
     assert not any(r.name == "app" for r in info.value.result.resources)
+
+
+@pytest.mark.parametrize("grace, passes", [(60, True), (None, False)])
+def test_not_found_grace_seconds_waits_for_a_task_fc_lists_late(fc, run, grace, passes):
+    """A pipeline that invokes and deploys at once: FC answers AsyncTaskNotFound for the first reads (here
+    12 polls, about 20 s). ``not_found_grace_seconds=60`` polls through them; the default (10 s) does not."""
+    task_id = f"late-{grace}"
+    fc.add_function(None, "late", outcome="Succeeded", duration=5)
+    fc.client().invoke_async_task("late", "{}", task_id=task_id)
+    fc.inject_fault("get", status=404, code="AsyncTaskNotFound", times=12, match=task_id, api="2023-03-30")
+    grace_args = {} if grace is None else {"not_found_grace_seconds": grace}
+
+    def program():
+        task = AsyncTask("late", function_name="late", task_id=task_id, wait_for_completion=True,
+                         timeout_seconds=600, **grace_args)
+        pulumi.export("status", task.status)
+        pulumi.export("grace", task.not_found_grace_seconds)
+
+    if passes:
+        result = run(program)
+        assert result.outputs["status"] == "Succeeded" and result.outputs["grace"] == 60
+        return
+    with pytest.raises(ProgramError) as info:
+        run(program)
+    assert f"task id '{task_id}'" in info.value.message and "AsyncTaskNotFound" in info.value.message
+    fc.faults.clear()
+
+
+def test_not_found_grace_seconds_is_checked_and_an_fc3_input_only(fc):
+    before = fc.request_count()
+    with pytest.raises(InvalidArgumentError, match="not_found_grace_seconds.*>= 0"):
+        get_async_task("fn", "t-1", not_found_grace_seconds=-1)
+    with pytest.raises(TypeError, match="not_found_grace_seconds"):
+        StatefulAsyncInvocation("x", service_name="svc", function_name="fn", invocation_id="i-1",
+                                not_found_grace_seconds=30)
+    assert fc.request_count() == before
 
 
 def test_preview_reads_once_and_does_not_wait(fc, run):

@@ -178,3 +178,12 @@ def test_not_found_just_after_the_start_is_polled_through_within_the_grace(clock
     assert isinstance(final.error, NotFoundError) and final.elapsed <= 12  # then final
     with pytest.raises(InvalidArgumentError, match="not_found_grace"):
         WaitPolicy(not_found_grace=-1)
+
+
+def test_a_grace_longer_than_the_errors_in_a_row_is_waited_out(clock):
+    """Polls every second or so, then backs off: 12 not-founds in a row outnumber max_consecutive_errors (10), but a task
+    not listed yet is bounded by the grace (60 s), not by the transient errors' count."""
+    gone = NotFoundError("gone", code="AsyncTaskNotFound")
+    task = Task(clock, 5, errors=[gone] * 12)
+    outcome = Waiter(task, WaitPolicy(not_found_grace=60, max_consecutive_errors=10), clock=clock).wait()
+    assert outcome.error is None and outcome.result.succeeded and outcome.transient_errors == 12

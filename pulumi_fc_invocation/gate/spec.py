@@ -26,19 +26,23 @@ __all__ = ["SingleSpec", "BatchSpec", "format_batch_id", "parse_batch_id", "wait
 
 
 def wait_policy(*, timeout_seconds: Any, poll_interval_seconds: Any, max_poll_interval_seconds: Any,
-                use_duration_history: Any) -> WaitPolicy:
+                use_duration_history: Any, not_found_grace_seconds: Any = NOT_FOUND_GRACE) -> WaitPolicy:
     """The wait of a data source's arguments. ``max_poll_interval_seconds`` unset (None): the default
     schedule's cap (:data:`~..waiter.DEFAULT_MAX_POLL_INTERVAL`); set: a ceiling no delay exceeds
     (:class:`~..waiter.WaitPolicy`'s ``cap``). A just-started item or batch has a moment to be found
-    (:data:`~..waiter.NOT_FOUND_GRACE`)."""
+    (``not_found_grace_seconds``, by default :data:`~..waiter.NOT_FOUND_GRACE`)."""
     duration_aware = _bool("use_duration_history", use_duration_history)
+    if isinstance(not_found_grace_seconds, bool) or not isinstance(not_found_grace_seconds, (int, float)) \
+            or not 0 <= not_found_grace_seconds < float("inf"):
+        raise InvalidArgumentError("not_found_grace_seconds", not_found_grace_seconds,
+                                   "must be a number of seconds >= 0")
     if timeout_seconds is None:
         raise InvalidArgumentError("timeout_seconds", timeout_seconds, "must be a positive number of seconds")
     capped = max_poll_interval_seconds is not None
     return WaitPolicy(initial_delay=poll_interval_seconds,
                       max_delay=max_poll_interval_seconds if capped else DEFAULT_MAX_POLL_INTERVAL,
                       cap=max_poll_interval_seconds if capped else None, timeout=timeout_seconds,
-                      not_found_grace=NOT_FOUND_GRACE, duration_aware=duration_aware)
+                      not_found_grace=not_found_grace_seconds, duration_aware=duration_aware)
 
 
 def wait_props(spec: Any) -> dict[str, Any]:
@@ -70,8 +74,8 @@ class SingleSpec:
     def build(cls, *, kind: Kind = FC2, wait_for_completion: Any = False, timeout_seconds: Any = 1800,
               fail_on_statuses: Any = None, poll_interval_seconds: Any = 1.0,
               max_poll_interval_seconds: Any = None, region: Any = None, account_id: Any = None,
-              endpoint: Any = None, use_duration_history: Any = True, hidden: frozenset = frozenset(),
-              **names: Any) -> "SingleSpec":
+              endpoint: Any = None, use_duration_history: Any = True, not_found_grace_seconds: Any = NOT_FOUND_GRACE,
+              hidden: frozenset = frozenset(), **names: Any) -> "SingleSpec":
         """The wait's arguments as :func:`wait_policy` reads them; ``names``: the kind's ``ref_keys``."""
         unknown = set(names) - set(kind.ref_keys)
         if unknown:
@@ -80,7 +84,8 @@ class SingleSpec:
         wait = _bool("wait_for_completion", wait_for_completion)
         policy = wait_policy(timeout_seconds=timeout_seconds, poll_interval_seconds=poll_interval_seconds,
                              max_poll_interval_seconds=max_poll_interval_seconds,
-                             use_duration_history=use_duration_history)
+                             use_duration_history=use_duration_history,
+                             not_found_grace_seconds=not_found_grace_seconds)
         region, account_id, endpoint = check_settings(region, account_id, endpoint, hidden)
         return cls(kind=kind, ref=ref, wait=wait, policy=policy,
                    fail_on=check_fail_on_statuses(fail_on_statuses), region=region, account_id=account_id,
@@ -96,7 +101,10 @@ class SingleSpec:
         return secret_values(self.props(), self.hidden)
 
     def props(self) -> dict[str, Any]:
-        return {**self.kind.ref_fields(self.ref), **wait_props(self)}
+        props = {**self.kind.ref_fields(self.ref), **wait_props(self)}
+        if "not_found_grace_seconds" in self.kind.echo_keys:  # an input of FC 3.0's AsyncTask alone
+            props["not_found_grace_seconds"] = self.policy.not_found_grace
+        return props
 
 
 def _bool(argument: str, value: Any) -> bool:

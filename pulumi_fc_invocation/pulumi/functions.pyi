@@ -235,6 +235,7 @@ def get_async_task(
     account_id: Optional[str] = None,
     endpoint: Optional[str] = None,
     use_duration_history: bool = True,
+    not_found_grace_seconds: float = 10.0,
     opts: Optional[pulumi.InvokeOptions] = None,
 ) -> GetAsyncTaskResult: ...
 
@@ -254,6 +255,7 @@ def get_async_task_output(
     account_id: Optional[Input[str]] = None,
     endpoint: Optional[Input[str]] = None,
     use_duration_history: Input[bool] = True,
+    not_found_grace_seconds: Input[float] = 10.0,
     opts: Optional[pulumi.InvokeOptions] = None,
 ) -> Output[GetAsyncTaskResult]: ...
 

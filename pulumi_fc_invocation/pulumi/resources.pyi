@@ -46,6 +46,7 @@ class AsyncTask(DataSourceResource):
     account_id: Output[Optional[str]]
     endpoint: Output[Optional[str]]
     use_duration_history: Output[bool]
+    not_found_grace_seconds: Output[float]
     waited_seconds: Output[Optional[float]]
     def __init__(
         self,
@@ -64,6 +65,7 @@ class AsyncTask(DataSourceResource):
         account_id: Optional[Input[str]] = None,
         endpoint: Optional[Input[str]] = None,
         use_duration_history: Input[bool] = True,
+        not_found_grace_seconds: Input[float] = 10.0,
         opts: Optional[ResourceOptions] = None,
     ) -> None: ...
     @classmethod

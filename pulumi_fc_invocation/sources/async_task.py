@@ -29,7 +29,12 @@ ASYNC_TASK = DataSource(
     function_doc=("Read one Function Compute 3.0 async task now; fails when it has ended in one of "
                   "`failOnStatuses`. A function never waits: to gate on the task, use `AsyncTask`."),
     inputs=(FUNCTION, TASK_ID, QUALIFIER, *gate_and_settings(
-                WORDS, False, secret_payloads("Whether `taskPayload` and `returnPayload` are"))),
+                WORDS, False, secret_payloads("Whether `taskPayload` and `returnPayload` are")),
+            Field("not_found_grace_seconds", float,
+                  "With `waitForCompletion`, how long a task that Function Compute does not know yet is polled for "
+                  "before the gate fails as not found, in seconds (FC may list a task that was just invoked a moment "
+                  "late; a pipeline that invokes and deploys at once may need longer); 0 fails at the first "
+                  "not-found.", default=10.0, waits=True)),
     positional=3,
     results=(
         FUNCTION, QUALIFIER, TASK_ID,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..clock import get_clock, within
-from ..errors import ThrottledError
+from ..errors import NotFoundError, ThrottledError
 from .acceptors import FAILURE, RETRY, SUCCESS, accept
 from .history import epoch_seconds
 from .policy import WaitPolicy
@@ -203,7 +203,8 @@ class Waiter:
                 cut = getattr(value, "credential_fetch_cut", False) is True
                 fetches_cut = cut and (consecutive == 0 or fetches_cut)
                 transient += 1
-                consecutive += 1
+                # A task not listed yet is bounded by the grace, not by the transient errors in a row.
+                consecutive += 0 if isinstance(value, NotFoundError) else 1
                 throttled = consecutive if isinstance(value, ThrottledError) else 0
                 if consecutive >= policy.max_consecutive_errors:
                     yield outcome(last, elapsed, error=value)
