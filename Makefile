@@ -35,14 +35,14 @@ sdks: engine
 # of the SDK's own code (the workarounds of its defects, its unit-test mocks), urllib3==2.2.0 for the
 # gzip-bomb test (urllib3 >= 2.6 caps decompression itself, so only the floor shows our own cap). The
 # venv is made once (1m16s here with pip's cache warm, 31 s of it the tests), then about 30 s a run. The whole suite runs on .venv's versions,
-# the newest served when .venv was made. Every floor at once: `python3 tests/check_floors.py` (manual).
+# the newest served when .venv was made. Every floor at once: `python3 tools/check_floors.py` (manual).
 VENV_FLOOR := .venv-floor
 FLOOR_PINS := --pin pulumi --pin urllib3
 SDK_TESTS := tests/test_sdk_workarounds.py tests/test_output_wait.py tests/test_mocks.py
 URLLIB3_TESTS := tests/test_credential_deadlines.py::test_a_gzip_bomb_from_a_credential_service_is_not_decoded
 
 test-sdk-floor: venv
-	$(PY) tests/check_floors.py --venv $(VENV_FLOOR) $(FLOOR_PINS) $(SDK_TESTS) $(URLLIB3_TESTS)
+	$(PY) tools/check_floors.py --venv $(VENV_FLOOR) $(FLOOR_PINS) $(SDK_TESTS) $(URLLIB3_TESTS)
 
 # The whole suite, the docs with it: every code block of README.md and docs/ runs (tests/test_readme.py,
 # test_docs.py, test_credentials_readme.py, test_plugin_readme.py), docs/getting-started.md runs as

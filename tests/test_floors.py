@@ -1,11 +1,11 @@
 """The dependency floors in pyproject.toml never drop below what the package uses. The full proof (the
-suite on exactly the floor versions) is ``python3 tests/check_floors.py``; this is its cheap guard."""
+suite on exactly the floor versions) is ``python3 tools/check_floors.py``; this is its cheap guard."""
 
 from importlib.metadata import version
 
 from check_floors import floors
 
-# What needs each floor: found by running the suite on older versions (tests/check_floors.py).
+# What needs each floor: found by running the suite on older versions (tools/check_floors.py).
 NEEDED = {
     "urllib3": ("2.2", "HTTPResponse.read1, which the client reads bodies with (2.0.7/2.1.0: AttributeError)"),
     "requests": ("2.33.1", "header values ending in a line break refused as InvalidHeader (2.33.0: a bare "

@@ -1,4 +1,4 @@
-"""The fault matrix (tests/reliability_matrix.py), case by case: every fault the emulator can inject,
+"""The fault matrix (tools/reliability_matrix.py), case by case: every fault the emulator can inject,
 against a single read, a gated wait on virtual time and, for a few, the whole data source. Each case
 must end in its expected class, within its time bound, with the expected number of requests (a
 non-retryable error fails on the first), with a message that says what happened, and without a secret
@@ -126,7 +126,7 @@ def test_reliability_md_is_this_matrix(matrix):
     path = os.path.join(ROOT, "RELIABILITY.md")
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    assert "tests/reliability_matrix.py" in text and re.search(r"Generated \d{4}-\d\d-\d\d", text)
+    assert "tools/reliability_matrix.py" in text and re.search(r"Generated \d{4}-\d\d-\d\d", text)
     matrix_part = text.split("\n## ", 1)[0]
     rows = [line for line in matrix_part.splitlines() if line.startswith("| ") and not line.startswith("| case ")]
     assert len(rows) == len(rm.CASES)
@@ -139,7 +139,7 @@ def test_reliability_md_is_this_matrix(matrix):
 def test_script_renders_markdown_from_a_run():
     cases = [c for c in rm.CASES if c.mode == "read" and c.id in ("500", "not-found")]
     rows = rm.run_matrix(cases)
-    text = rm.render(rows, "python tests/reliability_matrix.py")
+    text = rm.render(rows, "python tools/reliability_matrix.py")
     assert text.count("\n| read: ") == 2 and "2 as expected, 0 not" in text
 
 

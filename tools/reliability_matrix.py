@@ -6,8 +6,8 @@ Each :class:`Case` states what should happen (outcome class, request count, time
 fragments); :func:`run_case` makes it happen and reports what did. ``tests/test_reliability_faults.py``
 runs every case and asserts; this module, run as a script, writes ``RELIABILITY.md``::
 
-    .venv/bin/python tests/reliability_matrix.py --output RELIABILITY.md
-    .venv/bin/python tests/reliability_matrix.py > RELIABILITY.md
+    .venv/bin/python tools/reliability_matrix.py --output RELIABILITY.md
+    .venv/bin/python tools/reliability_matrix.py > RELIABILITY.md
 
 so the table there is always the output of a run, never typed by hand.
 """
@@ -28,7 +28,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
+
+# The test suite's raw-socket server (tests/_hostile.py) and soak (tests/test_soak.py) serve the script too.
+TESTS = str(Path(__file__).resolve().parents[1] / "tests")
+if TESTS not in sys.path:
+    sys.path.insert(0, TESTS)
 
 from _hostile import HostileServer, http_response
 from pulumi_fc_invocation import Credentials, FcClient, FcInvocationError
@@ -790,7 +796,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--soak", choices=("none", "short", "full"), default="full",
                         help="also run the soak (tests/test_soak.py) and add its figures [default: full, ~1 min]")
     args = parser.parse_args(argv)
-    command = ".venv/bin/python tests/reliability_matrix.py --output RELIABILITY.md" + \
+    command = ".venv/bin/python tools/reliability_matrix.py --output RELIABILITY.md" + \
         (f" --soak {args.soak}" if args.soak != "full" else "")
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr))
     rows = run_matrix(progress=progress)
@@ -809,5 +815,4 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     raise SystemExit(main())

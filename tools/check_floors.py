@@ -1,7 +1,7 @@
 """Prove the dependency floors in pyproject.toml: install the floors into a throwaway venv and run tests
 there against this checkout.
 
-    python3 tests/check_floors.py [--venv DIR] [--pin NAME ...] [pytest args...]
+    python3 tools/check_floors.py [--venv DIR] [--pin NAME ...] [pytest args...]
 
 Without ``--pin`` (a manual run, a few minutes): the floor of every runtime dependency, then the suite
 (pydantic's floor 2.5.0 has wheels up to CPython 3.12 only: a newer python3 builds pydantic-core, which
