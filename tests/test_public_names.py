@@ -130,7 +130,8 @@ def documented_imports() -> list[tuple[str, str, str]]:
         for block in re.findall(r"^\s*```[^\n]*\n(.*?)^\s*```", text, re.S | re.M):
             for match in re.finditer(r"^\s*from (pulumi_fc_invocation[\w.]*) import (\([^)]*\)|[^\n]*)", block, re.M):
                 names = match.group(2).split("#")[0].strip("() \n").replace("\n", " ")
-                found += [(path.name, match.group(1), n.split(" as ")[0].strip()) for n in names.split(",") if n.strip()]
+                found += [(path.name, match.group(1), n.split(" as ")[0].strip())
+                          for n in names.split(",") if n.strip()]
     return found
 
 
