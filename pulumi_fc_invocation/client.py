@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Optional, Union
+from typing import Any, NoReturn, Optional, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,6 +38,8 @@ __all__ = ["FcClient", "BoundedClient", "API_VERSION", "RETRY_STATUSES", "MAX_RE
 # Far above any real listing (10,000 pages of 100 is a million invocations): a server that keeps
 # handing out new tokens ends here instead of never.
 MAX_PAGES = 10_000
+
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 REF_RULE = ("must be FUNCTION[.QUALIFIER]/TASK_ID (FC 3.0, e.g. transcode.prod/job-123) or "
@@ -194,7 +196,7 @@ class FcClient:
     def __repr__(self) -> str:
         return f"FcClient(endpoint={self.endpoint!r}, account_id={self.account_id!r}, credentials={self._credentials!r})"
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError("FcClient cannot be pickled (it holds credentials and a connection pool)")
 
     def close(self) -> None:
@@ -233,7 +235,7 @@ class FcClient:
         return getattr(exc, "attempts", 1) > 1 and read().status in (InvocationStatus.STOPPED,
                                                                      InvocationStatus.STOPPING)
 
-    def _parse(self, response: Answer, model: type[BaseModel], what: str) -> Any:
+    def _parse(self, response: Answer, model: type[_Model], what: str) -> _Model:
         return self.transport.parse(response, model, what)
 
     def _parse_page(self, response: Answer, params: Mapping[str, str], model: type[BaseModel],
@@ -242,7 +244,7 @@ class FcClient:
         next page; any other page without it is no list (a listing cut short must not read as ended)."""
         if "nextToken" in params:
             return self._parse(response, model, what)
-        page = self._parse(response, first, what)
+        page: Any = self._parse(response, first, what)  # a page model: next_token and the list key
         if key not in page.model_fields_set and page.next_token:
             self._parse(response, model, what)  # raises: the body is not a list
         return page
@@ -460,7 +462,8 @@ class FcClient:
         return response.headers.get("x-fc-async-task-id") or task_id
 
 
-def _bounded(client: Any, seconds: Union[float, Callable[[], Optional[float]]]) -> Any:
+def _bounded(client: Union[FcClient, BoundedClient],
+             seconds: Union[float, Callable[[], Optional[float]]]) -> Union[FcClient, BoundedClient]:
     if seconds is clock.call_budget:
         return client  # every call keeps to it already
     if callable(seconds):

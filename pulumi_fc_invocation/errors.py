@@ -38,6 +38,10 @@ __all__ = [
 class FcInvocationError(Exception):
     """Base class of every error this package raises on purpose."""
 
+    # Set on the instances it concerns, by the code that raises them (annotations only: on the others the
+    # attribute is absent, and readers use getattr): a credential fetch cut by the caller's deadline.
+    credential_fetch_cut: bool
+
 
 class InvalidArgumentError(FcInvocationError, ValueError):
     """A value given by the caller breaks a rule; raised before any network call.
@@ -71,6 +75,11 @@ class FcApiError(FcInvocationError):
     ``request_id`` comes from the ``X-Fc-Request-Id`` header.
     """
 
+    # Set by the transport on the error it raises (annotations only, as above): FC's Retry-After in seconds,
+    # and how many attempts the call made.
+    retry_after: float | None
+    attempts: int
+
     def __init__(
         self,
         message: str,
@@ -99,14 +108,15 @@ class FcApiError(FcInvocationError):
             details.append(self.note)
         return f"{head} ({', '.join(details)})"
 
-    def __reduce__(self):  # keep pickling (multiprocessing, pytest-xdist) lossless
+    def __reduce__(self) -> tuple[Any, ...]:  # keep pickling (multiprocessing, pytest-xdist) lossless
         return (
             _rebuild_api_error,
             (type(self), self.message, self.code, self.request_id, self.http_status, self.body_excerpt, self.note),
         )
 
 
-def _rebuild_api_error(cls, message, code, request_id, http_status, body_excerpt, note=None):
+def _rebuild_api_error(cls: type[FcApiError], message: str, code: str | None, request_id: str | None,
+                       http_status: int | None, body_excerpt: str | None, note: str | None = None) -> FcApiError:
     return cls(message, code=code, request_id=request_id, http_status=http_status, body_excerpt=body_excerpt,
                note=note)
 

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional
 
-from .models import rfc3339
+from .models import Ref, Result, rfc3339
 from .sources import ASYNC_TASK, ASYNC_TASKS, STATEFUL_ASYNC_INVOCATION, STATEFUL_ASYNC_INVOCATIONS, DataSource
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -85,7 +85,9 @@ class Kind(ABC):
     @property
     def id_key(self) -> str:
         """The member's own id field."""
-        return self.single_source.id_key  # type: ignore[return-value]
+        key = self.single_source.id_key
+        assert key is not None  # every single data source's description sets it
+        return key
 
     @property
     def target_keys(self) -> tuple[str, ...]:
@@ -95,12 +97,16 @@ class Kind(ABC):
     @property
     def prefix_key(self) -> str:
         """The batch's id-prefix argument."""
-        return self.batch_source.id_key  # type: ignore[return-value]
+        key = self.batch_source.id_key
+        assert key is not None  # every batch description sets it
+        return key
 
     @property
     def items_key(self) -> str:
         """The batch output listing the members."""
-        return self.batch_source.items_key  # type: ignore[return-value]
+        key = self.batch_source.items_key
+        assert key is not None  # every batch description sets it
+        return key
 
     @property
     def payload_keys(self) -> tuple[str, ...]:
@@ -146,11 +152,11 @@ class Kind(ABC):
     # --- references ---
 
     @abstractmethod
-    def ref_type(self) -> type:
+    def ref_type(self) -> type[Ref]:
         ...
 
     @abstractmethod
-    def result_type(self) -> type:
+    def result_type(self) -> type[Result]:
         ...
 
     def make_ref(self, values: Mapping[str, Any]) -> Any:
@@ -163,7 +169,7 @@ class Kind(ABC):
     def parse_ref(self, text: Any, argument: str = "id") -> Any:
         return self.ref_type().parse(text, argument)
 
-    def parse_masked(self, text: Any, values: Mapping[str, Any]) -> tuple[Any, frozenset]:
+    def parse_masked(self, text: Any, values: Mapping[str, Any]) -> tuple[Ref, frozenset[str]]:
         return self.ref_type().parse_masked(text, values)
 
     def ref_fields(self, ref: Any) -> dict[str, Any]:
@@ -189,7 +195,8 @@ class Kind(ABC):
         ...
 
     @abstractmethod
-    def list_page(self, client: "FcClient", target: Mapping[str, Any], **filters: Any) -> tuple[tuple, Optional[str]]:
+    def list_page(self, client: "FcClient", target: Mapping[str, Any],
+                  **filters: Any) -> tuple[tuple[Any, ...], Optional[str]]:
         ...
 
     # --- text ---
@@ -242,12 +249,12 @@ class _Fc2(Kind):
     single_source = STATEFUL_ASYNC_INVOCATION
     batch_source = STATEFUL_ASYNC_INVOCATIONS
 
-    def ref_type(self) -> type:
+    def ref_type(self) -> type[Ref]:
         from .fc2 import InvocationRef
 
         return InvocationRef
 
-    def result_type(self) -> type:
+    def result_type(self) -> type[Result]:
         from .fc2 import StatefulAsyncInvocationResult
 
         return StatefulAsyncInvocationResult
@@ -260,7 +267,8 @@ class _Fc2(Kind):
     def read(self, client: "FcClient", ref: Any) -> Any:
         return client.get(ref)
 
-    def list_page(self, client: "FcClient", target: Mapping[str, Any], **filters: Any) -> tuple[tuple, Optional[str]]:
+    def list_page(self, client: "FcClient", target: Mapping[str, Any],
+                  **filters: Any) -> tuple[tuple[Any, ...], Optional[str]]:
         return client.list_stateful_async_invocations_page(
             target["service_name"], target["function_name"], qualifier=target.get("qualifier"), **filters)
 
@@ -303,12 +311,12 @@ class _Fc3(Kind):
     single_source = ASYNC_TASK
     batch_source = ASYNC_TASKS
 
-    def ref_type(self) -> type:
+    def ref_type(self) -> type[Ref]:
         from .fc3 import AsyncTaskRef
 
         return AsyncTaskRef
 
-    def result_type(self) -> type:
+    def result_type(self) -> type[Result]:
         from .fc3 import AsyncTaskResult
 
         return AsyncTaskResult
@@ -321,11 +329,13 @@ class _Fc3(Kind):
     def read(self, client: "FcClient", ref: Any) -> Any:
         return client.get_async_task(ref.function_name, ref.task_id, ref.qualifier)
 
-    def list_page(self, client: "FcClient", target: Mapping[str, Any], **filters: Any) -> tuple[tuple, Optional[str]]:
+    def list_page(self, client: "FcClient", target: Mapping[str, Any],
+                  **filters: Any) -> tuple[tuple[Any, ...], Optional[str]]:
         return client.list_async_tasks_page(target["function_name"], qualifier=target.get("qualifier"), **filters)
 
     def target_path(self, target: Mapping[str, Any]) -> str:
-        return target["function_name"] + (f".{target['qualifier']}" if target.get("qualifier") else "")
+        path: str = target["function_name"] + (f".{target['qualifier']}" if target.get("qualifier") else "")
+        return path
 
     def parse_target_path(self, head: str, text: str, argument: str, rule: str) -> dict[str, Any]:
         from .errors import InvalidArgumentError

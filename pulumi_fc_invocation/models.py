@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Annotated, Any, ClassVar, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Optional, TypeVar, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -233,7 +233,7 @@ class InvocationStatus(str, Enum):
     def __repr__(self) -> str:
         return f"InvocationStatus({self._value_!r})"
 
-    def __reduce_ex__(self, proto: Any):
+    def __reduce_ex__(self, proto: Any) -> tuple[Any, ...]:
         return (InvocationStatus, (self._value_,))
 
 
@@ -441,14 +441,16 @@ class Result(FrozenModel):
     tracebacks). Each subclass declares its fields and ``REPR_FIELDS``; ``status`` is one of them."""
 
     REPR_FIELDS: ClassVar[tuple[str, ...]] = ()
+    if TYPE_CHECKING:  # each subclass declares the field (its alias and place); declared here for the checker only
+        status: InvocationStatus
 
     @property
     def is_terminal(self) -> bool:
-        return self.status.is_terminal  # type: ignore[attr-defined]
+        return self.status.is_terminal
 
     @property
     def succeeded(self) -> bool:
-        return self.status is InvocationStatus.SUCCEEDED  # type: ignore[attr-defined]
+        return self.status is InvocationStatus.SUCCEEDED
 
     def __repr__(self) -> str:
         values = {name: getattr(self, name) for name in self.REPR_FIELDS}

@@ -10,7 +10,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 from ..clock import now as clock_now
 from ..errors import (
@@ -42,6 +42,9 @@ class Credentials:
     """
 
     __slots__ = ("access_key_id", "_secret", "_token")
+    access_key_id: str  # the slots' types (set once, through object.__setattr__)
+    _secret: str
+    _token: Optional[str]
     expiration: Optional[float] = None  # epoch seconds; None for a key that does not expire
 
     def __init__(self, access_key_id: str, access_key_secret: str, security_token: str | None = None) -> None:
@@ -92,7 +95,7 @@ class Credentials:
     def __hash__(self) -> int:
         return hash((self.access_key_id, self._secret, self._token))
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError(
             "Credentials cannot be pickled: they would end up in serialized state. "
             "Resolve them where they are used (e.g. in ResourceProvider.configure)."
@@ -107,11 +110,14 @@ class _Snapshot(Credentials):
     """Temporary credentials as issued, with their expiry (epoch seconds on the process clock)."""
 
     __slots__ = ("_expires",)
+    _expires: Optional[float]
 
     def __init__(self, key_id: str, secret: str, token: Optional[str], expires: Optional[float]) -> None:
         super().__init__(key_id, secret, token)
         object.__setattr__(self, "_expires", expires)
 
+    # A read-only property over the base's class attribute (None there): mypy calls that an override of a
+    # writable attribute; nothing assigns expiration (the class refuses every assignment).
     @property
     def expiration(self) -> Optional[float]:  # type: ignore[override]
         return self._expires
@@ -123,7 +129,8 @@ def _clock_now(clock: Any) -> float:
     if clock is None:
         return clock_now()
     now = getattr(clock, "now", None)
-    return now() if callable(now) else clock()
+    seconds: float = now() if callable(now) else clock()
+    return seconds
 
 
 _PIN_SECONDS = 1.0
@@ -145,6 +152,14 @@ class RefreshableCredentials(Credentials):
 
     __slots__ = ("_source", "_lock", "_snap", "_fetched_at", "_retry_at", "_clock", "_local", "_last_problem",
                  "__weakref__")
+    _source: RoleSource
+    _lock: threading.Lock
+    _snap: Optional[Credentials]
+    _fetched_at: float
+    _retry_at: float
+    _clock: Any  # a Clock (``now()``) or a zero-argument callable; None: the package's clock
+    _local: threading.local
+    _last_problem: Optional[str]
 
     def __init__(self, source: "RoleSource", *, clock: Any = None) -> None:
         object.__setattr__(self, "_source", source)
@@ -181,6 +196,7 @@ class RefreshableCredentials(Credentials):
             if snap is None or self._left(snap, now) < min_time_left:
                 self._refresh(now, deadline, raise_failure=True)
                 snap = self._snap
+                assert snap is not None  # _refresh stored one, or raised
                 left = self._left(snap, now)
                 if left < min_time_left:
                     raise InvalidResponseError(
@@ -195,9 +211,11 @@ class RefreshableCredentials(Credentials):
         little (STS usually answers at once); past that, and while it is pending, the key keeps signing."""
         if now < self._retry_at or not self._lock.acquire(blocking=False):
             return snap  # backing off after a failure, or a refresh is pending
-        if self._snap is not snap:  # another thread refreshed in between
+        newer = self._snap
+        if newer is not snap:  # another thread refreshed in between
             self._lock.release()
-            return self._snap
+            assert newer is not None  # a snapshot is replaced, never removed
+            return newer
         done = threading.Event()
         try:
             threading.Thread(target=self._refresh_pending, args=(snap, now, done), daemon=True,
@@ -237,6 +255,7 @@ class RefreshableCredentials(Credentials):
         error.credential_fetch_cut = True  # as a fetch cut by the deadline (see RoleSource.error)
         return error
 
+    # Read-only over the base's attribute, as _Snapshot's.
     @property
     def expiration(self) -> Optional[float]:  # type: ignore[override]
         snap = self._snap
@@ -266,7 +285,9 @@ class RefreshableCredentials(Credentials):
             if stale is not None and stale is not self and snap is not None and snap != stale:
                 return snap
             self._refresh(_clock_now(self._clock), deadline, raise_failure=True)
-            return self._snap
+            snap = self._snap
+            assert snap is not None  # _refresh stored one, or raised
+            return snap
         finally:
             self._lock.release()
 
@@ -275,7 +296,7 @@ class RefreshableCredentials(Credentials):
     def _pinned(self) -> Credentials:
         local = self._local
         now = _clock_now(self._clock)
-        snap = getattr(local, "snap", None)
+        snap: Optional[Credentials] = getattr(local, "snap", None)
         if snap is not None and 0 <= now - local.at <= _PIN_SECONDS and time.monotonic() - local.real <= _PIN_SECONDS:
             return snap
         snap = self.current(MIN_TIME_LEFT + _PIN_SECONDS)
@@ -283,7 +304,7 @@ class RefreshableCredentials(Credentials):
         return snap
 
     @property
-    def access_key_id(self) -> str:  # type: ignore[override]
+    def access_key_id(self) -> str:  # type: ignore[override]  # read-only over the base's slot: nothing assigns it
         return self._pinned().access_key_id
 
     @property
@@ -378,7 +399,7 @@ def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
-_cache: "OrderedDict[tuple, RefreshableCredentials]" = OrderedDict()
+_cache: "OrderedDict[tuple[Any, ...], RefreshableCredentials]" = OrderedDict()
 _cache_lock = threading.Lock()
 _CACHE_SIZE = 32
 

@@ -56,6 +56,7 @@ class Context:
                 url = check_endpoint(url)
             except ConfigurationError as exc:
                 raise ConfigurationError(f"{name}: {exc}") from None
+            assert name is not None  # a setting found is named
             warn_plain_http(url, name)
             return url
         if region is None:
@@ -82,6 +83,7 @@ class Context:
             env_value, env_name = self.env_value("session_expiration")
             if env_value is None:
                 return DEFAULT_DURATION
+            assert env_name is not None  # a setting found is named
             value, name, where = env_value, env_name, "environment"
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise ConfigurationError(f"{where}: {name} must be a number of seconds, not {type(value).__name__}")

@@ -54,6 +54,7 @@ class EnvProvider(CredentialProvider):
         role, role_name = ctx.env_value("assume_role")
         provider, _ = ctx.env_value("assume_role_with_oidc")
         if role and not provider:
+            assert role_name is not None  # a setting found is named
             creds = assume_role(ctx, key, role_arn=check_role_arn(role, role_name, "environment") or role,
                                 where="environment", origin=role_name)
             return creds, creds.source
@@ -75,9 +76,10 @@ class EnvOidcProvider(CredentialProvider):
         if not role:
             raise ConfigurationError(f"{provider_name} is set but ALIBABA_CLOUD_ROLE_ARN is not: AssumeRoleWithOIDC "
                                      "needs the role to assume")
+        assert provider_name is not None and role_name is not None  # a setting found is named
         creds = assume_role_with_oidc(
             ctx, role_arn=check_role_arn(role, role_name, "environment") or role, provider_arn=provider,
             token=token, token_file=token_file, where="environment", origin=role_name,
-            token_origin=file_name if token_file else token_name or "",
+            token_origin=(file_name or "") if token_file else token_name or "",
             names={"provider": provider_name, "file": "ALIBABA_CLOUD_OIDC_TOKEN_FILE"})
         return creds, creds.source

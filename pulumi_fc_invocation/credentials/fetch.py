@@ -50,8 +50,8 @@ def log() -> Any:
 class FetchProblem(Exception):
     """Why one fetch failed, in words that never quote a secret; turned into a public error by the source."""
 
-    def __init__(self, cls: type, detail: str, *, retryable: bool = False, code: Optional[str] = None,
-                 request_id: Optional[str] = None, status: Optional[int] = None, deadline: bool = False) -> None:
+    def __init__(self, cls: type[FcInvocationError], detail: str, *, retryable: bool = False,
+                 code: Optional[str] = None, request_id: Optional[str] = None, status: Optional[int] = None, deadline: bool = False) -> None:
         super().__init__(detail)
         self.cls, self.detail, self.retryable = cls, detail, retryable
         self.code, self.request_id, self.status = code, request_id, status
@@ -74,13 +74,14 @@ class RoleSource:
         """One attempt, ended by ``deadline`` (``time.monotonic()``)."""
         raise NotImplementedError
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[Any, ...]:
         """What makes two sources the same (the process cache shares one key per source)."""
         raise NotImplementedError
 
     def error(self, problem: FetchProblem, attempts: int, why_stopped: Optional[str] = None) -> FcInvocationError:
         message = f"{self.describe()} failed: {problem.detail} (from {self.origin})"
         note = "; ".join(filter(None, (f"after {attempts} attempts" if attempts > 1 else None, why_stopped))) or None
+        error: FcInvocationError
         if issubclass(problem.cls, FcApiError):
             error = problem.cls(message, code=problem.code, request_id=problem.request_id,
                                 http_status=problem.status, note=note)

@@ -47,7 +47,7 @@ class EcsRamRole(RoleSource):
         return (f"ECS RAM role {name}" if name else "ECS RAM role (name from the metadata service)") + \
             f" at {self.endpoint}"
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[Any, ...]:
         return ("ECS", self.role_name, self.endpoint, self.imdsv1_disabled)
 
     def _get(self, path: str, token: Optional[str], deadline: float) -> bytes:

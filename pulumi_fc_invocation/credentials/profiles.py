@@ -171,6 +171,7 @@ def _from_ini(path: Path, profile: str, ctx: Context) -> tuple[Credentials | Non
     # Raw: no %-interpolation. With it, a `%` in a secret raised an error quoting the raw value, and
     # `%%` silently became `%` (a wrong secret); botocore reads these files raw too.
     parser = configparser.RawConfigParser()
+    problem: str | None
     try:
         parser.read(path, encoding="utf-8")
     except (configparser.Error, OSError, UnicodeDecodeError) as exc:
@@ -196,6 +197,7 @@ def _from_ini(path: Path, profile: str, ctx: Context) -> tuple[Credentials | Non
 
 
 def _from_cli_config(path: Path, profile: str | None, ctx: Context) -> tuple[Credentials | None, str | None]:
+    problem: str | None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as exc:
@@ -213,7 +215,7 @@ def _from_cli_config(path: Path, profile: str | None, ctx: Context) -> tuple[Cre
     return _cli_profile(path, data, profile or data.get("current") or "default", ctx, ())
 
 
-def _cli_profile(path: Path, data: dict, name: str, ctx: Context,
+def _cli_profile(path: Path, data: dict[str, Any], name: str, ctx: Context,
                  chain: tuple[str, ...]) -> tuple[Credentials | None, str | None]:
     entry = next((e for e in data.get("profiles") or [] if isinstance(e, dict) and e.get("name") == name), None)
     if entry is None:
@@ -252,7 +254,8 @@ def read_profiles(ctx: Context, strict: bool) -> tuple[tuple[Credentials | None,
     ``strict``: the files are to supply the credentials, so their problem is the user's; otherwise only a
     region is sought there, and an unusable profile (e.g. CloudSSO) is not our concern."""
     if "profiles" in ctx.memo:
-        return ctx.memo["profiles"]
+        memo: tuple[tuple[Credentials | None, str | None], str | None] = ctx.memo["profiles"]
+        return memo
     profile, _ = lookup("profile", ctx.config, ctx.env)
     cred_file, _ = lookup("credentials_file", ctx.config, ctx.env)
     ini = Path(cred_file).expanduser() if cred_file else ctx.home / ".alibabacloud" / "credentials.ini"

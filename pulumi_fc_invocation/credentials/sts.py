@@ -97,7 +97,7 @@ class AssumeRole(StsSource):
         super().__init__(**kwargs)
         self.base, self.external_id = base, external_id
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[Any, ...]:
         import hashlib
 
         base = self.base
@@ -136,7 +136,7 @@ class AssumeRoleWithOidc(StsSource):
         super().__init__(**kwargs)
         self.provider_arn, self.token, self.token_file, self.token_origin = provider_arn, token, token_file, token_origin
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[Any, ...]:
         import hashlib
 
         token = ("file", self.token_file) if self.token_file else ("token", hashlib.sha256(

@@ -4,7 +4,7 @@ service that answers with a temporary key, as the official credentials library r
 from __future__ import annotations
 
 import json
-from typing import Optional
+from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from ..errors import ConfigurationError, InvalidResponseError, error_class_for, printable
@@ -35,7 +35,7 @@ class CredentialsUri(RoleSource):
         parts = urlsplit(self.uri)  # the query may hold a secret of the URI's own: never shown
         return f"credentials URI {parts.scheme}://{parts.netloc}{parts.path}"
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[Any, ...]:
         return ("URI", self.uri)
 
     def fetch(self, deadline: float) -> Fetched:

@@ -66,6 +66,8 @@ Importing this package does not import Pulumi.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .clock import Clock, RealClock, VirtualClock
 from .faults import Fault
 from .pulumi_cli import CliResult, PulumiCli, find_pulumi
@@ -80,12 +82,23 @@ from .server import (
 )
 from .virtual_time import AutoAdvanceClock
 
+if TYPE_CHECKING:  # what __getattr__ loads on first use, for type checkers (explicit re-exports)
+    from .harness import UNKNOWN as UNKNOWN
+    from .harness import LogRecord as LogRecord
+    from .harness import ProgramError as ProgramError
+    from .harness import ProgramResult as ProgramResult
+    from .harness import ProviderHost as ProviderHost
+    from .harness import ResourceRecord as ResourceRecord
+    from .harness import run_program as run_program
+    from .harness import run_program_file as run_program_file
+    from .identity import IdentityServices as IdentityServices
+
 # The Pulumi harness imports pulumi and grpc: loaded on first use only.
 _HARNESS = ("run_program", "run_program_file", "ProviderHost", "ProgramResult", "ProgramError",
             "ResourceRecord", "LogRecord", "UNKNOWN")
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name == "IdentityServices":  # STS / ECS metadata / credentials-URI stand-ins (testing.identity)
         from .identity import IdentityServices
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any, Optional, Union
+from typing import Any, NoReturn, Optional, TypeVar, Union
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
@@ -43,6 +43,7 @@ __all__ = [
 log = logging.getLogger("pulumi_fc_invocation.transport")
 
 Timeout = Union[float, tuple[float, float]]
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 def check_timeout(timeout: Any) -> Timeout:
@@ -110,7 +111,7 @@ class Transport:
     def __repr__(self) -> str:
         return f"Transport(endpoint={self.endpoint!r})"
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError("Transport cannot be pickled (it holds credentials and a connection pool)")
 
     def close(self) -> None:
@@ -197,7 +198,7 @@ class Transport:
                               (time.monotonic() - started) * 1000, request_id_of(answer))
                 if not isinstance(failure, FcApiError):
                     break
-                failure.attempts = attempts  # type: ignore[attr-defined]
+                failure.attempts = attempts
                 signed = flow.send(failure)  # the auth step may send it again with refreshed credentials
         except StopIteration:
             pass
@@ -242,7 +243,7 @@ class Transport:
             return answer, None, delay
         return None, api_error(answer, self.redacted, retry_end - time.monotonic(), error_class), None
 
-    def parse(self, response: Answer, model: type[BaseModel], what: str) -> Any:
+    def parse(self, response: Answer, model: type[_Model], what: str) -> _Model:
         """The answer's body as ``model``; an InvalidResponseError that describes (never quotes) a JSON body."""
         body = response.content or b""
         try:

@@ -53,7 +53,7 @@ def api_error(answer: Answer, redact: Callable[[str], str], time_left: float = 0
                     "left of this call's retry budget: not retried")
     error = cls(message or code or "", code=code, request_id=request_id, http_status=status,
                 body_excerpt=shown, note=note)
-    error.retry_after = retry_after  # type: ignore[attr-defined]
+    error.retry_after = retry_after
     return error
 
 

@@ -64,7 +64,7 @@ class RetryPolicy:
         """The wait before the ``retry``-th retry (1: the first)."""
         if retry <= 1:
             return 0.0
-        value = self.backoff_factor * 2 ** (retry - 1) + random.random() * self.backoff_factor / 2
+        value: float = self.backoff_factor * 2 ** (retry - 1) + random.random() * self.backoff_factor / 2
         return max(0.0, min(self.backoff_max, value))
 
     def retries(self, method: str, *, status: Optional[int] = None, failure: Optional[Classified] = None) -> bool:

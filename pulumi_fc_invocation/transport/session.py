@@ -123,7 +123,7 @@ def request_id_of(response: Any) -> Optional[str]:
     """FC's request id of an answer or of its headers (2.0 or 3.0 header), None when there is none."""
     headers = getattr(response, "headers", response)
     for name in _REQUEST_ID_HEADERS:
-        value = headers.get(name)
+        value: Optional[str] = headers.get(name)
         if value:
             return value
     return None

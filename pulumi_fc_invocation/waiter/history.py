@@ -128,12 +128,14 @@ def history_for(client: Any, ref: Any, *, limit: int = 50, ttl: float = 300.0) -
     service = getattr(ref, "service_name", None)
     if service is not None:
         def read() -> Iterable[Any]:
+            items: Iterable[Any]
             items, _ = client.list_stateful_async_invocations_page(
                 service, function, qualifier=qualifier, status="Succeeded", page_size=limit)
             return items
         where = f"{service}{'.' + qualifier if qualifier else ''}/{function}"
     else:
         def read() -> Iterable[Any]:
+            items: Iterable[Any]
             items, _ = client.list_async_tasks_page(function, qualifier=qualifier, status="Succeeded",
                                                     page_size=limit)
             return items

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -116,7 +116,7 @@ class Waiter:
             while True:
                 if isinstance(delay, WaitOutcome):
                     return delay
-                if delay is _ASK_HISTORY:
+                if isinstance(delay, _AskHistory):
                     delay = steps.send(within(self._budget, self._read_history))
                     continue
                 if delay > 0:
@@ -139,7 +139,7 @@ class Waiter:
             while True:
                 if isinstance(delay, WaitOutcome):
                     return delay
-                if delay is _ASK_HISTORY:
+                if isinstance(delay, _AskHistory):
                     delay = steps.send(await loop.run_in_executor(executor, within, self._budget,
                                                                   self._read_history))
                     continue
@@ -169,7 +169,7 @@ class Waiter:
         log.debug("this machine's clock is %.0f s off FC's: a task's age is measured on FC's", local - server)
         return server
 
-    def _steps(self, clock: Any):
+    def _steps(self, clock: Any) -> Generator[float | _AskHistory | WaitOutcome, Any, None]:
         """The waiting logic as a generator: yields a delay (or ``_ASK_HISTORY``), receives a result,
         an exception (or the history)."""
         policy = self.policy

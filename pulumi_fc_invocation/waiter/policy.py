@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Literal, Optional, overload
 
 from ..errors import InvalidArgumentError
 
@@ -26,6 +26,12 @@ DEFAULT_MAX_POLL_INTERVAL = 45.0
 NOT_FOUND_GRACE = 10.0
 # The read at the deadline may take a tenth of the timeout, within these bounds (a short timeout is not doubled).
 DEADLINE_READ_BOUNDS = (1.0, 5.0)
+
+
+@overload
+def positive_seconds(argument: str, value: Any, allow_none: Literal[False] = False) -> float: ...
+@overload
+def positive_seconds(argument: str, value: Any, allow_none: bool) -> Optional[float]: ...
 
 
 def positive_seconds(argument: str, value: Any, allow_none: bool = False) -> Optional[float]:
@@ -84,7 +90,8 @@ class WaitPolicy:
         if self.max_delay < self.initial_delay:
             raise InvalidArgumentError("max_poll_interval_seconds", self.max_delay,
                                        f"must be at least poll_interval_seconds ({self.initial_delay})")
-        if positive_seconds("cap", self.cap, allow_none=True) is not None and self.cap < self.initial_delay:
+        cap = positive_seconds("cap", self.cap, allow_none=True)
+        if cap is not None and cap < self.initial_delay:
             raise InvalidArgumentError("max_poll_interval_seconds", self.cap,
                                        f"must be at least poll_interval_seconds ({self.initial_delay})")
         positive_seconds("final_read_budget", self.final_read_budget, allow_none=True)

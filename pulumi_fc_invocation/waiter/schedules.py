@@ -154,7 +154,7 @@ class DurationAwareSchedule:
         prices = estimate.prices
         if len(prices) > 4096:  # a long-lived process: keep the table bounded
             prices.clear()
-        entry = prices.get(key)  # one lookup: another thread may clear the table between two
+        entry: Optional[tuple[float, float]] = prices.get(key)  # one lookup: another thread may clear the table between two
         if entry is None:
             self.fastest = policy.initial_delay * (1 - policy.jitter)
             lam, fits = self._price(age) if s0 > 0 else (1.0, True)
