@@ -187,3 +187,23 @@ def test_a_start_is_tried_again_only_when_it_never_left():
     assert policy.retries("GET", status=503) and not policy.retries("POST", status=503)
     assert not policy.retries("GET", status=404)
     assert policy.delay("GET", 2, status=503) is None  # max_retries used
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_retry_after_is_honoured_on_every_retried_status(status):
+    """FC's gateway may say when it is back on a 502 or 504 too: the wait is what Retry-After asks on any
+    status that is tried again (as urllib3's Retry did), the backoff only without one (the first: at once)."""
+    import time
+
+    from pulumi_fc_invocation.transport.retry import RetryPolicy
+
+    assert RetryPolicy(max_retries=2).delay("GET", 0, status=status, headers={"Retry-After": "7"}) == 7.0
+    assert RetryPolicy(max_retries=2).delay("GET", 0, status=status, headers={}) == 0.0
+    with ScriptedServer() as server:
+        server.reply(status, "{}", **{"Retry-After": "0.5"}).reply(200, "{}")
+        transport = Transport(server.endpoint, Credentials("LTAIkey0000001", "secret-value"), backoff_factor=0.01)
+        started = time.monotonic()
+        assert transport.request("GET", "/x", signer=token_signer).status_code == 200
+        elapsed = time.monotonic() - started
+        transport.close()
+    assert elapsed >= 0.45 and len(server.requests) == 2, elapsed

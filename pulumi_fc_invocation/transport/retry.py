@@ -21,12 +21,10 @@ from typing import Optional
 
 from ..wire import Classified
 
-__all__ = ["RetryPolicy", "RETRY_STATUSES", "IDEMPOTENT_METHODS", "RETRY_AFTER_STATUSES", "parse_retry_after"]
+__all__ = ["RetryPolicy", "RETRY_STATUSES", "IDEMPOTENT_METHODS", "parse_retry_after"]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "HEAD"})
-# The answers whose Retry-After is honoured (as urllib3 does).
-RETRY_AFTER_STATUSES = frozenset({413, 429, 503})
 # What a request that got no complete answer may have done: retried for idempotent methods only.
 _UNFINISHED = frozenset({"timeout", "corrupt", "connection"})
 
@@ -82,7 +80,9 @@ class RetryPolicy:
         (not retryable, or ``max_retries`` used)."""
         if retries_done >= self.max_retries or not self.retries(method, status=status, failure=failure):
             return None
-        if status in RETRY_AFTER_STATUSES and headers is not None:
+        # Any answer tried again waits as long as its Retry-After asks (a 502 or 504 from FC's gateway
+        # may say when it will be back): the transport's urllib3 Retry honoured it on every retried status.
+        if status is not None and headers is not None:
             asked = parse_retry_after(headers.get("Retry-After"))
             if asked is not None:
                 return asked
