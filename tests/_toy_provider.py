@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from typing import Any, Optional
 
 import pulumi
@@ -23,6 +22,7 @@ from pulumi.dynamic import (
 
 # Per host process: calls in flight and the most seen at once, per "group" prop.
 _lock = threading.Lock()
+_joined = threading.Condition(_lock)  # a call of a group started
 _active: dict[str, int] = {}
 _max_active: dict[str, int] = {}
 
@@ -39,11 +39,13 @@ class ToyProvider(ResourceProvider):
         with _lock:
             _active[group] = _active.get(group, 0) + 1
             _max_active[group] = max(_max_active.get(group, 0), _active[group])
+            _joined.notify_all()
         try:
             if props.get("fail"):
                 raise RuntimeError(props["fail"])
-            if props.get("delay"):
-                time.sleep(float(props["delay"]))  # simulated remote call
+            if props.get("overlap"):  # a remote call that lasts until that many of its group ran at once (1 s at most)
+                with _joined:
+                    _joined.wait_for(lambda: _max_active[group] >= int(props["overlap"]), timeout=1.0)
         finally:
             with _lock:
                 _active[group] -= 1

@@ -1,4 +1,5 @@
-"""The ``fc-invocation`` command, run as a subprocess against a real FcEmulator (real clock).
+"""The ``fc-invocation`` command, run as a subprocess against a real FcEmulator on wall time
+(tests/_clocks.py: stepped ahead where tasks must have ended, instead of a sleep).
 
 Every exit code at least once, JSON and table output, piped and terminal progress, error lines
 (one line, no traceback, no secret), ``wait-batch`` (its gate, exit codes and list calls per poll),
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from _clocks import SteppedRealClock
 from pulumi_fc_invocation.cli import parse_duration
 from pulumi_fc_invocation.testing import DEFAULT_ACCESS_KEY_SECRET, FcEmulator
 
@@ -28,7 +30,7 @@ ERROR_TEXT = "UnhandledException: out of memory"
 
 @pytest.fixture(scope="module")
 def fc():
-    with FcEmulator(clock="real") as emulator:
+    with FcEmulator(clock=SteppedRealClock()) as emulator:
         emulator.add_function("video", "transcode", qualifiers=["prod"], duration=0.5,
                               return_payload=json.dumps({"frames": RETURN_MARKER}))
         emulator.add_function("video", "fails", outcome="Failed", duration=0.3, error_message=ERROR_TEXT)
@@ -40,7 +42,7 @@ def fc():
         client.invoke_async("video", "transcode", payload, qualifier="prod", invocation_id="other-1")
         client.invoke_async("video", "fails", payload, invocation_id="bad-1")
         client.invoke_async("video", "forever", "{}", invocation_id="run-1")
-        time.sleep(0.6)  # let the seeded tasks end
+        emulator.advance(0.6)  # the seeded tasks end
         emulator.test_client = client
         yield emulator
         client.close()
@@ -478,7 +480,7 @@ def test_wait_batch_one_list_call_per_page(fc, env):
     fc.add_function("video", "batchbig", duration=0.05)
     for i in range(230):
         fc.add_invocation("video", "batchbig", f"wb-big-{i:03d}")
-    time.sleep(0.2)
+    fc.advance(0.2)
     proc, calls = list_calls_during(fc, env, "wait-batch", "video/batchbig", "--prefix", "wb-big-", "-o", "json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
@@ -490,7 +492,7 @@ def test_wait_batch_failed_exit_1_lists_ten_failures_and_counts_the_rest(fc, env
     fc.add_function("video", "batchbad", outcome="Failed", duration=0.1, error_message="Oops:\n  disk full")
     for i in range(12):
         fc.test_client.invoke_async("video", "batchbad", "{}", invocation_id=f"wb-bad-{i:02d}")
-    time.sleep(0.4)
+    fc.advance(0.4)
     proc = run(env, "wait-batch", "video/batchbad", "--prefix", "wb-bad-")
     assert_one_error_line(proc, 1, "batch video/batchbad prefix wb-bad-: 12 invocations ended in a fail status",
                           "0/12 succeeded, 12 failed", "Failed, Stopped, Expired, Invalid")
@@ -524,7 +526,7 @@ def test_wait_batch_expected_count_holds_the_wait(fc, env):
     fc.add_function("video", "batchexp", duration=0.2)
     for name in ("wb-exp-1", "wb-exp-2"):
         fc.test_client.invoke_async("video", "batchexp", "{}", invocation_id=name)
-    time.sleep(0.3)
+    fc.advance(0.3)
     # Too few members: the wait times out, and says why.
     proc = run(env, "wait-batch", "video/batchexp", "--prefix", "wb-exp-", "--expected-count", "5", "--timeout", "1s",
                "--poll-interval", "0.2s")

@@ -1,4 +1,5 @@
-"""``fc-invocation`` with FC 3.0 ids and functions, as a subprocess against a real FcEmulator (real clock).
+"""``fc-invocation`` with FC 3.0 ids and functions, as a subprocess against a real FcEmulator
+on wall time, stepped ahead where tasks must have ended (tests/_clocks.py).
 
 An id of two segments ``fn[.q]/task`` is FC 3.0, three ``svc[.q]/fn/id`` FC 2.0; a target of one
 segment ``fn[.q]`` is FC 3.0, two ``svc[.q]/fn`` FC 2.0. Same exit codes and JSON shapes as 2.0.
@@ -10,10 +11,10 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
+from _clocks import SteppedRealClock
 from pulumi_fc_invocation.testing import FcEmulator
 from test_cli import assert_one_error_line as one_error
 from test_cli import base_env, run  # the same subprocess runner: no traceback, no secret in the output
@@ -25,7 +26,7 @@ ERROR_TEXT = "UnhandledInvocationError: disk full"
 
 @pytest.fixture(scope="module")
 def fc():
-    with FcEmulator(clock="real") as emulator:
+    with FcEmulator(clock=SteppedRealClock()) as emulator:
         emulator.add_function(None, "render", qualifiers=["prod"], duration=0.3,
                               return_payload=json.dumps({"frames": RETURN_MARKER}))
         emulator.add_function(None, "crash", outcome="Failed", duration=0.2, error_message=ERROR_TEXT)
@@ -39,7 +40,7 @@ def fc():
         client.invoke_async_task("crash", payload, task_id="bad-1")
         client.invoke_async_task("forever", "{}", task_id="run-1")
         client.invoke_async("video", "transcode", "{}", invocation_id="old-1")
-        time.sleep(0.5)  # let the seeded tasks end (real clock)
+        emulator.advance(0.5)  # the seeded tasks end
         emulator.test_client = client
         yield emulator
         client.close()

@@ -12,6 +12,7 @@ from email.utils import formatdate
 import pytest
 import requests
 
+from _clocks import until
 from pulumi_fc_invocation import (
     AuthenticationError,
     BadRequestError,
@@ -524,7 +525,7 @@ def test_stop_closes_everything():
     c = fc.client(max_retries=0)
     c.get_stateful_async_invocation(SVC, FN, "x")  # leaves an idle keep-alive connection open
     idle = socket.create_connection(("127.0.0.1", port))  # and a connection that never sends anything
-    time.sleep(0.05)
+    assert until(lambda: fc.connections_accepted >= 2)  # the server holds it (not still in the backlog)
     started = time.perf_counter()
     fc.stop()
     assert time.perf_counter() - started < 2

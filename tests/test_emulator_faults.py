@@ -223,7 +223,8 @@ def test_a_fault_naming_a_code_answers_the_status_fc_gives_that_code(fc):
 def test_stop_does_not_wait_for_a_sleeping_fault():
     import threading
 
-    fc = FcEmulator().start()
+    arrived = threading.Event()
+    fc = FcEmulator(on_request=lambda record: arrived.set()).start()
     fc.add_invocation(SVC, FN, "a")
     fc.inject_fault("get", latency=30)
     errors = []
@@ -237,7 +238,7 @@ def test_stop_does_not_wait_for_a_sleeping_fault():
 
     thread = threading.Thread(target=call)
     thread.start()
-    time.sleep(0.1)
+    assert arrived.wait(5)  # the request is in: logged, then the fault's latency holds the answer
     started = time.perf_counter()
     fc.stop()
     thread.join(5)

@@ -201,7 +201,7 @@ def test_sequential_runs_are_isolated():
 def test_forwarded_calls_overlap_up_to_the_hosts_four_workers():
     def program():
         for i in range(6):
-            Toy(f"slow{i}", {"group": "overlap", "delay": 0.3}, pulumi.ResourceOptions(id=f"s{i}"))
+            Toy(f"slow{i}", {"group": "overlap", "overlap": 4}, pulumi.ResourceOptions(id=f"s{i}"))
 
     result = run_program(program)
 

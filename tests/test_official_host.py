@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from concurrent import futures
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 
+from _clocks import until
 from _fake_dists import fake_wheel, make_venv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -239,9 +239,7 @@ def test_run_passes_the_official_arguments_and_cancel_interrupts_the_program(tmp
         request = language_pb2.RunRequest(info=_info(tmp_path), pwd=str(tmp_path), project="p", stack="s",
                                           monitor_address="127.0.0.1:1", parallel=4)
         run = stub.Run.future(request)
-        deadline = time.monotonic() + 30
-        while not seen.exists() and time.monotonic() < deadline and not run.done():
-            time.sleep(0.1)  # the fake program starting
+        until(lambda: seen.exists() or run.done(), timeout=30)  # the fake program starting
         stub.Cancel(empty_pb2.Empty())
         response = run.result(timeout=30)
     assert json.loads(seen.read_text()) == {
@@ -281,9 +279,7 @@ def test_nodejs_run_passes_the_official_arguments_and_cancel_interrupts_the_prog
         request = language_pb2.RunRequest(info=_info(tmp_path), pwd=str(tmp_path), project="p", stack="s",
                                           monitor_address="127.0.0.1:1", parallel=4)
         run = stub.Run.future(request)
-        deadline = time.monotonic() + 30
-        while not seen.exists() and time.monotonic() < deadline and not run.done():
-            time.sleep(0.1)  # node starting
+        until(lambda: seen.exists() or run.done(), timeout=30)  # node starting
         assert seen.exists(), run.result(timeout=30)
         stub.Cancel(empty_pb2.Empty())
         response = run.result(timeout=30)
