@@ -305,3 +305,52 @@ def test_no_role_credential_secret_anywhere(caplog, tmp_path):
         for form in (secret, percent_encode(secret), percent_encode(percent_encode(secret))):
             assert form not in everything, _where(form, texts)
     cr.forget_cached_credentials()
+
+
+# --- secret inputs in the gate core's DEBUG lines -------------------------------------------------
+
+SECRET_PREFIX = "hush-7f3a-"
+SECRET_SERVICE, SECRET_FUNCTION = "hush-svc-41", "hush-fn-42"
+
+
+def _debug_lines(caplog) -> list[str]:
+    """The DEBUG lines of the gate core and the waiter (the transport's and urllib3's show request paths)."""
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG
+            and r.name.startswith(("pulumi_fc_invocation.gate", "pulumi_fc_invocation.waiter"))]
+
+
+def test_a_batch_poll_logs_its_batch_with_a_secret_prefix_masked(caplog):
+    from pulumi_fc_invocation.gate.batch import BatchTracker
+    from pulumi_fc_invocation.gate.spec import BatchSpec
+    from pulumi_fc_invocation.testing.server import FcEmulator
+
+    caplog.set_level(logging.DEBUG, logger="pulumi_fc_invocation")
+    with FcEmulator() as fc:
+        fc.add_invocation("svc", "fn", SECRET_PREFIX + "1", timeline=[("Running", 0), ("Succeeded", 1)])
+        spec = BatchSpec.build(service_name="svc", function_name="fn", invocation_id_prefix=SECRET_PREFIX,
+                               hidden=frozenset({"invocation_id_prefix"}), endpoint=fc.endpoint)
+        assert SECRET_PREFIX not in spec.id  # the spec masks it itself
+        BatchTracker(fc.client(), spec).poll()
+    lines = _debug_lines(caplog)
+    assert "poll 1 of batch svc/fn prefix [secret]: 1 list call(s); 0/1 succeeded, 1 running, 0 failed" in lines
+    assert [line for line in lines if SECRET_PREFIX in line] == []
+
+
+def test_a_gate_s_duration_history_logs_a_secret_service_and_function_masked(caplog):
+    from pulumi_fc_invocation.gate.clients import forget_histories
+    from pulumi_fc_invocation.gate.gates import gate_for
+    from pulumi_fc_invocation.gate.spec import SingleSpec
+    from pulumi_fc_invocation.testing.server import FcEmulator
+
+    caplog.set_level(logging.DEBUG, logger="pulumi_fc_invocation")
+    forget_histories()
+    with FcEmulator() as fc:  # neither the service nor the function exists: the history's list is refused
+        spec = SingleSpec.build(service_name=SECRET_SERVICE, function_name=SECRET_FUNCTION, invocation_id="inv-1",
+                                wait_for_completion=True, endpoint=fc.endpoint,
+                                hidden=frozenset({"service_name", "function_name"}))
+        _, history = gate_for(spec).wait_calls(fc.client())
+        assert history() is None
+    lines = _debug_lines(caplog)
+    assert any(line.startswith("duration history of [secret]/[secret] unavailable (") for line in lines), lines
+    assert [line for line in lines if SECRET_SERVICE in line or SECRET_FUNCTION in line] == []
+    assert SECRET_SERVICE not in repr(history) and SECRET_FUNCTION not in repr(history)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import PaginationError
-from ..models import InvocationStatus, parse_time
+from ..models import InvocationStatus, parse_time, redact
 from .messages import format_duration
 from .spec import BatchSpec
 
@@ -33,6 +33,12 @@ _ENDED_ORDER = tuple(s.value for s in InvocationStatus if s.is_terminal and s.va
 
 
 # --- listing ------------------------------------------------------------------------------------
+
+
+def masked_label(spec: BatchSpec) -> str:
+    """The batch's label with its secret inputs masked, for a log line or an error (a secret prefix,
+    name or time window is in the label as given)."""
+    return redact(spec.label, spec.secret_texts)
 
 
 def list_batch(client: "FcClient", spec: BatchSpec, *, started_after: Optional[datetime] = None,
@@ -58,10 +64,10 @@ def list_batch(client: "FcClient", spec: BatchSpec, *, started_after: Optional[d
         if not token:
             return list(seen.values()), calls
         if token in tokens:  # a cycle (A, B, A): the listing would never end
-            raise PaginationError(f"listing {spec.label}: page {calls} gave a nextToken already seen; the listing "
-                                  "would never end")
+            raise PaginationError(f"listing {masked_label(spec)}: page {calls} gave a nextToken already seen; the "
+                                  "listing would never end")
         tokens.add(token)
-    raise PaginationError(f"listing {spec.label}: still a nextToken after {MAX_PAGES} pages, far more than any "
+    raise PaginationError(f"listing {masked_label(spec)}: still a nextToken after {MAX_PAGES} pages, far more than any "
                           "real batch")
 
 
@@ -174,6 +180,7 @@ class BatchTracker:
     def __init__(self, client: "FcClient", spec: BatchSpec) -> None:
         self.client = client
         self.spec = spec
+        self.shown = masked_label(spec)
         self.known: dict[str, Any] = {}
         self.polls = 0
         self.calls = 0
@@ -194,7 +201,7 @@ class BatchTracker:
     def poll(self) -> BatchSummary:
         calls = self.calls
         summary = self._poll()
-        log.debug("poll %d of %s: %d list call(s); %s", self.polls, self.spec.label, self.calls - calls,
+        log.debug("poll %d of %s: %d list call(s); %s", self.polls, self.shown, self.calls - calls,
                   summary.text())
         return summary
 

@@ -73,17 +73,19 @@ _histories: "OrderedDict[tuple, tuple[FcClient, Any]]" = OrderedDict()
 _histories_lock = threading.Lock()
 
 
-def duration_history(client: FcClient, kind: Kind, target: Mapping[str, Any]) -> Any:
+def duration_history(client: FcClient, kind: Kind, target: Mapping[str, Any], secrets: Collection[str] = ()) -> Any:
     """The shared :class:`~..waiter.DurationHistory` of ``target``'s function (``kind.target_keys``)
     through ``client``: its list call keeps to the budget of the wait that makes it (the waiter's
     :func:`~..clock.within`, which every call of the client reads), not to any one gate's deadline (the
-    history outlives the gate)."""
+    history outlives the gate). ``secrets``: the gate's secret texts; a name among them shows as
+    ``[secret]`` in the history's debug lines (gates that mask a name share a history of their own)."""
     names = tuple(target.get(key) for key in kind.target_keys)
-    key = (id(client), kind.name) + names
+    hidden = tuple(sorted({text for text in secrets if text and any(text in str(name) for name in names if name)}))
+    key = (id(client), kind.name) + names + hidden
     with _histories_lock:
         entry = _histories.get(key)
         if entry is None or entry[0] is not client:  # the client is held: its id cannot be reused meanwhile
-            history = history_for(client, kind.member_ref(target, "_"))
+            history = history_for(client, kind.member_ref(target, "_"), secrets=hidden)
             entry = _histories[key] = (client, history)
         _histories.move_to_end(key)
         while len(_histories) > MAX_CACHED_HISTORIES:

@@ -47,7 +47,8 @@ class SingleGate:
     def wait_calls(self, client: FcClient) -> tuple[Callable[[], Any], Any]:
         """(the poll, the duration history) of a wait through ``client``; the history is shared by the
         gates of the function."""
-        return self.poller(client), duration_history(client, self.kind, self.kind.ref_fields(self.spec.ref))
+        return self.poller(client), duration_history(client, self.kind, self.kind.ref_fields(self.spec.ref),
+                                                     self.spec.secret_texts)
 
     def policy(self) -> WaitPolicy:
         return self.spec.policy
@@ -103,7 +104,7 @@ class BatchGate:
         poll listed, at least ``expected_count``, at least one). The wait's tracker stays in
         ``self.tracker`` (its polls and list calls)."""
         tracker = self.tracker = BatchTracker(client, self.spec)
-        shared = duration_history(client, self.kind, self.spec.target)
+        shared = duration_history(client, self.kind, self.spec.target, self.spec.secret_texts)
 
         def history() -> Optional[list[float]]:
             return batch_history(shared, max(self.spec.minimum_count, len(tracker.known)))()

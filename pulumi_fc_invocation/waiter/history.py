@@ -12,12 +12,13 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any, Optional
 
 from ..clock import call_budget
 from ..errors import InvalidArgumentError
+from ..models import redact
 from .policy import positive_seconds
 
 __all__ = ["DurationHistory", "history_for", "batch_history", "durations_of", "epoch_seconds", "ref_through"]
@@ -114,11 +115,13 @@ def ref_through(client: Any, ref: Any) -> Any:
     return parse(ref)
 
 
-def history_for(client: Any, ref: Any, *, limit: int = 50, ttl: float = 300.0) -> DurationHistory:
+def history_for(client: Any, ref: Any, *, limit: int = 50, ttl: float = 300.0,
+                secrets: Collection[str] = ()) -> DurationHistory:
     """The duration history of ``ref``'s function and qualifier through ``client``, for either API:
     an FC 2.0 ``InvocationRef`` reads ``ListStatefulAsyncInvocations`` (status Succeeded, newest first,
     one page of ``limit``); an FC 3.0 ``AsyncTaskRef`` reads ``ListAsyncTasks`` the same way. A
-    composite id is parsed by the client (``client.parse_ref``). Nothing is called until the history is."""
+    composite id is parsed by the client (``client.parse_ref``). Nothing is called until the history is.
+    ``secrets``: texts its debug lines show as ``[secret]`` (a gate's secret names)."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
         raise InvalidArgumentError("limit", limit, "must be an integer from 1 to 100 (one page)")
     ref = ref_through(client, ref)
@@ -140,7 +143,7 @@ def history_for(client: Any, ref: Any, *, limit: int = 50, ttl: float = 300.0) -
                                                     page_size=limit)
             return items
         where = f"{function}{'.' + qualifier if qualifier else ''}"
-    return DurationHistory(read, where, ttl)
+    return DurationHistory(read, redact(where, secrets), ttl)
 
 
 def batch_history(history: Callable[[], Optional[Iterable[float]]], size: int, *, samples: int = 50,
