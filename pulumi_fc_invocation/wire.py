@@ -29,11 +29,15 @@ import urllib3
 from .errors import RequestTimeoutError, TransportError, UnreachableError
 
 __all__ = [
-    "read_body", "BodyTooLarge", "BodyTimeout", "DeadlineExceeded",
+    "RETRY_STATUSES", "read_body", "BodyTooLarge", "BodyTimeout", "DeadlineExceeded",
     "Classified", "classify_exception",
     "FcErrorBody", "parse_error_body",
     "is_loopback", "warn_plain_http",
 ]
+
+# The answers worth another attempt, for FC (the transport's retry policy) and for STS, the metadata
+# service and a credentials URI alike: throttled, or the server or a gateway before it failing.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class BodyTooLarge(Exception):

@@ -223,3 +223,18 @@ def test_a_source_whose_refresh_takes_no_argument_still_refreshes(fc_emulator, f
         fc_emulator.inject_fault("invoke", code="InvalidSecurityToken", times=1)
         assert client.invoke_async("svc", "fn", "{}", invocation_id="job-5") == "job-5"
     assert OldStyle.refreshed == 1 and fc_identity.count("AssumeRole") == 2
+
+
+def test_the_credentials_and_the_transport_retry_the_same_statuses():
+    """One list of the answers worth another attempt (wire's), for FC's calls and the credentials' alike."""
+    from pulumi_fc_invocation import wire
+    from pulumi_fc_invocation.credentials.fetch import answer_problem, retried_status
+    from pulumi_fc_invocation.transport import RETRY_STATUSES
+    from pulumi_fc_invocation.transport.retry import RetryPolicy
+
+    assert RETRY_STATUSES is wire.RETRY_STATUSES
+    policy = RetryPolicy(max_retries=1)
+    for status in range(400, 600):
+        expected = status in wire.RETRY_STATUSES
+        assert answer_problem(status, b"", "STS", ()).retryable is expected, status
+        assert retried_status(status) is expected and policy.retries("GET", status=status) is expected, status

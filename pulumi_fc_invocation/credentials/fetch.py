@@ -29,12 +29,11 @@ from ..errors import (
 )
 
 __all__ = ["log", "FetchProblem", "RoleSource", "Fetched", "http", "answer_problem", "credentials_in",
-           "percent_encode", "host_of", "is_loopback", "warn_plain_http", "RETRY_STATUSES", "STS_TIMEOUT",
+           "percent_encode", "host_of", "is_loopback", "warn_plain_http", "retried_status", "STS_TIMEOUT",
            "MAX_ANSWER"]
 
 STS_TIMEOUT = (5.0, 10.0)  # connect, read: the official library's
 MAX_ANSWER = 1024 * 1024  # an STS or metadata answer is a few hundred bytes
-RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 Fetched = tuple[str, str, Optional[str], Optional[float]]
 """What one fetch gives: key id, secret, STS token, expiry (epoch seconds; None: no expiry)."""
@@ -171,6 +170,14 @@ def _failure(exc: Exception, where: str, deadline: float, left: str, limits: str
     return FetchProblem(TransportError, f"the request to {where} failed ({type(exc).__name__})", retryable=True)
 
 
+def retried_status(status: int) -> bool:
+    """Whether an answer of ``status`` is worth another attempt: wire's list, the transport's too (read
+    once an answer came, so that settling the settings never loads the HTTP stack)."""
+    from ..wire import RETRY_STATUSES
+
+    return status in RETRY_STATUSES
+
+
 def percent_encode(value: str) -> str:
     """RFC 3986, as the RPC signature spec encodes (space %20)."""
     from ..signing import acs3_percent_encode
@@ -193,7 +200,7 @@ def answer_problem(status: int, body: bytes, where: str, secrets: tuple[str, ...
 
     code = clean(code) if code is not None else None
     text = clean(message) if message is not None else f"HTTP {status} from {where}"
-    retryable = status in RETRY_STATUSES or bool(code and (code.startswith("Throttling")
+    retryable = retried_status(status) or bool(code and (code.startswith("Throttling")
                                                            or code in ("ServiceUnavailable", "InternalError")))
     return FetchProblem(error_class_for(status), text, retryable=retryable, code=code,
                         request_id=clean(request_id) if request_id is not None else None, status=status)

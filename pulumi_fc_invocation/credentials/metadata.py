@@ -22,7 +22,7 @@ from ..errors import (
 )
 from .base import RefreshableCredentials, cached
 from .context import Context, CredentialProvider, Found
-from .fetch import RETRY_STATUSES, Fetched, FetchProblem, RoleSource, credentials_in, http, log
+from .fetch import Fetched, FetchProblem, RoleSource, credentials_in, http, log, retried_status
 from .settings import checked
 
 __all__ = ["EcsRamRole", "ecs_ram_role", "EcsRoleNameProvider", "InstanceMetadataProvider", "on_ecs",
@@ -59,7 +59,7 @@ class EcsRamRole(RoleSource):
             hint = "" if token or status not in (401, 403) else \
                 " (IMDSv1 refused: the instance may enforce IMDSv2 tokens)"
             raise FetchProblem(error_class_for(status), f"HTTP {status} for {path}{hint}", status=status,
-                               retryable=status in RETRY_STATUSES)
+                               retryable=retried_status(status))
         return body
 
     def _token(self, deadline: float) -> Optional[str]:
@@ -77,7 +77,7 @@ class EcsRamRole(RoleSource):
             if status == 200 and body.strip():
                 return body.decode("ascii", "replace").strip()
             problem = FetchProblem(error_class_for(status), f"HTTP {status} for the IMDSv2 token", status=status,
-                                   retryable=status in RETRY_STATUSES)
+                                   retryable=retried_status(status))
         if self.imdsv1_disabled:
             raise FetchProblem(problem.cls, f"{problem.detail}, and IMDSv1 is off (ALIBABA_CLOUD_IMDSV1_DISABLED)",
                                status=problem.status, retryable=problem.retryable)

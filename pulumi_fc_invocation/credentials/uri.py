@@ -11,7 +11,6 @@ from ..errors import ConfigurationError, InvalidResponseError, error_class_for, 
 from .base import RefreshableCredentials, cached
 from .context import Context, CredentialProvider, Found
 from .fetch import (
-    RETRY_STATUSES,
     STS_TIMEOUT,
     Fetched,
     FetchProblem,
@@ -19,6 +18,7 @@ from .fetch import (
     credentials_in,
     http,
     is_loopback,
+    retried_status,
     warn_plain_http,
 )
 
@@ -44,7 +44,7 @@ class CredentialsUri(RoleSource):
                                deadline=deadline)
         if status != 200:
             raise FetchProblem(error_class_for(status), f"HTTP {status}", status=status,
-                               retryable=status in RETRY_STATUSES)
+                               retryable=retried_status(status))
         try:
             data = json.loads(body)
         except (ValueError, RecursionError):

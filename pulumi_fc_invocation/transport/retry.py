@@ -1,7 +1,7 @@
 """The transport's one retry mechanism: which outcomes of an attempt are tried again, and after how long.
 
 Tried again: a request that never left (no connection: any method); for the idempotent methods only,
-an answer of :data:`RETRY_STATUSES` and a request that got no complete answer (a timeout, a connection
+an answer of :data:`~pulumi_fc_invocation.wire.RETRY_STATUSES` and a request that got no complete answer (a timeout, a connection
 broken, a body cut off or corrupt), since a start sent twice could run the task twice. The wait is
 FC's ``Retry-After`` where it gives one (whole or fractional seconds, or an HTTP date), else
 exponential backoff with jitter (urllib3's schedule: the first retry at once). The caller bounds it
@@ -19,11 +19,10 @@ from datetime import timezone
 from email.utils import parsedate_to_datetime
 from typing import Optional
 
-from ..wire import Classified
+from ..wire import RETRY_STATUSES, Classified
 
-__all__ = ["RetryPolicy", "RETRY_STATUSES", "IDEMPOTENT_METHODS", "parse_retry_after"]
+__all__ = ["RetryPolicy", "IDEMPOTENT_METHODS", "parse_retry_after"]
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "HEAD"})
 # What a request that got no complete answer may have done: retried for idempotent methods only.
 _UNFINISHED = frozenset({"timeout", "corrupt", "connection"})
