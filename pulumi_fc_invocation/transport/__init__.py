@@ -230,8 +230,13 @@ class Transport:
                 log.debug("%s %s: %s (%s); retry %d in %.2f s", method, signed.path, found.kind, found.reason,
                           retries + 1, delay)
                 return None, None, delay
-            retried = (f"after up to {self.max_retries} retries" if method in IDEMPOTENT_METHODS
-                       else "not retried: a second start could run the task twice")
+            # Said from what happened: a request that never left is retried whatever its method.
+            if not found.sent:
+                retried = f"after up to {self.max_retries} retries (it never left)"
+            elif method in IDEMPOTENT_METHODS:
+                retried = f"after up to {self.max_retries} retries"
+            else:
+                retried = "not retried: it may have reached FC, and a second start could run the task twice"
             return None, transport_error(found, exc, method, signed.path, self.endpoint, self.timeout,
                                          deadline - started, retried, self.redacted), None
         if answer.status_code < 300:
