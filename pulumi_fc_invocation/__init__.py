@@ -58,35 +58,44 @@ _LAZY = {
     "durations_of": "waiter",
 }
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .client import FcClient
-    from .credentials import Credentials, RefreshableCredentials
-    from .fc2 import InvocationRef, StatefulAsyncInvocationResult
-    from .fc3 import AsyncTaskRef, AsyncTaskResult
-    from .models import InvocationEvent, InvocationStatus
-    from .pulumi.functions import (
-        GetAsyncTaskResult,
-        GetAsyncTasksResult,
-        GetStatefulAsyncInvocationResult,
-        GetStatefulAsyncInvocationsResult,
-        get_async_task,
-        get_async_task_output,
-        get_async_tasks,
-        get_async_tasks_output,
-        get_stateful_async_invocation,
-        get_stateful_async_invocation_output,
-        get_stateful_async_invocations,
-        get_stateful_async_invocations_output,
-    )
-    from .pulumi.providers import (
-        AsyncTaskProvider,
-        AsyncTasksProvider,
-        StatefulAsyncInvocationProvider,
-        StatefulAsyncInvocationsProvider,
-    )
-    from .gate.operation import for_operation
-    from .pulumi.resources import AsyncTask, AsyncTasks, StatefulAsyncInvocation, StatefulAsyncInvocations
-    from .waiter import DurationEstimate, DurationHistory, Waiter, WaitPolicy, batch_history, durations_of, history_for
+if TYPE_CHECKING:  # pragma: no cover  # the lazy names, re-exported for type checkers ("X as X": explicit)
+    from .client import FcClient as FcClient
+    from .credentials import Credentials as Credentials
+    from .credentials import RefreshableCredentials as RefreshableCredentials
+    from .fc2 import InvocationRef as InvocationRef
+    from .fc2 import StatefulAsyncInvocationResult as StatefulAsyncInvocationResult
+    from .fc3 import AsyncTaskRef as AsyncTaskRef
+    from .fc3 import AsyncTaskResult as AsyncTaskResult
+    from .models import InvocationEvent as InvocationEvent
+    from .models import InvocationStatus as InvocationStatus
+    from .pulumi.functions import get_async_task as get_async_task
+    from .pulumi.functions import get_async_task_output as get_async_task_output
+    from .pulumi.functions import get_async_tasks as get_async_tasks
+    from .pulumi.functions import get_async_tasks_output as get_async_tasks_output
+    from .pulumi.functions import get_stateful_async_invocation as get_stateful_async_invocation
+    from .pulumi.functions import get_stateful_async_invocation_output as get_stateful_async_invocation_output
+    from .pulumi.functions import get_stateful_async_invocations as get_stateful_async_invocations
+    from .pulumi.functions import get_stateful_async_invocations_output as get_stateful_async_invocations_output
+    from .pulumi.functions import GetAsyncTaskResult as GetAsyncTaskResult
+    from .pulumi.functions import GetAsyncTasksResult as GetAsyncTasksResult
+    from .pulumi.functions import GetStatefulAsyncInvocationResult as GetStatefulAsyncInvocationResult
+    from .pulumi.functions import GetStatefulAsyncInvocationsResult as GetStatefulAsyncInvocationsResult
+    from .pulumi.providers import AsyncTaskProvider as AsyncTaskProvider
+    from .pulumi.providers import AsyncTasksProvider as AsyncTasksProvider
+    from .pulumi.providers import StatefulAsyncInvocationProvider as StatefulAsyncInvocationProvider
+    from .pulumi.providers import StatefulAsyncInvocationsProvider as StatefulAsyncInvocationsProvider
+    from .gate.operation import for_operation as for_operation
+    from .pulumi.resources import AsyncTask as AsyncTask
+    from .pulumi.resources import AsyncTasks as AsyncTasks
+    from .pulumi.resources import StatefulAsyncInvocation as StatefulAsyncInvocation
+    from .pulumi.resources import StatefulAsyncInvocations as StatefulAsyncInvocations
+    from .waiter import batch_history as batch_history
+    from .waiter import DurationEstimate as DurationEstimate
+    from .waiter import DurationHistory as DurationHistory
+    from .waiter import durations_of as durations_of
+    from .waiter import history_for as history_for
+    from .waiter import Waiter as Waiter
+    from .waiter import WaitPolicy as WaitPolicy
 
 
 def __dir__() -> list[str]:

@@ -307,7 +307,8 @@ def _words(spec: dict[str, Any]) -> str:
         return f"list of {_words(spec['items'])}"
     if spec["type"] == "object" and "additionalProperties" in spec:
         return f"map of {_words(spec['additionalProperties'])}"
-    return spec["type"]
+    kind: str = spec["type"]
+    return kind
 
 
 def _cell(text: str) -> str:

@@ -31,7 +31,7 @@ class StatusChoice(click.Choice):
     def __init__(self) -> None:
         super().__init__((), case_sensitive=False)
 
-    @property  # type: ignore[override]
+    @property
     def choices(self) -> tuple[str, ...]:
         from ..models import InvocationStatus
 

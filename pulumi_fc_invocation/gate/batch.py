@@ -48,7 +48,8 @@ def list_batch(client: "FcClient", spec: BatchSpec, *, started_after: Optional[d
     from ..client import MAX_PAGES  # the client's own cap on a listing
 
     begin: Any = spec.started_after
-    if started_after is not None and (begin is None or started_after > parse_time(begin)):
+    begun = parse_time(begin)
+    if started_after is not None and (begun is None or started_after > begun):
         begin = started_after
     seen: dict[str, Any] = {}
     tokens: set[str] = set()
@@ -71,7 +72,7 @@ def list_batch(client: "FcClient", spec: BatchSpec, *, started_after: Optional[d
                           "real batch")
 
 
-def _order(result: Any) -> tuple:
+def _order(result: Any) -> tuple[float, str]:
     started = result.started_time.timestamp() if result.started_time is not None else float("inf")
     return (started, result.invocation_id)
 
@@ -196,7 +197,8 @@ class BatchTracker:
         pending = [r for r in self.known.values() if not r.is_terminal]
         if not pending or any(r.started_time is None for r in pending):
             return None
-        return min(r.started_time for r in pending)  # type: ignore[type-var]
+        first: Optional[datetime] = min(r.started_time for r in pending)
+        return first
 
     def poll(self) -> BatchSummary:
         calls = self.calls

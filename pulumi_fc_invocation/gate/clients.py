@@ -23,7 +23,7 @@ CONFIG_KEYS = tuple(key for entry in SETTING_SOURCES.values() for key in entry["
 # Bounded: each rotated STS token is a new key, and a long-lived process (an Automation API server
 # running inline programs) would otherwise keep a client and its sockets per token forever.
 MAX_CACHED_CLIENTS = 8
-_clients: "OrderedDict[tuple, FcClient]" = OrderedDict()
+_clients: "OrderedDict[tuple[Any, ...], FcClient]" = OrderedDict()
 _clients_lock = threading.Lock()
 
 
@@ -69,7 +69,7 @@ def pool() -> ThreadPoolExecutor:
 # One duration history per function and qualifier (and client) per process: the gates of one function
 # share one list call (1,000 gates: 1 call), its answer or its refusal remembered for the history's ttl.
 MAX_CACHED_HISTORIES = 256
-_histories: "OrderedDict[tuple, tuple[FcClient, Any]]" = OrderedDict()
+_histories: "OrderedDict[tuple[Any, ...], tuple[FcClient, Any]]" = OrderedDict()
 _histories_lock = threading.Lock()
 
 

@@ -136,7 +136,8 @@ def _waited(outcome: Any) -> float:
     logged there, and a read after it would judge an unfinished batch as one that grew after the gate)."""
     if outcome.error is not None and not outcome.timed_out and not isinstance(outcome.error, NotFoundError):
         raise outcome.error
-    return outcome.elapsed
+    elapsed: float = outcome.elapsed
+    return elapsed
 
 
 def final_read(gate: Any, client: FcClient, *, preview: bool, judge: bool) -> tuple[Any, Optional[float]]:

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 from ..credentials import check_settings
 from ..errors import InvalidArgumentError
 from ..kinds import FC2, Kind
-from ..models import SECRET_MASK, InvocationStatus, check_fail_on_statuses, parse_time, rfc3339, secret_values
+from ..models import SECRET_MASK, InvocationStatus, Ref, check_fail_on_statuses, parse_time, rfc3339, secret_values
 from ..waiter import DEFAULT_MAX_POLL_INTERVAL, NOT_FOUND_GRACE, WaitPolicy
 
 __all__ = ["SingleSpec", "BatchSpec", "format_batch_id", "parse_batch_id", "wait_policy", "wait_props"]
@@ -61,21 +61,21 @@ class SingleSpec:
     """Validated arguments of one single-item data source; built before any request."""
 
     kind: Kind
-    ref: Any
+    ref: Ref
     wait: bool
     policy: WaitPolicy
     fail_on: tuple[str, ...]
     region: Optional[str]
     account_id: Optional[str]
     endpoint: Optional[str]
-    hidden: frozenset = frozenset()  # the arguments given as secrets
+    hidden: frozenset[str] = frozenset()  # the arguments given as secrets
 
     @classmethod
     def build(cls, *, kind: Kind = FC2, wait_for_completion: Any = False, timeout_seconds: Any = 1800,
               fail_on_statuses: Any = None, poll_interval_seconds: Any = 1.0,
               max_poll_interval_seconds: Any = None, region: Any = None, account_id: Any = None,
               endpoint: Any = None, use_duration_history: Any = True, not_found_grace_seconds: Any = NOT_FOUND_GRACE,
-              hidden: frozenset = frozenset(), **names: Any) -> "SingleSpec":
+              hidden: frozenset[str] = frozenset(), **names: Any) -> "SingleSpec":
         """The wait's arguments as :func:`wait_policy` reads them; ``names``: the kind's ``ref_keys``."""
         unknown = set(names) - set(kind.ref_keys)
         if unknown:
@@ -172,7 +172,7 @@ class BatchSpec:
     region: Optional[str]
     account_id: Optional[str]
     endpoint: Optional[str]
-    hidden: frozenset = frozenset()  # the arguments given as secrets (masked in the id)
+    hidden: frozenset[str] = frozenset()  # the arguments given as secrets (masked in the id)
     kind: Kind = FC2
 
     @classmethod
@@ -183,7 +183,7 @@ class BatchSpec:
               expected_count: Any = None, timeout_seconds: Any = 1800, fail_on_statuses: Any = None,
               poll_interval_seconds: Any = 1.0, max_poll_interval_seconds: Any = None, region: Any = None,
               account_id: Any = None, endpoint: Any = None, use_duration_history: Any = True,
-              hidden: frozenset = frozenset()) -> "BatchSpec":
+              hidden: frozenset[str] = frozenset()) -> "BatchSpec":
         """The wait's arguments as :func:`wait_policy` reads them."""
         qualifier = qualifier if qualifier != "" else None
         # Names: the single data source's rules (the member id is a stand-in).
@@ -191,7 +191,8 @@ class BatchSpec:
         given = task_id_prefix if kind.prefix_key == "task_id_prefix" else invocation_id_prefix
         prefix = None if given in (None, "") else kind.validate_id(given, kind.prefix_key)
         after, before = _time("started_after", started_after), _time("started_before", started_before)
-        if after is not None and before is not None and parse_time(after) > parse_time(before):
+        start, end = parse_time(after), parse_time(before)
+        if start is not None and end is not None and start > end:
             raise InvalidArgumentError("started_after", started_after, f"must not be later than started_before "
                                                                       f"({started_before})")
         policy = wait_policy(timeout_seconds=timeout_seconds, poll_interval_seconds=poll_interval_seconds,
@@ -211,7 +212,7 @@ class BatchSpec:
 
     @classmethod
     def from_props(cls, id_: str, props: Mapping[str, Any], kind: Kind = FC2,
-                   hidden: frozenset = frozenset()) -> "BatchSpec":
+                   hidden: frozenset[str] = frozenset()) -> "BatchSpec":
         """The spec of a read: from the props (or prior outputs, in a refresh), else from the id.
         Fields masked in the id were secret inputs, as are those named in ``hidden`` (a caller that
         sees the secret marks, e.g. the plugin's refresh): they stay hidden."""

@@ -98,6 +98,7 @@ def _build_spec(kind: Kind, batch: bool, args: Mapping[str, Any], hidden: frozen
                                    show_value=False)
     values = {key: value for key, value in args.items() if key in known and value is not None}
     secret_payloads = True
+    spec: SingleSpec | BatchSpec
     if batch:
         spec = BatchSpec.build(kind=kind, hidden=hidden, **values)
     else:
@@ -271,10 +272,10 @@ class FcInvocationProvider(p.Provider):
                 if value.contains_secret():
                     secret.add(key)
         prefix = f"{PACKAGE}:config:"
-        for name, value in request.variables.items():
+        for name, text in request.variables.items():
             key = config_key(name[len(prefix):]) if name.startswith(prefix) else None
             if key is not None and key not in config:
-                config[key] = value
+                config[key] = text
         self.config = config
         self.secret_config = frozenset(secret)
         return p.ConfigureResponse(accept_secrets=True, supports_preview=True, accept_resources=False,

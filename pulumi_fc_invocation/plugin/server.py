@@ -30,7 +30,7 @@ RPCS = ("Parameterize", "Invoke", "GetSchema", "CheckConfig", "DiffConfig", "Con
 MAX_MESSAGE = 400 * 1024 * 1024  # the engine's own limit for a message (a big schema or batch)
 
 
-def clean_error(exc: BaseException) -> Optional[FcInvocationError]:
+def clean_error(exc: Optional[BaseException]) -> Optional[FcInvocationError]:
     """This package's error behind ``exc`` (the SDK re-raises it as the context of a plain Exception)."""
     seen = 0
     while exc is not None and seen < 4:

@@ -16,6 +16,7 @@ import pulumi
 import pulumi.dynamic
 from pulumi import Output, ResourceOptions
 
+from ..client import FcClient
 from ..credentials import secret_config_texts
 from ..errors import ConfigurationError, InvalidArgumentError
 from ..gate.clients import CONFIG_KEYS, client_for
@@ -98,7 +99,7 @@ def secret_config_of(config: Mapping[str, Any]) -> list[str]:
     return [key for key in config if is_config_secret(key)]
 
 
-def client_of(spec: Any):
+def client_of(spec: Any) -> FcClient:
     """The (cached) client for a spec's settings, from the program's config; the spec's secret inputs
     and the secret stack settings never show in its errors."""
     config = program_config()
@@ -163,9 +164,9 @@ def all_plain(args: Mapping[str, Any]) -> bool:
     return True
 
 
-def secret_names(args: dict[str, Any]) -> Output[frozenset]:
+def secret_names(args: dict[str, Any]) -> Output[frozenset[str]]:
     """The names of the arguments given as secret Outputs (known once they resolve)."""
-    async def names() -> frozenset:
+    async def names() -> frozenset[str]:
         found = set()
         for key, value in args.items():
             if value is not None and not (is_plain(value) and not isinstance(value, (list, tuple))):
@@ -185,7 +186,7 @@ def resolve_spec(args: dict[str, Any], build: Any, plain: Any = None) -> Output[
     if plain is not None:  # the spec of plain arguments, built already: nothing to resolve
         return Output.from_input(plain)
 
-    def run(values_hidden: list) -> Any:
+    def run(values_hidden: list[Any]) -> Any:
         values, hidden = values_hidden
         with redacting(secret_values(values, hidden)):
             return plain_input_errors(build)(dict(values), hidden)

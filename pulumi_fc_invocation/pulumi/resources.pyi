@@ -15,7 +15,7 @@ Time = Union[str, datetime]
 
 class DataSourceResource(pulumi.dynamic.Resource):
     source: ClassVar[DataSource]
-    provider_class: ClassVar[type]
+    provider_class: ClassVar[type[pulumi.dynamic.ResourceProvider]]
 
 
 class AsyncTask(DataSourceResource):

@@ -47,13 +47,13 @@ SDK_WORKAROUNDS: dict[str, tuple[str, ...]] = {
                          "pulumi.runtime.settings:_get_rpc_manager", "pulumi.runtime.rpc_manager:RPCManager"),
     PICKLER_CHAIN: ("pulumi.dynamic.dynamic:serialize_provider",),
 }
-VERIFIED_SDK_FINGERPRINTS: dict[str, frozenset] = {  # the defect is there, and the workaround fits it
+VERIFIED_SDK_FINGERPRINTS: dict[str, frozenset[str]] = {  # the defect is there, and the workaround fits it
     # pulumi 3.271.0 and 3.272.0 (the PyPI wheels) and 3.274.1 (its source): the same code.
     LINEAR_OUTPUT_WAIT: frozenset({"fec69719caf02e73"}),
     # pulumi 3.271.0 and 3.272.0 (and the tags 3.228.0, 3.229.0, 3.251.0, 3.252.0, 3.259.0).
     PICKLER_CHAIN: frozenset({"e32f2e4fbe0e522e"}),
 }
-FIXED_SDK_FINGERPRINTS: dict[str, frozenset] = {  # read: the SDK fixed the defect itself; nothing to do
+FIXED_SDK_FINGERPRINTS: dict[str, frozenset[str]] = {  # read: the SDK fixed the defect itself; nothing to do
     LINEAR_OUTPUT_WAIT: frozenset(),
     # pulumi 3.274.1: serialize_provider restores _batch_setitems and save_dict when it is done.
     PICKLER_CHAIN: frozenset({"1e9a4600d87cafba"}),
@@ -131,13 +131,14 @@ def undo_sdk_pickler_chain() -> None:
         return
     import pickle
 
-    fn = pickle._Pickler.__dict__.get("_batch_setitems")  # type: ignore[attr-defined]
+    fn = pickle._Pickler.__dict__.get("_batch_setitems")
     for _ in range(100_000):
         if fn is None or getattr(fn, "__qualname__", "") == "_Pickler._batch_setitems":
             break
         inner = [c.cell_contents for c in (getattr(fn, "__closure__", None) or ()) if callable(c.cell_contents)]
         fn = inner[0] if inner else None
     if fn is not None and getattr(fn, "__qualname__", "") == "_Pickler._batch_setitems":
+        # typeshed's _Pickler declares none of its private methods: setting one back is unknown to mypy.
         pickle._Pickler._batch_setitems = fn  # type: ignore[attr-defined]
 
 
@@ -187,11 +188,11 @@ async def linear_wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None
 async def _await_outstanding_outputs(settings: Any) -> None:
     """Await every Output in ``settings.outputs`` and every one created meanwhile; raise the first failure."""
     loop = asyncio.get_running_loop()
-    pending: set = set()
-    finished: "collections.deque[asyncio.Future]" = collections.deque()
-    waker: Optional[asyncio.Future] = None
+    pending: set[asyncio.Future[Any]] = set()
+    finished: "collections.deque[asyncio.Future[Any]]" = collections.deque()
+    waker: Optional[asyncio.Future[Any]] = None
 
-    def on_done(task: asyncio.Future) -> None:
+    def on_done(task: asyncio.Future[Any]) -> None:
         finished.append(task)
         if waker is not None and not waker.done():
             waker.set_result(None)

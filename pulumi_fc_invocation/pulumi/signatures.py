@@ -3,8 +3,6 @@
 the annotations of the outputs. ``inspect.signature`` and ``help()`` show them; nothing here runs a gate.
 """
 
-from __future__ import annotations
-
 import inspect
 import typing
 from collections.abc import Mapping
@@ -31,7 +29,8 @@ def type_text(tp: Any, *, argument: bool = False) -> str:
         return f"Mapping[{type_text(key)}, {type_text(value)}]"
     if isinstance(tp, Member):
         return "dict"
-    return tp.__name__
+    name: str = tp.__name__
+    return name
 
 
 def output_annotation(field: Field) -> str:
@@ -87,7 +86,7 @@ def annotations(signature: inspect.Signature) -> dict[str, Any]:
     return out
 
 
-def bind(signature: inspect.Signature, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+def bind(signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     """The arguments by name, defaults applied (a missing or unknown one is Python's TypeError)."""
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()

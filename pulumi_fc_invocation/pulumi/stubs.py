@@ -48,7 +48,8 @@ def value_type(tp: Any) -> str:
         return f"Mapping[{value_type(key)}, {value_type(value)}]"
     if isinstance(tp, Member) or tp is InvocationEvent:
         return "Mapping[str, Any]"
-    return tp.__name__
+    name: str = tp.__name__
+    return name
 
 
 def _parameters(signature: inspect.Signature, indent: str = "") -> str:
@@ -86,7 +87,7 @@ def resources_stub() -> str:
     lines = [_HEAD.format(module="resources"), "",
              "class DataSourceResource(pulumi.dynamic.Resource):",
              "    source: ClassVar[DataSource]",
-             "    provider_class: ClassVar[type]"]
+             "    provider_class: ClassVar[type[pulumi.dynamic.ResourceProvider]]"]
     for source in SOURCES:
         lines += _resource(source)
     lines += ["", "", "def __getattr__(name: str) -> Any: ...  # the builders behind the classes"]
@@ -101,12 +102,20 @@ def _attribute(source: DataSource, field: Field) -> str:
     return f"Union[{text}, Output[{text}]]" if may_be_secret else text
 
 
+def _argument(source: DataSource, field: Field) -> str:
+    """What a result's constructor takes for ``field``: its attribute's type, or None (the SDK passes every
+    output, None for one not set)."""
+    text = _attribute(source, field)
+    return text if text.startswith("Optional[") else f"Optional[{text}]"
+
+
 def functions_stub() -> str:
     lines = [_HEAD.format(module="functions")]
     for source in SOURCES:
         name = RESULTS[source.name]
         lines += ["", "", "@pulumi.output_type", f"class {name}:", f"    source: ClassVar[DataSource]",
-                  "    def __init__(self, *, " + ", ".join(f"{f.name}: Any = None" for f in source.function_outputs)
+                  "    def __init__(self, *, " + ", ".join(f"{f.name}: {_argument(source, f)} = None"
+                                                      for f in source.function_outputs)
                   + ") -> None: ..."]
         for field in source.function_outputs:
             lines += ["    @property", f"    def {field.name}(self) -> {_attribute(source, field)}: ..."]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from .codes import STATUS_FOR_CODE
 from .urls import API_REVISIONS
@@ -58,7 +58,7 @@ class Fault:
     times: Optional[int] = 1
     latency: Optional[float] = None
     reset: bool = False
-    body: Optional[bytes] = None
+    body: Union[bytes, str, None] = None  # text is kept UTF-8 encoded
     content_type: Optional[str] = None
     truncate: bool = False
     extra_fields: Optional[dict[str, Any]] = None

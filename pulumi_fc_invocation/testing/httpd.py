@@ -57,7 +57,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def setup(self) -> None:
-        self.timeout = self.server.connection_timeout  # idle, or slow to send a request
+        # typeshed makes timeout a ClassVar; socketserver reads it from the instance, per connection here.
+        self.timeout = self.server.connection_timeout  # type: ignore[misc]  # idle, or slow to send a request
         super().setup()
 
     def _dispatch(self) -> None:
@@ -109,7 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_chunked(self) -> bytes:
         """A chunked body, within MAX_BODY in all and MAX_CHUNK_LINE per size line; 400 otherwise."""
-        chunks = []
+        chunks: list[bytes] = []
         total = 0
         while True:
             size_text = self._line("chunk-size line").split(b";")[0].strip()

@@ -138,9 +138,9 @@ class PulumiCli:
                     print(line, end="", flush=True)
             stdout, stderr, code = "".join(lines), "", proc.returncode
         else:
-            proc = subprocess.run(argv, cwd=self.dir, env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            done = subprocess.run(argv, cwd=self.dir, env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE if split else subprocess.STDOUT, text=True, timeout=timeout)
-            stdout, stderr, code = proc.stdout, proc.stderr or "", proc.returncode
+            stdout, stderr, code = done.stdout, done.stderr or "", done.returncode
         output = stdout + stderr
         result = CliResult(argv, code, output, time.monotonic() - started, stdout)
         if check and not result.ok:

@@ -91,7 +91,8 @@ class ForwardingMocks(_mocks.Mocks):
             "support no Invoke either)"
         )
 
-    def new_resource(self, args: HarnessResourceArgs) -> tuple[Optional[str], dict]:
+    # The harness's monitor calls it with its own HarnessResourceArgs (a MockResourceArgs with more).
+    def new_resource(self, args: HarnessResourceArgs) -> tuple[Optional[str], dict]:  # type: ignore[override]
         d = self._d
         if d.failed.is_set():
             # The engine's step executor stops starting steps once one has failed.

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Optional
+from typing import IO, Optional
 
 import grpc
 
@@ -63,7 +63,7 @@ class ProviderHost:
         self._python = python
         self._startup_timeout = startup_timeout
         self._proc: Optional[subprocess.Popen] = None
-        self._stderr = None
+        self._stderr: Optional[IO[bytes]] = None
         self._stdout_thread: Optional[threading.Thread] = None
         self._stdout_lines: list[str] = []
         self._channel: Optional[grpc.Channel] = None

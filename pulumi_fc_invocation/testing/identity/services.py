@@ -48,7 +48,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def setup(self) -> None:
-        self.timeout = 10.0  # an idle keep-alive connection is closed after that
+        # typeshed makes timeout a ClassVar; socketserver reads it from the instance.
+        self.timeout = 10.0  # type: ignore[misc]  # an idle keep-alive connection is closed after that
         super().setup()
 
     def _handle(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from typing import Optional
+from typing import Optional, cast
 
 from ... import signing
 from ..codes import STATUS_FOR_CODE
@@ -67,7 +67,8 @@ class FcResponses:
         info.fault = fault is not None
         if fault is not None and (fault.reset or fault.is_error):
             return self._fault_response(fault, info, revision), info
-        request.request_id = info.request_id
+        # Not a field of the dataclass (the parsed request has no id until here): unknown to mypy.
+        request.request_id = info.request_id  # type: ignore[attr-defined]
         try:
             revision.authenticate(request)
             if route is None:
@@ -95,7 +96,7 @@ class FcResponses:
             return Response(0, latency=fault.latency, reset=True)
         if fault.body is not None:
             response = Response(int(fault.status or 502), [("Content-Type", fault.content_type or "text/html")],
-                                fault.body)
+                                cast(bytes, fault.body))  # a Fault keeps a text body encoded
         else:
             message = fault.message or f"emulated fault: {fault.code}"
             response = revision.error(int(fault.status or 503), fault.code or "InternalServerError", message,
