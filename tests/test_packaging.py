@@ -23,6 +23,8 @@ def test_the_wheel_ships_plugin_json_and_the_console_script_and_no_plugin_direct
         assert json.loads(whl.read("pulumi_fc_invocation/pulumi-plugin.json")) == {"resource": False}
         assert "pulumi_fc_invocation/plugin/__main__.py" in names
         assert "pulumi_fc_invocation/py.typed" in names  # PEP 561: users' type checkers see our annotations
+        # The data sources' signatures are made at run time: type checkers read these stubs (tests/test_types.py).
+        assert {"pulumi_fc_invocation/pulumi/resources.pyi", "pulumi_fc_invocation/pulumi/functions.pyi"} <= names
         assert not [n for n in names if n.endswith("PulumiPlugin.yaml")], sorted(names)
         info = next(n for n in names if n.endswith(".dist-info/METADATA"))
         metadata = whl.read(info).decode()
