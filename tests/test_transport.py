@@ -207,3 +207,16 @@ def test_retry_after_is_honoured_on_every_retried_status(status):
         elapsed = time.monotonic() - started
         transport.close()
     assert elapsed >= 0.45 and len(server.requests) == 2, elapsed
+
+
+def test_an_answer_and_a_signable_request_show_no_payload_or_headers():
+    """A repr ends up in logs and tracebacks: an Answer (FC's body: payloads, results) and a request a
+    signer is handed (the STS token, the payload) show their size, never their content or headers."""
+    from pulumi_fc_invocation.transport import Answer
+
+    answer = Answer(200, "OK", {"x-fc-request-id": "req-secret-1"}, b'{"invocationPayload": "user-secret-payload"}')
+    assert repr(answer) == "Answer(200 OK, 44 bytes)"
+    request = SignableRequest(method="POST", path="/x", query={"q": "query-secret"}, body=b"payload-secret",
+                              headers={"x-acs-security-token": "token-secret"}, host="h")
+    assert repr(request) == "SignableRequest(POST /x, attempt 1, 14 bytes)"
+    assert "secret" not in repr(answer) + repr(request) + str(request)

@@ -27,7 +27,7 @@ log = logging.getLogger("pulumi_fc_invocation.transport")
 TOKEN_REFUSED_CODES = frozenset({"SecurityTokenExpired", "InvalidSecurityToken"})
 
 
-@dataclass
+@dataclass(repr=False)
 class SignableRequest:
     """One attempt of a request, as a signer sees it: the signer adds its headers to ``headers``.
 
@@ -43,6 +43,11 @@ class SignableRequest:
     host: str
     attempt: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        # Handed to signers of one's own, which may log it: never the headers (the STS token, once
+        # signed the signature) nor the body (the payload), nor the query.
+        return f"SignableRequest({self.method} {self.path}, attempt {self.attempt}, {len(self.body)} bytes)"
 
 
 Signer = Callable[[SignableRequest, Credentials], None]

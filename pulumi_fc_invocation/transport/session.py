@@ -87,7 +87,7 @@ for _name in ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanag
     logging.getLogger(_name).addFilter(OWN_HOSTS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Answer:
     """An answer read whole (within the cap): what the API layers read of it."""
 
@@ -95,6 +95,11 @@ class Answer:
     reason: str
     headers: Mapping[str, str]  # requests' case-insensitive mapping
     content: bytes
+
+    def __repr__(self) -> str:
+        # As requests' <Response [200]>: never the body (payloads, results) nor the headers.
+        status = f"{self.status_code} {self.reason}".strip()
+        return f"Answer({status}, {len(self.content)} bytes)"
 
 
 class Redirected(Exception):
