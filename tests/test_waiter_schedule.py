@@ -285,3 +285,77 @@ def test_wait_for_invocation_takes_either_apis_ref_or_id_through_the_client(fc):
     with pytest.raises(InvalidArgumentError, match="id"):
         wait_for_invocation(fc.client(), "not-an-id", clock=clock)
     assert len(fc.requests) == before
+
+
+# --- 0.1.0's WaitPolicy (in pulumi_fc_invocation.__all__) keeps its constructor ------------------------
+
+OLD_FIELDS = ("initial_delay", "max_delay", "multiplier", "fast_phase", "jitter", "timeout", "max_consecutive_errors",
+              "not_found_grace", "duration_aware", "dense_delay", "sparse_max_delay", "tight_spread",
+              "tight_call_interval", "min_history", "max_history_spread", "cap", "final_read_budget", "history_budget")
+MOVED = {"dense_delay": 3.0, "sparse_max_delay": 120.0, "tight_spread": 0.2, "tight_call_interval": 10.0,
+         "min_history": 3, "max_history_spread": 4.0, "history_budget": 2.0}
+
+
+def test_a_positional_policy_of_0_1_means_what_it_meant():
+    policy = WaitPolicy(1.0, 45.0, 3.0, 10.0, 0.2, 600.0)
+    assert policy.timeout == 600.0 and policy.cap is None
+    values = (2.0, 30.0, 2.0, 5.0, 0.1, 900.0, 4, 10.0, False, 3.0, 120.0, 0.2, 10.0, 3, 4.0, 20.0, 2.5, 2.0)
+    with pytest.warns(DeprecationWarning):
+        policy = WaitPolicy(*values)
+    assert tuple(getattr(policy, name) for name in OLD_FIELDS) == values
+
+
+def test_a_policy_without_a_moved_field_warns_of_nothing():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        WaitPolicy(initial_delay=2.0, max_delay=30.0, timeout=60.0, cap=10.0, final_read_budget=1.0)
+
+
+@pytest.mark.parametrize("keyword", sorted(MOVED))
+def test_a_moved_keyword_still_constructs_with_a_warning_naming_where_it_went(keyword):
+    where = r"the waiter's HISTORY_BUDGET" if keyword == "history_budget" else rf"DurationAware\({keyword}=\.\.\.\)"
+    with pytest.warns(DeprecationWarning, match=rf"^WaitPolicy\({keyword}=\.\.\.\) is deprecated: it moved to {where}"):
+        policy = WaitPolicy(**{keyword: MOVED[keyword]})
+    assert getattr(policy, keyword) == MOVED[keyword]
+
+
+@pytest.mark.parametrize("field,value", [("dense_delay", 0), ("sparse_max_delay", -1), ("tight_spread", -0.1),
+                                         ("tight_call_interval", float("inf")), ("min_history", 1),
+                                         ("max_history_spread", 0), ("history_budget", 0)])
+def test_a_moved_keyword_is_checked_by_its_rule(field, value):
+    with pytest.raises(InvalidArgumentError, match=field):
+        WaitPolicy(**{field: value})
+
+
+@pytest.mark.parametrize("min_history,schedule", [(3, "duration-aware"), (50, "default")])
+def test_a_policy_s_moved_tuning_tunes_the_waiter_s_strategy(fc, min_history, schedule):
+    rng = random.Random(7)
+    seed_history(fc, [600 * rng.lognormvariate(0, 0.1) for _ in range(40)])  # 40 durations: under 50
+    with pytest.warns(DeprecationWarning):
+        policy = WaitPolicy(timeout=None, min_history=min_history)
+    outcome, _, _ = run(fc, 610, policy)
+    assert outcome.result.succeeded and outcome.history_calls == 1 and outcome.schedule == schedule
+
+
+@pytest.mark.parametrize("history_budget,budget", [(None, 5.0), (2.0, 2.0)])
+def test_a_policy_s_history_budget_bounds_the_history_s_call(fc, history_budget, budget):
+    import warnings
+
+    from pulumi_fc_invocation.waiter import call_budget
+
+    budgets = []
+
+    def history():
+        budgets.append(call_budget())
+        return None
+
+    fc.add_invocation(SERVICE, FUNCTION, "now", duration=30.0)
+    client = fc.client()
+    ref = InvocationRef(service_name=SERVICE, function_name=FUNCTION, invocation_id="now")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        policy = WaitPolicy(timeout=600, history_budget=history_budget)
+    outcome = Waiter(lambda: client.get(ref), policy, clock=AutoAdvanceClock(fc.clock), history=history).wait()
+    assert outcome.result.succeeded and budgets == [pytest.approx(budget, abs=0.5)]

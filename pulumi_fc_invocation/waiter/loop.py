@@ -15,7 +15,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from ..clock import get_clock, within
@@ -72,13 +72,14 @@ class Waiter:
 
     ``history``: returns the function's recent durations in seconds (or None); called once, after a
     first read that found the task still running, when ``policy.duration_aware`` (see
-    :func:`~.history.history_for`); ``history_schedule`` turns it into the schedule. Whatever it raises
-    or returns that is not a usable history, the wait goes on with the default schedule.
+    :func:`~.history.history_for`); ``history_schedule`` turns it into the schedule (a policy's
+    deprecated tuning fields, if set, tune it further). Whatever it raises or returns that is not a
+    usable history, the wait goes on with the default schedule.
 
     Each call (``fetch``, ``history``) runs with :func:`~..clock.call_budget` set to the seconds it
     may take: until the deadline, or ``policy.deadline_read_budget`` for the read at the deadline
     (made even when an earlier call ran past it, once a read has answered), or :data:`HISTORY_BUDGET`
-    within the time left for the history.
+    (or a policy's deprecated ``history_budget``) within the time left for the history.
 
     ``clock``: what the loop sleeps on and reads time from (None: the process's, :func:`~..clock.get_clock`).
     ``server_now``: FC's clock now, in epoch seconds, or None (e.g. ``FcClient.server_time``): a task's
@@ -179,6 +180,9 @@ class Waiter:
         last_error: Optional[BaseException] = None
         schedule: Any = Backoff(policy)
         shaped: Optional[DurationAwareSchedule] = None
+        overrides = policy.tuning_overrides()  # a policy's deprecated tuning fields, if set
+        tuning = replace(self.history_schedule, **overrides) if overrides else self.history_schedule
+        history_budget = policy.history_budget or HISTORY_BUDGET
         want_history = self.history is not None and policy.duration_aware
         next_progress = self.progress_interval
         at_deadline = False  # the read asked for is the one at the deadline
@@ -222,11 +226,10 @@ class Waiter:
                 if want_history and (left is None or left > 0):
                     want_history = False
                     history_calls = 1
-                    self._budget = HISTORY_BUDGET if left is None else min(HISTORY_BUDGET, left)
+                    self._budget = history_budget if left is None else min(history_budget, left)
                     durations = yield _ASK_HISTORY
                     elapsed = clock.monotonic() - started
-                    shaped = self.history_schedule.start(durations, self._age(value, clock), elapsed, policy,
-                                                         schedule)
+                    shaped = tuning.start(durations, self._age(value, clock), elapsed, policy, schedule)
                     schedule = shaped or schedule
             if self.on_progress is not None and elapsed >= next_progress:
                 self.on_progress(last, elapsed)

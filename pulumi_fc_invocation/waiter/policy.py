@@ -4,18 +4,22 @@ As botocore's waiter config holds a delay and a number of attempts, the policy h
 (``initial_delay`` to ``max_delay``, the user's ``cap``, the back-off's shape), the deadline
 (``timeout`` and the read at it), how many errors in a row end a wait, the not-found grace, and
 whether the duration-aware schedule may be used. How that schedule is tuned is the strategy's
-business (:class:`~.schedules.DurationAware`), not the policy's.
+business (:class:`~.schedules.DurationAware`), not the policy's; the policy keeps its former tuning
+fields, deprecated, so that a caller of an earlier version still runs (:data:`MOVED`).
 """
 
 from __future__ import annotations
 
 import random
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Optional, overload
 
 from ..errors import InvalidArgumentError
 
-__all__ = ["WaitPolicy", "DEFAULT_POLL_INTERVAL", "DEFAULT_MAX_POLL_INTERVAL", "NOT_FOUND_GRACE", "positive_seconds"]
+__all__ = ["WaitPolicy", "DEFAULT_POLL_INTERVAL", "DEFAULT_MAX_POLL_INTERVAL", "NOT_FOUND_GRACE", "positive_seconds",
+           "check_tuning", "MOVED"]
 
 # Chosen by benchmarks/waiter_sim.py (BENCHMARKS.md, section 4): tasks of 10 s or less are noticed
 # within about half a second (median), tasks of 10 min or more cost under a quarter of the calls of
@@ -48,6 +52,34 @@ def _at_least(argument: str, value: Any, low: float, rule: str) -> None:
         raise InvalidArgumentError(argument, value, rule)
 
 
+def check_tuning(values: Mapping[str, Any]) -> None:
+    """The rules of the duration-aware strategy's tuning (:class:`~.schedules.DurationAware`), for the
+    fields among ``values``: here, below the strategy, so that the policy's deprecated copies of them
+    are checked by the same rules (the strategy's module imports this one)."""
+    for name in ("dense_delay", "sparse_max_delay", "tight_call_interval"):
+        if name in values:
+            positive_seconds(name, values[name])
+    if "tight_spread" in values:
+        _at_least("tight_spread", values["tight_spread"], 0, "must be a number >= 0")
+    spread = values.get("max_history_spread")
+    if "max_history_spread" in values and (isinstance(spread, bool) or not isinstance(spread, (int, float))
+                                           or not 0 < spread < float("inf")):
+        raise InvalidArgumentError("max_history_spread", spread, "must be a positive number")
+    least = values.get("min_history")
+    if "min_history" in values and (isinstance(least, bool) or not isinstance(least, int) or least < 2):
+        raise InvalidArgumentError("min_history", least, "must be an integer >= 2")
+
+
+# The policy's fields that moved out of it after 0.1.0 (they tuned the duration-aware schedule and the
+# history's call): where each went. Set, they still work, with a DeprecationWarning saying so.
+MOVED = {
+    **{name: f"DurationAware({name}=...), a Waiter's history_schedule (pulumi_fc_invocation.waiter.DurationAware)"
+       for name in ("dense_delay", "sparse_max_delay", "tight_spread", "tight_call_interval", "min_history",
+                    "max_history_spread")},
+    "history_budget": "the waiter's HISTORY_BUDGET (pulumi_fc_invocation.waiter.loop.HISTORY_BUDGET, 5 s)",
+}
+
+
 @dataclass(frozen=True)
 class WaitPolicy:
     """When to poll. ``timeout`` bounds the whole wait; None waits forever.
@@ -69,6 +101,12 @@ class WaitPolicy:
 
     ``final_read_budget``: the read at the deadline has this many seconds of its own (a gate always
     reads once more at its deadline before it judges); unset, :attr:`deadline_read_budget`.
+
+    Deprecated (:data:`MOVED` says where each went): ``dense_delay``, ``sparse_max_delay``,
+    ``tight_spread``, ``tight_call_interval``, ``min_history``, ``max_history_spread`` (the
+    strategy's tuning: set, a :class:`~.loop.Waiter` tunes its strategy with them) and
+    ``history_budget`` (set, the history's call has this many seconds). The fields keep the order
+    they had, so a positional call of an earlier version means what it meant.
     """
 
     initial_delay: float = DEFAULT_POLL_INTERVAL
@@ -76,14 +114,22 @@ class WaitPolicy:
     multiplier: float = 3.0
     fast_phase: float = 10.0
     jitter: float = 0.2
-    cap: Optional[float] = None
     timeout: Optional[float] = 1800.0
-    final_read_budget: Optional[float] = None
     max_consecutive_errors: int = 10
     not_found_grace: float = 0.0
     duration_aware: bool = True
+    dense_delay: Optional[float] = None  # deprecated: MOVED
+    sparse_max_delay: Optional[float] = None  # deprecated: MOVED
+    tight_spread: Optional[float] = None  # deprecated: MOVED
+    tight_call_interval: Optional[float] = None  # deprecated: MOVED
+    min_history: Optional[int] = None  # deprecated: MOVED
+    max_history_spread: Optional[float] = None  # deprecated: MOVED
+    cap: Optional[float] = None
+    final_read_budget: Optional[float] = None
+    history_budget: Optional[float] = None  # deprecated: MOVED
 
     def __post_init__(self) -> None:
+        self._check_moved()
         positive_seconds("poll_interval_seconds", self.initial_delay)
         positive_seconds("max_poll_interval_seconds", self.max_delay)
         positive_seconds("timeout_seconds", self.timeout, allow_none=True)
@@ -106,6 +152,21 @@ class WaitPolicy:
                 or self.max_consecutive_errors < 1:
             raise InvalidArgumentError("max_consecutive_errors", self.max_consecutive_errors,
                                        "must be an integer >= 1")
+
+    def tuning_overrides(self) -> dict[str, Any]:
+        """The deprecated tuning fields that are set, for the strategy (``DurationAware(**them)``)."""
+        return {name: getattr(self, name) for name in MOVED if name != "history_budget"
+                and getattr(self, name) is not None}
+
+    def _check_moved(self) -> None:
+        given = self.tuning_overrides()
+        check_tuning(given)
+        positive_seconds("history_budget", self.history_budget, allow_none=True)
+        if self.history_budget is not None:
+            given["history_budget"] = self.history_budget
+        for name in given:
+            warnings.warn(f"WaitPolicy({name}=...) is deprecated: it moved to {MOVED[name]}", DeprecationWarning,
+                          stacklevel=4)
 
     @property
     def deadline_read_budget(self) -> float:

@@ -20,12 +20,12 @@ from __future__ import annotations
 import logging
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
 from ..errors import InvalidArgumentError
 from .estimate import DurationEstimate, estimate_of, solve_price
-from .policy import WaitPolicy, positive_seconds
+from .policy import WaitPolicy, check_tuning
 
 __all__ = ["Backoff", "DurationAware", "DurationAwareSchedule", "PASSED_SURVIVAL", "SPARSE_SHARE"]
 
@@ -73,16 +73,7 @@ class DurationAware:
     max_history_spread: float = 6.0
 
     def __post_init__(self) -> None:
-        for name in ("dense_delay", "sparse_max_delay", "tight_call_interval"):
-            positive_seconds(name, getattr(self, name))
-        if isinstance(self.tight_spread, bool) or not isinstance(self.tight_spread, (int, float)) \
-                or not 0 <= self.tight_spread < float("inf"):
-            raise InvalidArgumentError("tight_spread", self.tight_spread, "must be a number >= 0")
-        if isinstance(self.max_history_spread, bool) or not isinstance(self.max_history_spread, (int, float)) \
-                or not 0 < self.max_history_spread < float("inf"):
-            raise InvalidArgumentError("max_history_spread", self.max_history_spread, "must be a positive number")
-        if isinstance(self.min_history, bool) or not isinstance(self.min_history, int) or self.min_history < 2:
-            raise InvalidArgumentError("min_history", self.min_history, "must be an integer >= 2")
+        check_tuning(asdict(self))  # the rules live beside the policy, which checks its deprecated copies
 
     def sparsest(self, policy: WaitPolicy) -> float:
         """The longest this strategy sleeps before the likely end under ``policy`` (a start line says it)."""
