@@ -129,6 +129,19 @@ def test_policy_and_status_arguments_are_checked():
     assert check_fail_on_statuses(["failed", "Failed", "Stopped"]) == ("Failed", "Stopped")
 
 
+@pytest.mark.parametrize("name", ["DEFAULT_FAIL_ON", "check_fail_on_statuses"])
+def test_a_name_0_1_s_waiter_had_still_imports_from_it_with_a_warning_naming_where_it_went(name):
+    import pulumi_fc_invocation.waiter as waiter
+    from pulumi_fc_invocation import models
+
+    with pytest.warns(DeprecationWarning, match=rf"^pulumi_fc_invocation\.waiter\.{name} moved to "
+                                                r"pulumi_fc_invocation\.models; import it from there$"):
+        moved = getattr(waiter, name)
+    assert moved is getattr(models, name)
+    with pytest.raises(AttributeError, match="no attribute 'DEFAULT_FAIL_ON_X'"):
+        waiter.DEFAULT_FAIL_ON_X
+
+
 def test_messages():
     r = StatefulAsyncInvocationResult.model_validate({"invocationId": "j", "status": "Running", "alreadyRetriedTimes": 1})
     assert progress_message("video.prod/transcode/video-123", r, 130) == \

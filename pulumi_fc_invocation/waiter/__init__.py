@@ -15,6 +15,10 @@ The clock lives in :mod:`pulumi_fc_invocation.clock`; its names are re-exported 
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
+from .. import models
 from ..clock import Clock, RealClock, call_budget, get_clock, use_clock
 from .acceptors import HOPELESS_RESPONSES, TRANSIENT_ERRORS
 from .estimate import DurationEstimate
@@ -48,3 +52,16 @@ __all__ = [
     "Backoff",
     "DurationAware",
 ]
+
+# Names of 0.1's waiter that live in the vocabulary now: still served, with a DeprecationWarning. (0.1's
+# format_duration, progress_message, failure_message and timeout_message went to the gate core,
+# pulumi_fc_invocation.gate.messages, a layer above this one: CHANGELOG.md says so.)
+_MOVED_TO_MODELS = frozenset({"DEFAULT_FAIL_ON", "check_fail_on_statuses"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_MODELS:
+        warnings.warn(f"pulumi_fc_invocation.waiter.{name} moved to pulumi_fc_invocation.models; import it from there",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
