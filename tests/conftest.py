@@ -1,8 +1,14 @@
-"""Shared test plumbing: the real Pulumi CLI for the end-to-end tests, and figures a test reports
-(``record_property("cost", line)``), which go to the end of the run, not into pytest's progress dots."""
+"""Shared test plumbing: the real Pulumi CLI for the end-to-end tests; the fixtures test modules share (the
+emulated stack, the CLI in this process, the plugin over gRPC; their constants and helpers in _emulated.py
+and _plugin_rpc.py); and figures a test reports (``record_property("cost", line)``), which go to the end of
+the run, not into pytest's progress dots."""
+
+from concurrent import futures
 
 import pytest
 
+from _emulated import CLEAN_ENV, KEY_ID, SECRET, SECRET_KEYS, TOKEN
+from _plugin_rpc import Engine, configured, started
 from pulumi_fc_invocation.testing.pulumi_cli import find_pulumi
 
 
@@ -15,8 +21,132 @@ def pulumi_bin() -> str:
     return found
 
 
+# --- Shared fixtures (T2) ---------------------------------------------------------------------------------
+# The emulated stack of the data-source tests (module-scoped: one emulator, one provider host per module),
+# and the plugin over gRPC. A module that needs another emulator (a real clock, other credentials) defines
+# its own ``fc``; the fixtures below then use that one.
+
+
+@pytest.fixture(scope="module")
+def fc(request):
+    """The emulator, knowing the stack's credentials (tests/_emulated.py), on a virtual clock unless the module
+    says ``EMULATOR_CLOCK = "real"`` (a plugin process that waits on its own clock)."""
+    from pulumi_fc_invocation.testing.server import FcEmulator
+
+    clock = getattr(request.module, "EMULATOR_CLOCK", "virtual")
+    with FcEmulator(clock=clock, access_key_id="LTAIunusedDefaultKey", access_key_secret="unused-default") as emu:
+        emu.add_credentials(KEY_ID, SECRET, TOKEN)
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def config(fc):
+    """The stack config a program runs with: the credentials, the account and the emulator's endpoint."""
+    return {"alicloud:accessKey": KEY_ID, "alicloud:secretKey": SECRET, "alicloud:securityToken": TOKEN,
+            "alicloud:accountId": fc.account_id, "fc-invocation:endpoint": fc.endpoint}
+
+
+@pytest.fixture(scope="module")
+def host(config):
+    """A real dynamic-provider host process, configured once, that sees none of the machine's credentials."""
+    from pulumi_fc_invocation.testing.harness import ProviderHost
+
+    with ProviderHost(env=CLEAN_ENV) as h:
+        h.configure(config, secret_keys=SECRET_KEYS)
+        yield h
+
+
+@pytest.fixture
+def run(fc, config, host):
+    """``run(program, preview=False, timeline=None, clock=None)``: the program under the harness's mocks, its
+    waits on an AutoAdvanceClock over the emulator's clock (or over ``timeline``, a clock that also acts as
+    time passes), or on ``clock`` itself."""
+    from pulumi_fc_invocation.clock import use_clock
+    from pulumi_fc_invocation.testing.harness import run_program
+    from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
+
+    def runner(program, preview=False, timeline=None, clock=None):
+        with use_clock(clock or AutoAdvanceClock(timeline or fc.clock)):
+            return run_program(program, config=config, secret_keys=SECRET_KEYS, preview=preview, host=host)
+    return runner
+
+
+@pytest.fixture
+def fresh(fc):
+    """Gates read their functions' histories afresh, with no fault left over and an empty request log (a
+    module of gate tests takes it for each test: ``pytestmark = pytest.mark.usefixtures("fresh")``)."""
+    from pulumi_fc_invocation.gate.clients import forget_histories
+
+    forget_histories()
+    fc.clear_faults()
+    fc.reset_requests()
+    yield
+    fc.clear_faults()
+
+
+@pytest.fixture
+def cli(fc_emulator, monkeypatch, tmp_path, capsys):
+    """``cli(*args) -> (exit code, stdout, stderr)``: the CLI in this process, on the emulator's clock."""
+    import logging
+    import os
+
+    from pulumi_fc_invocation.cli import main
+
+    home = tmp_path / "home"
+    home.mkdir()
+    for key in list(os.environ):
+        if key.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "FC_INVOCATION_")):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("HOME", str(home))
+    for key, value in fc_emulator.env().items():
+        monkeypatch.setenv(key, value)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    yield run
+    root.handlers[:] = handlers  # -v adds a stderr handler to the root logger
+    root.setLevel(level)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    """A stand-in engine on a free port that records the plugin's Log calls (tests/_plugin_rpc.py)."""
+    import grpc
+    from pulumi.runtime.proto import engine_pb2_grpc
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    servicer = Engine()
+    engine_pb2_grpc.add_EngineServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    servicer.address = f"127.0.0.1:{port}"
+    yield servicer
+    server.stop(0)
+
+
+@pytest.fixture(scope="module")
+def plugin(engine):
+    """The real plugin process, its provider stub (not configured)."""
+    with started(engine) as stub:
+        yield stub
+
+
+@pytest.fixture(scope="module")
+def ready(plugin, fc):
+    """The plugin configured for the module's emulator."""
+    configured(plugin, fc)
+    return plugin
+
+
 def pytest_terminal_summary(terminalreporter):
     for report in terminalreporter.stats.get("passed", []):
         for name, value in getattr(report, "user_properties", ()):
             if name == "cost":
                 terminalreporter.write_line(str(value))
+

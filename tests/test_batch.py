@@ -17,44 +17,17 @@ from pulumi_fc_invocation.pulumi.functions import (
 )
 from pulumi_fc_invocation.gate.spec import BatchSpec, parse_batch_id
 from pulumi_fc_invocation.errors import InvalidArgumentError
-from pulumi_fc_invocation.testing.harness import ProgramError, ProviderHost, run_program, run_program_file
-from pulumi_fc_invocation.testing.server import FcEmulator
+from pulumi_fc_invocation.testing.harness import ProgramError, run_program_file
 from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
 from pulumi_fc_invocation.waiter import DEFAULT_MAX_POLL_INTERVAL, use_clock
+from _emulated import CLEAN_ENV, KEY_ID, SECRET, SECRET_KEYS, TOKEN
 
-KEY_ID = "LTAIbatchTestKey"
-SECRET = "Batch-Secret-Value-5e4d3c"
-TOKEN = "CAIS-Batch-Sts-Token-9z8y7x"
-SECRET_KEYS = ("alicloud:secretKey", "alicloud:securityToken")
-CLEAN_ENV = {name: "" for name in (
-    "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY",
-    "FC_INVOCATION_ENDPOINT", "ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN")}
 TYPE = "pulumi-python:dynamic/fc:StatefulAsyncInvocations"
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "gate-on-batch" / "__main__.py"
 
 
 # One poll interval at the cap, with its jitter: the most a gate may lag behind the batch.
 CAP = DEFAULT_MAX_POLL_INTERVAL * 1.2 + 1
-
-
-@pytest.fixture(scope="module")
-def fc():
-    with FcEmulator(clock="virtual", access_key_id="LTAIunusedDefaultKey", access_key_secret="unused-default") as emu:
-        emu.add_credentials(KEY_ID, SECRET, TOKEN)
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def config(fc):
-    return {"alicloud:accessKey": KEY_ID, "alicloud:secretKey": SECRET, "alicloud:securityToken": TOKEN,
-            "alicloud:accountId": fc.account_id, "fc-invocation:endpoint": fc.endpoint}
-
-
-@pytest.fixture(scope="module")
-def host(config):
-    with ProviderHost(env=CLEAN_ENV) as h:
-        h.configure(config, secret_keys=SECRET_KEYS)
-        yield h
 
 
 class Timeline:
@@ -84,14 +57,6 @@ class Timeline:
     def per_poll(self, start, end):
         marks = [start] + self.list_calls + [end]
         return [b - a for a, b in zip(marks, marks[1:])]
-
-
-@pytest.fixture
-def run(fc, config, host):
-    def runner(program, preview=False, timeline=None):
-        with use_clock(AutoAdvanceClock(timeline or fc.clock)):
-            return run_program(program, config=config, secret_keys=SECRET_KEYS, preview=preview, host=host)
-    return runner
 
 
 def _dependent(name, batch):

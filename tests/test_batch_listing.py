@@ -23,8 +23,7 @@ from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
 from pulumi_fc_invocation.waiter import use_clock
 from test_cli import base_env
 from test_cli import run as cli
-from test_data_source import config, fc, host, run  # noqa: F401  (module-scoped fixtures, shared)
-from test_plugin import configured, engine, plugin, struct  # noqa: F401
+from _plugin_rpc import configured, struct
 from pulumi.runtime.proto import provider_pb2
 
 MEMBERS = 150

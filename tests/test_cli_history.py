@@ -5,42 +5,11 @@ seeded history, a refused list call, ``--no-history``, both APIs, and the batch'
 from __future__ import annotations
 
 import json
-import logging
-import os
 import random
-
-import pytest
-
-from pulumi_fc_invocation.cli import main
 
 SERVICE, FUNCTION = "svc", "job"
 DURATION_AWARE = ("polling duration-aware (from the function's recent runs), at most 5m00s apart before the likely "
                   "end; without a history every 1s up to 45s")
-
-
-@pytest.fixture
-def cli(fc_emulator, monkeypatch, tmp_path, capsys):
-    """``cli(*args) -> (exit code, stdout, stderr)``: the CLI in this process, on the emulator's clock."""
-    home = tmp_path / "home"
-    home.mkdir()
-    for key in list(os.environ):
-        if key.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "FC_INVOCATION_")):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("HOME", str(home))
-    for key, value in fc_emulator.env().items():
-        monkeypatch.setenv(key, value)
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(args))
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    yield run
-    root.handlers[:] = handlers  # -v adds a stderr handler to the root logger
-    root.setLevel(level)
 
 
 def seed_history(fc, durations, service=SERVICE, function=FUNCTION, prefix="past-"):

@@ -9,46 +9,9 @@ import pulumi
 import pytest
 
 from pulumi_fc_invocation import StatefulAsyncInvocation, get_stateful_async_invocation_output
-from pulumi_fc_invocation.testing.harness import ProgramError, ProviderHost, run_program
-from pulumi_fc_invocation.testing.server import FcEmulator
-from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
-from pulumi_fc_invocation.waiter import DEFAULT_MAX_POLL_INTERVAL, use_clock
-
-KEY_ID = "LTAIdataSourceTestKey"
-SECRET = "DataSource-Secret-Value-9f8e7d"
-TOKEN = "CAIS-DataSource-Sts-Token-1a2b3c"
-CLEAN_ENV = {name: "" for name in (
-    "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY",
-    "FC_INVOCATION_ENDPOINT", "ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN")}
-
-
-@pytest.fixture(scope="module")
-def fc():
-    with FcEmulator(clock="virtual", access_key_id="LTAIunusedDefaultKey", access_key_secret="unused-default") as emu:
-        emu.add_credentials(KEY_ID, SECRET, TOKEN)
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def config(fc):
-    return {"alicloud:accessKey": KEY_ID, "alicloud:secretKey": SECRET, "alicloud:securityToken": TOKEN,
-            "alicloud:accountId": fc.account_id, "fc-invocation:endpoint": fc.endpoint}
-
-
-@pytest.fixture(scope="module")
-def host(config):
-    with ProviderHost(env=CLEAN_ENV) as h:
-        h.configure(config, secret_keys=("alicloud:secretKey", "alicloud:securityToken"))
-        yield h
-
-
-@pytest.fixture
-def run(fc, config, host):
-    def runner(program, preview=False):
-        with use_clock(AutoAdvanceClock(fc.clock)):
-            return run_program(program, config=config, secret_keys=("alicloud:secretKey", "alicloud:securityToken"),
-                               preview=preview, host=host)
-    return runner
+from pulumi_fc_invocation.testing.harness import ProgramError
+from pulumi_fc_invocation.waiter import DEFAULT_MAX_POLL_INTERVAL
+from _emulated import SECRET, TOKEN
 
 
 def _dependent(name, inv):

@@ -18,47 +18,10 @@ from pulumi_fc_invocation import (
     get_async_tasks_output,
 )
 from pulumi_fc_invocation.errors import InvalidArgumentError, InvocationFailedError
-from pulumi_fc_invocation.testing.harness import ProgramError, ProviderHost, run_program
-from pulumi_fc_invocation.testing.server import FcEmulator
-from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
-from pulumi_fc_invocation.waiter import DEFAULT_MAX_POLL_INTERVAL, use_clock
+from pulumi_fc_invocation.testing.harness import ProgramError
+from pulumi_fc_invocation.waiter import DEFAULT_MAX_POLL_INTERVAL
 
-KEY_ID = "LTAIfc3DataSourceKey"
-SECRET = "Fc3-DataSource-Secret-4d5e6f"
-TOKEN = "CAIS-Fc3-Sts-Token-7a8b9c"
-SECRET_KEYS = ("alicloud:secretKey", "alicloud:securityToken")
-CLEAN_ENV = {name: "" for name in (
-    "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY",
-    "FC_INVOCATION_ENDPOINT", "ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN")}
 TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
-
-
-@pytest.fixture(scope="module")
-def fc():
-    with FcEmulator(clock="virtual", access_key_id="LTAIunusedDefaultKey", access_key_secret="unused-default") as emu:
-        emu.add_credentials(KEY_ID, SECRET, TOKEN)
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def config(fc):
-    return {"alicloud:accessKey": KEY_ID, "alicloud:secretKey": SECRET, "alicloud:securityToken": TOKEN,
-            "alicloud:accountId": fc.account_id, "fc-invocation:endpoint": fc.endpoint}
-
-
-@pytest.fixture(scope="module")
-def host(config):
-    with ProviderHost(env=CLEAN_ENV) as h:
-        h.configure(config, secret_keys=SECRET_KEYS)
-        yield h
-
-
-@pytest.fixture
-def run(fc, config, host):
-    def runner(program, preview=False):
-        with use_clock(AutoAdvanceClock(fc.clock)):
-            return run_program(program, config=config, secret_keys=SECRET_KEYS, preview=preview, host=host)
-    return runner
 
 
 def _dependent(name, gate):

@@ -22,13 +22,13 @@ import pulumi
 import pytest
 
 from pulumi_fc_invocation import AsyncTask, AsyncTasks
-from pulumi_fc_invocation.gate.clients import forget_histories
-from pulumi_fc_invocation.testing.harness import ProgramError, run_program
+from pulumi_fc_invocation.testing.harness import ProgramError
 from pulumi_fc_invocation.testing.server import FcEmulator
 from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
 from pulumi_fc_invocation.waiter import use_clock
-from test_cli_history import cli  # noqa: F401  (fc-invocation in this process, on the fc_emulator's clock)
-from test_gate_history import SECRET_KEYS, fc, host, seed_history  # noqa: F401  (module-scoped fixtures, shared)
+from _emulated import seed_history
+
+pytestmark = pytest.mark.usefixtures("fresh")  # each test: histories read afresh, no fault left, no request logged
 
 
 class CallTimeClock:
@@ -92,24 +92,6 @@ class SkewedClock(AutoAdvanceClock):
 
     def now(self) -> float:
         return super().now() + self.skew
-
-
-@pytest.fixture(autouse=True)
-def fresh(fc):
-    """Each test reads its functions' histories afresh, with no fault left over and an empty request log."""
-    forget_histories()
-    fc.clear_faults()
-    fc.reset_requests()
-    yield
-    fc.clear_faults()
-
-
-@pytest.fixture
-def run(fc, host):
-    def runner(program, clock=None):
-        with use_clock(clock or AutoAdvanceClock(fc.clock)):
-            return run_program(program, config=host.config, secret_keys=SECRET_KEYS, host=host)
-    return runner
 
 
 def on(clock, cli, *args):

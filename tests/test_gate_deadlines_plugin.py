@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from pulumi.runtime.proto import provider_pb2
 
-from test_plugin import URN_TASK, engine, fc, plugin, ready, struct  # noqa: F401  (module-scoped fixtures, shared)
+from _plugin_rpc import URN_TASK, struct
+
+EMULATOR_CLOCK = "real"  # the conftest's fc: the plugin process waits on its own clock
 
 
 def create(ready, function, task_id, timeout):

@@ -11,55 +11,22 @@ import pytest
 
 from pulumi_fc_invocation import AsyncTask, AsyncTasks, StatefulAsyncInvocation, StatefulAsyncInvocations
 from pulumi_fc_invocation.gate.clients import forget_histories
-from pulumi_fc_invocation.testing.harness import ProviderHost, run_program
-from pulumi_fc_invocation.testing.server import FcEmulator
 from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
 from pulumi_fc_invocation.waiter import use_clock
+from _emulated import seed_history
 
-KEY_ID = "LTAIgateHistoryKey"
-SECRET = "Gate-History-Secret-5c6d7e"
-SECRET_KEYS = ("alicloud:secretKey",)
-CLEAN_ENV = {name: "" for name in (
-    "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY",
-    "FC_INVOCATION_ENDPOINT", "ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN")}
 GATES = 6
 LENGTH = 610.0  # each task's run, in seconds; its function's history is about 600 s
 
 
-@pytest.fixture(scope="module")
-def fc():
-    with FcEmulator(clock="virtual", access_key_id="LTAIunusedDefaultKey", access_key_secret="unused-default") as emu:
-        emu.add_credentials(KEY_ID, SECRET)
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def host(fc):
-    config = {"alicloud:accessKey": KEY_ID, "alicloud:secretKey": SECRET, "alicloud:accountId": fc.account_id,
-              "fc-invocation:endpoint": fc.endpoint}
-    with ProviderHost(env=CLEAN_ENV) as h:
-        h.configure(config, secret_keys=SECRET_KEYS)
-        h.config = config
-        yield h
-
-
 @pytest.fixture
-def run(fc, host):
+def run(fc, run):
+    """The conftest's ``run``, each program reading its functions' histories afresh, its requests logged anew."""
     def runner(program):
-        forget_histories()  # each program reads its functions' histories afresh
+        forget_histories()
         fc.reset_requests()
-        with use_clock(AutoAdvanceClock(fc.clock)):
-            return run_program(program, config=host.config, secret_keys=SECRET_KEYS, host=host)
+        return run(program)
     return runner
-
-
-def seed_history(fc, service, function, around=600.0, n=40, seed=3):
-    """Past Succeeded runs of the function (durations about ``around`` s, 10% spread), all ended by now."""
-    rng = random.Random(seed)
-    durations = [around * rng.lognormvariate(0, 0.1) for _ in range(n)]
-    start = fc.clock.now() - max(durations) - 100
-    for i, duration in enumerate(durations):
-        fc.add_invocation(service, function, f"past-{i}", duration=duration, started_at=start + i * 0.001)
 
 
 def history_calls(fc):

@@ -18,7 +18,6 @@ from pulumi_fc_invocation.gate.operation import (
     COMMANDS, GLOBAL_FLAGS, OPERATION_ENV, current_operation, for_operation, operation_from_argv,
     operation_from_proc, records_only)
 from pulumi_fc_invocation.testing.harness import ProgramError
-from test_data_source import config, fc, host, run  # noqa: F401  (module-scoped fixtures, shared)
 
 
 @pytest.mark.parametrize("argv, expected", [

@@ -4,112 +4,19 @@ emulator on a real clock with tasks of a second or two."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import subprocess
-import sys
 import threading
 import time
-from concurrent import futures
-from pathlib import Path
 
 import grpc
 import pytest
-from google.protobuf import empty_pb2, struct_pb2
-from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc
+from google.protobuf import empty_pb2
+from pulumi.runtime.proto import engine_pb2, provider_pb2
 
 from pulumi_fc_invocation.plugin.provider import UNKNOWN
-from pulumi_fc_invocation.testing import FcEmulator
-
-ROOT = Path(__file__).resolve().parent.parent
-URN_TASK = "urn:pulumi:dev::proj::fc-invocation:index:AsyncTask::gate"
-URN_TASKS = "urn:pulumi:dev::proj::fc-invocation:index:AsyncTasks::batch"
-URN_INVOCATION = "urn:pulumi:dev::proj::fc-invocation:index:StatefulAsyncInvocation::gate2"
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
+from _plugin_rpc import ROOT, SECRET_SIG, URN_TASK, URN_TASKS, configured, secret, started, struct
 
 
-class Engine(engine_pb2_grpc.EngineServicer):
-    def __init__(self) -> None:
-        self.logs: list[engine_pb2.LogRequest] = []
-
-    def Log(self, request, context):
-        self.logs.append(request)
-        return empty_pb2.Empty()
-
-
-@pytest.fixture(scope="module")
-def engine():
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    servicer = Engine()
-    engine_pb2_grpc.add_EngineServicer_to_server(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    servicer.address = f"127.0.0.1:{port}"
-    yield servicer
-    server.stop(0)
-
-
-@contextlib.contextmanager
-def started(engine, **extra_env):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "FC_INVOCATION_"))}
-    env.update(extra_env)
-    env["FC_INVOCATION_PROGRESS_SECONDS"] = "0.5"
-    env["HOME"] = str(ROOT / ".no-home")
-    child = subprocess.Popen([sys.executable, "-m", "pulumi_fc_invocation.plugin", engine.address], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
-    try:
-        port = child.stdout.readline().decode().strip()
-        assert port.isdigit(), child.stderr.read().decode()
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield provider_pb2_grpc.ResourceProviderStub(channel)
-    finally:
-        child.kill()
-        child.wait()
-
-
-@pytest.fixture(scope="module")
-def plugin(engine):
-    with started(engine) as stub:
-        yield stub
-
-
-@pytest.fixture(scope="module")
-def fc():
-    with FcEmulator(clock="real") as emulator:
-        yield emulator
-
-
-def struct(values: dict) -> struct_pb2.Struct:
-    s = struct_pb2.Struct()
-    s.update(values)
-    return s
-
-
-def secret(value):
-    return {SECRET_SIG: "1b47061264138c4ac30d75fd1eb44270", "value": value}
-
-
-def plain(s: struct_pb2.Struct) -> dict:
-    return json.loads(json.dumps(dict(s.items()), default=lambda v: dict(v.items()) if hasattr(v, "items")
-                                 else list(v)))
-
-
-def configured(plugin, fc):
-    conf = {"accessKey": fc.credentials.access_key_id, "secretKey": secret(fc.credentials.access_key_secret),
-            "accountId": fc.account_id, "region": fc.region, "endpoint": fc.endpoint}
-    checked = plugin.CheckConfig(provider_pb2.CheckRequest(urn="urn:pulumi:dev::proj::pulumi:providers:fc-invocation::default",
-                                                           news=struct(conf)))
-    assert not checked.failures
-    response = plugin.Configure(provider_pb2.ConfigureRequest(args=checked.inputs, acceptSecrets=True))
-    assert response.acceptSecrets and response.supportsPreview
-    return response
-
-
-@pytest.fixture(scope="module")
-def ready(plugin, fc):
-    configured(plugin, fc)
-    return plugin
+EMULATOR_CLOCK = "real"  # the conftest's fc: the plugin process waits for tasks of a second or two on its own clock
 
 
 def test_get_schema_is_schema_json(plugin):

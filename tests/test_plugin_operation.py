@@ -17,8 +17,7 @@ from pulumi.runtime.proto import provider_pb2
 from _installed_plugin import INSTALLED_ONLY, install_plugin
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
-from test_plugin import configured, engine, started, struct  # noqa: F401
-from test_plugin_yaml import plugin_config
+from _plugin_rpc import configured, plugin_config, started, struct
 
 
 @pytest.fixture(scope="module")

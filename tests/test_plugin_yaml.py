@@ -14,6 +14,7 @@ import pytest
 from _installed_plugin import INSTALLED_ONLY, install_plugin
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
+from _plugin_rpc import plugin_config
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "plugin-yaml"
@@ -23,11 +24,6 @@ EXAMPLE = ROOT / "examples" / "plugin-yaml"
 def fc():
     with FcEmulator(clock="real") as emulator:
         yield emulator
-
-
-def plugin_config(fc) -> dict[str, str]:
-    """The emulator's settings as the plugin's own config keys (``fc-invocation:accessKey``...)."""
-    return {f"fc-invocation:{key.split(':', 1)[1]}": value for key, value in fc.stack_config().items()}
 
 
 def yaml_cli(fc, pulumi_bin, **config) -> PulumiCli:

@@ -10,15 +10,15 @@ and the CLI in this process.
 from __future__ import annotations
 
 import pulumi
+import pytest
 
 from pulumi_fc_invocation import AsyncTask, AsyncTasks
 from pulumi_fc_invocation.gate.spec import BatchSpec
 from pulumi_fc_invocation.kinds import FC3
 from pulumi_fc_invocation.gate.messages import format_duration
 from pulumi_fc_invocation.waiter import DEFAULT_MAX_POLL_INTERVAL
-from test_cli_history import cli  # noqa: F401  (fc-invocation in this process)
-from test_gate_deadlines import fresh, run  # noqa: F401
-from test_gate_history import SECRET_KEYS, fc, host  # noqa: F401  (module-scoped fixtures, shared)
+
+pytestmark = pytest.mark.usefixtures("fresh")  # each test: histories read afresh, no fault left, no request logged
 
 
 def test_a_gate_echoes_an_unset_cap_as_unset_and_a_given_one_as_given(fc, run):

@@ -15,7 +15,7 @@ from pulumi.runtime.proto import engine_pb2, provider_pb2
 
 from pulumi_fc_invocation import AsyncTask, StatefulAsyncInvocation
 from pulumi_fc_invocation.testing.harness import ProviderHost, run_program
-from test_plugin import URN_TASK, configured, engine, plugin, struct  # noqa: F401  (the plugin over gRPC)
+from _plugin_rpc import URN_TASK, configured, struct
 from test_retention import CLEAN_ENV, SECRET_KEYS, WEEK, refreshed
 
 URN_INVOCATION = "urn:pulumi:dev::proj::fc-invocation:index:StatefulAsyncInvocation::gone"

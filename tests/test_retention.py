@@ -23,7 +23,7 @@ from alibabacloud_tea_openapi.models import Config
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from test_plugin import URN_TASK, configured, engine, plugin, struct  # noqa: F401  (the plugin over gRPC)
+from _plugin_rpc import URN_TASK, configured, struct
 
 from pulumi_fc_invocation import AsyncTask, AsyncTasks, StatefulAsyncInvocation, get_async_task_output
 from pulumi_fc_invocation.errors import NotFoundError

@@ -6,7 +6,6 @@ import pytest
 from pulumi_fc_invocation import StatefulAsyncInvocation, get_stateful_async_invocation_output
 from pulumi_fc_invocation import StatefulAsyncInvocations, get_stateful_async_invocations_output
 from pulumi_fc_invocation.testing.harness import ProgramError
-from test_data_source import config, fc, host, run  # noqa: F401  (module-scoped fixtures, shared)
 
 HIDDEN = "hidden-job-7Q"
 

@@ -10,7 +10,6 @@ from pulumi_fc_invocation.fc2 import validate_invocation_id
 from pulumi_fc_invocation.fc3 import validate_task_id
 from pulumi_fc_invocation.models import SECRET_MASK, redacting
 from pulumi_fc_invocation.testing.harness import ProgramError
-from test_data_source import config, fc, host, run  # noqa: F401  (module-scoped fixtures, shared)
 
 LONG = "K9x" * 30 + "."  # 91 characters, invalid (a dot): repr cut to 77 shows its first 76
 NEWLINE = "hushQ7-1\n"  # invalid (a newline): repr shows it as 'hushQ7-1\\n'

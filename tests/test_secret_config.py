@@ -20,8 +20,8 @@ from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.harness import ProgramError, ProviderHost, run_program
 from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
 from pulumi_fc_invocation.waiter import use_clock
-from test_data_source import CLEAN_ENV, config, fc, host, run  # noqa: F401  (module-scoped fixtures, shared)
-from test_plugin import SECRET_SIG, configured, engine, plugin, secret, started, struct  # noqa: F401
+from _emulated import CLEAN_ENV
+from _plugin_rpc import SECRET_SIG, configured, secret, started, struct
 
 URN_TASK = "urn:pulumi:dev::proj::fc-invocation:index:AsyncTask::hushed"
 URN_TASKS = "urn:pulumi:dev::proj::fc-invocation:index:AsyncTasks::hushed"

@@ -26,8 +26,8 @@ from pulumi_fc_invocation import (
 from pulumi_fc_invocation.testing.harness import ProgramError, ProviderHost, run_program
 from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
 from pulumi_fc_invocation.waiter import use_clock
-from test_data_source import CLEAN_ENV, KEY_ID, SECRET, TOKEN, fc  # noqa: F401  (module-scoped fixture)
-from test_plugin import engine, secret, started, struct  # noqa: F401
+from _emulated import CLEAN_ENV, KEY_ID, SECRET, TOKEN
+from _plugin_rpc import secret, started, struct
 
 SECRET_PATH = "s3cr3tpath"
 ENDPOINT = f"http://127.0.0.1:9/{SECRET_PATH}"  # the discard port: nothing listens there
