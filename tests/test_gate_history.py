@@ -158,7 +158,7 @@ def test_run_gate_result_gives_the_judged_result_and_the_wait(fc):
     import asyncio
 
     from pulumi_fc_invocation.gate.gates import gate_for
-    from pulumi_fc_invocation.gate.run import run_gate, run_gate_result
+    from pulumi_fc_invocation.gate.run import run_gate_result
     from pulumi_fc_invocation.gate.spec import SingleSpec
 
     class Reporter:
@@ -183,7 +183,7 @@ def test_run_gate_result_gives_the_judged_result_and_the_wait(fc):
     with use_clock(AutoAdvanceClock(fc.clock)):
         result, waited = asyncio.run(run_gate_result(gate_for(spec), client, Reporter(), preview=False))
         assert result.status.value == "Succeeded" and result.invocation_id == "r-1" and 30 <= waited < 60
-        assert asyncio.run(run_gate(gate_for(spec), client, Reporter(), preview=False)) < 5  # ended already
+        assert asyncio.run(run_gate_result(gate_for(spec), client, Reporter(), preview=False))[1] < 5  # ended already
     preview_result, none = asyncio.run(run_gate_result(gate_for(spec), client, Reporter(), preview=True))
     assert preview_result.status.value == "Succeeded" and none is None
 

@@ -41,13 +41,10 @@ class SingleGate:
         kind, ref = self.kind, self.spec.ref
         return lambda: kind.read(client, ref)
 
-    def poller(self, client: FcClient) -> Callable[[], Any]:
-        return self.reader(client)
-
     def wait_calls(self, client: FcClient) -> tuple[Callable[[], Any], Any]:
         """(the poll, the duration history) of a wait through ``client``; the history is shared by the
         gates of the function."""
-        return self.poller(client), duration_history(client, self.kind, self.kind.ref_fields(self.spec.ref),
+        return self.reader(client), duration_history(client, self.kind, self.kind.ref_fields(self.spec.ref),
                                                      self.spec.secret_texts)
 
     def policy(self) -> WaitPolicy:
@@ -94,9 +91,6 @@ class BatchGate:
 
     def reader(self, client: FcClient) -> Callable[[], Any]:
         return BatchTracker(client, self.spec).poll
-
-    def poller(self, client: FcClient) -> Callable[[], Any]:
-        return self.reader(client)
 
     def wait_calls(self, client: FcClient) -> tuple[Callable[[], Any], Any]:
         """As :meth:`SingleGate.wait_calls`: a batch ends with its slowest member, so the history is the

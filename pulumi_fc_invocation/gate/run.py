@@ -22,8 +22,8 @@ from .clients import pool
 from .messages import format_duration
 from .reporting import Reporter
 
-__all__ = ["PROGRESS_INTERVAL", "progress_interval", "waiter", "finished_props", "run_gate", "run_gate_result",
-           "final_read", "final_read_async"]
+__all__ = ["PROGRESS_INTERVAL", "progress_interval", "waiter", "finished_props", "run_gate_result", "final_read",
+           "final_read_async"]
 
 PROGRESS_INTERVAL = 30.0
 
@@ -66,19 +66,13 @@ def finished_props(props: Mapping[str, Any], outcome: Any) -> dict[str, Any]:
             "last_error": outcome.last_error}
 
 
-async def run_gate(gate: Any, client: FcClient, reporter: Reporter, *, preview: bool,
-                   executor: Optional[Executor] = None) -> Optional[float]:
-    """Wait (an update, with ``wait_for_completion``) until the item or batch is done, then give the
-    verdict through ``reporter``; returns the seconds waited, or None. Reads once for a verdict in a
-    preview or without ``wait_for_completion``. (Whether to gate at all, under the switch, in a
-    refresh or under mocks, is the caller's call.)"""
-    return (await run_gate_result(gate, client, reporter, preview=preview, executor=executor))[1]
-
-
 async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, preview: bool,
                           executor: Optional[Executor] = None,
                           secrets: Collection[str] = ()) -> tuple[Any, Optional[float]]:
-    """:func:`run_gate`, returning (the last result the gate judged, seconds waited or None): a caller
+    """Wait (an update, with ``wait_for_completion``) until the item or batch is done, then give the
+    verdict through ``reporter``; reads once for a verdict in a preview or without
+    ``wait_for_completion``. (Whether to gate at all, under the switch, in a refresh or under mocks, is
+    the caller's call.) Returns (the last result the gate judged, seconds waited or None): a caller
     that records the result needs no read of its own. The result is None when a read without a wait
     met an API error (the caller's read gives the verdict); a batch's is its last poll's summary
     (members without payloads). ``secrets``: more text no message may show besides the spec's secret

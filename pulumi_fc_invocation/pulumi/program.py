@@ -265,7 +265,7 @@ class ProgramReporter:
 
 
 async def gate_in_program(spec: Any, log_target: Any) -> Optional[float]:
-    """A data source's gate in the program (see :func:`..gate.run.run_gate`); returns the seconds waited,
+    """A data source's gate in the program (see :func:`..gate.run.run_gate_result`); returns the seconds waited,
     or None. Only records (no read, no verdict here) in a refresh/destroy, under mocks and under the
     switch."""
     if skip_notice(spec, log_target) or under_mocks() or records_only_notice(spec.id, log_target):
