@@ -219,3 +219,20 @@ def test_a_first_page_without_its_list_key_but_with_a_next_page_is_refused(seede
     message = caught.value.message
     assert "the body is not a list of" in message and f"{'invocations' if kind == 'fc2' else 'tasks'}: Field required" \
         in message, message
+
+
+def test_a_late_batch_member_with_an_earlier_start_time_is_seen(fc):
+    from pulumi_fc_invocation.gate.batch import BatchTracker
+    from pulumi_fc_invocation.gate.spec import BatchSpec
+
+    now = fc.clock.now()
+    for i in range(4):  # four members, all ended, started one second apart
+        fc.add_invocation("late", "fn", f"lm-{i}", started_at=now - 10 + i, timeline=[("Succeeded", 1)])
+    spec = BatchSpec.build(service_name="late", function_name="fn", invocation_id_prefix="lm-",
+                           wait_for_completion=True, expected_count=5)
+    tracker = BatchTracker(fc.client(), spec)
+    assert tracker.poll().total == 4 and tracker.poll().total == 4
+    # FC lists the fifth only now, though it started half a second before the newest known member.
+    fc.add_invocation("late", "fn", "lm-4", started_at=now - 10 + 3 - 0.5, timeline=[("Succeeded", 1)])
+    summary = tracker.poll()
+    assert summary.total == 5 and summary.complete

@@ -9,6 +9,7 @@ import pulumi
 import pytest
 
 from pulumi_fc_invocation import StatefulAsyncInvocation, get_stateful_async_invocation_output
+from pulumi_fc_invocation import StatefulAsyncInvocations, get_stateful_async_invocations_output
 from pulumi_fc_invocation.testing.harness import ProgramError
 from pulumi_fc_invocation.waiter import DEFAULT_MAX_POLL_INTERVAL
 from _emulated import SECRET, TOKEN
@@ -451,3 +452,66 @@ def test_an_input_error_is_raised_again_as_a_run_error_chained_to_the_original()
     with pytest.raises(InvalidArgumentError) as info:
         plain_input_errors(lambda: (_ for _ in ()).throw(original))()
     assert (info.value.argument, info.value.value, info.value.rule) == ("secretish", "hunter2", "is not an input")
+
+
+def test_the_function_form_id_is_the_resources(fc, run):
+    fc.add_invocation("idsvc", "fn", "job-1", timeline=[("Succeeded", 0)])
+
+    def program():
+        inv = StatefulAsyncInvocation("inv", service_name="idsvc", function_name="fn", invocation_id="job-1")
+        res = get_stateful_async_invocation_output("idsvc", "fn", "job-1")
+        pulumi.export("fnId", res.id)
+        pulumi.export("fnQualifier", res.qualifier)
+        pulumi.export("id", inv.id)
+
+    result = run(program)
+    assert result.outputs["fnId"] == result.outputs["id"] == "idsvc/fn/job-1"
+    assert result.outputs["fnQualifier"] == "LATEST"  # FC's echo stays in the outputs
+
+
+def test_the_skip_switch_reads_never_waits_gives_no_verdict_and_warns_against_each_gate(fc, run, monkeypatch):
+    fc.add_invocation("glass", "fn", "long-1", timeline=[("Running", 0), ("Succeeded", 3600)])
+    fc.add_invocation("glass", "fn", "dead-1", error_message="boom", timeline=[("Failed", 0)])
+    fc.add_invocation("glass", "fn", "b-dead", error_message="boom", timeline=[("Failed", 0)])
+    monkeypatch.setenv("FC_INVOCATION_SKIP_WAIT", "1")
+    start = fc.clock.now()
+
+    def program():
+        long = StatefulAsyncInvocation("long", service_name="glass", function_name="fn", invocation_id="long-1",
+                                       wait_for_completion=True)
+        dead = StatefulAsyncInvocation("dead", service_name="glass", function_name="fn", invocation_id="dead-1",
+                                       wait_for_completion=True)
+        batch = StatefulAsyncInvocations("batch", "glass", "fn", invocation_id_prefix="b-", wait_for_completion=True)
+        pulumi.CustomResource("test:index:App", "app", {"v": 1}, opts=pulumi.ResourceOptions(depends_on=[long, dead, batch]))
+        pulumi.export("statuses", pulumi.Output.all(long.status, dead.status, batch.counts["Failed"]))
+
+    result = run(program)
+    assert result.outputs["statuses"] == ["Running", "Failed", 1] and result.resource("app")
+    assert fc.clock.now() == start  # nobody waited
+    warnings = {log.urn: log.message for log in result.logs if log.severity == "warning"}
+    for name in ("long", "dead", "batch"):
+        assert "FC_INVOCATION_SKIP_WAIT is set: not waiting" in warnings[result.resource(name).urn]
+    monkeypatch.delenv("FC_INVOCATION_SKIP_WAIT")
+    with pytest.raises(ProgramError, match="ended Failed: boom"):  # without the switch, the same program fails
+        run(program)
+
+
+def test_the_skip_switch_covers_the_function_forms(fc, run, monkeypatch):
+    """The function forms (single and batch) read and give no verdict either."""
+    fc.add_invocation("glassf", "fn", "x-dead", error_message="boom", timeline=[("Failed", 0)])
+    fc.add_invocation("glassf", "fn", "x-long", timeline=[("Running", 0), ("Succeeded", 3600)])
+    monkeypatch.setenv("FC_INVOCATION_SKIP_WAIT", "1")
+    start = fc.clock.now()
+
+    def program():
+        one = get_stateful_async_invocation_output("glassf", "fn", "x-dead", wait_for_completion=True)
+        batch = get_stateful_async_invocations_output("glassf", "fn", invocation_id_prefix="x-",
+                                                      wait_for_completion=True)
+        pulumi.export("one", one.apply(lambda r: r.status))
+        pulumi.export("failed", batch.apply(lambda r: r.counts.get("Failed")))
+
+    result = run(program)
+    assert result.outputs == {"one": "Failed", "failed": 1} and fc.clock.now() == start
+    monkeypatch.delenv("FC_INVOCATION_SKIP_WAIT")
+    with pytest.raises(ProgramError, match="ended Failed: boom"):
+        run(program)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from test_credential_deadlines import run_gate_with_sts, short_lived_sts, stalling  # noqa: F401
 
 from pulumi_fc_invocation.testing import FcEmulator
@@ -51,3 +53,39 @@ def test_a_gate_whose_sts_never_answers_ends_by_its_timeout(tmp_path):
         text = run_gate_with_sts(fc, sts.endpoint, tmp_path / "oidc-token", "job-1")
     assert f"STS at {sts.endpoint}" in text, text
     assert waited_in(text) <= TIMEOUT + FINAL_READ_BUDGET, text
+
+
+def _gate_props(**extra):
+    return {"wait_for_completion": True, "timeout_seconds": 600, "waited_seconds": 30.0, "fail_on_statuses": None,
+            **extra}
+
+
+def test_the_final_read_retries_a_transient_error_within_the_gates_budget(fc):
+    from pulumi_fc_invocation.errors import InvalidResponseError
+    from pulumi_fc_invocation.fc2 import InvocationRef
+    from pulumi_fc_invocation.gate.verdict import read_and_check
+    from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
+    from pulumi_fc_invocation.waiter import use_clock
+
+    fc.add_invocation("final", "fn", "f-1", timeline=[("Succeeded", 0)])
+    ref, client = InvocationRef.parse("final/fn/f-1"), fc.client()
+    fc.inject_fault(route="get", status=200, body="<html>proxy</html>", content_type="text/html", times=1)
+    with use_clock(AutoAdvanceClock(fc.clock)):
+        assert read_and_check(client, ref, _gate_props()).succeeded
+        fc.inject_fault(route="get", status=200, body="<html>proxy</html>", content_type="text/html", times=1)
+        with pytest.raises(InvalidResponseError):  # no budget left: the error is final
+            read_and_check(client, ref, _gate_props(waited_seconds=600.0))
+    fc.clear_faults()
+
+
+def test_a_task_run_again_after_it_ended_is_not_reported_as_an_api_error(fc):
+    from pulumi_fc_invocation.errors import WaitTimeoutError
+    from pulumi_fc_invocation.fc2 import InvocationRef
+    from pulumi_fc_invocation.gate.verdict import read_and_check
+
+    fc.add_invocation("flip", "fn", "fl-1", timeline=[("Running", 0), ("Failed", 5), ("Running", 6)])
+    fc.advance(7)
+    with pytest.raises(WaitTimeoutError) as info:
+        read_and_check(fc.client(), InvocationRef.parse("flip/fn/fl-1"), _gate_props(waited_seconds=5.5))
+    text = str(info.value)
+    assert "an API error" not in text and "is Running again after ending Failed" in text

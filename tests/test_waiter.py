@@ -200,3 +200,29 @@ def test_a_grace_longer_than_the_errors_in_a_row_is_waited_out(clock):
     task = Task(clock, 5, errors=[gone] * 12)
     outcome = Waiter(task, WaitPolicy(not_found_grace=60, max_consecutive_errors=10), clock=clock).wait()
     assert outcome.error is None and outcome.result.succeeded and outcome.transient_errors == 12
+
+
+def test_a_cancelled_sleep_leaves_no_stale_sleeper_that_moves_time_early():
+    import asyncio
+
+    from pulumi_fc_invocation.testing.clock import VirtualClock
+    from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
+
+    clock = AutoAdvanceClock(VirtualClock(start=1_000))
+
+    async def main():
+        with clock.participant(), clock.participant():  # two waiters: A (below) and B (busy, not asleep)
+            first = asyncio.ensure_future(clock.asleep(10))
+            await asyncio.sleep(0)
+            first.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            second = asyncio.ensure_future(clock.asleep(100))  # A sleeps again; B is still busy
+            await asyncio.sleep(0)
+            assert clock.now() == 1_000  # nobody may jump time while B works
+            second.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await second
+
+    asyncio.run(main())
+    assert clock.wakeups == 0 and clock.now() == 1_000
