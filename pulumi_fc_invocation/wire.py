@@ -4,6 +4,8 @@ transport (FC): one of each, below both.
 - :func:`read_body`: an answer's body within a size cap and a deadline, whatever the urllib3 version
   (urllib3 before 2.6 decodes a whole gzip body at once, so a few hundred KiB on the wire became
   hundreds of MiB in memory; here the body is read raw and decoded by zlib with ``max_length``).
+- :func:`refuse_redirects`: a response hook that refuses a redirect before requests reads its body
+  (:class:`Redirected`).
 - :func:`classify_exception`: requests' and urllib3's exceptions as our classified errors, in the
   shape of httpx's ``map_httpcore_exceptions`` (a table; the most specific match wins).
 - :func:`parse_error_body`: the code, message and request id of an error body, in FC 2.0's, FC 3.0's
@@ -30,6 +32,7 @@ from .errors import RequestTimeoutError, TransportError, UnreachableError
 
 __all__ = [
     "RETRY_STATUSES", "read_body", "BodyTooLarge", "BodyTimeout", "DeadlineExceeded",
+    "Redirected", "refuse_redirects",
     "Classified", "classify_exception",
     "FcErrorBody", "parse_error_body",
     "is_loopback", "warn_plain_http",
@@ -137,6 +140,28 @@ def read_body(response: Any, deadline: float, limit: int) -> bytes:
         response.close()
         raise requests.exceptions.SSLError(exc) from None
     return b"".join(chunks)
+
+
+# --- redirects ----------------------------------------------------------------------------------
+
+class Redirected(Exception):
+    """A 3xx with a ``Location``: refused, its body unread (raised from :func:`refuse_redirects`, out of
+    ``Session.send``); the caller raises its own ``RedirectError``."""
+
+    def __init__(self, status_code: int, headers: Mapping[str, str]) -> None:
+        super().__init__(status_code)
+        self.status_code = status_code
+        self.headers = headers
+
+
+def refuse_redirects(response: requests.Response, **kwargs: Any) -> None:
+    """A ``response`` hook: requests reads a redirect's body whole, without a cap or a deadline, even with
+    ``allow_redirects=False`` (``resolve_redirects``, for ``Response.next``); raising here, first, stops it.
+    The other end would get the credentials and the payload if it were followed."""
+    if response.is_redirect:
+        status, headers = response.status_code, response.headers
+        response.close()
+        raise Redirected(status, headers)
 
 
 # --- requests' and urllib3's exceptions -> ours -------------------------------------------------

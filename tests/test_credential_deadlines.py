@@ -22,7 +22,7 @@ from _hostile import HostileServer, http_response
 from pulumi_fc_invocation.credentials import base as cr
 from pulumi_fc_invocation.client import FcClient
 from pulumi_fc_invocation.credentials import resolve_settings
-from pulumi_fc_invocation.errors import RequestTimeoutError, ResponseTooLargeError
+from pulumi_fc_invocation.errors import FcInvocationError, RequestTimeoutError, ResponseTooLargeError
 from pulumi_fc_invocation.testing import AutoAdvanceClock, FcEmulator
 from pulumi_fc_invocation.testing.identity import IdentityServices
 from pulumi_fc_invocation.waiter import use_clock
@@ -229,6 +229,40 @@ def test_a_gzip_bomb_from_a_credential_service_is_not_decoded(world, source):
              "uri": f"credentials URI {bomb.endpoint}/creds"}[source]
     assert where in str(info.value), str(info.value)
     assert peak < 64 * 2**20, f"{peak / 2**20:.0f} MiB allocated while reading the answer"
+
+
+@pytest.mark.parametrize("source", ["sts", "metadata", "uri"])
+def test_a_redirect_from_a_credential_service_is_refused_before_its_body_is_read(world, source):
+    """A 302 whose body never ends, from STS, the metadata service or a credentials URI: refused at once
+    as a RedirectError naming the service (requests would read its body whole, uncapped, past the fetch's
+    deadline, even without following it), and nothing reaches the host it points to."""
+    def endless_redirect(seen, conn):
+        conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: " + other.endpoint.encode() + b"/steal\r\n"
+                     b"Content-Length: 1000000000\r\n\r\n")
+        end = time.monotonic() + 4  # the test's own bound: a fetch reading the body ends with it
+        while not server.stop.wait(0.05) and time.monotonic() < end:
+            try:
+                conn.sendall(b"x" * 1000)
+            except OSError:
+                return None
+        return None
+
+    with HostileServer(lambda seen, conn: json_reply(200, {})) as other, HostileServer(endless_redirect) as server:
+        environ = {"sts": oidc_env(world, server.endpoint),
+                   "metadata": {"ALIBABA_CLOUD_ECS_METADATA": "ecs-role",
+                                "FC_INVOCATION_METADATA_ENDPOINT": server.endpoint},
+                   "uri": {"ALIBABA_CLOUD_CREDENTIALS_URI": server.endpoint + "/creds"}}[source]
+        client = client_for(world, environ)
+        started = time.monotonic()
+        with pytest.raises(FcInvocationError) as info:
+            client.bounded(5.0).get("svc/fn/job-1")
+        elapsed = time.monotonic() - started
+        client.close()
+    assert type(info.value).__name__ == "RedirectError" and "redirect (HTTP 302)" in str(info.value), info.value
+    assert elapsed < 2.0, elapsed
+    # The metadata service: the IMDSv2 token's PUT, then IMDSv1's GET (a token refused falls back to it).
+    assert other.seen == [] and [seen.request_line.split()[0] for seen in server.seen] == (
+        ["PUT", "GET"] if source == "metadata" else ["POST" if source == "sts" else "GET"])
 
 
 # --- items 15 and 17 through the CLI as a process --------------------------------------------------------------

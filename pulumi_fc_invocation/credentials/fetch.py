@@ -114,9 +114,10 @@ def http(method: str, url: str, *, deadline: float, direct: bool = False, data: 
          headers: Optional[Mapping[str, str]] = None, timeout: tuple[float, float] = STS_TIMEOUT,
          where: str) -> tuple[int, Mapping[str, str], bytes]:
     """One request, no redirects, ended by ``deadline`` (``time.monotonic()``), its body capped and decoded
-    by the package's bounded reader (whatever the urllib3 version). ``where`` names the host for messages
-    (never the query)."""
-    from ..wire import BodyTooLarge, read_body
+    by the package's bounded reader (whatever the urllib3 version). A redirect is refused before requests
+    reads its body (which it would read whole, uncapped, past the deadline). ``where`` names the host for
+    messages (never the query)."""
+    from ..wire import BodyTooLarge, Redirected, read_body, refuse_redirects
 
     left = deadline - time.monotonic()
     if left <= 0.001:
@@ -128,8 +129,11 @@ def http(method: str, url: str, *, deadline: float, direct: bool = False, data: 
     body = b""
     try:
         response = _session(direct).request(method, url, data=data, headers=dict(headers or {}),
-                                            timeout=(connect, read), allow_redirects=False, stream=True)
+                                            timeout=(connect, read), allow_redirects=False, stream=True,
+                                            hooks={"response": [refuse_redirects]})
         body = read_body(response, deadline, MAX_ANSWER)
+    except Redirected as exc:
+        failure = _redirected(where, exc.status_code)
     except BodyTooLarge as exc:
         failure = FetchProblem(ResponseTooLargeError, f"{where} answered with more than {MAX_ANSWER} bytes"
                                + (" once decoded" if exc.encoded else ""),
@@ -147,10 +151,14 @@ def http(method: str, url: str, *, deadline: float, direct: bool = False, data: 
     if failure is not None:
         raise failure
     assert response is not None
-    if 300 <= response.status_code < 400:
-        raise FetchProblem(RedirectError, f"{where} answered with a redirect (HTTP {response.status_code}), not "
-                           "followed", status=response.status_code)
+    if 300 <= response.status_code < 400:  # a 3xx without a Location
+        raise _redirected(where, response.status_code)
     return response.status_code, response.headers, body
+
+
+def _redirected(where: str, status: int) -> FetchProblem:
+    return FetchProblem(RedirectError, f"{where} answered with a redirect (HTTP {status}), not followed",
+                        status=status)
 
 
 def _failure(exc: Exception, where: str, deadline: float, left: str, limits: str) -> Optional[FetchProblem]:

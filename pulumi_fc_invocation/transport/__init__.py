@@ -27,11 +27,11 @@ from ..clock import call_budget
 from ..credentials import Credentials
 from ..errors import (FcApiError, FcInvocationError, InvalidArgumentError, InvalidResponseError, RequestTimeoutError,
                       redact)
-from ..wire import RETRY_STATUSES, classify_exception, warn_plain_http
+from ..wire import RETRY_STATUSES, Redirected, classify_exception, warn_plain_http
 from .auth import TOKEN_REFUSED_CODES, CredentialSource, SignableRequest, Signer, SigningAuth
 from .failures import ErrorClass, api_error, excerpt, redirect_error, transport_error
 from .retry import IDEMPOTENT_METHODS, RetryPolicy
-from .session import (MAX_RESPONSE_BYTES, USER_AGENT, Answer, HttpSession, Redirected, ServerClock, encode_query,
+from .session import (MAX_RESPONSE_BYTES, USER_AGENT, Answer, HttpSession, ServerClock, encode_query,
                       request_id_of)
 
 __all__ = [

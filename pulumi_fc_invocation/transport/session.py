@@ -2,9 +2,9 @@
 stream=True, allow_redirects=False, timeout=...)`` and the body read through ``Response.raw`` within a
 size cap and the call's deadline (:func:`~pulumi_fc_invocation.wire.read_body`).
 
-A redirect is refused before requests reads its body (a response hook raises :class:`Redirected`):
-the other end would get the STS token and the payload, and requests would read a redirect's body
-whole, without our cap. urllib3's records are kept free of our endpoints' hosts and paths.
+A redirect is refused before requests reads its body (wire's response hook raises
+:class:`~pulumi_fc_invocation.wire.Redirected`): the other end would get the STS token and the payload,
+and requests would read a redirect's body whole, without our cap. urllib3's records are kept free of our endpoints' hosts and paths.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from requests.adapters import HTTPAdapter
 
 from .. import __version__
 from ..errors import ResponseTooLargeError
-from ..wire import BodyTooLarge, read_body
+from ..wire import BodyTooLarge, read_body, refuse_redirects
 
-__all__ = ["Answer", "Redirected", "HttpSession", "ServerClock", "OwnHostsMask", "OWN_HOSTS", "USER_AGENT",
+__all__ = ["Answer", "HttpSession", "ServerClock", "OwnHostsMask", "OWN_HOSTS", "USER_AGENT",
            "MAX_RESPONSE_BYTES", "encode_query", "request_id_of", "proxies_from"]
 
 # Far above FC's largest answer (a 1 MB return payload plus a 128 KB invocation payload, JSON-escaped,
@@ -100,22 +100,6 @@ class Answer:
         # As requests' <Response [200]>: never the body (payloads, results) nor the headers.
         status = f"{self.status_code} {self.reason}".strip()
         return f"Answer({status}, {len(self.content)} bytes)"
-
-
-class Redirected(Exception):
-    """A 3xx with a ``Location``: refused, its body unread (raised from a response hook, out of ``send``)."""
-
-    def __init__(self, status_code: int, headers: Mapping[str, str]) -> None:
-        super().__init__(status_code)
-        self.status_code = status_code
-        self.headers = headers
-
-
-def _refuse_redirects(response: requests.Response, **kwargs: Any) -> None:
-    if response.is_redirect:
-        status, headers = response.status_code, response.headers
-        response.close()
-        raise Redirected(status, headers)
 
 
 def encode_query(params: Mapping[str, Any]) -> str:
@@ -213,14 +197,14 @@ class HttpSession:
         if session.cookies:  # a server set one: sent back, as the session would
             prepared.prepare_cookies(session.cookies)
         prepared.prepare_body(body or None, None)
-        prepared.prepare_hooks({"response": [*session.hooks.get("response", ()), _refuse_redirects]})
+        prepared.prepare_hooks({"response": [*session.hooks.get("response", ()), refuse_redirects]})
         return prepared
 
     def send(self, method: str, url: str, headers: Mapping[str, str], body: bytes,
              timeout: tuple[float, float], deadline: float) -> Answer:
         """One attempt: its answer read whole by ``deadline`` (``time.monotonic()``), at most
         :data:`MAX_RESPONSE_BYTES` once decoded. Raises requests' exceptions (a body cut off or stalled
-        as its ``ChunkedEncodingError``/``ContentDecodingError``/``ReadTimeout``), :class:`Redirected`
+        as its ``ChunkedEncodingError``/``ContentDecodingError``/``ReadTimeout``), :class:`~pulumi_fc_invocation.wire.Redirected`
         and :class:`ResponseTooLargeError`."""
         session = self.session
         prepared = self._prepared(method, url, headers, body)
