@@ -7,7 +7,7 @@ from concurrent import futures
 
 import pytest
 
-from _emulated import CLEAN_ENV, KEY_ID, SECRET, SECRET_KEYS, TOKEN
+from _emulated import APIS, CLEAN_ENV, KEY_ID, SECRET, SECRET_KEYS, TOKEN
 from _plugin_rpc import Engine, configured, started
 from pulumi_fc_invocation.testing.pulumi_cli import find_pulumi
 
@@ -69,6 +69,12 @@ def run(fc, config, host):
         with use_clock(clock or AutoAdvanceClock(timeline or fc.clock)):
             return run_program(program, config=config, secret_keys=SECRET_KEYS, preview=preview, host=host)
     return runner
+
+
+@pytest.fixture(params=APIS, ids=lambda api: api.name)
+def api(request):
+    """Each FC API in turn (tests/_emulated.py's table), for a behaviour both have with their own ids."""
+    return request.param
 
 
 @pytest.fixture

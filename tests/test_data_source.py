@@ -8,6 +8,7 @@ import grpc
 import pulumi
 import pytest
 
+import pulumi_fc_invocation
 from pulumi_fc_invocation import StatefulAsyncInvocation, get_stateful_async_invocation_output
 from pulumi_fc_invocation import StatefulAsyncInvocations, get_stateful_async_invocations_output
 from pulumi_fc_invocation.testing.harness import ProgramError
@@ -65,44 +66,6 @@ def test_payloads_plain_when_opted_out(fc, run):
     assert not ({"invocation_payload", "return_payload"} & rec.secret_outputs)
 
 
-def test_get_by_composite_id_and_function_form(fc, run):
-    fc.add_invocation("video", "transcode", "video-123", qualifier="prod", timeline=[("Running", 0), ("Succeeded", 2)])
-    fc.advance(5)
-
-    def program():
-        inv = StatefulAsyncInvocation.get("transcode", "video.prod/transcode/video-123")
-        pulumi.export("status", inv.status)
-        res = get_stateful_async_invocation_output("video", "transcode", "video-123", qualifier="prod")
-        pulumi.export("fnStatus", res.status)
-        pulumi.export("fnPayload", res.invocation_payload)
-
-    result = run(program)
-    assert result.resource("transcode").id == "video.prod/transcode/video-123"
-    assert result.outputs["status"] == "Succeeded" == result.outputs["fnStatus"]
-    assert "fnPayload" in result.secret_outputs and "fnStatus" not in result.secret_outputs
-
-
-def test_preview_does_not_wait_and_update_does(fc, run):
-    fc.add_function("gate", "build", outcome="Succeeded", duration=120)
-    fc.client().invoke_async("gate", "build", "{}", invocation_id="build-1")
-    start = fc.clock.now()
-
-    def program():
-        inv = StatefulAsyncInvocation("inv", service_name="gate", function_name="build", invocation_id="build-1",
-                                      wait_for_completion=True, timeout_seconds=3600)
-        _dependent("app", inv)
-        pulumi.export("status", inv.status)
-
-    preview = run(program, preview=True)
-    assert preview.outputs["status"] == "Running"
-    assert fc.clock.now() == start  # no virtual time passed: nobody waited
-    update = run(program)
-    assert update.outputs["status"] == "Succeeded"
-    assert update.resource("inv").outputs["waited_seconds"] >= 120
-    assert 120 <= fc.clock.now() - start <= 120 + DEFAULT_MAX_POLL_INTERVAL * 1.2 + 1  # one poll cap, with jitter
-    assert update.resource("app")
-
-
 def test_fifty_gates_wait_concurrently_and_release_together(fc, run):
     fc.add_function("batch", "shard", outcome="Succeeded", duration=600)
     client = fc.client()
@@ -123,23 +86,6 @@ def test_fifty_gates_wait_concurrently_and_release_together(fc, run):
     # and total virtual time is that of one wait, not fifty in series (or in batches of four).
     assert min(waited) >= 600 and max(waited) <= 600 + 45 * 1.2
     assert fc.clock.now() - start <= 600 + 45 * 1.2 + 1
-
-
-def test_timeout_fails_the_deployment_and_dependents_never_deploy(fc, run):
-    fc.add_function("slow", "forever", outcome="Running")
-    fc.client().invoke_async("slow", "forever", "{}", invocation_id="stuck-1")
-
-    def program():
-        inv = StatefulAsyncInvocation("inv", service_name="slow", function_name="forever", invocation_id="stuck-1",
-                                      wait_for_completion=True, timeout_seconds=90)
-        _dependent("app", inv)
-
-    with pytest.raises(ProgramError) as info:
-        run(program)
-    text = info.value.message
-    assert "timed out waiting for invocation slow/forever/stuck-1" in text
-    assert "last status Running" in text and "timeout_seconds=90" in text and "after 1m30s" in text
-    assert not any(r.name == "app" for r in info.value.result.resources)
 
 
 @pytest.mark.parametrize("status", ["Failed", "Stopped", "Expired", "Invalid"])
@@ -389,33 +335,6 @@ def test_more_than_a_thousand_dynamic_resources_do_not_hit_the_sdk_pickler_leak(
     undo_sdk_pickler_chain()
 
 
-def test_refresh_records_a_later_failure_instead_of_failing_the_stack(fc, run, host):
-    """A task read without a gate that fails later: `pulumi refresh` (prior outputs as props) records the
-    new status; the gate's verdict belongs to up/preview, whose settings the user controls."""
-    from pulumi.runtime import rpc
-    from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
-    import asyncio
-
-    fc.add_invocation("later", "job", "l-1", timeline=[("Running", 0), ("Failed", 600)], error_message="boom")
-
-    def program():
-        StatefulAsyncInvocation("inv", service_name="later", function_name="job", invocation_id="l-1")
-
-    rec = run(program).resource("inv")
-    assert rec.outputs["status"] == "Running" and rec.outputs["qualifier"] == "LATEST"
-    fc.advance(700)
-    prior = dict(rec.outputs)
-    prior["__provider"] = rec.provider_blob
-    stub = provider_pb2_grpc.ResourceProviderStub(grpc.insecure_channel(f"127.0.0.1:{host.port}"))
-    props = asyncio.run(rpc.serialize_properties(prior, {}))
-    response = stub.Read(provider_pb2.ReadRequest(id=rec.id, urn=rec.urn, properties=props))
-    outs = rpc.deserialize_properties(response.properties)
-    assert response.id == "later/job/l-1" and outs["status"] == "Failed"
-    assert outs["invocation_error_message"] == "boom"
-    with pytest.raises(ProgramError, match="ended Failed: boom"):  # while `up` still fails on it
-        run(program)
-
-
 def test_a_hopeless_error_during_the_wait_is_shown(fc, run):
     fc.add_function("hope", "job", outcome="Succeeded", duration=60)
     fc.client().invoke_async("hope", "job", "{}", invocation_id="h-1")
@@ -514,4 +433,107 @@ def test_the_skip_switch_covers_the_function_forms(fc, run, monkeypatch):
     assert result.outputs == {"one": "Failed", "failed": 1} and fc.clock.now() == start
     monkeypatch.delenv("FC_INVOCATION_SKIP_WAIT")
     with pytest.raises(ProgramError, match="ended Failed: boom"):
+        run(program)
+
+
+# --- Both APIs (the api fixture: FC 2.0's StatefulAsyncInvocation, FC 3.0's AsyncTask) ----------------------
+
+
+def test_preview_does_not_wait_and_update_does(fc, run, api):
+    """Preview reads once and never waits (its output is the status now); an update waits, then deploys the
+    dependent."""
+    item = f"build-{api.name}"
+    fc.add_function(api.service("gate"), "build", outcome="Succeeded", duration=120)
+    api.invoke(fc, "gate", "build", item)
+    start = fc.clock.now()
+
+    def program():
+        gate = api.gate("inv", "gate", "build", item, wait_for_completion=True, timeout_seconds=3600)
+        _dependent("app", gate)
+        pulumi.export("status", gate.status)
+
+    preview = run(program, preview=True)
+    assert preview.outputs["status"] == "Running"
+    assert fc.clock.now() == start  # no virtual time passed: nobody waited
+    update = run(program)
+    assert update.outputs["status"] == "Succeeded"
+    assert update.resource("inv").outputs["waited_seconds"] >= 120
+    assert 120 <= fc.clock.now() - start <= 120 + DEFAULT_MAX_POLL_INTERVAL * 1.2 + 1  # one poll cap, with jitter
+    assert update.resource("app")
+
+
+def test_get_by_composite_id_and_the_function_forms(fc, run, api):
+    item = f"get-{api.name}"
+    fc.add_invocation(api.service("video"), "transcode", item, qualifier="prod", payload="img",
+                      timeline=[("Running", 0), ("Succeeded", 2)])
+    fc.advance(5)
+    ref = api.ref("video", "transcode", item, "prod")
+
+    def program():
+        gate = getattr(pulumi_fc_invocation, api.single).get("transcode", ref)
+        pulumi.export("status", gate.status)
+        res = api.function("video", "transcode", item, output=True, qualifier="prod")
+        pulumi.export("fnStatus", res.status)
+        pulumi.export("fnPayload", getattr(res, api.payload))
+        now = api.function("video", "transcode", item, qualifier="prod", secret_payloads=False)
+        pulumi.export("nowId", now.id)
+        pulumi.export("nowPayload", getattr(now, api.payload))
+
+    result = run(program)
+    assert result.resource("transcode").id == ref
+    assert result.outputs["status"] == "Succeeded" == result.outputs["fnStatus"]
+    assert "fnPayload" in result.secret_outputs and "fnStatus" not in result.secret_outputs
+    assert result.outputs["nowId"] == ref and result.outputs["nowPayload"] == "img"
+
+
+def test_timeout_fails_the_deployment_and_dependents_never_deploy(fc, run, api):
+    item = f"stuck-{api.name}"
+    fc.add_function(api.service("slow"), "forever", outcome="Running")
+    api.invoke(fc, "slow", "forever", item)
+
+    def program():
+        gate = api.gate("inv", "slow", "forever", item, wait_for_completion=True, timeout_seconds=90)
+        _dependent("app", gate)
+
+    with pytest.raises(ProgramError) as info:
+        run(program)
+    text = info.value.message
+    assert f"timed out waiting for {api.noun} {api.ref('slow', 'forever', item)}: last status Running" in text
+    assert "last status Running" in text and "timeout_seconds=90" in text and "after 1m30s" in text
+    assert not any(r.name == "app" for r in info.value.result.resources)
+
+
+def _refresh(host, rec):
+    """What `pulumi refresh` sends: the provider's read with the prior outputs as props."""
+    import asyncio
+
+    from pulumi.runtime import rpc
+    from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+    prior = {**rec.outputs, "__provider": rec.provider_blob}
+    stub = provider_pb2_grpc.ResourceProviderStub(grpc.insecure_channel(f"127.0.0.1:{host.port}"))
+    props = asyncio.run(rpc.serialize_properties(prior, {}))
+    response = stub.Read(provider_pb2.ReadRequest(id=rec.id, urn=rec.urn, properties=props))
+    return response.id, rpc.deserialize_properties(response.properties)
+
+
+def test_refresh_records_a_later_failure_instead_of_failing_the_stack(fc, run, host, api):
+    """A task read without a gate that fails later: `pulumi refresh` (prior outputs as props) records the
+    new status; the gate's verdict belongs to up/preview, whose settings the user controls."""
+    item = f"l-{api.name}"
+    fc.add_invocation(api.service("later"), "nightly", item, timeline=[("Running", 0), ("Failed", 600)],
+                      error_message="boom")
+
+    def program():
+        api.gate("inv", "later", "nightly", item)
+
+    rec = run(program).resource("inv")
+    assert rec.outputs["status"] == "Running" and rec.outputs["qualifier"] == "LATEST"
+    fc.advance(700)
+    fc.reset_requests()
+    id_, outs = _refresh(host, rec)
+    assert id_ == api.ref("later", "nightly", item) and outs["status"] == "Failed"
+    assert outs[api.error] == "boom"
+    assert fc.request_count() == 1  # one read, no polling
+    with pytest.raises(ProgramError, match="ended Failed: boom"):  # while `up` still fails on it
         run(program)

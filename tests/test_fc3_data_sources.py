@@ -76,22 +76,6 @@ def test_a_failed_task_fails_the_gate_with_its_message_and_the_dependent_never_d
     assert not any(r.name == "app" for r in info.value.result.resources)
 
 
-def test_a_task_that_does_not_end_in_time_fails_the_gate(fc, run):
-    fc.add_function(None, "forever", outcome="Running")
-    fc.client().invoke_async_task("forever", "{}", task_id="stuck-1")
-
-    def program():
-        task = AsyncTask("stuck", function_name="forever", task_id="stuck-1", wait_for_completion=True,
-                         timeout_seconds=90)
-        _dependent("app", task)
-
-    with pytest.raises(ProgramError) as info:
-        run(program)
-    text = info.value.message
-    assert "timed out waiting for task forever/stuck-1: last status Running" in text and "timeout_seconds=90" in text
-    assert not any(r.name == "app" for r in info.value.result.resources)
-
-
 @pytest.mark.parametrize("grace, passes", [(60, True), (None, False)])
 def test_not_found_grace_seconds_waits_for_a_task_fc_lists_late(fc, run, grace, passes):
     """A pipeline that invokes and deploys at once: FC answers AsyncTaskNotFound for the first reads (here
@@ -126,74 +110,6 @@ def test_not_found_grace_seconds_is_checked_and_an_fc3_input_only(fc):
         StatefulAsyncInvocation("x", service_name="svc", function_name="fn", invocation_id="i-1",
                                 not_found_grace_seconds=30)
     assert fc.request_count() == before
-
-
-def test_preview_reads_once_and_does_not_wait(fc, run):
-    fc.add_function(None, "build", outcome="Succeeded", duration=300)
-    fc.client().invoke_async_task("build", "{}", task_id="build-1")
-    start = fc.clock.now()
-
-    def program():
-        task = AsyncTask("build", function_name="build", task_id="build-1", wait_for_completion=True)
-        _dependent("app", task)
-        pulumi.export("status", task.status)
-
-    preview = run(program, preview=True)
-    assert preview.outputs["status"] == "Running"
-    assert fc.clock.now() == start  # no virtual time passed: nobody waited
-
-
-def _refresh(host, rec):
-    """What `pulumi refresh` sends: the provider's read with the prior outputs as props."""
-    import asyncio
-
-    import grpc
-    from pulumi.runtime import rpc
-    from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
-
-    prior = {**rec.outputs, "__provider": rec.provider_blob}
-    stub = provider_pb2_grpc.ResourceProviderStub(grpc.insecure_channel(f"127.0.0.1:{host.port}"))
-    props = asyncio.run(rpc.serialize_properties(prior, {}))
-    response = stub.Read(provider_pb2.ReadRequest(id=rec.id, urn=rec.urn, properties=props))
-    return response.id, rpc.deserialize_properties(response.properties)
-
-
-def test_refresh_records_a_later_failure_without_a_verdict(fc, run, host):
-    fc.add_invocation(None, "nightly", "n-1", timeline=[("Running", 0), ("Failed", 600)], error_message="boom")
-
-    def program():
-        AsyncTask("nightly", function_name="nightly", task_id="n-1")
-
-    rec = run(program).resource("nightly")
-    assert rec.outputs["status"] == "Running"
-    fc.advance(700)
-    fc.reset_requests()
-    id_, outs = _refresh(host, rec)
-    assert id_ == "nightly/n-1" and outs["status"] == "Failed" and outs["task_error_message"] == "boom"
-    assert fc.request_count() == 1  # one read, no polling
-    with pytest.raises(ProgramError, match="ended Failed: boom"):  # while `up` still fails on it
-        run(program)
-
-
-def test_get_by_composite_id_and_the_function_forms(fc, run):
-    fc.add_invocation(None, "thumbs", "t-9", qualifier="3", payload="img", timeline=[("Running", 0), ("Succeeded", 2)])
-    fc.advance(5)
-
-    def program():
-        task = AsyncTask.get("thumbs", "thumbs.3/t-9")
-        pulumi.export("status", task.status)
-        out = get_async_task_output("thumbs", "t-9", qualifier="3")
-        pulumi.export("fnStatus", out.status)
-        pulumi.export("fnPayload", out.task_payload)
-        now = get_async_task("thumbs", "t-9", "3", secret_payloads=False)
-        pulumi.export("nowId", now.id)
-        pulumi.export("nowPayload", now.task_payload)
-
-    result = run(program)
-    assert result.resource("thumbs").id == "thumbs.3/t-9"
-    assert result.outputs["status"] == "Succeeded" == result.outputs["fnStatus"]
-    assert "fnPayload" in result.secret_outputs and "fnStatus" not in result.secret_outputs
-    assert result.outputs["nowId"] == "thumbs.3/t-9" and result.outputs["nowPayload"] == "img"
 
 
 def test_a_service_dollar_function_name_works(fc, run):
