@@ -156,3 +156,59 @@ def pytest_terminal_summary(terminalreporter):
             if name == "cost":
                 terminalreporter.write_line(str(value))
 
+
+# --- The tiers (T1) -------------------------------------------------------------------------------------
+# Every marker is applied here, from what a test uses, so that a new real-engine test cannot land in the
+# fast lane by forgetting a decorator. `make test-fast` runs -m "not engine and not slow"; `make test` all.
+
+# Tests that need `make engine`'s build by a path no fixture or import shows (a subprocess that finds the
+# CLI itself; the Node.js language host run directly).
+ENGINE_ELSEWHERE = {
+    "test_demo.py::test_make_demo_through_the_real_pulumi_cli",
+    "test_official_host.py::test_nodejs_run_passes_the_official_arguments_and_cancel_interrupts_the_program",
+}
+# Without the engine, about 10 s or more each here (2 shared cores, pytest --durations): the soak, the fault
+# matrix, the wheel build, the benchmarks' smoke run (63 s), venvs made by pip, plugin processes per case.
+SLOW = {
+    "test_soak.py",
+    "test_reliability_faults.py",
+    "test_benchmarks_smoke.py",
+    "test_secret_config_after_client.py",  # a plugin process and a wait per case: 8 to 42 s each
+    "test_packaging.py::test_the_wheel_ships_plugin_json_and_the_console_script_and_no_plugin_directory_at_one_version",
+    "test_official_host.py::test_install_dependencies_of_a_plugin_creates_its_venv_and_then_it_runs",
+    "test_data_source.py::test_transient_503s_during_a_wait_are_survived",
+    "test_secret_hygiene.py::test_no_secret_anywhere_a_user_or_attacker_can_read",
+    "test_retention.py::test_the_plugin_keeps_the_recorded_state_in_a_refresh_and_names_the_retention_otherwise",
+}
+
+
+def _runs_the_engine(item) -> bool:
+    from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
+
+    module = getattr(item, "module", None)
+    return (
+        "pulumi_bin" in getattr(item, "fixturenames", ())  # transitively: a fixture that needs the CLI
+        or item.path.name.startswith("test_engine")
+        or getattr(module, "PulumiCli", None) is PulumiCli
+        or getattr(module, "auto", None) is not None and getattr(module.auto, "__name__", "") == "pulumi.automation"
+        or _named(item, ENGINE_ELSEWHERE)
+    )
+
+
+def _named(item, names: set[str]) -> bool:
+    file_test = f"{item.path.name}::{item.originalname}" if hasattr(item, "originalname") else item.path.name
+    return item.path.name in names or file_test in names
+
+
+def pytest_collection_modifyitems(config, items):
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    gone = sorted(name for name in ENGINE_ELSEWHERE | SLOW if not (here / name.split("::")[0]).is_file())
+    if gone:  # a file renamed: its tier would silently be lost
+        raise pytest.UsageError(f"tests/conftest.py names test files that do not exist: {', '.join(gone)}")
+    for item in items:
+        if _runs_the_engine(item):
+            item.add_marker(pytest.mark.engine)
+        if _named(item, SLOW):
+            item.add_marker(pytest.mark.slow)

@@ -23,15 +23,10 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "getting-started.md"
 TEXT = PAGE.read_text(encoding="utf-8")
 BLOCK = re.compile(r"<!-- (recipe(?:-file)?)(?:: ([^>]*?))? -->\n```(\w+)\n(.*?)```", re.S)
-
-pytestmark = pytest.mark.slow
-
 
 def recipe() -> list[tuple[str, str, str, str]]:
     return [(kind, label or "", lang, code) for kind, label, lang, code in BLOCK.findall(TEXT)]

@@ -8,8 +8,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = (ROOT / "docs" / "plugin.md").read_text(encoding="utf-8")
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -58,7 +56,6 @@ def test_the_readme_names_schema_tokens():
     assert "python -m pulumi_fc_invocation.plugin --install" in README
 
 
-@pytest.mark.slow
 def test_the_yaml_program_runs_as_written(tmp_path, pulumi_bin):
     """The page's YAML program, with the plugin installed as the page says (from its tarball), gates on
     an emulator task: the gate passes, the stand-in release deploys after it, the function reads."""
