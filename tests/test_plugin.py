@@ -13,6 +13,7 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import engine_pb2, provider_pb2
 
 from pulumi_fc_invocation.plugin.provider import UNKNOWN
+from _clocks import until
 from _plugin_rpc import ROOT, SECRET_SIG, URN_TASK, URN_TASKS, configured, secret, started, struct
 
 
@@ -34,7 +35,7 @@ def test_check_config_names_an_unknown_setting(plugin):
 def test_invoke_reads_a_task_now_and_marks_payloads_secret(ready, fc):
     fc.add_function(None, "quick", outcome="Succeeded", queue_delay=0, duration=0.2, return_payload='{"ok": 1}')
     fc.client().invoke_async_task("quick", '{"in": 1}', task_id="inv1")
-    time.sleep(0)  # the task is read as it is (running or done): a function never waits
+    # read at once, as it is (running or done): a function never waits
     out = ready.Invoke(provider_pb2.InvokeRequest(tok="fc-invocation:index:getAsyncTask",
                                                   args=struct({"functionName": "quick", "taskId": "inv1"})))
     values = dict(getattr(out, "return").items())
@@ -48,9 +49,7 @@ def test_invoke_of_a_failed_task_fails_with_the_verdict_alone(ready, fc):
     fc.add_function(None, "bad", outcome="Failed", queue_delay=0, duration=0, error_message="UnhandledException: no disk")
     client = fc.client()
     client.invoke_async_task("bad", "{}", task_id="f1")
-    deadline = time.monotonic() + 20
-    while not client.get_async_task("bad", "f1").is_terminal and time.monotonic() < deadline:
-        time.sleep(0.1)
+    assert client.get_async_task("bad", "f1").is_terminal  # no queue, no duration: it ended as it started
     with pytest.raises(grpc.RpcError) as caught:
         ready.Invoke(provider_pb2.InvokeRequest(tok="fc-invocation:index:getAsyncTask",
                                                 args=struct({"functionName": "bad", "taskId": "f1"})))
@@ -144,7 +143,8 @@ def cancel_a_wait(ready, fc):
 
     thread = threading.Thread(target=create)
     thread.start()
-    time.sleep(1.0)  # the wait has started (a real process: nothing to hook into)
+    # The plugin has read the task: its wait has begun.
+    assert until(lambda: any(r.method == "GET" and r.invocation_id == "k1" for r in fc.requests), timeout=20)
     ready.Cancel(empty_pb2.Empty())
     thread.join(20)
     assert not thread.is_alive() and errors and "cancelled" in errors[0]
@@ -307,9 +307,7 @@ def test_a_failed_task_whose_first_read_meets_a_503_still_fails_the_gate(ready, 
     fc.add_function(None, "flaky", outcome="Failed", queue_delay=0, duration=0, error_message="exit 7")
     client = fc.client()
     client.invoke_async_task("flaky", "{}", task_id=task)
-    deadline = time.monotonic() + 20
-    while not client.get_async_task("flaky", task).is_terminal and time.monotonic() < deadline:
-        time.sleep(0.1)
+    assert client.get_async_task("flaky", task).is_terminal  # no queue, no duration: it ended as it started
     fc.inject_fault(route="get", status=503, times=5, retry_after=1, match=task)
     with pytest.raises(grpc.RpcError) as caught:
         ready.Create(provider_pb2.CreateRequest(urn=URN_TASK, preview=preview, properties=struct(

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 
+from _clocks import until
 from pulumi_fc_invocation.testing.server import FcEmulator
 from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
 from pulumi_fc_invocation.waiter import WaitPolicy, wait_for_invocation
@@ -102,9 +103,7 @@ def soak(reads: int, waits: int, *, progress=None) -> dict:
         new_connections = fc.connections_accepted - accepted
         open_at_end = len(fc._server._open) if fc._server is not None else 0
         client.close()
-        deadline = time.monotonic() + 5
-        while fc._server is not None and fc._server._open and time.monotonic() < deadline:
-            time.sleep(0.01)  # the server notices the client's close
+        until(lambda: fc._server is None or not fc._server._open)  # the server notices the client's close
         open_after_close = len(fc._server._open) if fc._server is not None else 0
     after = sample()
     figures.update(before=before, warm=warm, after_reads=mid, end=end, after_close=after,
