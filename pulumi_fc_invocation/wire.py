@@ -95,9 +95,18 @@ def read_body(response: Any, deadline: float, limit: int) -> bytes:
     asked for more; past it: :class:`BodyTooLarge`), given up once ``deadline`` (``time.monotonic()``)
     has passed (:class:`DeadlineExceeded`; a socket timeout before it: :class:`BodyTimeout`).
 
+    Each read waits at most the time left: the socket's timeout (set at send: the attempt's read
+    timeout, cut to the time left then) is cut again before every read, so a body that sends a byte
+    just before each timeout still ends at the deadline. The socket is reached through urllib3's public
+    ``HTTPResponse.connection``, which holds it while the connection is kept alive (FC's answers). An
+    answer with ``Connection: close`` has handed its socket over to ``http.client``, out of reach: there
+    the body may run past the deadline by one read's timeout at most (at most the time left at send).
+
     Other failures are mapped as ``Response.iter_content`` maps them; the response is closed on any.
     """
     raw = response.raw
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    per_read = sock.gettimeout() if sock is not None else None
     encoding = (response.headers.get("Content-Encoding") or "").strip().lower()
     declared = response.headers.get("Content-Length", "")
     if not encoding and declared.isdigit() and int(declared) > limit:
@@ -111,6 +120,12 @@ def read_body(response: Any, deadline: float, limit: int) -> bytes:
     expected = int(declared) if declared.isdigit() else -1
     try:
         while received != expected:
+            if sock is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    response.close()
+                    raise DeadlineExceeded("the answer did not complete within the call's time budget")
+                sock.settimeout(left if per_read is None else min(per_read, left))
             data = raw.read1(65536, decode_content=False)
             if not data:
                 break

@@ -174,6 +174,25 @@ def test_a_dripping_credentials_uri_ends_at_the_calls_deadline(world):
     assert len(uri.seen) == 1
 
 
+def test_a_credentials_uri_that_trickles_before_each_timeout_ends_at_the_deadline(world):
+    """A kept-alive answer that sends a byte just before the read timeout (the time left at send): the
+    next read waits only what is left, so the fetch ends at the call's 1 s deadline, not a timeout later."""
+    def trickle(seen, conn):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n")
+        if not uri.stop.wait(0.9):
+            conn.sendall(b"{")
+            uri.stop.wait(3)
+
+    with HostileServer(trickle) as uri:
+        client = client_for(world, {"ALIBABA_CLOUD_CREDENTIALS_URI": uri.endpoint + "/creds"})
+        started = time.monotonic()
+        with pytest.raises(RequestTimeoutError, match="deadline"):
+            client.bounded(1.0).get("svc/fn/job-1")
+        elapsed = time.monotonic() - started
+        client.close()
+    assert elapsed < 1.3, elapsed
+
+
 def test_reads_waiting_for_a_dripping_fetch_end_at_their_own_deadlines(world):
     """Four reads at once, the credentials URI dripping: the one fetching and the three waiting for its lock
     all end by their 2 s deadline (before, each waited for the fetch before it, without limit)."""
@@ -316,9 +335,10 @@ def test_cli_wait_with_a_dripping_credentials_uri_ends_at_its_timeout(real_fc):
 # --- item 3 through a gate (the data sources through the harness) ------------------------------------------------
 
 
-def run_gate_with_sts(fc, sts_endpoint: str, token_file, invocation_id: str) -> str:
+def run_gate_with_sts(fc, sts_endpoint: str, token_file, invocation_id: str, form=None) -> str:
     """Run a program with a gate (5 s timeout, no duration history) on a running task, its credentials from
-    AssumeRoleWithOIDC at ``sts_endpoint``; returns the deployment's error."""
+    AssumeRoleWithOIDC at ``sts_endpoint``; returns the deployment's error. ``form``: the gate's function
+    form to call instead of the data source."""
     from pulumi_fc_invocation import StatefulAsyncInvocation
     from pulumi_fc_invocation.testing.harness import ProgramError, run_program
 
@@ -330,8 +350,9 @@ def run_gate_with_sts(fc, sts_endpoint: str, token_file, invocation_id: str) -> 
     config = {"alicloud:accountId": fc.account_id, "fc-invocation:endpoint": fc.endpoint}
 
     def program():
-        StatefulAsyncInvocation("gate", service_name="svc", function_name="fn", invocation_id=invocation_id,
-                                wait_for_completion=True, timeout_seconds=5, use_duration_history=False)
+        gate = form or (lambda **args: StatefulAsyncInvocation("gate", **args))
+        gate(service_name="svc", function_name="fn", invocation_id=invocation_id, wait_for_completion=True,
+             timeout_seconds=5, use_duration_history=False)
 
     cr.forget_cached_credentials()
     with pytest.raises(ProgramError) as info:

@@ -429,3 +429,26 @@ def test_a_batch_listing_stops_on_a_cycling_token_and_the_wait_ends_at_once():
         client.close()
     assert isinstance(outcome.error, PaginationError) and not outcome.timed_out
     assert time.monotonic() - started < 5
+
+
+def test_a_body_that_trickles_ends_at_the_calls_deadline():
+    """A kept-alive answer whose body sends a byte just before each read timeout: every read waits at most
+    the time left, so the call ends at its 1 s deadline, not one more read timeout later (the socket's
+    timeout used to be set once per attempt). An answer with Connection: close may overrun by one read's
+    timeout at most (wire.read_body says why)."""
+    from pulumi_fc_invocation import clock
+
+    def trickle(seen, conn):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+        if not server.stop.wait(0.9):
+            conn.sendall(b"{")
+            server.stop.wait(3)
+
+    with HostileServer(trickle) as server:
+        client = client_for(server.endpoint, timeout=(5.0, 15.0))
+        started = time.monotonic()
+        with pytest.raises(TransportError, match="time budget"):
+            clock.within(1.0, lambda: client.get("svc/fn/job-1"))
+        elapsed = time.monotonic() - started
+        client.close()
+    assert elapsed < 1.3, elapsed
