@@ -36,6 +36,15 @@ def http_response(status: int = 200, body: bytes = b"{}", headers: Optional[dict
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
+def byte_before_timeout(conn: socket.socket, stop: threading.Event, after: float) -> None:
+    """A kept-alive 200 whose body (500 bytes declared) sends one byte ``after`` seconds in, just before
+    a read timeout, then nothing until ``stop`` (3 s at most)."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n")
+    if not stop.wait(after):
+        conn.sendall(b"{")
+        stop.wait(3)
+
+
 class HostileServer:
     """``answer(seen, conn)`` writes the reply on ``conn`` (or returns bytes to send); default 404."""
 

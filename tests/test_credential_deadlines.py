@@ -17,7 +17,7 @@ import tracemalloc
 import zlib
 
 import pytest
-from _hostile import HostileServer, http_response
+from _hostile import HostileServer, byte_before_timeout, http_response
 
 from pulumi_fc_invocation.credentials import base as cr
 from pulumi_fc_invocation.client import FcClient
@@ -177,13 +177,7 @@ def test_a_dripping_credentials_uri_ends_at_the_calls_deadline(world):
 def test_a_credentials_uri_that_trickles_before_each_timeout_ends_at_the_deadline(world):
     """A kept-alive answer that sends a byte just before the read timeout (the time left at send): the
     next read waits only what is left, so the fetch ends at the call's 1 s deadline, not a timeout later."""
-    def trickle(seen, conn):
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n")
-        if not uri.stop.wait(0.9):
-            conn.sendall(b"{")
-            uri.stop.wait(3)
-
-    with HostileServer(trickle) as uri:
+    with HostileServer(lambda seen, conn: byte_before_timeout(conn, uri.stop, 0.9)) as uri:
         client = client_for(world, {"ALIBABA_CLOUD_CREDENTIALS_URI": uri.endpoint + "/creds"})
         started = time.monotonic()
         with pytest.raises(RequestTimeoutError, match="deadline"):

@@ -23,7 +23,7 @@ from pulumi_fc_invocation.errors import (
     TransportError,
 )
 
-from _hostile import HostileServer, http_response
+from _hostile import HostileServer, byte_before_timeout, http_response
 
 KEY_ID = "LTAIhostileKey000001"
 SECRET = "Hostile-Secret-Material-5e1d"
@@ -438,13 +438,7 @@ def test_a_body_that_trickles_ends_at_the_calls_deadline():
     timeout at most (wire.read_body says why)."""
     from pulumi_fc_invocation import clock
 
-    def trickle(seen, conn):
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
-        if not server.stop.wait(0.9):
-            conn.sendall(b"{")
-            server.stop.wait(3)
-
-    with HostileServer(trickle) as server:
+    with HostileServer(lambda seen, conn: byte_before_timeout(conn, server.stop, 0.9)) as server:
         client = client_for(server.endpoint, timeout=(5.0, 15.0))
         started = time.monotonic()
         with pytest.raises(TransportError, match="time budget"):
