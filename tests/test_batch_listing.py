@@ -21,8 +21,8 @@ from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.harness import ProgramError, run_program
 from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
 from pulumi_fc_invocation.waiter import use_clock
-from test_cli import base_env
-from test_cli import run as cli
+from _cli import base_env
+from _cli import run as cli
 from _plugin_rpc import configured, struct
 from pulumi.runtime.proto import provider_pb2
 

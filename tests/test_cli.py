@@ -14,15 +14,14 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
+from _cli import SECRET, assert_one_error_line, base_env, run
 from _clocks import SteppedRealClock
 from pulumi_fc_invocation.cli import parse_duration
-from pulumi_fc_invocation.testing import DEFAULT_ACCESS_KEY_SECRET, FcEmulator
+from pulumi_fc_invocation.testing import FcEmulator
 
-SECRET = DEFAULT_ACCESS_KEY_SECRET
 PAYLOAD_MARKER = "payload-marker-7f3a"
 RETURN_MARKER = "return-marker-91bc"
 ERROR_TEXT = "UnhandledException: out of memory"
@@ -55,32 +54,9 @@ def home(tmp_path):
     return path
 
 
-def base_env(home: Path) -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8"}
-
-
 @pytest.fixture
 def env(fc, home):
     return {**base_env(home), **fc.env()}
-
-
-def run(env, *args, stderr=subprocess.PIPE, timeout=30, secrets=(SECRET,)):
-    proc = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.cli", *args], env=env,
-                          stdout=subprocess.PIPE, stderr=stderr, text=True, timeout=timeout)
-    err = proc.stderr or ""
-    assert "Traceback" not in err, err
-    for secret in secrets:
-        assert secret not in proc.stdout and secret not in err
-    return proc
-
-
-def assert_one_error_line(proc, code, *needles):
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, proc.stderr
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
 
 
 # --- pure parsing (in process) ---------------------------------------------------------------------
