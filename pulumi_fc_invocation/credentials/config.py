@@ -43,8 +43,6 @@ class ConfigKeyProvider(CredentialProvider):
     """``alicloud:accessKey`` + ``alicloud:secretKey`` (+ ``alicloud:securityToken``), or AssumeRole on them
     with ``alicloud:assumeRole``."""
 
-    METHOD = "config"
-
     def load(self, ctx: Context) -> Optional[Found]:
         key = key_pair(ctx.config, "config", "Pulumi config")
         assume = _assume_role_config(ctx)  # checked even without a key: its mistakes come first
@@ -57,8 +55,6 @@ class ConfigKeyProvider(CredentialProvider):
 
 class ConfigOidcProvider(CredentialProvider):
     """``alicloud:assumeRoleWithOidc`` (its missing parts from the environment's OIDC settings)."""
-
-    METHOD = "config-oidc"
 
     def load(self, ctx: Context) -> Optional[Found]:
         oidc = ctx.config_oidc()
@@ -81,8 +77,6 @@ class ConfigOidcProvider(CredentialProvider):
 class ConfigAssumeRoleProvider(CredentialProvider):
     """``alicloud:assumeRole`` without a config key: on the environment's key, else the profile files'."""
 
-    METHOD = "config-assume-role"
-
     def load(self, ctx: Context) -> Optional[Found]:
         assume = _assume_role_config(ctx)
         if assume is None:
@@ -99,8 +93,6 @@ class ConfigAssumeRoleProvider(CredentialProvider):
 class ConfigEcsRoleProvider(CredentialProvider):
     """``alicloud:ecsRoleName``: that RAM role of this ECS instance."""
 
-    METHOD = "config-ecs-role-name"
-
     def load(self, ctx: Context) -> Optional[Found]:
         role_name = first(ctx.config, SETTING_SOURCES["ecs_role_name"]["config"])
         if role_name is None:
@@ -111,8 +103,6 @@ class ConfigEcsRoleProvider(CredentialProvider):
 
 class ConfigUriProvider(CredentialProvider):
     """``alicloud:credentialsUri``."""
-
-    METHOD = "config-credentials-uri"
 
     def load(self, ctx: Context) -> Optional[Found]:
         uri = first(ctx.config, SETTING_SOURCES["credentials_uri"]["config"])

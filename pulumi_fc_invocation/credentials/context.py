@@ -111,9 +111,6 @@ class CredentialProvider:
     for the next provider to try. A role-based provider builds its :class:`RefreshableCredentials` here
     (checking every setting) but does not call its service: that happens on first use."""
 
-    METHOD = ""
-    """A short name, for logs and for finding the provider in a resolver's list."""
-
     def load(self, ctx: Context) -> Optional[Found]:
         raise NotImplementedError
 

@@ -32,8 +32,6 @@ def key_pair(mapping: Mapping[str, Any] | None, kind: str, origin: str) -> Optio
 class ExplicitProvider(CredentialProvider):
     """The caller's ``credentials`` argument: first, whatever else is set."""
 
-    METHOD = "explicit"
-
     def __init__(self, credentials: Optional[Credentials]) -> None:
         self.credentials = credentials
 
@@ -44,8 +42,6 @@ class ExplicitProvider(CredentialProvider):
 class EnvProvider(CredentialProvider):
     """``ALIBABA_CLOUD_ACCESS_KEY_ID`` + ``ALIBABA_CLOUD_ACCESS_KEY_SECRET`` (+ token); with
     ``ALIBABA_CLOUD_ROLE_ARN`` and no OIDC provider, the base of AssumeRole."""
-
-    METHOD = "env"
 
     def load(self, ctx: Context) -> Optional[Found]:
         key = key_pair(ctx.env, "env", "environment")
@@ -63,8 +59,6 @@ class EnvProvider(CredentialProvider):
 
 class EnvOidcProvider(CredentialProvider):
     """AssumeRoleWithOIDC when ``ALIBABA_CLOUD_OIDC_PROVIDER_ARN`` is set (with the role and a token)."""
-
-    METHOD = "env-oidc"
 
     def load(self, ctx: Context) -> Optional[Found]:
         provider, provider_name = ctx.env_value("assume_role_with_oidc")

@@ -117,8 +117,6 @@ def ecs_ram_role(ctx: Context, role_name: Any, *, where: str, origin: str,
 class EcsRoleNameProvider(CredentialProvider):
     """The RAM role named by ``ALIBABA_CLOUD_ECS_METADATA`` (not with ALIBABA_CLOUD_ECS_METADATA_DISABLED)."""
 
-    METHOD = "ecs-role-name"
-
     def load(self, ctx: Context) -> Optional[Found]:
         if ctx.flag("ecs_metadata_disabled"):
             return None
@@ -145,8 +143,6 @@ class InstanceMetadataProvider(CredentialProvider):
 
     Only on an ECS instance (or with the metadata address overridden, as tests do); off with
     ALIBABA_CLOUD_ECS_METADATA_DISABLED=true. A probe that fails is not an error: the chain just ends."""
-
-    METHOD = "ecs-instance-role"
 
     def load(self, ctx: Context) -> Optional[Found]:
         if ctx.flag("ecs_metadata_disabled"):

@@ -287,8 +287,6 @@ class ProfileProvider(CredentialProvider):
     """The profile chosen by ``alicloud:profile`` / ``ALIBABA_CLOUD_PROFILE`` (else the CLI's current one, else
     ``default``) in config.json, then in credentials.ini; the files also name a region."""
 
-    METHOD = "profile"
-
     def load(self, ctx: Context) -> Optional[Found]:
         (creds, _), origin = read_profiles(ctx, True)
         if creds is None:

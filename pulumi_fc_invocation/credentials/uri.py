@@ -80,8 +80,6 @@ def credentials_uri(value: str, *, origin: str) -> RefreshableCredentials:
 class CredentialsUriProvider(CredentialProvider):
     """``ALIBABA_CLOUD_CREDENTIALS_URI`` (the Pulumi config's ``alicloud:credentialsUri`` comes earlier)."""
 
-    METHOD = "credentials-uri"
-
     def load(self, ctx: Context) -> Optional[Found]:
         uri, name = ctx.env_value("credentials_uri")
         if not uri:
