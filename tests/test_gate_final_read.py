@@ -14,6 +14,7 @@ import pytest
 
 from test_credential_deadlines import run_gate_with_sts, short_lived_sts, stalling  # noqa: F401
 
+from pulumi_fc_invocation import get_stateful_async_invocation, get_stateful_async_invocation_output
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.waiter import WaitPolicy
 
@@ -89,3 +90,27 @@ def test_a_task_run_again_after_it_ended_is_not_reported_as_an_api_error(fc):
         read_and_check(fc.client(), InvocationRef.parse("flip/fn/fl-1"), _gate_props(waited_seconds=5.5))
     text = str(info.value)
     assert "an API error" not in text and "is Running again after ending Failed" in text
+
+
+def timeout_line(text: str, sts_endpoint: str) -> str:
+    """The gate's timeout message in a deployment's error, its STS address and its time left made alike."""
+    found = re.findall(r"timed out waiting for [^\n]*", text)
+    assert found, text
+    return re.sub(r"within the [\d.]+ s left", "within the N s left", found[0].replace(sts_endpoint, "STS"))
+
+
+@pytest.mark.parametrize("form", [get_stateful_async_invocation, get_stateful_async_invocation_output])
+def test_a_function_form_whose_reads_stopped_on_a_hung_sts_says_so_as_the_data_source_does(tmp_path, form):
+    """The function forms judged a wait by the seconds waited alone: a wait its cut credential fetches ended
+    made one more read, which hung on STS 30 s more and failed with STS's error, not the gate's timeout."""
+    lines = []
+    for name, gate in (("data-source", None), ("function-form", form)):
+        with FcEmulator(clock="real") as fc:
+            fc.add_invocation("svc", "fn", "run-1", timeline=[("Running", 0)])
+            with short_lived_sts(fc) as sts:
+                text = run_gate_with_sts(fc, sts.endpoint, tmp_path / f"oidc-token-{name}", "run-1", form=gate)
+        lines.append(timeout_line(text, sts.endpoint))
+        assert waited_in(lines[-1]) <= TIMEOUT + FINAL_READ_BUDGET, text
+    data_source, function_form = lines
+    assert "last status Running" in data_source and "the reads since failed: AssumeRoleWithOIDC" in data_source
+    assert function_form == data_source

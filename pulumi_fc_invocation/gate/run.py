@@ -125,13 +125,20 @@ async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, pr
     return last, outcome.elapsed
 
 
-def _waited(outcome: Any) -> float:
-    """A function form's seconds waited. An API error that ended its wait is the verdict (no warning is
-    logged there, and a read after it would judge an unfinished batch as one that grew after the gate)."""
+def _after_wait(gate: Any, outcome: Any, props: Mapping[str, Any]) -> dict[str, Any]:
+    """A function form's props once its wait ended (:func:`finished_props`), judged as the other front
+    ends judge them. An API error that ended the wait is the verdict (no warning is logged there, and a
+    read after it would judge an unfinished batch as one that grew after the gate). So is a wait whose
+    reads since the last answer were credential fetches cut by its deadline (a hung STS): the waiter
+    made no read at the deadline, and the final read would hang on the same fetch; the last answer is
+    judged, as a data source judges it (it raises: the item had not ended)."""
     if outcome.error is not None and not outcome.timed_out and not isinstance(outcome.error, NotFoundError):
         raise outcome.error
-    elapsed: float = outcome.elapsed
-    return elapsed
+    props = finished_props(props, outcome)
+    if outcome.timed_out and outcome.result is not None \
+            and getattr(outcome.last_error, "credential_fetch_cut", False) is True:
+        gate.judge(outcome.result, props)
+    return props
 
 
 def final_read(gate: Any, client: FcClient, *, preview: bool, judge: bool) -> tuple[Any, Optional[float]]:
@@ -140,7 +147,8 @@ def final_read(gate: Any, client: FcClient, *, preview: bool, judge: bool) -> tu
     props = gate.spec.props()
     waited = None
     if judge and gate.spec.wait and not preview:
-        waited = props["waited_seconds"] = _waited(waiter(gate, client).wait())
+        props = _after_wait(gate, waiter(gate, client).wait(), props)
+        waited = props["waited_seconds"]
     return gate.final_read(client, props, judge=judge), waited
 
 
@@ -151,7 +159,8 @@ async def final_read_async(gate: Any, client: FcClient, *, preview: bool, judge:
     props = gate.spec.props()
     waited = None
     if judge and gate.spec.wait and not preview:
-        waited = props["waited_seconds"] = _waited(await waiter(gate, client).wait_async(executor))
+        props = _after_wait(gate, await waiter(gate, client).wait_async(executor), props)
+        waited = props["waited_seconds"]
     loop = asyncio.get_running_loop()
     result = await loop.run_in_executor(executor, lambda: gate.final_read(client, props, judge=judge))
     return result, waited
