@@ -14,6 +14,22 @@ CLEAN_ENV = {name: "" for name in (
     "FC_INVOCATION_ENDPOINT", "ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN")}
 
 
+def refreshed(host, rec):
+    """What `pulumi refresh` sends the dynamic provider host: Read with the prior outputs as properties;
+    (the id, the outputs) it answers."""
+    import asyncio
+
+    import grpc
+    from pulumi.runtime import rpc
+    from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+    prior = asyncio.run(rpc.serialize_properties({**rec.outputs, "__provider": rec.provider_blob}, {}))
+    with grpc.insecure_channel(f"127.0.0.1:{host.port}") as channel:
+        response = provider_pb2_grpc.ResourceProviderStub(channel).Read(
+            provider_pb2.ReadRequest(id=rec.id, urn=rec.urn, properties=prior))
+    return response.id, rpc.deserialize_properties(response.properties)
+
+
 def seed_history(fc, service, function, around=600.0, n=40, seed=3):
     """Past Succeeded runs of the function (durations about ``around`` s, 10% spread), all ended by now."""
     rng = random.Random(seed)

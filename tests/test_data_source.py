@@ -13,7 +13,7 @@ from pulumi_fc_invocation import StatefulAsyncInvocation, get_stateful_async_inv
 from pulumi_fc_invocation import StatefulAsyncInvocations, get_stateful_async_invocations_output
 from pulumi_fc_invocation.testing.harness import ProgramError
 from pulumi_fc_invocation.waiter import DEFAULT_MAX_POLL_INTERVAL
-from _emulated import SECRET, TOKEN
+from _emulated import SECRET, TOKEN, refreshed
 
 
 def _dependent(name, inv):
@@ -320,7 +320,7 @@ def test_more_than_a_thousand_dynamic_resources_do_not_hit_the_sdk_pickler_leak(
     from pulumi.dynamic.dynamic import serialize_provider
 
     from pulumi_fc_invocation.provider import StatefulAsyncInvocationProvider
-    from pulumi_fc_invocation.pulumi.sdk_workarounds import undo_sdk_pickler_chain
+    from pulumi_fc_invocation.sdk_workarounds import undo_sdk_pickler_chain
 
     provider = StatefulAsyncInvocationProvider()
     blobs = set()
@@ -503,20 +503,6 @@ def test_timeout_fails_the_deployment_and_dependents_never_deploy(fc, run, api):
     assert not any(r.name == "app" for r in info.value.result.resources)
 
 
-def _refresh(host, rec):
-    """What `pulumi refresh` sends: the provider's read with the prior outputs as props."""
-    import asyncio
-
-    from pulumi.runtime import rpc
-    from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
-
-    prior = {**rec.outputs, "__provider": rec.provider_blob}
-    stub = provider_pb2_grpc.ResourceProviderStub(grpc.insecure_channel(f"127.0.0.1:{host.port}"))
-    props = asyncio.run(rpc.serialize_properties(prior, {}))
-    response = stub.Read(provider_pb2.ReadRequest(id=rec.id, urn=rec.urn, properties=props))
-    return response.id, rpc.deserialize_properties(response.properties)
-
-
 def test_refresh_records_a_later_failure_instead_of_failing_the_stack(fc, run, host, api):
     """A task read without a gate that fails later: `pulumi refresh` (prior outputs as props) records the
     new status; the gate's verdict belongs to up/preview, whose settings the user controls."""
@@ -531,7 +517,7 @@ def test_refresh_records_a_later_failure_instead_of_failing_the_stack(fc, run, h
     assert rec.outputs["status"] == "Running" and rec.outputs["qualifier"] == "LATEST"
     fc.advance(700)
     fc.reset_requests()
-    id_, outs = _refresh(host, rec)
+    id_, outs = refreshed(host, rec)
     assert id_ == api.ref("later", "nightly", item) and outs["status"] == "Failed"
     assert outs[api.error] == "boom"
     assert fc.request_count() == 1  # one read, no polling

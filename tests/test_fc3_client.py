@@ -34,9 +34,9 @@ from pulumi_fc_invocation import (
     ServerError,
     ThrottledError,
 )
+from _fc3_documented import DOCUMENTED as FC3_ERRORS  # FC3-API.md's error table, written out once
 from pulumi_fc_invocation.fc3 import AsyncTaskRef, AsyncTaskResult
 from pulumi_fc_invocation.testing import FcEmulator
-from test_fc3_models import DOCUMENTED as FC3_ERRORS  # FC3-API.md's error table, written out once
 
 KEY_ID = "LTAI5tFc3KeyId00001"
 SECRET = "Very-Secret-Fc3-Key-Material-42"

@@ -17,6 +17,7 @@ from pulumi_fc_invocation.errors import (
     ServerError,
     ThrottledError,
 )
+from _fc3_documented import DOCUMENTED
 from pulumi_fc_invocation.fc3 import (
     ERROR_CODES,
     AsyncTaskPage,
@@ -399,20 +400,6 @@ def test_page():
 ])
 def test_parse_error_body(body, expected):
     assert tuple(parse_error_body(body)) == expected
-
-
-# FC3-API.md's error table, written out here (not read from ERROR_CODES) so that the code can't agree with itself.
-DOCUMENTED = [
-    (400, "InvalidArgument", BadRequestError), (400, "MissingRequiredHeader", BadRequestError),
-    (400, "PathNotSupported", BadRequestError), (400, "EntityTooLarge", BadRequestError),
-    (403, "AccessDenied", AuthenticationError), (403, "SignatureNotMatch", AuthenticationError),
-    (403, "InvalidAccessKeyID", AuthenticationError),
-    (404, "FunctionNotFound", NotFoundError), (404, "VersionNotFound", NotFoundError),
-    (404, "AliasNotFound", NotFoundError), (404, "AsyncConfigNotExists", NotFoundError),
-    (404, "TriggerNotFound", NotFoundError), (404, "AsyncTaskNotFound", NotFoundError),
-    (409, "ConcurrentUpdateError", ConflictError), (412, "AsyncInvocationStopped", BadRequestError),
-    (429, "ResourceExhausted", ThrottledError), (503, "ResourceThrottled", ThrottledError),
-]
 
 
 @pytest.mark.parametrize("status,code,cls", DOCUMENTED)

@@ -2,13 +2,12 @@
 then every read answers NotFound. The emulator forgets as FC does, on its own clock (every API
 revision, over HTTP). Through the harness (a real provider host, the emulator's virtual clock moved
 past the week): a gate in `up`/`preview`, whose read the engine gives no prior state, fails with an
-error that names the retention and the fix; a refresh, given the prior state, keeps it; `destroy
---run-program` is not blocked. The plugin over gRPC: its refresh keeps the state, an import or an
+error that names the retention and the fix; a refresh, given the prior state, keeps it (but fails with
+FC's code when the function, service, alias or version is gone); `destroy --run-program` is not blocked. The plugin over gRPC: its refresh keeps the state, an import or an
 update names the retention. (The real CLI: tests/test_engine_retention.py.)"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -20,9 +19,9 @@ import pytest
 from alibabacloud_fc_open20210406 import models as fc2_models
 from alibabacloud_fc_open20210406.client import Client as Fc2Client
 from alibabacloud_tea_openapi.models import Config
-from pulumi.runtime import rpc
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import engine_pb2, provider_pb2
 
+from _emulated import CLEAN_ENV, refreshed
 from _plugin_rpc import URN_TASK, configured, struct
 
 from pulumi_fc_invocation import AsyncTask, AsyncTasks, StatefulAsyncInvocation, get_async_task_output
@@ -35,9 +34,6 @@ from pulumi_fc_invocation.testing.scenario import ScenarioError
 
 WEEK = 7 * 24 * 3600.0
 SECRET_KEYS = ("alicloud:secretKey",)
-CLEAN_ENV = {name: "" for name in (
-    "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY",
-    "FC_INVOCATION_ENDPOINT", "ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN")}
 
 
 # --- the emulator forgets, over HTTP, on every revision -------------------------------------------------
@@ -266,15 +262,6 @@ def test_a_missing_function_is_not_blamed_on_the_retention(fc_emulator):
 # --- a refresh: the engine gives the read the state last recorded, and the read keeps it ----------------
 
 
-def refreshed(host, rec):
-    """What `pulumi refresh` sends the dynamic provider host: Read with the prior outputs as properties."""
-    prior = asyncio.run(rpc.serialize_properties({**rec.outputs, "__provider": rec.provider_blob}, {}))
-    with grpc.insecure_channel(f"127.0.0.1:{host.port}") as channel:
-        response = provider_pb2_grpc.ResourceProviderStub(channel).Read(
-            provider_pb2.ReadRequest(id=rec.id, urn=rec.urn, properties=prior))
-    return response.id, rpc.deserialize_properties(response.properties)
-
-
 @pytest.mark.parametrize("api", ["fc2", "fc3"])
 def test_a_refresh_keeps_the_state_recorded_for_a_task_fc_has_forgotten(fc_emulator, api):
     fc = fc_emulator
@@ -387,3 +374,81 @@ def test_a_waiting_batch_gate_on_last_weeks_tasks_says_fc_may_have_forgotten_the
     text = info.value.message
     assert "no task matches (check function, qualifier, prefix and time window" in text, text
     assert "FC forgets a task 7 days after it starts" in text, text
+
+
+# --- a refresh keeps the state only for an item FC has forgotten ----------------------------------------
+# A 404 that names the task or invocation keeps the recorded state, with a warning that says so. A 404 that
+# names the function, service, alias or version (deleted, or the region or account changed) is no retention
+# matter: the refresh fails with FC's code, not silently keeping stale state.
+
+
+URN_INVOCATION = "urn:pulumi:dev::proj::fc-invocation:index:StatefulAsyncInvocation::gone"
+
+
+def _recorded(fc, api, host):
+    if api == "fc2":
+        fc.add_invocation("keep", "job", "k-1", timeline=[("Succeeded", 0)])
+        declare = lambda: StatefulAsyncInvocation("gate", service_name="keep", function_name="job",  # noqa: E731
+                                                  invocation_id="k-1")
+    else:
+        fc.add_invocation(None, "keep", "k-3", timeline=[("Succeeded", 0)])
+        declare = lambda: AsyncTask("gate", function_name="keep", task_id="k-3")  # noqa: E731
+    return run_program(declare, config=fc.stack_config(), secret_keys=SECRET_KEYS, host=host).resource("gate")
+
+
+@pytest.mark.parametrize("api,gone,code", [("fc3", "gone-fn/k-3", "FunctionNotFound"),
+                                           ("fc2", "gone-svc/job/k-1", "ServiceNotFound"),
+                                           ("fc2", "keep/gone-fn/k-1", "FunctionNotFound")])
+def test_a_refresh_whose_function_is_gone_fails_naming_it(fc_emulator, api, gone, code):
+    fc = fc_emulator
+    with ProviderHost(env=CLEAN_ENV) as host:
+        host.configure(fc.stack_config(), secret_keys=SECRET_KEYS)
+        rec = _recorded(fc, api, host)
+        rec.id = gone  # the state names a function FC no longer has
+        with pytest.raises(grpc.RpcError) as info:
+            refreshed(host, rec)
+    text = info.value.details()
+    assert code in text and "7 days" not in text, text
+
+
+@pytest.mark.parametrize("api", ["fc2", "fc3"])
+def test_a_refresh_of_a_forgotten_item_keeps_the_state_and_warns(fc_emulator, api):
+    fc = fc_emulator
+    with ProviderHost(env=CLEAN_ENV) as host:
+        host.configure(fc.stack_config(), secret_keys=SECRET_KEYS)
+        rec = _recorded(fc, api, host)
+        fc.advance(WEEK)
+        id_, outs = refreshed(host, rec)
+        assert id_ == rec.id and outs == {**rec.outputs, "__provider": rec.provider_blob}
+        stderr = host.stderr_text()
+    noun = "invocation" if api == "fc2" else "task"
+    assert "warning: " in stderr and f"keeping the state last recorded for {noun}" in stderr, stderr
+    assert "FC keeps an async task's record for 7 days" in stderr, stderr
+
+
+def test_the_plugins_refresh_fails_when_the_function_is_gone_and_warns_when_the_task_is(plugin, engine,
+                                                                                      fc_emulator):
+    fc = fc_emulator
+    configured(plugin, fc)
+    fc.add_invocation(None, "keep", "p-1", timeline=[("Succeeded", 0)])
+    inputs = struct({"functionName": "keep", "taskId": "p-1"})
+    created = plugin.Create(provider_pb2.CreateRequest(urn=URN_TASK, properties=inputs))
+    gone = struct({"functionName": "gone-fn", "taskId": "p-1"})
+    with pytest.raises(grpc.RpcError) as info:
+        plugin.Read(provider_pb2.ReadRequest(id="gone-fn/p-1", urn=URN_TASK, properties=created.properties,
+                                             inputs=gone))
+    assert "FunctionNotFound" in info.value.details() and "7 days" not in info.value.details()
+    invocation = struct({"serviceName": "gone-svc", "functionName": "job", "invocationId": "i-1"})
+    with pytest.raises(grpc.RpcError) as info:
+        plugin.Read(provider_pb2.ReadRequest(id="gone-svc/job/i-1", urn=URN_INVOCATION,
+                                             properties=struct({"status": "Succeeded"}), inputs=invocation))
+    assert "ServiceNotFound" in info.value.details(), info.value.details()
+    # The task itself forgotten: the state stays, and the engine is told why.
+    fc.advance(WEEK)
+    before = len(engine.logs)
+    read = plugin.Read(provider_pb2.ReadRequest(id=created.id, urn=URN_TASK, properties=created.properties,
+                                                inputs=inputs))
+    assert read.properties == created.properties
+    warnings = [log for log in engine.logs[before:] if log.urn == URN_TASK and log.severity == engine_pb2.WARNING]
+    assert warnings and "keeping the state last recorded for task" in warnings[0].message, engine.logs[before:]
+    assert "FC keeps an async task's record for 7 days" in warnings[0].message
