@@ -91,7 +91,6 @@ def get(invocation: str, output: str, show_payloads: bool, verbose: bool, endpoi
     return EXIT_OK
 
 
-
 @cli.command(name="list", epilog=f"""\b
 Examples:
   fc-invocation list transcode.prod                          # FC 3.0 tasks
@@ -142,7 +141,6 @@ def list_(target: str, status: Optional[str], prefix: Optional[str], since: Opti
         if not items:
             err("no tasks match" if service is None else "no invocations match")
     return EXIT_OK
-
 
 
 @cli.command(epilog=f"""\b
@@ -202,7 +200,6 @@ def invoke(target: str, invocation_id: Optional[str], payload: Optional[str], pa
     return EXIT_OK
 
 
-
 @cli.command(
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
     add_help_option=False,
@@ -219,7 +216,6 @@ def emulator(args: tuple[str, ...]) -> int:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     # The emulator reports usage and set-up errors with 2; here 2 means "timed out", 3 usage/config.
     return EXIT_USAGE if code == 2 else int(code or 0)
-
 
 
 cli.add_command(wait)

@@ -156,7 +156,6 @@ def truncate(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 3)] + "..."
 
 
-
 def print_list_table(items: list[Any], show_payloads: bool, fc3: bool = False) -> None:
     noun = "TASK" if fc3 else "INVOCATION"
     header = [f"{noun} ID", "STATUS", "STARTED", "DURATION", "RETRIED", "ERROR"]
@@ -173,7 +172,6 @@ def print_list_table(items: list[Any], show_payloads: bool, fc3: bool = False) -
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         out("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
-
 
 
 def batch_json(spec: Any, summary: Any, outcome: Any, tracker: Any) -> dict[str, Any]:

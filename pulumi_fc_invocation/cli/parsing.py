@@ -46,7 +46,6 @@ def parse_duration(text: str, option: str = "duration", *, bare_number: bool = T
     return seconds
 
 
-
 def parse_time_bound(text: str, option: str, now: Optional[datetime] = None) -> datetime:
     """``--since`` / ``--until``: a duration ago (``2h``), RFC 3339 text, or epoch seconds (up to 10
     digits) or milliseconds (11 to 13 digits)."""

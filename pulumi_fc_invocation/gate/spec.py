@@ -149,8 +149,6 @@ def _statuses(value: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
-
-
 @dataclass(frozen=True)
 class BatchSpec:
     """Validated arguments of one batch data source; built before any request."""

@@ -121,7 +121,6 @@ class DurationEstimate:
         return delay
 
 
-
 @functools.lru_cache(maxsize=32)
 def estimate_of(durations: tuple[float, ...]) -> DurationEstimate:
     """One estimate per history: the gates of one function share one history, so one table."""

@@ -257,8 +257,6 @@ class DurationAwareSchedule:
         return self.estimate.interval(elapsed + self.offset, self.lam, self.policy.initial_delay,
                                       self._longest(elapsed))
 
-
-
     def next_delay(self, elapsed: float, rng: random.Random, throttled: int = 0) -> float:
         """The planned delay, jittered and capped; the default schedule's once the estimate has passed."""
         planned = None
