@@ -9,8 +9,12 @@ import typing
 
 import pytest
 
+from pulumi_fc_invocation import kinds
 from pulumi_fc_invocation import schema as gen
+from pulumi_fc_invocation.errors import InvalidArgumentError
+from pulumi_fc_invocation.gate.spec import BatchSpec, SingleSpec, parse_batch_id
 from pulumi_fc_invocation.kinds import FC2, FC3, SINGLE_ECHO_KEYS
+from pulumi_fc_invocation.models import DEFAULT_FAIL_ON
 from pulumi_fc_invocation.pulumi import functions, resources
 from pulumi_fc_invocation.sources import (
     ASYNC_TASK,
@@ -18,6 +22,7 @@ from pulumi_fc_invocation.sources import (
     SOURCES,
     STATEFUL_ASYNC_INVOCATION,
     STATEFUL_ASYNC_INVOCATIONS,
+    Field,
     by_name,
 )
 
@@ -148,3 +153,103 @@ def test_the_blocking_forms_type_hints_resolve():
         hints = typing.get_type_hints(getattr(functions, name))
         assert hints["return"].__name__ == f"Get{by_name(name[4:].title().replace('_', '')).name}Result", name
         assert hints["qualifier"] == typing.Optional[str] and hints["opts"] is not typing.Any
+
+
+# --- a change in a description reaches every front end (review C) ------------------------------------
+
+SPECS = pytest.mark.parametrize("kind, batch", [(FC2, False), (FC2, True), (FC3, False), (FC3, True)],
+                                ids=["fc2-single", "fc2-batch", "fc3-single", "fc3-batch"])
+NAMES = {"service_name": "video", "function_name": "transcode", "invocation_id": "i-1", "task_id": "t-1"}
+
+
+def _source(kind, batch):
+    return kind.batch_source if batch else kind.single_source
+
+
+def _build(kind, batch, **args):
+    """The spec of the fewest arguments (the required names), with ``args``."""
+    required = {f.name: NAMES[f.name] for f in _source(kind, batch).inputs if f.required}
+    return (BatchSpec if batch else SingleSpec).build(kind=kind, **required, **args)
+
+
+@SPECS
+def test_a_spec_holds_every_input_of_its_description_with_its_defaults(kind, batch):
+    """F1, F2, F3: a spec's props (what a refresh reads back) are its description's inputs, in order, and
+    an input not given is the description's default (gate/spec.py wrote its own copy of each)."""
+    source = _source(kind, batch)
+    props = _build(kind, batch).props()
+    assert list(props) == list(source.input_names())
+    for name, default in source.defaults.items():
+        if default is not None:
+            assert props[name] == default, name
+    assert props["fail_on_statuses"] == list(DEFAULT_FAIL_ON)
+
+
+@SPECS
+def test_a_default_changed_in_the_description_reaches_the_spec(monkeypatch, kind, batch):
+    source = _source(kind, batch)
+    changed = dataclasses.replace(source, inputs=tuple(f.but(default=600) if f.name == "timeout_seconds" else f
+                                                       for f in source.inputs))
+    monkeypatch.setattr(type(kind), "batch_source" if batch else "single_source", changed)
+    spec = _build(kind, batch)
+    assert spec.policy.timeout == 600 and spec.props()["timeout_seconds"] == 600
+
+
+def test_a_default_changed_in_the_description_reaches_the_plugin(monkeypatch):
+    """F1: the description's default is the signature's, schema's and docs', and the plugin's spec's (it took
+    gate/spec.py's own copy, as the plugin leaves out the inputs not given)."""
+    from pulumi_fc_invocation.plugin.provider import build_spec
+    from pulumi_fc_invocation.pulumi.signatures import resource_signature
+
+    src = kinds.FC3.single_source
+    changed = dataclasses.replace(src, inputs=tuple(f.but(default=600) if f.name == "timeout_seconds" else f
+                                                    for f in src.inputs))
+    monkeypatch.setattr(type(kinds.FC3), "single_source", changed)
+    assert resource_signature(changed).parameters["timeout_seconds"].default == 600
+    spec = build_spec(kinds.FC3, False, {"function_name": "f", "task_id": "t", "region": "cn-hangzhou",
+                                         "account_id": "1"}, frozenset())
+    assert spec.policy.timeout == 600
+
+
+def test_a_single_spec_carries_secret_payloads_and_the_plugin_marks_by_it():
+    """F3: SingleSpec has the field (the plugin set it with object.__setattr__ on the frozen dataclass)."""
+    from pulumi_fc_invocation.plugin.provider import build_spec, secret_outputs
+
+    assert "secret_payloads" in {f.name for f in dataclasses.fields(SingleSpec)}
+    plain = _build(FC3, False, secret_payloads=False)
+    assert plain.secret_payloads is False and plain.props()["secret_payloads"] is False
+    assert _build(FC3, False).secret_payloads is True
+    with pytest.raises(InvalidArgumentError, match="secret_payloads"):
+        _build(FC3, False, secret_payloads="no")
+    args = {"function_name": "f", "task_id": "t", "region": "cn-hangzhou", "account_id": "1"}
+    assert not secret_outputs(build_spec(FC3, False, {**args, "secret_payloads": False}, frozenset()))
+    assert secret_outputs(build_spec(FC3, False, args, frozenset())) == set(FC3.payload_keys)
+
+
+@pytest.mark.parametrize("kind", [FC2, FC3], ids=["fc2", "fc3"])
+def test_the_batch_ids_filters_are_the_descriptions(monkeypatch, kind):
+    """F2: the filters a batch id carries are one tuple on the batch description (format, parse and
+    ``get`` each listed them)."""
+    source = kind.batch_source
+    assert source.id_filters == (kind.prefix_key, "statuses", "started_after", "started_before", "limit")
+    head = "video/transcode" if kind is FC2 else "transcode"
+    assert parse_batch_id(f"{head}?prefix=p-&limit=3", kind=kind)[kind.prefix_key] == "p-"
+    assert _build(kind, True, limit=3).id == f"{head}?limit=3"
+    monkeypatch.setattr(type(kind), "batch_source", dataclasses.replace(source, id_filters=source.id_filters[:-1]))
+    with pytest.raises(InvalidArgumentError, match="unknown filter 'limit'"):
+        parse_batch_id(f"{head}?limit=3", kind=kind)
+    assert _build(kind, True, limit=3).id == head
+
+
+def test_the_cli_wait_defaults_are_the_descriptions():
+    """F2: the CLI's --timeout and --poll-interval defaults are every description's (its help states them
+    as text: reading the descriptions there would load pydantic for --help)."""
+    from pulumi_fc_invocation.cli.options import wait_options
+    from pulumi_fc_invocation.cli.parsing import parse_duration
+
+    command = wait_options("polls")(lambda **kwargs: None)
+    defaults = {p.name: p.default for p in command.__click_params__}
+    for source in SOURCES:
+        assert parse_duration(defaults["timeout_text"]) == source.defaults["timeout_seconds"], source.name
+        assert parse_duration(defaults["poll_text"]) == source.defaults["poll_interval_seconds"], source.name
+        assert defaults["fail_on_text"].split(",") == list(DEFAULT_FAIL_ON)

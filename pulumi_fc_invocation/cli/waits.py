@@ -127,9 +127,10 @@ def wait_batch(target: str, prefix: str, expected_count: Optional[int], since: O
     after, before = time_window(since, until)
     timeout, poll, max_poll, fail_on = parse_wait_options(timeout_text, poll_text, max_poll_text, fail_on_text)
     kind = target_kind(service)
-    prefix_argument: dict[str, Any] = {kind.prefix_key: prefix}
+    names: dict[str, Any] = {"service_name": service, "function_name": function, "qualifier": qualifier,
+                             kind.prefix_key: prefix}
     spec = BatchSpec.build(
-        kind=kind, service_name=service, function_name=function, qualifier=qualifier, **prefix_argument,
+        kind=kind, **{key: names[key] for key in (*kind.target_keys, kind.prefix_key)},
         started_after=after, started_before=before, wait_for_completion=True, expected_count=expected_count,
         timeout_seconds=timeout, fail_on_statuses=list(fail_on), poll_interval_seconds=poll,
         max_poll_interval_seconds=max_poll, use_duration_history=not no_history)

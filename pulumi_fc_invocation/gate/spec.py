@@ -4,25 +4,31 @@ batch data source (:class:`BatchSpec`), built before any request, and a batch's 
 A *batch* is every async work item of one function (FC 2.0: the stateful async invocations of
 ``service[.qualifier]/function``; FC 3.0: the async tasks of ``function[.qualifier]``; see
 :mod:`..kinds`) whose id starts with a prefix and whose start time lies in
-``[started_after, started_before]``. Every argument shared by both shapes (the wait, the verdict, the
-settings) is checked and turned into props by one function here (:func:`wait_policy`, :func:`wait_props`).
+``[started_after, started_before]``. A spec takes the inputs its data source's description has, with
+the description's defaults (:attr:`~..sources.DataSource.defaults`), and gives them back checked as its
+props (a refresh reads them back). What both shapes share (the wait, the verdict, the settings) is checked
+once here (:func:`wait_policy`, :func:`gate_args`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode
 
 from ..credentials import check_settings
 from ..errors import InvalidArgumentError
 from ..kinds import FC2, Kind
 from ..models import SECRET_MASK, InvocationStatus, Ref, check_fail_on_statuses, parse_time, rfc3339, secret_values
+from ..sources import DataSource
 from ..waiter import DEFAULT_MAX_POLL_INTERVAL, NOT_FOUND_GRACE, WaitPolicy
 
-__all__ = ["SingleSpec", "BatchSpec", "format_batch_id", "parse_batch_id", "wait_policy", "wait_props"]
+__all__ = ["SingleSpec", "BatchSpec", "format_batch_id", "parse_batch_id", "wait_policy", "policy_inputs",
+           "gate_args", "given_with_defaults", "with_timeout"]
 
 
 def wait_policy(*, timeout_seconds: Any, poll_interval_seconds: Any, max_poll_interval_seconds: Any,
@@ -45,15 +51,46 @@ def wait_policy(*, timeout_seconds: Any, poll_interval_seconds: Any, max_poll_in
                       not_found_grace=not_found_grace_seconds, duration_aware=duration_aware)
 
 
-def wait_props(spec: Any) -> dict[str, Any]:
-    """The props both shapes share: the wait, the verdict and the settings (a refresh reads them back)."""
-    return {
-        "wait_for_completion": spec.wait, "timeout_seconds": spec.policy.timeout,
-        "fail_on_statuses": list(spec.fail_on), "poll_interval_seconds": spec.policy.initial_delay,
-        "max_poll_interval_seconds": spec.policy.cap, "region": spec.region,
-        "account_id": spec.account_id, "endpoint": spec.endpoint,
-        "use_duration_history": spec.policy.duration_aware,
-    }
+def policy_inputs(policy: WaitPolicy) -> dict[str, Any]:
+    """:func:`wait_policy`'s arguments as ``policy`` holds them (the one list of the inputs a policy reads)."""
+    return {"timeout_seconds": policy.timeout, "poll_interval_seconds": policy.initial_delay,
+            "max_poll_interval_seconds": policy.cap, "use_duration_history": policy.duration_aware,
+            "not_found_grace_seconds": policy.not_found_grace}
+
+
+_POLICY_INPUTS = frozenset(policy_inputs(WaitPolicy()))
+# The inputs a spec holds under another name (a batch's id prefix is its ``prefix``).
+_HELD_AS = {"wait_for_completion": "wait", "fail_on_statuses": "fail_on"}
+
+
+def given_with_defaults(source: DataSource, given: Mapping[str, Any]) -> dict[str, Any]:
+    """``given`` over the description's defaults; a name the data source does not take is Python's TypeError."""
+    unknown = set(given) - set(source.input_names())
+    if unknown:
+        raise TypeError(f"unexpected argument {sorted(unknown)[0]!r} for {source.name}")
+    return {**source.defaults, **given}
+
+
+def gate_args(args: Mapping[str, Any], hidden: frozenset[str]) -> dict[str, Any]:
+    """What both shapes hold of their inputs, checked: the wait, its policy, the verdict, the payloads'
+    secrecy and the settings."""
+    region, account_id, endpoint = check_settings(args["region"], args["account_id"], args["endpoint"], hidden)
+    return dict(wait=_bool("wait_for_completion", args["wait_for_completion"]),
+                policy=wait_policy(**{key: value for key, value in args.items() if key in _POLICY_INPUTS}),
+                fail_on=check_fail_on_statuses(args["fail_on_statuses"]),
+                secret_payloads=_bool("secret_payloads", args["secret_payloads"]),
+                region=region, account_id=account_id, endpoint=endpoint)
+
+
+def _props(spec: Any, source: DataSource, own: Mapping[str, Any]) -> dict[str, Any]:
+    """Every input of ``source`` as ``spec`` holds it, checked, in the description's order (lists, not
+    tuples): the policy's, then ``own`` (the names a spec holds its own way), then its attributes."""
+    held = {**policy_inputs(spec.policy), **own}
+    out = {}
+    for name in source.input_names():
+        value = held[name] if name in held else getattr(spec, _HELD_AS.get(name, name))
+        out[name] = list(value) if isinstance(value, tuple) else value
+    return out
 
 
 @dataclass(frozen=True)
@@ -68,28 +105,14 @@ class SingleSpec:
     region: Optional[str]
     account_id: Optional[str]
     endpoint: Optional[str]
+    secret_payloads: bool = True
     hidden: frozenset[str] = frozenset()  # the arguments given as secrets
 
     @classmethod
-    def build(cls, *, kind: Kind = FC2, wait_for_completion: Any = False, timeout_seconds: Any = 1800,
-              fail_on_statuses: Any = None, poll_interval_seconds: Any = 1.0,
-              max_poll_interval_seconds: Any = None, region: Any = None, account_id: Any = None,
-              endpoint: Any = None, use_duration_history: Any = True, not_found_grace_seconds: Any = NOT_FOUND_GRACE,
-              hidden: frozenset[str] = frozenset(), **names: Any) -> "SingleSpec":
-        """The wait's arguments as :func:`wait_policy` reads them; ``names``: the kind's ``ref_keys``."""
-        unknown = set(names) - set(kind.ref_keys)
-        if unknown:
-            raise TypeError(f"unexpected argument {sorted(unknown)[0]!r} for {kind.resource_name}")
-        ref = kind.make_ref(names)
-        wait = _bool("wait_for_completion", wait_for_completion)
-        policy = wait_policy(timeout_seconds=timeout_seconds, poll_interval_seconds=poll_interval_seconds,
-                             max_poll_interval_seconds=max_poll_interval_seconds,
-                             use_duration_history=use_duration_history,
-                             not_found_grace_seconds=not_found_grace_seconds)
-        region, account_id, endpoint = check_settings(region, account_id, endpoint, hidden)
-        return cls(kind=kind, ref=ref, wait=wait, policy=policy,
-                   fail_on=check_fail_on_statuses(fail_on_statuses), region=region, account_id=account_id,
-                   endpoint=endpoint, hidden=frozenset(hidden))
+    def build(cls, *, kind: Kind = FC2, hidden: frozenset[str] = frozenset(), **given: Any) -> "SingleSpec":
+        """``given``: inputs of the kind's single data source; the others take its description's defaults."""
+        args = given_with_defaults(kind.single_source, given)
+        return cls(kind=kind, ref=kind.make_ref(args), **gate_args(args, hidden), hidden=frozenset(hidden))
 
     @property
     def id(self) -> str:
@@ -101,10 +124,8 @@ class SingleSpec:
         return secret_values(self.props(), self.hidden)
 
     def props(self) -> dict[str, Any]:
-        props = {**self.kind.ref_fields(self.ref), **wait_props(self)}
-        if "not_found_grace_seconds" in self.kind.echo_keys:  # an input of FC 3.0's AsyncTask alone
-            props["not_found_grace_seconds"] = self.policy.not_found_grace
-        return props
+        """Every input of the data source, checked (the names as the reference holds them)."""
+        return _props(self, self.kind.single_source, self.kind.ref_fields(self.ref))
 
 
 def _bool(argument: str, value: Any) -> bool:
@@ -174,38 +195,27 @@ class BatchSpec:
     kind: Kind = FC2
 
     @classmethod
-    def build(cls, *, service_name: Any = None, function_name: Any = None, qualifier: Any = None,
-              invocation_id_prefix: Any = None, task_id_prefix: Any = None, kind: Kind = FC2,
-              statuses: Any = None, started_after: Any = None, started_before: Any = None, limit: Any = None,
-              include_payloads: Any = False, secret_payloads: Any = True, wait_for_completion: Any = False,
-              expected_count: Any = None, timeout_seconds: Any = 1800, fail_on_statuses: Any = None,
-              poll_interval_seconds: Any = 1.0, max_poll_interval_seconds: Any = None, region: Any = None,
-              account_id: Any = None, endpoint: Any = None, use_duration_history: Any = True,
-              hidden: frozenset[str] = frozenset()) -> "BatchSpec":
-        """The wait's arguments as :func:`wait_policy` reads them."""
-        qualifier = qualifier if qualifier != "" else None
+    def build(cls, *, kind: Kind = FC2, hidden: frozenset[str] = frozenset(), **given: Any) -> "BatchSpec":
+        """``given``: inputs of the kind's batch data source; the others take its description's defaults."""
+        args = given_with_defaults(kind.batch_source, given)
+        target: dict[str, Any] = {key: args.get(key) for key in ("service_name", "function_name", "qualifier")}
+        target["qualifier"] = target["qualifier"] if target["qualifier"] != "" else None
         # Names: the single data source's rules (the member id is a stand-in).
-        kind.check_target({"service_name": service_name, "function_name": function_name, "qualifier": qualifier})
-        given = task_id_prefix if kind.prefix_key == "task_id_prefix" else invocation_id_prefix
-        prefix = None if given in (None, "") else kind.validate_id(given, kind.prefix_key)
+        kind.check_target(target)
+        given_prefix = args[kind.prefix_key]
+        prefix = None if given_prefix in (None, "") else kind.validate_id(given_prefix, kind.prefix_key)
+        started_after, started_before = args["started_after"], args["started_before"]
         after, before = _time("started_after", started_after), _time("started_before", started_before)
         start, end = parse_time(after), parse_time(before)
         if start is not None and end is not None and start > end:
             raise InvalidArgumentError("started_after", started_after, f"must not be later than started_before "
                                                                       f"({started_before})")
-        policy = wait_policy(timeout_seconds=timeout_seconds, poll_interval_seconds=poll_interval_seconds,
-                             max_poll_interval_seconds=max_poll_interval_seconds,
-                             use_duration_history=use_duration_history)
-        region, account_id, endpoint = check_settings(region, account_id, endpoint, hidden)
         return cls(
-            service_name=service_name, function_name=function_name, qualifier=qualifier, prefix=prefix,
-            statuses=_statuses(statuses), started_after=after, started_before=before, limit=_count("limit", limit),
-            include_payloads=_bool("include_payloads", include_payloads),
-            secret_payloads=_bool("secret_payloads", secret_payloads),
-            wait=_bool("wait_for_completion", wait_for_completion),
-            expected_count=_count("expected_count", expected_count), policy=policy,
-            fail_on=check_fail_on_statuses(fail_on_statuses), region=region, account_id=account_id,
-            endpoint=endpoint, hidden=frozenset(hidden), kind=kind,
+            **target, prefix=prefix, statuses=_statuses(args["statuses"]), started_after=after,
+            started_before=before, limit=_count("limit", args["limit"]),
+            include_payloads=_bool("include_payloads", args["include_payloads"]),
+            expected_count=_count("expected_count", args["expected_count"]), **gate_args(args, hidden),
+            hidden=frozenset(hidden), kind=kind,
         )
 
     @classmethod
@@ -228,14 +238,8 @@ class BatchSpec:
         return {"service_name": self.service_name, "function_name": self.function_name, "qualifier": self.qualifier}
 
     def props(self) -> dict[str, Any]:
-        target = self.target
-        return {
-            **{key: target[key] for key in self.kind.target_keys},
-            self.kind.prefix_key: self.prefix, "statuses": list(self.statuses),
-            "started_after": self.started_after, "started_before": self.started_before, "limit": self.limit,
-            "include_payloads": self.include_payloads, "secret_payloads": self.secret_payloads,
-            "expected_count": self.expected_count, **wait_props(self),
-        }
+        """Every input of the data source, checked."""
+        return _props(self, self.kind.batch_source, {self.kind.prefix_key: self.prefix})
 
     @property
     def service_path(self) -> str:
@@ -276,19 +280,34 @@ class BatchSpec:
         return self.kind.member_ref(self.target, member_id)
 
 
+Spec = TypeVar("Spec", bound="SingleSpec | BatchSpec")
+
+
+def with_timeout(spec: Spec, timeout: float) -> Spec:
+    """``spec`` with ``timeout`` seconds as its wait's (and so its ``timeout_seconds``)."""
+    return dataclasses.replace(spec, policy=dataclasses.replace(spec.policy, timeout=float(timeout)))
+
+
+def _query_name(kind: Kind, name: str) -> str:
+    """An id filter's name in the batch id's query string (the id prefix is ``prefix`` in both APIs)."""
+    return "prefix" if name == kind.prefix_key else name
+
+
 def format_batch_id(spec: BatchSpec) -> str:
     """``service[.qualifier]/function[?prefix=..&statuses=..&started_after=..&started_before=..&limit=..]``,
     with the fields given as secrets shown as ``[secret]``."""
     def shown(name: str, value: Any) -> Any:
         return SECRET_MASK if value and name in spec.hidden else value
 
-    query = [(key, value) for key, value in (
-        ("prefix", shown(spec.kind.prefix_key, spec.prefix)),
-        ("statuses", shown("statuses", ",".join(spec.statuses) or None)),
-        ("started_after", shown("started_after", spec.started_after)),
-        ("started_before", shown("started_before", spec.started_before)),
-        ("limit", shown("limit", str(spec.limit) if spec.limit else None)),
-    ) if value]
+    props = spec.props()
+
+    def text(value: Any) -> Optional[str]:  # a list comma-separated, a number as digits
+        if isinstance(value, list):
+            return ",".join(value) or None
+        return str(value) if value else None
+
+    query = [(_query_name(spec.kind, name), shown(name, text(props[name])))
+             for name in spec.kind.batch_source.id_filters if props[name]]
     head = spec.kind.target_path({key: shown(key, value) for key, value in spec.target.items()})
     return head + ("?" + urlencode(query, quote_via=quote, safe=":,[]") if query else "")
 
@@ -300,19 +319,20 @@ def parse_batch_id(text: Any, argument: str = "id", kind: Kind = FC2) -> dict[st
         raise InvalidArgumentError(argument, text, rule)
     head, _, query = text.partition("?")
     args: dict[str, Any] = kind.parse_target_path(head, text, argument, rule)
-    names = {"prefix": kind.prefix_key, "statuses": "statuses", "started_after": "started_after",
-             "started_before": "started_before", "limit": "limit"}
+    fields = kind.batch_source.fields
+    names = {_query_name(kind, name): name for name in kind.batch_source.id_filters}
     for key, value in parse_qsl(query, keep_blank_values=True, strict_parsing=False):
         if key not in names:
             raise InvalidArgumentError(argument, text, f"has an unknown filter {key!r}; " + rule)
-        if key == "statuses":
-            args["statuses"] = [s for s in value.split(",") if s]
-        elif key == "limit":
+        field = fields[names[key]]
+        if typing.get_origin(field.type) is list:  # statuses
+            args[field.name] = [s for s in value.split(",") if s]
+        elif field.type is int:  # limit
             if not value.isdigit() and value != SECRET_MASK:
-                raise InvalidArgumentError(argument, text, "limit must be a positive integer; " + rule)
-            args["limit"] = int(value) if value != SECRET_MASK else value
+                raise InvalidArgumentError(argument, text, f"{key} must be a positive integer; " + rule)
+            args[field.name] = int(value) if value != SECRET_MASK else value
         else:
-            args[names[key]] = value
+            args[field.name] = value
     return args
 
 

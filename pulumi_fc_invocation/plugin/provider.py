@@ -14,7 +14,6 @@ loop, which also serves Cancel, and Cancel interrupts every wait.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Mapping
 from typing import Any, Callable, NoReturn, Optional, TypeVar
 
@@ -30,7 +29,7 @@ from ..gate.operation import records_only_setting, relaxed_warning, skip_wait
 from ..gate.outputs import batch_outputs, single_outputs
 from ..gate.reporting import until_set
 from ..gate.run import run_gate_result
-from ..gate.spec import BatchSpec, SingleSpec
+from ..gate.spec import BatchSpec, SingleSpec, with_timeout
 from ..kinds import KINDS, Kind
 from ..models import redact, redacting, secret_values
 from ..sources import PACKAGE, SOURCES, camel
@@ -97,28 +96,10 @@ def _build_spec(kind: Kind, batch: bool, args: Mapping[str, Any], hidden: frozen
                                    f"the inputs are {', '.join(camel(k) for k in sorted(known))}",
                                    show_value=False)
     values = {key: value for key, value in args.items() if key in known and value is not None}
-    secret_payloads = True
-    spec: SingleSpec | BatchSpec
-    if batch:
-        spec = BatchSpec.build(kind=kind, hidden=hidden, **values)
-    else:
-        secret_payloads = values.pop("secret_payloads", True)
-        if not isinstance(secret_payloads, bool):
-            raise InvalidArgumentError("secretPayloads", secret_payloads, "must be true or false")
-        spec = SingleSpec.build(kind=kind, hidden=hidden, **values)
+    spec: SingleSpec | BatchSpec = (BatchSpec if batch else SingleSpec).build(kind=kind, hidden=hidden, **values)
     if timeout and timeout > 0 and (not spec.policy.timeout or timeout < spec.policy.timeout):
-        spec = dataclasses.replace(spec, policy=dataclasses.replace(spec.policy, timeout=float(timeout)))
-    if not batch:
-        # SingleSpec has no such field (the Python data sources mark payloads in the program).
-        object.__setattr__(spec, "secret_payloads", secret_payloads)
+        spec = with_timeout(spec, timeout)
     return spec
-
-
-def spec_props(spec: Any) -> dict[str, Any]:
-    props = spec.props()
-    if not isinstance(spec, BatchSpec):
-        props["secret_payloads"] = getattr(spec, "secret_payloads", True)
-    return props
 
 
 def secret_outputs(spec: Any) -> frozenset:
@@ -131,14 +112,14 @@ def secret_outputs(spec: Any) -> frozenset:
             secret.add(kind.items_key)
         if spec.identifies_members:
             secret |= {"ids", kind.items_key}
-    elif getattr(spec, "secret_payloads", True):
+    elif spec.secret_payloads:
         secret |= set(kind.payload_keys)
     return frozenset(secret)
 
 
 def record(spec: Any, result: Any, waited: Optional[float]) -> dict[str, Any]:
     """A gate resource's outputs after a read: the item's (or batch's), then the inputs it echoes."""
-    props = {**spec_props(spec), "waited_seconds": waited}
+    props = {**spec.props(), "waited_seconds": waited}
     if isinstance(spec, BatchSpec):
         props.update(batch_outputs(result))
         return {key: props.get(key) for key in spec.kind.batch_output_keys}
@@ -305,7 +286,7 @@ class FcInvocationProvider(p.Provider):
                 sent = self.log("warning", redact(relaxed_warning(setting, spec.id), secrets), "", ephemeral=False)
                 if sent is not None:  # shown before the function's answer, never hung by a stalled engine
                     await asyncio.wait({sent}, timeout=5)
-            result = await self.blocking(lambda: gate.final_read(client, spec_props(spec), judge=judge))
+            result = await self.blocking(lambda: gate.final_read(client, spec.props(), judge=judge))
         except FcInvocationError as exc:
             raise PluginError(redact(str(exc), secrets)) from None
         values = record(spec, result, None)
@@ -347,7 +328,7 @@ class FcInvocationProvider(p.Provider):
         if has_unknown(news):
             changed = [k for k in input_keys(kind, batch) if news.get(k) != olds.get(k)]
         else:
-            wanted = spec_props(build_spec(kind, batch, news, hidden))
+            wanted = build_spec(kind, batch, news, hidden).props()
             changed = [k for k in input_keys(kind, batch) if wanted.get(k) != olds.get(k)]
         names = kind.target_keys + ((kind.prefix_key,) if batch else (kind.id_key,))
         replaces = [camel(k) for k in changed if k in names]
@@ -379,7 +360,7 @@ class FcInvocationProvider(p.Provider):
             if not skip_wait():
                 result, waited = await run_gate_result(gate, client, EngineReporter(self, urn), preview=preview,
                                                        secrets=self.config_secrets())
-            props = {**spec_props(spec), "waited_seconds": waited}
+            props = {**spec.props(), "waited_seconds": waited}
             if result is None:
                 # The switch (no verdict), or a read without a wait that met an API error: this read,
                 # which retries, gives the verdict (judge=False would let a Failed item through).
@@ -407,7 +388,7 @@ class FcInvocationProvider(p.Provider):
         client = await self.client(spec)
         gate = gate_for(spec)
         try:
-            result = await self.blocking(lambda: gate.final_read(client, {**spec_props(spec), **props}, refresh=True))
+            result = await self.blocking(lambda: gate.final_read(client, {**spec.props(), **props}, refresh=True))
         except FcInvocationError as exc:
             if isinstance(exc, NotFoundError) and request.properties and item_not_found(exc):
                 # FC has forgotten the item (it keeps a task 7 days): a refresh keeps the state last recorded,

@@ -151,7 +151,7 @@ def _judging(spec: Any) -> bool:
 def single_now(kind: Kind, cls: type, secret_payloads: bool, args: dict[str, Any],
                opts: Optional[pulumi.InvokeOptions] = None) -> Any:
     """A single function form, blocking."""
-    spec = SingleSpec.build(kind=kind, **args)
+    spec = SingleSpec.build(kind=kind, secret_payloads=secret_payloads, **args)
     if under_mocks():
         from pulumi.runtime import invoke
 
@@ -177,7 +177,8 @@ def single_output(kind: Kind, cls: type, secret_payloads: Any, args: dict[str, A
                                                preview=pulumi.runtime.is_dry_run(), judge=_judging(spec))
         return single_result(cls, spec, result, secret_payloads)
 
-    return resolve_spec(args, lambda values, hidden: SingleSpec.build(kind=kind, hidden=hidden, **values)).apply(run)
+    return resolve_spec(args, lambda values, hidden: SingleSpec.build(kind=kind, secret_payloads=secret_payloads,
+                                                                      hidden=hidden, **values)).apply(run)
 
 
 def batch_now(kind: Kind, cls: type, secret_payloads: bool, args: dict[str, Any],

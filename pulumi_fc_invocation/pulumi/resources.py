@@ -114,10 +114,10 @@ def _check_name(resource_name: Any) -> None:
 
 
 def declare_single(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulumi.dynamic.ResourceProvider,
-                   resource_name: str, args: dict[str, Any], secret_payloads: Any,
-                   opts: Optional[ResourceOptions]) -> None:
+                   resource_name: str, args: dict[str, Any], opts: Optional[ResourceOptions]) -> None:
     """Register a single data source of ``kind`` (its arguments in ``args``) with its gate."""
     _check_name(resource_name)
+    secret_payloads = args["secret_payloads"]
     check_plain_bool("secret_payloads", secret_payloads)
     # Plain arguments: refuse bad ones here, with a plain traceback, and gate on the spec itself.
     plain = SingleSpec.build(kind=kind, **args) if all_plain(args) else None
@@ -127,7 +127,7 @@ def declare_single(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulu
     target = log_target(resource_name, kind.single_type_token, opts)
     props: dict[str, Any] = {key: None for key in kind.output_keys}
     waited, gated_id = gated(spec, plain, args, props, target)
-    props["secret_payloads"] = secret_payloads
+    props["secret_payloads"] = secret_payloads  # plain, as given (the provider's read marks payloads by it)
     register_read(resource, provider, resource_name, props, opts, gated_id,
                   list(kind.payload_keys) if secret_payloads else [])
     if under_mocks() and not skip_wait():
@@ -147,15 +147,14 @@ def get_single(cls: Any, kind: Kind, resource_name: str, id: Input[str], opts: O
 
 
 def declare_batch(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulumi.dynamic.ResourceProvider,
-                  resource_name: str, args: dict[str, Any], secret_payloads: Any,
-                  opts: Optional[ResourceOptions]) -> None:
+                  resource_name: str, args: dict[str, Any], opts: Optional[ResourceOptions]) -> None:
     """Register a batch data source of ``kind`` (its arguments in ``args``) with its gate."""
     _check_name(resource_name)
+    secret_payloads = args["secret_payloads"]
     check_plain_bool("secret_payloads", secret_payloads)
-    plain = BatchSpec.build(kind=kind, secret_payloads=secret_payloads, **args) if all_plain(args) else None
+    plain = BatchSpec.build(kind=kind, **args) if all_plain(args) else None
     spec: Output[BatchSpec] = resolve_spec(
-        args, lambda values, hidden: BatchSpec.build(kind=kind, secret_payloads=secret_payloads, hidden=hidden,
-                                                     **values), plain)
+        args, lambda values, hidden: BatchSpec.build(kind=kind, hidden=hidden, **values), plain)
     opts = opts or ResourceOptions()
     target = log_target(resource_name, kind.batch_type_token, opts)
     props: dict[str, Any] = {key: None for key in kind.batch_output_keys}
@@ -163,7 +162,7 @@ def declare_batch(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulum
     if plain is None:
         for key in ("ids", kind.items_key):  # a secret input (None) makes the same-named output secret
             props[key] = spec.apply(lambda s: Output.secret(None) if s.identifies_members else None)
-    props["secret_payloads"] = secret_payloads
+    props["secret_payloads"] = secret_payloads  # plain, as given
     # The engine marks secrets per top-level output: with payloads, the whole list is secret.
     secret = [kind.items_key] if secret_payloads and args.get("include_payloads") is not False else []
     register_read(resource, provider, resource_name, props, opts, gated_id, secret)
@@ -178,8 +177,7 @@ def get_batch(cls: Any, kind: Kind, resource_name: str, id: Input[str], opts: Op
     if is_plain(id):
         return cls(resource_name, opts=opts, **{**parse_batch_id(id, kind=kind), **kwargs})
     parsed = Output.from_input(id).apply(lambda text: parse_batch_id(text, kind=kind))
-    fields = {key: parsed.apply(lambda a, k=key: a.get(k)) for key in
-              kind.target_keys + (kind.prefix_key, "statuses", "started_after", "started_before", "limit")}
+    fields = {key: parsed.apply(lambda a, k=key: a.get(k)) for key in kind.target_keys + kind.batch_source.id_filters}
     return cls(resource_name, opts=opts, **{**fields, **kwargs})
 
 
@@ -220,9 +218,8 @@ def _constructor(cls: type, source: DataSource) -> Any:
     def __init__(*args: Any, **kwargs: Any) -> None:
         values = bind(signature, args, kwargs)
         self, resource_name, opts = values.pop("self"), values.pop("resource_name"), values.pop("opts")
-        secret_payloads = values.pop("secret_payloads")
-        declare(self, KINDS[source.api], cls.provider_class(), resource_name, values,  # type: ignore[attr-defined]
-                secret_payloads, opts)
+        provider = cls.provider_class()  # type: ignore[attr-defined]
+        declare(self, KINDS[source.api], provider, resource_name, values, opts)
 
     __init__.__signature__ = signature  # type: ignore[attr-defined]
     __init__.__annotations__ = annotations(signature)

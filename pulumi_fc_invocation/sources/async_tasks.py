@@ -4,7 +4,7 @@ optionally waited for as a whole."""
 from __future__ import annotations
 
 from .async_task import ASYNC_TASK, WORDS
-from .common import batch_inputs, batch_results, gate_and_settings, secret_payloads, waited
+from .common import batch_inputs, batch_results, gate_and_settings, id_filters, secret_payloads, waited
 from .fields import REQUIRED, DataSource, Field
 
 __all__ = ["ASYNC_TASKS"]
@@ -42,5 +42,6 @@ ASYNC_TASKS = DataSource(
     id=Field("id", str, "The batch's id `function[.qualifier]`, followed by the filters that are set as a query "
                         "string (`?prefix=...&statuses=...&started_after=...&started_before=...&limit=...`)."),
     id_key="task_id_prefix",
+    id_filters=id_filters("task_id_prefix"),
     items_key="tasks",
 )

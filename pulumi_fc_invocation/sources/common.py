@@ -13,7 +13,8 @@ from ..models import DEFAULT_FAIL_ON, InvocationEvent, InvocationStatus
 from .fields import REQUIRED, Field, Member
 
 __all__ = ["Words", "quoted", "TERMINAL", "ALL_STATUSES", "item_fields", "gate_inputs", "settings",
-           "gate_and_settings", "secret_payloads", "waited", "batch_inputs", "batch_results", "EVENT_DESCRIPTIONS",
+           "gate_and_settings", "secret_payloads", "waited", "batch_inputs", "id_filters", "batch_results",
+           "EVENT_DESCRIPTIONS",
            "STATUS_DESCRIPTIONS"]
 
 TERMINAL = [s.value for s in InvocationStatus if s.is_terminal]
@@ -166,6 +167,11 @@ def batch_inputs(w: Words, prefix: str, items: str) -> dict[str, Field]:
                                      "be complete (members may still be enqueued when the wait starts); null for "
                                      "at least one.", nullable=True),
     )}
+
+
+def id_filters(prefix: str) -> tuple[str, ...]:
+    """The selection inputs a batch's id carries as its query string (``?prefix=...``), in order."""
+    return (prefix, "statuses", "started_after", "started_before", "limit")
 
 
 def batch_results(w: Words, items: str, member: Member, ids: str) -> tuple[Field, ...]:

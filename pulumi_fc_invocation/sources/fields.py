@@ -85,6 +85,7 @@ class DataSource:
     member_doc: str = ""
     id_key: Optional[str] = None   # single: the item's own id; batch: the id-prefix input
     items_key: Optional[str] = None    # batch: the output listing the members
+    id_filters: tuple[str, ...] = ()   # batch: the inputs its id's query string carries, in order
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.inputs]
@@ -132,6 +133,11 @@ class DataSource:
     def function_token(self) -> str:
         """The plugin's function token (and the mocks' ``call``): ``fc-invocation:index:getAsyncTask``."""
         return f"{PACKAGE}:index:{camel(self.function)}"
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """What each optional input is when not given (the one place defaults are written)."""
+        return {f.name: f.default for f in self.inputs if not f.required}
 
     def input_names(self, *, waits: bool = True) -> tuple[str, ...]:
         return tuple(f.name for f in self.inputs if waits or not f.waits)

@@ -3,7 +3,7 @@ and start time), read and optionally waited for as a whole."""
 
 from __future__ import annotations
 
-from .common import batch_inputs, batch_results, gate_and_settings, secret_payloads, waited
+from .common import batch_inputs, batch_results, gate_and_settings, id_filters, secret_payloads, waited
 from .fields import REQUIRED, DataSource, Field
 from .stateful_async_invocation import STATEFUL_ASYNC_INVOCATION, WORDS
 
@@ -45,5 +45,6 @@ STATEFUL_ASYNC_INVOCATIONS = DataSource(
     id=Field("id", str, "The batch's id `service[.qualifier]/function`, followed by the filters that are set as a "
                         "query string (`?prefix=...&statuses=...&started_after=...&started_before=...&limit=...`)."),
     id_key="invocation_id_prefix",
+    id_filters=id_filters("invocation_id_prefix"),
     items_key="invocations",
 )
