@@ -12,7 +12,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from datetime import datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Any, Optional
+
+from pydantic import BaseModel
 
 from .models import Ref, Result, rfc3339
 from .sources import ASYNC_TASK, ASYNC_TASKS, STATEFUL_ASYNC_INVOCATION, STATEFUL_ASYNC_INVOCATIONS, DataSource
@@ -20,37 +24,21 @@ from .sources import ASYNC_TASK, ASYNC_TASKS, STATEFUL_ASYNC_INVOCATION, STATEFU
 if TYPE_CHECKING:  # pragma: no cover
     from .client import FcClient
 
-__all__ = ["Kind", "FC2", "FC3", "KINDS", "kind_of_id", "SINGLE_ECHO_KEYS"]
-
-# FC 2.0's single data source's echoed inputs (a refresh reads them back), after the result's; each kind's
-# own are ``Kind.echo_keys`` (an input one API's data source alone takes is echoed by it alone).
-SINGLE_ECHO_KEYS = tuple(f.name for f in STATEFUL_ASYNC_INVOCATION.echoes) + ("waited_seconds",)
+__all__ = ["Kind", "FC2", "FC3", "KINDS", "kind_of_id"]
 
 
-def _events(result: Any) -> list[dict[str, Any]]:
-    return [{"event_id": e.event_id, "status": e.status, "timestamp": rfc3339(e.timestamp),
-             "event_detail": e.event_detail} for e in result.events]
-
-
-def _ordered(kind: "Kind", result: Any, **own: Any) -> dict[str, Any]:
-    """A member's outputs in ``kind.result_keys`` order: the fields both APIs share, then ``own``."""
-    values = {
-        "function_name": result.function_name,
-        "qualifier": result.qualifier or None,
-        "request_id": result.request_id,
-        "status": result.status.value,
-        "destination_status": result.destination_status,
-        "return_payload": result.return_payload,
-        "already_retried_times": int(result.already_retried_times),
-        "started_time": rfc3339(result.started_time),
-        "end_time": rfc3339(result.end_time),
-        "duration_ms": result.duration_ms,
-        "instance_id": result.instance_id,
-        "events": _events(result),
-        "is_terminal": result.is_terminal,
-        **own,
-    }
-    return {key: values[key] for key in kind.result_keys}
+def output_value(value: Any) -> Any:
+    """A result's value as the data sources give it, by its type: a status as its text, a time as RFC 3339,
+    a model (an event) as a map of its fields, a tuple as a list; anything else as it is."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    if isinstance(value, BaseModel):
+        return {name: output_value(getattr(value, name)) for name in type(value).model_fields}
+    if isinstance(value, (list, tuple)):
+        return [output_value(item) for item in value]
+    return value
 
 
 class Kind(ABC):
@@ -222,9 +210,14 @@ class Kind(ABC):
     def target_not_found_head(self, label: str, target: Mapping[str, Any]) -> str:
         ...
 
-    @abstractmethod
     def outputs(self, result: Any) -> dict[str, Any]:
-        ...
+        """The item's outputs (its description's result fields, in order) from a read's result; an empty
+        name is none (as :meth:`make_ref` reads it)."""
+        values = {f.name: output_value(getattr(result, f.name)) for f in self.single_source.results}
+        for key in self.ref_keys:
+            if values[key] == "" and self.single_source.fields[key].nullable:
+                values[key] = None
+        return values
 
     def mocked_result(self, ref: Any, values: Any) -> Any:
         """A mock's outputs (snake_case, as the data source's) as a result; None without a status."""
@@ -299,11 +292,6 @@ class _Fc2(Kind):
         return (f"cannot list {label}: service {target['service_name']!r}, qualifier "
                 f"{target.get('qualifier') or '(none)'!r}, function {target['function_name']!r}")
 
-    def outputs(self, result: Any) -> dict[str, Any]:
-        return _ordered(self, result, service_name=result.service_name, invocation_id=result.invocation_id,
-                        invocation_error_message=result.invocation_error_message,
-                        invocation_payload=result.invocation_payload)
-
 
 class _Fc3(Kind):
     name = "fc3"
@@ -358,10 +346,6 @@ class _Fc3(Kind):
     def target_not_found_head(self, label: str, target: Mapping[str, Any]) -> str:
         return (f"cannot list {label}: function {target['function_name']!r}, qualifier "
                 f"{target.get('qualifier') or '(none)'!r}")
-
-    def outputs(self, result: Any) -> dict[str, Any]:
-        return _ordered(self, result, task_id=result.task_id, function_arn=result.function_arn,
-                        task_error_message=result.task_error_message, task_payload=result.task_payload)
 
 
 FC2: Kind = _Fc2()

@@ -12,8 +12,9 @@ import pytest
 from pulumi_fc_invocation import kinds
 from pulumi_fc_invocation import schema as gen
 from pulumi_fc_invocation.errors import InvalidArgumentError
+from pulumi_fc_invocation.fc3 import AsyncTaskResult
 from pulumi_fc_invocation.gate.spec import BatchSpec, SingleSpec, parse_batch_id
-from pulumi_fc_invocation.kinds import FC2, FC3, SINGLE_ECHO_KEYS
+from pulumi_fc_invocation.kinds import FC2, FC3
 from pulumi_fc_invocation.models import DEFAULT_FAIL_ON
 from pulumi_fc_invocation.pulumi import functions, resources
 from pulumi_fc_invocation.sources import (
@@ -69,7 +70,7 @@ def test_the_kinds_keys_are_the_descriptions(kind, single, batch):
     assert kind.single_source is single and kind.batch_source is batch
     assert kind.output_keys == kind.result_keys + kind.echo_keys
     assert kind.echo_keys == tuple(f.name for f in single.echoes) + ("waited_seconds",)
-    assert FC2.echo_keys == SINGLE_ECHO_KEYS
+    assert FC2.echo_keys == tuple(f.name for f in STATEFUL_ASYNC_INVOCATION.echoes) + ("waited_seconds",)
     assert kind.result_keys == tuple(f.name for f in single.results)
     assert set(kind.batch_output_keys) == set(batch.input_names()) | set(kind.batch_result_keys) | {"waited_seconds"}
     assert kind.payload_keys == tuple(f.name for f in single.results if f.secret)
@@ -224,6 +225,24 @@ def test_a_single_spec_carries_secret_payloads_and_the_plugin_marks_by_it():
     args = {"function_name": "f", "task_id": "t", "region": "cn-hangzhou", "account_id": "1"}
     assert not secret_outputs(build_spec(FC3, False, {**args, "secret_payloads": False}, frozenset()))
     assert secret_outputs(build_spec(FC3, False, args, frozenset())) == set(FC3.payload_keys)
+
+
+def test_the_item_outputs_are_the_descriptions_result_fields(monkeypatch):
+    """F2: a kind's outputs are its description's result fields, each converted by its value's type (a
+    status as text, a time as RFC 3339, an event as a map), not a second list of every field."""
+    source = FC3.single_source
+    extra = Field("succeeded", bool, "Whether the task ended `Succeeded`.")
+    monkeypatch.setattr(type(FC3), "single_source", dataclasses.replace(source, results=source.results + (extra,)))
+    result = AsyncTaskResult.model_validate({
+        "taskId": "t-1", "functionName": "fn", "status": "Succeeded", "startedTime": 1_780_000_000_000,
+        "events": [{"eventId": 1, "status": "Enqueued", "timestamp": 1_780_000_000_000}]})
+    out = FC3.outputs(result)
+    assert list(out) == [f.name for f in source.results] + ["succeeded"]
+    assert out["succeeded"] is True and out["status"] == "Succeeded" and out["is_terminal"] is True
+    assert out["qualifier"] is None and out["task_payload"] is None
+    assert out["started_time"] == "2026-05-28T20:26:40.000Z" and out["end_time"] is None
+    assert out["events"] == [{"event_id": 1, "status": "Enqueued", "timestamp": "2026-05-28T20:26:40.000Z",
+                              "event_detail": ""}]
 
 
 @pytest.mark.parametrize("kind", [FC2, FC3], ids=["fc2", "fc3"])
