@@ -327,6 +327,9 @@ def reference_page(source: DataSource) -> str:
         f"program), the Python functions `{source.function}` / `{source.function}_output`, and the provider plugin's "
         f"resource `{source.token}` and function `{source.function_token}` (YAML, TypeScript, Go). Python names "
         f"are snake_case, the plugin's camelCase.", "",
+        "An output that echoes a secret input (one given as a secret) is secret too" + (
+            f"; so are `ids` and `{source.items_key}` when a name they repeat (the function's or the id prefix) "
+            f"is secret." if source.batch else "."), "",
         "## Inputs", "",
         "| Python | Plugin | Type | Default | Description |",
         "| --- | --- | --- | --- | --- |",
@@ -349,7 +352,8 @@ def reference_page(source: DataSource) -> str:
               "| --- | --- | --- | --- | --- | --- |"]
     for field in (source.id, *source.outputs):
         spec = _type_spec(field.type, statuses=field.statuses, where=field.name)
-        secret = "unless `secret_payloads` is false" if field.secret else "no"
+        secret = ("unless `secret_payloads` is false" if field.secret else
+                  field.secret_when if field.secret_when else "no")
         lines.append(f"| `{field.name}` | `{camel(field.name)}` | {_words(spec)} | {'yes' if field.nullable else 'no'} "
                      f"| {secret} | {_cell(field_doc(field))} |")
     if source.member is not None:

@@ -272,3 +272,15 @@ def test_the_cli_wait_defaults_are_the_descriptions():
         assert parse_duration(defaults["timeout_text"]) == source.defaults["timeout_seconds"], source.name
         assert parse_duration(defaults["poll_text"]) == source.defaults["poll_interval_seconds"], source.name
         assert defaults["fail_on_text"].split(",") == list(DEFAULT_FAIL_ON)
+
+
+def test_the_reference_marks_the_member_lists_secret_with_payloads():
+    """F4: `tasks` and `invocations` are secret with `includePayloads` and `secretPayloads`; the page says so
+    (its Secret column said "no"), and once in its header that an output echoing a secret input is secret."""
+    pages = gen.reference_pages()
+    for source in (ASYNC_TASKS, STATEFUL_ASYNC_INVOCATIONS):
+        page = pages[gen.reference_name(source)]
+        row = next(line for line in page.splitlines() if line.startswith(f"| `{source.items_key}` |"))
+        assert row.split(" | ")[4] == "with `includePayloads` and `secretPayloads`", row
+        assert "An output that echoes a secret input (one given as a secret) is secret too" in page
+    assert "echoes a secret input" in pages[gen.reference_name(ASYNC_TASK)]

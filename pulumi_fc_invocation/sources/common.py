@@ -182,7 +182,7 @@ def batch_results(w: Words, items: str, member: Member, ids: str) -> tuple[Field
         Field(items, list[member], "The returned members (those in `statuses`, at most `limit`), oldest "  # type: ignore[valid-type]
                                    "first, with the single data source's fields. Payloads are null unless "
                                    "`includePayloads`; with payloads and `secretPayloads`, the whole list is "
-                                   "secret."),
+                                   "secret.", secret_when="with `includePayloads` and `secretPayloads`"),
         Field("counts", Mapping[str, int], "How many members of the whole batch are in each status: every known "
                                            "status (" + quoted(ALL_STATUSES) + "), zeros included, plus any "
                                            "status Function Compute adds later."),

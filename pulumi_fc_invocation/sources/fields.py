@@ -50,6 +50,7 @@ class Field:
     default: Any = None       # as an input: REQUIRED, None (optional) or the value used when not given
     nullable: bool = False    # as an output: may be null
     secret: bool = False      # as an output: marked secret unless ``secret_payloads`` is false
+    secret_when: Optional[str] = None  # as an output: marked secret only when this holds (Markdown)
     plain: bool = False       # as an input: a plain value, never an Output
     statuses: bool = False    # its strings are known statuses (the schema's InvocationStatus enum)
     waits: bool = False       # only a wait uses it: the plugin's functions (which never wait) leave it out
