@@ -36,8 +36,8 @@ from .sources.provider import OBJECT_SETTINGS, SECRET_SETTINGS, SETTING_DESCRIPT
 __all__ = [
     "PACKAGE", "RESOURCE_TOKEN", "FUNCTION_TOKEN", "BATCH_RESOURCE_TOKEN", "BATCH_FUNCTION_TOKEN", "INVOCATION_TOKEN",
     "TASK_RESOURCE_TOKEN", "TASK_FUNCTION_TOKEN", "TASKS_RESOURCE_TOKEN", "TASKS_FUNCTION_TOKEN", "TASK_TOKEN",
-    "EVENT_TOKEN", "STATUS_TOKEN", "DESCRIPTIONS", "BATCH_DESCRIPTIONS", "TASK_DESCRIPTIONS", "TASKS_DESCRIPTIONS",
-    "EVENT_DESCRIPTIONS", "STATUS_DESCRIPTIONS", "SETTING_DESCRIPTIONS", "WAIT_INPUTS", "camel", "field_doc",
+    "EVENT_TOKEN", "STATUS_TOKEN", "EVENT_DESCRIPTIONS", "STATUS_DESCRIPTIONS", "SETTING_DESCRIPTIONS", "camel",
+    "field_doc",
     "build_schema", "render", "reference_name", "reference_page", "reference_pages", "main",
 ]
 
@@ -82,20 +82,6 @@ def _sources(setting: str) -> str:
 def field_doc(field: Field) -> str:
     """A field's doc, with where it defaults from when it overrides a credential-chain setting."""
     return field.doc + (f" Defaults to {_sources(field.setting)}." if field.setting else "")
-
-
-def _docs(source: DataSource) -> dict[str, str]:
-    return {name: field_doc(field) for name, field in source.fields.items()}
-
-
-# The prose of each data source by snake_case name (read-only views of the descriptions).
-DESCRIPTIONS = _docs(STATEFUL_ASYNC_INVOCATION)
-BATCH_DESCRIPTIONS = _docs(STATEFUL_ASYNC_INVOCATIONS)
-TASK_DESCRIPTIONS = _docs(ASYNC_TASK)
-TASKS_DESCRIPTIONS = _docs(ASYNC_TASKS)
-# What only a gate does: the plugin's functions read now and never wait (an Invoke does not know whether
-# it runs in a preview), so their inputs leave these out; the Python function forms keep them.
-WAIT_INPUTS = tuple(f.name for f in STATEFUL_ASYNC_INVOCATION.inputs if f.waits)
 
 
 # --- types --------------------------------------------------------------------------------------

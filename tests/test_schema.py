@@ -44,6 +44,12 @@ from pulumi_fc_invocation.pulumi.resources import (
 )
 from pulumi_fc_invocation.models import DEFAULT_FAIL_ON
 
+from pulumi_fc_invocation.sources import SOURCES, STATEFUL_ASYNC_INVOCATION, STATEFUL_ASYNC_INVOCATIONS
+
+# The prose of FC 2.0's data sources by snake_case name, and what only a gate takes (every data source's).
+DESCRIPTIONS = {name: gen.field_doc(f) for name, f in STATEFUL_ASYNC_INVOCATION.fields.items()}
+BATCH_DESCRIPTIONS = {name: gen.field_doc(f) for name, f in STATEFUL_ASYNC_INVOCATIONS.fields.items()}
+WAIT_INPUTS = tuple(dict.fromkeys(f.name for source in SOURCES for f in source.inputs if f.waits))
 BATCH_INPUT_KEYS = FC2.batch_input_keys
 BATCH_RESULT_KEYS = FC2.batch_result_keys
 result_outputs = FC2.outputs
@@ -340,7 +346,7 @@ def test_invocation_type_is_the_single_data_source_result(function, invocation_t
     assert set(invocation_type["properties"]) == {gen.camel(k) for k in keys}
     for key in keys:
         assert invocation_type["properties"][gen.camel(key)] == function["outputs"]["properties"][gen.camel(key)], key
-        assert invocation_type["properties"][gen.camel(key)]["description"] == gen.DESCRIPTIONS[key]
+        assert invocation_type["properties"][gen.camel(key)]["description"] == DESCRIPTIONS[key]
     assert invocation_type["required"] == [r for r in function["outputs"]["required"] if r != "id"]
     assert invocation_type["type"] == "object" and invocation_type["description"]
 
@@ -360,7 +366,7 @@ def test_event_type_follows_the_model(schema, resource):
 def test_function_inputs_match_the_signature(schema, token, fn):
     """The Python function's arguments, less the wait settings (the plugin's functions never wait) and
     Pulumi's ``opts``."""
-    params = {n: p for n, p in inspect.signature(fn).parameters.items() if n not in gen.WAIT_INPUTS + ("opts",)}
+    params = {n: p for n, p in inspect.signature(fn).parameters.items() if n not in WAIT_INPUTS + ("opts",)}
     inputs = schema["functions"][token]["inputs"]
     assert set(inputs["properties"]) == {gen.camel(n) for n in params}
     assert set(inputs["required"]) == {gen.camel(n) for n, p in params.items() if p.default is inspect.Parameter.empty}
@@ -464,14 +470,14 @@ def test_empty_batch_outputs_conform(schema, batch_function):
 
 def test_every_name_has_a_description():
     names = set(StatefulAsyncInvocationResult.model_fields) | set(OUTPUT_KEYS) | set(_ctor_params())
-    assert not names - set(gen.DESCRIPTIONS), f"add descriptions to pulumi_fc_invocation/schema.py for {sorted(names - set(gen.DESCRIPTIONS))}"
+    assert not names - set(DESCRIPTIONS), f"add descriptions to pulumi_fc_invocation/schema.py for {sorted(names - set(DESCRIPTIONS))}"
     assert not set(InvocationEvent.model_fields) - set(gen.EVENT_DESCRIPTIONS)
     assert not {s.value for s in InvocationStatus} - set(gen.STATUS_DESCRIPTIONS)
 
 
 def test_no_description_is_stale():
     names = set(StatefulAsyncInvocationResult.model_fields) | set(OUTPUT_KEYS) | set(_ctor_params()) | {"id"}
-    assert set(gen.DESCRIPTIONS) <= names
+    assert set(DESCRIPTIONS) <= names
     assert set(gen.EVENT_DESCRIPTIONS) <= set(InvocationEvent.model_fields)
     assert set(gen.STATUS_DESCRIPTIONS) <= {s.value for s in InvocationStatus}
 
@@ -481,17 +487,17 @@ def _batch_names() -> set[str]:
 
 
 def test_every_batch_name_has_a_description_and_none_is_stale():
-    missing = _batch_names() - set(gen.BATCH_DESCRIPTIONS)
+    missing = _batch_names() - set(BATCH_DESCRIPTIONS)
     assert not missing, f"add descriptions to BATCH_DESCRIPTIONS in pulumi_fc_invocation/schema.py for {sorted(missing)}"
-    assert set(gen.BATCH_DESCRIPTIONS) <= _batch_names()
+    assert set(BATCH_DESCRIPTIONS) <= _batch_names()
 
 
 def test_batch_prose_is_its_own(batch_resource, batch_function):
     """Names the two data sources share but mean differently get the batch's words, not the single one's."""
     for name in ("service_name", "wait_for_completion", "fail_on_statuses", "secret_payloads", "waited_seconds"):
-        assert gen.BATCH_DESCRIPTIONS[name] != gen.DESCRIPTIONS[name], name
-        assert batch_resource["properties"][gen.camel(name)]["description"] == gen.BATCH_DESCRIPTIONS[name]
-    assert batch_function["outputs"]["properties"]["id"]["description"] == gen.BATCH_DESCRIPTIONS["id"]
+        assert BATCH_DESCRIPTIONS[name] != DESCRIPTIONS[name], name
+        assert batch_resource["properties"][gen.camel(name)]["description"] == BATCH_DESCRIPTIONS[name]
+    assert batch_function["outputs"]["properties"]["id"]["description"] == BATCH_DESCRIPTIONS["id"]
 
 
 def test_every_schema_property_is_described(schema):
@@ -585,7 +591,7 @@ def test_config_variables_are_the_plugin_settings_and_the_provider_takes_them(sc
 def test_plugin_functions_have_no_wait_inputs_and_the_sdk_is_named_apart(schema):
     for token in (gen.FUNCTION_TOKEN, gen.BATCH_FUNCTION_TOKEN, gen.TASK_FUNCTION_TOKEN, gen.TASKS_FUNCTION_TOKEN):
         inputs = schema["functions"][token]["inputs"]["properties"]
-        assert not {gen.camel(name) for name in gen.WAIT_INPUTS} & set(inputs), token
+        assert not {gen.camel(name) for name in WAIT_INPUTS} & set(inputs), token
         assert "failOnStatuses" in inputs
         assert "never waits" in schema["functions"][token]["description"]
     assert schema["language"]["python"]["packageName"] == "pulumi_fc_invocation_sdk"

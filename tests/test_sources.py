@@ -284,3 +284,11 @@ def test_the_reference_marks_the_member_lists_secret_with_payloads():
         assert row.split(" | ")[4] == "with `includePayloads` and `secretPayloads`", row
         assert "An output that echoes a secret input (one given as a secret) is secret too" in page
     assert "echoes a secret input" in pages[gen.reference_name(ASYNC_TASK)]
+
+
+def test_no_table_of_one_api_is_left_beside_the_descriptions():
+    """F6: the FC 2.0-only tables (prose by name, the wait inputs, the echo keys) are gone: every reader
+    takes them from the descriptions of all data sources."""
+    for name in ("DESCRIPTIONS", "BATCH_DESCRIPTIONS", "TASK_DESCRIPTIONS", "TASKS_DESCRIPTIONS", "WAIT_INPUTS"):
+        assert not hasattr(gen, name), name
+    assert not hasattr(kinds, "SINGLE_ECHO_KEYS")
