@@ -295,7 +295,7 @@ def test_output_types_and_nullability_follow_the_declared_outputs(schema, source
 
     token, cls, keys, module = source[:4]
     resource = schema["resources"][token]
-    simple = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array",
+    simple = {str: "string", int: "integer", float: "number", bool: "boolean", collections.abc.Sequence: "array",
               collections.abc.Mapping: "object"}
     for key in keys:
         hint = eval(cls.__annotations__[key], vars(module))  # noqa: S307 - our own annotations

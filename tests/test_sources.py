@@ -140,7 +140,7 @@ def test_the_type_stubs_are_the_descriptions_and_ship():
             f"{name} is out of date: python -m pulumi_fc_invocation.pulumi.stubs"
     resources_stub = stubs.resources_stub()
     assert "class AsyncTask(DataSourceResource):" in resources_stub and "    task_id: Output[str]" in resources_stub
-    assert "        task_id: Input[str] = ...,\n" in resources_stub
+    assert "        task_id: Input[str],\n" in resources_stub  # required: no default for a checker to accept
     functions_stub = stubs.functions_stub()
     assert "    def task_payload(self) -> Union[Optional[str], Output[Optional[str]]]: ..." in functions_stub
     assert ") -> Output[GetAsyncTasksResult]: ..." in functions_stub
@@ -292,3 +292,18 @@ def test_no_table_of_one_api_is_left_beside_the_descriptions():
     for name in ("DESCRIPTIONS", "BATCH_DESCRIPTIONS", "TASK_DESCRIPTIONS", "TASKS_DESCRIPTIONS", "WAIT_INPUTS"):
         assert not hasattr(gen, name), name
     assert not hasattr(kinds, "SINGLE_ECHO_KEYS")
+
+
+@ALL
+def test_the_run_time_annotations_are_the_stubs(source):
+    """F8: one renderer of a field's type: the class's run-time annotation of an output is the stub's (they
+    were ``Output[list]`` and ``Output[Sequence[Mapping[str, Any]]]``), and a required name has no default in
+    the stub (``AsyncTask("m")`` passed a checker and failed at run time)."""
+    from pulumi_fc_invocation.pulumi import stubs
+
+    cls = getattr(resources, source.name)
+    stub = stubs.resources_stub()
+    for field in source.outputs:
+        assert f"    {field.name}: {cls.__annotations__[field.name]}\n" in stub, field.name
+    for field in source.inputs[:source.positional]:
+        assert (f"        {field.name}: Input[str],\n" in stub) is field.required, field.name

@@ -51,8 +51,8 @@ class AsyncTask(DataSourceResource):
     def __init__(
         self,
         resource_name: str,
-        function_name: Input[str] = ...,
-        task_id: Input[str] = ...,
+        function_name: Input[str],
+        task_id: Input[str],
         qualifier: Optional[Input[str]] = None,
         *,
         wait_for_completion: Input[bool] = False,
@@ -102,7 +102,7 @@ class AsyncTasks(DataSourceResource):
     def __init__(
         self,
         resource_name: str,
-        function_name: Input[str] = ...,
+        function_name: Input[str],
         qualifier: Optional[Input[str]] = None,
         *,
         task_id_prefix: Optional[Input[str]] = None,
@@ -160,9 +160,9 @@ class StatefulAsyncInvocation(DataSourceResource):
     def __init__(
         self,
         resource_name: str,
-        service_name: Input[str] = ...,
-        function_name: Input[str] = ...,
-        invocation_id: Input[str] = ...,
+        service_name: Input[str],
+        function_name: Input[str],
+        invocation_id: Input[str],
         qualifier: Optional[Input[str]] = None,
         *,
         wait_for_completion: Input[bool] = False,
@@ -212,8 +212,8 @@ class StatefulAsyncInvocations(DataSourceResource):
     def __init__(
         self,
         resource_name: str,
-        service_name: Input[str] = ...,
-        function_name: Input[str] = ...,
+        service_name: Input[str],
+        function_name: Input[str],
         qualifier: Optional[Input[str]] = None,
         *,
         invocation_id_prefix: Optional[Input[str]] = None,

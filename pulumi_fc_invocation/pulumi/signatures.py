@@ -16,19 +16,20 @@ __all__ = ["type_text", "output_annotation", "resource_signature", "function_sig
 _P = inspect.Parameter
 
 
-def type_text(tp: Any, *, argument: bool = False) -> str:
-    """A field's type as annotation text: ``str``, ``Sequence[str]`` (an argument), ``list`` (an output)."""
+def type_text(tp: Any) -> str:
+    """A field's type as annotation text, for the run-time signatures and the stubs alike: ``str``,
+    ``Time`` (text or a datetime), ``Sequence[str]``; a member or a model (an event) is a map of its fields."""
     origin = typing.get_origin(tp)
     if origin is typing.Union:
         return "Time" if set(typing.get_args(tp)) == {str, datetime} else repr(tp)
     if origin is list:
         (item,) = typing.get_args(tp)
-        return f"Sequence[{type_text(item)}]" if argument else "list"
+        return f"Sequence[{type_text(item)}]"
     if origin in (dict, Mapping):
         key, value = typing.get_args(tp)
         return f"Mapping[{type_text(key)}, {type_text(value)}]"
-    if isinstance(tp, Member):
-        return "dict"
+    if isinstance(tp, Member) or hasattr(tp, "model_fields"):
+        return "Mapping[str, Any]"
     name: str = tp.__name__
     return name
 
@@ -39,7 +40,7 @@ def output_annotation(field: Field) -> str:
 
 
 def _argument(field: Field, *, inputs: bool, required_default: Any) -> inspect.Parameter:
-    text = type_text(field.accepts or field.type, argument=True)
+    text = type_text(field.accepts or field.type)
     if not field.plain and inputs:
         text = f"Input[{text}]"
     if field.required:

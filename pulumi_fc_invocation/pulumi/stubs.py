@@ -14,11 +14,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..models import InvocationEvent
 from ..sources import SOURCES, DataSource, Field, Member
-from .signatures import function_signature, resource_signature
+from .signatures import function_signature, resource_signature, type_text
 
-__all__ = ["RESULTS", "value_type", "resources_stub", "functions_stub", "stubs", "main"]
+__all__ = ["RESULTS", "resources_stub", "functions_stub", "stubs", "main"]
 
 RESULTS = {source.name: f"Get{source.name}Result" for source in SOURCES}  # the function forms' result classes
 _HEAD = '''"""Type stubs of :mod:`.{module}`, generated from the descriptions (pulumi_fc_invocation/sources) by
@@ -37,21 +36,6 @@ Time = Union[str, datetime]
 '''
 
 
-def value_type(tp: Any) -> str:
-    """A field's value as Python holds it: members and events are dicts of their fields."""
-    origin = typing.get_origin(tp)
-    if origin is list:
-        (item,) = typing.get_args(tp)
-        return f"Sequence[{value_type(item)}]"
-    if origin in (dict, Mapping):
-        key, value = typing.get_args(tp)
-        return f"Mapping[{value_type(key)}, {value_type(value)}]"
-    if isinstance(tp, Member) or tp is InvocationEvent:
-        return "Mapping[str, Any]"
-    name: str = tp.__name__
-    return name
-
-
 def _parameters(signature: inspect.Signature, indent: str = "") -> str:
     """The parameters, one a line (``indent`` is the def's)."""
     return "\n" + "".join(f"{indent}    {text},\n" for text in _parameter_list(signature)) + indent
@@ -64,9 +48,11 @@ def _parameter_list(signature: inspect.Signature) -> list[str]:
             out.append("*")
             star = True
         text = param.name if param.annotation is inspect.Parameter.empty else f"{param.name}: {param.annotation}"
-        if param.default is not inspect.Parameter.empty:
-            none_for_required = param.default is None and not str(param.annotation).startswith("Optional")
-            text += " = ..." if none_for_required else f" = {param.default!r}"
+        # A required name (None in the run-time signature, which ``get`` passes by keyword) has no default
+        # here: a checker refuses ``AsyncTask("m")``, as the run time does.
+        required = param.default is None and not str(param.annotation).startswith("Optional")
+        if param.default is not inspect.Parameter.empty and not required:
+            text += f" = {param.default!r}"
         out.append(text)
     return out
 
@@ -74,7 +60,7 @@ def _parameter_list(signature: inspect.Signature) -> list[str]:
 def _resource(source: DataSource) -> list[str]:
     lines = ["", "", f"class {source.name}(DataSourceResource):"]
     for field in source.outputs:
-        text = value_type(field.type)
+        text = type_text(field.type)
         lines.append(f"    {field.name}: Output[{f'Optional[{text}]' if field.nullable else text}]")
     lines += [f"    def __init__({_parameters(resource_signature(source), '    ')}) -> None: ...",
               "    @classmethod",
@@ -95,7 +81,7 @@ def resources_stub() -> str:
 
 
 def _attribute(source: DataSource, field: Field) -> str:
-    text = value_type(field.type)
+    text = type_text(field.type)
     text = f"Optional[{text}]" if field.nullable else text
     # Payloads (with secret_payloads), and a batch's member lists when they are secret, are secret Outputs.
     may_be_secret = field.secret or (source.batch and field.name in ("ids", source.items_key))
