@@ -14,7 +14,7 @@ import pytest
 from pulumi import Output
 from pulumi.runtime.settings import SETTINGS, _get_rpc_manager
 
-from pulumi_fc_invocation.pulumi.sdk_workarounds import (
+from pulumi_fc_invocation.sdk_workarounds import (
     LINEAR_OUTPUT_WAIT_ENV,
     install_linear_output_wait,
     linear_wait_for_rpcs,

@@ -5,8 +5,10 @@ the floor of pyproject.toml (pulumi 3.271.0) and on the newest SDK served."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 FINGERPRINTS = """
 import json
-from pulumi_fc_invocation.pulumi import sdk_workarounds as program
+from pulumi_fc_invocation import sdk_workarounds as program
 print(json.dumps({name: program.sdk_fingerprint(name) for name in program.SDK_WORKAROUNDS}))
 """
 
@@ -40,11 +42,11 @@ def test_this_sdk_is_one_the_workarounds_were_verified_against(record_property):
     """Every SDK the suite runs on (the floor, the newest) has code that was read: a fingerprint listed
     as verified (the workaround applies) or as fixed upstream (nothing to do). A new SDK whose code
     changed fails here until someone reads it and lists its fingerprint."""
-    from pulumi_fc_invocation.pulumi.sdk_workarounds import FIXED_SDK_FINGERPRINTS, VERIFIED_SDK_FINGERPRINTS
+    from pulumi_fc_invocation.sdk_workarounds import FIXED_SDK_FINGERPRINTS, VERIFIED_SDK_FINGERPRINTS
 
     found = json.loads(run_python(FINGERPRINTS))
     record_property("cost", f"pulumi {version('pulumi')}: SDK fingerprints {found}")
-    assert set(found) == {"linear_output_wait", "pickler_chain"}
+    assert set(found) == {"linear_output_wait", "pickler_chain", "settings_defaults"}
     for name, fingerprint in found.items():
         assert fingerprint in VERIFIED_SDK_FINGERPRINTS[name] | FIXED_SDK_FINGERPRINTS[name], (name, fingerprint)
 
@@ -57,7 +59,7 @@ def test_the_pickler_chain_is_the_sdks_defect_and_undone_on_a_verified_sdk():
     from pulumi.dynamic.dynamic import serialize_provider
 
     from pulumi_fc_invocation.provider import StatefulAsyncInvocationProvider
-    from pulumi_fc_invocation.pulumi.sdk_workarounds import PICKLER_CHAIN, sdk_verified, undo_sdk_pickler_chain
+    from pulumi_fc_invocation.sdk_workarounds import PICKLER_CHAIN, sdk_verified, undo_sdk_pickler_chain
 
     provider = StatefulAsyncInvocationProvider()
     verified = sdk_verified(PICKLER_CHAIN)
@@ -86,7 +88,7 @@ import json, pickle, sys
 import pulumi
 import pulumi.runtime.stack as stack
 from pulumi_fc_invocation import StatefulAsyncInvocation
-from pulumi_fc_invocation.pulumi import sdk_workarounds as program_module
+from pulumi_fc_invocation import sdk_workarounds as program_module
 from pulumi_fc_invocation.testing.harness import run_program
 from pulumi_fc_invocation.testing.server import FcEmulator
 from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
@@ -124,19 +126,23 @@ print(json.dumps({
 """
 
 
-def changed_sdk(tmp_path: Path) -> Path:
-    """A copy of the installed SDK whose wait_for_rpcs and serialize_provider are the SDK's code with one
-    harmless line more each: an SDK whose code the workarounds were not verified against."""
+# A line after which one more harmless line goes, per file of the SDK.
+CHANGED_WAIT_AND_PICKLER = {
+    "runtime/stack.py": ('    log.debug("Waiting for outstanding RPCs to complete")\n', '    log.debug("changed")\n'),
+    "dynamic/dynamic.py": ("def serialize_provider(provider: ResourceProvider) -> str:\n", "    provider = provider\n"),
+}
+# ContextProperty.__init__ with one harmless line more (a rename of __default would change it too).
+CHANGED_SETTINGS = {"_utils.py": ("        self.__default = default\n", "        self.__fallback = default\n")}
+
+
+def changed_sdk(tmp_path: Path, edits: dict = CHANGED_WAIT_AND_PICKLER) -> Path:
+    """A copy of the installed SDK whose functions named in ``edits`` (by default wait_for_rpcs and
+    serialize_provider) are the SDK's code with one harmless line more each: an SDK whose code the
+    workarounds were not verified against."""
     import pulumi
 
     root = tmp_path / "sdk"
     shutil.copytree(Path(pulumi.__file__).parent, root / "pulumi", ignore=shutil.ignore_patterns("__pycache__"))
-    edits = {  # a line after which one more harmless line goes
-        "runtime/stack.py": ('    log.debug("Waiting for outstanding RPCs to complete")\n',
-                             '    log.debug("changed")\n'),
-        "dynamic/dynamic.py": ("def serialize_provider(provider: ResourceProvider) -> str:\n",
-                               "    provider = provider\n"),
-    }
     for path, (anchor, added) in edits.items():
         file = root / "pulumi" / path
         text = file.read_text()
@@ -148,7 +154,7 @@ def changed_sdk(tmp_path: Path) -> Path:
 def test_on_the_sdk_verified_both_workarounds_apply_and_nothing_is_said():
     seen = json.loads(run_python(PROGRAM, "verified"))
     assert seen["outputs"] == ["Succeeded"] * 3
-    assert seen["wait_for_rpcs"] == "pulumi_fc_invocation.pulumi.sdk_workarounds.linear_wait_for_rpcs"
+    assert seen["wait_for_rpcs"] == "pulumi_fc_invocation.sdk_workarounds.linear_wait_for_rpcs"
     assert seen["pickler_depth"] <= 1  # undone after each registration (the SDK wraps it once again)
     assert seen["logs"] == []
 
@@ -174,3 +180,53 @@ def test_an_sdk_that_fixed_a_defect_gets_no_workaround_and_no_info(tmp_path):
     assert seen["pickler_depth"] >= 6  # left alone
     assert [message for _, message in seen["logs"] if "pickler" in message] == []  # at debug level: not shown
     assert len(seen["logs"]) == 1 and "linear output wait" in seen["logs"][0][1]
+
+
+# Two runs inside the harness's guard, each setting the SDK's monitor in a copied context (as a program
+# does); what a context that never set it reads after each, and what was said on stderr (no engine there).
+SETTINGS_RUNS = """
+import contextlib, contextvars, io, json
+from pulumi.runtime.settings import SETTINGS
+from pulumi_fc_invocation.sdk_workarounds import settings_defaults_restored
+
+said, seen = io.StringIO(), []
+with contextlib.redirect_stderr(said):
+    for run in range(2):
+        with settings_defaults_restored():
+            contextvars.copy_context().run(setattr, SETTINGS, "monitor", f"monitor of run {run}")
+        seen.append(contextvars.Context().run(lambda: SETTINGS.monitor))
+print(json.dumps({"seen": seen, "said": said.getvalue().splitlines()}))
+"""
+
+
+def test_the_harness_puts_the_sdk_settings_defaults_back_on_the_sdk_verified():
+    seen = json.loads(run_python(SETTINGS_RUNS))
+    assert seen == {"seen": [None, None], "said": []}
+
+
+def test_an_sdk_whose_settings_code_differs_is_left_alone_and_says_so_once(tmp_path):
+    """Were ContextProperty's default renamed, the harness would not look for it by the old name and
+    find nothing: the fingerprint differs, the SDK is left alone (its leak shows) and stderr says so once."""
+    seen = json.loads(run_python(SETTINGS_RUNS, pythonpath=(changed_sdk(tmp_path, CHANGED_SETTINGS),)))
+    assert seen["seen"] == ["monitor of run 0", "monitor of run 1"]  # the SDK's leak, not undone
+    assert len(seen["said"]) == 1, seen["said"]
+    assert seen["said"][0].startswith(f"info: pulumi-fc-invocation: pulumi {version('pulumi')} is not the code "
+                                      "its settings defaults workaround was verified against "
+                                      "(ContextProperty.__init__, ContextProperty.fget, ContextProperty.fset")
+
+
+MANGLED = re.compile(r"_[A-Za-z][A-Za-z0-9]*?[A-Za-z0-9]__[A-Za-z0-9]\w*")
+
+
+def test_only_the_workarounds_module_names_another_class_private_attribute():
+    """A name-mangled attribute (``_Class__name``, or that text given to getattr/hasattr) written out
+    reaches into a class's private state from outside it: only sdk_workarounds may, each with a
+    fingerprint. tests/test_import_direction.py sees private names taken from modules; this sees these."""
+    package = ROOT / "pulumi_fc_invocation"
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            text = node.attr if isinstance(node, ast.Attribute) else node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and MANGLED.fullmatch(text):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {text}")
+    assert found and all(line.startswith("pulumi_fc_invocation/sdk_workarounds.py:") for line in found), found

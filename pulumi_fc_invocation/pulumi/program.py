@@ -26,7 +26,7 @@ from ..gate.run import run_gate_result
 from ..models import redacting, secret_values
 from . import verdict
 from .operation import records_only_notice
-from .sdk_workarounds import install_linear_output_wait, undo_sdk_pickler_chain
+from ..sdk_workarounds import install_linear_output_wait, undo_sdk_pickler_chain
 
 __all__ = [
     "plain_input_errors", "program_config", "client_of", "secret_config_of", "gate_secrets", "under_mocks",

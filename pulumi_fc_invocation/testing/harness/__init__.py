@@ -52,7 +52,8 @@ first failure ends the run and its message reads as the CLI displays it.
 
 Rooms: ``results`` (what a run leaves), ``wire`` (the engine's Struct form and secret wrappers),
 ``host`` (:class:`ProviderHost`), ``engine`` (the mocks, monitor and engine stub), ``run``
-(:func:`run_program`, :func:`run_program_file`), ``sdk`` (the one private-name touch of the SDK).
+(:func:`run_program`, :func:`run_program_file`). Its one private-name touch of the SDK lives with the
+others in :mod:`pulumi_fc_invocation.sdk_workarounds`.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from pulumi.runtime import stack as _stack
 from .engine import Deployment, ForwardingMocks, HarnessMonitor, RecordingEngine
 from .host import ProviderHost, importable_paths
 from .results import LogRecord, ProgramError, ProgramResult
-from .sdk import settings_defaults_restored
+from ...sdk_workarounds import settings_defaults_restored
 from .wire import split_secrets, struct_to_py
 
 __all__ = ["run_program", "run_program_file"]

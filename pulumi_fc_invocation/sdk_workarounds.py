@@ -1,11 +1,14 @@
 """Every place this package touches the Pulumi SDK's private names: the workarounds of SDK defects.
 
-Each workaround names the SDK functions whose code it was verified against (those it replaces or
-undoes, and those whose behaviour it relies on). It applies only where the installed SDK's source of
-them has a fingerprint listed in :data:`VERIFIED_SDK_FINGERPRINTS` (that code was read and found as
-the workaround assumes it); on any other SDK it leaves the SDK alone and says so once in the
-program's log. tests/test_sdk_workarounds.py runs them on the SDK installed, on one whose code differs
-and on one that fixed the defect; tests/test_output_wait.py checks the linear wait against the SDK's.
+One room for all of them, below the front ends that use them (the dynamic data sources in ``pulumi/``,
+the harness in ``testing/``), importing only Pulumi. Each workaround names the SDK functions whose code
+it was verified against (those it replaces or undoes, and those whose behaviour it relies on). It
+applies only where the installed SDK's source of them has a fingerprint listed in
+:data:`VERIFIED_SDK_FINGERPRINTS` (that code was read and found as the workaround assumes it); on any
+other SDK it leaves the SDK alone and says so once in the program's log. tests/test_sdk_workarounds.py
+runs them on the SDK installed, on one whose code differs and on one that fixed the defect, and fails
+on an SDK whose fingerprints are not listed; tests/test_output_wait.py checks the linear wait against
+the SDK's.
 
 Evidence, per workaround:
 
@@ -18,17 +21,25 @@ Evidence, per workaround:
   once more per call and never unwraps it (3.271.0, 3.272.0): RecursionError after about 985 dynamic
   resources in one program (BENCHMARKS.md "Pulumi SDK limit found on the way"). Private names:
   ``pickle._Pickler._batch_setitems``. pulumi 3.274.1 fixed it (listed in :data:`FIXED_SDK_FINGERPRINTS`).
+* ``settings_defaults``: ``pulumi._utils.ContextProperty.fset`` also overwrites the property's
+  process-wide *default* when the current value is None (``if self._data.get() is None: self.__default
+  = v``), so a run's monitor and engine leak into every context that never set them (any new thread);
+  ``set_mocks`` leaks the same way. The harness runs programs one after another in the caller's
+  process, so it puts the defaults back (:func:`settings_defaults_restored`). Private names:
+  ``pulumi._utils.ContextProperty`` and its name-mangled ``_ContextProperty__default``.
 
 A new SDK's fingerprints, to read and list:
-    python -c "from pulumi_fc_invocation.pulumi.sdk_workarounds import sdk_fingerprint as f; \
-               print(f('linear_output_wait'), f('pickler_chain'))"
+    python -c "from pulumi_fc_invocation.sdk_workarounds import SDK_WORKAROUNDS, sdk_fingerprint as f; \
+               print({name: f(name) for name in SDK_WORKAROUNDS})"
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any, Optional
 
 import pulumi
@@ -36,33 +47,41 @@ import pulumi
 __all__ = [
     "LINEAR_OUTPUT_WAIT", "PICKLER_CHAIN", "SDK_WORKAROUNDS", "VERIFIED_SDK_FINGERPRINTS", "FIXED_SDK_FINGERPRINTS",
     "sdk_fingerprint", "sdk_verified", "undo_sdk_pickler_chain", "LINEAR_OUTPUT_WAIT_ENV", "linear_wait_for_rpcs",
-    "install_linear_output_wait",
+    "install_linear_output_wait", "SETTINGS_DEFAULTS", "settings_defaults_restored",
 ]
 
 LINEAR_OUTPUT_WAIT = "linear_output_wait"
 PICKLER_CHAIN = "pickler_chain"
+SETTINGS_DEFAULTS = "settings_defaults"
 SDK_WORKAROUNDS: dict[str, tuple[str, ...]] = {
     LINEAR_OUTPUT_WAIT: ("pulumi.runtime.stack:wait_for_rpcs", "pulumi.runtime.stack:run_pulumi_func",
                          "pulumi.output:Output._track", "pulumi.output:Output._untrack",
                          "pulumi.runtime.settings:_get_rpc_manager", "pulumi.runtime.rpc_manager:RPCManager"),
     PICKLER_CHAIN: ("pulumi.dynamic.dynamic:serialize_provider",),
+    SETTINGS_DEFAULTS: ("pulumi._utils:ContextProperty.__init__", "pulumi._utils:ContextProperty.fget",
+                        "pulumi._utils:ContextProperty.fset"),
 }
 VERIFIED_SDK_FINGERPRINTS: dict[str, frozenset[str]] = {  # the defect is there, and the workaround fits it
     # pulumi 3.271.0 and 3.272.0 (the PyPI wheels) and 3.274.1 (its source): the same code.
     LINEAR_OUTPUT_WAIT: frozenset({"fec69719caf02e73"}),
     # pulumi 3.271.0 and 3.272.0 (and the tags 3.228.0, 3.229.0, 3.251.0, 3.252.0, 3.259.0).
     PICKLER_CHAIN: frozenset({"e32f2e4fbe0e522e"}),
+    # pulumi 3.271.0, 3.272.0, 3.274.1 and the tags 3.228.0, 3.229.0, 3.252.0, 3.259.0: the same code.
+    SETTINGS_DEFAULTS: frozenset({"1c7151787a54ce1f"}),
 }
 FIXED_SDK_FINGERPRINTS: dict[str, frozenset[str]] = {  # read: the SDK fixed the defect itself; nothing to do
     LINEAR_OUTPUT_WAIT: frozenset(),
     # pulumi 3.274.1: serialize_provider restores _batch_setitems and save_dict when it is done.
     PICKLER_CHAIN: frozenset({"1e9a4600d87cafba"}),
+    SETTINGS_DEFAULTS: frozenset(),
 }
 _WHAT_IS_LEFT = {
     LINEAR_OUTPUT_WAIT: "the SDK's own end-of-program wait is used (quadratic in pending Outputs in the SDKs "
                         "read: many gates in one program end slower)",
     PICKLER_CHAIN: "the SDK's pickler chain is left as it grows (in the SDKs read, a program fails with "
                    "RecursionError after about 985 dynamic resources)",
+    SETTINGS_DEFAULTS: "the SDK's settings defaults are left as a harness run sets them (in the SDKs read, "
+                       "its monitor and engine become those of every context that never set them)",
 }
 
 
@@ -242,3 +261,24 @@ def install_linear_output_wait() -> bool:
         return False
     stack.wait_for_rpcs = linear_wait_for_rpcs
     return True
+
+
+@contextlib.contextmanager
+def settings_defaults_restored() -> Iterator[None]:
+    """Put the SDK settings' process-wide defaults back as they were when the block is left: setting a
+    setting leaks into its default even inside a copied context (``settings_defaults`` in the module's
+    docstring). The harness runs each program inside this. Only on an SDK whose ``ContextProperty`` is
+    the code this was verified against (:func:`sdk_verified`)."""
+    if not sdk_verified(SETTINGS_DEFAULTS):
+        yield
+        return
+    from pulumi._utils import ContextProperty
+    from pulumi.runtime.settings import Settings
+
+    props = [prop for prop in vars(Settings).values() if isinstance(prop, ContextProperty)]
+    saved = [prop._ContextProperty__default for prop in props]  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for prop, default in zip(props, saved):
+            prop._ContextProperty__default = default  # type: ignore[attr-defined]
