@@ -3,12 +3,11 @@ items 3, 15, 16 and 17).
 
 The FC emulator and its identity stand-ins (STS, metadata, credentials URI) over real HTTP, and, for
 the faults they cannot produce (an STS that never answers, a credentials URI that drips its answer, a
-gzip bomb), small in-process servers here and ``_scripted_server``.
+gzip bomb), small in-process servers (here, ``_sts`` and ``_scripted_server``).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import zlib
 
 import pytest
 from _hostile import HostileServer, byte_before_timeout, http_response
+from _sts import JWT, PROVIDER, ROLE, json_reply, run_gate_with_sts, short_lived_sts, stalling, sts_answer
 
 from pulumi_fc_invocation.credentials import base as cr
 from pulumi_fc_invocation.client import FcClient
@@ -27,44 +27,10 @@ from pulumi_fc_invocation.testing import AutoAdvanceClock, FcEmulator
 from pulumi_fc_invocation.testing.identity import IdentityServices
 from pulumi_fc_invocation.waiter import use_clock
 
-ACCOUNT = "1234567890123456"
-ROLE = f"acs:ram::{ACCOUNT}:role/deploy"
-PROVIDER = f"acs:ram::{ACCOUNT}:oidc-provider/ci"
-JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJlLTE"
 BEARER = "bearer-7c1d0e55-query-secret"
 
 
 # --- servers for the faults the emulator cannot produce ---------------------------------------------------
-
-
-def stalling(*replies, drip: float | None = None) -> HostileServer:
-    """A server that sends ``replies`` (bytes, or a function making them when asked) to its first requests,
-    then never answers (STS not answering); or, with ``drip``, sends the head of a 200 answer and then one
-    byte of its body every ``drip`` seconds. ``len(server.seen)`` counts the requests: one per attempt."""
-    queue = list(replies)
-    body = json.dumps({"Code": "Success", "AccessKeyId": "STS.drip", "AccessKeySecret": "s" * 30,
-                       "SecurityToken": "t" * 400, "Expiration": "2099-01-01T00:00:00Z"}).encode()
-
-    def answer(seen, conn):
-        if queue:
-            reply = queue.pop(0)
-            return reply() if callable(reply) else reply
-        if drip is None:
-            server.stop.wait()
-            return None
-        conn.sendall(http_response(200, body)[:-len(body)])
-        for byte in body:
-            if server.stop.wait(drip):
-                return None
-            conn.sendall(bytes([byte]))
-        return None
-
-    server = HostileServer(answer)
-    return server
-
-
-def json_reply(status: int, data: dict) -> bytes:
-    return http_response(status, json.dumps(data).encode())
 
 
 def gzip_bomb(decoded_mib: int = 300) -> bytes:
@@ -100,14 +66,6 @@ def client_for(fc, environ: dict) -> FcClient:
 
 def oidc_env(fc, sts_endpoint: str) -> dict:
     return fc.ids.oidc_env(ROLE, PROVIDER, fc.token_file, ALIBABA_CLOUD_STS_ENDPOINT=sts_endpoint)
-
-
-def sts_answer(fc, key_id: str, lifetime: float) -> dict:
-    """An AssumeRoleWithOIDC answer with a key the emulator accepts until ``lifetime`` seconds from now."""
-    fc.add_credentials(key_id, "secret-of-" + key_id, "token-of-" + key_id, expires_at=fc.now() + lifetime)
-    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(fc.now() + lifetime))
-    return {"RequestId": "r-1", "Credentials": {"AccessKeyId": key_id, "AccessKeySecret": "secret-of-" + key_id,
-                                                "SecurityToken": "token-of-" + key_id, "Expiration": expires}}
 
 
 # --- item 3: a refresh within the call's deadline -----------------------------------------------------------
@@ -329,31 +287,6 @@ def test_cli_wait_with_a_dripping_credentials_uri_ends_at_its_timeout(real_fc):
 # --- item 3 through a gate (the data sources through the harness) ------------------------------------------------
 
 
-def run_gate_with_sts(fc, sts_endpoint: str, token_file, invocation_id: str, form=None) -> str:
-    """Run a program with a gate (5 s timeout, no duration history) on a running task, its credentials from
-    AssumeRoleWithOIDC at ``sts_endpoint``; returns the deployment's error. ``form``: the gate's function
-    form to call instead of the data source."""
-    from pulumi_fc_invocation import StatefulAsyncInvocation
-    from pulumi_fc_invocation.testing.harness import ProgramError, run_program
-
-    token_file.write_text(JWT)
-    env = {"ALIBABA_CLOUD_ROLE_ARN": ROLE, "ALIBABA_CLOUD_OIDC_PROVIDER_ARN": PROVIDER,
-           "ALIBABA_CLOUD_OIDC_TOKEN_FILE": str(token_file), "ALIBABA_CLOUD_STS_ENDPOINT": sts_endpoint,
-           **{name: "" for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                                    "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY", "FC_INVOCATION_ENDPOINT")}}
-    config = {"alicloud:accountId": fc.account_id, "fc-invocation:endpoint": fc.endpoint}
-
-    def program():
-        gate = form or (lambda **args: StatefulAsyncInvocation("gate", **args))
-        gate(service_name="svc", function_name="fn", invocation_id=invocation_id, wait_for_completion=True,
-             timeout_seconds=5, use_duration_history=False)
-
-    cr.forget_cached_credentials()
-    with pytest.raises(ProgramError) as info:
-        run_program(program, config=config, env=env, timeout=90)
-    return str(info.value)
-
-
 def test_a_gate_whose_sts_never_answers_fails_by_its_timeout_naming_sts_and_the_source(tmp_path):
     """STS never answering: the deployment fails with an error that names STS, the role and the setting,
     after one STS attempt for each read the gate could make."""
@@ -369,12 +302,6 @@ def test_a_gate_whose_sts_never_answers_fails_by_its_timeout_naming_sts_and_the_
 
 
 # --- item 3: the timeout of a wait whose reads stopped for want of credentials ------------------------------------
-
-
-def short_lived_sts(fc) -> HostileServer:
-    """An STS that issues one key for 62 s from when it is asked (the emulator takes it), then never answers:
-    a wait reads for 2 s with it, then every read needs a refresh that cannot come."""
-    return stalling(lambda: json_reply(200, sts_answer(fc, "STS.short", 62)))
 
 
 def test_cli_wait_timeout_names_the_refresh_that_stopped_the_reads(real_fc, tmp_path):

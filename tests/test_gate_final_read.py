@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from test_credential_deadlines import run_gate_with_sts, short_lived_sts, stalling  # noqa: F401
+from _sts import run_gate_with_sts, short_lived_sts, stalling
 
 from pulumi_fc_invocation import get_stateful_async_invocation, get_stateful_async_invocation_output
 from pulumi_fc_invocation.testing import FcEmulator
