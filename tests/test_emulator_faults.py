@@ -15,7 +15,7 @@ from pulumi_fc_invocation import (
     TransportError,
 )
 from pulumi_fc_invocation.errors import FcApiError
-from pulumi_fc_invocation.testing import FcEmulator
+from pulumi_fc_invocation.testing import Fault, FcEmulator
 
 SVC, FN = "svc", "fn"
 
@@ -218,6 +218,14 @@ def test_a_fault_naming_a_code_answers_the_status_fc_gives_that_code(fc):
     assert (injected.value.code, injected.value.http_status) == ("AliasNotFound", 404)
     assert fc.inject_fault("invoke", code="StatefulAsyncInvocationAlreadyExists").status == 409
     assert fc.inject_fault("get", code="AsyncConfigNotExists").status == 404
+    assert fc.inject_fault("stop", code="AsyncInvocationStopped").status == 412  # FC3-API.md's 412
+
+
+def test_a_fault_with_a_code_fc_does_not_list_needs_its_status():
+    """A typo or an unlisted code would otherwise answer some status FC never gives it, unnoticed."""
+    with pytest.raises(ValueError, match="code 'AliasNotFuond' is not one of FC's error codes .* give status="):
+        Fault(route="get", code="AliasNotFuond")
+    assert Fault(route="get", code="MyProxysCode", status=418).status == 418
 
 
 def test_stop_does_not_wait_for_a_sleeping_fault():

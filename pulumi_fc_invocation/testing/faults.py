@@ -10,7 +10,8 @@ they were injected, so "the first two reads get 503, then it answers" is two ``t
 Kinds (combinable where it makes sense):
 
 - error status (``status``/``code``): an FC error body, optional ``Retry-After``. The request is
-  not processed (an invoke creates nothing).
+  not processed (an invoke creates nothing). A ``code`` alone answers the status FC gives it
+  (:data:`~.codes.STATUS_FOR_CODE`); a code not listed there needs its ``status``.
 - ``body``: raw bytes (e.g. a proxy's HTML page) with ``status`` (default 502); not processed.
 - ``reset``: the connection is closed abruptly (RST via SO_LINGER 0) without a response; not processed.
 - ``latency``: real seconds slept before answering (read-timeout tests). The request is processed
@@ -83,7 +84,10 @@ class Fault:
             if self.body is not None:
                 self.status = 502
             elif self.code is not None:
-                self.status = STATUS_FOR_CODE.get(self.code, 400)
+                if self.code not in STATUS_FOR_CODE:
+                    raise ValueError(f"code {self.code!r} is not one of FC's error codes the emulator knows "
+                                     "(testing/codes.py STATUS_FOR_CODE): give status= with it")
+                self.status = STATUS_FOR_CODE[self.code]
             elif not (self.latency or self.reset or self.truncate or self.extra_fields):
                 self.status = 503
         if self.status is not None and not 100 <= int(self.status) <= 599:
