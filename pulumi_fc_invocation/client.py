@@ -8,14 +8,13 @@ signed with the FC signature (:mod:`.fc2`), and FC 3.0's async tasks, signed wit
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, NoReturn, Optional, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import clock, fc3
+from . import fc3
 from .credentials import Credentials, resolve_settings
 from .errors import BadRequestError, FcInvocationError, InvalidArgumentError, PaginationError
 from .fc2 import (
@@ -31,8 +30,9 @@ from .fc2 import (
 from .fc3 import AsyncTaskPage, AsyncTaskRef, AsyncTaskResult
 from .models import InvocationStatus
 from .transport import MAX_RESPONSE_BYTES, RETRY_STATUSES, Answer, Timeout, Transport, check_limits, request_id_of
+from .transport.bounded import Seconds, bounded_transport
 
-__all__ = ["FcClient", "BoundedClient", "API_VERSION", "RETRY_STATUSES", "MAX_RESPONSE_BYTES", "MAX_PAGES", "parse_ref",
+__all__ = ["FcClient", "API_VERSION", "RETRY_STATUSES", "MAX_RESPONSE_BYTES", "MAX_PAGES", "parse_ref",
            "REF_RULE"]
 
 # Far above any real listing (10,000 pages of 100 is a million invocations): a server that keeps
@@ -175,17 +175,23 @@ class FcClient:
     # A composite id of either API, parsed by the client that reads both (the waiter knows neither).
     parse_ref = staticmethod(parse_ref)
 
-    def bounded(self, seconds: Union[float, Callable[[], Optional[float]]]) -> Union["FcClient", "BoundedClient"]:
+    def bounded(self, seconds: Seconds) -> "FcClient":
         """This client with every call ending within ``seconds`` from now, retries included.
 
         Each call's attempts are cut to the time left, and a call made after it is over fails at once.
-        ``seconds`` may be a function instead, asked at each call for that call's seconds (None:
-        unbounded). Every call already keeps to :func:`~pulumi_fc_invocation.clock.call_budget` (the
-        deadline a waiter sets with ``clock.within``), so ``bounded(call_budget)`` is this client itself;
-        otherwise a thin view (:class:`BoundedClient`) runs each call within its deadline. The view shares
-        this client's connections: close this client, not the view.
+        ``seconds`` may be a function instead, asked at each request for its seconds (None: unbounded).
+        Every call already keeps to :func:`~pulumi_fc_invocation.clock.call_budget` (the deadline a
+        waiter sets with ``clock.within``), so ``bounded(call_budget)`` is this client itself. Otherwise
+        the view is an FcClient on a :class:`~.transport.bounded.BoundedTransport`: it shares this
+        client's connections, so closing it (or leaving its ``with``) closes them, as closing this does.
         """
-        return _bounded(self, seconds)
+        transport = bounded_transport(self.transport, seconds)
+        if transport is self.transport:
+            return self
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view.transport = transport
+        return view
 
     def server_time(self) -> Optional[float]:
         """FC's clock now (epoch seconds), from the ``Date`` of its last answer to this client (or a view of
@@ -460,50 +466,3 @@ class FcClient:
         finally:
             del body, payload  # not left in this frame for a traceback that captures locals
         return response.headers.get("x-fc-async-task-id") or task_id
-
-
-def _bounded(client: Union[FcClient, BoundedClient],
-             seconds: Union[float, Callable[[], Optional[float]]]) -> Union[FcClient, BoundedClient]:
-    if seconds is clock.call_budget:
-        return client  # every call keeps to it already
-    if callable(seconds):
-        return BoundedClient(client, seconds)
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < float("inf"):
-        raise InvalidArgumentError("seconds", seconds, "must be a positive, finite number of seconds")
-    end = time.monotonic() + float(seconds)
-    return BoundedClient(client, lambda: end - time.monotonic())
-
-
-class BoundedClient:
-    """A client whose every call runs within ``seconds()`` (see :meth:`FcClient.bounded`): each method
-    call, and each step of an iterator one returns (a listing's pages), runs under
-    :func:`~pulumi_fc_invocation.clock.within` with the smaller of that and any deadline already set."""
-
-    def __init__(self, client: Any, seconds: Callable[[], Optional[float]]) -> None:
-        self._client, self._seconds = client, seconds
-
-    def _within(self, call: Callable[[], Any]) -> Any:
-        left = [s for s in (self._seconds(), clock.call_budget()) if s is not None]
-        return clock.within(max(0.0, min(left)) if left else None, call)
-
-    def _steps(self, iterator: Iterator[Any]) -> Iterator[Any]:
-        done = object()
-        while (item := self._within(lambda: next(iterator, done))) is not done:
-            yield item
-
-    def bounded(self, seconds: Union[float, Callable[[], Optional[float]]]) -> Any:
-        return _bounded(self, seconds)
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self._client, name)
-        if name.startswith("_") or not callable(value):
-            return value
-
-        def bounded_call(*args: Any, **kwargs: Any) -> Any:
-            result = self._within(lambda: value(*args, **kwargs))
-            return self._steps(result) if isinstance(result, Iterator) else result
-
-        return bounded_call
-
-    def __repr__(self) -> str:
-        return f"BoundedClient({self._client!r})"

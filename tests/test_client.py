@@ -249,3 +249,22 @@ def test_an_account_id_with_a_line_break_is_refused_before_any_request(server):
         FcClient(endpoint=server.endpoint, account_id="123\n", credentials=Credentials("k", SECRET, TOKEN))
     assert TOKEN not in str(info.value) and SECRET not in str(info.value)
     assert server.requests == []
+
+
+def test_a_bounded_view_is_a_client_that_closes_what_it_shares(server):
+    """client.bounded(s) is an FcClient (isinstance, ``with``): its reads go through this client's
+    connections, and leaving its ``with`` closes them, as closing the client does."""
+    server.reply(200, BODY)
+    from pulumi_fc_invocation.clock import call_budget
+
+    client = client_for(server)
+    view = client.bounded(5)
+    assert isinstance(view, FcClient) and view is not client and client.bounded(call_budget) is client
+    with view as same:
+        assert same is view
+        assert same.get("video.prod/transcode/video-123").status is InvocationStatus.RUNNING
+        pools = client.transport.session.get_adapter(server.endpoint).poolmanager.pools
+        assert len(pools) == 1
+    assert len(pools) == 0
+    with pytest.raises(InvalidArgumentError, match="seconds"):
+        client.bounded(0)

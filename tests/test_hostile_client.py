@@ -251,6 +251,20 @@ def test_a_bounded_view_clips_each_attempt_to_the_deadline():
     assert 0.7 < elapsed < 1.3 and "time budget" in str(err), elapsed
 
 
+@pytest.mark.parametrize("outer, inner", [(60, 0.8), (0.8, 60)])
+def test_a_view_of_a_view_keeps_to_both_deadlines(outer, inner):
+    with HostileServer(_hang) as server:
+        client = client_for(server.endpoint, timeout=(5.0, 15.0), retry_budget=30.0)
+        started = time.monotonic()
+        with pytest.raises(TransportError, match="time budget"):
+            client.bounded(outer).bounded(inner).get("svc/fn/job-1")
+        elapsed = time.monotonic() - started
+        server_stop.set()
+        client.close()
+    server_stop.clear()
+    assert 0.7 < elapsed < 1.3, elapsed
+
+
 def test_a_read_timeout_in_the_middle_of_a_body_is_retried_for_get():
     def answer(seen, conn):
         if len(server.seen) == 1:
