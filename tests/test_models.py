@@ -9,6 +9,7 @@ from pulumi_fc_invocation import (
     InvocationStatus,
     StatefulAsyncInvocationResult,
 )
+from pulumi_fc_invocation.fc3 import AsyncTaskResult
 
 # The sample body from the seed / FC's 2016-08-15 documentation page: ISO times, `InvocationPayload`.
 SEED_SAMPLE = {
@@ -38,17 +39,24 @@ def test_seed_sample_parses():
     assert r.model_dump(by_alias=True)["invocationPayload"] == '{"key1":"value1"}'
 
 
+# Both APIs' results read FC's times alike: an FC 2.0 invocation, an FC 3.0 task.
+RESULTS = [pytest.param(StatefulAsyncInvocationResult, {"invocationId": "a"}, id="fc2"),
+           pytest.param(AsyncTaskResult, {"taskId": "t"}, id="fc3")]
+
+
+@pytest.mark.parametrize("result_type, ident", RESULTS)
 @pytest.mark.parametrize("raw", [1700000000123, "1700000000123", 1700000000123.0, "2023-11-14T22:13:20.123Z",
                                  "2023-11-14T22:13:20.123+00:00", "2023-11-15T06:13:20.123+08:00"])
-def test_times_accept_epoch_ms_and_iso(raw):
-    r = StatefulAsyncInvocationResult.model_validate({"invocationId": "a", "status": "Running", "startedTime": raw})
+def test_times_accept_epoch_ms_and_iso(raw, result_type, ident):
+    r = result_type.model_validate({**ident, "status": "Running", "startedTime": raw})
     assert r.started_time == datetime(2023, 11, 14, 22, 13, 20, 123000, tzinfo=timezone.utc)
     assert r.started_time.tzinfo is timezone.utc
 
 
+@pytest.mark.parametrize("result_type, ident", RESULTS)
 @pytest.mark.parametrize("raw", [0, "0", None, ""])
-def test_zero_end_time_means_unfinished(raw):
-    r = StatefulAsyncInvocationResult.model_validate({"invocationId": "a", "status": "Running", "endTime": raw})
+def test_zero_end_time_means_unfinished(raw, result_type, ident):
+    r = result_type.model_validate({**ident, "status": "Running", "endTime": raw})
     assert r.end_time is None and not r.is_terminal and not r.succeeded
 
 
