@@ -388,6 +388,26 @@ def test_the_function_form_id_is_the_resources(fc, run):
     assert result.outputs["fnQualifier"] == "LATEST"  # FC's echo stays in the outputs
 
 
+def test_the_result_classes_keep_their_0_1_constructor():
+    """0.1 built a result as Result(values, id), and FC 2.0's single result made its id from the values:
+    both still work, with a DeprecationWarning; the keyword form is the typed one."""
+    from pulumi_fc_invocation import GetAsyncTaskResult, GetAsyncTasksResult, GetStatefulAsyncInvocationResult
+
+    with pytest.warns(DeprecationWarning, match=r"GetAsyncTaskResult\(values, id\) is deprecated"):
+        task = GetAsyncTaskResult({"status": "Succeeded"}, "f/t")
+    assert (task.status, task.id) == ("Succeeded", "f/t")
+    with pytest.warns(DeprecationWarning):
+        invocation = GetStatefulAsyncInvocationResult({"status": "Running", "service_name": "s", "qualifier": "q",
+                                                       "function_name": "f", "invocation_id": "i"})
+    assert (invocation.status, invocation.id) == ("Running", "s.q/f/i")
+    with pytest.warns(DeprecationWarning):
+        assert GetAsyncTasksResult(values={"total": 2}, id="f/p").total == 2
+    with pytest.raises(TypeError, match="GetAsyncTaskResult: missing a required argument: 'id'"):
+        GetAsyncTaskResult({"status": "Succeeded"})  # as in 0.1: only FC 2.0's single result made its id
+    with pytest.raises(TypeError, match=r"GetAsyncTaskResult: unexpected \['nope'\]"), pytest.warns(DeprecationWarning):
+        GetAsyncTaskResult({"nope": 1}, "f/t")
+
+
 def test_the_skip_switch_reads_never_waits_gives_no_verdict_and_warns_against_each_gate(fc, run, monkeypatch):
     fc.add_invocation("glass", "fn", "long-1", timeline=[("Running", 0), ("Succeeded", 3600)])
     fc.add_invocation("glass", "fn", "dead-1", error_message="boom", timeline=[("Failed", 0)])

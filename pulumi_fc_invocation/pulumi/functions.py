@@ -11,7 +11,8 @@ switch, or in a refresh/destroy, it neither waits nor judges.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence  # noqa: F401 - the annotations name it (evaluated here)
+import warnings
+from collections.abc import Mapping, Sequence  # noqa: F401 - the annotations name Sequence (evaluated here)
 from datetime import datetime
 from typing import Any, Optional, Union
 
@@ -19,6 +20,7 @@ import pulumi
 from pulumi import Input, Output
 
 from ..errors import InvalidArgumentError
+from ..fc2 import InvocationRef
 from ..gate.gates import BatchGate, SingleGate
 from ..gate.operation import skip_wait
 from ..gate.outputs import batch_outputs
@@ -60,7 +62,9 @@ def _result_type(source: DataSource, name: str, doc: str) -> type:
         inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=type_text(f.type))
         for f in fields])
 
-    def __init__(self: Any, **values: Any) -> None:
+    def __init__(self: Any, *old: Any, **values: Any) -> None:
+        if old or "values" in values:
+            values = _from_0_1(source, name, old, values)
         unknown = set(values) - {f.name for f in fields}
         if unknown:
             raise TypeError(f"{name}: unexpected {sorted(unknown)}")
@@ -79,6 +83,28 @@ def _result_type(source: DataSource, name: str, doc: str) -> type:
     for field in fields:
         namespace[field.name] = property(_getter(field))
     return pulumi.output_type(type(name, (), namespace))
+
+
+def _from_0_1(source: DataSource, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """0.1's constructor, ``Result(values, id)`` (a dict of outputs, then the id; FC 2.0's single result
+    made its id from the values when none was given): still served, with a DeprecationWarning."""
+    id_default = None if source is STATEFUL_ASYNC_INVOCATION else inspect.Parameter.empty
+    old = inspect.Signature([inspect.Parameter("values", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+                             inspect.Parameter("id", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=id_default)])
+    try:
+        bound = old.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(f"{name}: {exc} (0.1's form is {name}(values, id); now {name}(id=..., <output>=...))") \
+            from None
+    bound.apply_defaults()
+    if not isinstance(bound.arguments["values"], Mapping):
+        raise TypeError(f"{name}: values must be a dict of outputs, not {type(bound.arguments['values']).__name__}")
+    values, id_ = dict(bound.arguments["values"]), bound.arguments["id"]
+    warnings.warn(f"{name}(values, id) is deprecated: pass the outputs as keywords, {name}(id=..., <output>=...)",
+                  DeprecationWarning, stacklevel=3)
+    if id_ is None and source is STATEFUL_ASYNC_INVOCATION:
+        id_ = InvocationRef.join({**values, "qualifier": values.get("qualifier")})
+    return {**values, "id": id_}
 
 
 def _getter(field: Field) -> Any:
