@@ -8,7 +8,6 @@ that must come back, or the failure message that must be shown. ``test_engine`` 
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable
 from typing import Any, Optional
 
@@ -45,9 +44,8 @@ def _gate_deployment(fc) -> dict[str, str]:
 
 
 def _export_status(fc) -> dict[str, str]:
-    fc.add_invocation("video", "transcode", "video-123", qualifier="prod",
-                      timeline=[("Enqueued", 0), ("Running", 0.05), ("Succeeded", 0.1)])
-    time.sleep(0.2)  # real clock: let the scripted 0.1 s timeline end
+    fc.add_invocation("video", "transcode", "video-123", qualifier="prod", started_at=fc.now() - 0.2,
+                      timeline=[("Enqueued", 0), ("Running", 0.05), ("Succeeded", 0.1)])  # ended 0.1 s ago
     return {"export-status:invocation": "video.prod/transcode/video-123"}
 
 

@@ -174,12 +174,16 @@ SLOW = {
     "test_reliability_faults.py",
     "test_benchmarks_smoke.py",
     "test_secret_config_after_client.py",  # a plugin process and a wait per case: 8 to 42 s each
+    "test_types.py",  # mypy over the package and a user's program: 15 to 19 s each
+    "test_docs_site.py",  # a strict MkDocs build per test: 6 to 11 s each
     "test_packaging.py::test_the_wheel_ships_plugin_json_and_the_console_script_and_no_plugin_directory_at_one_version",
     "test_official_host.py::test_install_dependencies_of_a_plugin_creates_its_venv_and_then_it_runs",
     "test_data_source.py::test_transient_503s_during_a_wait_are_survived",
     "test_secret_hygiene.py::test_no_secret_anywhere_a_user_or_attacker_can_read",
+    "test_secret_hygiene.py::test_no_role_credential_secret_anywhere",
     "test_retention.py::test_the_plugin_keeps_the_recorded_state_in_a_refresh_and_names_the_retention_otherwise",
 }
+SLOW_FIXTURES = {"probe_venv"}  # a venv with made-up distributions, made by pip: 12 to 17 s
 
 
 def _runs_the_engine(item) -> bool:
@@ -210,5 +214,5 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if _runs_the_engine(item):
             item.add_marker(pytest.mark.engine)
-        if _named(item, SLOW):
+        if _named(item, SLOW) or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
