@@ -9,7 +9,8 @@ attempt's timeouts, cut to :func:`~pulumi_fc_invocation.clock.call_budget` where
 - :mod:`.session`: one attempt on requests' public API, redirects refused, the body capped;
 - :mod:`.retry`: the one retry mechanism (which outcomes, how long to wait, ``Retry-After``);
 
-and every failure becomes a classified, redacted error (:mod:`.failures`).
+and every failure becomes a classified, redacted error (:mod:`.failures`). :mod:`.bounded` is the
+transport of ``FcClient.bounded(seconds)``: every request within a time budget of the view's own.
 """
 
 from __future__ import annotations
