@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from .version import __version__
 
 from . import errors
 from .errors import *  # noqa: F403 -- the exception tree, every name of errors.__all__

@@ -25,7 +25,7 @@ from datetime import datetime
 from types import UnionType
 from typing import Any, Optional
 
-from . import __version__
+from .version import __version__
 from .credentials import SETTING_SOURCES
 from .models import InvocationEvent, InvocationStatus
 from .sources import ASYNC_TASK, ASYNC_TASKS, PACKAGE, SOURCES, STATEFUL_ASYNC_INVOCATION, \

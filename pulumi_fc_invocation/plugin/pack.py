@@ -80,7 +80,7 @@ def launcher(python: str, os_name: str) -> tuple[str, str]:
 def pack(directory: os.PathLike | str, *, python: Optional[str] = None, version: Optional[str] = None,
          system: Optional[str] = None, machine: Optional[str] = None) -> Path:
     """Write the plugin's tarball into ``directory`` (created if missing); returns its absolute path."""
-    from .. import __version__
+    from ..version import __version__
 
     version = version or __version__
     python = python or os.path.abspath(sys.executable)  # a venv's own path: never resolve its symlink
@@ -126,7 +126,7 @@ def install(*, pulumi: Optional[str] = None, out=None) -> Path:
     """Pack into a temporary directory and ``pulumi plugin install resource fc-invocation VERSION --file``
     it (``--reinstall``: a second run replaces a launcher whose interpreter went). Says what it did on
     ``out``; returns the plugin's directory in the plugin cache as ``pulumi plugin ls`` would show it."""
-    from .. import __version__
+    from ..version import __version__
 
     out = out or sys.stdout
     pulumi = pulumi or find_pulumi()

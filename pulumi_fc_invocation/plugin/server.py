@@ -75,7 +75,7 @@ def parse_engine_address(argv: list[str]) -> Optional[str]:
 async def serve(engine_address: Optional[str], *, provider: Optional[FcInvocationProvider] = None,
                 announce: Any = None) -> None:
     """Serve until terminated; the port goes to stdout's first line (the engine's plugin protocol)."""
-    from .. import __version__
+    from ..version import __version__
 
     provider = provider or FcInvocationProvider(engine_address)
     server = grpc.aio.server(options=[("grpc.max_receive_message_length", MAX_MESSAGE),

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from .. import __version__
+from ..version import __version__
 from ..errors import ResponseTooLargeError
 from ..wire import BodyTooLarge, read_body, refuse_redirects
 
