@@ -66,7 +66,7 @@ VERIFIED_SDK_FINGERPRINTS: dict[str, frozenset[str]] = {  # the defect is there,
     LINEAR_OUTPUT_WAIT: frozenset({"fec69719caf02e73"}),
     # pulumi 3.271.0 and 3.272.0 (and the tags 3.228.0, 3.229.0, 3.251.0, 3.252.0, 3.259.0).
     PICKLER_CHAIN: frozenset({"e32f2e4fbe0e522e"}),
-    # pulumi 3.271.0, 3.272.0, 3.274.1 and the tags 3.228.0, 3.229.0, 3.252.0, 3.259.0: the same code.
+    # pulumi 3.271.0, 3.272.0, 3.274.1 and the tags 3.228.0, 3.229.0, 3.251.0, 3.252.0, 3.259.0: the same code.
     SETTINGS_DEFAULTS: frozenset({"1c7151787a54ce1f"}),
 }
 FIXED_SDK_FINGERPRINTS: dict[str, frozenset[str]] = {  # read: the SDK fixed the defect itself; nothing to do
