@@ -8,6 +8,7 @@ from concurrent import futures
 import pytest
 
 from _emulated import APIS, CLEAN_ENV, KEY_ID, SECRET, SECRET_KEYS, TOKEN
+from _engine import PROGRAM
 from _plugin_rpc import Engine, configured, started
 from pulumi_fc_invocation.testing.pulumi_cli import find_pulumi
 
@@ -118,6 +119,14 @@ def cli(fc_emulator, monkeypatch, tmp_path, capsys):
     yield run
     root.handlers[:] = handlers  # -v adds a stderr handler to the root logger
     root.setLevel(level)
+
+
+@pytest.fixture
+def project(tmp_path):
+    """The FC 2.0 gates project of the real-engine tests (tests/_engine.py), in a fresh directory."""
+    (tmp_path / "Pulumi.yaml").write_text("name: gates\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(PROGRAM)
+    return tmp_path
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ when the stack is deployed, and a week passes between two commands without anyon
 
 from __future__ import annotations
 
-from test_engine import make_cli, project, state_of  # noqa: F401  (the engine tests' project and CLI)
+from _engine import make_cli, state_of
 
 from pulumi_fc_invocation.testing import FcEmulator
 

@@ -10,7 +10,7 @@ import pytest
 from pulumi_fc_invocation.testing import FcEmulator, PulumiCli
 from pulumi_fc_invocation.testing.harness import ProgramError, run_program_file
 
-from test_engine import PROGRAM
+from _engine import PROGRAM
 
 SECRET_KEYS = ("alicloud:secretKey",)
 FAILING_J2 = '{"fcEmulator": {"status": "Failed", "after": 2.5, "error": "oops"}}'
