@@ -260,18 +260,30 @@ def test_the_batch_ids_filters_are_the_descriptions(monkeypatch, kind):
     assert _build(kind, True, limit=3).id == head
 
 
-def test_the_cli_wait_defaults_are_the_descriptions():
-    """F2: the CLI's --timeout and --poll-interval defaults are every description's (its help states them
-    as text: reading the descriptions there would load pydantic for --help)."""
+def test_the_cli_wait_defaults_are_the_descriptions(monkeypatch):
+    """F2: the CLI's --timeout and --poll-interval defaults are read from the descriptions when a command runs
+    (they were a third copy, 30m and 1s); its help states them as text (reading the descriptions there would
+    load pydantic for --help), which must be theirs too."""
+    import re
+
     from pulumi_fc_invocation.cli.options import wait_options
     from pulumi_fc_invocation.cli.parsing import parse_duration
 
-    command = wait_options("polls")(lambda **kwargs: None)
-    defaults = {p.name: p.default for p in command.__click_params__}
-    for source in SOURCES:
-        assert parse_duration(defaults["timeout_text"]) == source.defaults["timeout_seconds"], source.name
-        assert parse_duration(defaults["poll_text"]) == source.defaults["poll_interval_seconds"], source.name
-        assert defaults["fail_on_text"].split(",") == list(DEFAULT_FAIL_ON)
+    def options():
+        command = wait_options("polls")(lambda **kwargs: None)
+        return {p.name: p for p in command.__click_params__}
+
+    for name, option in (("timeout_seconds", "timeout_text"), ("poll_interval_seconds", "poll_text")):
+        param = options()[option]
+        (shown,) = re.findall(r"\[default: (\S+)\]", param.help)
+        for source in SOURCES:
+            assert parse_duration(param.default()) == parse_duration(shown) == source.defaults[name], source.name
+    assert options()["fail_on_text"].default.split(",") == list(DEFAULT_FAIL_ON)
+    import pulumi_fc_invocation.sources
+
+    monkeypatch.setattr(pulumi_fc_invocation.sources, "SOURCES", tuple(dataclasses.replace(source, inputs=tuple(
+        f.but(default=600) if f.name == "timeout_seconds" else f for f in source.inputs)) for source in SOURCES))
+    assert parse_duration(options()["timeout_text"].default()) == 600
 
 
 def test_the_reference_marks_the_member_lists_secret_with_payloads():

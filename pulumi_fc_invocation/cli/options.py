@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import click
 
-__all__ = ["EXIT_CODES_HELP", "OUTPUT", "StatusChoice", "common_options", "wait_options"]
+__all__ = ["EXIT_CODES_HELP", "OUTPUT", "StatusChoice", "common_options", "described", "wait_options"]
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -64,16 +64,29 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     ])
 
 
+def described(name: str) -> Callable[[], str]:
+    """The default of the wait input ``name`` as the data sources' descriptions have it (one for all of
+    them), as a duration: read when a command runs (the descriptions load pydantic, which ``--help``
+    does not; its ``[default: ...]`` text is checked against them by tests/test_sources.py)."""
+    def default() -> str:
+        from ..sources import SOURCES
+
+        (value,) = {source.defaults[name] for source in SOURCES}
+        return f"{value:g}s"
+
+    return default
+
+
 def wait_options(reads: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """--timeout, --fail-on, --poll-interval, --max-poll-interval and --no-history of ``wait`` and
     ``wait-batch`` (``reads``: what the command calls one read, for the help)."""
     return lambda func: _applied(func, [
-        click.option("--timeout", "timeout_text", default="30m", show_default=True, metavar="DURATION",
-                     help="give up (exit 2) after this long"),
+        click.option("--timeout", "timeout_text", default=described("timeout_seconds"), metavar="DURATION",
+                     help="give up (exit 2) after this long  [default: 30m]"),
         click.option("--fail-on", "fail_on_text", default="Failed,Stopped,Expired,Invalid", show_default=True,
                      metavar="STATUSES", help="comma-separated terminal statuses that exit 1; '' never fails"),
-        click.option("--poll-interval", "poll_text", default="1s", show_default=True, metavar="DURATION",
-                     help=f"delay between {reads} during the first 10 s"),
+        click.option("--poll-interval", "poll_text", default=described("poll_interval_seconds"), metavar="DURATION",
+                     help=f"delay between {reads} during the first 10 s  [default: 1s]"),
         click.option("--max-poll-interval", "max_poll_text", metavar="DURATION",
                      help="the delay then grows (with jitter) up to 45s, sparser with a history; given, no delay "
                           "exceeds it, with a history too  [default: unset]"),
