@@ -59,7 +59,7 @@ def policy_inputs(policy: WaitPolicy) -> dict[str, Any]:
 
 
 _POLICY_INPUTS = frozenset(policy_inputs(WaitPolicy()))
-# The inputs a spec holds under another name (a batch's id prefix is its ``prefix``).
+# The inputs a spec holds under another name (a batch's id prefix and a reference's names come as ``own``).
 _HELD_AS = {"wait_for_completion": "wait", "fail_on_statuses": "fail_on"}
 
 
