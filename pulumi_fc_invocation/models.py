@@ -11,6 +11,7 @@ mislead (an invocation must have an id and a status). Each API's own names, path
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import re
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
@@ -43,6 +44,8 @@ __all__ = [
     "SECRET_MASK",
     "redact",
     "redacting",
+    "masking_logs",
+    "log_secrets",
     "secret_values",
     "Time",
     "Status",
@@ -131,9 +134,34 @@ def secret_values(values: Any, hidden: Iterable[str]) -> tuple[str, ...]:
     return tuple(texts)
 
 
+_log_secrets: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("fc_log_secrets", default=())
+
+
+def log_secrets() -> tuple[str, ...]:
+    """The secret inputs of the calls made in this thread (or task) now: the transport masks them in its
+    log records and urllib3's (request paths, query strings)."""
+    return _log_secrets.get()
+
+
+@contextlib.contextmanager
+def masking_logs(secrets: Iterable[str]) -> Iterator[None]:
+    """In this block (this thread or task: a pool's thread sets its own, as :func:`..clock.within`'s deadline),
+    the log records of the calls made show ``secrets`` as :data:`SECRET_MASK`, and an enclosing block's."""
+    texts = tuple(s for s in secrets if isinstance(s, str) and s)
+    if not texts:
+        yield
+        return
+    token = _log_secrets.set(_log_secrets.get() + texts)
+    try:
+        yield
+    finally:
+        _log_secrets.reset(token)
+
+
 @contextlib.contextmanager
 def redacting(secrets: Iterable[str]) -> Iterator[None]:
-    """Re-raise any error from the block with the secret values masked in its text.
+    """Re-raise any error from the block with the secret values masked in its text; the block's log
+    records mask them too (:func:`masking_logs`).
 
     FC echoes names and ids in its error messages, and the engine prints a provider's error (with its
     chained causes), so an error about a secret invocation id would otherwise show it in plaintext."""
@@ -142,7 +170,8 @@ def redacting(secrets: Iterable[str]) -> Iterator[None]:
         yield
         return
     try:
-        yield
+        with masking_logs(secrets):
+            yield
     except Exception as exc:
         if isinstance(exc, InvalidArgumentError) and _holds_secret(exc.value, secrets):
             # The message shows repr(value) cut to 77 characters: the secret's text is not in it whole

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import traceback
 import warnings
+from types import SimpleNamespace
 
 import pulumi
 import pytest
@@ -354,3 +355,126 @@ def test_a_gate_s_duration_history_logs_a_secret_service_and_function_masked(cap
     assert any(line.startswith("duration history of [secret]/[secret] unavailable (") for line in lines), lines
     assert [line for line in lines if SECRET_SERVICE in line or SECRET_FUNCTION in line] == []
     assert SECRET_SERVICE not in repr(history) and SECRET_FUNCTION not in repr(history)
+
+
+# --- secret inputs in the transport's and urllib3's DEBUG lines -----------------------------------
+
+def _wire_lines(caplog) -> tuple[list[str], list[str]]:
+    """(the transport's DEBUG lines, urllib3's): the request paths, urllib3's with the query string."""
+    records = [r for r in caplog.records if r.levelno == logging.DEBUG]
+    return ([r.getMessage() for r in records if r.name.startswith("pulumi_fc_invocation.transport")],
+            [r.getMessage() for r in records if r.name.startswith("urllib3")])
+
+
+def _capture_wire(caplog) -> None:
+    caplog.set_level(logging.DEBUG, logger="pulumi_fc_invocation")
+    caplog.set_level(logging.DEBUG, logger="urllib3")
+
+
+def _assert_hidden(caplog, secrets, shown: str) -> None:
+    """No record anywhere names a secret (as given, or percent-encoded as on the wire); the transport's
+    and urllib3's lines are there, and still name ``shown`` (a name that is not secret)."""
+    from pulumi_fc_invocation.signing import acs3_percent_encode
+
+    everything = [r.getMessage() for r in caplog.records] + [caplog.text]
+    for secret in secrets:
+        for form in (secret, acs3_percent_encode(secret)):
+            assert form not in "\n".join(everything), _where(form, everything)
+    transport, urllib3 = _wire_lines(caplog)
+    assert any(shown in line for line in transport), transport
+    assert any(shown in line for line in urllib3), urllib3
+    assert any("[secret]" in line for line in urllib3)  # the transport's lines have no query string
+
+
+def test_a_function_form_s_wait_and_read_keep_a_secret_service_and_function_out_of_the_wire_logs(caplog):
+    from pulumi_fc_invocation.gate.clients import forget_histories
+    from pulumi_fc_invocation.gate.gates import gate_for
+    from pulumi_fc_invocation.gate.run import final_read
+    from pulumi_fc_invocation.gate.spec import SingleSpec
+    from pulumi_fc_invocation.testing.server import FcEmulator
+    from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
+    from pulumi_fc_invocation.waiter import use_clock
+
+    _capture_wire(caplog)
+    forget_histories()
+    with FcEmulator(clock="virtual") as fc, use_clock(AutoAdvanceClock(fc.clock)):
+        fc.add_invocation(SECRET_SERVICE, SECRET_FUNCTION, "inv-shown-1", timeline=[("Running", 0), ("Succeeded", 5)])
+        spec = SingleSpec.build(service_name=SECRET_SERVICE, function_name=SECRET_FUNCTION,
+                                invocation_id="inv-shown-1", wait_for_completion=True, endpoint=fc.endpoint,
+                                hidden=frozenset({"service_name", "function_name"}))
+        result, waited = final_read(gate_for(spec), fc.client(), preview=False, judge=True)
+    assert result.status.value == "Succeeded" and waited >= 5
+    _assert_hidden(caplog, (SECRET_SERVICE, SECRET_FUNCTION), "inv-shown-1")
+
+
+def test_a_program_s_batch_gate_keeps_a_secret_prefix_out_of_the_wire_logs_in_its_threads(caplog):
+    """run_gate_result, as a data source in a program and the plugin run it: the polls and the history's
+    list call in the gate's threads."""
+    import asyncio
+
+    from pulumi_fc_invocation.gate.clients import forget_histories
+    from pulumi_fc_invocation.gate.gates import gate_for
+    from pulumi_fc_invocation.gate.run import run_gate_result
+    from pulumi_fc_invocation.gate.spec import BatchSpec
+    from pulumi_fc_invocation.testing.server import FcEmulator
+    from pulumi_fc_invocation.testing.virtual_time import AutoAdvanceClock
+    from pulumi_fc_invocation.waiter import use_clock
+
+    def fail(text):
+        raise AssertionError(text)
+
+    _capture_wire(caplog)
+    forget_histories()
+    said: list[str] = []
+    reporter = SimpleNamespace(info=said.append, warn=said.append, fail=fail, until_done=lambda wait: wait)
+    with FcEmulator(clock="virtual") as fc, use_clock(AutoAdvanceClock(fc.clock)):
+        for i in range(2):
+            fc.add_invocation("shown-svc", "shown-fn", f"{SECRET_PREFIX}{i}",
+                              timeline=[("Running", 0), ("Succeeded", 4)])
+        spec = BatchSpec.build(service_name="shown-svc", function_name="shown-fn",
+                               invocation_id_prefix=SECRET_PREFIX, wait_for_completion=True, expected_count=2,
+                               hidden=frozenset({"invocation_id_prefix"}), endpoint=fc.endpoint)
+        summary, waited = asyncio.run(run_gate_result(gate_for(spec), fc.client(), reporter, preview=False))
+    assert summary.is_terminal and waited >= 4
+    _assert_hidden(caplog, (SECRET_PREFIX,), "shown-fn")
+    assert said and all(SECRET_PREFIX not in line for line in said)
+
+
+def test_the_plugin_s_read_in_its_pool_keeps_a_secret_function_out_of_the_wire_logs(caplog):
+    """The plugin reads through ``gate.final_read`` in the gate's thread pool (its ``blocking``)."""
+    from pulumi_fc_invocation.gate.clients import pool
+    from pulumi_fc_invocation.gate.gates import gate_for
+    from pulumi_fc_invocation.gate.spec import SingleSpec
+    from pulumi_fc_invocation.testing.server import FcEmulator
+
+    _capture_wire(caplog)
+    with FcEmulator() as fc:
+        fc.add_invocation("shown-svc", SECRET_FUNCTION, "inv-1", timeline=[("Succeeded", 0)])
+        spec = SingleSpec.build(service_name="shown-svc", function_name=SECRET_FUNCTION, invocation_id="inv-1",
+                                endpoint=fc.endpoint, hidden=frozenset({"function_name"}))
+        gate, client = gate_for(spec), fc.client()
+        result = pool().submit(lambda: gate.final_read(client, spec.props())).result()
+    assert result.status.value == "Succeeded"
+    _assert_hidden(caplog, (SECRET_FUNCTION,), "shown-svc")
+
+
+def test_a_data_source_s_read_in_the_dynamic_provider_keeps_a_secret_service_out_of_the_wire_logs(caplog):
+    """The dynamic provider's read (the data source's refresh and the program's read) makes its call
+    outside any gate, under the secret inputs its id masks."""
+    from pulumi_fc_invocation.gate.spec import SingleSpec
+    from pulumi_fc_invocation.pulumi.providers import StatefulAsyncInvocationProvider
+    from pulumi_fc_invocation.testing.server import FcEmulator
+
+    _capture_wire(caplog)
+    with FcEmulator(access_key_id="LTAIwireKey", access_key_secret="wire-secret") as fc:
+        fc.add_invocation(SECRET_SERVICE, "shown-fn", "inv-1", timeline=[("Succeeded", 0)])
+        spec = SingleSpec.build(service_name=SECRET_SERVICE, function_name="shown-fn", invocation_id="inv-1",
+                                endpoint=fc.endpoint, hidden=frozenset({"service_name"}))
+        provider = StatefulAsyncInvocationProvider()
+        provider.configure(SimpleNamespace(config={
+            "alicloud:accessKey": "LTAIwireKey", "alicloud:secretKey": "wire-secret",
+            "alicloud:accountId": fc.account_id, "fc-invocation:endpoint": fc.endpoint}))
+        read = provider.read(spec.id, {"service_name": SECRET_SERVICE, "function_name": "shown-fn",
+                                       "invocation_id": "inv-1", "fail_on_statuses": []})
+    assert read.outs["status"] == "Succeeded"
+    _assert_hidden(caplog, (SECRET_SERVICE,), "shown-fn")

@@ -1,16 +1,18 @@
 """The gates, one per shape of item: :class:`SingleGate` (one invocation or task) and :class:`BatchGate`
 (a batch). Each answers the same questions (how to read now, how to poll, what the verdict is, what
 to say), so the flow (:mod:`.run`) is written once; :func:`gate_for` picks the gate of a spec.
+A gate's reads keep its secret inputs out of the transport's and urllib3's log records (:func:`masked`).
 API-neutral: the spec's :class:`~..kinds.Kind` names the API. Imports no Pulumi module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Optional
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, Optional, TypeVar
 
 from ..client import FcClient
 from ..errors import NotFoundError
+from ..models import masking_logs
 from ..waiter import WaitPolicy, batch_history
 from .batch import BatchTracker
 from .clients import duration_history
@@ -24,7 +26,19 @@ from .messages import (
 from .spec import BatchSpec, SingleSpec
 from .verdict import batch_verdict, read_and_check, read_batch_and_check, verdict
 
-__all__ = ["SingleGate", "BatchGate", "gate_for"]
+__all__ = ["SingleGate", "BatchGate", "gate_for", "masked"]
+
+T = TypeVar("T")
+
+
+def masked(secrets: Collection[str], call: Callable[[], T]) -> Callable[[], T]:
+    """``call`` with ``secrets`` masked in the log records of its requests (:func:`~..models.masking_logs`),
+    in whichever thread runs it: a pool's thread does not carry the caller's context."""
+    def run() -> T:
+        with masking_logs(secrets):
+            return call()
+
+    return run
 
 
 class SingleGate:
@@ -39,13 +53,15 @@ class SingleGate:
 
     def reader(self, client: FcClient) -> Callable[[], Any]:
         kind, ref = self.kind, self.spec.ref
-        return lambda: kind.read(client, ref)
+        return masked(self.spec.secret_texts, lambda: kind.read(client, ref))
 
     def wait_calls(self, client: FcClient) -> tuple[Callable[[], Any], Any]:
         """(the poll, the duration history) of a wait through ``client``; the history is shared by the
-        gates of the function."""
-        return self.reader(client), duration_history(client, self.kind, self.kind.ref_fields(self.spec.ref),
-                                                     self.spec.secret_texts)
+        gates of the function. Neither masks the secret inputs in the log records: :func:`.run.waiter`
+        runs both under them."""
+        kind, ref = self.kind, self.spec.ref
+        history = duration_history(client, kind, kind.ref_fields(ref), self.spec.secret_texts)
+        return lambda: kind.read(client, ref), history
 
     def policy(self) -> WaitPolicy:
         return self.spec.policy
@@ -55,7 +71,8 @@ class SingleGate:
 
     def final_read(self, client: FcClient, props: Mapping[str, Any], refresh: bool = False, judge: bool = True) -> Any:
         props = props if judge else {**props, "fail_on_statuses": []}
-        return read_and_check(client, self.spec.ref, props, refresh=refresh, kind=self.kind)
+        with masking_logs(self.spec.secret_texts):
+            return read_and_check(client, self.spec.ref, props, refresh=refresh, kind=self.kind)
 
     def not_found(self, error: NotFoundError) -> str:
         return not_found_message(self.kind, self.spec.ref, error)
@@ -90,7 +107,7 @@ class BatchGate:
         self.tracker: Optional[BatchTracker] = None
 
     def reader(self, client: FcClient) -> Callable[[], Any]:
-        return BatchTracker(client, self.spec).poll
+        return masked(self.spec.secret_texts, BatchTracker(client, self.spec).poll)
 
     def wait_calls(self, client: FcClient) -> tuple[Callable[[], Any], Any]:
         """As :meth:`SingleGate.wait_calls`: a batch ends with its slowest member, so the history is the
@@ -112,7 +129,8 @@ class BatchGate:
         return batch_verdict(summary, props)
 
     def final_read(self, client: FcClient, props: Mapping[str, Any], refresh: bool = False, judge: bool = True) -> Any:
-        return read_batch_and_check(client, self.spec, props, refresh=refresh, judge=judge)
+        with masking_logs(self.spec.secret_texts):
+            return read_batch_and_check(client, self.spec, props, refresh=refresh, judge=judge)
 
     def not_found(self, error: NotFoundError) -> str:
         return batch_not_found_message(self.spec, error)

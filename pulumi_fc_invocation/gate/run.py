@@ -19,6 +19,7 @@ from ..errors import FcInvocationError, InvocationFailedError, NotFoundError, Wa
 from ..models import redact
 from ..waiter import Waiter
 from .clients import pool
+from .gates import masked
 from .messages import format_duration
 from .reporting import Reporter
 
@@ -44,9 +45,11 @@ def waiter(gate: Any, client: FcClient, on_progress: Optional[Callable[[Any, flo
     it, and the read at the deadline has a budget of its own); duration-aware
     (:class:`~..waiter.WaitPolicy`) from the function's recent runs: one list call, shared by the gates
     of the function; refused or unusable, the default schedule. A task's age is measured on FC's clock
-    (``client.server_time``). ``observe`` sees every read's result (a live progress line)."""
+    (``client.server_time``). ``observe`` sees every read's result (a live progress line). Both calls
+    keep the gate's secret inputs out of the log records of their requests, in the waiter's threads."""
     policy = gate.policy()
     fetch, history = gate.wait_calls(client)
+    fetch, history = masked(gate.spec.secret_texts, fetch), masked(gate.spec.secret_texts, history)
     if observe is not None:
         poll = fetch
 

@@ -4,7 +4,8 @@ size cap and the call's deadline (:func:`~pulumi_fc_invocation.wire.read_body`).
 
 A redirect is refused before requests reads its body (wire's response hook raises
 :class:`~pulumi_fc_invocation.wire.Redirected`): the other end would get the STS token and the payload,
-and requests would read a redirect's body whole, without our cap. urllib3's records are kept free of our endpoints' hosts and paths.
+and requests would read a redirect's body whole, without our cap. urllib3's records and the transport's
+are kept free of our endpoints' hosts and paths and of the call's secret inputs (:class:`LogMask`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any, Optional
 from urllib.parse import quote, urlsplit
 
@@ -26,9 +28,10 @@ from requests.adapters import HTTPAdapter
 
 from ..version import __version__
 from ..errors import ResponseTooLargeError
+from ..models import log_secrets, redact
 from ..wire import BodyTooLarge, read_body, refuse_redirects
 
-__all__ = ["Answer", "HttpSession", "ServerClock", "OwnHostsMask", "OWN_HOSTS", "USER_AGENT",
+__all__ = ["Answer", "HttpSession", "ServerClock", "LogMask", "LOG_MASK", "MASKED_LOGGERS", "USER_AGENT",
            "MAX_RESPONSE_BYTES", "encode_query", "request_id_of", "proxies_from"]
 
 # Far above FC's largest answer (a 1 MB return payload plus a 128 KB invocation payload, JSON-escaped,
@@ -42,14 +45,17 @@ USER_AGENT = (
 _REQUEST_ID_HEADERS = ("X-Fc-Request-Id", "X-Acs-Request-Id")
 
 
-class OwnHostsMask(logging.Filter):
-    """Masks our endpoints' hosts and paths in urllib3's records (at DEBUG each connection; warnings of bad
-    certificates or headers name the host and URL).
+class LogMask(logging.Filter):
+    """Masks our endpoints' hosts and paths in urllib3's records and the transport's (at DEBUG each
+    connection and request; warnings of bad certificates or headers name the host and URL), and the
+    secret inputs of the call being made (:func:`~..models.log_secrets`: a gate's secret names, ids or
+    prefix, in a path or, percent-encoded, in a query string).
 
     A Pulumi program or the plugin prints warnings to stderr, and our host is ``<account id>.<region>.fc.
     aliyuncs.com`` or a configured endpoint, either of which may be a secret. Records about other hosts
     (other users of urllib3 in the process) pass untouched. A filter applies to the logger it is added to
-    only, so it is added to each of urllib3's."""
+    only, so it is added to each of :data:`MASKED_LOGGERS`. It runs in the thread that logs, the one
+    making the call: the call's secrets are those of that thread's context."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -71,20 +77,30 @@ class OwnHostsMask(logging.Filter):
             self._texts, self._pattern = texts_now, re.compile(f"(?:{alternatives})(?![\\w-])")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        pattern = self._pattern
-        if pattern is None:
+        pattern, secrets = self._pattern, log_secrets()
+        if pattern is None and not secrets:
             return True
         text = record.getMessage()
-        masked = pattern.sub("[fc endpoint]", text)
+        masked = text if pattern is None else pattern.sub("[fc endpoint]", text)
+        if secrets:
+            masked = redact(masked, _spellings(secrets))
         if masked != text:
             record.msg, record.args = masked, ()
         return True
 
 
-OWN_HOSTS = OwnHostsMask()
-for _name in ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager", "urllib3.response",
-              "urllib3.util.retry"):
-    logging.getLogger(_name).addFilter(OWN_HOSTS)
+@lru_cache(maxsize=256)
+def _spellings(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    """Each secret as given and as the wire has it (:func:`encode_query`'s and FC 3.0's path segments'
+    RFC 3986 encoding), to mask in a record."""
+    return tuple({form for text in secrets for form in (text, quote(text, safe="~"))})
+
+
+LOG_MASK = LogMask()
+MASKED_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager", "urllib3.response",
+                  "urllib3.util.retry", "pulumi_fc_invocation.transport")
+for _name in MASKED_LOGGERS:
+    logging.getLogger(_name).addFilter(LOG_MASK)
 
 
 @dataclass(frozen=True, repr=False)
@@ -174,7 +190,7 @@ class HttpSession:
         session.trust_env = False
         self.session = session
         parts = urlsplit(endpoint)
-        OWN_HOSTS.add(parts.hostname, parts.path.rstrip("/"))
+        LOG_MASK.add(parts.hostname, parts.path.rstrip("/"))
         self._urls: dict[str, str] = {}  # url -> as requests prepares it (the same few paths, call after call)
 
     def close(self) -> None:
