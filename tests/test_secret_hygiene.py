@@ -440,22 +440,28 @@ def test_a_program_s_batch_gate_keeps_a_secret_prefix_out_of_the_wire_logs_in_it
     assert said and all(SECRET_PREFIX not in line for line in said)
 
 
-def test_the_plugin_s_read_in_its_pool_keeps_a_secret_function_out_of_the_wire_logs(caplog):
-    """The plugin reads through ``gate.final_read`` in the gate's thread pool (its ``blocking``)."""
+def test_the_plugin_s_read_in_its_pool_keeps_a_secret_function_out_of_the_wire_logs(caplog, api):
+    """The plugin reads through ``gate.final_read`` in the gate's thread pool (its ``blocking``), on
+    either API."""
     from pulumi_fc_invocation.gate.clients import pool
     from pulumi_fc_invocation.gate.gates import gate_for
     from pulumi_fc_invocation.gate.spec import SingleSpec
+    from pulumi_fc_invocation.kinds import FC2, FC3
     from pulumi_fc_invocation.testing.server import FcEmulator
 
     _capture_wire(caplog)
-    with FcEmulator() as fc:
-        fc.add_invocation("shown-svc", SECRET_FUNCTION, "inv-1", timeline=[("Succeeded", 0)])
-        spec = SingleSpec.build(service_name="shown-svc", function_name=SECRET_FUNCTION, invocation_id="inv-1",
-                                endpoint=fc.endpoint, hidden=frozenset({"function_name"}))
+    with FcEmulator(clock="virtual") as fc:
+        fc.add_function(api.service("shown-svc"), SECRET_FUNCTION, outcome="Succeeded", duration=60)
+        api.invoke(fc, "shown-svc", SECRET_FUNCTION, "item-shown-1")
+        names = {"service_name": "shown-svc"} if api.name == "fc2" else {}
+        spec = SingleSpec.build(kind=FC2 if api.name == "fc2" else FC3, **names, function_name=SECRET_FUNCTION,
+                                **{api.id_input: "item-shown-1"}, endpoint=fc.endpoint,
+                                hidden=frozenset({"function_name"}))
         gate, client = gate_for(spec), fc.client()
+        caplog.clear()  # the set-up's start is no gate's call
         result = pool().submit(lambda: gate.final_read(client, spec.props())).result()
-    assert result.status.value == "Succeeded"
-    _assert_hidden(caplog, (SECRET_FUNCTION,), "shown-svc")
+    assert not result.is_terminal  # read at once: the item runs for another minute
+    _assert_hidden(caplog, (SECRET_FUNCTION,), "item-shown-1")
 
 
 def test_a_data_source_s_read_in_the_dynamic_provider_keeps_a_secret_service_out_of_the_wire_logs(caplog):
