@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test test-sdk-floor demo bench docs venv engine sdks clean
+.PHONY: test test-fast test-sdk-floor demo bench docs venv engine sdks clean
 
 # The test extra includes the docs extra (MkDocs, mkdocstrings): the suite builds the docs site.
 $(VENV)/.installed: pyproject.toml
@@ -47,9 +47,21 @@ test-sdk-floor: venv
 # The whole suite, the docs with it: every code block of README.md and docs/ runs (tests/test_readme.py,
 # test_docs.py, test_credentials_readme.py, test_plugin_readme.py), docs/getting-started.md runs as
 # written with the real CLI (test_getting_started.py), and the site builds strict (test_docs_site.py).
+# The tiers are markers (tests/conftest.py applies them from what a test uses): `engine`, the tests that run
+# the real Pulumi CLI (or another part of `make engine`'s build); `slow`, those over about 10 s without it
+# (the soak, the fault matrix, wheel builds, the benchmarks' smoke run); and the rest. pytest-xdist runs the
+# tiers that allow it on every core (-n auto); the engine tier runs serially (its tests share `make engine`'s
+# build, and on two workers test_engine_project_layout's `pulumi install` found a plugin it should have sought).
+PARALLEL := -n auto
 test: venv engine sdks test-sdk-floor
 	@$(PY) -c "from importlib.metadata import version; print('make test: the suite on pulumi', version('pulumi'))"
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(PARALLEL) -m "not engine"
+	$(PY) -m pytest -q -m engine
+
+# The day-to-day lane: every test but the engine and slow tiers, in parallel (5m22s here, 2 cores shared at
+# load 5; its tests' durations add up to 9m39s).
+test-fast: venv
+	$(PY) -m pytest -q $(PARALLEL) -m "not engine and not slow"
 
 # The documentation site into site/ (mkdocs.yml): strict, so a broken link or API reference fails.
 docs: venv
