@@ -1,4 +1,4 @@
-"""Benchmarks for pulumi-fc-invocation: ``python -m benchmarks`` (``make bench``) writes BENCHMARKS.md.
+"""Benchmarks for pulumi-fc-invocation: ``python -m benchmarks`` (``make bench``) writes docs/benchmarks.md.
 
 Each figure is the median of repeated runs with min and max; ratios are computed round by round
 within the same run, so they compare contenders measured seconds apart on the same machine.

@@ -85,7 +85,8 @@ def _loadavg() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny N: check every section runs (figures meaningless)")
-    parser.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"), help="report path (BENCHMARKS.md)")
+    parser.add_argument("--output", default=os.path.join(ROOT, "docs", "benchmarks.md"),
+                        help="report path (docs/benchmarks.md)")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
     args = parser.parse_args(argv)
 

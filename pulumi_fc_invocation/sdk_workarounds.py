@@ -14,12 +14,12 @@ Evidence, per workaround:
 
 * ``linear_output_wait``: ``pulumi.runtime.stack.wait_for_rpcs`` (3.271.0 to 3.274.1) re-registers a
   done-callback on every pending Output after each one completes: O(N^2) in pending Outputs; 200 gates
-  spent 54 s of 67 s there (BENCHMARKS.md, docs/limits.md). Private names: ``_get_rpc_manager``,
+  spent 54 s of 67 s there (docs/benchmarks.md, docs/limits.md). Private names: ``_get_rpc_manager``,
   ``SETTINGS.outputs`` / ``SETTINGS.lock``, and the module attribute ``stack.wait_for_rpcs``, which
   ``run_pulumi_func`` looks up by name.
 * ``pickler_chain``: ``pulumi.dynamic.dynamic.serialize_provider`` wraps ``pickle._Pickler._batch_setitems``
   once more per call and never unwraps it (3.271.0, 3.272.0): RecursionError after about 985 dynamic
-  resources in one program (BENCHMARKS.md "Pulumi SDK limit found on the way"). Private names:
+  resources in one program (docs/benchmarks.md "Pulumi SDK limit found on the way"). Private names:
   ``pickle._Pickler._batch_setitems``. pulumi 3.274.1 fixed it (listed in :data:`FIXED_SDK_FINGERPRINTS`).
 * ``settings_defaults``: ``pulumi._utils.ContextProperty.fset`` also overwrites the property's
   process-wide *default* when the current value is None (``if self._data.get() is None: self.__default

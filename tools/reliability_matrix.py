@@ -4,10 +4,10 @@ data source through the Pulumi harness. Real HTTP throughout.
 
 Each :class:`Case` states what should happen (outcome class, request count, time bound, message
 fragments); :func:`run_case` makes it happen and reports what did. ``tests/test_reliability_faults.py``
-runs every case and asserts; this module, run as a script, writes ``RELIABILITY.md``::
+runs every case and asserts; this module, run as a script, writes ``docs/reliability.md``::
 
-    .venv/bin/python tools/reliability_matrix.py --output RELIABILITY.md
-    .venv/bin/python tools/reliability_matrix.py > RELIABILITY.md
+    .venv/bin/python tools/reliability_matrix.py --output docs/reliability.md
+    .venv/bin/python tools/reliability_matrix.py > docs/reliability.md
 
 so the table there is always the output of a run, never typed by hand.
 """
@@ -790,13 +790,13 @@ def render(rows: list[tuple[Case, Observation, list[str]]], command: str, soak: 
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the fault matrix and print RELIABILITY.md")
+    parser = argparse.ArgumentParser(description="Run the fault matrix and print docs/reliability.md")
     parser.add_argument("--output", help="write the Markdown here instead of stdout")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument("--soak", choices=("none", "short", "full"), default="full",
                         help="also run the soak (tests/test_soak.py) and add its figures [default: full, ~1 min]")
     args = parser.parse_args(argv)
-    command = ".venv/bin/python tools/reliability_matrix.py --output RELIABILITY.md" + \
+    command = ".venv/bin/python tools/reliability_matrix.py --output docs/reliability.md" + \
         (f" --soak {args.soak}" if args.soak != "full" else "")
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr))
     rows = run_matrix(progress=progress)

@@ -21,7 +21,7 @@ from ..errors import InvalidArgumentError
 __all__ = ["WaitPolicy", "DEFAULT_POLL_INTERVAL", "DEFAULT_MAX_POLL_INTERVAL", "NOT_FOUND_GRACE", "positive_seconds",
            "check_tuning", "MOVED"]
 
-# Chosen by benchmarks/waiter_sim.py (BENCHMARKS.md, section 4): tasks of 10 s or less are noticed
+# Chosen by benchmarks/waiter_sim.py (docs/benchmarks.md, section 4): tasks of 10 s or less are noticed
 # within about half a second (median), tasks of 10 min or more cost under a quarter of the calls of
 # fixed 5 s polling and are noticed within about 23 s (median).
 DEFAULT_POLL_INTERVAL = 1.0
