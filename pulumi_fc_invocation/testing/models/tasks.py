@@ -52,6 +52,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from ...models import InvocationStatus
+
 __all__ = [
     "TERMINAL_STATUSES",
     "DEFAULT_ERROR",
@@ -67,7 +69,7 @@ __all__ = [
     "label",
 ]
 
-TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Stopped", "Expired", "Invalid"})
+TERMINAL_STATUSES = frozenset(status.value for status in InvocationStatus.terminal())  # FC's, as the client reads them
 _OUTCOMES = TERMINAL_STATUSES | {"Running", "Enqueued"}
 DEFAULT_ERROR = "UnhandledException"
 

@@ -40,6 +40,7 @@ from urllib.parse import parse_qsl, unquote
 
 from ...errors import InvalidArgumentError
 from ...fc2 import INVOCATION_RULE, validate_invocation_id
+from ...models import InvocationStatus
 from ..codes import STATUS_FOR_CODE
 from ..keys import AccessKey, KeyStore
 from ..models import EmulatorError, FcBackend, InvocationState
@@ -49,8 +50,7 @@ __all__ = ["Request", "Response", "RequestInfo", "ApiError", "Revision", "Addres
            "ASYNC_PAYLOAD_LIMIT", "DEFAULT_LIST_LIMIT", "MAX_SKEW", "JSON", "json_body", "shared_fields", "render_item",
            "header_value"]
 
-KNOWN_STATUSES = ("Enqueued", "Dequeued", "Running", "Retrying", "Stopping", "Succeeded", "Failed", "Stopped",
-                  "Expired", "Invalid")
+KNOWN_STATUSES = tuple(status.value for status in InvocationStatus)  # FC's, as the client reads them
 ASYNC_PAYLOAD_LIMIT = 128 * 1024
 DEFAULT_LIST_LIMIT = 20
 MAX_SKEW = 900.0
