@@ -154,6 +154,10 @@ def read_body(response: Any, deadline: float, limit: int) -> bytes:
     except urllib3.exceptions.SSLError as exc:
         response.close()
         raise requests.exceptions.SSLError(exc) from None
+    # Read to its end: the connection goes back to the pool. urllib3 does so itself after a read that
+    # reaches the end, but an empty body (a 202 to a start) is never read: without this, every start
+    # would leave its connection out of the pool and the next call would open a new one.
+    raw.release_conn()
     return b"".join(chunks)
 
 

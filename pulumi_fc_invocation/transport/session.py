@@ -31,7 +31,7 @@ from ..errors import ResponseTooLargeError
 from ..models import log_secrets, redact
 from ..wire import BodyTooLarge, read_body, refuse_redirects
 
-__all__ = ["Answer", "HttpSession", "ServerClock", "LogMask", "LOG_MASK", "MASKED_LOGGERS", "USER_AGENT",
+__all__ = ["Answer", "HttpSession", "ServerClock", "LogMask", "LOG_MASK", "MASKED_LOGGERS", "CALL_SECRETS_MASK", "USER_AGENT",
            "MAX_RESPONSE_BYTES", "encode_query", "request_id_of", "proxies_from"]
 
 # Far above FC's largest answer (a 1 MB return payload plus a 128 KB invocation payload, JSON-escaped,
@@ -98,9 +98,13 @@ def _spellings(secrets: tuple[str, ...]) -> tuple[str, ...]:
 
 LOG_MASK = LogMask()
 MASKED_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager", "urllib3.response",
-                  "urllib3.util.retry", "pulumi_fc_invocation.transport")
+                  "urllib3.util.retry")
 for _name in MASKED_LOGGERS:
     logging.getLogger(_name).addFilter(LOG_MASK)
+# The transport's own records mask the call's secret inputs only: they name the endpoint on purpose
+# (the plain-HTTP warning says which host), as its errors do; no endpoint is ever added to this one.
+CALL_SECRETS_MASK = LogMask()
+logging.getLogger("pulumi_fc_invocation.transport").addFilter(CALL_SECRETS_MASK)
 
 
 @dataclass(frozen=True, repr=False)
