@@ -186,12 +186,7 @@ class FcClient:
         client's connections, so closing it (or leaving its ``with``) closes them, as closing this does.
         """
         transport = bounded_transport(self.transport, seconds)
-        if transport is self.transport:
-            return self
-        view = object.__new__(type(self))
-        view.__dict__.update(self.__dict__)
-        view.transport = transport
-        return view
+        return self if transport is self.transport else ClientView(self, transport)
 
     def server_time(self) -> Optional[float]:
         """FC's clock now (epoch seconds), from the ``Date`` of its last answer to this client (or a view of
@@ -466,3 +461,17 @@ class FcClient:
         finally:
             del body, payload  # not left in this frame for a traceback that captures locals
         return response.headers.get("x-fc-async-task-id") or task_id
+
+
+class ClientView(FcClient):
+    """``client`` seen through another transport (:meth:`FcClient.bounded`): a view, not a copy. Not
+    built by ``FcClient.__init__`` (nothing is resolved again); every attribute but the transport is the
+    client's, so it shares the client's credentials, signers and connections."""
+
+    def __init__(self, client: FcClient, transport: Transport) -> None:
+        self.client = client
+        self.transport = transport
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+

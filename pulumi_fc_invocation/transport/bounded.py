@@ -27,19 +27,23 @@ Seconds = Union[float, Callable[[], Optional[float]]]
 class BoundedTransport(Transport):
     """``transport`` with every request ending within ``seconds()`` (and any deadline already set).
 
-    Not built by ``Transport.__init__``: it shares the transport's session, auth step, retry policy and
-    server clock, so closing it closes them (as closing the client does)."""
+    A view, not a copy: not built by ``Transport.__init__``, it holds the transport and answers every
+    other attribute from it (its session, auth step, retry policy and server clock), so closing it closes
+    them (as closing the client does)."""
 
     def __init__(self, transport: Transport, seconds: Callable[[], Optional[float]]) -> None:
-        self.__dict__.update(vars(transport))
-        # A view of a view keeps to both budgets.
-        self.budgets: tuple[Callable[[], Optional[float]], ...] = (*getattr(transport, "budgets", ()), seconds)
+        self.inner = transport
+        self.seconds = seconds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
 
     def request(self, method: str, path: str, **kwargs: Any) -> Answer:
-        left = [s for s in (*(budget() for budget in self.budgets), call_budget()) if s is not None]
+        # The inner transport keeps to its own budget too (a view of a view keeps to both).
+        left = [s for s in (self.seconds(), call_budget()) if s is not None]
         if not left:
-            return Transport.request(self, method, path, **kwargs)
-        answer: Answer = within(max(0.0, min(left)), lambda: Transport.request(self, method, path, **kwargs))
+            return self.inner.request(method, path, **kwargs)
+        answer: Answer = within(max(0.0, min(left)), lambda: self.inner.request(method, path, **kwargs))
         return answer
 
     def __repr__(self) -> str:
