@@ -67,8 +67,9 @@ test-fast: venv
 docs: venv
 	$(PY) -m mkdocs build --strict
 
+# FC 3.0 by default; ARGS picks the rest: make demo ARGS="--api fc2 --harness" (see --help).
 demo: venv
-	$(PY) -m pulumi_fc_invocation.demo
+	$(PY) -m pulumi_fc_invocation.demo $(ARGS)
 
 bench: venv
 	$(PY) -m benchmarks

@@ -7,37 +7,86 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_make_demo_main_job_runs_and_shows_progress_and_outputs(tmp_path):
+def _demo(tmp_path, *args, timeout=120):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}  # no pulumi CLI, no cloud credentials
-    proc = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.demo", "--harness"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
-    out = proc.stdout
-    assert proc.returncode == 0, out + proc.stderr
-    assert "started async task video/transcode/" in out
+    if "--cli" in args and os.environ.get("FC_INVOCATION_PULUMI"):
+        env["FC_INVOCATION_PULUMI"] = os.environ["FC_INVOCATION_PULUMI"]
+    proc = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.demo", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    return proc.stdout
+
+
+def _assert_success_then_held_back(out, ref):
+    """The first release goes out on a task that succeeded; the second is held back by a task that failed."""
+    first, second = out.split("=== 2/2: release 2.1.0 after a task that fails")
+    assert "Release 2.0.0 goes out." in first and 'releaseId       "release-2.0.0"' in first
+    assert re.search(ref + r"-2 ended Failed: UnhandledException: corrupt frame at 00:41", second), second
+    assert "player-release 2.1.0 was not" in second and "Release 2.1.0 is held back." in second
+    assert re.search(ref + r"-1  Succeeded after 1 retry \(release 2.0.0\)", second), second
+    assert re.search(ref + r"-2  Failed after 0 retries: UnhandledException: corrupt frame", second), second
+
+
+def test_make_demo_main_job_runs_and_shows_progress_and_outputs(tmp_path):
+    """FC 3.0 by default: an async task started with x-fc-async-task-id, gated on with AsyncTask."""
+    out = _demo(tmp_path, "--harness")
+    assert "started async task transcode/" in out and "x-fc-async-task-id" in out
+    assert "examples/gate-fc3-task" in out and "AsyncTask" in out
     assert "testing harness" in out  # says how it ran
+    assert "--harness: running the program" in out and "No Pulumi CLI" not in out  # and why
     assert ": Running, retried 1 time," in out  # progress while the task runs
     # What it announces is what happens: four seconds, one retry.
     assert "about 4 s in all" in out and "taskDurationMs  4000" in out and "taskRetries     1" in out
     assert 'taskStatus      "Succeeded"' in out and "taskResult      [secret]" in out
-    assert "Traceback" not in proc.stderr
+    assert 'taskArn         "acs:fc:cn-hangzhou:' in out and ':functions/transcode"' in out
+    assert "read   pulumi-python:dynamic/fc:AsyncTask  transcode  id=transcode/video-" in out
+    _assert_success_then_held_back(out, r"transcode/video-[0-9]{8}-[0-9]{6}")
+
+
+def test_make_demo_api_fc2_runs_the_fc2_program_beside_it(tmp_path):
+    """`--api fc2`: the FC 2.0 path (examples/gate-deployment, StatefulAsyncInvocation), same story."""
+    out = _demo(tmp_path, "--api", "fc2", "--harness")
+    assert "started async task video/transcode/" in out and "X-Fc-Stateful-Async-Invocation-Id" in out
+    assert "examples/gate-deployment" in out and "StatefulAsyncInvocation" in out
+    assert "testing harness" in out
+    assert ": Running, retried 1 time," in out
+    assert "about 4 s in all" in out and "taskDurationMs  4000" in out and "taskRetries     1" in out
+    assert 'taskStatus      "Succeeded"' in out and "taskResult      [secret]" in out and "taskArn" not in out
+    assert "read   pulumi-python:dynamic/fc:StatefulAsyncInvocation  transcode  id=video/transcode/video-" in out
+    _assert_success_then_held_back(out, r"video/transcode/video-[0-9]{8}-[0-9]{6}")
+
+
+def test_make_demo_passes_args_to_the_demo():
+    """`make demo ARGS="--api fc2 --harness"` picks the API and the way to run (-n: print, run nothing)."""
+    proc = subprocess.run(["make", "-n", "demo", "ARGS=--api fc2 --harness"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "-m pulumi_fc_invocation.demo --api fc2 --harness" in proc.stdout
+
+
+def test_demo_rejects_an_unknown_api_before_starting_anything(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.demo", "--api", "fc1"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "--api: invalid choice: 'fc1' (choose from" in proc.stderr
+    assert proc.stdout == "" and "Traceback" not in proc.stderr
 
 
 def test_make_demo_through_the_real_pulumi_cli(tmp_path):
     """`make demo` takes the real-CLI path when a CLI exists (CI builds one with `make engine`)."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    if os.environ.get("FC_INVOCATION_PULUMI"):
-        env["FC_INVOCATION_PULUMI"] = os.environ["FC_INVOCATION_PULUMI"]
-    proc = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.demo", "--cli"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=180)
-    out = proc.stdout
-    assert proc.returncode == 0, out + proc.stderr
+    out = _demo(tmp_path, "--cli", timeout=180)
     assert " up --yes   (local file backend in " in out and "testing harness" not in out
     assert "Updating (dev)" in out
     # (progress lines through the CLI are asserted in test_engine; here the machine may be slow to start it)
-    assert re.search(r"waiting for video/transcode/video-[0-9-]+ to finish", out), out
-    assert re.search(r"video/transcode/video-[0-9-]+ is Succeeded after", out), out
+    assert re.search(r"waiting for transcode/video-[0-9-]+ to finish", out), out
+    assert re.search(r"transcode/video-[0-9-]+ is Succeeded after", out), out
     assert "taskStatus" in out and '"Succeeded"' in out and "taskResult      [secret]" in out
     assert "Resources:" in out and "+ 2 created" in out
+    # The second `pulumi up` fails on the failed task; the stack keeps the release that went out.
+    _assert_success_then_held_back(out, r"transcode/video-[0-9]{8}-[0-9]{6}")
+    assert "error: task transcode/video-" in out and "2 errored" in out
+    assert 'the stack\'s releaseId is still "release-2.0.0"' in out
 
 
 def test_pyproject_license_is_an_spdx_string_so_builds_print_no_deprecation():

@@ -39,7 +39,7 @@ class Release(pulumi.dynamic.Resource):
 
 release = Release(
     "player-release",
-    version="2.0.0",
+    version=config.get("version") or "2.0.0",
     source_task=transcode.task_id,
     opts=pulumi.ResourceOptions(depends_on=[transcode]),  # the gate
 )
