@@ -126,19 +126,25 @@ def _cli_deploy(cli: Any, pulumi: str) -> Deploy:
 def _harness_deploy(example: Path, secret_keys: set[str]) -> Deploy:
     from .testing.harness import ProgramError, run_program_file
 
+    errors_shown: list[str] = []
+
     def on_log(record: Any) -> None:
         who = record.urn.rsplit("::", 1)[-1] if record.urn else "stack"
         _say(f"  {record.severity:7} {who}: {record.message}")
+        if record.severity == "error":
+            errors_shown.append(record.message)
 
     def deploy(config: dict[str, str], stage: Stage, start_task: Callable[[], None]) -> bool:
         start_task()
         started = time.monotonic()
+        errors_shown.clear()
         try:
             result = run_program_file(str(example / "__main__.py"), config=config, secret_keys=secret_keys,
                                       on_log=on_log, timeout=120)
         except ProgramError as exc:
             created = {r.name for r in exc.result.resources} if exc.result else set()
-            _say(f"\nThe program failed (the error above); player-release {stage.version} "
+            why = "the error above" if errors_shown else exc.message.strip().splitlines()[-1]
+            _say(f"\nThe program failed ({why}); player-release {stage.version} "
                  f"{'WAS' if 'player-release' in created else 'was not'} created.")
             return "player-release" in created
         _say(f"\nResources ({time.monotonic() - started:.1f} s):")
@@ -183,33 +189,34 @@ def main(argv: Optional[list[str]] = None) -> int:
     task_ids = [f"{stamp}-{number}" for number in range(1, len(STAGES) + 1)]
     started: list[tuple[str, Stage]] = []
     code = 0
-    with FcEmulator(clock="real") as fc:
+    with FcEmulator(clock="real") as fc, contextlib.ExitStack() as stack:
         client = fc.client()
         secret_keys = {"alicloud:secretKey"}
         base = {**fc.stack_config(), f"{api.example}:timeoutSeconds": "120"}
-        with (PulumiCli(example, pulumi=pulumi, env=env) if pulumi else contextlib.nullcontext()) as cli:
-            if cli:
-                cli.config(base, secret_keys=secret_keys)  # once; each deployment sets its task id and version
-                deploy, base = _cli_deploy(cli, pulumi), {}
-            else:
-                deploy = _harness_deploy(example, secret_keys)
-            for number, (stage, task_id) in enumerate(zip(STAGES, task_ids), 1):
-                ended = "succeeds" if stage.released else "fails"
-                _say(f"=== {number}/{len(STAGES)}: release {stage.version} after a task that {ended}\n")
+        if pulumi:
+            cli = stack.enter_context(PulumiCli(example, pulumi=pulumi, env=env))
+            cli.config(base, secret_keys=secret_keys)  # once; each deployment sets its task id and version
+            deploy, base = _cli_deploy(cli, pulumi), {}
+        else:
+            deploy = _harness_deploy(example, secret_keys)
+        for number, (stage, task_id) in enumerate(zip(STAGES, task_ids), 1):
+            ended = "succeeds" if stage.released else "fails"
+            _say(f"=== {number}/{len(STAGES)}: release {stage.version} after a task that {ended}\n")
 
-                def start_task(stage: Stage = stage, task_id: str = task_id, number: int = number) -> None:
-                    fc.add_function(api.service, FUNCTION, **stage.script)  # the task's script, on the emulator
-                    api.start(client, task_id, f'{{"source": "oss://raw/2026/11/demo-{number}.mp4"}}')
-                    started.append((task_id, stage))
-                    _say(f"Emulator at {fc.endpoint}: started async task {api.ref(task_id)} with {api.how}\n"
-                         f"({stage.story}).\n")
-                config = {**base, f"{api.example}:{api.id_key}": task_id, f"{api.example}:version": stage.version}
-                if deploy(config, stage, start_task) != stage.released:
-                    _say(f"\ndemo: release {stage.version} should have "
-                         f"{'gone out' if stage.released else 'been held back'}")
-                    code = 1
-                    break
-                _say(f"\nRelease {stage.version} {stage.outcome}.\n")
+            def start_task(stage: Stage = stage, task_id: str = task_id, number: int = number) -> None:
+                fc.add_function(api.service, FUNCTION, **stage.script)  # the task's script, on the emulator
+                api.start(client, task_id, f'{{"source": "oss://raw/2026/11/demo-{number}.mp4"}}')
+                started.append((task_id, stage))
+                _say(f"Emulator at {fc.endpoint}: started async task {api.ref(task_id)} with {api.how}\n"
+                     f"({stage.story}).\n")
+
+            config = {**base, f"{api.example}:{api.id_key}": task_id, f"{api.example}:version": stage.version}
+            if deploy(config, stage, start_task) != stage.released:
+                _say(f"\ndemo: release {stage.version} should have "
+                     f"{'gone out' if stage.released else 'been held back'}")
+                code = 1
+                break
+            _say(f"\nRelease {stage.version} {stage.outcome}.\n")
         _say("Tasks:")
         for task_id, stage in started:
             final = client.get(api.ref(task_id))
