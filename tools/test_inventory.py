@@ -14,6 +14,9 @@ must not fall once a merged test is counted once per test it replaces.
     python tools/test_inventory.py inventory --rev HEAD > before.json
     python tools/test_inventory.py inventory > after.json
     python tools/test_inventory.py compare before.json after.json --moves moves.json
+
+``tools/test_moves.json`` holds the renames and merges of the 2026-12-05 reshape (issues 25 and 26): with it,
+``compare`` of 577860d against the work tree says "no assertion lost".
 """
 
 from __future__ import annotations
