@@ -495,7 +495,8 @@ def test_get_by_composite_id_and_the_function_forms(fc, run, api):
         res = api.function("video", "transcode", item, output=True, qualifier="prod")
         pulumi.export("fnStatus", res.status)
         pulumi.export("fnPayload", getattr(res, api.payload))
-        now = api.function("video", "transcode", item, qualifier="prod", secret_payloads=False)
+        form = getattr(pulumi_fc_invocation, api.function_form)  # the qualifier positional, as 0.1 called it
+        now = form(*api.args("video", "transcode", item), "prod", secret_payloads=False)
         pulumi.export("nowId", now.id)
         pulumi.export("nowPayload", getattr(now, api.payload))
 
