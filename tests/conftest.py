@@ -220,6 +220,10 @@ def pytest_collection_modifyitems(config, items):
     gone = sorted(name for name in ENGINE_ELSEWHERE | SLOW if not (here / name.split("::")[0]).is_file())
     if gone:  # a file renamed: its tier would silently be lost
         raise pytest.UsageError(f"tests/conftest.py names test files that do not exist: {', '.join(gone)}")
+    renamed = sorted(name for name in ENGINE_ELSEWHERE | SLOW if "::" in name
+                     and f"def {name.split('::')[1]}(" not in (here / name.split("::")[0]).read_text())
+    if renamed:  # a test renamed: its tier would silently be lost
+        raise pytest.UsageError(f"tests/conftest.py names tests that do not exist: {', '.join(renamed)}")
     for item in items:
         if _runs_the_engine(item):
             item.add_marker(pytest.mark.engine)
