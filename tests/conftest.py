@@ -191,6 +191,8 @@ SLOW = {
     "test_secret_hygiene.py::test_no_secret_anywhere_a_user_or_attacker_can_read",
     "test_secret_hygiene.py::test_no_role_credential_secret_anywhere",
     "test_retention.py::test_the_plugin_keeps_the_recorded_state_in_a_refresh_and_names_the_retention_otherwise",
+    "test_demo.py::test_make_demo_main_job_runs_and_shows_progress_and_outputs",  # --harness, real clock: ~8 s
+    "test_demo.py::test_make_demo_api_fc2_runs_the_fc2_program_beside_it",  # --harness, real clock: ~8 s
 }
 SLOW_FIXTURES = {"probe_venv"}  # a venv with made-up distributions, made by pip: 12 to 17 s
 
