@@ -233,6 +233,27 @@ def test_diff_updates_on_settings_replaces_on_names_and_import_reads_by_id(ready
     assert list(other.replaces) == ["taskId"]
 
 
+def test_state_written_before_an_input_existed_diffs_as_its_default(ready, fc):
+    """An AsyncTask created before `notFoundGraceSeconds` existed (0.1's state has no such key) is unchanged
+    by an upgrade: a missing old input is its description's default, not a change (which would gate again,
+    and fail on a task FC has forgotten)."""
+    from google.protobuf import struct_pb2
+
+    fc.add_function(None, "old", outcome="Succeeded", queue_delay=0, duration=0)
+    fc.client().invoke_async_task("old", "{}", task_id="o1")
+    state = dict(ready.Read(provider_pb2.ReadRequest(id="old/o1", urn=URN_TASK)).properties.items())
+    assert state.pop("notFoundGraceSeconds") == 10.0
+    olds = struct_pb2.Struct()
+    olds.update(state)
+    same = ready.Diff(provider_pb2.DiffRequest(id="old/o1", urn=URN_TASK, olds=olds,
+                                               news=struct({"functionName": "old", "taskId": "o1"})))
+    assert same.changes == provider_pb2.DiffResponse.DIFF_NONE, same
+    longer = ready.Diff(provider_pb2.DiffRequest(id="old/o1", urn=URN_TASK, olds=olds,
+                                                 news=struct({"functionName": "old", "taskId": "o1",
+                                                              "notFoundGraceSeconds": 60})))
+    assert list(longer.diffs) == ["notFoundGraceSeconds"] and list(longer.replaces) == []
+
+
 def test_the_assume_role_setting_reads_through_a_role(engine, fc):
     """`assumeRole` (an object) reaches the chain: the plugin assumes the role with its access key."""
     from pulumi_fc_invocation.testing.identity import IdentityServices

@@ -319,6 +319,8 @@ class FcInvocationProvider(p.Provider):
         kind, batch = self._resource(request.type)
         olds, _ = unwrap(request.old_state)
         news, hidden = unwrap(request.new_inputs)
+        # State written before an input existed lacks it: it was the description's default (no change).
+        olds = {**(kind.batch_source if batch else kind.single_source).defaults, **olds}
         # The state echoes the settings as given, but a name as FC reports it (`qualifier` LATEST for a task
         # read without one): the names the program gave are those of the id.
         if batch:
