@@ -35,12 +35,12 @@ class SteppedRealClock(Clock):
 
 
 def until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    """Whether ``condition()`` came true within ``timeout`` s, checked every millisecond: a wait for an
+    """Whether ``condition()`` came true within ``timeout`` s, checked every 10 ms: a wait for an
     event another thread or process causes (a connection accepted), where no hook tells us."""
     deadline = time.monotonic() + timeout
     pause = threading.Event()
     while not condition():
         if time.monotonic() >= deadline:
             return False
-        pause.wait(0.001)
+        pause.wait(0.01)
     return True

@@ -18,7 +18,7 @@ import time
 import pytest
 
 from _cli import SECRET, assert_one_error_line, base_env, run
-from _clocks import SteppedRealClock
+from _clocks import SteppedRealClock, until
 from pulumi_fc_invocation.cli import parse_duration
 from pulumi_fc_invocation.testing import FcEmulator
 
@@ -508,14 +508,17 @@ def test_wait_batch_expected_count_holds_the_wait(fc, env):
                "--poll-interval", "0.2s")
     assert_one_error_line(proc, 2, "2/5 succeeded, 3 not listed yet", "only 2 matching invocations exist")
     # Both members ended, but the gate stays shut until the third is listed (and has ended).
+    fc.reset_requests()
     started = time.monotonic()
     waiting = subprocess.Popen([sys.executable, "-m", "pulumi_fc_invocation.cli", "wait-batch", "video/batchexp",
                                 "--prefix", "wb-exp-", "--expected-count", "3", "--poll-interval", "0.2s",
                                 "--timeout", "20s", "-o", "json"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(1.2)
+        # Three list/get calls by the subprocess: it saw both ended members and kept the gate shut.
+        assert until(lambda: fc.request_count("list") + fc.request_count("get") >= 3, timeout=20), fc.requests
         assert waiting.poll() is None, waiting.communicate()
+        held = time.monotonic() - started
         fc.test_client.invoke_async("video", "batchexp", "{}", invocation_id="wb-exp-3")
         out, err = waiting.communicate(timeout=15)
     finally:
@@ -525,7 +528,7 @@ def test_wait_batch_expected_count_holds_the_wait(fc, env):
     assert waiting.returncode == 0, err
     data = json.loads(out)
     assert data["total"] == 3 and data["all_succeeded"] and data["expected_count"] == 3
-    assert data["invocations"][-1]["invocation_id"] == "wb-exp-3" and time.monotonic() - started >= 1.4
+    assert data["invocations"][-1]["invocation_id"] == "wb-exp-3" and time.monotonic() - started >= held + 0.2
     assert "at least 3 invocations" in err.splitlines()[0]
 
 
