@@ -143,7 +143,7 @@ def test_a_call_keeps_to_the_call_budget_its_caller_set():
             clock.within(0.0, lambda: transport.request("GET", "/y", signer=token_signer))
         release.set()
         transport.close()
-    assert 0.5 < elapsed < 1.2, elapsed
+    assert 0.5 < elapsed < 1.6, elapsed  # uncut, the attempt would hang 5 s (the server's wait)
     assert [seen.request_line.split()[1] for seen in server.seen] == ["/x"]
 
 
