@@ -316,14 +316,13 @@ def test_a_start_that_never_left_says_it_was_retried():
     so (not "not retried: a second start could run the task twice")."""
     import socket
 
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    client = client_for(f"http://127.0.0.1:{port}", max_retries=2)
-    with pytest.raises(TransportError) as info:
-        client.invoke_async("svc", "fn", PAYLOAD)
-    client.close()
+    with socket.socket() as probe:  # bound, never listening: connections are refused, and no one else
+        probe.bind(("127.0.0.1", 0))  # (another xdist worker) can take the port meanwhile
+        port = probe.getsockname()[1]
+        client = client_for(f"http://127.0.0.1:{port}", max_retries=2)
+        with pytest.raises(TransportError) as info:
+            client.invoke_async("svc", "fn", PAYLOAD)
+        client.close()
     assert "after up to 2 retries (it never left)" in str(info.value), str(info.value)
     assert "not retried" not in str(info.value)
 

@@ -170,12 +170,11 @@ def test_a_start_is_tried_again_only_when_it_never_left():
     from pulumi_fc_invocation.transport.retry import RetryPolicy
     from pulumi_fc_invocation.wire import classify_exception
 
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    with pytest.raises(requests.ConnectionError) as refused:
-        requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+    with socket.socket() as s:  # bound, never listening: refused, and no other xdist worker can take the port
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        with pytest.raises(requests.ConnectionError) as refused:
+            requests.get(f"http://127.0.0.1:{port}/", timeout=2)
     found = classify_exception(refused.value)
     assert found is not None and found.kind == "unreachable" and found.sent is False
     cut = classify_exception(requests.exceptions.ChunkedEncodingError("cut off"))
