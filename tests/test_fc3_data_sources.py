@@ -18,6 +18,7 @@ from pulumi_fc_invocation import (
     get_async_tasks_output,
 )
 from pulumi_fc_invocation.errors import InvalidArgumentError, InvocationFailedError
+from pulumi_fc_invocation.sdk_workarounds import settings_defaults_restored
 from pulumi_fc_invocation.testing.harness import ProgramError
 from pulumi_fc_invocation.waiter import DEFAULT_MAX_POLL_INTERVAL
 
@@ -253,7 +254,8 @@ def _with_mocks(status, program, fc):
             asyncio.set_event_loop(None)
 
     fc.reset_requests()
-    contextvars.copy_context().run(body)
+    with settings_defaults_restored():  # set_mocks leaks the mock monitor into the SDK's defaults otherwise
+        contextvars.copy_context().run(body)
     assert fc.request_count() == 0  # no call under mocks
     return mocks
 

@@ -17,6 +17,7 @@ from pulumi_fc_invocation import (
     get_stateful_async_invocation_output,
     get_stateful_async_invocations_output,
 )
+from pulumi_fc_invocation.sdk_workarounds import settings_defaults_restored
 from pulumi_fc_invocation.testing.server import FcEmulator
 
 SINGLE = "pulumi-python:dynamic/fc:StatefulAsyncInvocation"
@@ -74,7 +75,8 @@ def run_with_mocks(status, program, fc, preview=False):
     fc.reset_requests()
     start = fc.clock.now()
     try:
-        contextvars.copy_context().run(body)
+        with settings_defaults_restored():  # set_mocks leaks the mock monitor into the SDK's defaults otherwise
+            contextvars.copy_context().run(body)
     finally:
         assert fc.request_count() == 0 and fc.clock.now() == start  # no call, no (virtual) wait
     return mocks
@@ -303,6 +305,7 @@ def test_a_function_forms_opts_reach_the_mocks_call(fc, form):
             asyncio.get_event_loop().close()
             asyncio.set_event_loop(None)
 
-    contextvars.copy_context().run(body)
+    with settings_defaults_restored():
+        contextvars.copy_context().run(body)
     assert len(mocks.providers) == 1 and "pulumi:providers:fc-invocation::explicit" in mocks.providers[0], \
         mocks.providers
