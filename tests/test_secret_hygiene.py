@@ -484,3 +484,22 @@ def test_a_data_source_s_read_in_the_dynamic_provider_keeps_a_secret_service_out
                                        "invocation_id": "inv-1", "fail_on_statuses": []})
     assert read.outs["status"] == "Succeeded"
     _assert_hidden(caplog, (SECRET_SERVICE,), "shown-fn")
+
+
+def test_a_secret_time_window_is_masked_as_the_wire_sends_it_in_epoch_milliseconds(caplog):
+    """A gate's secret start time is ISO text among the call's secrets; ListAsyncTasks sends it as epoch
+    milliseconds (``startedTimeBegin``), and that is what urllib3's request line shows."""
+    from pulumi_fc_invocation.models import masking_logs
+    from pulumi_fc_invocation.testing.server import FcEmulator
+
+    secret_time = "2026-12-05T10:00:00+00:00"  # 1796464800000 ms, 1796464800 s
+    _capture_wire(caplog)
+    with FcEmulator() as fc:
+        fc.add_function(None, "shown-fn", duration=5)
+        with masking_logs([secret_time]):
+            fc.client().list_async_tasks_page("shown-fn", started_after=secret_time)
+    everything = "\n".join([r.getMessage() for r in caplog.records] + [caplog.text])
+    assert "1796464800" not in everything, _where("1796464800", [everything])
+    _, urllib3 = _wire_lines(caplog)
+    assert any("startedTimeBegin=[secret]" in line and "shown-fn" in line for line in urllib3), urllib3
+

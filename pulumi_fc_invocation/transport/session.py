@@ -28,7 +28,7 @@ from requests.adapters import HTTPAdapter
 
 from ..version import __version__
 from ..errors import ResponseTooLargeError
-from ..models import log_secrets, redact
+from ..models import log_secrets, parse_time, redact
 from ..wire import BodyTooLarge, read_body, refuse_redirects
 
 __all__ = ["Answer", "HttpSession", "ServerClock", "LogMask", "LOG_MASK", "MASKED_LOGGERS", "CALL_SECRETS_MASK", "USER_AGENT",
@@ -92,8 +92,20 @@ class LogMask(logging.Filter):
 @lru_cache(maxsize=256)
 def _spellings(secrets: tuple[str, ...]) -> tuple[str, ...]:
     """Each secret as given and as the wire has it (:func:`encode_query`'s and FC 3.0's path segments'
-    RFC 3986 encoding), to mask in a record."""
-    return tuple({form for text in secrets for form in (text, quote(text, safe="~"))})
+    RFC 3986 encoding; a time given as ISO text in epoch milliseconds, as ListAsyncTasks sends a window)."""
+    forms: set[str] = set()
+    for text in secrets:
+        forms.update((text, quote(text, safe="~")))
+        try:
+            float(text)  # a number is already as sent
+        except ValueError:
+            try:
+                when = parse_time(text)
+            except (ValueError, OverflowError):
+                when = None
+            if when is not None:
+                forms.add(str(int(when.timestamp() * 1000)))  # as fc3.list_query sends it
+    return tuple(forms)
 
 
 LOG_MASK = LogMask()
