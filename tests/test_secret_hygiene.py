@@ -503,3 +503,35 @@ def test_a_secret_time_window_is_masked_as_the_wire_sends_it_in_epoch_millisecon
     _, urllib3 = _wire_lines(caplog)
     assert any("startedTimeBegin=[secret]" in line and "shown-fn" in line for line in urllib3), urllib3
 
+
+def test_a_short_secret_masks_whole_tokens_only_and_leaves_the_log_lines_readable(caplog):
+    """A one-letter secret function name "f" is masked as the path segment it is, not inside "functions",
+    the endpoint's mask or the request id; a secret query value is masked, percent-encoded too."""
+    from pulumi_fc_invocation.models import masking_logs
+    from pulumi_fc_invocation.testing.server import FcEmulator
+
+    _capture_wire(caplog)
+    with FcEmulator() as fc:
+        fc.add_function(None, "f", duration=5)
+        with masking_logs(["f", "a b/f"]):
+            fc.client().list_async_tasks_page("f", prefix="a b/f")
+    transport, urllib3 = _wire_lines(caplog)
+    assert transport and urllib3
+    for line in transport + urllib3:
+        assert "[secret]unctions" not in line and "[[secret]" not in line and "[secret]c endpoint" not in line, line
+        assert "/f/" not in line and "/f?" not in line and "/f " not in line and "a%20b%2Ff" not in line, line
+    assert any("/functions/[secret]/async-tasks" in line for line in transport), transport
+    assert any("/functions/[secret]/async-tasks?" in line and "prefix=[secret]" in line for line in urllib3), urllib3
+    request_ids = [line.rsplit("(request id ", 1)[1] for line in transport if "(request id " in line]
+    assert request_ids and all("[secret]" not in rid for rid in request_ids), transport
+    # A longer secret still masks a token it begins: a batch prefix in a member's id.
+    caplog.clear()
+    with FcEmulator() as fc:
+        fc.add_function(None, "shown-fn", duration=5)
+        fc.client().invoke_async_task("shown-fn", "{}", task_id=SECRET_PREFIX + "1")
+        with masking_logs([SECRET_PREFIX]):
+            fc.client().get_async_task("shown-fn", SECRET_PREFIX + "1")
+    transport, urllib3 = _wire_lines(caplog)
+    assert any("/async-tasks/[secret]1" in line for line in transport[-1:] + urllib3[-1:]), transport + urllib3
+    assert SECRET_PREFIX not in "\n".join(transport[-1:] + urllib3[-1:])
+

@@ -28,7 +28,7 @@ from requests.adapters import HTTPAdapter
 
 from ..version import __version__
 from ..errors import ResponseTooLargeError
-from ..models import log_secrets, parse_time, redact
+from ..models import SECRET_MASK, log_secrets, parse_time
 from ..wire import BodyTooLarge, read_body, refuse_redirects
 
 __all__ = ["Answer", "HttpSession", "ServerClock", "LogMask", "LOG_MASK", "MASKED_LOGGERS", "CALL_SECRETS_MASK", "USER_AGENT",
@@ -83,13 +83,26 @@ class LogMask(logging.Filter):
         text = record.getMessage()
         masked = text if pattern is None else pattern.sub("[fc endpoint]", text)
         if secrets:
-            masked = redact(masked, _spellings(secrets))
+            masked = _secrets_pattern(secrets).sub(SECRET_MASK, masked)
         if masked != text:
             record.msg, record.args = masked, ()
         return True
 
 
 @lru_cache(maxsize=256)
+def _secrets_pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
+    """Every spelling of the secrets, longest first, where a token (a path segment, a query value, a word)
+    begins, as the endpoints' mask: a secret ``f`` masks the segment ``/f/`` but not the ``f`` of
+    ``functions``, of a request id or of ``[fc endpoint]``. One of 4 characters or more (the shortest
+    :func:`..errors.redact` masks anywhere) also masks the start of a longer token: a secret batch prefix
+    begins its members' ids."""
+    forms = sorted(_spellings(secrets), key=len, reverse=True)
+    whole = "|".join(re.escape(t) for t in forms if len(t) < 4)
+    begun = "|".join(re.escape(t) for t in forms if len(t) >= 4)
+    either = "|".join(part for part in (begun, whole and f"(?:{whole})(?![\\w-])") if part)
+    return re.compile(f"(?<![\\w.-])(?:{either})")
+
+
 def _spellings(secrets: tuple[str, ...]) -> tuple[str, ...]:
     """Each secret as given and as the wire has it (:func:`encode_query`'s and FC 3.0's path segments'
     RFC 3986 encoding; a time given as ISO text in epoch milliseconds, as ListAsyncTasks sends a window)."""
