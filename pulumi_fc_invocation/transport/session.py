@@ -24,6 +24,7 @@ from typing import Any, Optional
 from urllib.parse import quote, urlsplit
 
 import requests
+from requests.__version__ import __version__ as REQUESTS_VERSION
 from requests.adapters import HTTPAdapter
 
 from ..version import __version__
@@ -39,7 +40,7 @@ __all__ = ["Answer", "HttpSession", "ServerClock", "LogMask", "LOG_MASK", "MASKE
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 USER_AGENT = (
     f"pulumi-fc-invocation/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]} "
-    f"requests/{requests.__version__}"
+    f"requests/{REQUESTS_VERSION}"
 )
 # FC 2.0 documents x-fc-request-id; FC 3.0 (ACS gateway) answers x-acs-request-id.
 _REQUEST_ID_HEADERS = ("X-Fc-Request-Id", "X-Acs-Request-Id")
