@@ -535,3 +535,32 @@ def test_a_short_secret_masks_whole_tokens_only_and_leaves_the_log_lines_readabl
     assert any("/async-tasks/[secret]1" in line for line in transport[-1:] + urllib3[-1:]), transport + urllib3
     assert SECRET_PREFIX not in "\n".join(transport[-1:] + urllib3[-1:])
 
+
+def test_a_credentials_uri_s_query_token_never_reaches_a_log_record(caplog, tmp_path):
+    """The URI's query may hold a secret of its own (credentials/uri.py never shows it): urllib3's request
+    line of the fetch, at DEBUG on the root logger, must not either."""
+    from pulumi_fc_invocation import FcClient
+    from pulumi_fc_invocation import credentials as cr
+    from pulumi_fc_invocation.testing.identity import IdentityServices
+    from pulumi_fc_invocation.testing.server import FcEmulator
+
+    token = "URI-SECRET-TOKEN-123"
+    caplog.set_level(logging.DEBUG)
+    _capture_wire(caplog)
+    cr.forget_cached_credentials()
+    try:
+        with FcEmulator() as fc, IdentityServices(fc, lifetime=900) as ids:
+            fc.add_function("svc", "fn", duration=5)
+            settings = resolve_settings(environ={"ALIBABA_CLOUD_CREDENTIALS_URI": f"{ids.credentials_uri}?token={token}"},
+                                        home=tmp_path, endpoint=fc.endpoint, account_id=fc.account_id)
+            client = FcClient(endpoint=fc.endpoint, account_id=fc.account_id, credentials=settings.credentials,
+                              max_retries=0)
+            client.invoke_async("svc", "fn", "{}", invocation_id="uri-shown-1")
+            client.close()
+            assert ids.requests[-1].action == "uri"
+    finally:
+        cr.forget_cached_credentials()
+    everything = [r.getMessage() for r in caplog.records] + [caplog.text]
+    assert token not in "\n".join(everything), _where(token, everything)
+    _, urllib3 = _wire_lines(caplog)
+    assert any("GET " in line and "[secret]" in line for line in urllib3), urllib3  # the fetch's line, masked

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 from typing import Any, Optional
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ..errors import ConfigurationError, InvalidResponseError, error_class_for, printable
+from ..models import masking_logs
 from .base import RefreshableCredentials, cached
 from .context import Context, CredentialProvider, Found
 from .fetch import (
@@ -40,8 +41,10 @@ class CredentialsUri(RoleSource):
 
     def fetch(self, deadline: float) -> Fetched:
         where = self.describe()
-        status, _, body = http("GET", self.uri, timeout=STS_TIMEOUT, where=where, direct=is_loopback(self.uri),
-                               deadline=deadline)
+        query = urlsplit(self.uri).query  # never shown: urllib3's request line at DEBUG masks it and its values
+        with masking_logs([query, *(value for _, value in parse_qsl(query))]):
+            status, _, body = http("GET", self.uri, timeout=STS_TIMEOUT, where=where, direct=is_loopback(self.uri),
+                                   deadline=deadline)
         if status != 200:
             raise FetchProblem(error_class_for(status), f"HTTP {status}", status=status,
                                retryable=retried_status(status))
