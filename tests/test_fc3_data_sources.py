@@ -107,6 +107,8 @@ def test_not_found_grace_seconds_is_checked_and_an_fc3_input_only(fc):
     before = fc.request_count()
     with pytest.raises(InvalidArgumentError, match="not_found_grace_seconds.*>= 0"):
         get_async_task("fn", "t-1", not_found_grace_seconds=-1)
+    with pytest.raises(InvalidArgumentError, match="not_found_grace_seconds.*must be a finite number of seconds >= 0"):
+        get_async_task("fn", "t-1", not_found_grace_seconds=float("inf"))
     with pytest.raises(TypeError, match="not_found_grace_seconds"):
         StatefulAsyncInvocation("x", service_name="svc", function_name="fn", invocation_id="i-1",
                                 not_found_grace_seconds=30)

@@ -41,7 +41,7 @@ def wait_policy(*, timeout_seconds: Any, poll_interval_seconds: Any, max_poll_in
     if isinstance(not_found_grace_seconds, bool) or not isinstance(not_found_grace_seconds, (int, float)) \
             or not 0 <= not_found_grace_seconds < float("inf"):
         raise InvalidArgumentError("not_found_grace_seconds", not_found_grace_seconds,
-                                   "must be a number of seconds >= 0")
+                                   "must be a finite number of seconds >= 0")
     if timeout_seconds is None:
         raise InvalidArgumentError("timeout_seconds", timeout_seconds, "must be a positive number of seconds")
     capped = max_poll_interval_seconds is not None
