@@ -46,3 +46,21 @@ def test_stopping_a_finished_task_is_still_an_error(fc):
     with pytest.raises(BadRequestError) as info:
         client.stop_stateful_async_invocation("svc", "fn", "s-2")
     assert info.value.code == "InvalidArgument"
+
+
+@pytest.mark.parametrize("api", ["fc2", "fc3"])
+def test_starts_on_one_client_share_its_connection(fc, api):
+    """A start's answer is an empty 202: once read, its connection goes back to the pool (wire.read_body),
+    so five starts and a read on one client open one connection, not one each."""
+    fc.add_function(None, "task-fn", outcome="Succeeded", duration=60)
+    client, before = fc.client(), fc.connections_accepted
+    for i in range(5):
+        if api == "fc2":
+            client.invoke_async("svc", "fn", "{}", invocation_id=f"c-{i}")
+        else:
+            client.invoke_async_task("task-fn", "{}", task_id=f"c-{i}")
+    if api == "fc2":
+        assert client.get("svc/fn/c-4").invocation_id == "c-4"
+    else:
+        assert client.get_async_task("task-fn", "c-4").task_id == "c-4"
+    assert fc.connections_accepted - before <= 1
