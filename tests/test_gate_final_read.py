@@ -14,7 +14,8 @@ import pytest
 
 from _sts import run_gate_with_sts, short_lived_sts, stalling
 
-from pulumi_fc_invocation import get_stateful_async_invocation, get_stateful_async_invocation_output
+from pulumi_fc_invocation import AsyncTask, get_async_task_output, get_stateful_async_invocation, \
+    get_stateful_async_invocation_output
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.waiter import WaitPolicy
 
@@ -114,3 +115,34 @@ def test_a_function_form_whose_reads_stopped_on_a_hung_sts_says_so_as_the_data_s
     data_source, function_form = lines
     assert "last status Running" in data_source and "the reads since failed: AssumeRoleWithOIDC" in data_source
     assert function_form == data_source
+
+
+def _fc3(gate):
+    """``gate`` (FC 3.0's data source or a function form) called as run_gate_with_sts calls an FC 2.0 one."""
+    def call(service_name, function_name, invocation_id, **inputs):
+        return gate(function_name=function_name, task_id=invocation_id, **inputs)
+
+    return call
+
+
+@pytest.mark.parametrize("api, data_source, form", [
+    ("fc2", None, get_stateful_async_invocation),
+    ("fc3", _fc3(lambda **args: AsyncTask("gate", **args)), _fc3(get_async_task_output)),
+], ids=["fc2-blocking", "fc3-output"])
+def test_a_function_form_whose_sts_never_answered_says_what_the_data_source_says(tmp_path, api, data_source, form):
+    """No read ever answered (STS hangs from the first fetch): the function forms read once more at the end,
+    which hung on the same STS for 3 attempts (about 7x the timeout) and failed with STS's error and a
+    traceback; now they fail as the data source does, with its message and no more STS requests."""
+    lines, asked = [], []
+    for name, gate in (("data-source", data_source), ("function-form", form)):
+        with FcEmulator(clock="real") as fc, stalling() as sts:
+            fc.add_invocation("svc" if api == "fc2" else None, "fn", "run-1", timeline=[("Running", 0)])
+            text = run_gate_with_sts(fc, sts.endpoint, tmp_path / f"oidc-token-{name}", "run-1", form=gate)
+            asked.append(len(sts.seen))
+        lines.append(timeout_line(text, sts.endpoint))
+        assert "last status unknown (no successful read)" in lines[-1], text
+        assert waited_in(lines[-1]) <= TIMEOUT + FINAL_READ_BUDGET, text
+        assert "(after 3 attempts)" not in text, text
+    data_source_line, function_form_line = lines
+    assert function_form_line == data_source_line
+    assert asked[1] == asked[0], asked  # no second round of STS requests after the wait

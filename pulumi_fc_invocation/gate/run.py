@@ -131,12 +131,16 @@ async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, pr
 def _after_wait(gate: Any, outcome: Any, props: Mapping[str, Any]) -> dict[str, Any]:
     """A function form's props once its wait ended (:func:`finished_props`), judged as the other front
     ends judge them. An API error that ended the wait is the verdict (no warning is logged there, and a
-    read after it would judge an unfinished batch as one that grew after the gate). So is a wait whose
-    reads since the last answer were credential fetches cut by its deadline (a hung STS): the waiter
-    made no read at the deadline, and the final read would hang on the same fetch; the last answer is
-    judged, as a data source judges it (it raises: the item had not ended)."""
+    read after it would judge an unfinished batch as one that grew after the gate). A wait that timed out
+    with no successful read fails with :func:`run_gate_result`'s words and no final read (a hung STS
+    would hang it too, attempt after attempt); one whose reads answered 404 reads once more (its
+    NotFoundError names what is missing). A wait whose reads since the last answer were credential
+    fetches cut by its deadline makes no final read either (the waiter made none at the deadline): the
+    last answer is judged, as a data source judges it (it raises: the item had not ended)."""
     if outcome.error is not None and not outcome.timed_out and not isinstance(outcome.error, NotFoundError):
         raise outcome.error
+    if outcome.result is None and outcome.error is not None and not isinstance(outcome.error, NotFoundError):
+        raise WaitTimeoutError(gate.no_result_message(outcome), elapsed=outcome.elapsed) from None
     props = finished_props(props, outcome)
     if outcome.timed_out and outcome.result is not None \
             and getattr(outcome.last_error, "credential_fetch_cut", False) is True:
