@@ -100,7 +100,14 @@ def test_the_launcher_serves_the_engine_from_a_program_directory_that_has_its_ow
             info = provider_pb2_grpc.ResourceProviderStub(channel).GetPluginInfo(empty_pb2.Empty(), timeout=30)
         assert info.version == VERSION
         os.killpg(proc.pid, signal.SIGINT)  # what the engine does, then SIGKILL after 5 s
-        assert proc.wait(timeout=5) == 0
+        # A clean exit (0) is the point: it takes about 0.2 s here, but a loaded CI machine once took the
+        # interpreter's shutdown past the engine's 5 s, which is load, not this plugin's doing.
+        try:
+            code = proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise AssertionError("no exit 20 s after SIGINT: " + proc.communicate()[1][-2000:]) from None
+        assert code == 0, proc.stderr.read()[-2000:]
         assert "Traceback" not in proc.stderr.read()
     finally:
         if proc.poll() is None:
