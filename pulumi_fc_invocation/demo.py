@@ -71,11 +71,13 @@ class Stage:
 
 
 STAGES = (
-    Stage("2.0.0", dict(outcome="Succeeded", queue_delay=0.5, duration=1.5, retries=1, retry_delay=0.5,
+    Stage("2.0.0", dict(outcome="Succeeded", queue_delay=0.5, duration=3.5, retries=1, retry_delay=0.5,
                         error_message="UnhandledException: worker restarted",
                         return_payload='{"hls": "oss://video/2026/11/demo/index.m3u8"}'),
-          "queued 0.5 s, its first 1.5 s attempt fails and is retried 0.5 s later, the second succeeds: "
-          "about 4 s in all", released=True),
+          # Long enough that the retried attempt is still running when the program's wait starts, even on
+          # a loaded machine: the progress line shows the retry.
+          "queued 0.5 s, its first 3.5 s attempt fails and is retried 0.5 s later, the second succeeds: "
+          "about 8 s in all", released=True),
     Stage("2.1.0", dict(outcome="Failed", queue_delay=0.2, duration=1.0,
                         error_message="UnhandledException: corrupt frame at 00:41 in demo-2.mp4"),
           "queued 0.2 s, it fails after 1 s: the release must not go out", released=False),

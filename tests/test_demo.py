@@ -36,8 +36,8 @@ def test_make_demo_main_job_runs_and_shows_progress_and_outputs(tmp_path):
     assert "testing harness" in out  # says how it ran
     assert "--harness: running the program" in out and "No Pulumi CLI" not in out  # and why
     assert ": Running, retried 1 time," in out  # progress while the task runs
-    # What it announces is what happens: four seconds, one retry.
-    assert "about 4 s in all" in out and "taskDurationMs  4000" in out and "taskRetries     1" in out
+    # What it announces is what happens: eight seconds, one retry.
+    assert "about 8 s in all" in out and "taskDurationMs  8000" in out and "taskRetries     1" in out
     assert 'taskStatus      "Succeeded"' in out and "taskResult      [secret]" in out
     assert 'taskArn         "acs:fc:cn-hangzhou:' in out and ':functions/transcode"' in out
     assert "read   pulumi-python:dynamic/fc:AsyncTask  transcode  id=transcode/video-" in out
@@ -51,7 +51,7 @@ def test_make_demo_api_fc2_runs_the_fc2_program_beside_it(tmp_path):
     assert "examples/gate-deployment" in out and "StatefulAsyncInvocation" in out
     assert "testing harness" in out
     assert ": Running, retried 1 time," in out
-    assert "about 4 s in all" in out and "taskDurationMs  4000" in out and "taskRetries     1" in out
+    assert "about 8 s in all" in out and "taskDurationMs  8000" in out and "taskRetries     1" in out
     assert 'taskStatus      "Succeeded"' in out and "taskResult      [secret]" in out and "taskArn" not in out
     assert "read   pulumi-python:dynamic/fc:StatefulAsyncInvocation  transcode  id=video/transcode/video-" in out
     _assert_success_then_held_back(out, r"video/transcode/video-[0-9]{8}-[0-9]{6}")
