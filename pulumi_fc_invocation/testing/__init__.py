@@ -49,6 +49,15 @@ script for that one invocation (and for a synchronous call)::
 ``Running``/``Enqueued`` to never finish), ``after`` the duration of each attempt in seconds. An
 unknown key or a bad value answers 400 ``InvalidArgument``, so a typo cannot pass silently.
 
+**Runs that fail by rule** (a deployment that retries a failed run with the same payload):
+``add_function(..., fail_first=1)`` makes the function's first async invocation end ``Failed`` and
+the next follow the script; ``fail_on_payload="..."`` (or a callable) fails the invocations with
+that payload, only the first ``fail_first`` of them when both are given. The returned function
+counts ``runs`` and ``failed_runs``. An async invoke with an id already used answers 409 (FC 2.0
+``StatefulAsyncInvocationAlreadyExists``, FC 3.0 ``AsyncTaskAlreadyExists``), starts and counts
+nothing, and leaves the existing task readable with its payload (Get; List with ``includePayload``).
+``fc.request_count("invoke")`` counts every InvokeFunction call, refused ones included.
+
 **Role credentials.** ``IdentityServices(fc)`` (module ``identity``) stands in for STS, the ECS
 metadata service and a credentials URI on the emulator's clock; the ``fc_identity`` fixture yields one
 started over ``fc_emulator``.

@@ -7,7 +7,8 @@ Keys are camelCase (snake_case is accepted too); unknown keys are errors, so a t
       "functions": [
         {"service": "video", "function": "transcode", "qualifiers": ["LATEST", "prod", "3"],
          "outcome": "Succeeded", "duration": 5, "queueDelay": 1, "retries": 0, "retryDelay": 1,
-         "errorMessage": null, "returnPayload": "{\\"ok\\": true}", "destination": false, "stopDelay": 0}
+         "errorMessage": null, "returnPayload": "{\\"ok\\": true}", "destination": false, "stopDelay": 0},
+        {"service": null, "function": "migrate", "failFirst": 1, "failOnPayload": "{\\"v\\": 2}"}
       ],
       "invocations": [
         {"service": "video", "function": "transcode", "invocationId": "job-1", "qualifier": "prod",
@@ -26,6 +27,7 @@ Keys are camelCase (snake_case is accepted too); unknown keys are errors, so a t
 
 Every function key except ``service``/``function`` is optional (defaults as ``FcEmulator.add_function``,
 ``asyncTask`` included); ``"service": null`` is an FC 3.0 function (also for its invocations).
+``failFirst`` / ``failOnPayload`` (a string) are the runs that fail by rule (``add_function``).
 A credential's ``expiresIn`` is seconds after load on the emulator clock, ``expiresAt`` epoch seconds.
 An invocation takes either a ``timeline`` (``[status, secondsAfterStart]`` or
 ``[status, seconds, detail]`` or ``{"status", "at", "detail"}``) or script keys (``outcome``,
@@ -52,7 +54,8 @@ from .models import check_retention
 __all__ = ["ScenarioError", "load_scenario", "apply_scenario"]
 
 _FUNCTION_KEYS = {"service", "function", "qualifiers", "outcome", "duration", "queue_delay", "error_message",
-                  "return_payload", "retries", "retry_delay", "stop_delay", "destination", "async_task"}
+                  "return_payload", "retries", "retry_delay", "stop_delay", "destination", "async_task",
+                  "fail_on_payload", "fail_first"}
 _INVOCATION_KEYS = {"service", "function", "invocation_id", "qualifier", "timeline", "payload", "return_payload",
                     "error_message", "started_at", "started_ago", "request_id", "destination", "stop_delay",
                     "outcome", "duration", "queue_delay", "retries", "retry_delay"}

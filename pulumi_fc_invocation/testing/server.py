@@ -21,6 +21,7 @@ from .faults import Fault, FaultQueue
 from .httpd import CONNECTION_TIMEOUT, MAX_CONNECTIONS, EmulatorHttpServer
 from .keys import KeyStore
 from .models import TASK_RETENTION, FcBackend, Function, Invocation, InvocationState, Script
+from .models.backend import PayloadRule
 from .responses import FcResponses, Request, Response
 
 __all__ = ["FcEmulator", "RequestRecord", "DEFAULT_ACCESS_KEY_ID", "DEFAULT_ACCESS_KEY_SECRET", "DEFAULT_ACCOUNT_ID",
@@ -210,18 +211,27 @@ class FcEmulator:
                      outcome: str = "Succeeded", duration: float = 1.0, queue_delay: float = 0.0,
                      error_message: Optional[str] = None, return_payload: Optional[str] = None,
                      retries: int = 0, retry_delay: float = 1.0, stop_delay: float = 0.0,
-                     destination: bool = False, async_task: bool = True) -> Function:
+                     destination: bool = False, async_task: bool = True,
+                     fail_on_payload: Optional[PayloadRule] = None, fail_first: Optional[int] = None) -> Function:
         """Register (or redefine) a function and the script its async invocations follow.
 
         ``service=None`` registers an FC 3.0 function (served by the 2023-03-30 API only); a 2.0
         function is served by all three revisions, named ``service$function`` through FC 3.0.
         ``async_task=False``: the function's task mode is off, as before FC's PutAsyncInvokeConfig
         ``{"asyncTask": true}``: async invokes run but leave no task to read (see ``models``).
+
+        Runs that fail by rule, for a retry with the same payload: ``fail_first=1`` makes the first
+        async invocation end ``Failed`` and the later ones follow the script; ``fail_on_payload``
+        (a string matched exactly, or a callable ``payload -> bool``) fails the invocations with that
+        payload (only the first ``fail_first`` of them when both are given). The returned
+        :class:`~.models.Function` counts ``runs`` (async invocations accepted; a 409 is none) and
+        ``failed_runs``.
         """
         script = Script(outcome=outcome, duration=duration, queue_delay=queue_delay, error_message=error_message,
                         return_payload=return_payload, retries=retries, retry_delay=retry_delay,
                         stop_delay=stop_delay, destination=destination)
-        return self.backend.add_function(service, function, qualifiers, script, async_task)
+        return self.backend.add_function(service, function, qualifiers, script, async_task,
+                                         fail_on_payload=fail_on_payload, fail_first=fail_first)
 
     def add_invocation(self, service: Optional[str], function: str, invocation_id: str, **kwargs: Any) -> Invocation:
         """Seed an invocation; see :meth:`FcBackend.add_invocation` (``timeline``, ``payload``,

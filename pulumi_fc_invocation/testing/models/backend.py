@@ -22,6 +22,15 @@ stops answer not-found on every revision, listings leave it out, the inspection 
 it, and its id may be used again. ``retention=None`` keeps every task. Forgetting pops the oldest
 tasks off a heap, so reads never scan every task.
 
+**Runs that fail by rule** (a function-level rule, so a test can make a run fail and its retry
+succeed with the same payload): ``fail_on_payload`` (a payload string, matched exactly, or a callable
+``payload -> bool``) makes the async invocations with that payload end ``Failed``; ``fail_first=N``
+limits it to the first N such invocations (of every payload when ``fail_on_payload`` is not given).
+A failing run follows the function's script (queue delay, duration, retries, error message; a
+payload directive's overrides too) with the outcome ``Failed``. Only accepted async invocations
+count (:attr:`Function.runs`, :attr:`Function.failed_runs`): a 409 for an id already used starts
+nothing and counts nothing; a synchronous call follows the script alone.
+
 **Task mode is per function** (FC: "you must enable the asynchronous task feature in advance",
 PutAsyncInvokeConfig ``{"asyncTask": true}``; 2.0's ``statefulInvocation``). ``Function.async_task``
 defaults to on (as for FC's console "Tasks" functions); with it off, an async invoke is accepted
@@ -41,7 +50,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Callable, Optional, Union
 
 from ...errors import InvalidArgumentError
 from ... import fc3
@@ -54,9 +63,13 @@ __all__ = ["TASK_RETENTION", "check_retention", "Function", "FcBackend"]
 TASK_RETENTION = 7 * 24 * 3600.0  # FC keeps a task's record 7 days after it starts (see the module docstring)
 
 
+PayloadRule = Union[str, Callable[[str], bool]]
+
+
 @dataclass
 class Function:
-    """``service`` is None for an FC 3.0 function; ``async_task``: task mode (see the module docstring)."""
+    """``service`` is None for an FC 3.0 function; ``async_task``: task mode; ``fail_on_payload`` and
+    ``fail_first``: the runs that fail by rule (see the module docstring)."""
 
     service: Optional[str]
     name: str
@@ -64,10 +77,32 @@ class Function:
     qualifiers: frozenset[str] = field(default_factory=lambda: frozenset({"LATEST"}))
     async_task: bool = True
     async_config: Optional[dict[str, Any]] = None  # what PutAsyncInvokeConfig stored (FC 3.0), None before
+    fail_on_payload: Optional[PayloadRule] = None
+    fail_first: Optional[int] = None
+    runs: int = 0  # async invocations accepted since the function was (re)defined
+    failed_runs: int = 0  # of those, the ones the rule made fail
 
     @property
     def fc3_name(self) -> str:
         return self.name if self.service is None else f"{self.service}${self.name}"
+
+    def fails(self, payload: str) -> bool:
+        """Whether the next async invocation with ``payload`` fails by rule (counts nothing)."""
+        rule = self.fail_on_payload
+        if rule is None and self.fail_first is None:
+            return False
+        if rule is not None and not (rule == payload if isinstance(rule, str) else rule(payload)):
+            return False
+        return self.fail_first is None or self.failed_runs < self.fail_first
+
+
+def check_fail_rule(fail_on_payload: Any, fail_first: Any) -> None:
+    """Refuse a malformed rule before anything runs, naming the argument."""
+    if fail_on_payload is not None and not isinstance(fail_on_payload, str) and not callable(fail_on_payload):
+        raise ValueError("fail_on_payload must be a payload string (matched exactly), a callable "
+                         f"payload -> bool, or None, not {type(fail_on_payload).__name__}")
+    if fail_first is not None and (isinstance(fail_first, bool) or not isinstance(fail_first, int) or fail_first < 0):
+        raise ValueError(f"fail_first must be an integer >= 0 (the number of runs that fail) or None, not {fail_first!r}")
 
 
 def _epoch(name: str, value: Any) -> float:
@@ -139,10 +174,13 @@ class FcBackend:
     # --- setup ----------------------------------------------------------------------------------
 
     def add_function(self, service: Optional[str], function: str, qualifiers: Iterable[str] = ("LATEST",),
-                     script: Optional[Script] = None, async_task: bool = True) -> Function:
+                     script: Optional[Script] = None, async_task: bool = True, *,
+                     fail_on_payload: Optional[PayloadRule] = None, fail_first: Optional[int] = None) -> Function:
         """Register (or redefine) a function; its qualifiers are added to the service's.
 
         ``service=None`` registers an FC 3.0 function (3.0 naming rules, no ``$``; its qualifiers are its own).
+        ``fail_on_payload`` / ``fail_first``: runs that fail by rule (module docstring); redefining a
+        function starts its counts afresh.
         """
         if service is None:
             _check_name(fc3.validate_function_name, function, "function")
@@ -154,10 +192,12 @@ class FcBackend:
             _check_name(validate_function_name, function, "function")
         if not isinstance(async_task, bool):
             raise ValueError("async_task must be True or False")
+        check_fail_rule(fail_on_payload, fail_first)
         if isinstance(qualifiers, str):
             qualifiers = (qualifiers,)
         quals = frozenset(_check_name(validate_qualifier, q, "qualifier") for q in qualifiers) | {"LATEST"}
-        fn = Function(service, function, script or Script(), quals, async_task)
+        fn = Function(service, function, script or Script(), quals, async_task, fail_on_payload=fail_on_payload,
+                      fail_first=fail_first)
         with self._lock:
             self._functions.setdefault(service, {})[function] = fn
             if service is not None:
@@ -207,7 +247,9 @@ class FcBackend:
             if fn is None or (qualifier and not self._known_qualifier(service, fn, qualifier)):
                 quals = set(fn.qualifiers if fn else ()) | ({qualifier} if qualifier else set())
                 fn = self.add_function(service, function, quals or ("LATEST",), fn.script if fn else None,
-                                       fn.async_task if fn else True)
+                                       fn.async_task if fn else True,
+                                       fail_on_payload=fn.fail_on_payload if fn else None,
+                                       fail_first=fn.fail_first if fn else None)
             base = fn.script.replace(return_payload=return_payload, error_message=error_message,
                                      destination=destination, stop_delay=stop_delay, **script)
             steps = timeline_of(timeline) if timeline is not None else base.timeline()
@@ -281,14 +323,20 @@ class FcBackend:
         with self._lock:
             fn = self.resolve(service, qualifier, function)
             script = self._script_for(fn, payload)
+            fails = fn.fails(payload)
+            if fails:
+                script = dataclasses.replace(script, outcome="Failed")
             if invocation_id is None:
                 invocation_id = f"inv-{uuid.uuid4().hex}"
-            if not (fn.async_task or enable):
+            recorded = fn.async_task or enable
+            if recorded:
+                self._create(fn, qualifier, invocation_id, payload, script, script.timeline(),
+                             created_at=self.clock.now(), request_id=request_id)  # a 409 counts nothing
+            else:
                 self.untracked += 1
-                return invocation_id, False
-            self._create(fn, qualifier, invocation_id, payload, script, script.timeline(),
-                         created_at=self.clock.now(), request_id=request_id)
-            return invocation_id, True
+            fn.runs += 1
+            fn.failed_runs += int(fails)
+            return invocation_id, recorded
 
     def invoke_sync(self, service: Optional[str], qualifier: Optional[str], function: str, payload: str) -> Script:
         """A synchronous call: the scripted outcome, at once (no waiting for ``duration``)."""
