@@ -1,0 +1,169 @@
+"""The one line a user reads when a gate cannot even ask Function Compute: a setting is missing or
+broken (configuration, credentials), FC refused the credentials (authentication), or nothing answered
+(network). It says what went wrong, which setting, and how to fix it, in the words of the front end
+the user works in; the gate's own verdicts (a failed task, a timeout, a missing task) are not errors of
+this kind and keep their words (:mod:`.messages`).
+
+Every front end calls :func:`explain` with its *vocabulary*: a function from a setting's name (a key
+of :data:`~..credentials.SETTING_SOURCES`: ``"endpoint"``, ``"access_key_secret"``, ``"region"``...)
+to the text that names where the user sets it:
+
+- a Python program: :func:`program_setting` (the stack config keys SETTING_SOURCES lists, e.g.
+  ``` `alicloud:secretKey` ```), the default;
+- the plugin (YAML, TypeScript...): its own ``fc-invocation:*`` keys, e.g.
+  ``lambda name: f"`fc-invocation:{camel(name)}`"``;
+- the CLI: its flags and environment variables, e.g. ``lambda name: FLAGS[name]``.
+
+``stored=True`` is for a plain ``pulumi refresh``: the engine configured the read from the settings
+stored in the state at the last ``pulumi up``, not from the current config, so the line names the stored
+setting and says that ``pulumi refresh --run-program`` (or ``pulumi up``) reads with the current ones.
+
+The line keeps FC's code and request id (what support asks for) and drops what only hides the point
+(FC's string to sign, urllib3's connection repr). It holds no secret: the error texts it starts from are
+built without credentials (:mod:`..errors`), and a caller passes any other secret text through
+:func:`~..models.redact` as for every message of a gate.
+
+:func:`explain` answers None for an error it does not explain (the caller shows ``str(error)``), and
+:data:`USER_FIXABLE` lists the classes it explains: a retry will not fix them, so a gate fails on them
+at once, where the user is looking, instead of leaving them to a later read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Optional
+
+from ..credentials import SETTING_SOURCES
+from ..errors import (
+    AuthenticationError,
+    ConfigurationError,
+    FcApiError,
+    InvalidArgumentError,
+    NotFoundError,
+    RedirectError,
+    RequestTimeoutError,
+    TransportError,
+    UnreachableError,
+)
+from .messages import item_not_found
+
+__all__ = ["Vocabulary", "USER_FIXABLE", "REFRESH_FIX", "program_setting", "explain", "is_user_fixable"]
+
+Vocabulary = Callable[[str], str]
+"""A setting's name (a key of SETTING_SOURCES) -> how the front end's user names it."""
+
+# What a retry does not fix: the user must change a setting (or an argument) first.
+USER_FIXABLE: tuple[type[BaseException], ...] = (ConfigurationError, InvalidArgumentError, AuthenticationError,
+                                                 UnreachableError, RedirectError)
+
+REFRESH_FIX = ("run `pulumi refresh --run-program` (or `pulumi up`), which reads with the current config "
+               "and stores it")
+
+_CREDENTIALS = ("access_key_id", "access_key_secret", "security_token")
+
+
+def program_setting(name: str) -> str:
+    """A Python program's vocabulary: the stack config keys of SETTING_SOURCES (`pulumi config set`), or the
+    environment variables where a setting has no config key."""
+    sources = SETTING_SOURCES[name]
+    if sources["config"]:
+        return " or ".join(f"`{key}`" for key in sources["config"])
+    return " or ".join(sources["env"])
+
+
+def is_user_fixable(error: BaseException) -> bool:
+    """Whether ``error`` is one :func:`explain` words (a setting to fix, not a verdict or a blip), or a 404
+    about the function itself (its service, alias or version: a region or account moved, a name wrong)."""
+    if isinstance(error, NotFoundError):
+        return not item_not_found(error)
+    return isinstance(error, USER_FIXABLE)
+
+
+def _ids(error: FcApiError) -> str:
+    return f"{error.code or f'HTTP {error.http_status}'}, request id {error.request_id or 'unknown'}"
+
+
+def _authentication(error: AuthenticationError, where: Vocabulary) -> tuple[str, str]:
+    code = error.code or ""
+    if code == "SignatureNotMatch":
+        what = "the access key secret does not match the access key id"
+        fix = f"set the right secret in {where('access_key_secret')} (and check {where('access_key_id')})"
+    elif code.lower().startswith("invalidaccesskeyid"):
+        what = "the access key id is unknown to Alibaba Cloud (deleted, disabled or mistyped)"
+        fix = f"set an active key in {where('access_key_id')} and its secret in {where('access_key_secret')}"
+    elif code in ("SecurityTokenExpired", "InvalidSecurityToken.Expired"):
+        what = "the STS token has expired"
+        fix = f"set a fresh token in {where('security_token')}, or use a role source that renews it"
+    elif code.startswith("InvalidSecurityToken"):
+        what = "the STS token is not valid for this access key"
+        fix = f"set the token issued with this key in {where('security_token')}"
+    elif code == "RequestTimeTooSkewed":
+        what = "this machine's clock is too far from Alibaba Cloud's"
+        fix = "synchronize the clock (NTP)"
+    else:
+        what = "the credentials may not make this call (a RAM policy, or a key of another account)"
+        fix = (f"check that {where('account_id')} is the key's account and that its RAM policy allows the "
+               f"call (docs: RAM permissions)")
+    return f"Function Compute refused the credentials: {what} ({_ids(error)})", fix
+
+
+_REACH = re.compile(r"cannot reach (?P<where>\S+) \((?P<reason>[A-Za-z]+Error)?:? ?(?P<detail>.*?)\)"
+                    r"(?: \((?P<retried>[^()]*)\))?$")
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)|(Name or service not known|nodename nor servname|"
+                    r"Temporary failure in name resolution|certificate verify failed|timed out)")
+
+
+def _unreachable(error: TransportError) -> str:
+    text = str(error)
+    found = _REACH.search(text)
+    if not found:
+        return text
+    detail = _ERRNO.search(found["detail"] or "")
+    reason = (detail.group(1) or detail.group(2)).strip() if detail else (found["reason"] or "no connection")
+    retried = f"; {found['retried']}" if found["retried"] else ""
+    return f"cannot reach Function Compute at {found['where']} ({reason}{retried})"
+
+
+def _endpoint_settings(where: Vocabulary) -> str:
+    return f"{where('endpoint')} (or, with no endpoint set, {where('region')} and {where('account_id')})"
+
+
+def _what_and_fix(error: BaseException, where: Vocabulary) -> Optional[tuple[str, str, tuple[str, ...]]]:
+    """(what went wrong, the fix, the settings involved) for an error :func:`explain` words, else None."""
+    if isinstance(error, (ConfigurationError, InvalidArgumentError)):
+        return str(error), "", ()  # its own text names the setting or argument and the rule (credentials/*)
+    if isinstance(error, AuthenticationError):
+        what, fix = _authentication(error, where)
+        return what, fix, _CREDENTIALS + ("account_id",)
+    if isinstance(error, RedirectError):
+        return (f"the endpoint answered with a redirect, which is never followed ({_ids(error)})",
+                f"set {where('endpoint')} to the host that answers, e.g. https://<accountId>.<region>.fc.aliyuncs.com",
+                ("endpoint",))
+    if isinstance(error, UnreachableError):
+        return (_unreachable(error), f"check {_endpoint_settings(where)} and that it is reachable from here",
+                ("endpoint", "region", "account_id"))
+    if isinstance(error, RequestTimeoutError):
+        return (str(error), f"check {_endpoint_settings(where)} and the network", ("endpoint", "region", "account_id"))
+    if isinstance(error, NotFoundError) and not item_not_found(error):
+        return (f"{error.message} ({_ids(error)})",
+                f"check the names, and {where('region')} and {where('account_id')} (the function's region and "
+                f"account)", ("region", "account_id", "endpoint"))
+    return None
+
+
+def explain(error: BaseException, where: Vocabulary = program_setting, *, stored: bool = False) -> Optional[str]:
+    """The one line for ``error`` in the vocabulary ``where`` (see the module's docstring), or None when
+    ``error`` is not a settings, credentials, authentication or network error (show ``str(error)`` then).
+    ``stored``: the read ran with the settings stored in the state at the last ``pulumi up`` (a plain
+    ``pulumi refresh``)."""
+    found = _what_and_fix(error, where)
+    if found is None:
+        return None
+    what, fix, settings = found
+    if not stored:
+        return f"{what}; {fix}" if fix else what
+    named = ", ".join(dict.fromkeys(where(name) for name in settings)) or "the provider settings"
+    return (f"{what}. This `pulumi refresh` read with the settings stored in the stack's state at the last "
+            f"`pulumi up` ({named}), not with the current config: if they changed since, {REFRESH_FIX}; if not, "
+            f"{fix or 'fix them'}")
