@@ -187,6 +187,28 @@ class Kind(ABC):
                   **filters: Any) -> tuple[tuple[Any, ...], Optional[str]]:
         ...
 
+    @abstractmethod
+    def start(self, client: "FcClient", ref: Any, payload: str) -> None:
+        """Invoke the function asynchronously under ``ref``'s id (a run's start; never retried once sent)."""
+        ...
+
+    @abstractmethod
+    def stop(self, client: "FcClient", ref: Any) -> str:
+        """Stop the item (a run's ``stop_on_timeout`` / ``stop_on_delete``); FC's request id."""
+        ...
+
+    def held_payload(self, client: "FcClient", ref: Any, result: Any) -> Optional[str]:
+        """The payload of the item ``result`` read: the read's own, else a listing's (``includePayload``),
+        else None (not reported)."""
+        if result.invocation_payload is not None:
+            return str(result.invocation_payload)
+        item_id = self.ref_fields(ref)[self.id_key]
+        page, _ = self.list_page(client, self.ref_fields(ref), prefix=item_id, include_payload=True, page_size=100)
+        for item in page:
+            if item.invocation_id == item_id and item.invocation_payload is not None:
+                return str(item.invocation_payload)
+        return None
+
     # --- text ---
 
     @abstractmethod
@@ -265,6 +287,14 @@ class _Fc2(Kind):
         return client.list_stateful_async_invocations_page(
             target["service_name"], target["function_name"], qualifier=target.get("qualifier"), **filters)
 
+    def start(self, client: "FcClient", ref: Any, payload: str) -> None:
+        client.invoke_async(ref.service_name, ref.function_name, payload, qualifier=ref.qualifier,
+                            invocation_id=ref.invocation_id)
+
+    def stop(self, client: "FcClient", ref: Any) -> str:
+        return client.stop_stateful_async_invocation(ref.service_name, ref.function_name, ref.invocation_id,
+                                                     ref.qualifier)
+
     def target_path(self, target: Mapping[str, Any]) -> str:
         service = target["service_name"] + (f".{target['qualifier']}" if target.get("qualifier") else "")
         return f"{service}/{target['function_name']}"
@@ -320,6 +350,12 @@ class _Fc3(Kind):
     def list_page(self, client: "FcClient", target: Mapping[str, Any],
                   **filters: Any) -> tuple[tuple[Any, ...], Optional[str]]:
         return client.list_async_tasks_page(target["function_name"], qualifier=target.get("qualifier"), **filters)
+
+    def start(self, client: "FcClient", ref: Any, payload: str) -> None:
+        client.invoke_async_task(ref.function_name, payload, task_id=ref.task_id, qualifier=ref.qualifier)
+
+    def stop(self, client: "FcClient", ref: Any) -> str:
+        return client.stop_async_task(ref.function_name, ref.task_id, ref.qualifier)
 
     def target_path(self, target: Mapping[str, Any]) -> str:
         path: str = target["function_name"] + (f".{target['qualifier']}" if target.get("qualifier") else "")

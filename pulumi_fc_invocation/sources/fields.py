@@ -1,4 +1,5 @@
-"""The description types: a data source is a name, its inputs and its outputs, each a :class:`Field`.
+"""The description types: a data source is a name, its inputs and its outputs, each a :class:`Field`; a
+run (:class:`Run`) is a resource that starts an async item and gates on it as its data source does.
 
 Plain data, no Pulumi: the Python signatures and results (:mod:`..pulumi`), the plugin's schema
 (:mod:`..schema`), the key tuples of each API kind (:mod:`..kinds`) and the reference pages
@@ -13,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Optional
 
-__all__ = ["PACKAGE", "REQUIRED", "Field", "Member", "DataSource", "camel"]
+__all__ = ["PACKAGE", "REQUIRED", "Field", "Member", "DataSource", "Run", "camel"]
 
 PACKAGE = "fc-invocation"  # the plugin's package: tokens are ``fc-invocation:index:<Name>``
 
@@ -56,6 +57,7 @@ class Field:
     waits: bool = False       # only a wait uses it: the plugin's functions (which never wait) leave it out
     setting: Optional[str] = None  # the credential chain's setting it overrides when given
     accepts: Any = None       # as an input, what it takes when wider than ``type`` (times: str or datetime)
+    replaces: bool = False    # as a run's input: a change starts a new run (a new task); else a gate input
 
     @property
     def required(self) -> bool:
@@ -151,3 +153,84 @@ class DataSource:
     @property
     def secret_outputs(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.results if f.secret)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run resource: it starts an async item (once: the start is idempotent, see :mod:`..gate.start`)
+    and gates on it as the single data source ``gates`` does. Its outputs are that data source's (the
+    item's fields, the id used among them), then its own inputs echoed (a diff and a refresh read them),
+    ``run_sequence`` and ``waited_seconds``."""
+
+    name: str                      # the resource's class and schema name: "AsyncTaskRun"
+    api: str                       # the API kind's name: "fc2", "fc3"
+    gates: DataSource              # the single data source whose gate and outputs it has
+    doc: str                       # the resource's description (Markdown)
+    what: str                      # in a sentence: "one FC 3.0 async task, started and waited for"
+    inputs: tuple[Field, ...]      # in signature order
+    positional: int                # how many leading inputs are positional
+    sequence: Field                # ``run_sequence``: the hidden input a check computes, recorded as an output
+
+    def __post_init__(self) -> None:
+        names = [f.name for f in self.inputs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: an input is described twice: {names}")
+        missing = [name for name in self.gates.input_names() if name not in names
+                   and name != self.gates.id_key]
+        if missing:  # the gate's spec is built from the run's inputs
+            raise ValueError(f"{self.name}: the gate's inputs {missing} are not inputs of the run")
+        for f in self.inputs:
+            if f.required and names.index(f.name) >= self.positional:
+                raise ValueError(f"{self.name}: required input {f.name!r} must be positional")
+            if not f.doc.strip():
+                raise ValueError(f"{self.name}: {f.name!r} has no doc")
+
+    @property
+    def token(self) -> str:
+        """The plugin's resource token: ``fc-invocation:index:AsyncTaskRun``."""
+        return f"{PACKAGE}:index:{self.name}"
+
+    @property
+    def id_key(self) -> str:
+        """The item's own id: an optional input (given: used as is) and an output (the id used)."""
+        key = self.gates.id_key
+        assert key is not None  # every single data source's description sets it
+        return key
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return {f.name: f.default for f in self.inputs if not f.required}
+
+    def input_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.inputs)
+
+    @property
+    def replacing(self) -> tuple[str, ...]:
+        """The run-defining inputs: a change of one starts a new run."""
+        return tuple(f.name for f in self.inputs if f.replaces)
+
+    @property
+    def results(self) -> tuple[Field, ...]:
+        return self.gates.results
+
+    @property
+    def echoes(self) -> tuple[Field, ...]:
+        """The inputs written back as outputs, less those the item's fields give (the names, the id)."""
+        given = {f.name for f in self.results}
+        return tuple(f for f in self.inputs if f.name not in given)
+
+    @property
+    def outputs(self) -> tuple[Field, ...]:
+        return self.results + self.echoes + (self.sequence, self.gates.waited)
+
+    @property
+    def fields(self) -> dict[str, Field]:
+        out: dict[str, Field] = {}
+        for f in self.inputs + self.outputs:
+            out.setdefault(f.name, f)
+        return out
+
+    @property
+    def secret_outputs(self) -> tuple[str, ...]:
+        """The outputs secret unless ``secret_payloads`` is false: the payloads."""
+        return tuple(f.name for f in self.outputs if f.secret)

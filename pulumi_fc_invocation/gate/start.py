@@ -1,0 +1,334 @@
+"""The runs' core (``AsyncTaskRun``, ``StatefulAsyncInvocationRun``): the idempotent start, the run sequence and
+the diff's rules, written once for every front end. The wait after the start is the gate's (:mod:`.run`).
+
+API (the plugin's :mod:`..plugin.runs` and the Python front end use these; none imports Pulumi):
+
+- ``next_sequence(run, olds, news) -> int | None``: a check's hidden ``run_sequence`` (olds: the inputs last
+  checked, or None; news: the new inputs). None with a given id; 0 without olds; ``olds`` + 1 when a
+  run-defining input (``run.replacing``: the function's names, the payload, the id, ``triggers``) changed;
+  else ``olds``'s. An input absent from ``olds`` is its default (none).
+- ``derived_id(run, resource, target, sequence) -> str``: ``<name>-<20 hex>-<n>``: the digest is sha256 over
+  ``resource`` (the URN: project, stack, type, name; a front end without one passes a text that holds those),
+  the API and the function's names; never the payload, the triggers or another input that may be secret.
+- ``build_run_spec(run, args, hidden=frozenset(), *, resource, timeout=None) -> RunSpec``: every input
+  checked before any request (``InvalidArgumentError`` naming the argument); ``args`` are the run's inputs in
+  snake_case with the hidden ``run_sequence``; ``timeout`` (customTimeouts) caps ``timeout_seconds``.
+- ``start(client, spec) -> Started`` (blocking): invoke under the id; on HTTP 409 read the item that holds
+  it (its payload included): the same payload and not ended badly (:data:`RETRIED`) -> adopt it; else the next
+  id of the sequence, at most :data:`MAX_TRIES`; a given id is used as given (``RunStartError`` otherwise).
+  ``Started.spec`` is the gate's :class:`~.spec.SingleSpec` on the item: gate on it as a data source does.
+- ``diff(run, olds, news) -> Decision``: olds are the recorded outputs, news the checked inputs (with
+  ``run_sequence``): ``Decision.replaces`` (a new run), else ``Decision.changed`` (an update that starts
+  nothing). ``needs_read(olds)``: the recorded item had not ended: read it (a GET, never an invoke) and
+  replace when ``ended_badly(status)``.
+- ``run_outputs(spec, started_spec, result, waited) -> dict`` and ``secret_outputs(spec) -> frozenset``: what
+  is recorded (``run.outputs``' keys) and what of it is secret.
+- ``stop_if_running(client, spec) -> bool`` (blocking): stop an item that has not ended (``stop_on_timeout``
+  after a failed or cancelled wait, ``stop_on_delete``); never fails on a forgotten or ended item.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from ..client import FcClient
+from ..errors import ConflictError, FcInvocationError, InvalidArgumentError, NotFoundError
+from ..kinds import KINDS, Kind
+from ..models import secret_values
+from ..sources import Run
+from .outputs import single_outputs
+from .spec import SingleSpec, with_timeout
+
+__all__ = ["RETRIED", "MAX_TRIES", "SEQUENCE", "RunStartError", "RunSpec", "Started", "Decision", "kind_of",
+           "normalized", "next_sequence", "derived_id", "build_run_spec", "start", "diff", "needs_read",
+           "ended_badly", "run_outputs", "secret_outputs", "stop_if_running"]
+
+# An item that ended in one of these is retried under the next id of the sequence (a derived id), never adopted.
+RETRIED = frozenset({"Failed", "Stopped", "Expired", "Invalid"})
+MAX_TRIES = 32  # ids of one sequence tried by one start before it gives up
+SEQUENCE = "run_sequence"
+
+
+class RunStartError(FcInvocationError):
+    """A run could not start: its given id is held by another item, or the sequence's ids are all taken."""
+
+
+def kind_of(run: Run) -> Kind:
+    return KINDS[run.api]
+
+
+def normalized(run: Run, args: Mapping[str, Any]) -> dict[str, Any]:
+    """The run-defining inputs as compared: an empty payload, qualifier, id or trigger map is none."""
+    out = {}
+    for name in run.replacing:
+        value = args.get(name)
+        if name == "triggers":
+            value = {str(k): str(v) for k, v in (value or {}).items()} if isinstance(value, Mapping) else value
+        elif name == "payload":
+            value = "" if value is None else value
+        elif value == "":
+            value = None
+        out[name] = value
+    return out
+
+
+def next_sequence(run: Run, olds: Optional[Mapping[str, Any]], news: Mapping[str, Any]) -> Optional[int]:
+    """The ``run_sequence`` a check gives ``news`` (see the module docstring)."""
+    if news.get(run.id_key) not in (None, ""):
+        return None
+    if not olds:
+        return 0
+    previous = olds.get(SEQUENCE)
+    if previous is None:  # the previous run had a given id (or none was recorded): a sequence starts
+        return 0
+    old, new = normalized(run, olds), normalized(run, news)
+    changed = any(old[name] != new[name] for name in run.replacing)
+    return int(previous) + 1 if changed else int(previous)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def derived_id(run: Run, resource: str, target: Mapping[str, Any], sequence: int) -> str:
+    """The id of run ``sequence`` of the run resource ``resource`` on ``target`` (the function's names)."""
+    kind = kind_of(run)
+    names = {key: target.get(key) or None for key in kind.target_keys}
+    digest = hashlib.sha256(json.dumps([resource, run.api, names], sort_keys=True).encode()).hexdigest()[:20]
+    name = _UNSAFE.sub("-", resource.rsplit("::", 1)[-1]).strip("-")[:64] or "run"
+    if not (name[0].isalpha() or name[0] == "_"):
+        name = "run-" + name
+    return f"{name}-{digest}-{int(sequence)}"
+
+
+def _bool(argument: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgumentError(argument, value, "must be True or False")
+    return value
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """A run's inputs, checked: the gate's spec on the first id to try, the payload and what stops the item."""
+
+    run: Run
+    gate: SingleSpec          # on the first id tried: the given one, or the derived id of ``sequence``
+    payload: str
+    triggers: dict[str, str]
+    given_id: Optional[str]   # the id the user gave, or None (derived)
+    sequence: Optional[int]
+    resource: str
+    stop_on_timeout: bool
+    stop_on_delete: bool
+    hidden: frozenset[str] = frozenset()
+
+    @property
+    def kind(self) -> Kind:
+        return self.gate.kind
+
+    @property
+    def target(self) -> dict[str, Any]:
+        return {key: value for key, value in self.kind.ref_fields(self.gate.ref).items() if key != self.kind.id_key}
+
+    def id_at(self, sequence: Optional[int]) -> str:
+        return self.given_id if self.given_id else derived_id(self.run, self.resource, self.target, sequence or 0)
+
+    def spec_for(self, item_id: str) -> SingleSpec:
+        """The gate's spec on the item ``item_id``."""
+        ref = self.kind.make_ref({**self.target, self.kind.id_key: item_id})
+        return dataclasses.replace(self.gate, ref=ref)
+
+    def props(self) -> dict[str, Any]:
+        """Every input of the run, checked (a given id as given: None when derived), and ``run_sequence``."""
+        gate = self.gate.props()
+        out: dict[str, Any] = {}
+        for name in self.run.input_names():
+            if name in gate:
+                out[name] = gate[name]
+        out.update(payload=self.payload, triggers=dict(self.triggers), stop_on_timeout=self.stop_on_timeout,
+                   stop_on_delete=self.stop_on_delete)
+        out[self.run.id_key] = self.given_id
+        out[SEQUENCE] = self.sequence
+        return out
+
+    @property
+    def secret_texts(self) -> tuple[str, ...]:
+        """What no message may show: the secret inputs' text (the payload when given as a secret)."""
+        texts = list(self.gate.secret_texts) + list(secret_values(self.props(), self.hidden - set(self.gate.props())))
+        return tuple(t for t in texts if t)
+
+
+def build_run_spec(run: Run, args: Mapping[str, Any], hidden: frozenset[str] = frozenset(), *, resource: str,
+                   timeout: Optional[float] = None) -> RunSpec:
+    """A run's spec from its inputs (see the module docstring); bad input fails here, before any request."""
+    kind = kind_of(run)
+    known = set(run.input_names()) | {SEQUENCE}
+    unknown = sorted(set(args) - known)
+    if unknown:
+        raise TypeError(f"unexpected argument {unknown[0]!r} for {run.name}")
+    values = {**run.defaults, **{k: v for k, v in args.items() if v is not None}}
+    for field in run.inputs:
+        if field.required and values.get(field.name) is None:
+            raise InvalidArgumentError(field.name, None, "is required")
+    payload = values.get("payload")
+    payload = "" if payload is None else payload
+    if not isinstance(payload, str):
+        raise InvalidArgumentError("payload", type(payload).__name__, "must be text (a string)", show_value=False)
+    triggers = values.get("triggers") or {}
+    if not isinstance(triggers, Mapping) or not all(isinstance(k, str) for k in triggers):
+        raise InvalidArgumentError("triggers", "(not shown)", "must be a map of names to values", show_value=False)
+    if any(isinstance(v, (Mapping, list, tuple)) for v in triggers.values()):
+        raise InvalidArgumentError("triggers", "(not shown)", "must map each name to a plain value (text, a "
+                                                              "number or a boolean)", show_value=False)
+    given = values.get(run.id_key) or None
+    sequence = values.get(SEQUENCE)
+    if given is not None:
+        kind.validate_id(given, run.id_key)
+        sequence = None
+    elif sequence is None:
+        sequence = 0
+    elif isinstance(sequence, bool) or not isinstance(sequence, (int, float)) or sequence < 0 \
+            or int(sequence) != sequence:
+        raise InvalidArgumentError(SEQUENCE, sequence, "must be an integer >= 0 (the provider computes it)")
+    gate_names = set(kind.single_source.input_names())
+    gate_args = {k: v for k, v in values.items() if k in gate_names and k != kind.id_key}
+    target = {key: gate_args.get(key) for key in kind.target_keys}
+    if target.get("qualifier") == "":
+        target["qualifier"] = gate_args["qualifier"] = None
+    first = given or derived_id(run, resource, target, int(sequence or 0))
+    gate = SingleSpec.build(kind=kind, hidden=frozenset(hidden) & gate_names, **gate_args, **{kind.id_key: first})
+    if timeout and timeout > 0 and (not gate.policy.timeout or timeout < gate.policy.timeout):
+        gate = with_timeout(gate, timeout)
+    return RunSpec(run=run, gate=gate, payload=payload, triggers={k: str(v) for k, v in triggers.items()},
+                   given_id=given, sequence=None if given else int(sequence), resource=resource,
+                   stop_on_timeout=_bool("stop_on_timeout", values["stop_on_timeout"]),
+                   stop_on_delete=_bool("stop_on_delete", values["stop_on_delete"]), hidden=frozenset(hidden))
+
+
+@dataclass(frozen=True)
+class Started:
+    """What a start did: the item's id and its sequence number, the item read on a 409 when it was adopted
+    (None: started now), and the gate's spec on it."""
+
+    item_id: str
+    sequence: Optional[int]
+    adopted: Any
+    spec: SingleSpec
+
+    @property
+    def verb(self) -> str:
+        return "started" if self.adopted is None else f"adopted ({self.adopted.status.value})"
+
+
+def start(client: FcClient, spec: RunSpec) -> Started:
+    """Start the run's item, or adopt the one that already holds its id (see the module docstring)."""
+    kind, noun = spec.kind, spec.kind.noun
+    sequence = spec.sequence
+    for _ in range(1 if spec.given_id else MAX_TRIES):
+        item_id = spec.id_at(sequence)
+        item = spec.spec_for(item_id)
+        try:
+            kind.start(client, item.ref, spec.payload)
+            return Started(item_id, sequence, None, item)
+        except ConflictError:
+            pass  # the id is held: by what? (judged by the status class, not by FC's undocumented code)
+        result = kind.read(client, item.ref)
+        payload = kind.held_payload(client, item.ref, result)
+        same = payload is None or payload == spec.payload  # not reported: the id is this run's own
+        status = result.status.value
+        if same and status not in RETRIED:
+            return Started(item_id, sequence, result, item)
+        if spec.given_id:
+            why = (f"it ended {status}" if same else "it was started with another payload")
+            raise RunStartError(
+                f"{spec.run.id_key} {item_id!r}: Function Compute already keeps a {noun} "
+                f"under this id and {why}; give a new {spec.run.id_key} (or none: an id derived from the resource)")
+        sequence = (sequence or 0) + 1
+    raise RunStartError(
+        f"{spec.run.name}: the {MAX_TRIES} ids of its sequence from {spec.sequence} on are all held by {noun}s of "
+        f"another payload or that ended {'/'.join(sorted(RETRIED))}; change `triggers` or the payload, or give "
+        f"{spec.run.id_key}")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A diff's answer: the inputs that changed, and those of them that start a new run."""
+
+    changed: tuple[str, ...]
+    replaces: tuple[str, ...]
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.changed)
+
+
+def _given(run: Run, olds: Mapping[str, Any]) -> Optional[str]:
+    """The id the recorded run was given (None when it was derived: its outputs record a sequence number)."""
+    return olds.get(run.id_key) if olds.get(SEQUENCE) is None else None
+
+
+def diff(run: Run, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Decision:
+    """What changed between the recorded outputs ``olds`` and the checked inputs ``news`` (see the module
+    docstring). An input absent from ``olds`` (an import, or state written before it existed) is not compared."""
+    old = {**olds, run.id_key: _given(run, olds)}
+    new_n, old_n = normalized(run, news), normalized(run, old)
+    changed = []
+    for name in (*run.input_names(), SEQUENCE):
+        if name not in olds and name != run.id_key:
+            continue
+        if name in new_n:
+            differs = new_n[name] != old_n[name]
+        else:
+            a, b = news.get(name, run.defaults.get(name)), old.get(name)
+            differs = (list(a) if isinstance(a, tuple) else a) != (list(b) if isinstance(b, tuple) else b)
+            if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+                differs = float(a) != float(b)
+        if differs:
+            changed.append(name)
+    replacing = set(run.replacing) | {SEQUENCE}
+    return Decision(tuple(changed), tuple(name for name in changed if name in replacing))
+
+
+def needs_read(olds: Mapping[str, Any]) -> bool:
+    """Whether a diff must read the recorded item (a GET) to know whether it ended badly: it had not ended."""
+    return bool(olds.get("status")) and not olds.get("is_terminal", False)
+
+
+def ended_badly(status: Any) -> bool:
+    """Whether an item in ``status`` is retried under the next id (:data:`RETRIED`)."""
+    return str(getattr(status, "value", status)) in RETRIED
+
+
+def run_outputs(spec: RunSpec, started: SingleSpec, result: Any, waited: Optional[float]) -> dict[str, Any]:
+    """A run's outputs (``run.outputs``' keys, in order): the item's fields, the inputs echoed, the sequence."""
+    props = {**started.props(), **spec.props(), "waited_seconds": waited}
+    values = single_outputs(spec.kind, result, started.ref, props)
+    values.update({key: props.get(key) for key in (f.name for f in spec.run.echoes)})
+    values.update(spec.target)  # the names as given (FC reports `LATEST` for a task started without a qualifier)
+    values[SEQUENCE] = spec.sequence if spec.given_id is None else None
+    values["waited_seconds"] = waited
+    return {f.name: values.get(f.name) for f in spec.run.outputs}
+
+
+def secret_outputs(spec: RunSpec) -> frozenset[str]:
+    """The outputs marked secret: the payloads (unless ``secret_payloads`` is false) and the secret inputs."""
+    secret = set(spec.hidden) - {"secret_payloads"}
+    if spec.gate.secret_payloads:
+        secret |= set(spec.run.secret_outputs)
+    return frozenset(secret)
+
+
+def stop_if_running(client: FcClient, spec: SingleSpec) -> bool:
+    """Stop the item when it has not ended; whether a stop was sent. A forgotten item is left alone."""
+    try:
+        if spec.kind.read(client, spec.ref).is_terminal:
+            return False
+        spec.kind.stop(client, spec.ref)
+    except NotFoundError:
+        return False
+    return True

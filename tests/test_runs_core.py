@@ -1,0 +1,211 @@
+"""The runs' core (gate/start.py) against the emulator on a virtual clock: the run sequence, the derived id,
+the idempotent start (409: adopt or the next id), the diff's decisions and the recorded outputs, for both APIs."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from pulumi_fc_invocation.errors import InvalidArgumentError
+from pulumi_fc_invocation.fc3 import validate_task_id
+from pulumi_fc_invocation.gate.start import (
+    MAX_TRIES,
+    RunStartError,
+    build_run_spec,
+    derived_id,
+    diff,
+    ended_badly,
+    needs_read,
+    next_sequence,
+    run_outputs,
+    secret_outputs,
+    start,
+    stop_if_running,
+)
+from pulumi_fc_invocation.sources import ASYNC_TASK_RUN, RUNS, STATEFUL_ASYNC_INVOCATION_RUN
+
+pytestmark = pytest.mark.usefixtures("fresh")
+
+URN = "urn:pulumi:dev::proj::fc-invocation:index:AsyncTaskRun::migrate"
+
+
+@pytest.fixture(params=RUNS, ids=lambda run: run.api)
+def run(request):
+    return request.param
+
+
+def names(run, function):
+    function = f"{function}-{run.api}"  # one emulator for both APIs: a function of each
+    return {"service_name": "svc", "function_name": function} if run.api == "fc2" else {"function_name": function}
+
+
+def add(fc, run, function, **script):
+    fc.add_function("svc" if run.api == "fc2" else None, f"{function}-{run.api}", queue_delay=0, **script)
+
+
+def invokes(fc):
+    return fc.request_count("invoke")
+
+
+def spec_of(run, function, payload="{}", sequence=0, **more):
+    args = {**names(run, function), "payload": payload, "run_sequence": sequence, **more}
+    return build_run_spec(run, args, frozenset({"payload"}), resource=URN)
+
+
+def held(fc, run, function, item_id):
+    return fc.backend.invocation("svc" if run.api == "fc2" else None, f"{function}-{run.api}", item_id)
+
+
+# --- the sequence and the id --------------------------------------------------------------------
+
+
+def test_the_sequence_starts_at_zero_and_moves_only_on_a_run_defining_change(run):
+    base = {**names(run, "fn"), "payload": "a", "triggers": {"v": "1"}, "timeout_seconds": 60}
+    assert next_sequence(run, None, base) == 0
+    olds = {**base, "run_sequence": 3}
+    assert next_sequence(run, olds, dict(base)) == 3
+    assert next_sequence(run, olds, {**base, "timeout_seconds": 5, "fail_on_statuses": []}) == 3  # gate inputs
+    assert next_sequence(run, olds, {**base, "stop_on_timeout": True, "wait_for_completion": False}) == 3
+    for change in ({"payload": "b"}, {"triggers": {"v": "2"}}, {"function_name": "other"}, {"qualifier": "prod"}):
+        assert next_sequence(run, olds, {**base, **change}) == 4, change
+    assert next_sequence(run, olds, {**base, run.id_key: "given-1"}) is None  # a given id has no sequence
+    assert next_sequence(run, {**olds, "payload": None}, {**base, "payload": None}) == 3  # none is empty
+    assert next_sequence(run, {key: value for key, value in olds.items() if key != "triggers"}, base) == 4
+
+
+def test_a_derived_id_is_stable_within_fc_rules_and_holds_no_payload_digest(run):
+    target = names(run, "fn")
+    first = derived_id(run, URN, target, 0)
+    assert first == derived_id(run, URN, target, 0) and first.startswith("migrate-") and first.endswith("-0")
+    validate_task_id(first)
+    assert len(derived_id(run, URN + "x" * 300, target, 12345)) <= 128
+    assert derived_id(run, URN, target, 1) != first
+    assert derived_id(run, URN.replace("migrate", "other"), target, 0) != first
+    assert derived_id(run, URN, names(run, "fn2"), 0) != first
+    assert derived_id(run, URN, {**target, "qualifier": "prod"}, 0) != first
+    # the payload takes no part: two payloads, one id, and neither's digest in it
+    one, two = spec_of(run, "fn", payload="secret-a"), spec_of(run, "fn", payload="secret-b")
+    assert one.gate.ref == two.gate.ref and one.id_at(0) == first
+    for payload in ("secret-a", "secret-b"):
+        digest = hashlib.sha256(payload.encode()).hexdigest()
+        assert digest[:8] not in first and payload not in first
+    validate_task_id(derived_id(run, "urn:pulumi:dev::proj::t::9lives", target, 0))  # starts with a letter
+
+
+def test_bad_input_is_refused_before_any_request(fc, run):
+    for args, argument in (({"payload": 3}, "payload"), ({"triggers": {"a": {"b": 1}}}, "triggers"),
+                           ({run.id_key: "bad id!"}, run.id_key), ({"stop_on_delete": "yes"}, "stop_on_delete"),
+                           ({"run_sequence": -1}, "run_sequence"), ({"fail_on_statuses": ["Running"]}, "fail_on_statuses")):
+        with pytest.raises(InvalidArgumentError) as caught:
+            build_run_spec(run, {**names(run, "fn"), **args}, resource=URN)
+        assert caught.value.argument == argument, args
+    assert fc.request_count() == 0
+
+
+# --- the start ----------------------------------------------------------------------------------
+
+
+def test_one_start_one_item_and_a_second_start_adopts_it_running_then_succeeded(fc, run):
+    add(fc, run, "job", outcome="Succeeded", duration=30)
+    spec = spec_of(run, "job", payload='{"n": 1}')
+    first = start(fc.client(), spec)
+    assert first.adopted is None and first.sequence == 0 and first.item_id == spec.id_at(0)
+    assert invokes(fc) == 1
+    again = start(fc.client(), spec)  # a retried up: FC answers 409, the item is read, not started again
+    assert again.item_id == first.item_id and again.adopted.status.value == "Running"
+    assert invokes(fc) == 2 and len([i for i in fc.backend.all_invocations() if i.function_name == "job-" + run.api]) == 1
+    fc.advance(40)
+    done = start(fc.client(), spec)
+    assert done.item_id == first.item_id and done.adopted.status.value == "Succeeded" and done.verb.startswith("adopted")
+    assert held(fc, run, "job", first.item_id).payload == '{"n": 1}'
+
+
+def test_a_failed_item_is_retried_under_the_next_id(fc, run):
+    add(fc, run, "flaky", outcome="Succeeded", duration=1)
+    failing = '{"fcEmulator": {"outcome": "Failed"}}'
+    spec = spec_of(run, "flaky", payload=failing)
+    first = start(fc.client(), spec)
+    fc.advance(5)
+    assert held(fc, run, "flaky", first.item_id).state(fc.clock.now()).status == "Failed"
+    second = start(fc.client(), spec)
+    assert second.adopted is None and second.sequence == 1 and second.item_id == spec.id_at(1)
+    assert invokes(fc) == 3  # the start, the refused one, the next id
+
+
+def test_another_payload_under_a_derived_id_walks_on_and_one_under_a_given_id_is_a_clear_error(fc, run):
+    add(fc, run, "pay", outcome="Succeeded", duration=1)
+    start(fc.client(), spec_of(run, "pay", payload="old"))
+    walked = start(fc.client(), spec_of(run, "pay", payload="new"))  # e.g. destroy, then up with another payload
+    assert walked.sequence == 1 and walked.adopted is None
+    given = {run.id_key: "mine-1"}
+    start(fc.client(), spec_of(run, "pay", payload="old", **given))
+    with pytest.raises(RunStartError) as caught:
+        start(fc.client(), spec_of(run, "pay", payload="new", **given))
+    text = str(caught.value)
+    assert run.id_key in text and "mine-1" in text and "another payload" in text and "new" not in text.split("'")[0]
+    fc.advance(5)
+    failing = '{"fcEmulator": {"outcome": "Failed"}}'
+    start(fc.client(), spec_of(run, "pay", payload=failing, **{run.id_key: "mine-2"}))
+    fc.advance(5)
+    with pytest.raises(RunStartError, match="ended Failed; give a new"):
+        start(fc.client(), spec_of(run, "pay", payload=failing, **{run.id_key: "mine-2"}))
+
+
+def test_the_walk_is_bounded(fc, run):
+    add(fc, run, "doomed", outcome="Failed", duration=0)
+    spec = spec_of(run, "doomed", payload="x")
+    for n in range(MAX_TRIES):
+        fc.add_invocation("svc" if run.api == "fc2" else None, "doomed-" + run.api, spec.id_at(n), payload="x", outcome="Failed",
+                          duration=0, queue_delay=0)
+    fc.advance(1)
+    with pytest.raises(RunStartError, match=f"the {MAX_TRIES} ids of its sequence"):
+        start(fc.client(), spec)
+    assert invokes(fc) == MAX_TRIES
+
+
+def test_stop_if_running_stops_only_an_item_that_has_not_ended(fc, run):
+    add(fc, run, "long", outcome="Succeeded", duration=100)
+    started = start(fc.client(), spec_of(run, "long"))
+    assert stop_if_running(fc.client(), started.spec) is True
+    fc.advance(5)
+    assert held(fc, run, "long", started.item_id).state(fc.clock.now()).status == "Stopped"
+    assert stop_if_running(fc.client(), started.spec) is False
+    assert fc.request_count("stop") == 1
+
+
+# --- the diff and the outputs ---------------------------------------------------------------------
+
+
+def test_the_diff_replaces_on_a_new_sequence_and_updates_on_gate_inputs_alone(fc, run):
+    add(fc, run, "d", outcome="Succeeded", duration=0)
+    spec = spec_of(run, "d", payload="p", triggers={"v": "1"})
+    started = start(fc.client(), spec)
+    fc.advance(1)
+    result = spec.kind.read(fc.client(), started.spec.ref)
+    olds = run_outputs(spec, started.spec, result, 1.0)
+    assert list(olds) == [f.name for f in run.outputs] and olds[run.id_key] == started.item_id
+    assert olds["run_sequence"] == 0 and olds["payload"] == "p" and olds["status"] == "Succeeded"
+    news = {**spec.props()}
+    assert diff(run, olds, news).changed == ()
+    gate_only = diff(run, olds, {**news, "timeout_seconds": 5, "stop_on_delete": True})
+    assert set(gate_only.changed) == {"timeout_seconds", "stop_on_delete"} and gate_only.replaces == ()
+    replaced = diff(run, olds, {**news, "payload": "q", "run_sequence": 1})
+    assert set(replaced.replaces) == {"payload", "run_sequence"}
+    assert diff(run, olds, {**news, run.id_key: "given"}).replaces == (run.id_key,)
+    assert not needs_read(olds) and needs_read({**olds, "status": "Running", "is_terminal": False})
+    assert ended_badly("Failed") and ended_badly("Expired") and not ended_badly("Succeeded")
+    assert {"payload", "return_payload"} <= secret_outputs(spec)
+    assert not secret_outputs(spec_of(run, "d", secret_payloads=False)) & {"return_payload"}
+
+
+def test_the_descriptions_hold_the_issues_names():
+    assert ASYNC_TASK_RUN.token == "fc-invocation:index:AsyncTaskRun"
+    assert STATEFUL_ASYNC_INVOCATION_RUN.token == "fc-invocation:index:StatefulAsyncInvocationRun"
+    for run in RUNS:
+        inputs = set(run.input_names())
+        assert {"function_name", "qualifier", "payload", "triggers", "wait_for_completion", "timeout_seconds",
+                "fail_on_statuses", "max_poll_interval_seconds", "stop_on_timeout", "stop_on_delete"} <= inputs
+        assert run.defaults["wait_for_completion"] is True and run.defaults["stop_on_timeout"] is False
+        assert run.defaults["stop_on_delete"] is False and run.fields["payload"].secret
+    assert "task_id" in ASYNC_TASK_RUN.input_names() and "service_name" in STATEFUL_ASYNC_INVOCATION_RUN.replacing
