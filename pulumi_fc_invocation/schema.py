@@ -75,7 +75,7 @@ def _sources(setting: str) -> str:
     """Where a gate's setting comes from when not given: the provider's (the plugin's own settings; the
     Python data sources read the chain's keys themselves), then the environment."""
     entry = SETTING_SOURCES[setting]
-    names = _quoted(f"{PACKAGE}:{key.partition(':')[2]}" for key in entry["config"])
+    names = _quoted(dict.fromkeys(f"{PACKAGE}:{key.partition(':')[2]}" for key in entry["config"]))
     return f"the provider setting {names}, then environment {_quoted(entry['env'])}"
 
 
@@ -326,7 +326,8 @@ def reference_page(source: DataSource) -> str:
         notes = []  # a plain input's doc says so itself
         if field.setting:  # the schema's words are the plugin's; the Python data sources read the stack's keys
             notes.append(f"The Python forms read the stack setting "
-                         f"{_quoted(SETTING_SOURCES[field.setting]['config'])} instead of the provider's.")
+                         f"{' then '.join(_quoted((key,)) for key in SETTING_SOURCES[field.setting]['config'])} "
+                         f"instead of the provider's.")
         if field.waits:
             notes.append("Not an input of the plugin's function, which never waits.")
         lines.append(f"| `{field.name}` | `{camel(field.name)}` | {_words(spec)} | {default} | "

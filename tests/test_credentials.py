@@ -101,11 +101,11 @@ def test_missing_credentials_name_only_what_the_caller_can_set(tmp_path):
     assert "argument" not in str(info.value) and "alicloud:accessKey" in str(info.value)
     with pytest.raises(ConfigurationError) as info:
         FcClient(environ={}, home=str(tmp_path), endpoint="http://127.0.0.1:9")
-    assert "set the `credentials` argument, Pulumi config `alicloud:accessKey`" in str(info.value)
+    assert "set the `credentials` argument, Pulumi config `fc-invocation:accessKey`" in str(info.value)
 
 
 def test_half_a_key_pair_is_refused(tmp_path):
-    with pytest.raises(ConfigurationError, match="access_key_secret is missing"):
+    with pytest.raises(ConfigurationError, match="ALIBABA_CLOUD_ACCESS_KEY_ID is set but ALIBABA_CLOUD_ACCESS_KEY_SECRET"):
         resolve_settings(environ={"ALIBABA_CLOUD_ACCESS_KEY_ID": "k"}, home=tmp_path)
 
 

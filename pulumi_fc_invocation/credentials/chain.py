@@ -10,7 +10,7 @@ secret from another produces signatures nobody can debug. The README's table lis
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -33,11 +33,12 @@ from .uri import CredentialsUriProvider
 __all__ = ["CredentialResolver", "PRECEDENCE", "resolve_settings"]
 
 PRECEDENCE: tuple[CredentialProvider, ...] = (
-    ConfigKeyProvider(),  # alicloud:accessKey, alone or as the base of alicloud:assumeRole
-    ConfigOidcProvider(),  # alicloud:assumeRoleWithOidc
-    ConfigAssumeRoleProvider(),  # alicloud:assumeRole on a key from the environment or the profile files
-    ConfigEcsRoleProvider(),  # alicloud:ecsRoleName
-    ConfigUriProvider(),  # alicloud:credentialsUri
+    # The Pulumi config: each key under fc-invocation:<name> first, then alicloud:<name> (SETTING_SOURCES).
+    ConfigKeyProvider(),  # accessKey + secretKey of one namespace, alone or as the base of assumeRole
+    ConfigOidcProvider(),  # assumeRoleWithOidc
+    ConfigAssumeRoleProvider(),  # assumeRole on a key from the environment or the profile files
+    ConfigEcsRoleProvider(),  # ecsRoleName
+    ConfigUriProvider(),  # credentialsUri
     EnvProvider(),  # ALIBABA_CLOUD_ACCESS_KEY_ID (AssumeRole with it when ALIBABA_CLOUD_ROLE_ARN is set)
     EnvOidcProvider(),  # ALIBABA_CLOUD_OIDC_PROVIDER_ARN + ALIBABA_CLOUD_ROLE_ARN + a token
     ProfileProvider(),  # ~/.aliyun/config.json, then ~/.alibabacloud/credentials.ini
@@ -47,16 +48,18 @@ PRECEDENCE: tuple[CredentialProvider, ...] = (
 """The sources after the ``credentials`` argument, first match wins; with ``require``, the probe of the
 instance's RAM role (:class:`InstanceMetadataProvider`) comes last."""
 
-_MISSING_CREDENTIALS = (
-    "Pulumi config `alicloud:accessKey` + "
-    "`alicloud:secretKey` (+ `alicloud:securityToken`), environment variables "
-    "ALIBABA_CLOUD_ACCESS_KEY_ID + ALIBABA_CLOUD_ACCESS_KEY_SECRET (or ALICLOUD_ACCESS_KEY + "
-    "ALICLOUD_SECRET_KEY), or a profile in ~/.alibabacloud/credentials.ini or ~/.aliyun/config.json "
-    "(chosen by `alicloud:profile` / ALIBABA_CLOUD_PROFILE); or a role: `alicloud:assumeRoleWithOidc` "
-    "or ALIBABA_CLOUD_ROLE_ARN + ALIBABA_CLOUD_OIDC_PROVIDER_ARN + ALIBABA_CLOUD_OIDC_TOKEN_FILE, "
-    "`alicloud:assumeRole` with an access key, `alicloud:ecsRoleName` / ALIBABA_CLOUD_ECS_METADATA, "
-    "or `alicloud:credentialsUri` / ALIBABA_CLOUD_CREDENTIALS_URI"
-)
+def _missing_credentials(ctx: Context) -> str:
+    """Every source of credentials, named in the caller's config namespaces."""
+    key = ctx.key
+    pairs = " or ".join(f"`{key_id}` + `{secret}` (+ `{token}`)" for key_id, secret, token in
+                        zip(ctx.keys("access_key_id"), ctx.keys("access_key_secret"), ctx.keys("security_token")))
+    return (f"Pulumi config {pairs}, "
+            "environment variables ALIBABA_CLOUD_ACCESS_KEY_ID + ALIBABA_CLOUD_ACCESS_KEY_SECRET (or "
+            "ALICLOUD_ACCESS_KEY + ALICLOUD_SECRET_KEY), or a profile in ~/.alibabacloud/credentials.ini or "
+            f"~/.aliyun/config.json (chosen by `{key('profile')}` / ALIBABA_CLOUD_PROFILE); or a role: "
+            f"`{key('assume_role_with_oidc')}` or ALIBABA_CLOUD_ROLE_ARN + ALIBABA_CLOUD_OIDC_PROVIDER_ARN + "
+            f"ALIBABA_CLOUD_OIDC_TOKEN_FILE, `{key('assume_role')}` with an access key, `{key('ecs_role_name')}` / "
+            f"ALIBABA_CLOUD_ECS_METADATA, or `{key('credentials_uri')}` / ALIBABA_CLOUD_CREDENTIALS_URI")
 
 
 class CredentialResolver:
@@ -99,19 +102,23 @@ def resolve_settings(
     home: str | os.PathLike[str] | None = None,
     require: bool = True,
     credentials_argument: str | None = None,
+    config_namespaces: Collection[str] | None = None,
 ) -> Settings:
     """Resolve account, region, credentials and endpoint through the chain.
 
-    ``config`` is a mapping of Pulumi config keys (``alicloud:accessKey``...) to values, e.g. what a
-    dynamic provider's ``configure`` receives. With ``require`` (the default) a missing value raises a
+    ``config`` is a mapping of Pulumi config keys (``fc-invocation:accessKey``, ``alicloud:accessKey``...) to
+    values, e.g. what a dynamic provider's ``configure`` receives; each setting is read from its first key
+    that is set (:data:`~.settings.SETTING_SOURCES`: ``fc-invocation:*`` before ``alicloud:*``).
+    ``config_namespaces``: the namespaces the caller can see (the plugin: only ``fc-invocation``), the
+    only ones its messages name (None: all). With ``require`` (the default) a missing value raises a
     :class:`ConfigurationError` naming every argument, config key and environment variable that
     would supply it; ``credentials_argument`` names the caller's own credentials argument there, if
     it has one (the data sources have none, so the message must not send users looking for it).
 
     The credentials chain, first match wins: the ``credentials`` argument, then :data:`PRECEDENCE` (the
-    Pulumi config: an access key, alone or as the base of ``alicloud:assumeRole``;
-    ``alicloud:assumeRoleWithOidc``; ``alicloud:assumeRole`` on a key from below; ``alicloud:ecsRoleName``;
-    ``alicloud:credentialsUri``; the environment's access key (AssumeRole with it when
+    Pulumi config, each key ``fc-invocation:<name>`` then ``alicloud:<name>``: an access key, alone or as the
+    base of ``assumeRole``; ``assumeRoleWithOidc``; ``assumeRole`` on a key from below; ``ecsRoleName``;
+    ``credentialsUri``; the environment's access key (AssumeRole with it when
     ``ALIBABA_CLOUD_ROLE_ARN`` is set); OIDC from the environment; the profile of ``~/.aliyun/config.json``;
     the profile of ``credentials.ini``; the ECS RAM role named by ``ALIBABA_CLOUD_ECS_METADATA``;
     ``ALIBABA_CLOUD_CREDENTIALS_URI``) and, with ``require``, on an ECS instance, the instance's RAM role.
@@ -119,7 +126,7 @@ def resolve_settings(
     """
     env = os.environ if environ is None else environ
     home_dir = Path(home) if home is not None else Path(env.get("HOME") or Path.home())
-    ctx = Context(config, env, home_dir)
+    ctx = Context(config, env, home_dir, config_namespaces)
 
     if endpoint is None:
         endpoint, _ = lookup("endpoint", config, env)
@@ -143,12 +150,12 @@ def resolve_settings(
         missing = []
         if credentials is None:
             missing.append("credentials: set " + (f"the `{credentials_argument}` argument, "
-                                                  if credentials_argument else "") + _MISSING_CREDENTIALS)
+                                                  if credentials_argument else "") + _missing_credentials(ctx))
         if not endpoint:
             if not account_id:
-                missing.append("account id: set " + where_to_set("account_id", "account_id"))
+                missing.append("account id: set " + where_to_set("account_id", "account_id", config_namespaces))
             if not region:
-                missing.append("region: set " + where_to_set("region", "region"))
+                missing.append("region: set " + where_to_set("region", "region", config_namespaces))
         if missing:
             raise ConfigurationError(
                 "cannot reach Function Compute, missing " + "; and ".join(missing)

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
 from ..errors import ConfigurationError
 from .base import Credentials
 from .fetch import warn_plain_http
-from .settings import SETTING_SOURCES, check_endpoint, check_region, checked, config_object, first_named, truthy
+from .settings import (SETTING_SOURCES, check_endpoint, check_region, checked, config_keys, config_object, first_named,
+                       truthy, where_to_set)
 
 __all__ = ["Context", "CredentialProvider", "Found", "DEFAULT_SESSION_NAME", "DEFAULT_DURATION",
            "DEFAULT_METADATA_ENDPOINT"]
@@ -30,19 +31,47 @@ Found = tuple[Credentials, str]
 class Context:
     """The environment and files a chain resolution reads, and the defaults role sources share.
 
-    One per resolution: ``memo`` keeps what a provider read once (the profile files) for the others."""
+    One per resolution: ``memo`` keeps what a provider read once (the profile files) for the others.
+    ``namespaces``: the config namespaces the caller can see (None: all; the plugin sees only its own),
+    which the messages name."""
 
-    def __init__(self, config: Mapping[str, Any] | None, env: Mapping[str, str], home: Path) -> None:
+    def __init__(self, config: Mapping[str, Any] | None, env: Mapping[str, str], home: Path,
+                 namespaces: Optional[Collection[str]] = None) -> None:
         self.config, self.env, self.home = config, env, home
+        self.namespaces = namespaces
         self.memo: dict[str, Any] = {}
 
     def env_value(self, setting: str) -> tuple[Optional[str], Optional[str]]:
         return first_named(self.env, SETTING_SOURCES[setting]["env"])
 
-    def config_oidc(self) -> Optional[dict[str, Any]]:
-        return config_object(self.config, "alicloud:assumeRoleWithOidc", ("oidcProviderArn", "roleArn", "oidcToken",
-                                                                          "oidcTokenFile", "roleSessionName",
-                                                                          "sessionExpiration", "policy"))
+    def keys(self, setting: str) -> tuple[str, ...]:
+        """The config keys of ``setting`` the caller can see, in precedence order."""
+        return config_keys(setting, self.namespaces)
+
+    def key(self, setting: str) -> str:
+        """The first config key of ``setting`` the caller can see: what a message names."""
+        return self.keys(setting)[0]
+
+    def where(self, setting: str) -> str:
+        """Every place the caller can set ``setting`` (its visible config keys, the environment)."""
+        return where_to_set(setting, namespaces=self.namespaces)
+
+    def config_value(self, setting: str) -> tuple[Optional[str], Optional[str]]:
+        """The first value set under ``setting``'s config keys, and the key."""
+        return first_named(self.config, SETTING_SOURCES[setting]["config"])
+
+    def config_object(self, setting: str, allowed: tuple[str, ...]) -> tuple[Optional[dict[str, Any]], str]:
+        """An object-valued setting (``assumeRole``...) from the first of its config keys that is set, and
+        that key (the first visible one when none is)."""
+        for key in SETTING_SOURCES[setting]["config"]:
+            found = config_object(self.config, key, allowed)
+            if found is not None:
+                return found, key
+        return None, self.key(setting)
+
+    def config_oidc(self) -> tuple[Optional[dict[str, Any]], str]:
+        return self.config_object("assume_role_with_oidc", ("oidcProviderArn", "roleArn", "oidcToken", "oidcTokenFile",
+                                                            "roleSessionName", "sessionExpiration", "policy"))
 
     def flag(self, setting: str) -> bool:
         value, _ = self.env_value(setting)

@@ -9,23 +9,38 @@ from typing import Any, Optional
 from ..errors import ConfigurationError
 from .base import Credentials
 from .context import Context, CredentialProvider, Found
-from .settings import SETTING_SOURCES, first, where_to_set
+from .settings import SETTING_SOURCES, first, first_named
 from .sts import assume_role, assume_role_with_oidc, check_role_arn
 
 __all__ = ["key_pair", "ExplicitProvider", "EnvProvider", "EnvOidcProvider"]
 
 
 def key_pair(mapping: Mapping[str, Any] | None, kind: str, origin: str) -> Optional[Credentials]:
-    """The access key in ``mapping`` (``kind``: ``"config"`` or ``"env"`` names), id and secret from one place."""
-    key_id = first(mapping, SETTING_SOURCES["access_key_id"][kind])
-    secret = first(mapping, SETTING_SOURCES["access_key_secret"][kind])
-    token = first(mapping, SETTING_SOURCES["security_token"][kind])
+    """The access key in ``mapping`` (``kind``: ``"config"`` or ``"env"`` names), id and secret from one place:
+    in the config, from one namespace (``fc-invocation:*`` first, then ``alicloud:*``), never mixed."""
+    names = [SETTING_SOURCES[setting][kind] for setting in ("access_key_id", "access_key_secret", "security_token")]
+    if kind == "config":
+        for key_id_name, secret_name, token_name in zip(*names):
+            found = _pair(mapping, (key_id_name,), (secret_name,), (token_name,), origin)
+            if found is not None:
+                return found
+        return None
+    return _pair(mapping, *names, origin)
+
+
+def _pair(mapping: Mapping[str, Any] | None, id_names: tuple[str, ...], secret_names: tuple[str, ...],
+          token_names: tuple[str, ...], origin: str) -> Optional[Credentials]:
+    key_id, id_name = first_named(mapping, id_names)
+    secret, secret_name = first_named(mapping, secret_names)
+    token = first(mapping, token_names)
     if not (key_id or secret):
         return None
     if not (key_id and secret):
-        missing = "access_key_secret" if key_id else "access_key_id"
-        raise ConfigurationError(f"incomplete credentials in the {origin}: {missing} is missing; set "
-                                 + where_to_set(missing))
+        given, missing = (id_name, secret_names) if key_id else (secret_name, id_names)
+        quote = (lambda name: f"`{name}`") if origin != "environment" else str
+        raise ConfigurationError(f"incomplete credentials in the {origin}: {quote(given)} is set but "
+                                 f"{' / '.join(quote(name) for name in missing)} is not; set "
+                                 f"{quote(missing[0])} too, or unset {quote(given)}")
     return Credentials(key_id, secret, token)
 
 

@@ -260,7 +260,7 @@ def read_profiles(ctx: Context, strict: bool) -> tuple[tuple[Credentials | None,
     cred_file, _ = lookup("credentials_file", ctx.config, ctx.env)
     ini = Path(cred_file).expanduser() if cred_file else ctx.home / ".alibabacloud" / "credentials.ini"
     if cred_file and not ini.is_file():
-        raise ConfigurationError(f"credentials file {ini} (from alicloud:sharedCredentialsFile / "
+        raise ConfigurationError(f"credentials file {ini} (from {' / '.join(ctx.keys('credentials_file'))} / "
                                  "ALIBABA_CLOUD_CREDENTIALS_FILE) does not exist")
     found: tuple[Credentials | None, str | None] = (None, None)
     origin = None

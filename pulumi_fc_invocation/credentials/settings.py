@@ -15,7 +15,7 @@ from typing import Any, Optional
 from ..errors import ConfigurationError, InvalidArgumentError
 from .base import Credentials
 
-__all__ = ["Settings", "SETTING_SOURCES", "ACCOUNT_ID_RULE", "REGION_RULE", "ENDPOINT_RULE", "check_account_id",
+__all__ = ["Settings", "SETTING_SOURCES", "CONFIG_NAMESPACES", "config_keys", "ACCOUNT_ID_RULE", "REGION_RULE", "ENDPOINT_RULE", "check_account_id",
            "check_region", "check_endpoint", "check_settings", "secret_config_masked", "secret_config_texts",
            "first", "first_named", "lookup", "where_to_set", "truthy", "setting_text", "checked",
            "config_object"]
@@ -38,36 +38,42 @@ class Settings:
         )
 
 
-# Where each setting can come from, in precedence order after explicit arguments. Used both to resolve
-# and to tell the user every place that would have supplied a missing value. The provider forwards
-# every config key listed here from the stack configuration.
+# The Pulumi config namespaces the chain reads, in precedence order: this package's own, then pulumi-alicloud's
+# (a stack that already deploys with pulumi-alicloud needs no second copy). A Python program sees every
+# namespace of the stack; the plugin only its own: the engine gives a provider's Configure its own package's
+# config alone (pkg/resource/deploy/target.go, Target.GetPackageConfig: every namespace only for the dynamic
+# providers `pulumi-python` and `pulumi-nodejs`).
+CONFIG_NAMESPACES = ("fc-invocation", "alicloud")
+_OWN = CONFIG_NAMESPACES[0]
+
+
+def _keys(name: str) -> tuple[str, ...]:
+    return tuple(f"{namespace}:{name}" for namespace in CONFIG_NAMESPACES)
+
+
+# Where each setting can come from, in precedence order after explicit arguments: the config keys (this
+# package's namespace first), then the environment. Used both to resolve and to tell the user every place
+# that would have supplied a missing value. The provider forwards every config key listed here from the
+# stack configuration.
 SETTING_SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
-    "access_key_id": {"config": ("alicloud:accessKey",), "env": ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALICLOUD_ACCESS_KEY")},
-    "access_key_secret": {
-        "config": ("alicloud:secretKey",),
-        "env": ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_SECRET_KEY"),
-    },
-    "security_token": {
-        "config": ("alicloud:securityToken",),
-        "env": ("ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN"),
-    },
-    "region": {"config": ("alicloud:region",), "env": ("ALIBABA_CLOUD_REGION", "ALICLOUD_REGION")},
-    "account_id": {"config": ("alicloud:accountId",), "env": ("ALIBABA_CLOUD_ACCOUNT_ID", "ALICLOUD_ACCOUNT_ID")},
-    "endpoint": {"config": ("fc-invocation:endpoint",), "env": ("FC_INVOCATION_ENDPOINT",)},
-    "profile": {"config": ("alicloud:profile",), "env": ("ALIBABA_CLOUD_PROFILE", "ALICLOUD_PROFILE")},
-    "credentials_file": {
-        "config": ("alicloud:sharedCredentialsFile",),
-        "env": ("ALIBABA_CLOUD_CREDENTIALS_FILE",),
-    },
+    "access_key_id": {"config": _keys("accessKey"), "env": ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALICLOUD_ACCESS_KEY")},
+    "access_key_secret": {"config": _keys("secretKey"), "env": ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_SECRET_KEY")},
+    "security_token": {"config": _keys("securityToken"),
+                       "env": ("ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN")},
+    "region": {"config": _keys("region"), "env": ("ALIBABA_CLOUD_REGION", "ALICLOUD_REGION")},
+    "account_id": {"config": _keys("accountId"), "env": ("ALIBABA_CLOUD_ACCOUNT_ID", "ALICLOUD_ACCOUNT_ID")},
+    "endpoint": {"config": (f"{_OWN}:endpoint",), "env": ("FC_INVOCATION_ENDPOINT",)},  # pulumi-alicloud has none
+    "profile": {"config": _keys("profile"), "env": ("ALIBABA_CLOUD_PROFILE", "ALICLOUD_PROFILE")},
+    "credentials_file": {"config": _keys("sharedCredentialsFile"), "env": ("ALIBABA_CLOUD_CREDENTIALS_FILE",)},
     # Role-based sources. The config values are objects (JSON text from the stack configuration).
-    "assume_role_with_oidc": {"config": ("alicloud:assumeRoleWithOidc",), "env": ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN",)},
-    "assume_role": {"config": ("alicloud:assumeRole",), "env": ("ALIBABA_CLOUD_ROLE_ARN", "ALICLOUD_ASSUME_ROLE_ARN")},
+    "assume_role_with_oidc": {"config": _keys("assumeRoleWithOidc"), "env": ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN",)},
+    "assume_role": {"config": _keys("assumeRole"), "env": ("ALIBABA_CLOUD_ROLE_ARN", "ALICLOUD_ASSUME_ROLE_ARN")},
     "oidc_token_file": {"config": (), "env": ("ALIBABA_CLOUD_OIDC_TOKEN_FILE",)},
     "oidc_token": {"config": (), "env": ("ALIBABA_CLOUD_OIDC_TOKEN",)},
     "role_session_name": {"config": (), "env": ("ALIBABA_CLOUD_ROLE_SESSION_NAME", "ALICLOUD_ASSUME_ROLE_SESSION_NAME")},
     "session_expiration": {"config": (), "env": ("ALICLOUD_ASSUME_ROLE_SESSION_EXPIRATION",)},
-    "ecs_role_name": {"config": ("alicloud:ecsRoleName",), "env": ("ALIBABA_CLOUD_ECS_METADATA", "ALICLOUD_ECS_ROLE_NAME")},
-    "credentials_uri": {"config": ("alicloud:credentialsUri",),
+    "ecs_role_name": {"config": _keys("ecsRoleName"), "env": ("ALIBABA_CLOUD_ECS_METADATA", "ALICLOUD_ECS_ROLE_NAME")},
+    "credentials_uri": {"config": _keys("credentialsUri"),
                         "env": ("ALIBABA_CLOUD_CREDENTIALS_URI", "ALICLOUD_CREDENTIALS_URI")},
     "sts_endpoint": {"config": (), "env": ("ALIBABA_CLOUD_STS_ENDPOINT",)},
     "sts_region": {"config": (), "env": ("ALIBABA_CLOUD_STS_REGION",)},
@@ -77,6 +83,13 @@ SETTING_SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
     "metadata_endpoint": {"config": (), "env": ("FC_INVOCATION_METADATA_ENDPOINT",)},
     "cli_profile_disabled": {"config": (), "env": ("ALIBABA_CLOUD_CLI_PROFILE_DISABLED",)},
 }
+
+
+def config_keys(name: str, namespaces: Optional[Collection[str]] = None) -> tuple[str, ...]:
+    """The config keys of setting ``name`` in precedence order, only those of ``namespaces`` (None: all of
+    :data:`CONFIG_NAMESPACES`; the plugin sees only its own)."""
+    keys = SETTING_SOURCES[name]["config"]
+    return keys if namespaces is None else tuple(key for key in keys if key.partition(":")[0] in namespaces)
 
 
 def first(mapping: Mapping[str, Any] | None, keys: tuple[str, ...]) -> str | None:
@@ -109,13 +122,15 @@ def lookup(name: str, config: Mapping[str, Any] | None, env: Mapping[str, str]) 
     return None, None
 
 
-def where_to_set(name: str, argument: str | None = None) -> str:
+def where_to_set(name: str, argument: str | None = None, namespaces: Optional[Collection[str]] = None) -> str:
+    """Every place that sets ``name``: the argument, the config keys of ``namespaces``, the environment."""
     sources = SETTING_SOURCES[name]
     parts = []
     if argument:
         parts.append(f"the `{argument}` argument")
-    if sources["config"]:
-        parts.append("Pulumi config " + " / ".join(f"`{key}`" for key in sources["config"]))
+    keys = config_keys(name, namespaces)
+    if keys:
+        parts.append("Pulumi config " + " / ".join(f"`{key}`" for key in keys))
     parts.append("environment variable " + " / ".join(sources["env"]))
     return ", ".join(parts)
 

@@ -17,7 +17,8 @@ from ..waiter import history_for
 __all__ = ["CONFIG_KEYS", "MAX_CACHED_CLIENTS", "MAX_CACHED_HISTORIES", "client_for", "pool", "duration_history",
            "forget_histories"]
 
-# The stack (or provider) config keys the credential chain reads.
+# The stack (or provider) config keys the credential chain reads: every setting under `fc-invocation:` and
+# under `alicloud:` (credentials.SETTING_SOURCES, which sets the precedence).
 CONFIG_KEYS = tuple(key for entry in SETTING_SOURCES.values() for key in entry["config"])
 
 # Bounded: each rotated STS token is a new key, and a long-lived process (an Automation API server
@@ -29,14 +30,16 @@ _clients_lock = threading.Lock()
 
 def client_for(config: Optional[Mapping[str, Any]], *, region: Optional[str] = None,
                account_id: Optional[str] = None, endpoint: Optional[str] = None,
-               secret_config: Collection[str] = ()) -> FcClient:
+               secret_config: Collection[str] = (), config_namespaces: Optional[Collection[str]] = None) -> FcClient:
     """A cached client for these settings: one connection pool per endpoint and key per process.
-    The values of the config keys in ``secret_config`` never show in its errors.
+    The values of the config keys in ``secret_config`` never show in its errors; ``config_namespaces``:
+    the config namespaces the caller sees, the only ones its errors name (None: all; the plugin: its own).
 
     The least recently used client beyond :data:`MAX_CACHED_CLIENTS` is closed: its pooled sockets
     go; a wait still holding it keeps working (the session opens a new connection when asked)."""
     with secret_config_masked(config, secret_config, region=region, account_id=account_id, endpoint=endpoint):
-        settings = resolve_settings(region=region, account_id=account_id, endpoint=endpoint, config=config)
+        settings = resolve_settings(region=region, account_id=account_id, endpoint=endpoint, config=config,
+                                    config_namespaces=config_namespaces)
     key = (settings.endpoint, settings.account_id, settings.credentials)
     evicted = []
     with _clients_lock:

@@ -35,7 +35,7 @@ from ..models import redact, redacting, secret_values
 from ..sources import PACKAGE, SOURCES, camel
 from .values import UNKNOWN, has_unknown, outputs_map, plain, snake, unwrap  # noqa: F401 - snake: in __all__
 
-__all__ = ["PACKAGE", "UNKNOWN", "PluginError", "FcInvocationProvider", "config_key", "plugin_names", "camel", "snake"]
+__all__ = ["PACKAGE", "UNKNOWN", "PluginError", "FcInvocationProvider", "config_key", "camel", "snake"]
 
 T = TypeVar("T")
 
@@ -52,19 +52,10 @@ class PluginError(FcInvocationError):
 
 def config_key(name: str) -> Optional[str]:
     """The credential chain's config key for the plugin's own setting ``name`` (``region`` →
-    ``alicloud:region``), or None for a setting the plugin does not have."""
-    for key in CONFIG_KEYS:
-        if key.split(":", 1)[1] == name:
-            return key
-    return None
-
-
-def plugin_names(text: str) -> str:
-    """A credential-chain message with its config keys named as this plugin's settings
-    (`alicloud:accessKey` → `fc-invocation:accessKey`): the plugin reads only its own."""
-    for key in CONFIG_KEYS:
-        text = text.replace(f"`{key}`", f"`{PACKAGE}:{key.split(':', 1)[1]}`")
-    return text
+    ``fc-invocation:region``, the key a Python program reads too), or None for a setting the plugin does not
+    have. The plugin sees no other namespace: the engine configures a provider with its own package's config."""
+    key = f"{PACKAGE}:{name}"
+    return key if key in CONFIG_KEYS else None
 
 
 # --- specs and outputs --------------------------------------------------------------------------
@@ -216,11 +207,12 @@ class FcInvocationProvider(p.Provider):
         def create() -> Any:
             with redacting(spec.secret_texts):
                 return client_for(self.config, region=spec.region, account_id=spec.account_id,
-                                  endpoint=spec.endpoint, secret_config=self.secret_config)
+                                  endpoint=spec.endpoint, secret_config=self.secret_config,
+                                  config_namespaces=(PACKAGE,))
         try:
             return await self.blocking(create)
         except ConfigurationError as exc:
-            raise PluginError(plugin_names(str(exc))) from None
+            raise PluginError(str(exc)) from None
 
     # --- schema and configuration ---
 
@@ -236,7 +228,7 @@ class FcInvocationProvider(p.Provider):
 
     async def check_config(self, request: p.CheckRequest) -> p.CheckResponse:
         failures = [p.CheckFailure(key, f"{PACKAGE}:{key} is not a setting of this provider; the settings are "
-                                        f"{', '.join(sorted(k.split(':', 1)[1] for k in CONFIG_KEYS))}")
+                                        f"{', '.join(sorted({k.split(':', 1)[1] for k in CONFIG_KEYS}))}")
                     for key in request.new_inputs if key != "version" and config_key(key) is None]
         return p.CheckResponse(inputs=request.new_inputs, failures=failures or None)
 
