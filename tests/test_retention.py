@@ -399,16 +399,20 @@ def _recorded(fc, api, host):
 @pytest.mark.parametrize("api,gone,code", [("fc3", "gone-fn/k-3", "FunctionNotFound"),
                                            ("fc2", "gone-svc/job/k-1", "ServiceNotFound"),
                                            ("fc2", "keep/gone-fn/k-1", "FunctionNotFound")])
-def test_a_refresh_whose_function_is_gone_fails_naming_it(fc_emulator, api, gone, code):
+def test_a_refresh_whose_function_is_gone_keeps_the_state_and_names_the_stored_settings(fc_emulator, api, gone,
+                                                                                       code):
+    """A plain refresh reads with the settings stored at the last `up` (a region or account moved since?): an
+    error raised in the provider host is a traceback, so the read keeps the state and warns once (issue 27)."""
     fc = fc_emulator
     with ProviderHost(env=CLEAN_ENV) as host:
         host.configure(fc.stack_config(), secret_keys=SECRET_KEYS)
         rec = _recorded(fc, api, host)
         rec.id = gone  # the state names a function FC no longer has
-        with pytest.raises(grpc.RpcError) as info:
-            refreshed(host, rec)
-    text = info.value.details()
-    assert code in text and "7 days" not in text, text
+        id_, outs = refreshed(host, rec)
+        assert id_ == gone and outs == {**rec.outputs, "__provider": rec.provider_blob}
+        text = host.stderr_text()
+    assert code in text and "7 days" not in text and "Traceback" not in text, text
+    assert "`alicloud:region`" in text and "pulumi refresh --run-program" in text, text
 
 
 @pytest.mark.parametrize("api", ["fc2", "fc3"])

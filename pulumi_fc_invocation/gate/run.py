@@ -19,6 +19,7 @@ from ..errors import FcInvocationError, InvocationFailedError, NotFoundError, Wa
 from ..models import redact
 from ..waiter import Waiter
 from .clients import pool
+from .explain import is_user_fixable
 from .gates import masked
 from .messages import format_duration
 from .reporting import Reporter
@@ -103,7 +104,9 @@ async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, pr
             result = await asyncio.get_running_loop().run_in_executor(executor, gate.reader(client))
         except NotFoundError as exc:
             fail(gate.not_found(exc))
-        except FcInvocationError:
+        except FcInvocationError as exc:
+            if is_user_fixable(exc):
+                raise  # a setting to fix (explain.py): no later read would pass; the caller words it
             return None, None  # any other API error: the engine's read, which retries, gives the verdict
         judge(lambda: gate.judge(result, props))
         return result, None
@@ -113,6 +116,9 @@ async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, pr
         say(reporter.info, gate.progress(result, elapsed))
 
     outcome = await reporter.until_done(waiter(gate, client, progress).wait_async(executor))
+    if outcome.result is None and outcome.error is not None and is_user_fixable(outcome.error) \
+            and not isinstance(outcome.error, NotFoundError):
+        raise outcome.error  # a setting to fix (explain.py): the caller words it, once, in its front end's terms
     if outcome.error is not None:
         say(reporter.warn, f"stopped waiting for {gate.shown} after {format_duration(outcome.elapsed)}: "
                            f"{outcome.error}")

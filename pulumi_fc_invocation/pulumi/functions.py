@@ -33,7 +33,7 @@ from ..sources import ASYNC_TASK, ASYNC_TASKS, STATEFUL_ASYNC_INVOCATION, STATEF
     camel
 from .operation import records_only_notice
 from .program import all_plain, check_plain_bool, client_of, gate_secrets, mock_invoke, mocked_props, \
-    plain_input_errors, resolve_spec, under_mocks
+    plain_input_errors, resolve_spec, under_mocks, user_errors
 from .resources import mocked_summary
 from .signatures import annotations, bind, function_signature, type_text
 
@@ -204,7 +204,8 @@ def single_output(kind: Kind, cls: type, secret_payloads: Any, args: dict[str, A
         return single_result(cls, spec, result, secret_payloads)
 
     return resolve_spec(args, lambda values, hidden: SingleSpec.build(kind=kind, secret_payloads=secret_payloads,
-                                                                      hidden=hidden, **values)).apply(run)
+                                                                      hidden=hidden, **values)).apply(
+        lambda spec: user_errors(run(spec)))
 
 
 def batch_now(kind: Kind, cls: type, secret_payloads: bool, args: dict[str, Any],
@@ -239,7 +240,8 @@ def batch_output(kind: Kind, cls: type, secret_payloads: Any, args: dict[str, An
         return batch_result(cls, spec, summary, waited)
 
     return resolve_spec(args, lambda values, hidden: BatchSpec.build(kind=kind, secret_payloads=secret_payloads,
-                                                                     hidden=hidden, **values)).apply(run)
+                                                                     hidden=hidden, **values)).apply(
+        lambda spec: user_errors(run(spec)))
 
 
 # --- the function forms: one pair per data source, from its description ------------------------------

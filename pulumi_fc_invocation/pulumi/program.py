@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Collection, Mapping
 from typing import Any, Callable, NoReturn, Optional, TypeVar
 
 import pulumi
@@ -18,12 +18,13 @@ from pulumi import Output, ResourceOptions
 
 from ..client import FcClient
 from ..credentials import secret_config_texts
-from ..errors import ConfigurationError, InvalidArgumentError
-from ..gate.clients import CONFIG_KEYS, client_for
+from ..errors import FcInvocationError, InvalidArgumentError
+from ..gate.clients import CONFIG_KEYS, client_for, pool
+from ..gate.explain import explain
 from ..gate.gates import gate_for
-from ..gate.operation import SKIP_WAIT_ENV, records_only, skip_wait
+from ..gate.operation import SKIP_WAIT_ENV, current_operation, records_only, skip_wait
 from ..gate.run import run_gate_result
-from ..models import redacting, secret_values
+from ..models import redact, redacting, secret_values
 from . import verdict
 from .operation import records_only_notice
 from ..sdk_workarounds import install_linear_output_wait, undo_sdk_pickler_chain
@@ -33,46 +34,71 @@ __all__ = [
     "mocked_props", "outputs_after",
     "mock_invoke", "secret_names", "resolve_spec", "spec_prop", "log_target", "register_read",
     "is_plain", "all_plain", "skip_notice", "no_verdict_props", "ProgramReporter", "gate_in_program",
-    "check_plain_bool",
+    "check_plain_bool", "as_run_error", "user_message", "user_errors",
 ]
 
 T = TypeVar("T")
 
 
-class _ProgramInputError(InvalidArgumentError, pulumi.RunError):
-    """An InvalidArgumentError that is also a ``pulumi.RunError``: the language host prints its message
-    alone, not 30-odd lines of SDK frames. Still an InvalidArgumentError (and a ValueError) to catch."""
-
-    def __init__(self, error: InvalidArgumentError) -> None:
-        Exception.__init__(self, *error.args)  # the message as formatted already (show_value kept)
-        self.argument, self.value, self.rule = error.argument, error.value, error.rule
+_RUN_ERRORS: dict[type, type] = {}
 
 
-class _ProgramSettingError(ConfigurationError, pulumi.RunError):
-    """The same for a ConfigurationError (e.g. an ``endpoint`` argument without a scheme)."""
+def _run_error_class(cls: type) -> type:
+    """``cls`` that is also a ``pulumi.RunError`` (one class per error class, made once)."""
+    combined = _RUN_ERRORS.get(cls)
+    if combined is None:
+        combined = _RUN_ERRORS[cls] = type(cls.__name__, (cls, pulumi.RunError), {
+            "__module__": __name__, "__qualname__": cls.__qualname__,
+            "__doc__": f"A {cls.__name__} that is also a ``pulumi.RunError``: the language host prints its "
+                       f"message alone."})
+    return combined
 
-    def __init__(self, error: ConfigurationError) -> None:
-        super().__init__(*error.args)
+
+def as_run_error(error: FcInvocationError, text: Optional[str] = None) -> pulumi.RunError:
+    """``error`` again, as an error of its class that is also a ``pulumi.RunError`` (the language host prints
+    a RunError's message alone, not 30-odd lines of SDK frames), saying ``text`` (default: its own words).
+    Its attributes are kept (an InvalidArgumentError's ``argument``, an API error's ``code``...): still the
+    error a caller catches. errors.py cannot subclass RunError (the CLI never imports Pulumi), so this is
+    done here, where Pulumi is loaded anyway; raise it ``from error``."""
+    cls = _run_error_class(type(error))
+    again = Exception.__new__(cls)
+    again.__dict__.update(error.__dict__)
+    again.args = (str(error) if text is None else text,)
+    return again
+
+
+def user_message(error: BaseException, secrets: Collection[str] = ()) -> Optional[str]:
+    """The one line a program's user reads for ``error`` (:func:`..gate.explain.explain`, in the stack config's
+    words), ``secrets`` masked; None for an error that is not a setting, credentials, authentication, network or
+    input error."""
+    text = explain(error)
+    return None if text is None else redact(text, secrets)
 
 
 def plain_input_errors(func: Callable[..., T]) -> Callable[..., T]:
-    """Let ``func``'s input errors reach the user as their message alone (see :class:`_ProgramInputError`).
-
-    Only the Pulumi forms are wrapped: errors.py cannot subclass RunError (the CLI never imports
-    Pulumi), so the error is raised again here, where Pulumi is loaded anyway, as the same error that
-    is also a RunError, chained to the original."""
+    """Let ``func``'s errors reach the user as one line, chained to the original (:func:`as_run_error`): a bad
+    input, setting, credentials, authentication or network error in :func:`user_message`'s words, any other
+    error of the package (a function form's verdict) in its own."""
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
             return func(*args, **kwargs)
         except pulumi.RunError:
             raise
-        except InvalidArgumentError as exc:
-            raise _ProgramInputError(exc) from exc
-        except ConfigurationError as exc:
-            raise _ProgramSettingError(exc) from exc
+        except FcInvocationError as exc:
+            raise as_run_error(exc, user_message(exc)) from exc
 
     return wrapper
+
+
+async def user_errors(wait: Awaitable[T], secrets: Collection[str] = ()) -> T:
+    """``await wait``, its user errors raised as :func:`plain_input_errors` raises them (an Output form's read)."""
+    try:
+        return await wait
+    except pulumi.RunError:
+        raise
+    except FcInvocationError as exc:
+        raise as_run_error(exc, user_message(exc, secrets)) from exc
 
 
 def check_plain_bool(argument: str, value: Any) -> None:
@@ -267,11 +293,41 @@ class ProgramReporter:
 async def gate_in_program(spec: Any, log_target: Any) -> Optional[float]:
     """A data source's gate in the program (see :func:`..gate.run.run_gate_result`); returns the seconds waited,
     or None. Only records (no read, no verdict here) in a refresh/destroy, under mocks and under the
-    switch."""
-    if skip_notice(spec, log_target) or under_mocks() or records_only_notice(spec.id, log_target):
+    switch. A setting, credentials, authentication or network error fails the gate with one line naming the
+    setting and the fix (:func:`user_message`), as a verdict fails it: here, in the program, since the
+    provider host's read would fail with a traceback (:mod:`.providers`)."""
+    if skip_notice(spec, log_target) or under_mocks():
         return None
     secrets = gate_secrets(spec)
-    with redacting(secrets):
-        _, waited = await run_gate_result(gate_for(spec), client_of(spec), ProgramReporter(log_target),
-                                          preview=pulumi.runtime.is_dry_run(), secrets=secrets)
+    if records_only_notice(spec.id, log_target):
+        await _check_settings(spec, log_target, secrets)
+        return None
+    try:
+        with redacting(secrets):
+            _, waited = await run_gate_result(gate_for(spec), client_of(spec), ProgramReporter(log_target),
+                                              preview=pulumi.runtime.is_dry_run(), secrets=secrets)
+    except FcInvocationError as exc:
+        _fail_on_user_error(exc, log_target, secrets)
+        raise
     return waited
+
+
+def _fail_on_user_error(error: FcInvocationError, log_target: Any, secrets: Collection[str]) -> None:
+    """Fail the gate with ``error``'s one line, if it is a user error (:func:`user_message`); else return."""
+    text = user_message(error, secrets)
+    if text is not None:
+        verdict.fail(text, log_target)
+
+
+async def _check_settings(spec: Any, log_target: Any, secrets: Collection[str]) -> None:
+    """``refresh --run-program``: the engine's read will use the current settings, in the provider host, where
+    an error is a traceback; one read here first fails the refresh with one line if they do not work. (A
+    destroy is never blocked by them: nothing is read there that it needs, see :mod:`.providers`.)"""
+    if current_operation() != "refresh":
+        return
+    try:
+        with redacting(secrets):
+            client = client_of(spec)
+            await asyncio.get_running_loop().run_in_executor(pool(), gate_for(spec).reader(client))
+    except FcInvocationError as exc:
+        _fail_on_user_error(exc, log_target, secrets)  # another error: the engine's read gives its verdict

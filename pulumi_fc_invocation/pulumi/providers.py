@@ -19,6 +19,7 @@ import pulumi.dynamic
 from ..credentials import secret_config_texts
 from ..errors import FcInvocationError, NotFoundError
 from ..gate.clients import CONFIG_KEYS, client_for
+from ..gate.explain import explain, is_user_fixable
 from ..gate.gates import BatchGate
 from ..gate.messages import item_not_found
 from ..gate.operation import current_operation
@@ -88,28 +89,51 @@ class GateProvider(pulumi.dynamic.ResourceProvider):
         refresh = props.get("status") is not None
         hidden = self._secrets(secrets)
         with redacting(hidden):
-            client = self._client(props.get("region"), props.get("account_id"), props.get("endpoint"))
             try:
+                client = self._client(props.get("region"), props.get("account_id"), props.get("endpoint"))
                 result = read_and_check(client, ref, props, refresh=refresh, kind=self.kind)
             except NotFoundError as exc:
                 if refresh and item_not_found(exc):
                     # FC has forgotten the item (it keeps a task 7 days): a refresh keeps the state last
-                    # recorded, and says so. A missing function (deleted, region or account changed) fails.
+                    # recorded, and says so.
                     pulumi.log.warn(redact(f"keeping the state last recorded for {self.kind.noun} {ref}: {exc}",
                                            hidden))
-                elif refresh or current_operation() != "destroy":
-                    raise
-                # `destroy --run-program` forgets this read right after: no 404 blocks it.
-                return pulumi.dynamic.ReadResult(id_, dict(props))
+                    return pulumi.dynamic.ReadResult(id_, dict(props))
+                return self._kept(id_, props, exc, refresh, hidden)
+            except FcInvocationError as exc:
+                return self._kept(id_, props, exc, refresh, hidden)
         return pulumi.dynamic.ReadResult(id_, single_outputs(self.kind, result, ref, props))
+
+    def _kept(self, id_: str, props: dict[str, Any], error: FcInvocationError, refresh: bool,
+              hidden: tuple[str, ...]) -> pulumi.dynamic.ReadResult:
+        """A read that failed on ``error``: kept as last recorded where nothing better can be said, else raised.
+
+        A plain refresh (``refresh``) reads with the settings stored in the state at the last ``pulumi up``,
+        and an error raised here reaches the user as a traceback (the SDK's provider host formats one for
+        every error). So when those settings no longer work (a setting, credentials, authentication or
+        network error; a function not found, as after a region or account move) the read keeps the state
+        last recorded and warns, once, naming the stored settings and the fix (:func:`..gate.explain.explain`).
+        ``destroy --run-program`` forgets this read right after: no such error, nor a 404, blocks it."""
+        destroy = not refresh and current_operation() == "destroy"
+        if not (destroy or (refresh and is_user_fixable(error))):
+            raise error
+        text = explain(error, stored=refresh) or str(error)
+        noun = self.kind.batch_resource_name if self.batch else self.kind.noun
+        pulumi.log.warn(redact(f"not read, forgotten by this destroy: {noun} {id_}: {text}" if destroy else
+                               f"keeping the state last recorded for {noun} {id_}: {text}", hidden))
+        return pulumi.dynamic.ReadResult(id_, dict(props))
 
     def _read_batch(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         spec = BatchSpec.from_props(id_, props, kind=self.kind)
         # A refresh passes the prior outputs (with results); the program's read passes none of them.
         refresh = props.get("total") is not None
-        with redacting(self._secrets(spec.secret_texts)):
-            client = self._client(spec.region, spec.account_id, spec.endpoint)
-            summary = BatchGate(spec).final_read(client, props, refresh=refresh)
+        hidden = self._secrets(spec.secret_texts)
+        with redacting(hidden):
+            try:
+                client = self._client(spec.region, spec.account_id, spec.endpoint)
+                summary = BatchGate(spec).final_read(client, props, refresh=refresh)
+            except FcInvocationError as exc:
+                return self._kept(id_, props, exc, refresh, hidden)
         outs = spec.props()
         outs.update(batch_outputs(summary))
         outs["waited_seconds"] = props.get("waited_seconds")
