@@ -28,17 +28,17 @@ from typing import Any, Optional
 from .version import __version__
 from .credentials import SETTING_SOURCES
 from .models import InvocationEvent, InvocationStatus
-from .sources import ASYNC_TASK, ASYNC_TASKS, PACKAGE, SOURCES, STATEFUL_ASYNC_INVOCATION, \
-    STATEFUL_ASYNC_INVOCATIONS, DataSource, Field, Member, camel
+from .sources import ASYNC_TASK, ASYNC_TASKS, PACKAGE, RUNS, SOURCES, STATEFUL_ASYNC_INVOCATION, \
+    STATEFUL_ASYNC_INVOCATIONS, DataSource, Field, Member, Run, camel
 from .sources.common import EVENT_DESCRIPTIONS, STATUS_DESCRIPTIONS
 from .sources.provider import OBJECT_SETTINGS, SECRET_SETTINGS, SETTING_DESCRIPTIONS
 
 __all__ = [
     "PACKAGE", "RESOURCE_TOKEN", "FUNCTION_TOKEN", "BATCH_RESOURCE_TOKEN", "BATCH_FUNCTION_TOKEN", "INVOCATION_TOKEN",
     "TASK_RESOURCE_TOKEN", "TASK_FUNCTION_TOKEN", "TASKS_RESOURCE_TOKEN", "TASKS_FUNCTION_TOKEN", "TASK_TOKEN",
-    "EVENT_TOKEN", "STATUS_TOKEN", "EVENT_DESCRIPTIONS", "STATUS_DESCRIPTIONS", "SETTING_DESCRIPTIONS", "camel",
+    "EVENT_TOKEN", "STATUS_TOKEN", "RUN_TOKENS", "EVENT_DESCRIPTIONS", "STATUS_DESCRIPTIONS", "SETTING_DESCRIPTIONS", "camel",
     "field_doc",
-    "build_schema", "render", "reference_name", "reference_page", "reference_pages", "main",
+    "build_schema", "render", "reference_name", "reference_page", "run_reference_page", "reference_pages", "main",
 ]
 
 RESOURCE_TOKEN = STATEFUL_ASYNC_INVOCATION.token
@@ -51,6 +51,7 @@ TASK_FUNCTION_TOKEN = ASYNC_TASK.function_token
 TASKS_RESOURCE_TOKEN = ASYNC_TASKS.token
 TASKS_FUNCTION_TOKEN = ASYNC_TASKS.function_token
 TASK_TOKEN = f"{PACKAGE}:index:{ASYNC_TASK.member.name}"  # type: ignore[union-attr]
+RUN_TOKENS = tuple(run.token for run in RUNS)  # AsyncTaskRun, StatefulAsyncInvocationRun
 EVENT_TOKEN = f"{PACKAGE}:index:InvocationEvent"
 STATUS_TOKEN = f"{PACKAGE}:index:InvocationStatus"
 
@@ -141,32 +142,34 @@ def _type_spec(annotation: Any, *, statuses: bool = False, where: str = "") -> d
     raise TypeError(f"schema: no Pulumi type for {where} {annotation!r}")
 
 
-def _input(source: DataSource, field: Field) -> dict[str, Any]:
+def _input(source: "DataSource | Run", field: Field) -> dict[str, Any]:
     spec = _type_spec(field.accepts or field.type, statuses=field.statuses, where=f"{field.name!r} of {source.name}")
     if field.default is not None and not field.required:
         spec["default"] = field.default
     if field.plain:
         spec["plain"] = True
+    if field.secret and isinstance(source, Run):  # a run's payload: secret from the program on
+        spec["secret"] = True
     return {**spec, "description": field_doc(field)}
 
 
-def _output(source: DataSource, field: Field) -> dict[str, Any]:
+def _output(source: "DataSource | Run", field: Field) -> dict[str, Any]:
     spec = _type_spec(field.type, statuses=field.statuses, where=f"{field.name!r} of {source.name}")
     if field.secret:
         spec["secret"] = True
     return {**spec, "description": field_doc(field)}
 
 
-def _inputs(source: DataSource, fields: Any) -> tuple[dict[str, Any], list[str]]:
+def _inputs(source: "DataSource | Run", fields: Any) -> tuple[dict[str, Any], list[str]]:
     return ({camel(f.name): _input(source, f) for f in fields}, sorted(camel(f.name) for f in fields if f.required))
 
 
-def _outputs(source: DataSource, fields: Any) -> tuple[dict[str, Any], list[str]]:
+def _outputs(source: "DataSource | Run", fields: Any) -> tuple[dict[str, Any], list[str]]:
     return ({camel(f.name): _output(source, f) for f in fields},
             sorted(camel(f.name) for f in fields if not f.nullable))
 
 
-def _resource(source: DataSource) -> dict[str, Any]:
+def _resource(source: "DataSource | Run") -> dict[str, Any]:
     inputs, required_inputs = _inputs(source, source.inputs)
     outputs, required = _outputs(source, source.outputs)
     return {"description": source.doc, "inputProperties": inputs, "requiredInputs": required_inputs,
@@ -251,6 +254,8 @@ def build_schema() -> dict[str, Any]:
         functions[source.function_token] = _function(source)
         if source.member is not None:
             types[f"{PACKAGE}:index:{source.member.name}"] = _member(source)
+    for run in RUNS:
+        resources[run.token] = _resource(run)
     schema: dict[str, Any] = {
         "name": PACKAGE,
         "displayName": DISPLAY_NAME,
@@ -281,7 +286,7 @@ def render(schema: Optional[dict[str, Any]] = None) -> str:
 # --- the reference pages (docs/reference/<data-source>.md) ----------------------------------------
 
 
-def reference_name(source: DataSource) -> str:
+def reference_name(source: "DataSource | Run") -> str:
     """``AsyncTask`` -> ``async-task.md``."""
     return re.sub(r"(?<!^)([A-Z])", r"-\1", source.name).lower() + ".md"
 
@@ -348,13 +353,54 @@ def reference_page(source: DataSource) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _table(rows: Any, head: str, rule: str) -> list[str]:
+    return [head, rule, *rows]
+
+
+def run_reference_page(run: Run) -> str:
+    """One run's inputs (which of them start a new run), outputs, defaults and secrecy, from its description."""
+    lines = [
+        f"# {run.name}", "",
+        "<!-- Generated from pulumi_fc_invocation/sources by `python -m pulumi_fc_invocation.schema --reference "
+        "docs/reference`; do not edit. -->", "",
+        run.doc, "",
+        f"A resource in two forms: the Python class `pulumi_fc_invocation.{run.name}` and the provider plugin's "
+        f"resource `{run.token}` (YAML, TypeScript, Go). Python names are snake_case, the plugin's camelCase. Its "
+        f"outputs are those of `{run.gates.name}` ([reference]({reference_name(run.gates)})), then its inputs "
+        f"echoed, `runSequence` and `waitedSeconds`. An output that echoes a secret input is secret too.", "",
+        "## Inputs", "",
+    ]
+    rows = []
+    for field in run.inputs:
+        spec = _type_spec(field.accepts or field.type, statuses=field.statuses, where=field.name)
+        default = "required" if field.required else ("none" if field.default is None else f"`{field.default!r}`")
+        change = "a new run" if field.replaces else "an update (starts nothing)"
+        rows.append(f"| `{field.name}` | `{camel(field.name)}` | {_words(spec)} | {default} | {change} | "
+                    f"{_cell(field_doc(field))} |")
+    lines += _table(rows, "| Python | Plugin | Type | Default | A change is | Description |",
+                    "| --- | --- | --- | --- | --- | --- |")
+    lines += ["", "## Outputs", ""]
+    rows = []
+    for field in run.outputs:
+        spec = _type_spec(field.type, statuses=field.statuses, where=field.name)
+        secret = "unless `secret_payloads` is false" if field.secret else "no"
+        rows.append(f"| `{field.name}` | `{camel(field.name)}` | {_words(spec)} | {'yes' if field.nullable else 'no'} "
+                    f"| {secret} | {_cell(field_doc(field))} |")
+    lines += _table(rows, "| Python | Plugin | Type | May be null | Secret | Description |",
+                    "| --- | --- | --- | --- | --- | --- |")
+    return "\n".join(lines) + "\n"
+
+
 def reference_pages() -> dict[str, str]:
     """Every reference page by file name, with an index."""
     pages = {reference_name(source): reference_page(source) for source in SOURCES}
+    pages.update({reference_name(run): run_reference_page(run) for run in RUNS})
     index = ["# Reference", "",
              "<!-- Generated from pulumi_fc_invocation/sources; do not edit. -->", "",
-             "Every data source's inputs, outputs, defaults and secrecy, generated from its description.", ""]
+             "Every data source's and run's inputs, outputs, defaults and secrecy, generated from its description.",
+             ""]
     index += [f"- [{source.name}]({reference_name(source)}): {source.function_doc}" for source in SOURCES]
+    index += [f"- [{run.name}]({reference_name(run)}): {run.what[:1].upper() + run.what[1:]}." for run in RUNS]
     pages["index.md"] = "\n".join(index) + "\n"
     return pages
 

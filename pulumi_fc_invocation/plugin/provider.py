@@ -33,6 +33,7 @@ from ..gate.spec import BatchSpec, SingleSpec, with_timeout
 from ..kinds import KINDS, Kind
 from ..models import redact, redacting, secret_values
 from ..sources import PACKAGE, SOURCES, camel
+from .runs import RUN_TOKENS, RunResources
 from .values import UNKNOWN, has_unknown, outputs_map, plain, snake, unwrap  # noqa: F401 - snake: in __all__
 
 __all__ = ["PACKAGE", "UNKNOWN", "PluginError", "FcInvocationProvider", "config_key", "camel", "snake"]
@@ -294,7 +295,13 @@ class FcInvocationProvider(p.Provider):
             raise PluginError(f"unknown resource type {urn_type}; this provider has {', '.join(sorted(RESOURCES))}")
         return RESOURCES[urn_type]
 
+    def runs(self) -> RunResources:
+        """The run resources (AsyncTaskRun, StatefulAsyncInvocationRun): plugin/runs.py."""
+        return RunResources(self, EngineReporter)
+
     async def check(self, request: p.CheckRequest) -> p.CheckResponse:
+        if request.type in RUN_TOKENS:
+            return await self.runs().check(request)
         kind, batch = self._resource(request.type)
         args, hidden = unwrap(request.new_inputs)
         if not has_unknown(args):
@@ -308,6 +315,8 @@ class FcInvocationProvider(p.Provider):
         return p.CheckResponse(inputs=request.new_inputs)
 
     async def diff(self, request: p.DiffRequest) -> p.DiffResponse:
+        if request.type in RUN_TOKENS:
+            return await self.runs().diff(request)
         kind, batch = self._resource(request.type)
         olds, _ = unwrap(request.old_state)
         news, hidden = unwrap(request.new_inputs)
@@ -330,10 +339,14 @@ class FcInvocationProvider(p.Provider):
                               delete_before_replace=False)
 
     async def create(self, request: p.CreateRequest) -> p.CreateResponse:
+        if request.type in RUN_TOKENS:
+            return await self.runs().create(request)
         outs, id_ = await self._gate(request.type, request.urn, request.properties, request.timeout, request.preview)
         return p.CreateResponse(resource_id=id_, properties=outs)
 
     async def update(self, request: p.UpdateRequest) -> p.UpdateResponse:
+        if request.type in RUN_TOKENS:
+            return await self.runs().update(request)
         outs, _ = await self._gate(request.type, request.urn, request.news, request.timeout, request.preview)
         return p.UpdateResponse(properties=outs)
 
@@ -367,6 +380,8 @@ class FcInvocationProvider(p.Provider):
         return outputs_map(record(spec, result, waited), secret_outputs(spec)), spec.id
 
     async def read(self, request: p.ReadRequest) -> p.ReadResponse:
+        if request.type in RUN_TOKENS:
+            return await self.runs().read(request)
         kind, batch = self._resource(request.type)
         props, hidden = unwrap(request.properties)
         inputs, input_hidden = unwrap(request.inputs)
@@ -405,6 +420,8 @@ class FcInvocationProvider(p.Provider):
                               inputs=request.inputs or outputs_map(inputs, secret))
 
     async def delete(self, request: p.DeleteRequest) -> None:
+        if request.type in RUN_TOKENS:
+            return await self.runs().delete(request)
         return None  # a gate only read FC: forgetting it touches nothing
 
     async def cancel(self) -> None:

@@ -48,8 +48,8 @@ def run_inputs(w: Words, id_field: Field, gate: Mapping[str, Field]) -> dict[str
                                   f"or one that failed. Null (the default): an id derived from the stack, the "
                                   f"resource, the function and the run's sequence number, never from the payload. "
                                   f"A change starts a new {w.noun}.", replaces=True),
-        Field("triggers", Mapping[str, str], f"Any values; a change of one starts a new {w.noun} (a version, a "
-                                             f"hash of what the {w.noun} works on).", replaces=True),
+        Field("triggers", Mapping[str, str], f"Names to text values (a version, a hash of what the {w.noun} works "
+                                             f"on); a change of one starts a new {w.noun}.", replaces=True),
         gate["wait_for_completion"].but(
             doc=f"Whether `pulumi up` waits until the {w.noun} ends before this resource (and everything that "
                 f"depends on it) is done, and fails the deployment when it ends in one of `failOnStatuses` or does "
@@ -82,8 +82,8 @@ ASYNC_TASK_RUN = Run(
          "`failOnStatuses` (by default " + quoted(DEFAULT_FAIL_ON) + ") or does not end within `timeoutSeconds`; "
          "resources that depend on this one deploy only after it passes.\n\n"
          + RUN_DECISIONS.format(id="taskId", noun="task") + "\n\n"
-         "Needs the RAM actions `fc:InvokeFunction`, `fc:GetAsyncTask` and, with `stopOnTimeout` or "
-         "`stopOnDelete`, `fc:StopAsyncTask`."),
+         "Needs the RAM actions (of the `fc` service) `InvokeFunction`, `GetAsyncTask` and, with `stopOnTimeout` "
+         "or `stopOnDelete`, `StopAsyncTask`."),
     inputs=(FUNCTION, _own["payload"], QUALIFIER, _own["task_id"], _own["triggers"], _own["wait_for_completion"],
             *(f for f in _settings if f.name != "wait_for_completion"), _own["stop_on_timeout"],
             _own["stop_on_delete"], _gate["not_found_grace_seconds"]),

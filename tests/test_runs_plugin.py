@@ -1,0 +1,286 @@
+"""The plugin's run resources over gRPC (the real plugin process, a stand-in engine, the emulator on a real clock
+with tasks of a fraction of a second): each lifecycle rule of issue 28, driven as the engine drives one
+resource (``Stack`` below: Check, then Create, or Diff then Update / Create+Delete, Read, Delete), counting the
+InvokeFunction requests the emulator saw."""
+
+from __future__ import annotations
+
+import hashlib
+
+import grpc
+from google.protobuf.json_format import MessageToDict
+import pytest
+from pulumi.runtime.proto import provider_pb2
+
+from pulumi_fc_invocation.gate.start import derived_id
+from pulumi_fc_invocation.plugin.provider import UNKNOWN
+from pulumi_fc_invocation.sources import ASYNC_TASK_RUN, STATEFUL_ASYNC_INVOCATION_RUN
+from _plugin_rpc import SECRET_SIG, secret, struct
+
+EMULATOR_CLOCK = "real"  # the plugin process waits on its own clock
+pytestmark = pytest.mark.usefixtures("fresh")
+
+FAIL = '{"fcEmulator": {"outcome": "Failed"}}'
+FAST = {"pollIntervalSeconds": 0.1, "maxPollIntervalSeconds": 0.2, "timeoutSeconds": 30}
+
+
+def plain(struct_value) -> dict:
+    """A Struct as plain values, secrets unwrapped."""
+    def unwrapped(value):
+        if isinstance(value, dict):
+            return unwrapped(value["value"]) if SECRET_SIG in value else {k: unwrapped(v) for k, v in value.items()}
+        return [unwrapped(v) for v in value] if isinstance(value, list) else value
+
+    return unwrapped(MessageToDict(struct_value))
+
+
+class Stack:
+    """One run resource as the engine handles it across `up`s: its checked inputs, outputs and id."""
+
+    def __init__(self, plugin, run, name="migrate"):
+        self.plugin, self.run = plugin, run
+        self.urn = f"urn:pulumi:dev::proj::{run.token}::{name}"
+        self.inputs, self.outputs, self.id = None, None, None
+
+    def check(self, news):
+        checked = self.plugin.Check(provider_pb2.CheckRequest(urn=self.urn, olds=struct(self.inputs or {}),
+                                                              news=struct(news)))
+        assert not checked.failures, [f.reason for f in checked.failures]
+        return checked.inputs
+
+    def up(self, news, preview=False):
+        """What the engine does for this resource in an `up` (or a preview): the step it took."""
+        checked = self.check(news)
+        if self.id is None:
+            created = self.plugin.Create(provider_pb2.CreateRequest(urn=self.urn, properties=checked, preview=preview))
+            if not preview:
+                self.inputs, self.outputs, self.id = dict(checked.items()), created.properties, created.id
+            self.last = created.properties
+            return "create"
+        diff = self.plugin.Diff(provider_pb2.DiffRequest(urn=self.urn, id=self.id, olds=self.outputs, news=checked))
+        if diff.replaces:
+            created = self.plugin.Create(provider_pb2.CreateRequest(urn=self.urn, properties=checked, preview=preview))
+            if not preview:
+                self.plugin.Delete(provider_pb2.DeleteRequest(urn=self.urn, id=self.id, properties=self.outputs))
+                self.inputs, self.outputs, self.id = dict(checked.items()), created.properties, created.id
+            self.last = created.properties
+            return "replace"
+        if diff.changes == provider_pb2.DiffResponse.DIFF_SOME:
+            updated = self.plugin.Update(provider_pb2.UpdateRequest(urn=self.urn, id=self.id, olds=self.outputs,
+                                                                    news=checked, preview=preview))
+            if not preview:
+                self.inputs, self.outputs = dict(checked.items()), updated.properties
+            self.last = updated.properties
+            return "update"
+        return "same"
+
+    def refresh(self):
+        read = self.plugin.Read(provider_pb2.ReadRequest(urn=self.urn, id=self.id, properties=self.outputs,
+                                                         inputs=struct(self.inputs)))
+        self.outputs = read.properties
+        return plain(read.properties)
+
+    def destroy(self):
+        self.plugin.Delete(provider_pb2.DeleteRequest(urn=self.urn, id=self.id, properties=self.outputs))
+        self.inputs, self.outputs, self.id = None, None, None
+
+    @property
+    def values(self):
+        return plain(self.outputs)
+
+
+@pytest.fixture(params=[ASYNC_TASK_RUN, STATEFUL_ASYNC_INVOCATION_RUN], ids=["fc3", "fc2"])
+def run(request):
+    return request.param
+
+
+def function(fc, run, name, **script):
+    """A function of the run's API (a unique name per API: one emulator serves both); the run's names."""
+    name = f"{name}-{run.api}"
+    fc.add_function("svc" if run.api == "fc2" else None, name, queue_delay=0, **{"duration": 0.3, **script})
+    return {"serviceName": "svc", "functionName": name} if run.api == "fc2" else {"functionName": name}
+
+
+def invokes(fc):
+    return fc.request_count("invoke")
+
+
+def items(fc, names):
+    return [i for i in fc.invocations if i.function_name == names["functionName"]]
+
+
+def test_preview_starts_nothing_then_up_starts_one_task_and_an_unchanged_up_sends_nothing(ready, fc, run):
+    names = function(fc, run, "once")
+    stack = Stack(ready, run)
+    news = {**names, "payload": secret('{"rows": 10}'), **FAST}
+    assert stack.up(news, preview=True) == "create"
+    previewed = plain(stack.last)
+    assert previewed["status"] == UNKNOWN and previewed[run.id_key.replace("_id", "Id")] == UNKNOWN
+    assert fc.request_count() == 0
+    assert stack.up(news) == "create"
+    values = stack.values
+    id_key = "taskId" if run.api == "fc3" else "invocationId"
+    assert values["status"] == "Succeeded" and values["runSequence"] == 0 and values["waitedSeconds"] > 0
+    assert values[id_key].startswith("migrate-") and values[id_key].endswith("-0")
+    assert invokes(fc) == 1 and len(items(fc, names)) == 1
+    raw = MessageToDict(stack.outputs)
+    assert SECRET_SIG in raw["payload"] and SECRET_SIG in raw["returnPayload"] and SECRET_SIG in raw["taskPayload"
+                                                                                                    if run.api == "fc3" else "invocationPayload"]
+    fc.reset_requests()
+    assert stack.up(news) == "same" and stack.up(news, preview=True) == "same"
+    assert fc.request_count() == 0  # not even a read: the recorded task had ended
+
+
+def test_a_trigger_or_payload_change_replaces_and_a_gate_input_alone_starts_nothing(ready, fc, run):
+    names = function(fc, run, "change")
+    stack = Stack(ready, run)
+    news = {**names, "payload": secret("a"), "triggers": {"db_version": "1"}, **FAST}
+    stack.up(news)
+    first = stack.id
+    fc.reset_requests()
+    assert stack.up({**news, "timeoutSeconds": 60, "failOnStatuses": ["Failed"], "stopOnDelete": True}) == "update"
+    assert fc.request_count() == 0 and stack.id == first and stack.values["timeoutSeconds"] == 60
+    assert stack.up({**news, "triggers": {"db_version": "2"}, "timeoutSeconds": 60, "failOnStatuses": ["Failed"],
+                     "stopOnDelete": True}) == "replace"
+    assert invokes(fc) == 1 and stack.values["runSequence"] == 1 and stack.id != first and stack.id.endswith("-1")
+    assert stack.values["triggers"] == {"db_version": "2"}  # the keys as given (not camelCased)
+    assert stack.up({**news, "payload": secret("b"), "triggers": {"db_version": "2"}}) == "replace"
+    assert invokes(fc) == 2 and stack.values["runSequence"] == 2 and len(items(fc, names)) == 3
+    assert stack.up({**news, "payload": secret("b"), "triggers": {"db_version": "2"}}) == "same"
+
+
+def test_a_failed_run_fails_the_up_and_the_next_up_retries_it_under_the_next_id(ready, fc, run):
+    names = function(fc, run, "flaky", outcome="Failed", error_message="boom: no disk")
+    stack = Stack(ready, run)
+    news = {**names, "payload": secret("{}"), **FAST}
+    with pytest.raises(grpc.RpcError) as caught:
+        stack.up(news)
+    message = caught.value.details()
+    assert "ended Failed: boom: no disk" in message and "-0" in message and "Traceback" not in message
+    assert stack.id is None  # nothing recorded: the next up is a create again
+    function(fc, run, "flaky", outcome="Succeeded")
+    assert stack.up(news) == "create"
+    assert stack.values["status"] == "Succeeded" and stack.id.endswith("-1") and stack.values["runSequence"] == 0
+    assert invokes(fc) == 3 and len(items(fc, names)) == 2  # the first, the refused retry of -0, -1
+
+
+def test_a_409_adopts_a_running_or_succeeded_task_of_the_same_payload(ready, fc, run):
+    """A crash between the start and the state: the next up finds the task under the derived id."""
+    names = function(fc, run, "crash", duration=1.5)
+    stack = Stack(ready, run)
+    target = {"service_name": "svc", "function_name": names["functionName"]} if run.api == "fc2" \
+        else {"function_name": names["functionName"]}
+    item = derived_id(run, stack.urn, target, 0)
+    if run.api == "fc2":
+        fc.client().invoke_async("svc", names["functionName"], "job", invocation_id=item)
+    else:
+        fc.client().invoke_async_task(names["functionName"], "job", task_id=item)
+    fc.reset_requests()
+    assert stack.up({**names, "payload": secret("job"), **FAST}) == "create"
+    assert stack.values["status"] == "Succeeded" and stack.values["waitedSeconds"] > 0.5
+    assert invokes(fc) == 1 and len(items(fc, names)) == 1  # refused with 409, then adopted and waited for
+    stack.destroy()  # destroy, then up with the same inputs: adopts the Succeeded task
+    assert stack.up({**names, "payload": secret("job"), **FAST}) == "create"
+    assert len(items(fc, names)) == 1 and stack.values["status"] == "Succeeded"
+
+
+def test_a_given_id_held_by_another_payload_is_a_clear_error(ready, fc, run):
+    names = function(fc, run, "given")
+    id_key = "taskId" if run.api == "fc3" else "invocationId"
+    Stack(ready, run, "a").up({**names, "payload": secret("first"), id_key: "nightly-1", **FAST})
+    with pytest.raises(grpc.RpcError) as caught:
+        Stack(ready, run, "b").up({**names, "payload": secret("second"), id_key: "nightly-1", **FAST})
+    message = caught.value.details()
+    assert "nightly-1" in message and "another payload" in message and "second" not in message
+    assert run.id_key in message
+
+
+def test_refresh_records_the_task_and_never_fails(ready, fc, run):
+    names = function(fc, run, "refresh", duration=1.0)
+    stack = Stack(ready, run)
+    stack.up({**names, "payload": secret("{}"), "waitForCompletion": False, **FAST})
+    assert stack.values["status"] in ("Enqueued", "Running")
+    fc.reset_requests()
+    fc.inject_fault("get", status=500, code="InternalServerError", times=100)
+    kept = stack.refresh()  # FC failing: the state stays, a warning says why
+    assert kept["status"] in ("Enqueued", "Running")
+    fc.clear_faults()
+    import time
+
+    time.sleep(1.2)
+    assert stack.refresh()["status"] == "Succeeded"
+    assert invokes(fc) == 0
+
+
+def test_import_pending_creates_records_the_task_and_the_next_up_adopts_the_record(ready, fc, run):
+    names = function(fc, run, "pending")
+    crashed = Stack(ready, run)
+    crashed.up({**names, "payload": secret("p"), **FAST})
+    fresh = Stack(ready, run)  # `refresh --import-pending-creates`: the engine knows the id alone
+    read = ready.Read(provider_pb2.ReadRequest(urn=fresh.urn, id=crashed.id))
+    assert read.id == crashed.id
+    recorded, inputs = plain(read.properties), plain(read.inputs)
+    assert recorded["status"] == "Succeeded" and inputs["payload"] == "p" and inputs["runSequence"] == 0
+    assert SECRET_SIG in MessageToDict(read.inputs)["payload"]
+    fresh.inputs, fresh.outputs, fresh.id = dict(read.inputs.items()), read.properties, read.id
+    fc.reset_requests()
+    assert fresh.up({**names, "payload": secret("p"), **FAST}) in ("same", "update")
+    assert invokes(fc) == 0
+    gone = ready.Read(provider_pb2.ReadRequest(urn=fresh.urn, id=crashed.id[:-1] + "7"))
+    assert gone.id == ""  # FC knows no such task: no resource
+
+
+def test_delete_stops_a_running_task_only_with_stop_on_delete(ready, fc, run):
+    names = function(fc, run, "long", duration=30)
+    kept = Stack(ready, run, "kept")
+    kept.up({**names, "payload": secret("1"), "waitForCompletion": False, **FAST})
+    kept.destroy()
+    assert fc.request_count("stop") == 0 and fc.request_count("invoke") == 1
+    stopped = Stack(ready, run, "stopped")
+    stopped.up({**names, "payload": secret("2"), "waitForCompletion": False, "stopOnDelete": True, **FAST})
+    item = stopped.id.rsplit("/", 1)[1]
+    stopped.destroy()
+    assert fc.request_count("stop") == 1 and fc.request_count("invoke") == 2
+    states = {i.invocation_id: i.status for i in items(fc, names)}
+    assert states[item] in ("Stopping", "Stopped") and list(states.values()).count("Running") == 1
+
+
+def test_a_timeout_stops_the_task_only_with_stop_on_timeout_and_the_next_up_adopts_a_running_one(ready, fc, run):
+    names = function(fc, run, "slow", duration=30)
+    left = Stack(ready, run, "left")
+    with pytest.raises(grpc.RpcError) as caught:
+        left.up({**names, "payload": secret("1"), **FAST, "timeoutSeconds": 0.5})
+    assert "did not finish" in caught.value.details() or "timed out" in caught.value.details() \
+        or "timeout" in caught.value.details()
+    assert fc.request_count("stop") == 0
+    fc.reset_requests()
+    with pytest.raises(grpc.RpcError):  # the next up adopts the running task (gated again: it times out again)
+        left.up({**names, "payload": secret("1"), **FAST, "timeoutSeconds": 0.5})
+    assert invokes(fc) == 1 and len(items(fc, names)) == 1
+    stopped = Stack(ready, run, "stopped")
+    with pytest.raises(grpc.RpcError) as caught:
+        stopped.up({**names, "payload": secret("2"), **FAST, "timeoutSeconds": 0.5, "stopOnTimeout": True})
+    assert "(stopOnTimeout)" in caught.value.details() and fc.request_count("stop") == 1
+
+
+def test_a_derived_id_holds_no_payload_digest(ready, fc, run):
+    names = function(fc, run, "digest")
+    one, two = Stack(ready, run, "same"), Stack(ready, run, "same")
+    one.up({**names, "payload": secret("guess-me-1"), "waitForCompletion": False, **FAST})
+    two.up({**names, "payload": secret("guess-me-2"), "waitForCompletion": False, **FAST})
+    first, second = one.id.rsplit("/", 1)[1], two.id.rsplit("/", 1)[1]
+    assert first.rsplit("-", 1)[0] == second.rsplit("-", 1)[0]  # one sequence: the payload is not in the id
+    for payload in ("guess-me-1", "guess-me-2"):
+        for digest in (hashlib.sha256(payload.encode()).hexdigest(), hashlib.md5(payload.encode()).hexdigest()):
+            assert digest[:6] not in first and digest[:6] not in second
+
+
+def test_check_refuses_bad_input_before_any_request(ready, fc, run):
+    names = function(fc, run, "bad")
+    stack = Stack(ready, run)
+    id_key = "taskId" if run.api == "fc3" else "invocationId"
+    checked = ready.Check(provider_pb2.CheckRequest(urn=stack.urn, news=struct({**names, id_key: "bad id!"})))
+    assert [f.property for f in checked.failures] == [id_key]
+    checked = ready.Check(provider_pb2.CheckRequest(urn=stack.urn, news=struct({**names, "failOnStatuses": ["Running"]})))
+    assert [f.property for f in checked.failures] == ["failOnStatuses"]
+    assert fc.request_count() == 0
