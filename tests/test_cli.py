@@ -323,14 +323,52 @@ def test_options_override_environment(fc, env):
 # --- wait ------------------------------------------------------------------------------------------
 
 
+def _waited(fc, env, *args, reads=1, ends_in=30.0):
+    """``fc-invocation *args`` as a process, the emulator's clock stepped ``ends_in`` s ahead (a running
+    task ends) once the process made ``reads`` get calls: a wait that surely saw the task running."""
+    fc.reset_requests()
+    proc = subprocess.Popen([sys.executable, "-m", "pulumi_fc_invocation.cli", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert until(lambda: fc.request_count("get") >= reads, timeout=20), fc.requests
+        fc.advance(ends_in)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert "Traceback" not in err and SECRET not in out + err
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
 def test_wait_succeeds_exit_0_with_plain_progress_when_piped(fc, env):
-    fc.test_client.invoke_async("video", "transcode", "{}", qualifier="prod", invocation_id="wait-ok-1")
-    proc = run(env, "wait", "video.prod/transcode/wait-ok-1", "--poll-interval", "0.2s")
+    fc.add_function("video", "slow", duration=30)
+    fc.test_client.invoke_async("video", "slow", "{}", invocation_id="wait-ok-1")
+    proc = _waited(fc, env, "wait", "video/slow/wait-ok-1", "--poll-interval", "0.2s")
     assert proc.returncode == 0, proc.stderr
     assert "\r" not in proc.stderr and "\x1b" not in proc.stderr
-    assert proc.stderr.startswith("waiting for video.prod/transcode/wait-ok-1: timeout 30m00s")
-    assert proc.stdout.startswith("invocation video.prod/transcode/wait-ok-1 Succeeded after ")
+    assert proc.stderr.startswith("waiting for video/slow/wait-ok-1: timeout 30m00s")
+    assert proc.stdout.startswith("invocation video/slow/wait-ok-1 Succeeded after ")
     assert len(proc.stdout.splitlines()) == 1
+
+
+def test_wait_on_an_ended_task_says_its_own_run_time_and_no_start_line(fc, env):
+    """A task that had ended before the wait: its run (30 s here, from its times) and when it ended, not
+    the wait's 0 s; and no start line about a polling schedule that never ran (issue 27, point 6)."""
+    fc.add_function("video", "ran30", duration=30)
+    fc.test_client.invoke_async("video", "ran30", "{}", invocation_id="ended-1")
+    fc.advance(31)
+    ended = fc.test_client.get("video/ran30/ended-1").end_time
+    proc = run(env, "wait", "video/ran30/ended-1")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout.startswith("invocation video/ran30/ended-1 had already Succeeded (ran 30s, ended "
+                                  f"{ended.strftime('%Y-%m-%dT%H:%M:%S')}"), proc.stdout
+    assert "after 0s" not in proc.stdout
+    proc = run(env, "wait", "video/fails/bad-1", "--fail-on", "")  # an end not in --fail-on: the same
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout.startswith("invocation video/fails/bad-1 had already ended Failed, which is not in --fail-on "
+                                  "(nothing) (ran 300ms, ended "), proc.stdout
 
 
 def test_wait_failed_exit_1_names_status_error_and_request_id(fc, env):
@@ -610,7 +648,9 @@ def test_invoke_starts_a_task_and_prints_its_id(fc, env):
 
 
 @pytest.mark.parametrize("args, code, needles", [
-    (["invoke", "video/transcode", "--id", "bad id"], 3, ["invalid --id 'bad id'"]),
+    (["invoke", "video/transcode", "--id", "bad id"], 3, ["invalid --task-id (--id) 'bad id'"]),
+    (["invoke", "video/transcode", "--timeout", "5s"], 3, ["--timeout applies to the wait: add --wait"]),
+    (["invoke", "video/transcode", "--wait", "--timeout", "0s"], 3, ["invalid --timeout '0s'"]),
     (["invoke", "video/transcode", "--payload", "x", "--payload-file", "f"], 3, ["--payload or --payload-file"]),
     (["invoke", "video/transcode/x"], 3, ["invalid target 'video/transcode/x'"]),
     (["invoke", "video/transcode", "--id", "inv-cli-dup"], 0, []),
@@ -621,6 +661,74 @@ def test_invoke_errors(env, args, code, needles):
     if needles:
         assert_one_error_line(proc, code, *needles)
     assert proc.returncode == code, proc.stderr
+
+
+# --- invoke --wait (issue 28, item 3): start, then wait as `wait` does -------------------------------------
+
+
+def _slow_target(fc, name, fc3):
+    """A function of the API whose tasks run 30 s (until the test steps the clock); its target text."""
+    fc.add_function(None if fc3 else "video", name, duration=30)
+    return name if fc3 else f"video/{name}"
+
+
+@pytest.mark.parametrize("fc3", [True, False], ids=["fc3", "fc2"])
+def test_invoke_wait_prints_the_id_first_then_waits_as_wait_does(fc, env, fc3):
+    target = _slow_target(fc, "iwslow", fc3)
+    proc = _waited(fc, env, "invoke", target, "--task-id", "iw-ok", "--wait", "--poll-interval", "0.2s")
+    assert proc.returncode == 0, proc.stderr
+    noun = "task" if fc3 else "invocation"
+    first, summary = proc.stdout.splitlines()
+    assert first == "iw-ok"
+    assert summary.startswith(f"{noun} {target}/iw-ok Succeeded after "), summary
+    assert proc.stderr.startswith(f"waiting for {target}/iw-ok: timeout 30m00s")
+    assert fc.request_count("invoke") == 1
+    # --id stays an alias; FC picks no id in FC 3.0, the CLI makes one: printed first all the same.
+    proc = _waited(fc, env, "invoke", target, "--id", "iw-alias", "--wait", "--poll-interval", "0.2s")
+    assert proc.returncode == 0 and proc.stdout.splitlines()[0] == "iw-alias", proc.stderr
+    proc = _waited(fc, env, "invoke", target, "--wait", "--poll-interval", "0.2s")
+    made = proc.stdout.splitlines()[0]
+    assert proc.returncode == 0 and fc.test_client.get(f"{target}/{made}").status.value == "Succeeded"
+
+
+@pytest.mark.parametrize("fc3", [True, False], ids=["fc3", "fc2"])
+def test_invoke_wait_json_keeps_the_id_at_the_top_for_the_next_step(fc, env, fc3):
+    target = _slow_target(fc, "iwjson", fc3)
+    proc = _waited(fc, env, "invoke", target, "--wait", "--output", "json", "--poll-interval", "0.2s")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)  # stdout is the JSON object alone
+    key = "task_id" if fc3 else "invocation_id"
+    started = data[key]
+    assert data["status"] == "Succeeded" and data["id"] == f"{target}/{started}"
+    assert proc.stderr.splitlines()[0] == f"started {'task' if fc3 else 'invocation'} {target}/{started}"
+    assert fc.test_client.get(f"{target}/{started}").status.value == "Succeeded"
+
+
+def test_invoke_wait_on_a_failed_task_exits_1_as_wait_does(fc, env):
+    fc.add_function("video", "iwfails", outcome="Failed", duration=30, error_message=ERROR_TEXT)
+    proc = _waited(fc, env, "invoke", "video/iwfails", "--task-id", "iw-bad", "--wait", "--poll-interval", "0.2s")
+    assert proc.stdout.splitlines() == ["iw-bad"]
+    line = assert_one_error_line(proc, 1, "video/iwfails/iw-bad", "Failed", ERROR_TEXT)
+    waited = run(env, "wait", "video/iwfails/iw-bad")  # the same verdict, the same line
+    assert waited.returncode == 1 and line in waited.stderr
+
+
+def test_invoke_wait_timeout_exits_2_with_the_json_of_the_running_task(fc, env):
+    proc = run(env, "invoke", "video/forever", "--task-id", "iw-long", "--wait", "--timeout", "1s",
+               "--poll-interval", "0.2s", "--output", "json")
+    assert proc.returncode == 2, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["invocation_id"] == "iw-long" and data["status"] == "Running"
+    assert "raise --timeout" in proc.stderr
+
+
+def test_invoke_wait_options_are_checked_before_anything_starts(fc, env):
+    fc.reset_requests()
+    for args in (["--wait", "--fail-on", "Nope"], ["--timeout", "5s"], ["--no-history"],
+                 ["--wait", "--poll-interval", "2s", "--max-poll-interval", "1s"]):
+        proc = run(env, "invoke", "video/transcode", "--task-id", "never-1", *args)
+        assert proc.returncode == 3, (args, proc.stderr)
+    assert fc.request_count() == 0
 
 
 def _start_emulator(home, *args):

@@ -126,7 +126,7 @@ def test_wrong_secret_exits_4(env):
 def test_wait_succeeded_exits_0(env):
     proc = run(env, "wait", "render.prod/done-2", "--timeout", "10s")
     assert proc.returncode == 0, proc.stderr
-    assert "render.prod/done-2 Succeeded" in proc.stdout
+    assert "render.prod/done-2 had already Succeeded (ran 300ms" in proc.stdout
 
 
 def test_wait_json_is_the_task(env):

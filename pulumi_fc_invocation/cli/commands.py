@@ -9,11 +9,21 @@ import click
 
 from .connection import setup
 from .exits import EXIT_API, EXIT_OK, EXIT_USAGE
-from .options import EXIT_CODES_HELP, OUTPUT, StatusChoice, common_options
+from .options import EXIT_CODES_HELP, OUTPUT, StatusChoice, common_options, wait_options
 from .output import err, invocation_json, out, print_invocation_table, print_json, print_list_table
-from .parsing import TARGET_METAVAR, UserError, member_ref, parse_id, parse_target, target_text, time_window
+from .parsing import (
+    TARGET_METAVAR,
+    UserError,
+    member_ref,
+    noun,
+    parse_id,
+    parse_target,
+    target_text,
+    time_window,
+)
+from .parsing import wait_options as parse_wait_options
 from .reporter import not_found_line
-from .waits import wait, wait_batch
+from .waits import wait, wait_batch, wait_for
 
 __all__ = ["PROG", "cli"]
 
@@ -29,7 +39,7 @@ Examples:
   fc-invocation wait transcode.prod/job-123 --timeout 1h30m --fail-on Failed,Stopped
   fc-invocation wait-batch transcode --prefix job-2026-11- --expected-count 300 --timeout 2h
   fc-invocation list transcode.prod --status Failed --since 2h
-  fc-invocation invoke transcode.prod --id job-123 --payload '{{"src": "oss://raw/a.mp4"}}'
+  fc-invocation invoke transcode.prod --task-id job-123 --wait --payload '{{"src": "oss://raw/a.mp4"}}'
   fc-invocation get video.prod/transcode/video-123            # FC 2.0 invocation
   fc-invocation wait-batch video/transcode --prefix video-2026-11- --timeout 2h
   fc-invocation emulator --port 9000
@@ -145,8 +155,10 @@ def list_(target: str, status: Optional[str], prefix: Optional[str], since: Opti
 
 @cli.command(epilog=f"""\b
 Examples:
-  fc-invocation invoke transcode.prod --id job-123 --payload '{{"src": "oss://raw/a.mp4"}}'   # FC 3.0
+  fc-invocation invoke transcode.prod --task-id job-123 --payload '{{"src": "oss://raw/a.mp4"}}'   # FC 3.0
   id=$(fc-invocation invoke transcode) && fc-invocation wait "transcode/$id"
+  fc-invocation invoke transcode --task-id job-7 --wait --timeout 1h     # start, wait; exits as wait does
+  fc-invocation invoke transcode --wait --output json | jq -r .task_id   # the id, after the wait
   fc-invocation invoke demo/job                          # FC 2.0: FC picks the id; it is printed
   fc-invocation invoke video/transcode --payload-file job.json --output json
   id=$(fc-invocation invoke demo/job) && fc-invocation wait "demo/job/$id"
@@ -154,32 +166,51 @@ Examples:
 Starts the task with InvokeFunction (async), never retried once sent: a second start could run it
 twice. The id goes to stdout; FcClient.invoke_async_task (FC 3.0) and FcClient.invoke_async (FC 2.0)
 do the same from Python. An FC 3.0 function keeps a task to read only with async task mode on
-(PutAsyncInvokeConfig asyncTask: true); without --id, an FC 3.0 task id is made here.
+(PutAsyncInvokeConfig asyncTask: true); without --task-id, an FC 3.0 task id is made here.
+
+--wait then waits as `fc-invocation wait` does, with its options, output and exit codes: stdout
+has the id first, then wait's summary line (--output json: wait's JSON object alone, whose top-level
+"task_id" (FC 3.0) or "invocation_id" (FC 2.0) is the id; stderr says which task started).
 
 TARGET is FUNCTION[.QUALIFIER] (FC 3.0) or SERVICE[.QUALIFIER]/FUNCTION (FC 2.0).
 
 {EXIT_CODES_HELP}""")
 @click.argument("target", metavar=TARGET_METAVAR)
-@click.option("--id", "invocation_id", metavar="ID",
-              help="the task id (FC 3.0) or stateful invocation id (FC 2.0) [default: a new one]")
+@click.option("--task-id", "--id", "invocation_id", metavar="ID",
+              help="the task id (FC 3.0) or stateful invocation id (FC 2.0); --id is the same option "
+                   "[default: a new one]")
 @click.option("--payload", metavar="TEXT", help="the task's input (e.g. JSON) [default: empty]")
 @click.option("--payload-file", metavar="PATH", type=click.Path(dir_okay=False, allow_dash=True),
               help="read the input from this file ('-': stdin)")
+@click.option("--wait", "then_wait", is_flag=True,
+              help="then wait until the task ends, as `fc-invocation wait` (its options below, its exit codes)")
+@wait_options("reads")
 @click.option("-o", "--output", type=OUTPUT, default="table", show_default=True,
-              help="table: the id alone; json: {\"task_id\" (FC 3.0) or \"invocation_id\" (FC 2.0): ..., \"ref\": ...}")
+              help="table: the id alone; json: {\"task_id\" (FC 3.0) or \"invocation_id\" (FC 2.0): ..., \"ref\": ...}; "
+                   "with --wait, wait's output")
 @common_options
-def invoke(target: str, invocation_id: Optional[str], payload: Optional[str], payload_file: Optional[str],
-           output: str, verbose: bool, endpoint: Optional[str], region: Optional[str], account_id: Optional[str],
-           profile: Optional[str]) -> int:
-    """Start an async task (FC 3.0) or stateful async invocation (FC 2.0) of a function; print its id."""
+@click.pass_context
+def invoke(ctx: click.Context, target: str, invocation_id: Optional[str], payload: Optional[str],
+           payload_file: Optional[str], then_wait: bool, timeout_text: str, fail_on_text: str, poll_text: str,
+           max_poll_text: Optional[str], no_history: bool, output: str, verbose: bool, endpoint: Optional[str],
+           region: Optional[str], account_id: Optional[str], profile: Optional[str]) -> int:
+    """Start an async task (FC 3.0) or stateful async invocation (FC 2.0) of a function; print its id
+    (--wait: then wait for it)."""
     conn = setup(verbose, endpoint, region, account_id, profile)
     service, function, qualifier = parse_target(target)
     if invocation_id is not None:
         from ..fc2 import validate_invocation_id  # FC 3.0's task id follows the same rule
 
-        validate_invocation_id(invocation_id, "--id")
+        validate_invocation_id(invocation_id, "--task-id (--id)")
     if payload is not None and payload_file is not None:
         raise UserError("give --payload or --payload-file, not both")
+    options = None
+    if then_wait:
+        options = parse_wait_options(timeout_text, poll_text, max_poll_text, fail_on_text)
+    else:
+        for name, flag in WAIT_FLAGS.items():
+            if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
+                raise UserError(f"{flag} applies to the wait: add --wait (or drop {flag})")
     body: Any = payload
     if payload_file is not None:
         try:
@@ -192,12 +223,29 @@ def invoke(target: str, invocation_id: Optional[str], payload: Optional[str], pa
             started = client.invoke_async_task(function, body, task_id=invocation_id, qualifier=qualifier)
         else:
             started = client.invoke_async(service, function, body, qualifier=qualifier, invocation_id=invocation_id)
-    if output.lower() == "json":
-        key = "task_id" if service is None else "invocation_id"
-        print_json({key: started, "ref": f"{target_text(service, function, qualifier)}/{started}"})
+    ref = member_ref(service, function, qualifier, started)
+    json_output = output.lower() == "json"
+    if options is None:
+        if json_output:
+            key = "task_id" if service is None else "invocation_id"
+            print_json({key: started, "ref": f"{target_text(service, function, qualifier)}/{started}"})
+        else:
+            out(started)
+        return EXIT_OK
+    if ref is None:  # FC answered an id that breaks the rules: nothing to wait on
+        err(f"error: FC answered the id {started!r}, which is not a valid id to wait on")
+        return EXIT_API
+    if json_output:
+        err(f"started {noun(ref)} {ref}")
     else:
         out(started)
-    return EXIT_OK
+    return wait_for(conn, ref, options, no_history=no_history, json_output=json_output, verbose=verbose,
+                    just_started=True)
+
+
+# The options of the wait (``wait_options``' parameter names) that mean nothing without --wait.
+WAIT_FLAGS = {"timeout_text": "--timeout", "fail_on_text": "--fail-on", "poll_text": "--poll-interval",
+              "max_poll_text": "--max-poll-interval", "no_history": "--no-history"}
 
 
 @cli.command(

@@ -13,8 +13,8 @@ from typing import Any, Optional
 from ..errors import printable
 from .parsing import noun, valid_id
 
-__all__ = ["Output", "out", "err", "one_line", "encodable", "truncate", "fmt_duration", "invocation_json",
-           "batch_json", "print_json", "print_invocation_table", "print_list_table"]
+__all__ = ["Output", "out", "err", "one_line", "encodable", "truncate", "fmt_duration", "duration_of", "rfc3339",
+           "invocation_json", "batch_json", "print_json", "print_invocation_table", "print_list_table"]
 
 def encodable(text: str, stream: Any) -> str:
     """``text`` as ``stream`` can encode it: what its encoding lacks (cp1252 on Windows when output

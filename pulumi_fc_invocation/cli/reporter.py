@@ -16,7 +16,19 @@ from typing import Any, Callable, Optional
 from ..errors import InvocationFailedError, NotFoundError, WaitTimeoutError, printable
 from ..gate.messages import format_duration, not_found_message
 from .exits import EXIT_API, EXIT_FAILED, EXIT_OK, EXIT_TIMEOUT
-from .output import batch_json, encodable, err, fmt_duration, invocation_json, one_line, out, print_json, truncate
+from .output import (
+    batch_json,
+    duration_of,
+    encodable,
+    err,
+    fmt_duration,
+    invocation_json,
+    one_line,
+    out,
+    print_json,
+    rfc3339,
+    truncate,
+)
 from .parsing import noun
 
 __all__ = ["TerminalReporter", "SingleView", "BatchView", "watch", "conclude", "not_found_line", "isatty"]
@@ -32,13 +44,18 @@ class TerminalReporter:
     30 s, :meth:`progress`), as in CI logs.
 
     ``describe(last, elapsed)`` gives the line (the gate's progress sentence); ``last`` is the latest
-    result (None before the first).
+    result (None before the first). With ``ended`` (a result -> whether it is final), the plain start line
+    waits for the first answer and is left out when that answer has already ended (nothing was waited
+    for); it is written before any later line.
     """
 
-    def __init__(self, describe: Callable[[Any, float], str], live: bool, stream: Any) -> None:
+    def __init__(self, describe: Callable[[Any, float], str], live: bool, stream: Any,
+                 ended: Optional[Callable[[Any], bool]] = None) -> None:
         self.describe = describe
         self.live = live
         self.stream = stream
+        self.ended = ended
+        self.intro: Optional[str] = None  # the plain start line, until the first answer decides it
         self.last: Any = None
         self.started = time.monotonic()
         self._lock = threading.Lock()
@@ -49,7 +66,10 @@ class TerminalReporter:
     def start(self, intro: str) -> None:
         self.started = time.monotonic()
         if not self.live:
-            self._plain(intro)
+            if self.ended is None:
+                self._plain(intro)
+            else:
+                self.intro = intro
             return
         self._render()
         self._thread = threading.Thread(target=self._tick, name="fc-invocation-progress", daemon=True)
@@ -59,10 +79,17 @@ class TerminalReporter:
         self.last = result
         if self.live:
             self._render()
+        elif self.intro is not None and self.ended is not None:
+            intro, self.intro = self.intro, None
+            if not self.ended(result):
+                self._plain(intro)
 
     def progress(self, result: Any, elapsed: float) -> None:
         """The waiter's progress callback (plain mode), about every 30 s."""
         if not self.live:
+            if self.intro is not None:  # no answer yet: the wait is under way all the same
+                intro, self.intro = self.intro, None
+                self._plain(intro)
             self._plain(self.describe(result, elapsed))
 
     def finish(self) -> None:
@@ -124,14 +151,16 @@ def _polling_text(policy: Any, schedule: Any) -> str:
 def watch(connection: Any, gate: Any, *, verbose: bool, expected: str = "") -> Any:
     """The gate core's wait (:func:`~..gate.run.waiter`) with a :class:`TerminalReporter`; returns the
     waiter's outcome. The client's own retries stay within the wait's deadline. ``expected``: what the
-    start line says the wait expects (a batch's count)."""
+    start line says the wait expects (a batch's count). A single task's plain start line is written
+    only once a first read finds it still running."""
     from ..gate.run import waiter
 
     policy = gate.policy()
     fails = ", ".join(gate.spec.fail_on) or "nothing"
     with connection.client(retry_budget=min(30.0, policy.timeout)) as client:
         live = isatty(sys.stderr) and not verbose and os.environ.get("TERM") != "dumb"
-        reporter = TerminalReporter(gate.progress, live, sys.stderr)
+        ended = None if gate.batch else (lambda result: bool(result.is_terminal))
+        reporter = TerminalReporter(gate.progress, live, sys.stderr, ended)
         wait = waiter(gate, client, reporter.progress, observe=reporter.observe)
         reporter.start(f"waiting for {gate.shown}: {expected}timeout {fmt_duration(policy.timeout)}, "
                        f"{_polling_text(policy, wait.history_schedule)}, fail on {fails}")
@@ -215,15 +244,23 @@ class SingleView:
         return ["error: " + one_line(exc)]
 
     def ended(self, result: Any, outcome: Any) -> str:
+        """The success line: the wait's length, or, when the first read found the task already ended, the
+        task's own run (its times) and when it ended: the wait then lasted one read."""
         retried = result.already_retried_times
         detail = (f"retried {retried} {'time' if retried == 1 else 'times'}, "
                   f"request id {result.request_id or 'unknown'}")
-        after = format_duration(outcome.elapsed)
+        status = "Succeeded" if result.succeeded else f"ended {result.status.value}"
+        if outcome.calls == 1:
+            ran = duration_of(result)
+            run = f"ran {fmt_duration(ran)}, " if ran is not None else ""
+            status, detail = f"had already {status}", f"{run}ended {rfc3339(result.end_time)}; {detail}"
+        else:
+            status = f"{status} after {format_duration(outcome.elapsed)}"
+        line = f"{noun(self.ref)} {self.ref} {status}"
         if result.succeeded:
-            return f"{noun(self.ref)} {self.ref} Succeeded after {after} ({detail})"
+            return f"{line} ({detail})"
         fails = ", ".join(self.gate.spec.fail_on) or "nothing"
-        return (f"{noun(self.ref)} {self.ref} ended {result.status.value} after {after}, which is not in "
-                f"--fail-on ({fails}) ({detail})")
+        return f"{line}, which is not in --fail-on ({fails}) ({detail})"
 
 
 class BatchView:

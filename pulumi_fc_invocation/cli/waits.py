@@ -14,7 +14,7 @@ from .parsing import TARGET_METAVAR, parse_id, parse_target, target_kind, time_w
 from .parsing import wait_options as parse_wait_options
 from .reporter import BatchView, SingleView, conclude, watch
 
-__all__ = ["wait", "wait_batch"]
+__all__ = ["wait", "wait_batch", "wait_for"]
 
 
 def _cli_policy(spec: Any) -> Any:
@@ -54,20 +54,30 @@ def wait(invocation: str, timeout_text: str, fail_on_text: str, poll_text: str, 
     ID is FUNCTION[.QUALIFIER]/TASK_ID (FC 3.0, e.g. transcode.prod/job-123) or
     SERVICE[.QUALIFIER]/FUNCTION/INVOCATION_ID (FC 2.0, e.g. video.prod/transcode/video-123).
     """
+    connection = setup(verbose, endpoint, region, account_id, profile)
+    ref = parse_id(invocation)
+    options = parse_wait_options(timeout_text, poll_text, max_poll_text, fail_on_text)
+    return wait_for(connection, ref, options, no_history=no_history, json_output=output.lower() == "json",
+                    verbose=verbose)
+
+
+def wait_for(connection: Any, ref: Any, options: tuple[float, float, Optional[float], tuple[str, ...]], *,
+             no_history: bool, json_output: bool, verbose: bool, just_started: bool = False) -> int:
+    """``wait``'s wait on ``ref`` (``options``: :func:`.parsing.wait_options`), its exit code; ``invoke --wait``
+    waits here too. ``just_started``: the task was started a moment ago, so a not-found within the gate's
+    grace is FC not showing it yet (the gates' rule), not an answer."""
     from ..gate.gates import SingleGate
     from ..gate.spec import SingleSpec
     from ..kinds import FC2, FC3
 
-    connection = setup(verbose, endpoint, region, account_id, profile)
-    ref = parse_id(invocation)
-    timeout, poll, max_poll, fail_on = parse_wait_options(timeout_text, poll_text, max_poll_text, fail_on_text)
+    timeout, poll, max_poll, fail_on = options
     kind = FC3 if isinstance(ref, FC3.ref_type()) else FC2
     spec = SingleSpec.build(kind=kind, **kind.ref_fields(ref), wait_for_completion=True, timeout_seconds=timeout,
                             fail_on_statuses=list(fail_on), poll_interval_seconds=poll,
                             max_poll_interval_seconds=max_poll, use_duration_history=not no_history)
-    gate = SingleGate(_cli_policy(spec))
+    gate = SingleGate(spec if just_started else _cli_policy(spec))
     outcome = watch(connection, gate, verbose=verbose)
-    return conclude(gate, outcome, SingleView(gate), output.lower() == "json")
+    return conclude(gate, outcome, SingleView(gate), json_output)
 
 
 @click.command(name="wait-batch", epilog=f"""\b
