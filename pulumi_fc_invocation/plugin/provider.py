@@ -20,12 +20,14 @@ from typing import Any, Callable, NoReturn, Optional, TypeVar
 from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.property_value import PropertyValue
 
-from ..credentials import secret_config_texts
+from ..credentials import SETTING_SOURCES, secret_config_texts
+from ..credentials.settings import config_keys
 from ..errors import ConfigurationError, FcInvocationError, InvalidArgumentError, NotFoundError
 from ..gate.clients import CONFIG_KEYS, client_for, pool
+from ..gate.explain import explain
 from ..gate.gates import gate_for
 from ..gate.messages import item_not_found
-from ..gate.operation import records_only_setting, relaxed_warning, skip_wait
+from ..gate.operation import current_operation, records_only_setting, relaxed_warning, skip_wait
 from ..gate.outputs import batch_outputs, single_outputs
 from ..gate.reporting import until_set
 from ..gate.run import run_gate_result
@@ -36,7 +38,8 @@ from ..sources import PACKAGE, SOURCES, camel
 from .runs import RUN_TOKENS, RunResources
 from .values import UNKNOWN, has_unknown, outputs_map, plain, snake, unwrap  # noqa: F401 - snake: in __all__
 
-__all__ = ["PACKAGE", "UNKNOWN", "PluginError", "FcInvocationProvider", "config_key", "camel", "snake"]
+__all__ = ["PACKAGE", "UNKNOWN", "PluginError", "FcInvocationProvider", "config_key", "plugin_setting", "user_message",
+           "camel", "snake"]
 
 T = TypeVar("T")
 
@@ -57,6 +60,20 @@ def config_key(name: str) -> Optional[str]:
     have. The plugin sees no other namespace: the engine configures a provider with its own package's config."""
     key = f"{PACKAGE}:{name}"
     return key if key in CONFIG_KEYS else None
+
+
+def plugin_setting(name: str) -> str:
+    """The plugin's vocabulary for :func:`..gate.explain.explain`: where a YAML or TypeScript program's user
+    sets ``name`` (its ``fc-invocation:*`` key, or the environment where it has none)."""
+    keys = config_keys(name, (PACKAGE,))
+    return " or ".join(f"`{key}`" for key in keys) if keys else " or ".join(SETTING_SOURCES[name]["env"])
+
+
+def user_message(error: FcInvocationError, secrets: tuple[str, ...], *, stored: bool = False) -> str:
+    """The one line the engine prints for ``error``: a settings, credentials, authentication or network error
+    named with its ``fc-invocation:*`` setting and the fix (``stored``: the read ran with the settings a plain
+    ``pulumi refresh`` takes from the state), any other error (a verdict) as it is; secrets masked."""
+    return redact(explain(error, plugin_setting, stored=stored) or str(error), secrets)
 
 
 # --- specs and outputs --------------------------------------------------------------------------
@@ -205,15 +222,13 @@ class FcInvocationProvider(p.Provider):
         return secret_config_texts(self.config, self.secret_config)
 
     async def client(self, spec: Any) -> Any:
+        """The client for ``spec``'s settings; a setting's error is the caller's to word (:func:`user_message`)."""
         def create() -> Any:
             with redacting(spec.secret_texts):
                 return client_for(self.config, region=spec.region, account_id=spec.account_id,
                                   endpoint=spec.endpoint, secret_config=self.secret_config,
                                   config_namespaces=(PACKAGE,))
-        try:
-            return await self.blocking(create)
-        except ConfigurationError as exc:
-            raise PluginError(str(exc)) from None
+        return await self.blocking(create)
 
     # --- schema and configuration ---
 
@@ -268,9 +283,9 @@ class FcInvocationProvider(p.Provider):
                                        f"{kind.batch_resource_name if batch else kind.resource_name}")
         spec = build_spec(kind, batch, args, hidden)
         secrets = self.secrets(spec)
-        client = await self.client(spec)
         gate = gate_for(spec)
         try:
+            client = await self.client(spec)
             # No verdict under the switch, or in a refresh or destroy running the program (never blocked by a
             # task); a setting that decided the latter (not /proc) is named in a warning, as the Python gates do.
             relaxed, setting = (False, None) if skip_wait() else records_only_setting()
@@ -281,12 +296,15 @@ class FcInvocationProvider(p.Provider):
                     await asyncio.wait({sent}, timeout=5)
             result = await self.blocking(lambda: gate.final_read(client, spec.props(), judge=judge))
         except FcInvocationError as exc:
-            raise PluginError(redact(str(exc), secrets)) from None
+            raise PluginError(user_message(exc, secrets)) from None
         values = record(spec, result, None)
         if not batch:
             values = {key: values[key] for key in kind.result_keys}
         values["id"] = spec.id
-        return p.InvokeResponse(return_value=outputs_map(values, secret_outputs(spec)))
+        # Secret only where a value is: YAML and the Node.js SDK make a function's whole result secret when any
+        # part is (pulumi-yaml#636; invokeOutput), so an empty payload marked secret would hide the status too.
+        secret = frozenset(key for key in secret_outputs(spec) if values.get(key) not in (None, "", []))
+        return p.InvokeResponse(return_value=outputs_map(values, secret))
 
     # --- resources ---
 
@@ -376,7 +394,7 @@ class FcInvocationProvider(p.Provider):
             elif batch and spec.include_payloads:  # the polls list without payloads; judged already
                 result = await self.blocking(lambda: gate.final_read(client, props, judge=False))
         except FcInvocationError as exc:  # a PluginError too: the client's errors hold the settings
-            raise PluginError(redact(str(exc), secrets)) from None
+            raise PluginError(user_message(exc, secrets)) from None
         return outputs_map(record(spec, result, waited), secret_outputs(spec)), spec.id
 
     async def read(self, request: p.ReadRequest) -> p.ReadResponse:
@@ -394,9 +412,9 @@ class FcInvocationProvider(p.Provider):
         else:
             ref, masked = kind.parse_masked(request.resource_id, props)
             spec = build_spec(kind, False, {**inputs, **kind.ref_fields(ref)}, hidden | input_hidden | masked)
-        client = await self.client(spec)
         gate = gate_for(spec)
         try:
+            client = await self.client(spec)
             result = await self.blocking(lambda: gate.final_read(client, {**spec.props(), **props}, refresh=True))
         except FcInvocationError as exc:
             if isinstance(exc, NotFoundError) and request.properties and item_not_found(exc):
@@ -409,7 +427,9 @@ class FcInvocationProvider(p.Provider):
                     await asyncio.wait({sent}, timeout=5)  # a stalled engine Log never hangs the refresh
                 return p.ReadResponse(resource_id=request.resource_id, properties=request.properties,
                                       inputs=request.inputs)
-            raise PluginError(redact(str(exc), self.secrets(spec))) from None
+            # A plain refresh configured this provider from the settings stored in the state: say so.
+            stored = bool(request.properties) and current_operation() == "refresh"
+            raise PluginError(user_message(exc, self.secrets(spec), stored=stored)) from None
         values = record(spec, result, props.get("waited_seconds"))
         secret = secret_outputs(spec)
         if not request.inputs:  # an import: the names in the id, the settings of any prior outputs

