@@ -211,9 +211,22 @@ def test_usage_errors_exit_3(env, args, needles):
 
 
 def test_missing_credentials_exit_3(home):
+    """In the CLI's words, short: what is missing (not a network fault), what the CLI reads (environment,
+    --profile and its files, roles), and the fastest fix; nothing for Pulumi users (issue 27, point 6)."""
     proc = run(base_env(home), "get", "video/transcode/done-1")
-    line = assert_one_error_line(proc, 3, "credentials", "ALIBABA_CLOUD_ACCESS_KEY_ID", "--profile")
-    assert "`credentials` argument" not in line  # the CLI has none
+    line = assert_one_error_line(proc, 3, "error: missing credentials, the account id and the region: ",
+                                 "ALIBABA_CLOUD_ACCESS_KEY_ID", "--profile", "credentials.ini", "ALIBABA_CLOUD_ROLE_ARN",
+                                 "fastest fix: export ALIBABA_CLOUD_ACCESS_KEY_ID=... ALIBABA_CLOUD_ACCESS_KEY_SECRET=...",
+                                 "pass --account-id and --region", "--endpoint")
+    assert len(line) < 600, len(line)
+    for pulumi_words in ("cannot reach", "Pulumi", "alicloud:", "fc-invocation:", "`credentials` argument"):
+        assert pulumi_words not in line, pulumi_words
+    # Credentials found, the account and region not: only those, and only their fix.
+    keys = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIfcCliKey1", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET}
+    line = assert_one_error_line(run({**base_env(home), **keys}, "get", "transcode/job-1"), 3,
+                                 "error: missing the account id and the region: pass --account-id and --region "
+                                 "(ALIBABA_CLOUD_ACCOUNT_ID, ALIBABA_CLOUD_REGION), or --endpoint URL")
+    assert len(line) < 200 and "credentials" not in line
 
 
 def test_unknown_profile_exit_3(env):

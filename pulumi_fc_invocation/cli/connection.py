@@ -9,7 +9,9 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Optional
 
-__all__ = ["Connection", "setup"]
+from .parsing import UserError
+
+__all__ = ["Connection", "setup", "missing_settings", "missing_message"]
 
 log = logging.getLogger("pulumi_fc_invocation.cli")
 
@@ -53,14 +55,51 @@ class Connection:
                     "ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET")
             credentials = found.credentials
             log.debug("credentials from profile %r (%s)", self.profile, found.credentials_source)
-        if credentials is None:  # resolved here so that a missing key is told without FcClient's argument
-            credentials = resolve_settings(endpoint=self.endpoint, region=self.region, account_id=self.account_id,
-                                           config=config or None).credentials
+        if credentials is None:  # resolved here so that a missing setting is told in the CLI's words
+            wanted = dict(endpoint=self.endpoint, region=self.region, account_id=self.account_id, config=config or None)
+            found = resolve_settings(**wanted, require=False)
+            missing = missing_settings(found)
+            if missing:
+                try:  # the chain's last source, the ECS instance's own RAM role, is probed only when required
+                    found = resolve_settings(**wanted)
+                except ConfigurationError:
+                    raise UserError(missing_message(missing)) from None
+            credentials = found.credentials
         client = FcClient(endpoint=self.endpoint, region=self.region, account_id=self.account_id,
                           credentials=credentials, config=config or None, **kwargs)
         log.debug("endpoint %s, account id %s, region %s, %r", client.endpoint, client.account_id or "-",
                   client.region or "-", client.credentials)
         return client
+
+
+def missing_settings(found: Any) -> list[str]:
+    """What resolved settings (:func:`~..credentials.resolve_settings` without ``require``) lack to reach FC:
+    ``credentials``, and without an endpoint ``account id`` / ``region``."""
+    missing = [] if found.credentials is not None else ["credentials"]
+    if not found.endpoint:
+        missing += [name for name, value in (("account id", found.account_id), ("region", found.region))
+                    if not value]
+    return missing
+
+
+def missing_message(missing: list[str]) -> str:
+    """The CLI's line for missing settings: what is missing, the fastest fix, and what else the CLI reads,
+    in its own words (flags and environment variables), short."""
+    fixes = []
+    if "credentials" in missing:
+        fixes.append("none in the environment (ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET, or a role: ALIBABA_CLOUD_ROLE_ARN, "
+                     "_ECS_METADATA, _CREDENTIALS_URI), in a profile (--profile NAME: ~/.alibabacloud/credentials.ini, "
+                     "~/.aliyun/config.json) or from an instance role; fastest fix: export "
+                     "ALIBABA_CLOUD_ACCESS_KEY_ID=... ALIBABA_CLOUD_ACCESS_KEY_SECRET=...")
+    where = [(flag, env) for name, flag, env in (("account id", "--account-id", "ALIBABA_CLOUD_ACCOUNT_ID"),
+                                                 ("region", "--region", "ALIBABA_CLOUD_REGION")) if name in missing]
+    if where:
+        flags = " and ".join(flag for flag, _ in where)
+        envs = ", ".join(env for _, env in where)
+        fixes.append(f"pass {flags} ({envs}), or --endpoint URL (FC_INVOCATION_ENDPOINT)")
+    named = [{"account id": "the account id", "region": "the region"}.get(name, name) for name in missing]
+    what = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    return f"missing {what}: " + "; ".join(fixes)
 
 
 def setup(verbose: bool, endpoint: Optional[str], region: Optional[str], account_id: Optional[str],
