@@ -1,0 +1,87 @@
+"""Issue 27, point 3: one set of settings for every language. The plugin (YAML, TypeScript) reads
+`fc-invocation:*`; Python programs read the same keys, and pulumi-alicloud's `alicloud:*` after them
+(credentials.SETTING_SOURCES: argument > `fc-invocation:*` > `alicloud:*` > environment > profile files >
+roles). The same `pulumi config set` commands configure a Python program and a YAML program."""
+
+from __future__ import annotations
+
+import pytest
+
+from _engine import PROGRAM
+from _installed_plugin import INSTALLED_ONLY, install_plugin
+from _plugin_rpc import plugin_config
+from pulumi_fc_invocation.credentials import CONFIG_NAMESPACES, SETTING_SOURCES, resolve_settings
+from pulumi_fc_invocation.errors import ConfigurationError
+from pulumi_fc_invocation.testing import FcEmulator
+from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
+
+YAML_PROGRAM = """
+name: same-settings
+runtime: yaml
+resources:
+  gate:
+    type: fc-invocation:StatefulAsyncInvocation
+    properties:
+      serviceName: svc
+      functionName: fn
+      invocationId: job-1
+      waitForCompletion: true
+      timeoutSeconds: 60
+outputs:
+  status: ${gate.status}
+"""
+
+
+def test_each_setting_reads_fc_invocation_before_alicloud():
+    assert CONFIG_NAMESPACES == ("fc-invocation", "alicloud")
+    for setting in ("access_key_id", "access_key_secret", "security_token", "region", "account_id", "profile",
+                    "credentials_file", "assume_role", "assume_role_with_oidc", "ecs_role_name", "credentials_uri"):
+        name = SETTING_SOURCES[setting]["config"][0].partition(":")[2]
+        assert SETTING_SOURCES[setting]["config"] == (f"fc-invocation:{name}", f"alicloud:{name}"), setting
+    settings = resolve_settings(environ={}, home="/nonexistent", config={
+        "fc-invocation:accessKey": "own-id", "fc-invocation:secretKey": "own-secret",
+        "alicloud:accessKey": "ali-id", "alicloud:secretKey": "ali-secret",
+        "fc-invocation:region": "cn-shanghai", "alicloud:region": "cn-hangzhou",
+        "alicloud:accountId": "1234567890"})
+    assert settings.credentials.access_key_id == "own-id" and settings.region == "cn-shanghai"
+    assert settings.endpoint == "https://1234567890.cn-shanghai.fc.aliyuncs.com"  # the account from alicloud:
+
+
+def test_a_key_pair_never_mixes_namespaces_and_the_plugin_is_told_only_its_own():
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_settings(environ={}, home="/nonexistent", endpoint="http://127.0.0.1:9",
+                         config={"fc-invocation:accessKey": "own-id", "alicloud:secretKey": "ali-secret"})
+    assert "`fc-invocation:accessKey` is set but `fc-invocation:secretKey` is not" in str(caught.value)
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_settings(environ={}, home="/nonexistent", config={}, config_namespaces=("fc-invocation",))
+    message = str(caught.value)
+    assert "`fc-invocation:accessKey` + `fc-invocation:secretKey`" in message and "`fc-invocation:region`" in message
+    assert "alicloud:" not in message  # a provider never sees another package's config (GetPackageConfig)
+
+
+def test_the_same_config_set_commands_run_a_python_program_and_a_yaml_program(pulumi_bin, tmp_path):
+    """`pulumi config set fc-invocation:<name>` for each setting, once: a Python program (the dynamic data
+    source) and a YAML program (the plugin) both gate on the same FC 2.0 invocation with them."""
+    python_dir, yaml_dir = tmp_path / "python", tmp_path / "yaml"
+    python_dir.mkdir()
+    yaml_dir.mkdir()
+    (python_dir / "Pulumi.yaml").write_text("name: gates\nruntime: python\n")
+    (python_dir / "__main__.py").write_text(PROGRAM)
+    (yaml_dir / "Pulumi.yaml").write_text(YAML_PROGRAM)
+    with FcEmulator(clock="real") as fc:
+        fc.add_function("svc", "fn", outcome="Succeeded", queue_delay=0, duration=0.5)
+        fc.client().invoke_async("svc", "fn", "{}", invocation_id="job-1")
+        commands = plugin_config(fc)  # fc-invocation:accessKey, secretKey, accountId, region, endpoint
+        assert all(key.startswith("fc-invocation:") for key in commands)
+        with PulumiCli(python_dir, pulumi=pulumi_bin, env={"FC_INVOCATION_PROGRESS_SECONDS": "1"}) as cli:
+            cli.config(commands, secret_keys={"fc-invocation:secretKey"})
+            cli.config({"gates:ids": "job-1"})
+            up = cli.up()
+            assert up.ok, up.output
+            assert cli.outputs()["status"] == "Succeeded"
+        with PulumiCli(yaml_dir, pulumi=pulumi_bin, env=INSTALLED_ONLY) as cli:
+            install_plugin(cli)
+            cli.config(commands, secret_keys={"fc-invocation:secretKey"})
+            up = cli.up()
+            assert up.ok, up.output
+            assert cli.outputs()["status"] == "Succeeded"
