@@ -26,6 +26,7 @@ from ..gate.operation import SKIP_WAIT_ENV, current_operation, records_only, ski
 from ..gate.run import run_gate_result
 from ..models import redact, redacting, secret_values
 from . import verdict
+from .interrupt import interruptible
 from .operation import records_only_notice
 from ..sdk_workarounds import install_linear_output_wait, undo_sdk_pickler_chain
 
@@ -303,7 +304,7 @@ async def gate_in_program(spec: Any, log_target: Any) -> Optional[float]:
         await _check_settings(spec, log_target, secrets)
         return None
     try:
-        with redacting(secrets):
+        with redacting(secrets), interruptible(spec, log_target, secrets):
             _, waited = await run_gate_result(gate_for(spec), client_of(spec), ProgramReporter(log_target),
                                               preview=pulumi.runtime.is_dry_run(), secrets=secrets)
     except FcInvocationError as exc:
