@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
+import signal
 import sys
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import grpc
 import grpc.aio
@@ -28,6 +31,8 @@ __all__ = ["CleanErrorServicer", "clean_error", "serve", "main", "parse_engine_a
 RPCS = ("Parameterize", "Invoke", "GetSchema", "CheckConfig", "DiffConfig", "Configure", "Check", "Diff",
         "Create", "Update", "Delete", "Read")
 MAX_MESSAGE = 400 * 1024 * 1024  # the engine's own limit for a message (a big schema or batch)
+# How long the calls a stop signal cancelled have to answer before the server goes.
+STOP_GRACE = 0.5
 
 
 def clean_error(exc: Optional[BaseException]) -> Optional[FcInvocationError]:
@@ -74,7 +79,10 @@ def parse_engine_address(argv: list[str]) -> Optional[str]:
 
 async def serve(engine_address: Optional[str], *, provider: Optional[FcInvocationProvider] = None,
                 announce: Any = None) -> None:
-    """Serve until terminated; the port goes to stdout's first line (the engine's plugin protocol)."""
+    """Serve until terminated; the port goes to stdout's first line (the engine's plugin protocol).
+
+    SIGINT (how the engine stops a plugin, 5 s before it kills it) or SIGTERM stops every wait as the
+    engine's Cancel does, lets the calls answer for :data:`STOP_GRACE`, and returns."""
     from ..version import __version__
 
     provider = provider or FcInvocationProvider(engine_address)
@@ -83,12 +91,30 @@ async def serve(engine_address: Optional[str], *, provider: Optional[FcInvocatio
     servicer = CleanErrorServicer([], __version__, provider, engine_address=engine_address or "")
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
+    stop = asyncio.Event()
+    _on_stop_signals(stop.set)
     await server.start()
     (announce or _announce)(port)
+    ended = asyncio.ensure_future(server.wait_for_termination())
+    asked = asyncio.ensure_future(stop.wait())
     try:
-        await server.wait_for_termination()
-    finally:  # the engine's SIGINT cancels the wait: stop here, not in the server's __del__ after the loop closed
-        await server.stop(None)
+        await asyncio.wait({ended, asked}, return_when=asyncio.FIRST_COMPLETED)
+    finally:  # also when cancelled: stop here, not in the server's __del__ after the loop closed
+        asked.cancel()
+        await provider.cancel()  # every wait stops, as on the engine's Cancel
+        await server.stop(STOP_GRACE)
+        ended.cancel()
+
+
+def _on_stop_signals(stop: Callable[[], None]) -> None:
+    """``stop`` on SIGINT and SIGTERM, through the loop (it wakes at once whichever thread the signal hit).
+    Where the loop cannot (Windows), SIGINT stays Python's KeyboardInterrupt, which :func:`main` ends."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop)
+        except (NotImplementedError, RuntimeError, ValueError):
+            return
 
 
 def _announce(port: int) -> None:
@@ -97,10 +123,16 @@ def _announce(port: int) -> None:
 
 
 def main(argv: Optional[list[str]] = None) -> None:
-    """Serve the engine at the address among ``argv`` (the engine's plugin protocol)."""
+    """Serve the engine at the address among ``argv`` (the engine's plugin protocol), then exit at once."""
     argv = sys.argv[1:] if argv is None else argv
     engine = parse_engine_address(argv)
     try:
         asyncio.run(serve(engine))
     except KeyboardInterrupt:
         pass
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    # Not the interpreter's shutdown: it joins the threads of blocking calls still under way (an HTTP read
+    # can take its whole timeout), and the engine kills a plugin that has not exited 5 s after SIGINT.
+    os._exit(0)
