@@ -115,6 +115,39 @@ def test_get_bad_ids_exit_3(env, bad, needle):
     one_error(run(env, "get", bad), 3, needle)
 
 
+@pytest.mark.parametrize("command", ["get", "wait"])
+def test_a_slip_of_the_separators_is_answered_with_the_id_fc_knows(env, command):
+    """`render/prod/done-2` (a `/` for the qualifier's `.`) reads as an FC 2.0 id whose service FC does
+    not know: the line names the FC 3.0 task it probably meant; the reverse too (issue 27, point 6)."""
+    one_error(run(env, command, "render/prod/done-2"), 4, "ServiceNotFound",
+              "; did you mean render.prod/done-2 (an FC 3.0 task, Succeeded)?")
+    one_error(run(env, command, "video.transcode/old-1"), 4, "FunctionNotFound",
+              "; did you mean video/transcode/old-1 (an FC 2.0 invocation, Succeeded)?")
+    # A task FC does not know under a function it knows: no other reading is offered.
+    line = one_error(run(env, command, "render.prod/nope-3"), 4, "AsyncTaskNotFound")
+    assert "did you mean" not in line
+
+
+@pytest.mark.parametrize("slip, meant", [
+    ("render:prod/done-1", "render.prod/done-1"),
+    ("render@prod/done-1", "render.prod/done-1"),
+    ("render.prod.done-1", "render.prod/done-1"),
+    ("render.prod//done-1", "render.prod/done-1"),
+    ("render.prod/done-1/", "render.prod/done-1"),
+    (" render.prod done-1", "render.prod/done-1"),
+])
+def test_an_id_broken_by_a_likely_slip_is_refused_with_the_id_it_meant(fc, env, slip, meant):
+    fc.reset_requests()
+    one_error(run(env, "get", slip), 3, f"; did you mean {meant!r}?")
+    assert fc.request_count() == 0  # said before any request
+    assert run(env, "get", meant).returncode == 0
+
+
+def test_an_id_of_one_part_says_which_part_is_missing(env):
+    one_error(run(env, "get", "render.prod"), 3, "'render.prod' names a function: add the task id, render.prod/TASK_ID")
+    one_error(run(env, "wait", "done-1"), 3, "'done-1' is one part: add the function")
+
+
 def test_wrong_secret_exits_4(env):
     proc = run({**env, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "not-the-secret"}, "get", "render.prod/done-1")
     one_error(proc, 4, "SignatureNotMatch", "AuthenticationError")

@@ -22,7 +22,7 @@ from .parsing import (
     time_window,
 )
 from .parsing import wait_options as parse_wait_options
-from .reporter import not_found_line
+from .reporter import did_you_mean, not_found_line
 from .waits import wait, wait_batch, wait_for
 
 __all__ = ["PROG", "cli"]
@@ -92,7 +92,7 @@ def get(invocation: str, output: str, show_payloads: bool, verbose: bool, endpoi
         try:
             result = client.get(ref)
         except NotFoundError as exc:
-            err(not_found_line(ref, exc))
+            err(not_found_line(ref, exc, did_you_mean(client, ref, exc)))
             return EXIT_API
     if output.lower() == "json":
         print_json(invocation_json(result, ref))

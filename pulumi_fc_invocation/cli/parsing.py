@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 __all__ = ["UserError", "TARGET_HELP", "TARGET_METAVAR", "parse_duration", "parse_time_bound", "parse_target",
            "target_text", "target_kind", "time_window", "member_ref", "parse_id", "noun", "parse_fail_on",
-           "wait_options", "valid_id"]
+           "wait_options", "valid_id", "repaired_id", "other_readings"]
 
 
 class UserError(Exception):
@@ -118,10 +118,84 @@ def member_ref(service: Optional[str], function: str, qualifier: Optional[str], 
 
 
 def parse_id(text: str) -> Any:
-    """An id of either API (two segments FC 3.0, three FC 2.0), as an ``AsyncTaskRef`` / ``InvocationRef``."""
+    """An id of either API (two segments FC 3.0, three FC 2.0), as an ``AsyncTaskRef`` / ``InvocationRef``;
+    an id broken by a likely slip is refused with the id it probably meant (:func:`repaired_id`)."""
+    from ..client import parse_ref
+    from ..errors import InvalidArgumentError
+
+    try:
+        return parse_ref(text)
+    except InvalidArgumentError as exc:
+        meant = repaired_id(text)
+        if meant is not None:
+            raise UserError(f"{exc}; did you mean {meant!r}?") from None
+        alone = text.strip() if isinstance(text, str) else ""
+        if alone and "/" not in alone and _parses(parse_target, alone):  # one part: the function or the id?
+            hint = (f"{alone!r} names a function: add the task id, {alone}/TASK_ID" if "." in alone else
+                    f"{alone!r} is one part: add the function ({alone}/TASK_ID names one, FUNCTION/{alone} an id)")
+            raise UserError(f"{exc}; {hint}") from None
+        raise
+
+
+def _parses(parse: Any, text: str) -> bool:
+    try:
+        parse(text)
+    except (ValueError, UserError):
+        return False
+    return True
+
+
+def repaired_id(text: Any) -> Optional[str]:
+    """The id a broken id text probably meant, if a likely slip explains it and the repair is a valid id:
+    spaces or slashes around or doubled, ``:`` or ``@`` for the qualifier's ``.``, a space or a third
+    ``.`` for the ``/`` before the id (``transcode.prod.job-1``). None otherwise."""
     from ..client import parse_ref
 
-    return parse_ref(text)
+    if not isinstance(text, str):
+        return None
+    fixed = re.sub(r"/{2,}", "/", re.sub(r"\s+", "/", text.strip())).strip("/")
+    head, slash, rest = fixed.partition("/")
+    head = re.sub(r"[:@]", ".", head)
+    if not slash and head.count(".") == 2:
+        head, _, rest = head.rpartition(".")
+        slash = "/"
+    fixed = head + slash + rest
+    if fixed == text:
+        return None
+    try:
+        parse_ref(fixed)
+    except ValueError:
+        return None
+    return fixed
+
+
+def other_readings(ref: Any) -> list[Any]:
+    """The ids a valid ``ref`` may have been meant as, in the other API: an FC 2.0 id
+    ``transcode/prod/job-1`` is the FC 3.0 ``transcode.prod/job-1`` with a ``/`` for the ``.``, or an FC 2.0
+    function seen through FC 3.0 (``transcode$prod/job-1``); an FC 3.0 ``video.transcode/job-1`` is the FC 2.0
+    ``video/transcode/job-1`` with a ``.`` for the ``/`` (and ``video$transcode/job-1`` that FC 2.0 id)."""
+    from ..client import parse_ref
+
+    texts = []
+    if hasattr(ref, "task_id"):
+        if ref.qualifier:
+            texts.append(f"{ref.function_name}/{ref.qualifier}/{ref.task_id}")
+        service, dollar, function = ref.function_name.partition("$")
+        if dollar:
+            qualifier = f".{ref.qualifier}" if ref.qualifier else ""
+            texts.append(f"{service}{qualifier}/{function}/{ref.task_id}")
+    else:
+        if not ref.qualifier:
+            texts.append(f"{ref.service_name}.{ref.function_name}/{ref.invocation_id}")
+        qualifier = f".{ref.qualifier}" if ref.qualifier else ""
+        texts.append(f"{ref.service_name}${ref.function_name}{qualifier}/{ref.invocation_id}")
+    readings = []
+    for text in texts:
+        try:
+            readings.append(parse_ref(text))
+        except ValueError:
+            continue
+    return readings
 
 
 def noun(ref_or_result: Any) -> str:

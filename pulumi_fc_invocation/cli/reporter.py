@@ -29,9 +29,10 @@ from .output import (
     rfc3339,
     truncate,
 )
-from .parsing import noun
+from .parsing import noun, other_readings
 
-__all__ = ["TerminalReporter", "SingleView", "BatchView", "watch", "conclude", "not_found_line", "isatty"]
+__all__ = ["TerminalReporter", "SingleView", "BatchView", "watch", "conclude", "not_found_line", "did_you_mean",
+           "isatty"]
 
 log = logging.getLogger("pulumi_fc_invocation.cli")
 
@@ -207,8 +208,9 @@ def conclude(gate: Any, outcome: Any, view: Any, json_output: bool) -> int:
     return EXIT_OK
 
 
-def not_found_line(ref: Any, error: Any) -> str:
-    """The error line of a task or invocation FC does not know, as a gate words it (FC may have forgotten it)."""
+def not_found_line(ref: Any, error: Any, meant: str = "") -> str:
+    """The error line of a task or invocation FC does not know, as a gate words it (FC may have forgotten it);
+    ``meant``: :func:`did_you_mean`'s words."""
     from ..kinds import FC2, FC3
 
     fc3 = noun(ref) == "task"
@@ -216,7 +218,26 @@ def not_found_line(ref: Any, error: Any) -> str:
     code = f"{error.code}: " if error.code else ""
     check = "the function, qualifier and id" if fc3 else "the service, qualifier, function and id"
     return one_line(f"error: FC API error (NotFoundError): {code}{text} (HTTP {error.http_status or 404}, request id "
-                    f"{error.request_id or 'unknown'}); check {check}")
+                    f"{error.request_id or 'unknown'}); check {check}{meant}")
+
+
+def did_you_mean(client: Any, ref: Any, error: Any) -> str:
+    """``"; did you mean ..."`` naming the other API's reading of ``ref`` (:func:`.parsing.other_readings`)
+    that FC knows, when FC said that ``ref``'s function, service or qualifier does not exist (a slip of
+    the id's separators, not a task FC forgot); else "". At most two reads, their errors ignored."""
+    from ..errors import FcInvocationError
+    from ..gate.messages import item_not_found
+
+    if not isinstance(error, NotFoundError) or item_not_found(error):
+        return ""
+    for reading in other_readings(ref):
+        try:
+            found = client.get(reading)
+        except FcInvocationError:
+            continue
+        api = "an FC 3.0 task" if noun(reading) == "task" else "an FC 2.0 invocation"
+        return f"; did you mean {reading} ({api}, {found.status.value})?"
+    return ""
 
 
 class SingleView:
@@ -224,15 +245,16 @@ class SingleView:
 
     timeout_hint = "raise --timeout or check the task"
 
-    def __init__(self, gate: Any) -> None:
+    def __init__(self, gate: Any, meant: str = "") -> None:
         self.gate = gate
         self.ref = gate.spec.ref
+        self.meant = meant  # did_you_mean's words for a not-found
 
     def reads(self, outcome: Any) -> str:
         return f"{outcome.calls} {'read' if outcome.calls == 1 else 'reads'}"
 
     def not_found(self, error: NotFoundError) -> str:
-        return not_found_line(self.ref, error)
+        return not_found_line(self.ref, error, self.meant)
 
     def judged(self, result: Any) -> Any:
         return result

@@ -12,7 +12,7 @@ from .connection import setup
 from .options import EXIT_CODES_HELP, OUTPUT, common_options, wait_options
 from .parsing import TARGET_METAVAR, parse_id, parse_target, target_kind, time_window
 from .parsing import wait_options as parse_wait_options
-from .reporter import BatchView, SingleView, conclude, watch
+from .reporter import BatchView, SingleView, conclude, did_you_mean, watch
 
 __all__ = ["wait", "wait_batch", "wait_for"]
 
@@ -66,6 +66,7 @@ def wait_for(connection: Any, ref: Any, options: tuple[float, float, Optional[fl
     """``wait``'s wait on ``ref`` (``options``: :func:`.parsing.wait_options`), its exit code; ``invoke --wait``
     waits here too. ``just_started``: the task was started a moment ago, so a not-found within the gate's
     grace is FC not showing it yet (the gates' rule), not an answer."""
+    from ..errors import NotFoundError
     from ..gate.gates import SingleGate
     from ..gate.spec import SingleSpec
     from ..kinds import FC2, FC3
@@ -77,7 +78,11 @@ def wait_for(connection: Any, ref: Any, options: tuple[float, float, Optional[fl
                             max_poll_interval_seconds=max_poll, use_duration_history=not no_history)
     gate = SingleGate(spec if just_started else _cli_policy(spec))
     outcome = watch(connection, gate, verbose=verbose)
-    return conclude(gate, outcome, SingleView(gate), json_output)
+    meant = ""
+    if outcome.result is None and isinstance(outcome.error, NotFoundError):  # not found at all: a slip of the id?
+        with connection.client(retry_budget=10.0) as client:
+            meant = did_you_mean(client, ref, outcome.error)
+    return conclude(gate, outcome, SingleView(gate, meant), json_output)
 
 
 @click.command(name="wait-batch", epilog=f"""\b
