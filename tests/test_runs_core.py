@@ -18,6 +18,7 @@ from pulumi_fc_invocation.gate.start import (
     ended_badly,
     needs_read,
     next_sequence,
+    replacing,
     run_outputs,
     secret_outputs,
     start,
@@ -72,6 +73,16 @@ def test_the_sequence_starts_at_zero_and_moves_only_on_a_run_defining_change(run
     assert next_sequence(run, olds, {**base, run.id_key: "given-1"}) is None  # a given id has no sequence
     assert next_sequence(run, {**olds, "payload": None}, {**base, "payload": None}) == 3  # none is empty
     assert next_sequence(run, {key: value for key, value in olds.items() if key != "triggers"}, base) == 4
+
+
+def test_the_check_of_a_replacement_without_olds_takes_the_sequence_its_diff_left_once(run):
+    """The engine checks a replacement again without old inputs: the diff's sequence bridges it."""
+    news = {**names(run, "fn"), "payload": "b"}
+    assert next_sequence(run, None, news, URN) == 0
+    replacing(URN, 4)
+    assert next_sequence(run, None, news, URN + "-other") == 0
+    assert next_sequence(run, None, news, URN) == 4
+    assert next_sequence(run, None, news, URN) == 0  # taken once
 
 
 def test_a_derived_id_is_stable_within_fc_rules_and_holds_no_payload_digest(run):

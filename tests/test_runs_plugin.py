@@ -6,8 +6,10 @@ InvokeFunction requests the emulator saw."""
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import grpc
+from google.protobuf import empty_pb2
 from google.protobuf.json_format import MessageToDict
 import pytest
 from pulumi.runtime.proto import provider_pb2
@@ -15,7 +17,8 @@ from pulumi.runtime.proto import provider_pb2
 from pulumi_fc_invocation.gate.start import derived_id
 from pulumi_fc_invocation.plugin.provider import UNKNOWN
 from pulumi_fc_invocation.sources import ASYNC_TASK_RUN, STATEFUL_ASYNC_INVOCATION_RUN
-from _plugin_rpc import SECRET_SIG, secret, struct
+from _clocks import until
+from _plugin_rpc import SECRET_SIG, configured, secret, started, struct
 
 EMULATOR_CLOCK = "real"  # the plugin process waits on its own clock
 pytestmark = pytest.mark.usefixtures("fresh")
@@ -42,8 +45,8 @@ class Stack:
         self.urn = f"urn:pulumi:dev::proj::{run.token}::{name}"
         self.inputs, self.outputs, self.id = None, None, None
 
-    def check(self, news):
-        checked = self.plugin.Check(provider_pb2.CheckRequest(urn=self.urn, olds=struct(self.inputs or {}),
+    def check(self, news, olds=True):
+        checked = self.plugin.Check(provider_pb2.CheckRequest(urn=self.urn, olds=struct(olds and self.inputs or {}),
                                                               news=struct(news)))
         assert not checked.failures, [f.reason for f in checked.failures]
         return checked.inputs
@@ -59,6 +62,7 @@ class Stack:
             return "create"
         diff = self.plugin.Diff(provider_pb2.DiffRequest(urn=self.urn, id=self.id, olds=self.outputs, news=checked))
         if diff.replaces:
+            checked = self.check(news, olds=False)  # the engine checks a replacement again, without olds
             created = self.plugin.Create(provider_pb2.CreateRequest(urn=self.urn, properties=checked, preview=preview))
             if not preview:
                 self.plugin.Delete(provider_pb2.DeleteRequest(urn=self.urn, id=self.id, properties=self.outputs))
@@ -205,9 +209,8 @@ def test_refresh_records_the_task_and_never_fails(ready, fc, run):
     kept = stack.refresh()  # FC failing: the state stays, a warning says why
     assert kept["status"] in ("Enqueued", "Running")
     fc.clear_faults()
-    import time
-
-    time.sleep(1.2)
+    assert until(lambda: fc.get_invocation("svc" if run.api == "fc2" else None, names["functionName"],
+                                           stack.id.rsplit("/", 1)[1]).is_terminal, timeout=10)
     assert stack.refresh()["status"] == "Succeeded"
     assert invokes(fc) == 0
 
@@ -284,3 +287,29 @@ def test_check_refuses_bad_input_before_any_request(ready, fc, run):
     checked = ready.Check(provider_pb2.CheckRequest(urn=stack.urn, news=struct({**names, "failOnStatuses": ["Running"]})))
     assert [f.property for f in checked.failures] == ["failOnStatuses"]
     assert fc.request_count() == 0
+
+
+def test_a_cancelled_deployment_stops_the_task_only_with_stop_on_timeout(engine, fc, run):
+    """Cancel (the engine's, on Ctrl-C) ends the wait; with stopOnTimeout the task is stopped, else it runs on."""
+    names = function(fc, run, "cancelled", duration=60)
+    for stop in (False, True):
+        with started(engine) as plugin:  # a process of its own: Cancel ends every wait of the process
+            configured(plugin, fc)
+            stack, errors = Stack(plugin, run, f"stop-{stop}"), []
+
+            def up():
+                try:
+                    stack.up({**names, "payload": secret(str(stop)), **FAST, "timeoutSeconds": 600,
+                              "stopOnTimeout": stop})
+                except grpc.RpcError as exc:
+                    errors.append(exc.details())
+
+            thread = threading.Thread(target=up)
+            thread.start()
+            assert until(lambda: fc.request_count("get") >= 2, timeout=20)  # started, and waiting
+            plugin.Cancel(empty_pb2.Empty())
+            thread.join(20)
+            assert not thread.is_alive() and errors and "cancelled" in errors[0]
+            assert ("(stopOnTimeout)" in errors[0]) is stop and fc.request_count("stop") == int(stop)
+        fc.reset_requests()
+    assert sorted(i.status for i in items(fc, names)) in (["Running", "Stopped"], ["Running", "Stopping"])

@@ -3,10 +3,16 @@ the diff's rules, written once for every front end. The wait after the start is 
 
 API (the plugin's :mod:`..plugin.runs` and the Python front end use these; none imports Pulumi):
 
-- ``next_sequence(run, olds, news) -> int | None``: a check's hidden ``run_sequence`` (olds: the inputs last
-  checked, or None; news: the new inputs). None with a given id; 0 without olds; ``olds`` + 1 when a
+- ``next_sequence(run, olds, news, resource=None) -> int | None``: a check's hidden ``run_sequence`` (olds:
+  the inputs last checked, or None; news: the new inputs). None with a given id; ``olds`` + 1 when a
   run-defining input (``run.replacing``: the function's names, the payload, the id, ``triggers``) changed;
-  else ``olds``'s. An input absent from ``olds`` is its default (none).
+  else ``olds``'s. An input absent from ``olds`` is its default (none). Without olds: the sequence a diff
+  of ``resource`` left with :func:`replacing` (taken once), else 0.
+- ``replacing(resource, sequence)``: a front end's diff that replaces a run calls this. **The engine checks
+  a replacement again without its old inputs** (pkg/resource/deploy/step_generator.go: "recompute the
+  default values"), so the create would get sequence 0 and adopt the earlier task of the same payload
+  instead of starting the new one a trigger change asked for; the diff's sequence, remembered in the
+  process (the engine's Diff, Check and Create of one deployment go to one provider process), bridges it.
 - ``derived_id(run, resource, target, sequence) -> str``: ``<name>-<20 hex>-<n>``: the digest is sha256 over
   ``resource`` (the URN: project, stack, type, name; a front end without one passes a text that holds those),
   the API and the function's names; never the payload, the triggers or another input that may be secret.
@@ -33,6 +39,7 @@ import dataclasses
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -46,7 +53,7 @@ from .outputs import single_outputs
 from .spec import SingleSpec, with_timeout
 
 __all__ = ["RETRIED", "MAX_TRIES", "SEQUENCE", "RunStartError", "RunSpec", "Started", "Decision", "kind_of",
-           "normalized", "next_sequence", "derived_id", "build_run_spec", "start", "diff", "needs_read",
+           "normalized", "next_sequence", "replacing", "derived_id", "build_run_spec", "start", "diff", "needs_read",
            "ended_badly", "run_outputs", "secret_outputs", "stop_if_running"]
 
 # An item that ended in one of these is retried under the next id of the sequence (a derived id), never adopted.
@@ -78,12 +85,28 @@ def normalized(run: Run, args: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def next_sequence(run: Run, olds: Optional[Mapping[str, Any]], news: Mapping[str, Any]) -> Optional[int]:
+_replacing: dict[str, int] = {}
+_replacing_lock = threading.Lock()
+
+
+def replacing(resource: str, sequence: Optional[int]) -> None:
+    """A diff replaces the run ``resource`` (its URN) with run ``sequence``: the check of the replacement,
+    which the engine makes without old inputs, takes it (see the module docstring)."""
+    with _replacing_lock:
+        if sequence is None:
+            _replacing.pop(resource, None)
+        else:
+            _replacing[resource] = int(sequence)
+
+
+def next_sequence(run: Run, olds: Optional[Mapping[str, Any]], news: Mapping[str, Any],
+                  resource: Optional[str] = None) -> Optional[int]:
     """The ``run_sequence`` a check gives ``news`` (see the module docstring)."""
     if news.get(run.id_key) not in (None, ""):
         return None
     if not olds:
-        return 0
+        with _replacing_lock:
+            return _replacing.pop(resource, 0) if resource is not None else 0
     previous = olds.get(SEQUENCE)
     if previous is None:  # the previous run had a given id (or none was recorded): a sequence starts
         return 0

@@ -38,6 +38,7 @@ from ..gate.start import (
     needs_read,
     next_sequence,
     normalized,
+    replacing,
     run_outputs,
     secret_outputs,
     start,
@@ -113,7 +114,7 @@ class RunResources:
                 and not has_unknown(news.get(run.id_key)) and not news.get(run.id_key):
             inputs[camel(SEQUENCE)] = wrap(UNKNOWN)
             return p.CheckResponse(inputs=inputs)
-        sequence = next_sequence(run, olds or None, news)
+        sequence = next_sequence(run, olds or None, news, request.urn)
         inputs[camel(SEQUENCE)] = wrap(sequence)
         if has_unknown(news):
             return p.CheckResponse(inputs=inputs)
@@ -142,6 +143,8 @@ class RunResources:
                 if await self.ended_badly(spec, olds[run.id_key], request.urn):
                     changed.append("status")
                     replaces.append("status")
+        if replaces and not has_unknown(news):  # the engine checks the replacement again, without olds
+            replacing(request.urn, news.get(SEQUENCE))
         return p.DiffResponse(changes=bool(changed), diffs=[camel(k) for k in changed],
                               replaces=[camel(k) for k in replaces], delete_before_replace=False)
 
