@@ -3,8 +3,9 @@ async tasks (``AsyncTask``, ``AsyncTasks``) and FC 2.0 stateful async invocation
 (``StatefulAsyncInvocation``, ``StatefulAsyncInvocations``).
 
 The client layer (``FcClient``, models, errors) imports without Pulumi; the Pulumi layer
-(:mod:`.pulumi`: the data sources and the ``get_*`` functions) is loaded on first use, so tools that
-only read invocations don't pay Pulumi's import time.
+(:mod:`.pulumi`: the data sources, the ``get_*`` functions and the runs ``AsyncTaskRun`` /
+``StatefulAsyncInvocationRun``, which start a task in the deployment and wait for it) is loaded on
+first use, so tools that only read invocations don't pay Pulumi's import time.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ _LAZY = {
     "StatefulAsyncInvocations": "pulumi.resources",
     "AsyncTask": "pulumi.resources",
     "AsyncTasks": "pulumi.resources",
+    "AsyncTaskRun": "pulumi.runs",
+    "StatefulAsyncInvocationRun": "pulumi.runs",
     "get_stateful_async_invocation": "pulumi.functions",
     "get_stateful_async_invocation_output": "pulumi.functions",
     "GetStatefulAsyncInvocationResult": "pulumi.functions",
@@ -89,6 +92,8 @@ if TYPE_CHECKING:  # pragma: no cover  # the lazy names, re-exported for type ch
     from .pulumi.resources import AsyncTasks as AsyncTasks
     from .pulumi.resources import StatefulAsyncInvocation as StatefulAsyncInvocation
     from .pulumi.resources import StatefulAsyncInvocations as StatefulAsyncInvocations
+    from .pulumi.runs import AsyncTaskRun as AsyncTaskRun
+    from .pulumi.runs import StatefulAsyncInvocationRun as StatefulAsyncInvocationRun
     from .waiter import batch_history as batch_history
     from .waiter import DurationEstimate as DurationEstimate
     from .waiter import DurationHistory as DurationHistory

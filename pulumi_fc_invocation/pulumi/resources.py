@@ -48,9 +48,8 @@ from .signatures import annotations, bind, output_annotation, resource_signature
 
 __all__ = [
     "StatefulAsyncInvocation", "StatefulAsyncInvocations", "AsyncTask", "AsyncTasks", "DataSourceResource",
-    "declare_single",
-    "declare_batch", "judge_single_mock", "mocked_summary", "TYPE_TOKEN", "BATCH_TYPE_TOKEN", "OUTPUT_KEYS",
-    "PAYLOAD_OUTPUTS", "BATCH_OUTPUT_KEYS",
+    "declare_single", "declare_batch", "constructor", "check_name", "judge_single_mock", "mocked_summary",
+    "TYPE_TOKEN", "BATCH_TYPE_TOKEN", "OUTPUT_KEYS", "PAYLOAD_OUTPUTS", "BATCH_OUTPUT_KEYS",
 ]
 
 TYPE_TOKEN = FC2.single_type_token
@@ -108,7 +107,7 @@ def gated(spec: Output[Any], plain: Any, args: dict[str, Any], props: dict[str, 
     return waited, gated_id
 
 
-def _check_name(resource_name: Any) -> None:
+def check_name(resource_name: Any) -> None:
     if not isinstance(resource_name, str) or not resource_name:
         raise InvalidArgumentError("resource_name", resource_name, "must be a non-empty string")
 
@@ -116,7 +115,7 @@ def _check_name(resource_name: Any) -> None:
 def declare_single(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulumi.dynamic.ResourceProvider,
                    resource_name: str, args: dict[str, Any], opts: Optional[ResourceOptions]) -> None:
     """Register a single data source of ``kind`` (its arguments in ``args``) with its gate."""
-    _check_name(resource_name)
+    check_name(resource_name)
     secret_payloads = args["secret_payloads"]
     check_plain_bool("secret_payloads", secret_payloads)
     # Plain arguments: refuse bad ones here, with a plain traceback, and gate on the spec itself.
@@ -149,7 +148,7 @@ def get_single(cls: Any, kind: Kind, resource_name: str, id: Input[str], opts: O
 def declare_batch(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulumi.dynamic.ResourceProvider,
                   resource_name: str, args: dict[str, Any], opts: Optional[ResourceOptions]) -> None:
     """Register a batch data source of ``kind`` (its arguments in ``args``) with its gate."""
-    _check_name(resource_name)
+    check_name(resource_name)
     secret_payloads = args["secret_payloads"]
     check_plain_bool("secret_payloads", secret_payloads)
     plain = BatchSpec.build(kind=kind, **args) if all_plain(args) else None
@@ -200,7 +199,7 @@ class DataSourceResource(pulumi.dynamic.Resource):
         super().__init_subclass__(module="fc", name=source.name, **kwargs)
         cls.source, cls.provider_class = source, provider  # type: ignore[assignment]
         cls.__annotations__ = {f.name: output_annotation(f) for f in source.outputs}
-        cls.__init__ = _constructor(cls, source)  # type: ignore[method-assign]
+        cls.__init__ = constructor(cls, source, declare_batch if source.batch else declare_single)  # type: ignore[method-assign]
 
     @classmethod
     def get(cls, resource_name: str, id: Input[str], opts: Optional[ResourceOptions] = None,
@@ -211,9 +210,10 @@ class DataSourceResource(pulumi.dynamic.Resource):
         return read(cls, KINDS[cls.source.api], resource_name, id, opts, kwargs)
 
 
-def _constructor(cls: type, source: DataSource) -> Any:
+def constructor(cls: type, source: Any, declare: Any) -> Any:
+    """``cls.__init__`` with the signature of ``source`` (a data source's or a run's description): it binds the
+    arguments and calls ``declare(self, kind, provider, resource_name, values, opts)``."""
     signature = resource_signature(source)
-    declare = declare_batch if source.batch else declare_single
 
     def __init__(*args: Any, **kwargs: Any) -> None:
         values = bind(signature, args, kwargs)

@@ -1,0 +1,219 @@
+"""The runs: ``AsyncTaskRun`` (FC 3.0) and ``StatefulAsyncInvocationRun`` (FC 2.0), resources that start an async
+item in ``pulumi up`` (once: :mod:`..gate.start`) and gate on it as ``AsyncTask`` / ``StatefulAsyncInvocation`` do.
+
+A run is two registrations (:mod:`.run_providers`), because the dynamic provider host serves four calls at once
+and fifty runs waiting there would be released in batches of four:
+
+1. a hidden *start* resource of its own type (``pulumi-python:dynamic/fc:<Run>Start``, the same resource name,
+   the run's parent and ``depends_on``), whose provider starts the item or adopts the one that holds its id
+   (fast: one invoke, or a 409 and a read), and never invokes in a preview, an unchanged ``up``, a change of
+   the wait's inputs alone, a refresh or a destroy;
+2. the run itself, registered as a read whose id resolves when the program's gate on the item opens
+   (:func:`.program.gate_in_program`, as the data sources do): its outputs, and everything that depends on it,
+   wait for the verdict; a failed or timed-out run fails the program with one line (:mod:`.verdict`), and with
+   ``stop_on_timeout`` the program stops the item first.
+
+In a preview the start's outputs are unknown (nothing started), so the run's are too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence  # noqa: F401 - the annotations name them (evaluated here)
+from typing import Any, ClassVar, Optional
+
+import pulumi
+import pulumi.dynamic
+from pulumi import Output, ResourceOptions
+
+from ..gate.clients import pool
+from ..gate.start import SEQUENCE, RunSpec, build_run_spec, stop_if_running
+from ..kinds import Kind
+from ..models import redact, redacting
+from ..sources import ASYNC_TASK_RUN, STATEFUL_ASYNC_INVOCATION_RUN, Run
+from .program import (
+    all_plain,
+    check_plain_bool,
+    client_of,
+    gate_in_program,
+    gate_secrets,
+    log_target,
+    no_verdict_props,
+    register_read,
+    resolve_spec,
+    spec_prop,
+    under_mocks,
+)
+from .resources import check_name, constructor
+from .run_providers import (
+    RESOURCE_KEY,
+    AsyncTaskRunProvider,
+    AsyncTaskRunStartProvider,
+    StatefulAsyncInvocationRunProvider,
+    StatefulAsyncInvocationRunStartProvider,
+)
+from .signatures import output_annotation
+from .verdict import GateFailed
+from ..sdk_workarounds import undo_sdk_pickler_chain
+
+__all__ = ["AsyncTaskRun", "StatefulAsyncInvocationRun", "RunResource", "RunStart", "Described", "declare_run",
+           "gate_run", "start_type_token"]
+
+
+def start_type_token(run: Run) -> str:
+    """The hidden start resource's type: ``pulumi-python:dynamic/fc:AsyncTaskRunStart``."""
+    return f"pulumi-python:dynamic/fc:{run.name}Start"
+
+
+class Described(pulumi.dynamic.Resource):
+    """A resource of a run (the run, or its start: ``role``): a subclass names the run's description and its
+    dynamic provider class (which state refers to by module and name); its output annotations and its type token
+    ``pulumi-python:dynamic/fc:<Name><role>`` come from the description."""
+
+    run: ClassVar[Run]
+    provider_class: ClassVar[type]
+    role: ClassVar[str] = ""
+
+    def __init_subclass__(cls, run: Optional[Run] = None, provider: Optional[type] = None, **kwargs: Any) -> None:
+        if run is None:
+            super().__init_subclass__(**kwargs)
+            return
+        super().__init_subclass__(module="fc", name=run.name + cls.role, **kwargs)
+        cls.run, cls.provider_class = run, provider  # type: ignore[assignment]
+        cls.__annotations__ = {f.name: output_annotation(f) for f in run.outputs}
+
+
+class RunStart(Described):
+    """The hidden start resource of a run (see the module docstring)."""
+
+    role = "Start"
+
+    def __init__(self, resource_name: str, props: dict[str, Any], opts: ResourceOptions) -> None:
+        try:
+            super().__init__(self.provider_class(), resource_name, props, opts)
+        finally:
+            undo_sdk_pickler_chain()
+
+
+class AsyncTaskRunStart(RunStart, run=ASYNC_TASK_RUN, provider=AsyncTaskRunStartProvider):
+    """Starts the task of an ``AsyncTaskRun`` (hidden; the run is the resource to use)."""
+
+
+class StatefulAsyncInvocationRunStart(RunStart, run=STATEFUL_ASYNC_INVOCATION_RUN,
+                                      provider=StatefulAsyncInvocationRunStartProvider):
+    """Starts the invocation of a ``StatefulAsyncInvocationRun`` (hidden; the run is the resource to use)."""
+
+
+STARTS: dict[str, type[RunStart]] = {ASYNC_TASK_RUN.name: AsyncTaskRunStart,
+                                     STATEFUL_ASYNC_INVOCATION_RUN.name: StatefulAsyncInvocationRunStart}
+
+
+def _plain(args: Mapping[str, Any]) -> bool:
+    triggers = args.get("triggers")
+    return all_plain(args) and (not isinstance(triggers, Mapping) or all_plain(triggers))
+
+
+async def gate_run(spec: RunSpec, item: Any, target: Any) -> Optional[float]:
+    """The gate on the run's item, in the program (:func:`.program.gate_in_program`); a failed gate (a timeout,
+    a fail status, another gate's failure) stops an item that has not ended when ``stop_on_timeout``."""
+    try:
+        return await gate_in_program(item, target)
+    except GateFailed:
+        if spec.stop_on_timeout and not under_mocks():
+            secrets = gate_secrets(item)
+            with redacting(secrets):
+                client = client_of(item)
+                try:
+                    stopped = await asyncio.get_running_loop().run_in_executor(
+                        pool(), lambda: stop_if_running(client, item))
+                except Exception as exc:  # noqa: BLE001 - the verdict stands; the stop's failure is said
+                    pulumi.log.warn(redact(f"stop_on_timeout: stopping {item.kind.noun} {item.id} failed: {exc}",
+                                           secrets), resource=target)
+                else:
+                    if stopped:
+                        pulumi.log.info(f"stopped {item.kind.noun} {item.id} (stop_on_timeout)", resource=target)
+        raise
+
+
+def declare_run(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulumi.dynamic.ResourceProvider,
+                resource_name: str, args: dict[str, Any], opts: Optional[ResourceOptions]) -> None:
+    """Register the run ``resource`` (its arguments in ``args``): its start resource, then its gated read."""
+    run: Run = type(resource).run  # type: ignore[attr-defined]
+    check_name(resource_name)
+    secret_payloads = args["secret_payloads"]
+    check_plain_bool("secret_payloads", secret_payloads)
+    # Plain arguments: refuse bad ones here, with a plain traceback, before anything is registered.
+    if _plain(args):
+        build_run_spec(run, args, frozenset({"payload"}), resource=resource_name)
+    opts = opts or ResourceOptions()
+    target = log_target(resource_name, f"pulumi-python:dynamic/fc:{run.name}", opts)
+    given = dict(args)
+    if secret_payloads and given.get("payload") is not None:
+        given["payload"] = Output.secret(given["payload"])  # secret by default: in state and in the output
+    secret = list(run.secret_outputs) if secret_payloads else []
+
+    # 1. The start: the run's inputs and the run's URN (its derived id's scope); outputs as the run records them.
+    start_props: dict[str, Any] = {f.name: None for f in run.outputs}
+    start_props.update(given)
+    start_props[RESOURCE_KEY] = target.urn
+    start = STARTS[run.name](resource_name, start_props, ResourceOptions(
+        parent=opts.parent, depends_on=opts.depends_on, protect=opts.protect, retain_on_delete=opts.retain_on_delete,
+        additional_secret_outputs=secret))
+
+    # 2. The gate, in the program, on the item the start started (unknown in a preview: nothing started).
+    hidden = frozenset({"payload"}) if secret_payloads else frozenset()
+    spec: Output[RunSpec] = resolve_spec(given, lambda values, secret_names: build_run_spec(
+        run, values, frozenset(secret_names) | hidden, resource=resource_name))
+    item_id: Output[Any] = getattr(start, kind.id_key)
+
+    def gate(values: list[Any]) -> Any:
+        run_spec, started = values
+        if started is None:  # under mocks, when the mock gave no id: the run's first derived id
+            started = run_spec.id_at(run_spec.sequence)
+        return gate_run(run_spec, run_spec.spec_for(started), target)
+
+    waited = Output.all(spec, item_id).apply(gate)
+    gated_id = Output.all(spec, item_id, waited).apply(
+        lambda values: values[0].spec_for(values[1] or values[0].id_at(values[0].sequence)).id)
+
+    props: dict[str, Any] = {f.name: None for f in run.outputs}
+    for key in run.input_names():
+        props[key] = spec_prop(spec, key)
+    props["secret_payloads"] = secret_payloads  # plain, as given (the read marks payloads by it)
+    props[kind.id_key] = item_id
+    props[SEQUENCE] = getattr(start, SEQUENCE)
+    props["waited_seconds"] = waited
+    no_verdict_props(props, spec)
+    register_read(resource, provider, resource_name, props, opts, gated_id, secret)
+    resource.start = start  # type: ignore[attr-defined]
+
+
+class RunResource(Described):
+    """The base of the runs: its constructor's signature comes from the description too."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if kwargs.get("run") is not None:
+            cls.__init__ = constructor(cls, cls.run, declare_run)  # type: ignore[method-assign]
+
+
+class AsyncTaskRun(RunResource, run=ASYNC_TASK_RUN, provider=AsyncTaskRunProvider):
+    """A Function Compute 3.0 async task that ``pulumi up`` starts, once, and waits for as ``AsyncTask`` does.
+
+    Without ``task_id`` the id derives from the stack, this resource and the function, and a run sequence
+    number (never from the payload): an ``up`` retried after a crash finds the task it started instead of
+    starting another; a task that ended ``Failed``/``Stopped``/``Expired`` is retried under the next id by the
+    next ``up``; a change of ``payload``, the function, ``qualifier`` or ``triggers`` starts a new task; a change
+    of the wait's inputs alone starts nothing. ``pulumi preview``, ``refresh`` and ``destroy`` start nothing;
+    ``destroy`` stops a running task only with ``stop_on_delete``, a timed-out wait only with
+    ``stop_on_timeout``. A failed or timed-out run fails the deployment and its dependents are not created.
+    """
+
+
+class StatefulAsyncInvocationRun(RunResource, run=STATEFUL_ASYNC_INVOCATION_RUN,
+                                 provider=StatefulAsyncInvocationRunProvider):
+    """A Function Compute stateful async invocation that ``pulumi up`` starts, once, and waits for as
+    ``StatefulAsyncInvocation`` does: the FC 2.0 twin of :class:`AsyncTaskRun` (``service_name``,
+    ``function_name``, ``invocation_id``)."""
+
+

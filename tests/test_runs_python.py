@@ -1,0 +1,90 @@
+"""The Python runs (``AsyncTaskRun``, ``StatefulAsyncInvocationRun``) through the harness: the program in-process,
+its start and read served by a real dynamic provider host, the emulator over real HTTP, virtual time for every
+wait. The lifecycle rules that need prior state (diff, update, delete, refresh) are driven on the same host
+over gRPC, as the engine sends them; tests/test_runs_engine.py runs them through the real CLI."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pulumi
+import pytest
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+from pulumi_fc_invocation import AsyncTaskRun, StatefulAsyncInvocationRun
+from pulumi_fc_invocation.errors import InvalidArgumentError
+from pulumi_fc_invocation.testing.harness import UNKNOWN, ProgramError
+
+pytestmark = pytest.mark.usefixtures("fresh")
+
+
+def invokes(fc):
+    return fc.request_count("invoke")
+
+
+def add(fc, api, function, **script):
+    fc.add_function("svc" if api == "fc2" else None, function, queue_delay=0, **script)
+
+
+def declare(api, name, function, payload="{}", **kwargs):
+    if api == "fc2":
+        return StatefulAsyncInvocationRun(name, service_name="svc", function_name=function, payload=payload,
+                                          **kwargs)
+    return AsyncTaskRun(name, function_name=function, payload=payload, **kwargs)
+
+
+def _app(name, run):
+    return pulumi.CustomResource("test:index:App", name, {"release": "v2"},
+                                 opts=pulumi.ResourceOptions(depends_on=[run]))
+
+
+APIS = ("fc3", "fc2")
+ID_KEY = {"fc3": "task_id", "fc2": "invocation_id"}
+PAYLOAD_OUT = {"fc3": "task_payload", "fc2": "invocation_payload"}
+
+
+def record(result, name, type_name):
+    """The record of ``name`` of type ``pulumi-python:dynamic/fc:<type_name>`` (a run and its start share a name)."""
+    (found,) = [r for r in result.resources if r.name == name and r.type == f"pulumi-python:dynamic/fc:{type_name}"]
+    return found
+
+
+RUN = {"fc3": "AsyncTaskRun", "fc2": "StatefulAsyncInvocationRun"}
+
+
+def items(fc, function):
+    """(id, payload) of each item of ``function`` the emulator holds, oldest first."""
+    return [(inv.invocation_id, inv.invocation_payload) for inv in fc.invocations if inv.function_name == function]
+
+
+# --- up: one start, one gate ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_an_up_starts_one_item_and_waits_for_it_before_its_dependents(fc, run, api):
+    add(fc, api, f"once-{api}", duration=30)
+
+    def program():
+        job = declare(api, "migrate", f"once-{api}", payload='{"step": 1}', triggers={"version": "1"})
+        _app("app", job)
+        pulumi.export("status", job.status)
+        pulumi.export("id", getattr(job, ID_KEY[api]))
+
+    result = run(program)
+    assert invokes(fc) == 1
+    started = items(fc, f"once-{api}")
+    assert len(started) == 1 and started[0][1] == '{"step": 1}'
+    item_id = started[0][0]
+    assert item_id.endswith("-0")
+    assert result.outputs["status"] == "Succeeded" and result.outputs["id"] == item_id
+    rec = record(result, "migrate", RUN[api])
+    assert rec.op == "read" and rec.outputs["waited_seconds"] >= 30
+    assert rec.outputs["run_sequence"] == 0 and rec.outputs["triggers"] == {"version": "1"}
+    assert {"payload", PAYLOAD_OUT[api], "return_payload"} <= rec.secret_outputs
+    start = record(result, "migrate", RUN[api] + "Start")
+    assert start.op == "create" and start.outputs[ID_KEY[api]] == item_id
+    assert "payload" in start.secret_outputs and "payload" in start.secret_inputs
+    app = result.resource("app")
+    assert result.resources.index(app) > result.resources.index(rec)  # the dependent after the verdict
