@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test test-fast test-sdk-floor demo bench docs venv engine sdks clean
+.PHONY: test test-fast test-sdk-floor demo demo-cli demo-harness bench docs venv engine sdks clean
 
 # The test extra includes the docs extra (MkDocs, mkdocstrings): the suite builds the docs site.
 $(VENV)/.installed: pyproject.toml
@@ -67,9 +67,16 @@ test-fast: venv
 docs: venv
 	$(PY) -m mkdocs build --strict
 
-# FC 3.0 by default; ARGS picks the rest: make demo ARGS="--api fc2 --harness" (see --help).
+# FC 3.0 by default, through the real CLI when one is found (else the harness); ARGS picks the rest:
+# make demo ARGS="--api fc2 --harness" (see --help). demo-cli needs a Pulumi CLI; demo-harness never uses one.
 demo: venv
 	$(PY) -m pulumi_fc_invocation.demo $(ARGS)
+
+demo-cli: venv
+	$(PY) -m pulumi_fc_invocation.demo --cli $(ARGS)
+
+demo-harness: venv
+	$(PY) -m pulumi_fc_invocation.demo --harness $(ARGS)
 
 bench: venv
 	$(PY) -m benchmarks

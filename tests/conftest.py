@@ -193,6 +193,7 @@ SLOW = {
     "test_retention.py::test_the_plugin_keeps_the_recorded_state_in_a_refresh_and_names_the_retention_otherwise",
     "test_demo.py::test_make_demo_main_job_runs_and_shows_progress_and_outputs",  # --harness, real clock: ~8 s
     "test_demo.py::test_make_demo_api_fc2_runs_the_fc2_program_beside_it",  # --harness, real clock: ~8 s
+    "test_demo.py::test_the_first_make_demo_installs_the_package_without_a_setuptools_banner",  # pip -e: ~15 s
     # A hung STS on the real clock: two 5 s gates (the data source's and the form's) per case: ~11 s each.
     "test_gate_final_read.py::test_a_function_form_whose_reads_stopped_on_a_hung_sts_says_so_as_the_data_source_does",
     "test_gate_final_read.py::test_a_function_form_whose_sts_never_answered_says_what_the_data_source_says",

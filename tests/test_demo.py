@@ -65,6 +65,40 @@ def test_make_demo_passes_args_to_the_demo():
     assert "-m pulumi_fc_invocation.demo --api fc2 --harness" in proc.stdout
 
 
+def test_make_demo_has_a_target_for_each_way_to_run():
+    """`make demo-cli` and `make demo-harness` pick the way to run, beside `make demo ARGS=...` (-n: print)."""
+    for target, flag in (("demo-cli", "--cli"), ("demo-harness", "--harness")):
+        proc = subprocess.run(["make", "-n", target, "ARGS=--api fc2"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert f"-m pulumi_fc_invocation.demo {flag} --api fc2" in proc.stdout, proc.stdout
+
+
+def test_the_first_make_demo_installs_the_package_without_a_setuptools_banner(tmp_path):
+    """`make demo` on a fresh clone first runs `pip install -e .` (make venv): setuptools printed a
+    "BuildBackendWarning: Editable installation ... Please be careful with folders in your working
+    directory" banner for the flat layout's import finder (issue 27, point 7). The same install of the
+    package alone (--no-deps), into a venv of its own, prints nothing and installs a plain .pth."""
+    import shutil
+
+    source = tmp_path / "clone"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "pulumi_fc_invocation", source / "pulumi_fc_invocation",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
+                           "-e", str(source)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    printed = proc.stdout + proc.stderr
+    assert "Editable installation" not in printed and "!!" not in printed and "Warning" not in printed, printed
+    (pth,) = venv.glob("lib/python*/site-packages/__editable__.pulumi_fc_invocation-*.pth")
+    assert pth.read_text().strip() == str(source)
+
+
 def test_demo_rejects_an_unknown_api_before_starting_anything(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-m", "pulumi_fc_invocation.demo", "--api", "fc1"], cwd=ROOT, env=env,
