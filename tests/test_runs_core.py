@@ -18,6 +18,7 @@ from pulumi_fc_invocation.gate.start import (
     ended_badly,
     needs_read,
     next_sequence,
+    replacement_sequence,
     replacing,
     run_outputs,
     secret_outputs,
@@ -139,9 +140,30 @@ def test_a_failed_item_is_retried_under_the_next_id(fc, run):
     first = start(fc.client(), spec)
     fc.advance(5)
     assert held(fc, run, "flaky", first.item_id).state(fc.clock.now()).status == "Failed"
-    second = start(fc.client(), spec)
-    assert second.adopted is None and second.sequence == 1 and second.item_id == spec.id_at(1)
-    assert invokes(fc) == 3  # the start, the refused one, the next id
+    second = start(fc.client(), spec)  # the run's first retry: -0-1, never a later run's id
+    assert second.adopted is None and second.sequence == 0 and second.item_id == spec.id_at(0, 1)
+    assert second.item_id.endswith("-0-1") and invokes(fc) == 3  # the start, the refused one, the retry
+    fc.advance(5)
+    third = start(fc.client(), spec)
+    assert third.item_id == spec.id_at(0, 2) and invokes(fc) == 6
+
+
+def test_a_replacement_runs_after_every_id_the_recorded_run_took(fc, run):
+    """A run retried under -0-1 (or walked past other payloads to -2) is replaced by run 1 (or 3), whose id
+    no earlier start took: a trigger change after a retry starts a task instead of adopting the retry's."""
+    add(fc, run, "after", outcome="Succeeded", duration=0)
+    spec = spec_of(run, "after", payload="same")
+    olds = {**names(run, "after"), run.id_key: spec.id_at(0, 1), "run_sequence": 0}
+    assert replacement_sequence(run, URN, olds, {"run_sequence": 1}) == 1
+    assert replacement_sequence(run, URN, {**olds, run.id_key: spec.id_at(2)}, {"run_sequence": 1}) == 3
+    assert replacement_sequence(run, URN, {**olds, run.id_key: spec.id_at(0)}, {"run_sequence": 0}) == 1
+    assert replacement_sequence(run, URN, {**olds, run.id_key: "given", "run_sequence": None},
+                                {"run_sequence": 0}) == 0
+    assert replacement_sequence(run, URN, olds, {"run_sequence": 1, run.id_key: "mine"}) is None
+    start(fc.client(), spec)  # -0
+    fc.advance(1)
+    replaced = start(fc.client(), spec_of(run, "after", payload="same", sequence=1))
+    assert replaced.adopted is None and replaced.item_id == spec.id_at(1)
 
 
 def test_another_payload_under_a_derived_id_walks_on_and_one_under_a_given_id_is_a_clear_error(fc, run):
@@ -167,7 +189,7 @@ def test_the_walk_is_bounded(fc, run):
     add(fc, run, "doomed", outcome="Failed", duration=0)
     spec = spec_of(run, "doomed", payload="x")
     for n in range(MAX_TRIES):
-        fc.add_invocation("svc" if run.api == "fc2" else None, "doomed-" + run.api, spec.id_at(n), payload="x", outcome="Failed",
+        fc.add_invocation("svc" if run.api == "fc2" else None, "doomed-" + run.api, spec.id_at(0, n), payload="x", outcome="Failed",
                           duration=0, queue_delay=0)
     fc.advance(1)
     with pytest.raises(RunStartError, match=f"the {MAX_TRIES} ids of its sequence"):

@@ -164,8 +164,11 @@ def test_a_failed_run_fails_the_up_and_the_next_up_retries_it_under_the_next_id(
     assert stack.id is None  # nothing recorded: the next up is a create again
     function(fc, run, "flaky", outcome="Succeeded")
     assert stack.up(news) == "create"
-    assert stack.values["status"] == "Succeeded" and stack.id.endswith("-1") and stack.values["runSequence"] == 0
-    assert invokes(fc) == 3 and len(items(fc, names)) == 2  # the first, the refused retry of -0, -1
+    assert stack.values["status"] == "Succeeded" and stack.id.endswith("-0-1") and stack.values["runSequence"] == 0
+    assert invokes(fc) == 3 and len(items(fc, names)) == 2  # the first, the refused retry of -0, -0-1
+    fc.reset_requests()  # a trigger change after the retry starts run 1 (the retry took no id of a later run)
+    assert stack.up({**news, "triggers": {"v": "2"}}) == "replace"
+    assert invokes(fc) == 1 and stack.id.endswith("-1") and len(items(fc, names)) == 3
 
 
 def test_a_409_adopts_a_running_or_succeeded_task_of_the_same_payload(ready, fc, run):

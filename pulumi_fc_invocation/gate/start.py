@@ -8,20 +8,25 @@ API (the plugin's :mod:`..plugin.runs` and the Python front end use these; none 
   run-defining input (``run.replacing``: the function's names, the payload, the id, ``triggers``) changed;
   else ``olds``'s. An input absent from ``olds`` is its default (none). Without olds: the sequence a diff
   of ``resource`` left with :func:`replacing` (taken once), else 0.
-- ``replacing(resource, sequence)``: a front end's diff that replaces a run calls this. **The engine checks
+- ``replacing(resource, sequence)``: a front end's diff that replaces a run calls this with
+  ``replacement_sequence(run, resource, olds, news)`` (after every id the recorded run's start took: its
+  ``run_sequence`` output is the check's number, the id it started under may be later). **The engine checks
   a replacement again without its old inputs** (pkg/resource/deploy/step_generator.go: "recompute the
   default values"), so the create would get sequence 0 and adopt the earlier task of the same payload
   instead of starting the new one a trigger change asked for; the diff's sequence, remembered in the
   process (the engine's Diff, Check and Create of one deployment go to one provider process), bridges it.
-- ``derived_id(run, resource, target, sequence) -> str``: ``<name>-<20 hex>-<n>``: the digest is sha256 over
+- ``derived_id(run, resource, target, sequence, retry=0) -> str``: ``<name>-<20 hex>-<n>`` (``-<n>-<k>`` for
+  the k-th retry of run n that ended badly): the digest is sha256 over
   ``resource`` (the URN: project, stack, type, name; a front end without one passes a text that holds those),
   the API and the function's names; never the payload, the triggers or another input that may be secret.
 - ``build_run_spec(run, args, hidden=frozenset(), *, resource, timeout=None) -> RunSpec``: every input
   checked before any request (``InvalidArgumentError`` naming the argument); ``args`` are the run's inputs in
   snake_case with the hidden ``run_sequence``; ``timeout`` (customTimeouts) caps ``timeout_seconds``.
 - ``start(client, spec) -> Started`` (blocking): invoke under the id; on HTTP 409 read the item that holds
-  it (its payload included): the same payload and not ended badly (:data:`RETRIED`) -> adopt it; else the next
-  id of the sequence, at most :data:`MAX_TRIES`; a given id is used as given (``RunStartError`` otherwise).
+  it (its payload included): the same payload and not ended badly (:data:`RETRIED`) -> adopt it; the same
+  payload ended badly -> the run's next retry id (``-<n>-<k>``); another payload -> the next run's id (a run
+  after a destroy finds the task of its payload); at most :data:`MAX_TRIES` ids; a given id is used as given
+  (``RunStartError`` otherwise).
   ``Started.spec`` is the gate's :class:`~.spec.SingleSpec` on the item: gate on it as a data source does.
 - ``diff(run, olds, news) -> Decision``: olds are the recorded outputs, news the checked inputs (with
   ``run_sequence``): ``Decision.replaces`` (a new run), else ``Decision.changed`` (an update that starts
@@ -53,7 +58,7 @@ from .outputs import single_outputs
 from .spec import SingleSpec, with_timeout
 
 __all__ = ["RETRIED", "MAX_TRIES", "SEQUENCE", "RunStartError", "RunSpec", "Started", "Decision", "kind_of",
-           "normalized", "next_sequence", "replacing", "derived_id", "build_run_spec", "start", "diff", "needs_read",
+           "normalized", "next_sequence", "replacing", "replacement_sequence", "derived_id", "slot_of", "build_run_spec", "start", "diff", "needs_read",
            "ended_badly", "run_outputs", "secret_outputs", "stop_if_running"]
 
 # An item that ended in one of these is retried under the next id of the sequence (a derived id), never adopted.
@@ -118,15 +123,40 @@ def next_sequence(run: Run, olds: Optional[Mapping[str, Any]], news: Mapping[str
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
-def derived_id(run: Run, resource: str, target: Mapping[str, Any], sequence: int) -> str:
-    """The id of run ``sequence`` of the run resource ``resource`` on ``target`` (the function's names)."""
+def derived_id(run: Run, resource: str, target: Mapping[str, Any], sequence: int, retry: int = 0) -> str:
+    """The id of run ``sequence`` of the run resource ``resource`` on ``target`` (the function's names):
+    ``<name>-<digest>-<sequence>``, and ``...-<sequence>-<retry>`` for the retries of a run that ended badly
+    (each run has its own room for retries, so a later run's id is never one a retry took)."""
     kind = kind_of(run)
     names = {key: target.get(key) or None for key in kind.target_keys}
     digest = hashlib.sha256(json.dumps([resource, run.api, names], sort_keys=True).encode()).hexdigest()[:20]
     name = _UNSAFE.sub("-", resource.rsplit("::", 1)[-1]).strip("-")[:64] or "run"
     if not (name[0].isalpha() or name[0] == "_"):
         name = "run-" + name
-    return f"{name}-{digest}-{int(sequence)}"
+    return f"{name}-{digest}-{int(sequence)}" + (f"-{int(retry)}" if retry else "")
+
+
+_SLOT = re.compile(r"-[0-9a-f]{20}-(\d+)(?:-(\d+))?$")
+
+
+def slot_of(run: Run, resource: str, target: Mapping[str, Any], item_id: str) -> Optional[tuple[int, int]]:
+    """(sequence, retry) of ``item_id`` when it is a derived id of this run resource, else None."""
+    match = _SLOT.search(item_id or "")
+    if match is None:
+        return None
+    slot = int(match.group(1)), int(match.group(2) or 0)
+    return slot if derived_id(run, resource, target, *slot) == item_id else None
+
+
+def replacement_sequence(run: Run, resource: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Optional[int]:
+    """The sequence of the run that replaces the recorded one (``olds``: its outputs): a run after every id
+    the recorded one's start took (a start walks past ids held by other payloads), at least the check's."""
+    wanted = news.get(SEQUENCE)
+    if news.get(run.id_key) or wanted is None:
+        return None
+    target = {key: olds.get(key) for key in kind_of(run).target_keys}
+    slot = slot_of(run, resource, target, str(olds.get(run.id_key) or ""))
+    return max(int(wanted), slot[0] + 1) if slot is not None else int(wanted)
 
 
 def _bool(argument: str, value: Any) -> bool:
@@ -158,8 +188,9 @@ class RunSpec:
     def target(self) -> dict[str, Any]:
         return {key: value for key, value in self.kind.ref_fields(self.gate.ref).items() if key != self.kind.id_key}
 
-    def id_at(self, sequence: Optional[int]) -> str:
-        return self.given_id if self.given_id else derived_id(self.run, self.resource, self.target, sequence or 0)
+    def id_at(self, sequence: Optional[int], retry: int = 0) -> str:
+        return self.given_id if self.given_id else derived_id(self.run, self.resource, self.target, sequence or 0,
+                                                              retry)
 
     def spec_for(self, item_id: str) -> SingleSpec:
         """The gate's spec on the item ``item_id``."""
@@ -251,9 +282,9 @@ class Started:
 def start(client: FcClient, spec: RunSpec) -> Started:
     """Start the run's item, or adopt the one that already holds its id (see the module docstring)."""
     kind, noun = spec.kind, spec.kind.noun
-    sequence = spec.sequence
+    sequence, retry = spec.sequence, 0
     for _ in range(1 if spec.given_id else MAX_TRIES):
-        item_id = spec.id_at(sequence)
+        item_id = spec.id_at(sequence, retry)
         item = spec.spec_for(item_id)
         try:
             kind.start(client, item.ref, spec.payload)
@@ -271,7 +302,10 @@ def start(client: FcClient, spec: RunSpec) -> Started:
             raise RunStartError(
                 f"{spec.run.id_key} {item_id!r}: Function Compute already keeps a {noun} "
                 f"under this id and {why}; give a new {spec.run.id_key} (or none: an id derived from the resource)")
-        sequence = (sequence or 0) + 1
+        if same:  # it ended badly: the run's next retry
+            retry += 1
+        else:  # another run's (after a destroy): that run's id, then its retries, hold no task of this payload
+            sequence, retry = (sequence or 0) + 1, 0
     raise RunStartError(
         f"{spec.run.name}: the {MAX_TRIES} ids of its sequence from {spec.sequence} on are all held by {noun}s of "
         f"another payload or that ended {'/'.join(sorted(RETRIED))}; change `triggers` or the payload, or give "

@@ -16,7 +16,6 @@ The provider (:mod:`.provider`) routes the run tokens here and lends its plumbin
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
@@ -31,16 +30,17 @@ from ..gate.start import (
     SEQUENCE,
     RunSpec,
     build_run_spec,
-    derived_id,
     diff,
     ended_badly,
     kind_of,
     needs_read,
     next_sequence,
     normalized,
+    replacement_sequence,
     replacing,
     run_outputs,
     secret_outputs,
+    slot_of,
     start,
     stop_if_running,
 )
@@ -144,7 +144,7 @@ class RunResources:
                     changed.append("status")
                     replaces.append("status")
         if replaces and not has_unknown(news):  # the engine checks the replacement again, without olds
-            replacing(request.urn, news.get(SEQUENCE))
+            replacing(request.urn, replacement_sequence(run, request.urn, olds, news))
         return p.DiffResponse(changes=bool(changed), diffs=[camel(k) for k in changed],
                               replaces=[camel(k) for k in replaces], delete_before_replace=False)
 
@@ -252,9 +252,8 @@ class RunResources:
         ref = kind.parse_ref(request.resource_id)
         fields = kind.ref_fields(ref)
         item_id = fields.pop(kind.id_key)
-        match = re.search(r"-(\d+)$", item_id)
-        sequence = int(match.group(1)) if match and derived_id(run, request.urn, fields, int(match.group(1))) \
-            == item_id else None
+        slot = slot_of(run, request.urn, fields, item_id)
+        sequence = slot[0] if slot is not None else None
         args = {**fields, SEQUENCE: sequence, **({} if sequence is not None else {run.id_key: item_id})}
         spec = self.spec(run, args, frozenset({"payload"}), request.urn)
         item = spec.spec_for(item_id)

@@ -19,8 +19,8 @@ RUN_DECISIONS = (
     "Without `{id}`, the id derives from the stack, the resource and the function (never from the payload or "
     "another secret) and a run sequence number: an `up` retried after a crash or a cancellation finds the "
     "{noun} it started (Function Compute refuses a second start under one id) and waits for it instead of "
-    "starting another; a {noun} that ended `Failed`, `Stopped`, `Expired` or `Invalid` is retried under the next "
-    "id of the sequence; one that succeeded is not started again until a run-defining input (the function, "
+    "starting another; a {noun} that ended `Failed`, `Stopped`, `Expired` or `Invalid` is retried by the next "
+    "`up` under a retry id of its run (`...-<n>-<k>`); one that succeeded is not started again until a run-defining input (the function, "
     "the qualifier, the payload, `triggers`) changes. `pulumi preview`, an unchanged `up`, a change of the "
     "wait's inputs alone, `refresh` and `destroy` invoke nothing. After `destroy`, an `up` with the same "
     "inputs adopts the earlier {noun} of the same payload while Function Compute keeps it (7 days), whatever "
@@ -30,8 +30,10 @@ RUN_DECISIONS = (
 
 
 def run_sequence() -> Field:
-    return Field("run_sequence", int, "The run's number in its id sequence (a new run, or a failed one retried, "
-                                      "takes the next); null with a given task id. Computed by the provider.",
+    return Field("run_sequence", int, "The run's number in its id sequence (a change of a run-defining input "
+                                      "starts the next run); null with a given id. Computed by the provider. The "
+                                      "id the run started under may carry a later number (a retry, or ids held "
+                                      "by another payload's task after a `destroy`).",
                  nullable=True)
 
 
