@@ -19,6 +19,7 @@ from _installed_plugin import INSTALLED_ONLY, NPM_OFFLINE, install_plugin
 from _plugin_rpc import plugin_config
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.pulumi_cli import CliResult, PulumiCli
+from test_plugin_typescript import installed, ts_cli  # noqa: F401 - installed: the module's fixture, shared
 
 PROGRAM = """
 name: plugin-errors
@@ -129,3 +130,54 @@ def test_yaml_settings_errors_are_one_line_naming_the_setting_and_the_fix(pulumi
         cli.config({"fc-invocation:endpoint": f"http://127.0.0.1:{port}"})
         destroy = cli.destroy()
         assert destroy.ok, destroy.output
+
+
+TS_PROGRAM = """import * as pulumi from "@pulumi/pulumi";
+import * as fc from "@pulumi/fc-invocation";
+
+const taskId = new pulumi.Config().require("task");
+const gate = new fc.AsyncTask("gate", { functionName: "migrate", taskId, waitForCompletion: true, timeoutSeconds: 60 });
+const now = fc.getAsyncTaskOutput({ functionName: "migrate", taskId, failOnStatuses: [] });
+
+export const status = gate.status;
+export const readNow = now.status;
+"""
+
+
+def test_typescript_settings_errors_are_one_line_naming_the_setting_and_the_fix(pulumi_bin, installed):
+    """The typed SDK's resource and Output-form function, the same cases as YAML's (the refresh's stored
+    settings are the plugin's, shown once for YAML)."""
+    with FcEmulator(clock="real") as fc, refused_port() as port:
+        fc.add_function(None, "migrate", outcome="Succeeded", queue_delay=0, duration=0)  # no payloads
+        fc.client().invoke_async_task("migrate", "", task_id="t1")
+        with ts_cli(fc, pulumi_bin, installed, task="t1") as cli:
+            (cli.dir / "index.ts").write_text(TS_PROGRAM)
+            secret = plugin_config(fc)["fc-invocation:secretKey"]
+            cli.run("config", "rm", "fc-invocation:secretKey", check=True)
+            shown = diagnostics(cli.preview())
+            # The resource's line always; the function's too unless the engine, stopping on the resource's
+            # failure, had already shut the log channel (the Node.js host then says "failed to deliver").
+            assert "`fc-invocation:accessKey` is set but `fc-invocation:secretKey` is not" in shown, shown
+            assert "alicloud:" not in shown, shown
+            # The Output form's failure is the Node.js SDK's unhandled rejection: its stack (invoke.ts, grpc-js)
+            # is the SDK's own, for any provider's failed invoke; no frame of this package's is in it.
+            frames = [line for line in shown.splitlines() if line.strip().startswith("at ")]
+            assert all("@pulumi" in line or "grpc" in line or "node:internal" in line for line in frames), shown
+
+            cli.config({"fc-invocation:secretKey": "not-the-secret"}, secret_keys={"fc-invocation:secretKey"})
+            shown = diagnostics(cli.preview())
+            assert "SignatureNotMatch" in shown and "set the right secret in `fc-invocation:secretKey`" in shown, shown
+
+            cli.config({"fc-invocation:secretKey": secret, "fc-invocation:endpoint": f"http://127.0.0.1:{port}"},
+                       secret_keys={"fc-invocation:secretKey"})
+            shown = diagnostics(cli.preview())
+            assert "check `fc-invocation:endpoint`" in shown, shown
+
+            cli.config({"fc-invocation:endpoint": fc.endpoint, "plugin-typescript:task": "bad id!"})
+            shown = diagnostics(cli.preview())
+            assert "taskId" in shown, shown
+
+            cli.config({"plugin-typescript:task": "t1"})
+            up = cli.up()
+            assert up.ok, up.output
+            assert cli.outputs() == {"status": "Succeeded", "readNow": "Succeeded"}  # no payload: nothing secret
