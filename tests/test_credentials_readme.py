@@ -12,8 +12,9 @@ PAGE = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 SECTION = "# Credentials and configuration"
 
 # The chain's order as resolve_settings implements it (tests/test_credentials_roles.py::test_chain_order).
-ORDER = ["`credentials` argument", "alicloud:accessKey", "alicloud:assumeRoleWithOidc", "`alicloud:assumeRole` {",
-         "alicloud:ecsRoleName", "alicloud:credentialsUri", "ALIBABA_CLOUD_ACCESS_KEY_ID",
+ORDER = ["`credentials` argument", "fc-invocation:accessKey", "fc-invocation:assumeRoleWithOidc",
+         "`fc-invocation:assumeRole` {", "fc-invocation:ecsRoleName", "fc-invocation:credentialsUri",
+         "ALIBABA_CLOUD_ACCESS_KEY_ID",
          "ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "~/.aliyun/config.json", "credentials.ini", "ALIBABA_CLOUD_ECS_METADATA`",
          "ALIBABA_CLOUD_CREDENTIALS_URI", "ALIBABA_CLOUD_ECS_METADATA_DISABLED"]
 
