@@ -316,3 +316,19 @@ def test_a_cancelled_deployment_stops_the_task_only_with_stop_on_timeout(engine,
             assert ("(stopOnTimeout)" in errors[0]) is stop and fc.request_count("stop") == int(stop)
         fc.reset_requests()
     assert sorted(i.status for i in items(fc, names)) in (["Running", "Stopped"], ["Running", "Stopping"])
+
+
+def test_a_preview_with_an_unknown_payload_shows_a_replacement_and_starts_nothing(ready, fc, run):
+    names = function(fc, run, "unknown")
+    stack = Stack(ready, run)
+    news = {**names, "payload": secret("known"), **FAST}
+    stack.up(news)
+    fc.reset_requests()
+    checked = stack.check({**names, "payload": UNKNOWN, **FAST})
+    assert plain(checked)["runSequence"] == UNKNOWN
+    diff = ready.Diff(provider_pb2.DiffRequest(urn=stack.urn, id=stack.id, olds=stack.outputs, news=checked))
+    assert "payload" in diff.replaces
+    created = ready.Create(provider_pb2.CreateRequest(urn=stack.urn, properties=checked, preview=True))
+    assert plain(created.properties)["status"] == UNKNOWN and fc.request_count() == 0
+    fresh = Stack(ready, run, "fresh")  # a new run whose payload is unknown in the preview: sequence 0 all the same
+    assert plain(fresh.check({**names, "payload": UNKNOWN}))["runSequence"] == 0

@@ -110,9 +110,8 @@ class RunResources:
         olds, _ = unwrap(request.old_inputs)
         news.pop(SEQUENCE, None)  # computed here, never given
         inputs = {key: value for key, value in request.new_inputs.items() if key != camel(SEQUENCE)}
-        if any(has_unknown(normalized(run, news)[name]) for name in run.replacing) \
-                and not has_unknown(news.get(run.id_key)) and not news.get(run.id_key):
-            inputs[camel(SEQUENCE)] = wrap(UNKNOWN)
+        if olds and not news.get(run.id_key) and any(has_unknown(value) for value in normalized(run, news).values()):
+            inputs[camel(SEQUENCE)] = wrap(UNKNOWN)  # a preview: whether a run-defining input changes is unknown
             return p.CheckResponse(inputs=inputs)
         sequence = next_sequence(run, olds or None, news, request.urn)
         inputs[camel(SEQUENCE)] = wrap(sequence)
