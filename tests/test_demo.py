@@ -130,3 +130,25 @@ def test_pyproject_license_is_an_spdx_string_so_builds_print_no_deprecation():
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert data["project"]["license"] == "Apache-2.0"
     assert "setuptools>=77" in data["build-system"]["requires"]  # the first to read the string form
+
+
+def test_the_preview_of_a_new_task_id_names_the_task_it_will_read(pulumi_bin):
+    """Only the task id changed: the engine's preview shows the read with no id (the old one under --diff),
+    so the gate's own line names the new task and its state (issue 27, point 8)."""
+    from pulumi_fc_invocation.testing import FcEmulator
+    from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
+
+    with FcEmulator(clock="real") as fc, PulumiCli(ROOT / "examples" / "gate-fc3-task", pulumi=pulumi_bin) as cli:
+        fc.add_function(None, "transcode", duration=0.2)
+        client = fc.client()
+        client.invoke_async_task("transcode", "{}", task_id="demo-job-1")
+        cli.config({**fc.stack_config(), "gate-fc3-task:timeoutSeconds": "60", "gate-fc3-task:taskId": "demo-job-1"},
+                   secret_keys={"alicloud:secretKey"})
+        assert cli.up().ok
+        fc.add_function(None, "transcode", duration=600)  # the next task is still running at the preview
+        client.invoke_async_task("transcode", "{}", task_id="demo-job-2")
+        cli.config({"gate-fc3-task:taskId": "demo-job-2"})
+        preview = cli.preview()
+        assert preview.ok, preview.output
+        assert "preview: transcode/demo-job-2 is Running now; `pulumi up` waits for it (timeout 1m00s)" in preview.output
+        assert "demo-job-1" not in preview.output

@@ -24,8 +24,8 @@ from .gates import masked
 from .messages import format_duration
 from .reporting import Reporter
 
-__all__ = ["PROGRESS_INTERVAL", "progress_interval", "waiter", "finished_props", "run_gate_result", "final_read",
-           "final_read_async"]
+__all__ = ["PROGRESS_INTERVAL", "progress_interval", "waiter", "finished_props", "run_gate_result", "preview_message",
+           "final_read", "final_read_async"]
 
 PROGRESS_INTERVAL = 30.0
 
@@ -109,6 +109,8 @@ async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, pr
                 raise  # a setting to fix (explain.py): no later read would pass; the caller words it
             return None, None  # any other API error: the engine's read, which retries, gives the verdict
         judge(lambda: gate.judge(result, props))
+        if preview and spec.wait:
+            say(reporter.info, preview_message(gate, result))
         return result, None
     say(reporter.info, gate.start_message())
 
@@ -132,6 +134,16 @@ async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, pr
         say(reporter.info, ended)
     judge(lambda: gate.judge(last, finished_props(props, outcome)))
     return last, outcome.elapsed
+
+
+def preview_message(gate: Any, result: Any) -> str:
+    """A preview's line naming what the gate reads and its state now: the engine's preview of a read names
+    no id (and shows the old one under --diff), so a change of the task id alone showed no new task."""
+    state = f": {result.text()}" if gate.batch else f" is {result.status.value}"
+    if result.is_terminal:
+        return f"preview: {gate.shown}{state}"
+    timeout = format_duration(gate.spec.policy.timeout or 0)
+    return f"preview: {gate.shown}{state} now; `pulumi up` waits for it (timeout {timeout})"
 
 
 def _after_wait(gate: Any, outcome: Any, props: Mapping[str, Any]) -> dict[str, Any]:
