@@ -1,0 +1,256 @@
+"""The Python runs (``AsyncTaskRun``) through the real Pulumi CLI against the emulator on a real clock, tasks of
+seconds: each lifecycle rule of issue 28, counted in the emulator's request log (InvokeFunction = route
+``invoke``, StopAsyncTask = ``stop``), and the crash between a start and its state write.
+
+The project is a user's: ``runtime: python`` with ``virtualenv`` naming a venv that holds pulumi and this
+package (this test run's own venv, shared by every test of the module: as a user who made one venv and
+``pip install``-ed both)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pulumi_fc_invocation.testing import FcEmulator
+from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
+
+pytestmark = pytest.mark.engine
+
+PULUMI_YAML = f"""\
+name: runs
+runtime:
+  name: python
+  options:
+    toolchain: pip
+    virtualenv: {sys.prefix}
+"""
+
+PROGRAM = '''
+import time
+import pulumi
+import pulumi.dynamic
+from pulumi_fc_invocation import AsyncTaskRun
+
+cfg = pulumi.Config()
+job = AsyncTaskRun("migrate", function_name=cfg.require("function"), payload=cfg.get("payload") or "{}",
+                   triggers={"version": cfg.get("version") or "1"}, timeout_seconds=cfg.get_float("timeout") or 60,
+                   max_poll_interval_seconds=0.5, poll_interval_seconds=0.25,
+                   stop_on_timeout=cfg.get_bool("stopOnTimeout") or False,
+                   stop_on_delete=cfg.get_bool("stopOnDelete") or False)
+
+
+class _Stamp(pulumi.dynamic.ResourceProvider):
+    def create(self, props):
+        return pulumi.dynamic.CreateResult("stamp-" + props["name"], {**props, "created_at": time.time()})
+
+
+class Stamp(pulumi.dynamic.Resource):
+    created_at: pulumi.Output[float]
+
+    def __init__(self, name, opts=None):
+        super().__init__(_Stamp(), name, {"name": name, "created_at": None}, opts)
+
+
+dep = Stamp("dep", pulumi.ResourceOptions(depends_on=[job]))
+pulumi.export("status", job.status)
+pulumi.export("taskId", job.task_id)
+pulumi.export("sequence", job.run_sequence)
+'''
+
+
+@pytest.fixture(scope="module")
+def fc():
+    with FcEmulator(clock="real") as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text(PULUMI_YAML)
+    (tmp_path / "__main__.py").write_text(PROGRAM)
+    return tmp_path
+
+
+def make_cli(fc, project, pulumi_bin, function, **config) -> PulumiCli:
+    """The project's stack on the emulator, for a new FC 3.0 function of its own (``duration``, ``fail_first``)."""
+    fc.add_function(None, function, queue_delay=0, duration=config.pop("duration", 1.0),
+                    **{k: config.pop(k) for k in ("fail_first",) if k in config})
+    cli = PulumiCli(project, pulumi=pulumi_bin, env={"FC_INVOCATION_PROGRESS_SECONDS": "1"})
+    cli.config(fc.stack_config(), secret_keys={"alicloud:secretKey"})
+    cli.config({"runs:function": function, **{f"runs:{k}": v for k, v in config.items()}})
+    return cli
+
+
+def calls(fc, route, function):
+    """The requests of ``route`` (``invoke``, ``stop``) to ``function`` the emulator has seen."""
+    return [r for r in fc.requests if r.route == route and f"/functions/{function}/" in r.path + "/"]
+
+
+def tasks(fc, function):
+    return [inv for inv in fc.invocations if inv.function_name == function]
+
+
+def names(cli) -> set[str]:
+    return {r["urn"].rsplit("::", 1)[-1] + ":" + r["type"].rsplit(":", 1)[-1] for r in cli.resources()}
+
+
+def test_one_task_per_create_none_in_preview_unchanged_up_gate_inputs_refresh_or_destroy(fc, project, pulumi_bin):
+    cli = make_cli(fc, project, pulumi_bin, "lifecycle")
+    with cli:
+        preview = cli.preview()
+        assert preview.ok, preview.output
+        assert not calls(fc, "invoke", "lifecycle")  # preview starts nothing
+
+        up = cli.up()
+        assert up.ok, up.output
+        (first,) = calls(fc, "invoke", "lifecycle")
+        out = cli.outputs()
+        assert out["status"] == "Succeeded" and out["sequence"] == 0
+        assert [t.invocation_id for t in tasks(fc, "lifecycle")] == [out["taskId"]]
+        assert "dep:Resource" in names(cli) and "migrate:AsyncTaskRunStart" in names(cli)
+
+        again = cli.up()  # unchanged
+        assert again.ok, again.output
+        cli.config({"runs:timeout": "90"})  # a gate input alone
+        gate_only = cli.up()
+        assert gate_only.ok, gate_only.output
+        assert len(calls(fc, "invoke", "lifecycle")) == 1, (again.output, gate_only.output)
+
+        cli.config({"runs:version": "2"})  # a trigger: a new run
+        triggered = cli.up()
+        assert triggered.ok, triggered.output
+        assert len(calls(fc, "invoke", "lifecycle")) == 2
+        after = cli.outputs()
+        assert after["sequence"] == 1 and after["taskId"] != out["taskId"] and after["status"] == "Succeeded"
+
+        assert cli.refresh().ok
+        destroy = cli.destroy()
+        assert destroy.ok, destroy.output
+        assert len(calls(fc, "invoke", "lifecycle")) == 2 and not calls(fc, "stop", "lifecycle")
+
+
+def test_a_failed_run_fails_up_without_its_dependents_and_the_next_up_runs_it_again(fc, project, pulumi_bin):
+    cli = make_cli(fc, project, pulumi_bin, "flaky", fail_first=1)
+    with cli:
+        up = cli.up()
+        assert not up.ok
+        assert "Failed" in up.output and "Traceback" not in up.output, up.output
+        assert "dep:Resource" not in names(cli)  # the dependent (depends_on=[run]) was not created
+        assert len(calls(fc, "invoke", "flaky")) == 1
+
+        retried = cli.up()
+        assert retried.ok, retried.output
+        # The Failed task's id is refused (409: read, it Failed), and the next id of the sequence starts.
+        assert [r.status for r in calls(fc, "invoke", "flaky")] == [202, 409, 202]
+        (failed, second) = tasks(fc, "flaky")
+        assert failed.status == "Failed" and second.status == "Succeeded"
+        assert cli.outputs()["taskId"] == second.invocation_id and "dep:Resource" in names(cli)
+
+
+def test_stop_only_when_asked(fc, project, pulumi_bin):
+    """A timed-out wait leaves the task running without stop_on_timeout (the next up waits for it again) and
+    stops it with; destroy stops a running task only with stop_on_delete."""
+    cli = make_cli(fc, project, pulumi_bin, "slow", duration=60, timeout=2)
+    with cli:
+        timed_out = cli.up()
+        assert not timed_out.ok and not calls(fc, "stop", "slow"), timed_out.output
+        assert tasks(fc, "slow")[0].status == "Running"
+        assert cli.destroy().ok and not calls(fc, "stop", "slow")  # forgets: stop_on_delete is false
+
+        cli.config({"runs:stopOnTimeout": "true", "runs:version": "2"})
+        stopped = cli.up()
+        assert not stopped.ok and len(calls(fc, "stop", "slow")) == 1, stopped.output
+        assert "stop_on_timeout" in stopped.output
+
+        cli.config({"runs:stopOnTimeout": "false", "runs:stopOnDelete": "true", "runs:version": "3",
+                    "runs:timeout": "0.5"})
+        cli.up()  # times out; the task runs on
+        assert len(calls(fc, "stop", "slow")) == 1
+        assert cli.destroy().ok
+        assert len(calls(fc, "stop", "slow")) == 2  # stop_on_delete
+        assert tasks(fc, "slow")[-1].status == "Stopped"
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (from /proc), children first found first."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _kill_all(proc: subprocess.Popen) -> None:
+    """Kill the CLI and every process it started, each process group of theirs (the language and provider
+    hosts run in groups of their own)."""
+    everyone = [proc.pid, *_descendants(proc.pid)]
+    groups = set()
+    for pid in everyone:
+        try:
+            groups.add(os.getpgid(pid))
+        except ProcessLookupError:
+            pass
+    groups.discard(os.getpgid(0))  # never this test's own group
+    for group in groups:
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for pid in everyone:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(timeout=30)
+
+
+def test_a_crash_between_start_and_state_adopts_the_started_task(fc, project, pulumi_bin):
+    """Kill the CLI and everything it started once the task has started (its invoke's answer held back, so the
+    state has only a pending create); recover as a user would; the recovering up starts no second task (the 409
+    finds the first) and gates on it."""
+    cli = make_cli(fc, project, pulumi_bin, "crash", duration=3)
+    with cli:
+        fc.inject_fault("invoke", latency=60, times=1, api="2023-03-30")
+        argv = [cli.pulumi, "--non-interactive", "--color=never", "up", "--yes", "--skip-preview"]
+        with open(cli.dir / "crashed-up.log", "w") as log:
+            proc = subprocess.Popen(argv, cwd=cli.dir, env=cli.env, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+            deadline = time.monotonic() + 120
+            while not tasks(fc, "crash"):
+                assert time.monotonic() < deadline and proc.poll() is None, (cli.dir / "crashed-up.log").read_text()
+                time.sleep(0.05)
+            _kill_all(proc)
+        (task,) = tasks(fc, "crash")
+        state = cli.export()
+        pending = state["deployment"].get("pending_operations") or []
+        assert [op["resource"]["type"] for op in pending] == ["pulumi-python:dynamic/fc:AsyncTaskRunStart"], state
+
+        refresh = cli.refresh("--clear-pending-creates")
+        if not refresh.ok and "lock" in refresh.output.lower():  # the killed update still holds the stack
+            assert cli.run("cancel", "--yes").ok
+            refresh = cli.refresh("--clear-pending-creates")
+        assert refresh.ok, refresh.output
+        up = cli.up()
+        assert up.ok, up.output
+        assert [t.invocation_id for t in tasks(fc, "crash")] == [task.invocation_id]  # no second task
+        assert 409 in [r.status for r in calls(fc, "invoke", "crash")]  # the recovering start met the first
+        out = cli.outputs()
+        assert out["taskId"] == task.invocation_id and out["status"] == "Succeeded"
+        assert "dep:Resource" in names(cli)
