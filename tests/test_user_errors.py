@@ -100,7 +100,7 @@ def one_clear_line(result, *named: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("form,operation", [("single2", "preview"), ("batch3", "up"), ("get3", "preview"),
+@pytest.mark.parametrize("form,operation", [("single2", "preview"), ("batch3", "up"), ("single3", "up"),
                                             ("get2out", "up")])
 def test_a_missing_secret_key_names_the_setting(cli, fc, form, operation):
     configure(cli, fc, form, **{"alicloud:secretKey": ""})
@@ -123,13 +123,14 @@ def test_an_unreachable_endpoint_names_the_setting(cli, fc, closed_port):
     assert closed_port in line and "Connection refused" in line, line
 
 
-@pytest.mark.parametrize("key,value,named", [
-    ("fc-invocation:endpoint", "127.0.0.1:9000", "http://127.0.0.1:9000"),
-    ("alicloud:accountId", "acct-12", "account"),
+@pytest.mark.parametrize("form,key,value,rule", [
+    ("batch2", "fc-invocation:endpoint", "127.0.0.1:9000", "no scheme; write it in full, e.g. http://127.0.0.1:9000"),
+    ("single3", "alicloud:accountId", "acct-12", "must be the account's digits"),
+    ("get3out", "alicloud:region", "cn/hangzhou", "must be a region id"),
 ])
-def test_a_setting_that_breaks_its_rule_is_one_line(cli, fc, key, value, named):
-    configure(cli, fc, "batch2", **{key: value})
-    one_clear_line(cli.preview(), named)
+def test_a_setting_that_breaks_its_rule_is_one_line_naming_it(cli, fc, form, key, value, rule):
+    configure(cli, fc, form, **{key: value})
+    one_clear_line(cli.preview(), rule, f"`{key}`")
 
 
 def test_destroy_run_program_with_settings_that_fail_is_not_blocked(cli, fc):
@@ -143,15 +144,15 @@ def test_destroy_run_program_with_settings_that_fail_is_not_blocked(cli, fc):
     assert "forgotten by this destroy" in destroy.output and "SignatureNotMatch" in destroy.output, destroy.output
 
 
-def _stale_refresh(cli, *named: str) -> None:
+def _stale_refresh(cli, *named: str, output: str = "status", recorded: object = "Succeeded") -> None:
     refresh = cli.refresh()
     out = refresh.output
     assert refresh.ok and "Traceback" not in out, out
     warned = [line for line in out.splitlines() if "keeping the state last recorded" in line]
     assert warned and all(n in warned[0] for n in named), out
     assert "pulumi refresh --run-program" in warned[0] and "settings stored in the stack's state" in warned[0], out
-    assert cli.resources() and [r for r in cli.resources() if r["urn"].endswith("::g")][0]["outputs"]["status"] \
-        == "Succeeded"
+    kept = [r for r in cli.resources() if r["urn"].endswith("::g")]
+    assert kept and kept[0]["outputs"][output] == recorded, kept
 
 
 def test_a_plain_refresh_with_stored_settings_that_no_longer_work(cli, fc, pulumi_bin):
@@ -179,3 +180,8 @@ def test_a_plain_refresh_with_stored_settings_that_no_longer_work(cli, fc, pulum
     _stale_refresh(cli, "`fc-invocation:endpoint`", "cannot reach Function Compute")
     after = cli.refresh("--run-program")
     assert after.ok and "keeping the state" not in after.output, after.output
+    # A batch (FC 3.0) keeps its state the same way.
+    configure(cli, fc, "batch3")
+    assert cli.up().ok
+    fc.inject_fault(route="*", status=403, code="InvalidAccessKeyID", times=1)
+    _stale_refresh(cli, "`alicloud:accessKey`", "InvalidAccessKeyID", output="total", recorded=1)

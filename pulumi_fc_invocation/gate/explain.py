@@ -61,6 +61,10 @@ REFRESH_FIX = ("run `pulumi refresh --run-program` (or `pulumi up`), which reads
                "and stores it")
 
 _CREDENTIALS = ("access_key_id", "access_key_secret", "security_token")
+# The settings whose rules are checked before any request (credentials.settings), and how an endpoint's
+# refusal begins (check_endpoint: "endpoint 'x': no scheme...", "endpoint: the scheme must be...").
+_CHECKED_SETTINGS = ("region", "account_id", "endpoint")
+_ENDPOINT_RULE = re.compile(r"endpoint\b")
 
 
 def program_setting(name: str) -> str:
@@ -108,8 +112,8 @@ def _authentication(error: AuthenticationError, where: Vocabulary) -> tuple[str,
     return f"Function Compute refused the credentials: {what} ({_ids(error)})", fix
 
 
-_REACH = re.compile(r"cannot reach (?P<where>\S+) \((?P<reason>[A-Za-z]+Error)?:? ?(?P<detail>.*?)\)"
-                    r"(?: \((?P<retried>[^()]*)\))?$")
+_REACH = re.compile(r"cannot reach (?P<where>\S+) \((?P<reason>[A-Za-z]+Error)?:? ?(?P<detail>.*)\)")
+_RETRIED = re.compile(r"\((after up to \d+ retries)")
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)|(Name or service not known|nodename nor servname|"
                     r"Temporary failure in name resolution|certificate verify failed|timed out)")
 
@@ -121,7 +125,8 @@ def _unreachable(error: TransportError) -> str:
         return text
     detail = _ERRNO.search(found["detail"] or "")
     reason = (detail.group(1) or detail.group(2)).strip() if detail else (found["reason"] or "no connection")
-    retried = f"; {found['retried']}" if found["retried"] else ""
+    retried = _RETRIED.search(text)
+    retried = f"; {retried.group(1)}" if retried else ""
     return f"cannot reach Function Compute at {found['where']} ({reason}{retried})"
 
 
@@ -129,10 +134,18 @@ def _endpoint_settings(where: Vocabulary) -> str:
     return f"{where('endpoint')} (or, with no endpoint set, {where('region')} and {where('account_id')})"
 
 
-def _what_and_fix(error: BaseException, where: Vocabulary) -> Optional[tuple[str, str, tuple[str, ...]]]:
+def _what_and_fix(error: BaseException, where: Vocabulary,
+                  arguments: bool = True) -> Optional[tuple[str, str, tuple[str, ...]]]:
     """(what went wrong, the fix, the settings involved) for an error :func:`explain` words, else None."""
     if isinstance(error, (ConfigurationError, InvalidArgumentError)):
-        return str(error), "", ()  # its own text names the setting or argument and the rule (credentials/*)
+        # Its own text names the setting or argument and the rule (credentials/*); a setting's rule names the
+        # setting by its own name ("invalid region ..."): say where the user sets it.
+        name = getattr(error, "argument", None) if isinstance(error, InvalidArgumentError) else \
+            ("endpoint" if _ENDPOINT_RULE.match(str(error)) else None)
+        if name not in _CHECKED_SETTINGS:
+            return str(error), "", ()
+        given = f" (or the `{name}` argument, where given)" if arguments else ""
+        return str(error), f"check {where(name)}{given}", (name,)
     if isinstance(error, AuthenticationError):
         what, fix = _authentication(error, where)
         return what, fix, _CREDENTIALS + ("account_id",)
@@ -152,12 +165,14 @@ def _what_and_fix(error: BaseException, where: Vocabulary) -> Optional[tuple[str
     return None
 
 
-def explain(error: BaseException, where: Vocabulary = program_setting, *, stored: bool = False) -> Optional[str]:
+def explain(error: BaseException, where: Vocabulary = program_setting, *, stored: bool = False,
+            arguments: bool = True) -> Optional[str]:
     """The one line for ``error`` in the vocabulary ``where`` (see the module's docstring), or None when
     ``error`` is not a settings, credentials, authentication or network error (show ``str(error)`` then).
     ``stored``: the read ran with the settings stored in the state at the last ``pulumi up`` (a plain
-    ``pulumi refresh``)."""
-    found = _what_and_fix(error, where)
+    ``pulumi refresh``). ``arguments``: the front end's users may also give ``region``, ``account_id`` and
+    ``endpoint`` as arguments of a gate (the data sources, the plugin's resources; not the CLI)."""
+    found = _what_and_fix(error, where, arguments)
     if found is None:
         return None
     what, fix, settings = found
