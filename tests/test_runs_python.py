@@ -88,3 +88,61 @@ def test_an_up_starts_one_item_and_waits_for_it_before_its_dependents(fc, run, a
     assert "payload" in start.secret_outputs and "payload" in start.secret_inputs
     app = result.resource("app")
     assert result.resources.index(app) > result.resources.index(rec)  # the dependent after the verdict
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_a_preview_starts_nothing_and_its_outputs_are_unknown(fc, run, api):
+    add(fc, api, f"preview-{api}", duration=5)
+
+    def program():
+        job = declare(api, "migrate", f"preview-{api}")
+        pulumi.export("status", job.status)
+
+    result = run(program, preview=True)
+    assert invokes(fc) == 0 and not items(fc, f"preview-{api}")
+    assert result.outputs["status"] == UNKNOWN
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_a_failed_run_fails_the_program_in_one_line_and_its_dependents_are_not_created(fc, run, api):
+    add(fc, api, f"fails-{api}", duration=3, fail_first=1, error_message="migration broke")
+
+    def program():
+        _app("app", declare(api, "migrate", f"fails-{api}"))
+
+    with pytest.raises(ProgramError) as failed:
+        run(program)
+    message = str(failed.value)
+    assert "Failed" in message and "migration broke" in message and "Traceback" not in message
+    assert len(message.splitlines()) == 1
+    assert not [r for r in failed.value.result.resources if r.name == "app"]
+    assert invokes(fc) == 1
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_a_start_whose_id_is_held_by_its_own_task_adopts_it(fc, run, api):
+    """The state of a first up lost (a crash between the start and the state write): the next up's start meets
+    its own task under the derived id (409, the same payload) and gates on it; no second run."""
+    function = f"adopt-{api}"
+    fn = fc.add_function("svc" if api == "fc2" else None, function, queue_delay=0, duration=20)
+
+    def program():
+        job = declare(api, "migrate", function, payload="same")
+        pulumi.export("id", getattr(job, ID_KEY[api]))
+        pulumi.export("status", job.status)
+
+    first = run(program)
+    again = run(program)  # no prior state: as after the crash
+    assert fn.runs == 1 and [r.status for r in fc.requests if r.route == "invoke"] == [202, 409]
+    assert again.outputs == first.outputs and again.outputs["status"] == "Succeeded"
+
+
+def test_a_bad_input_is_refused_naming_it_before_any_request(fc, run):
+    def program():
+        AsyncTaskRun("migrate", function_name="fn", payload="{}", task_id="9-starts-with-a-digit")
+
+    with pytest.raises(ProgramError) as failed:
+        run(program)
+    assert "task_id" in str(failed.value) and "Traceback" not in str(failed.value)
+    assert isinstance(failed.value.__cause__, InvalidArgumentError)
+    assert not fc.requests
