@@ -74,6 +74,8 @@ def test_the_sequence_starts_at_zero_and_moves_only_on_a_run_defining_change(run
     assert next_sequence(run, olds, {**base, run.id_key: "given-1"}) is None  # a given id has no sequence
     assert next_sequence(run, {**olds, "payload": None}, {**base, "payload": None}) == 3  # none is empty
     assert next_sequence(run, {key: value for key, value in olds.items() if key != "triggers"}, base) == 4
+    imported = {**olds, "triggers": None}  # an import records null triggers: FC keeps none
+    assert next_sequence(run, imported, base) == 3 and next_sequence(run, imported, {**base, "payload": "b"}) == 4
 
 
 def test_the_check_of_a_replacement_without_olds_takes_the_sequence_its_diff_left_once(run):

@@ -228,10 +228,13 @@ def test_import_pending_creates_records_the_task_and_the_next_up_adopts_the_reco
     recorded, inputs = plain(read.properties), plain(read.inputs)
     assert recorded["status"] == "Succeeded" and inputs["payload"] == "p" and inputs["runSequence"] == 0
     assert SECRET_SIG in MessageToDict(read.inputs)["payload"]
+    assert "triggers" in inputs and inputs["triggers"] is None  # FC keeps no triggers: taken from the program
     fresh.inputs, fresh.outputs, fresh.id = dict(read.inputs.items()), read.properties, read.id
     fc.reset_requests()
-    assert fresh.up({**names, "payload": secret("p"), **FAST}) in ("same", "update")
-    assert invokes(fc) == 0
+    news = {**names, "payload": secret("p"), "triggers": {"v": "1"}, **FAST}
+    assert fresh.up(news) == "update" and fresh.values["triggers"] == {"v": "1"}
+    assert fresh.up(news) == "same" and invokes(fc) == 0
+    assert fresh.up({**news, "triggers": {"v": "2"}}) == "replace" and invokes(fc) == 1  # then as any run
     gone = ready.Read(provider_pb2.ReadRequest(urn=fresh.urn, id=crashed.id[:-1] + "7"))
     assert gone.id == ""  # FC knows no such task: no resource
 

@@ -6,7 +6,8 @@ API (the plugin's :mod:`..plugin.runs` and the Python front end use these; none 
 - ``next_sequence(run, olds, news, resource=None) -> int | None``: a check's hidden ``run_sequence`` (olds:
   the inputs last checked, or None; news: the new inputs). None with a given id; ``olds`` + 1 when a
   run-defining input (``run.replacing``: the function's names, the payload, the id, ``triggers``) changed;
-  else ``olds``'s. An input absent from ``olds`` is its default (none). Without olds: the sequence a diff
+  else ``olds``'s. An input absent from ``olds`` is its default (none); ``triggers`` recorded as null (an
+  import: FC keeps no triggers) is not compared (:func:`unknown_to`). Without olds: the sequence a diff
   of ``resource`` left with :func:`replacing` (taken once), else 0.
 - ``replacing(resource, sequence)``: a front end's diff that replaces a run calls this with
   ``replacement_sequence(run, resource, olds, news)`` (after every id the recorded run's start took: its
@@ -58,7 +59,7 @@ from .outputs import single_outputs
 from .spec import SingleSpec, with_timeout
 
 __all__ = ["RETRIED", "MAX_TRIES", "SEQUENCE", "RunStartError", "RunSpec", "Started", "Decision", "kind_of",
-           "normalized", "next_sequence", "replacing", "replacement_sequence", "derived_id", "slot_of", "build_run_spec", "start", "diff", "needs_read",
+           "normalized", "unknown_to", "next_sequence", "replacing", "replacement_sequence", "derived_id", "slot_of", "build_run_spec", "start", "diff", "needs_read",
            "ended_badly", "run_outputs", "secret_outputs", "stop_if_running"]
 
 # An item that ended in one of these is retried under the next id of the sequence (a derived id), never adopted.
@@ -116,8 +117,14 @@ def next_sequence(run: Run, olds: Optional[Mapping[str, Any]], news: Mapping[str
     if previous is None:  # the previous run had a given id (or none was recorded): a sequence starts
         return 0
     old, new = normalized(run, olds), normalized(run, news)
-    changed = any(old[name] != new[name] for name in run.replacing)
+    changed = any(old[name] != new[name] for name in run.replacing if name not in unknown_to(olds))
     return int(previous) + 1 if changed else int(previous)
+
+
+def unknown_to(olds: Mapping[str, Any]) -> frozenset[str]:
+    """The run-defining inputs a record does not know: ``triggers`` recorded as null by an import (FC keeps no
+    triggers). They are taken from the program, as an update (no new run), once."""
+    return frozenset({"triggers"}) if "triggers" in olds and olds["triggers"] is None else frozenset()
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -347,7 +354,7 @@ def diff(run: Run, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Decision
                 differs = float(a) != float(b)
         if differs:
             changed.append(name)
-    replacing = set(run.replacing) | {SEQUENCE}
+    replacing = (set(run.replacing) | {SEQUENCE}) - unknown_to(olds)
     return Decision(tuple(changed), tuple(name for name in changed if name in replacing))
 
 

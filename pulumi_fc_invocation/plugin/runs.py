@@ -274,8 +274,10 @@ class RunResources:
         secret = secret_outputs(spec)
         given = {key: value for key, value in spec.props().items()
                  if key in (*kind.target_keys, "payload", SEQUENCE, run.id_key) and value is not None}
-        return p.ReadResponse(resource_id=request.resource_id,
-                              properties=self.outputs(spec, item, result, None), inputs=outputs_map(given, secret))
+        given["triggers"] = None  # not known to FC: the next up takes the program's (gate.start.unknown_to)
+        values = {**run_outputs(spec, item, result, None), "triggers": None}
+        return p.ReadResponse(resource_id=request.resource_id, properties=run_map(values, secret),
+                              inputs=outputs_map(given, secret))
 
     async def delete(self, request: p.DeleteRequest) -> None:
         run = RUN_TOKENS[request.type]
