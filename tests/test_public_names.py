@@ -62,6 +62,9 @@ NAMED = (
     ("pulumi_fc_invocation.testing", "PulumiCli"),
     ("pulumi_fc_invocation.testing", "run_program"),
     ("pulumi_fc_invocation.testing", "run_program_file"),
+    # Issue 28's runs (a contract: code outside this repository uses them).
+    ("pulumi_fc_invocation", "AsyncTaskRun"),
+    ("pulumi_fc_invocation", "StatefulAsyncInvocationRun"),
 )
 
 # pyproject.toml's [project.scripts] and the pytest11 entry point.

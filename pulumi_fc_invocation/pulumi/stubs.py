@@ -1,5 +1,5 @@
-"""Type stubs of the data sources and function forms (``resources.pyi``, ``functions.pyi``), made from the
-descriptions: the classes and functions get their signatures at run time (:mod:`.signatures`), so a type
+"""Type stubs of the data sources, function forms and runs (``resources.pyi``, ``functions.pyi``, ``runs.pyi``),
+made from the descriptions: the classes and functions get their signatures at run time (:mod:`.signatures`), so a type
 checker or an editor reads them here. tests/test_sources.py fails when a committed stub differs.
 
     python -m pulumi_fc_invocation.pulumi.stubs
@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..sources import SOURCES, DataSource, Field, Member
+from ..sources import RUNS, SOURCES, DataSource, Field, Member, Run
 from .signatures import function_signature, resource_signature, type_text
 
-__all__ = ["RESULTS", "resources_stub", "functions_stub", "stubs", "main"]
+__all__ = ["RESULTS", "resources_stub", "functions_stub", "runs_stub", "stubs", "main"]
 
 RESULTS = {source.name: f"Get{source.name}Result" for source in SOURCES}  # the function forms' result classes
 _HEAD = '''"""Type stubs of :mod:`.{module}`, generated from the descriptions (pulumi_fc_invocation/sources) by
@@ -57,13 +57,16 @@ def _parameter_list(signature: inspect.Signature) -> list[str]:
     return out
 
 
-def _resource(source: DataSource) -> list[str]:
-    lines = ["", "", f"class {source.name}(DataSourceResource):"]
+def _resource(source: Any, base: str = "DataSourceResource") -> list[str]:
+    """A resource class (a data source's or a run's): its outputs and its constructor."""
+    lines = ["", "", f"class {source.name}({base}):"]
     for field in source.outputs:
         text = type_text(field.type)
         lines.append(f"    {field.name}: Output[{f'Optional[{text}]' if field.nullable else text}]")
-    lines += [f"    def __init__({_parameters(resource_signature(source), '    ')}) -> None: ...",
-              "    @classmethod",
+    lines.append(f"    def __init__({_parameters(resource_signature(source), '    ')}) -> None: ...")
+    if isinstance(source, Run):
+        return lines
+    lines += ["    @classmethod",
               f"    def get(cls, resource_name: str, id: Input[str], opts: Optional[ResourceOptions] = None, "
               f"**kwargs: Any) -> {source.name}: ..."]
     return lines
@@ -77,6 +80,17 @@ def resources_stub() -> str:
     for source in SOURCES:
         lines += _resource(source)
     lines += ["", "", "def __getattr__(name: str) -> Any: ...  # the builders behind the classes"]
+    return "\n".join(lines) + "\n"
+
+
+def runs_stub() -> str:
+    lines = [_HEAD.format(module="runs").replace("from ..sources import DataSource", "from ..sources import Run"),
+             "", "class RunResource(pulumi.dynamic.Resource):",
+             "    run: ClassVar[Run]",
+             "    provider_class: ClassVar[type[pulumi.dynamic.ResourceProvider]]"]
+    for run in RUNS:
+        lines += _resource(run, "RunResource")
+    lines += ["", "", "def __getattr__(name: str) -> Any: ...  # the start resources and the builders behind the classes"]
     return "\n".join(lines) + "\n"
 
 
@@ -117,7 +131,7 @@ def functions_stub() -> str:
 
 def stubs() -> dict[str, str]:
     """The stub files by name, in this package."""
-    return {"resources.pyi": resources_stub(), "functions.pyi": functions_stub()}
+    return {"resources.pyi": resources_stub(), "functions.pyi": functions_stub(), "runs.pyi": runs_stub()}
 
 
 def main() -> int:
