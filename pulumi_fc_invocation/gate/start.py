@@ -59,7 +59,8 @@ from .outputs import single_outputs
 from .spec import SingleSpec, with_timeout
 
 __all__ = ["RETRIED", "MAX_TRIES", "SEQUENCE", "RunStartError", "RunSpec", "Started", "Decision", "kind_of",
-           "normalized", "unknown_to", "next_sequence", "replacing", "replacement_sequence", "derived_id", "slot_of", "build_run_spec", "start", "diff", "needs_read",
+           "normalized", "unknown_to", "next_sequence", "replacing", "replacement_sequence", "derived_id", "slot_of",
+           "build_run_spec", "start", "diff", "needs_read",
            "ended_badly", "run_outputs", "secret_outputs", "stop_if_running"]
 
 # An item that ended in one of these is retried under the next id of the sequence (a derived id), never adopted.
@@ -266,7 +267,7 @@ def build_run_spec(run: Run, args: Mapping[str, Any], hidden: frozenset[str] = f
     if timeout and timeout > 0 and (not gate.policy.timeout or timeout < gate.policy.timeout):
         gate = with_timeout(gate, timeout)
     return RunSpec(run=run, gate=gate, payload=payload, triggers={k: str(v) for k, v in triggers.items()},
-                   given_id=given, sequence=None if given else int(sequence), resource=resource,
+                   given_id=given, sequence=None if given else int(sequence or 0), resource=resource,
                    stop_on_timeout=_bool("stop_on_timeout", values["stop_on_timeout"]),
                    stop_on_delete=_bool("stop_on_delete", values["stop_on_delete"]), hidden=frozenset(hidden))
 
