@@ -16,7 +16,7 @@ A provider is pickled into state by module and class name (one class per run and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi.dynamic
@@ -58,7 +58,7 @@ def has_unknown(value: Any) -> bool:
         return any(has_unknown(v) for v in value.values())
     if isinstance(value, (list, tuple)):
         return any(has_unknown(v) for v in value)
-    return value == UNKNOWN
+    return bool(value == UNKNOWN)
 
 
 class RunStartProvider(GateProvider):
@@ -192,7 +192,7 @@ class RunProvider(GateProvider):
         return pulumi.dynamic.ReadResult(result.id, {f.name: outs.get(f.name, props.get(f.name))
                                                      for f in self.run.outputs})
 
-    def create(self, props: dict[str, Any]) -> Optional[pulumi.dynamic.CreateResult]:
+    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         raise FcInvocationError(f"{self.run.name} is registered by the package as a read of the {self.kind.noun} "
                                 f"its start resource started; construct it through the package")
 

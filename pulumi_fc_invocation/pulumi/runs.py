@@ -139,7 +139,7 @@ def declare_run(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulumi.
                 resource_name: str, args: dict[str, Any], opts: Optional[ResourceOptions]) -> None:
     """Register the run ``resource`` (its arguments in ``args``): its start resource, then its gated read."""
     run: Run = type(resource).run  # type: ignore[attr-defined]
-    check_name(resource_name)
+    check_name(resource_name)  # type: ignore[misc]  # resources.pyi serves the builders through __getattr__
     secret_payloads = args["secret_payloads"]
     check_plain_bool("secret_payloads", secret_payloads)
     # Plain arguments: refuse bad ones here, with a plain traceback, before anything is registered.
@@ -194,7 +194,7 @@ class RunResource(Described):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if kwargs.get("run") is not None:
-            cls.__init__ = constructor(cls, cls.run, declare_run)  # type: ignore[method-assign]
+            cls.__init__ = constructor(cls, cls.run, declare_run)  # type: ignore[method-assign,misc]
 
 
 class AsyncTaskRun(RunResource, run=ASYNC_TASK_RUN, provider=AsyncTaskRunProvider):
