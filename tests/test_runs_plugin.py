@@ -113,7 +113,7 @@ def items(fc, names):
     return [i for i in fc.invocations if i.function_name == names["functionName"]]
 
 
-def test_preview_starts_nothing_then_up_starts_one_task_and_an_unchanged_up_sends_nothing(ready, fc, run):
+def test_preview_starts_nothing_then_up_starts_one_task_and_an_unchanged_up_sends_nothing(ready, fc, run, engine):
     names = function(fc, run, "once")
     stack = Stack(ready, run)
     news = {**names, "payload": secret('{"rows": 10}'), **FAST}
@@ -133,6 +133,8 @@ def test_preview_starts_nothing_then_up_starts_one_task_and_an_unchanged_up_send
     fc.reset_requests()
     assert stack.up(news) == "same" and stack.up(news, preview=True) == "same"
     assert fc.request_count() == 0  # not even a read: the recorded task had ended
+    mine = [log.message for log in engine.logs if log.urn == stack.urn]
+    assert any(text.startswith("started ") for text in mine) and not any("rows" in text for text in mine)
 
 
 def test_a_trigger_or_payload_change_replaces_and_a_gate_input_alone_starts_nothing(ready, fc, run):
@@ -335,3 +337,13 @@ def test_a_preview_with_an_unknown_payload_shows_a_replacement_and_starts_nothin
     assert plain(created.properties)["status"] == UNKNOWN and fc.request_count() == 0
     fresh = Stack(ready, run, "fresh")  # a new run whose payload is unknown in the preview: sequence 0 all the same
     assert plain(fresh.check({**names, "payload": UNKNOWN}))["runSequence"] == 0
+
+
+def test_an_update_that_asks_to_wait_gates_on_the_recorded_task_and_starts_nothing(ready, fc, run):
+    names = function(fc, run, "later", duration=1.0)
+    stack = Stack(ready, run)
+    news = {**names, "payload": secret("{}"), "waitForCompletion": False, **FAST}
+    stack.up(news)
+    assert stack.values["status"] in ("Enqueued", "Running") and stack.values["waitedSeconds"] is None
+    assert stack.up({**news, "waitForCompletion": True}) == "update"
+    assert stack.values["status"] == "Succeeded" and stack.values["waitedSeconds"] > 0 and invokes(fc) == 1
