@@ -221,14 +221,18 @@ class FcInvocationProvider(p.Provider):
         account id in the endpoint derived from it) shows in every "cannot reach" error."""
         return secret_config_texts(self.config, self.secret_config)
 
-    async def client(self, spec: Any) -> Any:
-        """The client for ``spec``'s settings; a setting's error is the caller's to word (:func:`user_message`)."""
+    async def client(self, spec: Any, *, stored: bool = False) -> Any:
+        """The client for ``spec``'s settings; a setting's error as a :class:`PluginError` in one line
+        (:func:`user_message`; ``stored``: the settings are those a plain refresh takes from the state)."""
         def create() -> Any:
             with redacting(spec.secret_texts):
                 return client_for(self.config, region=spec.region, account_id=spec.account_id,
                                   endpoint=spec.endpoint, secret_config=self.secret_config,
                                   config_namespaces=(PACKAGE,))
-        return await self.blocking(create)
+        try:
+            return await self.blocking(create)
+        except ConfigurationError as exc:
+            raise PluginError(user_message(exc, self.secrets(spec), stored=stored)) from None
 
     # --- schema and configuration ---
 
@@ -413,8 +417,10 @@ class FcInvocationProvider(p.Provider):
             ref, masked = kind.parse_masked(request.resource_id, props)
             spec = build_spec(kind, False, {**inputs, **kind.ref_fields(ref)}, hidden | input_hidden | masked)
         gate = gate_for(spec)
+        # A plain refresh configured this provider from the settings stored in the state: its errors say so.
+        stored = bool(request.properties) and current_operation() == "refresh"
         try:
-            client = await self.client(spec)
+            client = await self.client(spec, stored=stored)
             result = await self.blocking(lambda: gate.final_read(client, {**spec.props(), **props}, refresh=True))
         except FcInvocationError as exc:
             if isinstance(exc, NotFoundError) and request.properties and item_not_found(exc):
@@ -427,8 +433,6 @@ class FcInvocationProvider(p.Provider):
                     await asyncio.wait({sent}, timeout=5)  # a stalled engine Log never hangs the refresh
                 return p.ReadResponse(resource_id=request.resource_id, properties=request.properties,
                                       inputs=request.inputs)
-            # A plain refresh configured this provider from the settings stored in the state: say so.
-            stored = bool(request.properties) and current_operation() == "refresh"
             raise PluginError(user_message(exc, self.secrets(spec), stored=stored)) from None
         values = record(spec, result, props.get("waited_seconds"))
         secret = secret_outputs(spec)
