@@ -13,7 +13,8 @@ Users run the official host, so this one does what it does wherever a user would
   InstallDependencies: a missing one fails with `fork/exec …/venv/bin/python: no such file or directory`.
 - Run: the SDK's `pulumi-language-python-exec` with the official arguments, no `-u` (output is
   block-buffered as for users), PULUMI_CONFIG only when there is config, PULUMI_CONFIG_SECRET_KEYS;
-  exit code 32 is a bail; SIGINT on cancellation, a kill 5 s later.
+  exit code 32 is a bail; SIGINT once on cancellation (the Cancel RPC or the end of the call), a kill 5 s
+  later; a Run after Cancel does not start. SIGINT to the host stops it once its calls have ended.
 - GetRequiredPackages: `pip list --format json` with the program's interpreter, then each package's
   `pulumi-plugin.json`; a `pulumi-*` distribution without one is taken for resource plugin
   `<name minus pulumi->` at its version, and `"resource": false` opts out (pulumi/pulumi#8011). With a
@@ -55,6 +56,10 @@ GENSDK = os.path.join(BIN, "fc-invocation-gensdk")
 SHOWN_USER_MESSAGE = 32
 # The official host waits this long after SIGINT before it kills the program (exec.Cmd.WaitDelay).
 WAIT_DELAY = 5.0
+# A file the host appends one line to per program that ends (tests only: the official host has no such record).
+RECORD_ENV = "FC_INVOCATION_HOST_RECORD"
+# GracefulStop has no deadline; grpc's stop() takes one: long enough never to cut a call short.
+GRACEFUL_STOP = 365 * 24 * 3600.0
 VERSION = os.environ.get("FC_INVOCATION_ENGINE_VERSION", "3.274.1")
 # Distributions the official host knows to have no plugin, whatever their name says.
 NO_PLUGIN = frozenset({"pulumi-policy", "pulumi-esc-sdk"})
@@ -463,7 +468,8 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
     def __init__(self, engine_address: str, tracing: str = "") -> None:
         self.engine_address = engine_address
         self.tracing = tracing
-        self._children: set[subprocess.Popen] = set()
+        self._programs: set[Program] = set()
+        self._cancelled = False  # the Cancel RPC came: the host's context is done (host.cancelCtx)
         self._lock = threading.Lock()
 
     def Handshake(self, request, context):
@@ -544,9 +550,10 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
 
     def Cancel(self, request, context):
         with self._lock:
-            children = list(self._children)
-        for child in children:
-            _interrupt(child)
+            self._cancelled = True
+            programs = list(self._programs)
+        for program in programs:
+            program.cancel()
         return empty_pb2.Empty()
 
     def Run(self, request, context):
@@ -581,20 +588,24 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         if request.config:  # an empty map reaches the official host as nil: no PULUMI_CONFIG at all
             env["PULUMI_CONFIG"] = json.dumps(dict(request.config))
         env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(request.configSecretKeys))
-        try:
-            child = subprocess.Popen(argv, env=env)
-        except OSError as err:
-            return language_pb2.RunResponse(
-                error=f"problem executing program (could not run language executor): {exec_error(argv[0], err)}")
         with self._lock:
-            self._children.add(child)
-        # The engine cancels a run by ending the RPC: interrupt the program as the official host does.
-        context.add_callback(lambda: _interrupt(child))
+            if self._cancelled:  # exec.Cmd.Start on a context already done
+                return language_pb2.RunResponse(
+                    error="problem executing program (could not run language executor): context canceled")
+            try:
+                program = Program(subprocess.Popen(argv, env=env))
+            except OSError as err:
+                return language_pb2.RunResponse(
+                    error=f"problem executing program (could not run language executor): {exec_error(argv[0], err)}")
+            self._programs.add(program)
+        # The Cancel RPC or the end of this call (the engine's cancel), whichever comes first, interrupts it.
+        context.add_callback(program.cancel)
         try:
-            code = child.wait()
+            code = program.child.wait()
         finally:
             with self._lock:
-                self._children.discard(child)
+                self._programs.discard(program)
+        program.record(code)
         if code == 0:
             return language_pb2.RunResponse()
         if code == SHOWN_USER_MESSAGE:
@@ -702,16 +713,45 @@ def _kill(child: subprocess.Popen) -> None:
         child.wait()
 
 
-def _interrupt(child: subprocess.Popen) -> None:
-    if child.poll() is not None:
-        return
-    try:
-        child.send_signal(signal.SIGINT)
-    except OSError:
-        return
-    timer = threading.Timer(WAIT_DELAY, lambda: child.poll() is None and child.kill())
-    timer.daemon = True
-    timer.start()
+class Program:
+    """A running program as the official host's `exec.Cmd` holds it: its `Cancel` (SIGINT, or a kill when the
+    signal cannot be sent) runs once, when the run's context is done, and `WaitDelay` kills the program if it
+    has not exited 5 s later."""
+
+    def __init__(self, child: subprocess.Popen) -> None:
+        self.child = child
+        self.killed = False  # by WaitDelay
+        self._cancelled = False
+        self._lock = threading.Lock()
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._cancelled:
+                return
+            self._cancelled = True
+        if self.child.poll() is not None:
+            return
+        try:
+            self.child.send_signal(signal.SIGINT)
+        except OSError:
+            self.child.kill()
+            return
+        timer = threading.Timer(WAIT_DELAY, self._kill_late)
+        timer.daemon = True
+        timer.start()
+
+    def _kill_late(self) -> None:
+        if self.child.poll() is None:
+            self.killed = True
+            self.child.kill()
+
+    def record(self, code: int) -> None:
+        """For tests (not in the official host): how the program ended, one JSON line appended to the file
+        named by $FC_INVOCATION_HOST_RECORD: its exit code (negative: the signal) and whether the kill ended it."""
+        path = os.environ.get(RECORD_ENV)
+        if path:
+            with open(path, "a") as f:
+                f.write(json.dumps({"code": code, "cancelled": self._cancelled, "killed": self.killed}) + "\n")
 
 
 def parse_args(argv: list[str]) -> tuple[str, str]:
@@ -744,11 +784,18 @@ def main(argv: list[str]) -> None:
     server.start()
     sys.stdout.write(f"{port}\n")
     sys.stdout.flush()
+    # As the official host: SIGINT (signal.NotifyContext(os.Interrupt)) stops the server gracefully: no new
+    # calls, and the running ones finish (GracefulStop: a Run ends when its program does, which the engine
+    # interrupts with the same signal to the host's process group); SIGTERM keeps its default. The wakeup fd
+    # wakes this thread whichever thread the kernel gave the signal to (a lock wait here never saw it).
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
-    server.stop(1)
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    while not stop.is_set():
+        os.read(wake_read, 64)
+    server.stop(GRACEFUL_STOP).wait()
 
 
 if __name__ == "__main__":
