@@ -294,7 +294,8 @@ def test_wait_on_an_unreachable_endpoint_fails_fast_exit_4_with_the_cause(env):
     endpoint = f"http://127.0.0.1:{_closed_port()}"
     started = time.monotonic()
     proc = run(env, "wait", "video/transcode/done-1", "--endpoint", endpoint, "--timeout", "5m", timeout=60)
-    assert_one_error_line(proc, 4, "UnreachableError", "cannot reach " + endpoint, "Connection refused")
+    assert_one_error_line(proc, 4, "UnreachableError", "cannot reach " + endpoint, "Connection refused",
+                          "; check --endpoint (FC_INVOCATION_ENDPOINT)")  # the setting and the fix
     assert time.monotonic() - started < 30  # one read's retries, not the 5 minutes
 
 

@@ -39,6 +39,9 @@ HINTS_BY_ERROR = {
                            "and the account id",
     "NotFoundError": "check the function, qualifier and id (and the service, for an FC 2.0 id)",
     "ThrottledError": "FC is throttling; retry later",
+    "UnreachableError": "check --endpoint (FC_INVOCATION_ENDPOINT), or with no endpoint --region and --account-id "
+                        "(ALIBABA_CLOUD_REGION, ALIBABA_CLOUD_ACCOUNT_ID), and that it is reachable from here",
+    "RedirectError": "set --endpoint (FC_INVOCATION_ENDPOINT) to the host that answers; a redirect is never followed",
 }
 
 
