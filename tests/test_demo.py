@@ -150,5 +150,6 @@ def test_the_preview_of_a_new_task_id_names_the_task_it_will_read(pulumi_bin):
         cli.config({"gate-fc3-task:taskId": "demo-job-2"})
         preview = cli.preview()
         assert preview.ok, preview.output
-        assert "preview: transcode/demo-job-2 is Running now; `pulumi up` waits for it (timeout 1m00s)" in preview.output
+        named = "preview: transcode/demo-job-2 is Running now; `pulumi up` waits for it (timeout 1m00s)"
+        assert named in preview.output, preview.output
         assert "demo-job-1" not in preview.output

@@ -186,8 +186,8 @@ TARGET is FUNCTION[.QUALIFIER] (FC 3.0) or SERVICE[.QUALIFIER]/FUNCTION (FC 2.0)
               help="then wait until the task ends, as `fc-invocation wait` (its options below, its exit codes)")
 @wait_options("reads")
 @click.option("-o", "--output", type=OUTPUT, default="table", show_default=True,
-              help="table: the id alone; json: {\"task_id\" (FC 3.0) or \"invocation_id\" (FC 2.0): ..., \"ref\": ...}; "
-                   "with --wait, wait's output")
+              help="table: the id alone; json: {\"task_id\" (FC 3.0) or \"invocation_id\" (FC 2.0): ..., "
+                   "\"ref\": ...}; with --wait, wait's output")
 @common_options
 @click.pass_context
 def invoke(ctx: click.Context, target: str, invocation_id: Optional[str], payload: Optional[str],

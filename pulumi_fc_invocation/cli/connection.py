@@ -56,12 +56,15 @@ class Connection:
             credentials = found.credentials
             log.debug("credentials from profile %r (%s)", self.profile, found.credentials_source)
         if credentials is None:  # resolved here so that a missing setting is told in the CLI's words
-            wanted = dict(endpoint=self.endpoint, region=self.region, account_id=self.account_id, config=config or None)
-            found = resolve_settings(**wanted, require=False)
+            def resolved(require: bool) -> Any:
+                return resolve_settings(endpoint=self.endpoint, region=self.region, account_id=self.account_id,
+                                        config=config or None, require=require)
+
+            found = resolved(False)
             missing = missing_settings(found)
             if missing:
                 try:  # the chain's last source, the ECS instance's own RAM role, is probed only when required
-                    found = resolve_settings(**wanted)
+                    found = resolved(True)
                 except ConfigurationError:
                     raise UserError(missing_message(missing)) from None
             credentials = found.credentials
