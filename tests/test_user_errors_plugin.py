@@ -94,9 +94,10 @@ def test_yaml_settings_errors_are_one_line_naming_the_setting_and_the_fix(pulumi
 
         # A wrong secret: FC's SignatureNotMatch as one line naming the setting, without the string to sign.
         cli.config({"fc-invocation:secretKey": "not-the-secret"}, secret_keys={"fc-invocation:secretKey"})
-        shown = diagnostics(cli.preview())
-        assert "SignatureNotMatch" in shown and "set the right secret in `fc-invocation:secretKey`" in shown, shown
-        assert "not-the-secret" not in shown
+        for run in (cli.preview, cli.up):
+            shown = diagnostics(run())
+            assert "SignatureNotMatch" in shown and "set the right secret in `fc-invocation:secretKey`" in shown, shown
+            assert "not-the-secret" not in shown
 
         # An unreachable endpoint.
         cli.config({"fc-invocation:secretKey": secret, "fc-invocation:endpoint": f"http://127.0.0.1:{port}"},
