@@ -18,14 +18,15 @@ __all__ = ["key_pair", "ExplicitProvider", "EnvProvider", "EnvOidcProvider"]
 def key_pair(mapping: Mapping[str, Any] | None, kind: str, origin: str) -> Optional[Credentials]:
     """The access key in ``mapping`` (``kind``: ``"config"`` or ``"env"`` names), id and secret from one place:
     in the config, from one namespace (``fc-invocation:*`` first, then ``alicloud:*``), never mixed."""
-    names = [SETTING_SOURCES[setting][kind] for setting in ("access_key_id", "access_key_secret", "security_token")]
+    ids, secrets, tokens = (SETTING_SOURCES[setting][kind] for setting in ("access_key_id", "access_key_secret",
+                                                                           "security_token"))
     if kind == "config":
-        for key_id_name, secret_name, token_name in zip(*names):
+        for key_id_name, secret_name, token_name in zip(ids, secrets, tokens):
             found = _pair(mapping, (key_id_name,), (secret_name,), (token_name,), origin)
             if found is not None:
                 return found
         return None
-    return _pair(mapping, *names, origin)
+    return _pair(mapping, ids, secrets, tokens, origin)
 
 
 def _pair(mapping: Mapping[str, Any] | None, id_names: tuple[str, ...], secret_names: tuple[str, ...],
