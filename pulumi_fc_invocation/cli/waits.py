@@ -36,7 +36,8 @@ run times; with a usable history the reads are sparse until the likely end and d
 --no-history keeps the fixed schedule.
 
 Progress goes to stderr: one line rewritten in place on a terminal, a plain line about every
-30 s (plus start and end) when piped, as in CI logs. The outcome goes to stdout.
+30 s when piped, as in CI logs, after a start line once a first read finds the task running. The
+outcome goes to stdout: for a task that had already ended, its own run time and end.
 
 Durations: 90 (seconds), 90s, 0.5s, 500ms, 30m, 2h, 1h30m.
 
