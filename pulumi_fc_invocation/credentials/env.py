@@ -39,9 +39,11 @@ def _pair(mapping: Mapping[str, Any] | None, id_names: tuple[str, ...], secret_n
     if not (key_id and secret):
         given, missing = (id_name, secret_names) if key_id else (secret_name, id_names)
         quote = (lambda name: f"`{name}`") if origin != "environment" else str
+        how = (f" (`pulumi config set {'--secret ' if 'secret' in missing[0].lower() else ''}{missing[0]} ...`)"
+               if origin != "environment" else "")
         raise ConfigurationError(f"incomplete credentials in the {origin}: {quote(given)} is set but "
                                  f"{' / '.join(quote(name) for name in missing)} is not; set "
-                                 f"{quote(missing[0])} too, or unset {quote(given)}")
+                                 f"{quote(missing[0])} too{how}, or unset {quote(given)}")
     return Credentials(key_id, secret, token)
 
 
