@@ -11,12 +11,14 @@ from __future__ import annotations
 import socket
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
-from _installed_plugin import INSTALLED_ONLY, NPM_OFFLINE, install_plugin
-from _plugin_rpc import plugin_config
+import grpc
+from pulumi.runtime.proto import provider_pb2
+
+from _installed_plugin import INSTALLED_ONLY, install_plugin
+from _plugin_rpc import plugin_config, secret, started, struct
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.pulumi_cli import CliResult, PulumiCli
 from test_plugin_typescript import installed, ts_cli  # noqa: F401 - installed: the module's fixture, shared
@@ -182,3 +184,31 @@ def test_typescript_settings_errors_are_one_line_naming_the_setting_and_the_fix(
             up = cli.up()
             assert up.ok, up.output
             assert cli.outputs() == {"status": "Succeeded", "readNow": "Succeeded"}  # no payload: nothing secret
+
+
+def test_a_refresh_with_stored_settings_that_no_longer_work_names_them_and_the_fix(engine):
+    """Issue 27, point 2, for every stored setting the plugin reads: the provider of a plain `pulumi refresh`
+    is configured from the state (`pulumi:providers:fc-invocation`), so a Read that a setting fails says
+    so, names it, and names `pulumi refresh --run-program`."""
+    with FcEmulator(clock="real") as fc:
+        fc.add_function(None, "migrate", outcome="Succeeded", queue_delay=0, duration=0)
+        fc.client().invoke_async_task("migrate", "", task_id="t1")
+        good = {"accessKey": fc.credentials.access_key_id, "secretKey": secret(fc.credentials.access_key_secret),
+                "accountId": fc.account_id, "region": fc.region, "endpoint": fc.endpoint}
+        stored = {"wrong secret": {**good, "secretKey": secret("not-the-secret")},
+                  "no secret": {key: value for key, value in good.items() if key != "secretKey"}}
+        named = {"wrong secret": "set the right secret in `fc-invocation:secretKey`",
+                 "no secret": "`fc-invocation:secretKey` is not"}
+        with started(engine, FC_INVOCATION_OPERATION="refresh") as plugin:
+            for case, settings in stored.items():
+                plugin.Configure(provider_pb2.ConfigureRequest(args=struct(settings), acceptSecrets=True))
+                with pytest.raises(grpc.RpcError) as caught:
+                    plugin.Read(provider_pb2.ReadRequest(
+                        id="migrate/t1", urn="urn:pulumi:dev::proj::fc-invocation:index:AsyncTask::gate",
+                        properties=struct({"functionName": "migrate", "taskId": "t1", "status": "Running"}),
+                        inputs=struct({"functionName": "migrate", "taskId": "t1"})))
+                message = caught.value.details()
+                assert named[case] in message, (case, message)
+                assert "settings stored in the stack's state" in message, (case, message)
+                assert "`pulumi refresh --run-program`" in message and "\n" not in message, (case, message)
+                assert "not-the-secret" not in message and "Traceback" not in message, (case, message)
