@@ -204,15 +204,18 @@ def test_a_given_id_held_by_another_payload_is_a_clear_error(ready, fc, run):
     assert run.id_key in message
 
 
-def test_refresh_records_the_task_and_never_fails(ready, fc, run):
+def test_refresh_records_the_task_and_never_fails(ready, fc, run, engine):
     names = function(fc, run, "refresh", duration=1.0)
     stack = Stack(ready, run)
     stack.up({**names, "payload": secret("{}"), "waitForCompletion": False, **FAST})
     assert stack.values["status"] in ("Enqueued", "Running")
     fc.reset_requests()
-    fc.inject_fault("get", status=500, code="InternalServerError", times=100)
-    kept = stack.refresh()  # FC failing: the state stays, a warning says why
+    fc.inject_fault("get", status=403, code="AccessDenied", times=100)
+    engine.logs.clear()
+    kept = stack.refresh()  # FC refusing: the state stays, a warning says why
     assert kept["status"] in ("Enqueued", "Running")
+    assert any("keeping the state last recorded" in log.message and "AccessDenied" in log.message
+               for log in engine.logs if log.urn == stack.urn)
     fc.clear_faults()
     assert until(lambda: fc.get_invocation("svc" if run.api == "fc2" else None, names["functionName"],
                                            stack.id.rsplit("/", 1)[1]).is_terminal, timeout=10)
