@@ -135,6 +135,12 @@ def test_one_task_per_create_none_in_preview_unchanged_up_gate_inputs_refresh_or
         assert destroy.ok, destroy.output
         assert len(calls(fc, "invoke", "lifecycle")) == 2 and not calls(fc, "stop", "lifecycle")
 
+        # The decision: destroy then up with the same inputs adopts the Succeeded task FC still keeps.
+        readopted = cli.up()
+        assert readopted.ok, readopted.output
+        assert [r.status for r in calls(fc, "invoke", "lifecycle")] == [202, 202, 409]
+        assert cli.outputs()["taskId"] == out["taskId"] and len(tasks(fc, "lifecycle")) == 2
+
 
 def test_a_failed_run_fails_up_without_its_dependents_and_the_next_up_runs_it_again(fc, project, pulumi_bin):
     cli = make_cli(fc, project, pulumi_bin, "flaky", fail_first=1)
@@ -154,28 +160,34 @@ def test_a_failed_run_fails_up_without_its_dependents_and_the_next_up_runs_it_ag
         assert cli.outputs()["taskId"] == second.invocation_id and "dep:Resource" in names(cli)
 
 
-def test_stop_only_when_asked(fc, project, pulumi_bin):
-    """A timed-out wait leaves the task running without stop_on_timeout (the next up waits for it again) and
-    stops it with; destroy stops a running task only with stop_on_delete."""
-    cli = make_cli(fc, project, pulumi_bin, "slow", duration=60, timeout=2)
+def test_a_timed_out_run_is_waited_for_again_and_stopped_only_when_asked(fc, project, pulumi_bin):
+    """A timed-out wait leaves the task running without stop_on_timeout, and the next up adopts it (no second
+    start) and waits again; with stop_on_timeout it is stopped; destroy stops a running task only with
+    stop_on_delete."""
+    cli = make_cli(fc, project, pulumi_bin, "slow", duration=8, timeout=2)
     with cli:
         timed_out = cli.up()
         assert not timed_out.ok and not calls(fc, "stop", "slow"), timed_out.output
-        assert tasks(fc, "slow")[0].status == "Running"
-        assert cli.destroy().ok and not calls(fc, "stop", "slow")  # forgets: stop_on_delete is false
+        (first,) = tasks(fc, "slow")
+        assert first.status == "Running"
+        cli.config({"runs:timeout": "60"})
+        adopted = cli.up()
+        assert adopted.ok, adopted.output
+        assert [r.status for r in calls(fc, "invoke", "slow")] == [202]  # waited for again, not started again
+        assert cli.outputs()["taskId"] == first.invocation_id and tasks(fc, "slow")[0].status == "Succeeded"
 
-        cli.config({"runs:stopOnTimeout": "true", "runs:version": "2"})
+        fc.add_function(None, "long", queue_delay=0, duration=120)  # still running whatever the machine's load
+        cli.config({"runs:function": "long", "runs:stopOnTimeout": "true", "runs:timeout": "2"})
         stopped = cli.up()
-        assert not stopped.ok and len(calls(fc, "stop", "slow")) == 1, stopped.output
-        assert "stop_on_timeout" in stopped.output
+        assert not stopped.ok and len(calls(fc, "stop", "long")) == 1, stopped.output
+        assert "stop_on_timeout" in stopped.output and tasks(fc, "long")[-1].status == "Stopped"
 
-        cli.config({"runs:stopOnTimeout": "false", "runs:stopOnDelete": "true", "runs:version": "3",
-                    "runs:timeout": "0.5"})
-        cli.up()  # times out; the task runs on
-        assert len(calls(fc, "stop", "slow")) == 1
+        cli.config({"runs:stopOnTimeout": "false", "runs:stopOnDelete": "true", "runs:version": "2"})
+        assert not cli.up().ok  # times out; the task runs on
+        assert len(calls(fc, "stop", "long")) == 1 and tasks(fc, "long")[-1].status == "Running"
         assert cli.destroy().ok
-        assert len(calls(fc, "stop", "slow")) == 2  # stop_on_delete
-        assert tasks(fc, "slow")[-1].status == "Stopped"
+        assert len(calls(fc, "stop", "long")) == 2  # stop_on_delete
+        assert tasks(fc, "long")[-1].status == "Stopped"
 
 
 def _descendants(pid: int) -> list[int]:
@@ -221,11 +233,13 @@ def _kill_all(proc: subprocess.Popen) -> None:
     proc.wait(timeout=30)
 
 
-def test_a_crash_between_start_and_state_adopts_the_started_task(fc, project, pulumi_bin):
+@pytest.mark.parametrize("recover", ["refresh", "up"])
+def test_a_crash_between_start_and_state_adopts_the_started_task(fc, project, pulumi_bin, recover):
     """Kill the CLI and everything it started once the task has started (its invoke's answer held back, so the
     state has only a pending create); recover as a user would; the recovering up starts no second task (the 409
     finds the first) and gates on it."""
-    cli = make_cli(fc, project, pulumi_bin, "crash", duration=3)
+    function = f"crash-{recover}"
+    cli = make_cli(fc, project, pulumi_bin, function, duration=3)
     with cli:
         fc.inject_fault("invoke", latency=60, times=1, api="2023-03-30")
         argv = [cli.pulumi, "--non-interactive", "--color=never", "up", "--yes", "--skip-preview"]
@@ -233,24 +247,25 @@ def test_a_crash_between_start_and_state_adopts_the_started_task(fc, project, pu
             proc = subprocess.Popen(argv, cwd=cli.dir, env=cli.env, stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, start_new_session=True)
             deadline = time.monotonic() + 120
-            while not tasks(fc, "crash"):
+            while not tasks(fc, function):
                 assert time.monotonic() < deadline and proc.poll() is None, (cli.dir / "crashed-up.log").read_text()
                 time.sleep(0.05)
             _kill_all(proc)
-        (task,) = tasks(fc, "crash")
+        (task,) = tasks(fc, function)
         state = cli.export()
         pending = state["deployment"].get("pending_operations") or []
         assert [op["resource"]["type"] for op in pending] == ["pulumi-python:dynamic/fc:AsyncTaskRunStart"], state
 
-        refresh = cli.refresh("--clear-pending-creates")
-        if not refresh.ok and "lock" in refresh.output.lower():  # the killed update still holds the stack
+        first = cli.refresh("--clear-pending-creates") if recover == "refresh" else cli.up()
+        if not first.ok and "lock" in first.output.lower():  # the killed update still holds the stack
             assert cli.run("cancel", "--yes").ok
-            refresh = cli.refresh("--clear-pending-creates")
-        assert refresh.ok, refresh.output
-        up = cli.up()
-        assert up.ok, up.output
-        assert [t.invocation_id for t in tasks(fc, "crash")] == [task.invocation_id]  # no second task
-        assert 409 in [r.status for r in calls(fc, "invoke", "crash")]  # the recovering start met the first
+            first = cli.refresh("--clear-pending-creates") if recover == "refresh" else cli.up()
+        assert first.ok, first.output
+        if recover == "refresh":
+            up = cli.up()
+            assert up.ok, up.output
+        assert [t.invocation_id for t in tasks(fc, function)] == [task.invocation_id]  # no second task
+        assert 409 in [r.status for r in calls(fc, "invoke", function)]  # the recovering start met the first
         out = cli.outputs()
         assert out["taskId"] == task.invocation_id and out["status"] == "Succeeded"
         assert "dep:Resource" in names(cli)
