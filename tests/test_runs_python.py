@@ -146,3 +146,23 @@ def test_a_bad_input_is_refused_naming_it_before_any_request(fc, run):
     assert "task_id" in str(failed.value) and "Traceback" not in str(failed.value)
     assert isinstance(failed.value.__cause__, InvalidArgumentError)
     assert not fc.requests
+
+
+def test_fifty_runs_start_then_wait_together_in_the_program(fc, run):
+    """The starts are fast provider calls (the host's four workers); the waits are the program's: fifty tasks of
+    600 s that end together are released within one poll cap of their end, not in batches of four."""
+    fc.add_function(None, "shard", queue_delay=0, duration=600)
+    start = fc.clock.now()
+
+    def program():
+        for i in range(50):
+            _app(f"app-{i}", AsyncTaskRun(f"shard-{i}", function_name="shard", payload=f'{{"shard": {i}}}',
+                                          max_poll_interval_seconds=30))
+
+    result = run(program)
+    assert invokes(fc) == 50 and len(items(fc, "shard")) == 50
+    runs = [record(result, f"shard-{i}", "AsyncTaskRun").outputs for i in range(50)]
+    assert {r["status"] for r in runs} == {"Succeeded"}
+    waited = [r["waited_seconds"] for r in runs]
+    assert min(waited) >= 600 - 1 and max(waited) <= 600 + 30
+    assert fc.clock.now() - start <= 600 + 30 + 1
