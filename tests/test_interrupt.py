@@ -13,6 +13,7 @@ installed launcher writes once the plugin has exited (the engine's kill takes th
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import json
 import os
@@ -173,6 +174,48 @@ def test_ctrl_c_while_a_yaml_gate_waits_stops_the_plugin_which_exits_by_itself(f
     started = sorted(line.split()[0] for line in lines if line.endswith(" started"))
     assert started, lines
     assert sorted(line for line in lines if not line.endswith(" started")) == [f"{pid} exited 0" for pid in started]
+
+
+# --- only while a gate waits (in process) ----------------------------------------------------------------
+
+
+def _handler_inside_a_wait() -> object:
+    """The SIGINT handler as a gate's wait sees it, on an event loop in this (the main) thread that runs as
+    the SDK's exec script runs a program's (``run_until_complete``: ``asyncio.run`` has a handler of its own)."""
+    from pulumi_fc_invocation.gate.spec import SingleSpec
+    from pulumi_fc_invocation.pulumi.interrupt import interruptible
+
+    spec = SingleSpec.build(service_name="svc", function_name="fn", invocation_id="j1", wait_for_completion=True)
+
+    async def wait() -> object:
+        with interruptible(spec, None):
+            with interruptible(spec, None):  # two gates waiting at once
+                pass
+            return signal.getsignal(signal.SIGINT)
+
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(wait())
+    finally:
+        loop.close()
+
+
+def test_sigint_is_the_gates_only_while_one_waits_then_python_s_again():
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert _handler_inside_a_wait() is not signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C is the program's again
+
+
+def test_a_sigint_handler_the_program_installed_is_left_alone():
+    def own(signum, frame):
+        pass
+
+    previous = signal.signal(signal.SIGINT, own)
+    try:
+        assert _handler_inside_a_wait() is own
+        assert signal.getsignal(signal.SIGINT) is own
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # --- the stand-in Python host cancels as the official one does (no engine) ------------------------------
