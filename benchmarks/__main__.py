@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from .common import ROOT, Section, machine
 
-SECTIONS = ["read-cost", "threads", "startup", "waiter", "scale", "batch-cost", "engine-scale", "waiter-history"]
+SECTIONS = ["read-cost", "threads", "startup", "waiter", "scale", "batch-cost", "engine-scale", "waiter-history", "runs"]
 TITLES = {
     "read-cost": "1. Read cost: one GetStatefulAsyncInvocation, side by side",
     "threads": "2. Threads: reads per second sharing one client",
@@ -22,6 +22,7 @@ TITLES = {
     "batch-cost": "6. Batch vs single: API calls to gate 1,000 tasks",
     "engine-scale": "7. Many gates through the real Pulumi engine against the harness",
     "waiter-history": "8. Duration-aware waiting: the function's history (virtual time)",
+    "runs": "9. Runs: 50 runs in one program through the real engine, the release after the last task's end",
 }
 
 FULL: dict[str, dict[str, Any]] = {
@@ -34,6 +35,7 @@ FULL: dict[str, dict[str, Any]] = {
     "batch-cost": {"tasks": 1000, "seeds": 3},
     "engine-scale": {"counts": (50, 100, 200), "series": (100, 500, 1000)},
     "waiter-history": {"runs": 101},
+    "runs": {"count": 50},
 }
 SMOKE: dict[str, dict[str, Any]] = {
     "read-cost": {"calls": 10, "rounds": 1, "warmup": 2},
@@ -44,6 +46,7 @@ SMOKE: dict[str, dict[str, Any]] = {
     "batch-cost": {"tasks": 50, "seeds": 1},
     "engine-scale": {"counts": (2,), "series": (2,)},
     "waiter-history": {"runs": 3},
+    "runs": {"count": 2},
 }
 
 
@@ -72,6 +75,9 @@ def _runner(name: str) -> Callable[..., Any]:
     if name == "waiter-history":
         from .waiter_sim import waiter_history
         return waiter_history
+    if name == "runs":
+        from .runs import runs
+        return runs
     raise KeyError(name)
 
 
