@@ -32,6 +32,7 @@ from ..gate.start import (
     needs_read,
     next_sequence,
     normalized,
+    replacement_sequence,
     replacing,
     run_outputs,
     start,
@@ -96,8 +97,8 @@ class RunStartProvider(GateProvider):
         run, inputs = self.run, dict(news)
         inputs.pop(SEQUENCE, None)  # computed here, never given
         args = self._args(inputs)
-        if any(has_unknown(value) for value in normalized(run, args).values()) and not args.get(run.id_key):
-            inputs[SEQUENCE] = UNKNOWN
+        if olds and not args.get(run.id_key) and any(has_unknown(value) for value in normalized(run, args).values()):
+            inputs[SEQUENCE] = UNKNOWN  # a preview: whether a run-defining input changes is unknown
             return pulumi.dynamic.CheckResult(inputs, [])
         resource = inputs.get(RESOURCE_KEY)
         sequence = next_sequence(run, self._args(olds) or None, args,
@@ -128,7 +129,8 @@ class RunStartProvider(GateProvider):
                 changed.append("status")
                 replaces.append("status")
             if replaces:  # the engine checks the replacement again without old inputs: bridge the sequence
-                replacing(str(news.get(RESOURCE_KEY)), news.get(SEQUENCE))
+                resource = str(news.get(RESOURCE_KEY))
+                replacing(resource, replacement_sequence(run, resource, olds, news))
         return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
     def _ended_badly(self, spec: RunSpec, olds: Mapping[str, Any]) -> bool:
