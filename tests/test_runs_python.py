@@ -166,3 +166,29 @@ def test_fifty_runs_start_then_wait_together_in_the_program(fc, run):
     waited = [r["waited_seconds"] for r in runs]
     assert min(waited) >= 600 - 1 and max(waited) <= 600 + 30
     assert fc.clock.now() - start <= 600 + 30 + 1
+
+
+def test_under_a_users_mocks_a_run_registers_its_start_and_read_and_calls_nothing(fc, monkeypatch):
+    """A user's unit test (``pulumi.runtime.set_mocks``): no provider runs, no request, no wait; the mock answers
+    the start (a create) and the run (a read of the run's first derived id)."""
+    import test_mocks
+
+    seen = []
+
+    class Recording(test_mocks.TaskMocks):
+        def new_resource(self, args):
+            seen.append((args.typ, args.resource_id))
+            return super().new_resource(args)
+
+    names = []
+
+    def program():
+        job = AsyncTaskRun("migrate", function_name="fn", payload="{}", endpoint=fc.endpoint)
+        return job.function_name.apply(names.append)
+
+    monkeypatch.setattr(test_mocks, "TaskMocks", Recording)
+    test_mocks.run_with_mocks("Succeeded", program, fc)  # asserts no request and no (virtual) wait
+    assert names == ["fn"]
+    assert [typ for typ, _ in seen] == ["pulumi-python:dynamic/fc:AsyncTaskRunStart",
+                                        "pulumi-python:dynamic/fc:AsyncTaskRun"]
+    assert not seen[0][1] and seen[1][1].startswith("fn/migrate-") and seen[1][1].endswith("-0")
