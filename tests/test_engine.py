@@ -218,8 +218,9 @@ def test_examples_through_pulumi_up(fc, pulumi_bin, name):
 
 def test_refresh_after_credentials_rotate_says_it_used_the_stored_copy(fc, project, pulumi_bin):
     """The engine configures a plain refresh from the config stored at the last `up`; an STS token
-    that has expired since is refused, and the refresh says why and what to run instead, never
-    recording anything with it. `refresh --run-program` uses (and stores) the current config."""
+    that has expired since is refused, and the refresh keeps the state last recorded and says why and
+    what to run instead, in one warning (an error of the provider host would be a traceback; issue 27),
+    never recording anything with it. `refresh --run-program` uses (and stores) the current config."""
     fc.add_invocation("svc", "fn", "r1", timeline=[("Running", 0), ("Succeeded", 0.1)])
     fc.add_credentials("STS.OldKey", "old-secret", "old-token")
     fc.add_credentials("STS.NewKey", "new-secret", "new-token")
@@ -232,14 +233,19 @@ def test_refresh_after_credentials_rotate_says_it_used_the_stored_copy(fc, proje
         fc.add_credentials("STS.OldKey", "old-secret", "old-token", expired=True)  # the token expires...
         cli.config({"alicloud:accessKey": "STS.NewKey", "alicloud:secretKey": "new-secret",
                     "alicloud:securityToken": "new-token"}, secret_keys=sts_keys)  # ...and the config rotates
-        before = cli.export()
+        before = cli.outputs(show_secrets=True), [r["outputs"] for r in cli.resources() if "task" in r["urn"]]
         refresh = cli.refresh()
-        assert not refresh.ok
-        assert "SecurityTokenExpired" in refresh.output
-        assert "credentials stored in this stack's state" in refresh.output
+        assert refresh.ok and "Traceback" not in refresh.output, refresh.output
+        assert "SecurityTokenExpired" in refresh.output and "keeping the state last recorded" in refresh.output
+        assert "settings stored in the stack's state" in refresh.output and "`alicloud:securityToken`" in refresh.output
         assert "pulumi refresh --run-program" in refresh.output
         assert "old-token" not in refresh.output and "new-secret" not in refresh.output
-        assert cli.export()["deployment"]["resources"] == before["deployment"]["resources"]
+        # Kept as recorded (a successful refresh writes the state again: secrets get new ciphertexts).
+        after = cli.outputs(show_secrets=True), [r["outputs"] for r in cli.resources() if "task" in r["urn"]]
+        def plain(outputs):  # the secret ones (the payload, `__provider`) are encrypted anew
+            return [{k: v for k, v in o.items() if not (isinstance(v, dict) and "ciphertext" in v)} for o in outputs]
+
+        assert after[0] == before[0] and plain(after[1]) == plain(before[1])
         rerun = cli.refresh("--run-program")
         assert rerun.ok, rerun.output
         providers = [r for r in cli.resources() if r["type"] == "pulumi:providers:pulumi-python"]
