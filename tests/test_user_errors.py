@@ -95,6 +95,7 @@ def one_clear_line(result, *named: str) -> str:
     out = result.output
     assert not result.ok, out
     assert "Traceback" not in out and "unhandled exception" not in out, out
+    assert "Resource monitor has terminated" not in out, out  # the line after a program's traceback (issue 27)
     lines = [line for line in out.splitlines() if line.strip().startswith("error: ") and all(n in line for n in named)]
     assert lines, out
     return lines[0]

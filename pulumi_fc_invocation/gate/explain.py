@@ -125,8 +125,8 @@ def _unreachable(error: TransportError) -> str:
         return text
     detail = _ERRNO.search(found["detail"] or "")
     reason = (detail.group(1) or detail.group(2)).strip() if detail else (found["reason"] or "no connection")
-    retried = _RETRIED.search(text)
-    retried = f"; {retried.group(1)}" if retried else ""
+    after = _RETRIED.search(text)
+    retried = f"; {after.group(1)}" if after else ""
     return f"cannot reach Function Compute at {found['where']} ({reason}{retried})"
 
 

@@ -62,7 +62,7 @@ def as_run_error(error: FcInvocationError, text: Optional[str] = None) -> pulumi
     error a caller catches. errors.py cannot subclass RunError (the CLI never imports Pulumi), so this is
     done here, where Pulumi is loaded anyway; raise it ``from error``."""
     cls = _run_error_class(type(error))
-    again = Exception.__new__(cls)
+    again: pulumi.RunError = Exception.__new__(cls)
     again.__dict__.update(error.__dict__)
     again.args = (str(error) if text is None else text,)
     return again
