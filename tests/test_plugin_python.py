@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from _installed_plugin import INSTALLED_ONLY, VERBOSE, VERSION, install_plugin, python_requirements, sought
+from _plugin_rpc import plugin_config
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
 
@@ -53,10 +54,8 @@ def fc():
 def test_a_python_program_gates_through_the_plugin_sdk_beside_the_dynamic_data_source(fc, installed):
     cli = installed
     fc.add_function(None, "migrate", outcome="Succeeded", queue_delay=0.3, duration=4, return_payload='{"rows": 3}')
-    settings = fc.stack_config()
-    cli.config(settings, secret_keys={"alicloud:secretKey"})  # the dynamic data source's
-    cli.config({f"fc-invocation:{k.split(':', 1)[1]}": v for k, v in settings.items()},
-               secret_keys={"fc-invocation:secretKey"})  # the plugin's
+    # One set of settings for both: the plugin reads its own namespace, the dynamic data source reads it first.
+    cli.config(plugin_config(fc), secret_keys={"fc-invocation:secretKey"})
     cli.config({"plugin-python:task": "t1"})
     fc.client().invoke_async_task("migrate", "{}", task_id="t1")
     up = cli.up(*VERBOSE)
