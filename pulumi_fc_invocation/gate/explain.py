@@ -105,8 +105,11 @@ def _authentication(error: AuthenticationError, where: Vocabulary) -> tuple[str,
     elif code == "RequestTimeTooSkewed":
         what = "this machine's clock is too far from Alibaba Cloud's"
         fix = "synchronize the clock (NTP)"
-    else:
-        what = "the credentials may not make this call (a RAM policy, or a key of another account)"
+    else:  # FC's message says what was denied (SignatureNotMatch's is its string to sign: left out above)
+        denied = " ".join(str(error.message or "").split())
+        denied = denied if len(denied) <= 300 else denied[:297] + "..."
+        what = f"the credentials may not make this call: {denied}" if denied else \
+            "the credentials may not make this call (a RAM policy, or a key of another account)"
         fix = (f"check that {where('account_id')} is the key's account and that its RAM policy allows the "
                f"call (docs: RAM permissions)")
     return f"Function Compute refused the credentials: {what} ({_ids(error)})", fix
