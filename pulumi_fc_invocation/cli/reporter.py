@@ -37,6 +37,7 @@ __all__ = ["TerminalReporter", "SingleView", "BatchView", "watch", "conclude", "
 log = logging.getLogger("pulumi_fc_invocation.cli")
 
 _MAX_ERROR_SHOWN = 300  # characters of each failed member's error message in the exit-1 report
+INTRO_AFTER = 2.0  # seconds without a first answer after which a piped wait writes its start line anyway
 
 
 class TerminalReporter:
@@ -47,7 +48,7 @@ class TerminalReporter:
     ``describe(last, elapsed)`` gives the line (the gate's progress sentence); ``last`` is the latest
     result (None before the first). With ``ended`` (a result -> whether it is final), the plain start line
     waits for the first answer and is left out when that answer has already ended (nothing was waited
-    for); it is written before any later line.
+    for); it is written before any later line, and after :data:`INTRO_AFTER` s without an answer.
     """
 
     def __init__(self, describe: Callable[[Any, float], str], live: bool, stream: Any,
@@ -57,6 +58,8 @@ class TerminalReporter:
         self.stream = stream
         self.ended = ended
         self.intro: Optional[str] = None  # the plain start line, until the first answer decides it
+        self._intro_lock = threading.Lock()
+        self._intro_timer: Optional[threading.Timer] = None
         self.last: Any = None
         self.started = time.monotonic()
         self._lock = threading.Lock()
@@ -71,6 +74,9 @@ class TerminalReporter:
                 self._plain(intro)
             else:
                 self.intro = intro
+                self._intro_timer = threading.Timer(INTRO_AFTER, self._take_intro)
+                self._intro_timer.daemon = True
+                self._intro_timer.start()
             return
         self._render()
         self._thread = threading.Thread(target=self._tick, name="fc-invocation-progress", daemon=True)
@@ -80,20 +86,27 @@ class TerminalReporter:
         self.last = result
         if self.live:
             self._render()
-        elif self.intro is not None and self.ended is not None:
-            intro, self.intro = self.intro, None
-            if not self.ended(result):
-                self._plain(intro)
+        elif self.ended is not None and not self.ended(result):
+            self._take_intro()
+        else:
+            self._take_intro(write=False)
 
     def progress(self, result: Any, elapsed: float) -> None:
         """The waiter's progress callback (plain mode), about every 30 s."""
         if not self.live:
-            if self.intro is not None:  # no answer yet: the wait is under way all the same
-                intro, self.intro = self.intro, None
-                self._plain(intro)
+            self._take_intro()  # no answer yet: the wait is under way all the same
             self._plain(self.describe(result, elapsed))
 
+    def _take_intro(self, write: bool = True) -> None:
+        """The pending start line, written (``write``) or dropped, once."""
+        with self._intro_lock:
+            intro, self.intro = self.intro, None
+        if intro is not None and write:
+            self._plain(intro)
+
     def finish(self) -> None:
+        if self._intro_timer is not None:
+            self._intro_timer.cancel()
         self._stop.set()
         if self._thread is not None:
             self._thread.join(2)
