@@ -218,6 +218,14 @@ def test_a_sigint_handler_the_program_installed_is_left_alone():
         signal.signal(signal.SIGINT, previous)
 
 
+def test_the_line_names_the_first_three_tasks_once_each():
+    from pulumi_fc_invocation.pulumi.interrupt import interrupted_line
+
+    assert interrupted_line(["svc/fn/j1"]) == "interrupted: stopped waiting for svc/fn/j1"
+    assert interrupted_line(["a/f/1", "a/f/2", "a/f/1", "a/f/3", "a/f/4", "a/f/5"]) == (
+        "interrupted: stopped waiting for a/f/1, a/f/2, a/f/3 and 2 more")
+
+
 # --- the stand-in Python host cancels as the official one does (no engine) ------------------------------
 
 FAKE_EXEC = """\

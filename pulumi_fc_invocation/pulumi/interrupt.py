@@ -27,11 +27,13 @@ from typing import Any, Optional
 from ..gate.gates import gate_for
 from ..models import redact
 
-__all__ = ["SHOWN_USER_MESSAGE", "interruptible"]
+__all__ = ["SHOWN_USER_MESSAGE", "interruptible", "interrupted_line"]
 
 # The exit code with which a Python program tells its language host that the user has been told already
 # (the host then adds no "program exited with non-zero exit code").
 SHOWN_USER_MESSAGE = 32
+# How many of the waits the line names (fifty gates wait together).
+NAMED = 3
 # How long the line may take to reach the engine before the program exits anyway.
 LOG_BUDGET = 1.0
 
@@ -89,8 +91,14 @@ def _interrupted(loop: asyncio.AbstractEventLoop) -> None:
         return
     _waits.leaving = True
     waits = list(_waits.shown.values())
-    text = "interrupted: stopped waiting for " + ", ".join(shown for shown, _ in waits)
-    loop.create_task(_leave(text, waits[0][1] if waits else None))
+    loop.create_task(_leave(interrupted_line([shown for shown, _ in waits]), waits[0][1] if waits else None))
+
+
+def interrupted_line(shown: list[str]) -> str:
+    """The one line: what the program waited for, the first :data:`NAMED` of it by name."""
+    names = list(dict.fromkeys(shown))  # two gates on one task name it once
+    more = f" and {len(names) - NAMED} more" if len(names) > NAMED else ""
+    return "interrupted: stopped waiting for " + ", ".join(names[:NAMED]) + more
 
 
 async def _leave(text: str, log_target: Any) -> None:
