@@ -229,3 +229,33 @@ def test_fc2_2016_a_used_invocation_id_answers_409_through_this_packages_client(
     assert client.get_stateful_async_invocation("jobs", "migrate", "run-0").invocation_payload == '{"v": 1}'
     client.stop_stateful_async_invocation("jobs", "migrate", "run-0")
     assert client.get_stateful_async_invocation("jobs", "migrate", "run-0").status == "Stopped"
+
+
+def test_fc3_get_can_leave_the_payload_out_and_the_listing_still_has_it(fc):
+    """FC3-API.md documents taskPayload as listed only with includePayload: with fc3_payload_on_get=False the
+    emulator's GetAsyncTask leaves it out (FC 2.0's Get keeps invocationPayload), and a run's read of the task
+    that holds its id falls back to the listing."""
+    from pulumi_fc_invocation.kinds import KINDS
+
+    fc.add_function(None, "migrate", duration=30)
+    fc.add_function("jobs", "migrate", duration=30)
+    client = fc.client()
+    client.invoke_async_task("migrate", '{"v": 1}', task_id="run-0")
+    client.invoke_async("jobs", "migrate", '{"v": 1}', invocation_id="run-0")
+    assert fc.fc3_payload_on_get is True
+    assert client.get_async_task("migrate", "run-0").task_payload == '{"v": 1}'
+    fc.fc3_payload_on_get = False
+    got = client.get_async_task("migrate", "run-0")
+    assert got.task_payload is None and got.status.value == "Running"
+    sdk = Fc3Client(config(fc))
+    assert sdk.get_async_task("migrate", "run-0", fc3_models.GetAsyncTaskRequest()).body.task_payload is None
+    (listed,) = client.list_async_tasks("migrate", prefix="run-0", include_payload=True)
+    assert listed.task_payload == '{"v": 1}'
+    assert client.get_stateful_async_invocation("jobs", "migrate", "run-0").invocation_payload == '{"v": 1}'
+    kind = KINDS["fc3"]
+    ref = kind.make_ref({"function_name": "migrate", "qualifier": None, "task_id": "run-0"})
+    fc.reset_requests()
+    assert kind.held_payload(client, ref, got) == '{"v": 1}'
+    assert [r.route for r in fc.requests] == ["list"]
+    with pytest.raises(ValueError, match="fc3_payload_on_get must be True or False"):
+        fc.fc3_payload_on_get = "no"

@@ -57,6 +57,8 @@ counts ``runs`` and ``failed_runs``. An async invoke with an id already used ans
 ``StatefulAsyncInvocationAlreadyExists``, FC 3.0 ``AsyncTaskAlreadyExists``), starts and counts
 nothing, and leaves the existing task readable with its payload (Get; List with ``includePayload``).
 ``fc.request_count("invoke")`` counts every InvokeFunction call, refused ones included.
+``fc.fc3_payload_on_get = False`` leaves ``taskPayload`` out of FC 3.0's GetAsyncTask (FC3-API.md lists it
+only with ``includePayload``), to test a client's fallback to the listing.
 
 **Role credentials.** ``IdentityServices(fc)`` (module ``identity``) stands in for STS, the ECS
 metadata service and a credentials URI on the emulator's clock; the ``fc_identity`` fixture yields one

@@ -23,6 +23,7 @@ from .keys import KeyStore
 from .models import TASK_RETENTION, FcBackend, Function, Invocation, InvocationState, Script
 from .models.backend import PayloadRule
 from .responses import FcResponses, Request, Response
+from .urls import FC3
 
 __all__ = ["FcEmulator", "RequestRecord", "DEFAULT_ACCESS_KEY_ID", "DEFAULT_ACCESS_KEY_SECRET", "DEFAULT_ACCOUNT_ID",
            "MAX_LOGGED_REQUESTS", "MAX_LOGGED_TEXT"]
@@ -262,6 +263,20 @@ class FcEmulator:
     def set_async_task(self, service: Optional[str], function: str, enabled: bool = True) -> Function:
         """Switch a function's task mode, as FC's PutAsyncInvokeConfig ``asyncTask`` does."""
         return self.backend.set_async_task(service, function, enabled)
+
+    @property
+    def fc3_payload_on_get(self) -> bool:
+        """Whether FC 3.0's GetAsyncTask answers ``taskPayload`` (True, the default). FC3-API.md documents
+        ``taskPayload`` as the task's input, listed only with ``includePayload``; set False to leave it out
+        of GetAsyncTask, so a client that falls back to ListAsyncTasks with ``includePayload`` is tested too.
+        FC 2.0's Get always answers ``invocationPayload`` (FC-API.md)."""
+        return bool(self._api.revisions[FC3].payload_on_get)
+
+    @fc3_payload_on_get.setter
+    def fc3_payload_on_get(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise ValueError(f"fc3_payload_on_get must be True or False, not {value!r}")
+        self._api.revisions[FC3].payload_on_get = value
 
     # --- time -----------------------------------------------------------------------------------
 

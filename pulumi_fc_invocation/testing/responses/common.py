@@ -201,6 +201,7 @@ class Revision:
     task_id_header: ClassVar[str] = "X-Fc-Stateful-Async-Invocation-Id"
     kind_header: ClassVar[str] = "X-Fc-Invocation-Type"
     error_header: ClassVar[str] = "X-Fc-Error-Type"
+    payload_on_get = True  # whether Get answers the payload (FC 3.0's may be switched off: see ``fc3``)
 
     def __init__(self, backend: FcBackend, keys: KeyStore, account_id: str, region: str,
                  max_skew: float = MAX_SKEW) -> None:
@@ -285,7 +286,7 @@ class Revision:
 
     def on_get(self, request: Request, **params: Any) -> Response:
         state = self.backend.get_invocation(*self.address(request, params), params["invocation_id"])
-        return self.ok(self.render(state))
+        return self.ok(self.render(state, include_payload=self.payload_on_get))
 
     def on_stop(self, request: Request, **params: Any) -> Response:
         self.backend.stop_invocation(*self.address(request, params), params["invocation_id"])

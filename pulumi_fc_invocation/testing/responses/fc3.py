@@ -11,7 +11,10 @@ stop on ``PUT .../stop`` (200 ``{}``), the qualifier in ``?qualifier=``, signed 
 - Async invoke: 202, empty body, ``x-fc-async-task-id`` header (checked against FC 3.0's task-id rule).
 - List: ``prefix`` instead of ``invocationIdPrefix``; body ``{"tasks": [...], "nextToken"}``.
 - Tasks render with ``functionArn`` (``acs:fc:{region}:{account}:functions/{name}``) and no
-  ``functionName``.
+  ``functionName``. GetAsyncTask answers ``taskPayload`` (FC3-API.md documents it as the task's input and
+  as listed only with ``includePayload``); ``payload_on_get = False`` (``FcEmulator.fc3_payload_on_get``)
+  leaves it out of GetAsyncTask, so a client's fallback to ListAsyncTasks with ``includePayload`` can be
+  tested too.
 - ``PUT/GET/DELETE .../async-invoke-config`` store ``asyncTask`` (task mode; 404
   ``AsyncConfigNotExists`` before a PUT or after a DELETE).
 """
