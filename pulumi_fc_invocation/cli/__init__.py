@@ -12,8 +12,8 @@ Pulumi):
 ====  ==========================================================================
 0     success; ``wait``: the task succeeded, or ended in a status not in --fail-on;
       ``wait-batch``: every member ended, none in a --fail-on status
-1     ``wait`` / ``wait-batch``: the task (a member) ended in a --fail-on status
-2     ``wait`` / ``wait-batch``: --timeout passed before the task (the batch) ended
+1     ``wait`` / ``wait-batch`` / ``invoke --wait``: the task (a member) ended in a --fail-on status
+2     ``wait`` / ``wait-batch`` / ``invoke --wait``: --timeout passed before the task (the batch) ended
 3     usage or configuration error (bad id, bad option value, missing credentials)
 4     FC API or network error (not found, access denied, unreachable endpoint)
 5     internal error (a bug: please report it)

@@ -13,8 +13,8 @@ EXIT_CODES_HELP = """\b
 Exit codes:
   0  success (wait: Succeeded, or a terminal status not in --fail-on;
      wait-batch: every member ended, none in a --fail-on status)
-  1  wait, wait-batch: the task or invocation (a member) ended in a --fail-on status
-  2  wait, wait-batch: --timeout passed before the task or invocation (the batch) ended
+  1  wait, wait-batch, invoke --wait: the task or invocation (a member) ended in a --fail-on status
+  2  wait, wait-batch, invoke --wait: --timeout passed before the task (the batch) ended
   3  usage or configuration error (bad id or option, missing credentials)
   4  FC API or network error (not found, access denied, unreachable)
   5  internal error (please report it)
