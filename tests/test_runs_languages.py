@@ -225,3 +225,46 @@ def test_typescript_the_run_lifecycle(fc, pulumi_bin, ts_project):
         assert destroy.ok, destroy.output
         assert len(invokes(fc)) == before and fc.request_count("stop") == 0  # refresh, destroy: nothing
         assert not [r for r in cli.resources() if r["type"].startswith("fc-invocation:")]
+
+
+STOPS = """
+name: stops
+runtime: yaml
+resources:
+  asked:
+    type: fc-invocation:AsyncTaskRun
+    properties:
+      functionName: long
+      payload: '{"n": 1}'
+      waitForCompletion: false
+      stopOnDelete: true
+  notAsked:
+    type: fc-invocation:AsyncTaskRun
+    properties:
+      functionName: long
+      payload: '{"n": 2}'
+      waitForCompletion: false
+outputs:
+  asked: ${asked.taskId}
+  notAsked: ${notAsked.taskId}
+"""
+
+
+def test_yaml_destroy_stops_a_running_task_only_with_stop_on_delete(fc, pulumi_bin, tmp_path):
+    fc.add_function(None, "long", duration=600)
+    project = tmp_path / "stops"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(STOPS)
+    with PulumiCli(project, pulumi=pulumi_bin, env=INSTALLED_ONLY) as cli:
+        install_plugin(cli)
+        cli.config(plugin_config(fc), secret_keys={"fc-invocation:secretKey"})
+        up = cli.up()
+        assert up.ok, up.output
+        ids = cli.outputs()
+        assert {t.status for t in fc.invocations} == {"Running"} and len(fc.invocations) == 2
+        assert fc.request_count("stop") == 0
+        destroy = cli.destroy()
+        assert destroy.ok, destroy.output
+        assert fc.get_invocation(None, "long", ids["asked"]).status == "Stopped"
+        assert fc.get_invocation(None, "long", ids["notAsked"]).status == "Running"
+        assert fc.request_count("stop") == 1 and fc.request_count("invoke") == 2
