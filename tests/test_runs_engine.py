@@ -242,7 +242,7 @@ def _kill_all(proc: subprocess.Popen) -> None:
     proc.wait(timeout=30)
 
 
-@pytest.mark.parametrize("recover", ["refresh", "up"])
+@pytest.mark.parametrize("recover", ["refresh", "up", "import"])
 def test_a_crash_between_start_and_state_adopts_the_started_task(fc, project, pulumi_bin, recover):
     """Kill the CLI and everything it started once the task has started (its invoke's answer held back, so the
     state has only a pending create); recover as a user would; the recovering up starts no second task (the 409
@@ -265,12 +265,16 @@ def test_a_crash_between_start_and_state_adopts_the_started_task(fc, project, pu
         pending = state["deployment"].get("pending_operations") or []
         assert [op["resource"]["type"] for op in pending] == ["pulumi-python:dynamic/fc:AsyncTaskRunStart"], state
 
-        first = cli.refresh("--clear-pending-creates") if recover == "refresh" else cli.up()
+        urn = f"urn:pulumi:{cli.stack}::runs::pulumi-python:dynamic/fc:AsyncTaskRunStart::migrate"
+        recovery = {"refresh": ("refresh", "--yes", "--clear-pending-creates"), "up": ("up", "--yes", "--skip-preview"),
+                    "import": ("refresh", "--yes", "--import-pending-creates", urn,
+                               "--import-pending-creates", f"{function}/{task.invocation_id}")}[recover]
+        first = cli.run(*recovery)
         if not first.ok and "lock" in first.output.lower():  # the killed update still holds the stack
             assert cli.run("cancel", "--yes").ok
-            first = cli.refresh("--clear-pending-creates") if recover == "refresh" else cli.up()
+            first = cli.run(*recovery)
         assert first.ok, first.output
-        if recover == "refresh":
+        if recover != "up":
             up = cli.up()
             assert up.ok, up.output
         assert [t.invocation_id for t in tasks(fc, function)] == [task.invocation_id]  # no second task
