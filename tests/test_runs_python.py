@@ -192,3 +192,50 @@ def test_under_a_users_mocks_a_run_registers_its_start_and_read_and_calls_nothin
     assert [typ for typ, _ in seen] == ["pulumi-python:dynamic/fc:AsyncTaskRunStart",
                                         "pulumi-python:dynamic/fc:AsyncTaskRun"]
     assert not seen[0][1] and seen[1][1].startswith("fn/migrate-") and seen[1][1].endswith("-0")
+
+
+def _call(host, method, **request):
+    """One provider call on the harness's host, as the engine makes it for a resource with prior state."""
+    message = {"Diff": provider_pb2.DiffRequest, "Read": provider_pb2.ReadRequest,
+               "Delete": provider_pb2.DeleteRequest}[method]
+    for key in ("olds", "news", "properties"):
+        if key in request:
+            request[key] = asyncio.run(rpc.serialize_properties(request[key], {}))
+    with grpc.insecure_channel(f"127.0.0.1:{host.port}") as channel:
+        return getattr(provider_pb2_grpc.ResourceProviderStub(channel), method)(message(**request))
+
+
+def test_the_start_resource_diffs_refreshes_and_deletes_without_invoking(fc, run, host):
+    """What the engine sends the start resource after a first up (the harness keeps no state): a diff of the
+    same inputs changes nothing and of a trigger replaces; a refresh records the task's state now (and keeps the
+    last one for a task FC forgot); a delete forgets, stopping only with stop_on_delete. No InvokeFunction."""
+    fc.add_function(None, "later", queue_delay=0, duration=100)
+
+    def program():
+        AsyncTaskRun("migrate", function_name="later", payload="{}", triggers={"v": "1"}, wait_for_completion=False)
+
+    start = record(run(program), "migrate", "AsyncTaskRunStart")
+    fc.reset_requests()
+    blob = {"__provider": start.provider_blob}
+    olds, news = {**start.outputs, **blob}, {**start.inputs, **blob}
+    same = _call(host, "Diff", id=start.id, urn=start.urn, olds=olds, news=news)
+    assert same.changes == provider_pb2.DiffResponse.DIFF_NONE and not same.replaces
+    trigger = _call(host, "Diff", id=start.id, urn=start.urn, olds=olds,
+                    news={**news, "triggers": {"v": "2"}, "run_sequence": 1})
+    assert trigger.changes == provider_pb2.DiffResponse.DIFF_SOME and "run_sequence" in trigger.replaces
+
+    assert start.outputs["status"] == "Enqueued"
+    fc.advance(100)
+    refreshed = rpc.deserialize_properties(_call(host, "Read", id=start.id, urn=start.urn, properties=olds).properties)
+    assert refreshed["status"] == "Succeeded" and refreshed["task_id"] == start.outputs["task_id"]
+    forgotten = {**olds, "task_id": "never-started"}
+    kept = rpc.deserialize_properties(_call(host, "Read", id=start.id, urn=start.urn, properties=forgotten).properties)
+    assert kept["status"] == "Enqueued" and kept["task_id"] == "never-started"
+
+    fc.add_invocation(None, "later", "still-running", duration=1000)
+    _call(host, "Delete", id=start.id, urn=start.urn, properties={**olds, "task_id": "still-running"})
+    assert not [r for r in fc.requests if r.route == "stop"]  # stop_on_delete is false: forgotten
+    _call(host, "Delete", id=start.id, urn=start.urn,
+          properties={**olds, "task_id": "still-running", "stop_on_delete": True})
+    assert [r.route for r in fc.requests if r.route == "stop"] == ["stop"]
+    assert invokes(fc) == 0
