@@ -199,6 +199,26 @@ def test_a_timed_out_run_is_waited_for_again_and_stopped_only_when_asked(fc, pro
         assert tasks(fc, "long")[-1].status == "Stopped"
 
 
+def test_an_fc2_run_starts_once(fc, project, pulumi_bin):
+    """StatefulAsyncInvocationRun through the same lifecycle's first steps: one invocation per create, none on
+    an unchanged up."""
+    (project / "__main__.py").write_text(PROGRAM.replace(
+        'AsyncTaskRun("migrate", function_name=cfg.require("function")',
+        'StatefulAsyncInvocationRun("migrate", service_name="svc", function_name=cfg.require("function")').replace(
+        "import AsyncTaskRun", "import StatefulAsyncInvocationRun").replace("job.task_id", "job.invocation_id"))
+    fc.add_function("svc", "fc2job", queue_delay=0, duration=1)
+    cli = PulumiCli(project, pulumi=pulumi_bin, env={"FC_INVOCATION_PROGRESS_SECONDS": "1"})
+    with cli:
+        cli.config(fc.stack_config(), secret_keys={"alicloud:secretKey"})
+        cli.config({"runs:function": "fc2job"})
+        assert cli.up().ok and cli.up().ok
+        invokes = [r for r in fc.requests if r.route == "invoke" and "/functions/fc2job/" in r.path]
+        assert len(invokes) == 1
+        (item,) = [i for i in fc.invocations if i.function_name == "fc2job"]
+        assert cli.outputs()["taskId"] == item.invocation_id and cli.outputs()["status"] == "Succeeded"
+        assert "migrate:StatefulAsyncInvocationRunStart" in names(cli)
+
+
 def _descendants(pid: int) -> list[int]:
     """Every process below ``pid`` (from /proc), children first found first."""
     children: dict[int, list[int]] = {}
