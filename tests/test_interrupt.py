@@ -28,12 +28,12 @@ from pathlib import Path
 import grpc
 import pytest
 from google.protobuf import empty_pb2
-from pulumi.runtime.proto import language_pb2, language_pb2_grpc
+from pulumi.runtime.proto import language_pb2, language_pb2_grpc, provider_pb2, provider_pb2_grpc
 
 from _clocks import until
 from _engine import make_cli
 from _installed_plugin import INSTALLED_ONLY, VERSION, install_plugin
-from _plugin_rpc import plugin_config
+from _plugin_rpc import URN_TASK, configured, plugin_config, struct
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
 
@@ -174,6 +174,33 @@ def test_ctrl_c_while_a_yaml_gate_waits_stops_the_plugin_which_exits_by_itself(f
     started = sorted(line.split()[0] for line in lines if line.endswith(" started"))
     assert started, lines
     assert sorted(line for line in lines if not line.endswith(" started")) == [f"{pid} exited 0" for pid in started]
+
+
+def test_the_plugin_stops_its_waits_and_exits_cleanly_on_sigterm_with_a_poll_in_flight(fc, engine):
+    """SIGTERM (a supervisor's stop; the engine's SIGINT is the YAML test's) stops the wait as the engine's
+    Cancel does: the call answers so, and the plugin exits 0 by itself although the thread of a poll is
+    still reading. (Before, SIGTERM's default action ended it mid-call, the call unanswered.)"""
+    fc.add_function(None, "endless", outcome="Succeeded", queue_delay=0, duration=600)
+    fc.client().invoke_async_task("endless", "{}", task_id="k1")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "FC_INVOCATION_"))}
+    proc = subprocess.Popen([sys.executable, "-m", "pulumi_fc_invocation.plugin", engine.address], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{int(proc.stdout.readline())}") as channel:
+            stub = provider_pb2_grpc.ResourceProviderStub(channel)
+            configured(stub, fc)
+            call = stub.Create.future(provider_pb2.CreateRequest(urn=URN_TASK, properties=struct(
+                {"functionName": "endless", "taskId": "k1", "waitForCompletion": True, "timeoutSeconds": 600})))
+            assert until(lambda: fc.request_count("get") > 0, timeout=30)  # the wait has begun
+            poll_in_flight(fc)
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=LATE)
+            answer = call.exception(timeout=30)
+    finally:
+        _stop(proc)
+    assert code == 0, proc.stderr.read()
+    assert answer is not None and answer.details() == "stopped waiting: the engine cancelled the operation"
+    assert "Traceback" not in proc.stderr.read()
 
 
 # --- only while a gate waits (in process) ----------------------------------------------------------------
