@@ -350,3 +350,49 @@ def test_an_update_that_asks_to_wait_gates_on_the_recorded_task_and_starts_nothi
     assert stack.values["status"] in ("Enqueued", "Running") and stack.values["waitedSeconds"] is None
     assert stack.up({**news, "waitForCompletion": True}) == "update"
     assert stack.values["status"] == "Succeeded" and stack.values["waitedSeconds"] > 0 and invokes(fc) == 1
+
+
+def test_a_run_refused_by_fc_says_what_to_fix_as_the_async_task_resource_does(ready, fc, run, engine):
+    """A 403 InvalidAccessKeyId on the invoke, and on a refresh's read, names the setting and the fix."""
+    names = function(fc, run, "auth")
+    fc.inject_fault("invoke", status=403, code="InvalidAccessKeyId.NotFound", times=5)
+    with pytest.raises(grpc.RpcError) as caught:
+        Stack(ready, run, "refused").up({**names, "payload": secret("p"), **FAST})
+    message = caught.value.details()
+    assert "refused the credentials" in message and "fc-invocation:accessKey" in message, message
+    fc.clear_faults()
+    stack = Stack(ready, run)
+    stack.up({**names, "payload": secret("p"), **FAST})
+    fc.inject_fault("get", status=403, code="InvalidAccessKeyId.NotFound", times=5)
+    engine.logs.clear()
+    stack.refresh()
+    warned = [log.message for log in engine.logs if log.urn == stack.urn]
+    assert any("keeping the state last recorded" in text and "fc-invocation:accessKey" in text for text in warned), \
+        warned
+
+
+def test_a_read_with_inputs_and_no_recorded_outputs_reads_the_item_by_the_id(ready, fc, run):
+    names = function(fc, run, "inputs-only")
+    stack = Stack(ready, run)
+    stack.up({**names, "payload": secret("p"), **FAST})
+    read = ready.Read(provider_pb2.ReadRequest(urn=stack.urn, id=stack.id, inputs=struct(stack.inputs)))
+    assert plain(read.properties)["status"] == "Succeeded" and read.id == stack.id
+
+
+def test_a_diff_that_finds_the_recorded_item_forgotten_warns_nothing(ready, fc, run, engine):
+    """FC forgot the recorded item (not found): the diff's read says it did not end badly, without a warning;
+    another error warns."""
+    names = function(fc, run, "forgot", duration=30)
+    stack = Stack(ready, run)
+    news = {**names, "payload": secret("p"), "waitForCompletion": False, **FAST}
+    stack.up(news)
+    code = "AsyncTaskNotFound" if run.api == "fc3" else "InvocationNotFound"
+    for status, error, warns in ((404, code, False), (403, "AccessDenied", True)):
+        fc.inject_fault("get", status=status, code=error, times=5)
+        engine.logs.clear()
+        assert stack.up(news) == "same"
+        def warned():
+            return [log.message for log in engine.logs if log.urn == stack.urn and "could not read" in log.message]
+
+        assert until(warned, timeout=5) if warns else not until(warned, timeout=1), (status, warned())
+        fc.clear_faults()

@@ -24,7 +24,7 @@ from pulumi.provider.experimental.property_value import PropertyValue
 
 from ..errors import FcInvocationError, InvalidArgumentError, NotFoundError
 from ..gate.gates import SingleGate, masked
-from ..gate.operation import skip_wait
+from ..gate.operation import current_operation, skip_wait
 from ..gate.run import run_gate_result
 from ..gate.start import (
     SEQUENCE,
@@ -54,7 +54,20 @@ RUN_TOKENS: dict[str, Run] = {run.token: run for run in RUNS}
 
 
 class RunError(FcInvocationError):
-    """A run's failure: its message alone goes to the engine (secrets already masked)."""
+    """A run's failure: its message alone goes to the engine (secrets already masked, a settings, credentials or
+    network error explained as the gates explain it); ``cause`` is the error it stands for (its class judged)."""
+
+    def __init__(self, message: str, cause: Optional[BaseException] = None) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
+def user_text(error: FcInvocationError, secrets: tuple[str, ...], *, stored: bool = False) -> str:
+    """The one line the engine prints for ``error``: the plugin's :func:`~.provider.user_message` (the same
+    words as the ``AsyncTask`` resource's)."""
+    from .provider import user_message  # the provider imports this module: loaded by the time a run calls
+
+    return user_message(error, secrets, stored=stored)
 
 
 class RunResources:
@@ -90,13 +103,16 @@ class RunResources:
             args.pop(run.id_key, None)
         return self.spec(run, args, hidden, urn)
 
-    async def blocking(self, spec: RunSpec, call: Callable[[], Any]) -> Any:
-        """``call`` in the provider's threads, the run's secrets masked in its log records and errors."""
+    async def blocking(self, spec: RunSpec, call: Callable[[], Any], *, stored: bool = False) -> Any:
+        """``call`` in the provider's threads, the run's secrets masked in its log records and errors (a
+        :class:`RunError` in the user's words, :func:`user_text`; ``stored``: a plain refresh's settings)."""
         secrets = self.provider.secrets(spec)
         try:
             return await self.provider.blocking(masked(secrets, call))
+        except RunError:
+            raise
         except FcInvocationError as exc:
-            raise RunError(redact(str(exc), secrets)) from None
+            raise RunError(user_text(exc, secrets, stored=stored), exc) from None
 
     def note(self, text: str, spec: RunSpec, urn: str) -> None:
         """A line the user keeps (the item started or adopted, a stop), secrets masked."""
@@ -154,7 +170,7 @@ class RunResources:
             client = await self.provider.client(item)
             result = await self.blocking(spec, lambda: spec.kind.read(client, item.ref))
         except FcInvocationError as exc:
-            if not isinstance(exc, NotFoundError):
+            if not isinstance(getattr(exc, "cause", exc), NotFoundError):
                 self.provider.log("warning", f"could not read {spec.kind.noun} {item.id} to see whether it "
                                              f"ended: {exc}", urn, ephemeral=False)
             return False
@@ -211,7 +227,7 @@ class RunResources:
                                                                                     "waited_seconds": waited}))
             return result, waited
         except FcInvocationError as exc:
-            text = redact(str(exc), self.provider.secrets(spec))
+            text = str(exc) if isinstance(exc, RunError) else user_text(exc, self.provider.secrets(spec))
             if spec.stop_on_timeout:
                 try:
                     if await self.blocking(spec, lambda: stop_if_running(client, item)):
@@ -228,10 +244,11 @@ class RunResources:
         if not props and not inputs:
             return await self.imported(run, request)
         spec = self.recorded(run, {**props, **inputs} if inputs else props, hidden | input_hidden, request.urn)
-        item = spec.spec_for(props.get(run.id_key) or kind.parse_ref(request.resource_id).invocation_id)
+        item = spec.spec_for(props.get(run.id_key) or kind.ref_fields(kind.parse_ref(request.resource_id))[kind.id_key])
+        stored = bool(request.properties) and current_operation() == "refresh"  # a plain refresh's settings
         try:
-            client = await self.provider.client(item)
-            result = await self.blocking(spec, lambda: kind.read(client, item.ref))
+            client = await self.provider.client(item, stored=stored)
+            result = await self.blocking(spec, lambda: kind.read(client, item.ref), stored=stored)
         except FcInvocationError as exc:  # never fails: the state last recorded stays, and the log says why
             sent = self.provider.log("warning", f"keeping the state last recorded for {kind.noun} {item.id}: {exc}",
                                      request.urn, ephemeral=False)
