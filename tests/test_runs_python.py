@@ -239,3 +239,23 @@ def test_the_start_resource_diffs_refreshes_and_deletes_without_invoking(fc, run
           properties={**olds, "task_id": "still-running", "stop_on_delete": True})
     assert [r.route for r in fc.requests if r.route == "stop"] == ["stop"]
     assert invokes(fc) == 0
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_a_run_that_does_not_wait_records_an_item_fc_does_not_list_yet_as_enqueued(fc, run, api):
+    """wait_for_completion=False reads the just-started item once; FC may not list it yet (every read of it
+    answers 404 here): the run records it as enqueued, as the plugin does, and the program does not fail."""
+    add(fc, api, f"unlisted-{api}", duration=30)
+    code = {"fc3": "AsyncTaskNotFound", "fc2": "StatefulAsyncInvocationNotFound"}[api]
+    fc.inject_fault("get", status=404, code=code, times=None)
+
+    def program():
+        job = declare(api, "migrate", f"unlisted-{api}", wait_for_completion=False)
+        pulumi.export("status", job.status)
+        pulumi.export("id", getattr(job, ID_KEY[api]))
+
+    result = run(program)
+    assert invokes(fc) == 1 and fc.request_count("get") >= 1
+    ((item_id, _),) = items(fc, f"unlisted-{api}")
+    assert result.outputs == {"status": "Enqueued", "id": item_id}
+    assert record(result, "migrate", RUN[api]).outputs.get("waited_seconds") is None

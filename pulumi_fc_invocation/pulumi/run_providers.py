@@ -22,7 +22,9 @@ import pulumi
 import pulumi.dynamic
 from pulumi.runtime.rpc import UNKNOWN
 
-from ..errors import FcInvocationError, InvalidArgumentError
+from ..errors import FcInvocationError, InvalidArgumentError, NotFoundError
+from ..gate.messages import item_not_found
+from ..gate.outputs import single_outputs
 from ..gate.start import (
     SEQUENCE,
     RunSpec,
@@ -189,7 +191,16 @@ class RunProvider(GateProvider):
     run: Run = ASYNC_TASK_RUN
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
-        result = super().read(id_, props)
+        try:
+            result = super().read(id_, props)
+        except NotFoundError as exc:
+            # The program's read of an item its start just started, FC not listing it yet (a run that does not
+            # wait): recorded as enqueued, as the start recorded it (the program's gate let it pass so).
+            if props.get("status") is not None or props.get("wait_for_completion") or not item_not_found(exc):
+                raise
+            ref = self.kind.parse_ref(id_)
+            result = pulumi.dynamic.ReadResult(id_, single_outputs(self.kind, self.kind.mocked_result(ref, ENQUEUED),
+                                                                   ref, props))
         outs = result.outs or {}
         return pulumi.dynamic.ReadResult(result.id, {f.name: outs.get(f.name, props.get(f.name))
                                                      for f in self.run.outputs})
