@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from _clocks import until
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
+from test_interrupt import Running
 
 pytestmark = pytest.mark.engine
 
@@ -217,6 +219,27 @@ def test_an_fc2_run_starts_once(fc, project, pulumi_bin):
         (item,) = [i for i in fc.invocations if i.function_name == "fc2job"]
         assert cli.outputs()["taskId"] == item.invocation_id and cli.outputs()["status"] == "Succeeded"
         assert "migrate:StatefulAsyncInvocationRunStart" in names(cli)
+
+
+@pytest.mark.parametrize("stop", [True, False], ids=["stop_on_timeout", "default"])
+def test_ctrl_c_while_a_run_waits_stops_its_task_only_with_stop_on_timeout(fc, project, pulumi_bin, stop):
+    """A cancelled deployment (Ctrl-C to the CLI's process group, as a terminal sends it) while the run waits:
+    the program stops the task before it exits when stop_on_timeout is set, and leaves it running else."""
+    function = f"cancelled-{'stop' if stop else 'keep'}"
+    cli = make_cli(fc, project, pulumi_bin, function, duration=120, stopOnTimeout=str(stop).lower())
+    with cli:
+        run = Running(cli, "up", "--yes", "--skip-preview")
+        assert until(lambda: run.shows(f"waiting for {function}/") or run.proc.poll() is not None, 120)
+        run.ctrl_c()
+        out, _ = run.finish()
+    assert run.proc.returncode != 0, out
+    (task,) = tasks(fc, function)
+    assert "interrupted: stopped waiting for " + f"{function}/{task.invocation_id}" in out, out
+    if stop:
+        assert len(calls(fc, "stop", function)) == 1 and task.status == "Stopped", out
+        assert f"stopped task {function}/{task.invocation_id} (stop_on_timeout)" in out, out
+    else:
+        assert not calls(fc, "stop", function) and task.status == "Running", out
 
 
 def _descendants(pid: int) -> list[int]:

@@ -259,3 +259,23 @@ def test_a_run_that_does_not_wait_records_an_item_fc_does_not_list_yet_as_enqueu
     ((item_id, _),) = items(fc, f"unlisted-{api}")
     assert result.outputs == {"status": "Enqueued", "id": item_id}
     assert record(result, "migrate", RUN[api]).outputs.get("waited_seconds") is None
+
+
+def test_what_a_ctrl_c_runs_before_the_exit_is_bounded_in_time():
+    """The hooks a Ctrl-C runs before the program exits (a run's stop with stop_on_timeout) run together; one
+    that hangs is left to the exit after the budget, the others' words still reach the line."""
+    import threading
+    import time
+
+    from pulumi_fc_invocation.pulumi.interrupt import run_hooks
+
+    release, budgets = threading.Event(), []
+    try:
+        began = time.monotonic()
+        said = run_hooks([lambda budget: budgets.append(budget) or "stopped task a/1",
+                          lambda budget: release.wait(60) and "never said",
+                          lambda budget: None], budget=0.05)
+        assert time.monotonic() - began < 5
+    finally:
+        release.set()
+    assert said == ["stopped task a/1"] and budgets == [0.05]

@@ -31,6 +31,7 @@ from ..gate.clients import pool
 from ..gate.messages import item_not_found
 from ..gate.operation import records_only, skip_wait
 from ..gate.start import SEQUENCE, RunSpec, build_run_spec, stop_if_running
+from ..clock import within
 from ..kinds import Kind
 from ..models import redact, redacting
 from ..sources import ASYNC_TASK_RUN, STATEFUL_ASYNC_INVOCATION_RUN, Run
@@ -47,6 +48,7 @@ from .program import (
     spec_prop,
     under_mocks,
 )
+from .interrupt import on_interrupt
 from .resources import check_name, constructor
 from .run_providers import (
     RESOURCE_KEY,
@@ -133,27 +135,39 @@ async def _not_listed_yet(item: Any) -> bool:
     return False
 
 
+def _stop(item: Any, client: Any, secrets: tuple[str, ...], budget: Optional[float]) -> tuple[bool, Optional[str]]:
+    """``stop_on_timeout``: stop the item when it has not ended, within ``budget`` s (None: the client's own
+    deadlines); (whether it went well, what to say: None when there was nothing to stop)."""
+    with redacting(secrets):
+        try:
+            stopped = within(budget, lambda: stop_if_running(client, item))
+        except Exception as exc:  # noqa: BLE001 - the verdict stands; the stop's failure is said
+            return False, redact(f"stop_on_timeout: stopping {item.kind.noun} {item.id} failed: {exc}", secrets)
+    return True, f"stopped {item.kind.noun} {item.id} (stop_on_timeout)" if stopped else None
+
+
 async def gate_run(spec: RunSpec, item: Any, target: Any) -> Optional[float]:
     """The gate on the run's item, in the program (:func:`.program.gate_in_program`); a failed gate (a timeout,
-    a fail status, another gate's failure) stops an item that has not ended when ``stop_on_timeout``."""
+    a fail status, another gate's failure) stops an item that has not ended when ``stop_on_timeout``, and so
+    does a Ctrl-C (a cancelled deployment) while it waits (:func:`.interrupt.on_interrupt`)."""
     if not item.wait and await _not_listed_yet(item):
         return None
-    try:
+    stopping = spec.stop_on_timeout and not under_mocks()
+    if not stopping:
         return await gate_in_program(item, target)
+    secrets = gate_secrets(item)
+    try:
+        with redacting(secrets):
+            client = client_of(item)
+    except FcInvocationError:  # a setting's error: the gate says it, in its one line; nothing to stop
+        return await gate_in_program(item, target)
+    try:
+        with on_interrupt(lambda budget: _stop(item, client, secrets, budget)[1]):
+            return await gate_in_program(item, target)
     except GateFailed:
-        if spec.stop_on_timeout and not under_mocks():
-            secrets = gate_secrets(item)
-            with redacting(secrets):
-                client = client_of(item)
-                try:
-                    stopped = await asyncio.get_running_loop().run_in_executor(
-                        pool(), lambda: stop_if_running(client, item))
-                except Exception as exc:  # noqa: BLE001 - the verdict stands; the stop's failure is said
-                    pulumi.log.warn(redact(f"stop_on_timeout: stopping {item.kind.noun} {item.id} failed: {exc}",
-                                           secrets), resource=target)
-                else:
-                    if stopped:
-                        pulumi.log.info(f"stopped {item.kind.noun} {item.id} (stop_on_timeout)", resource=target)
+        ok, said = await asyncio.get_running_loop().run_in_executor(pool(), lambda: _stop(item, client, secrets, None))
+        if said is not None:
+            (pulumi.log.info if ok else pulumi.log.warn)(said, resource=target)
         raise
 
 
