@@ -244,3 +244,18 @@ def test_the_descriptions_hold_the_issues_names():
         assert run.defaults["wait_for_completion"] is True and run.defaults["stop_on_timeout"] is False
         assert run.defaults["stop_on_delete"] is False and run.fields["payload"].secret
     assert "task_id" in ASYNC_TASK_RUN.input_names() and "service_name" in STATEFUL_ASYNC_INVOCATION_RUN.replacing
+
+
+def test_a_check_with_olds_leaves_a_replacement_the_next_sequence(run):
+    """The engine may replace a run its diff updates (replaceOnChanges, replaceWith, a provider change): the
+    check of that replacement, without olds, takes a sequence after the recorded one, not 0."""
+    base = {**names(run, "fn"), "payload": "a", "triggers": {"v": "1"}}
+    olds = {**base, "run_sequence": 2}
+    assert next_sequence(run, olds, {**base, "timeout_seconds": 5}, URN) == 2  # an update to the diff
+    assert next_sequence(run, None, base, URN) == 3  # the engine's replacement runs anew
+    assert next_sequence(run, olds, {**base, "triggers": {"v": "2"}}, URN) == 3
+    assert next_sequence(run, None, base, URN) == 0  # another resource's inputs (a leftover): not its hand-off
+    next_sequence(run, olds, {**base, "triggers": {"v": "2"}}, URN)
+    assert next_sequence(run, None, {**base, "triggers": {"v": "2"}}, URN) == 3
+    recorded = {**names(run, "fn"), run.id_key: derived_id(run, URN, names(run, "fn"), 2), "run_sequence": 2}
+    assert replacement_sequence(run, URN, recorded, {"run_sequence": 2}) == 3  # the diff refines it always

@@ -396,3 +396,42 @@ def test_a_diff_that_finds_the_recorded_item_forgotten_warns_nothing(ready, fc, 
 
         assert until(warned, timeout=5) if warns else not until(warned, timeout=1), (status, warned())
         fc.clear_faults()
+
+
+def test_a_replacement_the_engine_decides_on_its_own_starts_the_next_run(ready, fc, run):
+    """replaceOnChanges (or replaceWith, a provider change): the Diff says update, the engine replaces all the
+    same and checks the replacement without olds: it starts run n+1, and the next trigger change run n+2."""
+    names = function(fc, run, "forced")
+    stack = Stack(ready, run)
+    base = {**names, "payload": secret("p"), **FAST}
+    for version in "123":
+        stack.up({**base, "triggers": {"v": version}})
+    assert stack.values["runSequence"] == 2 and len(items(fc, names)) == 3
+    news = {**base, "triggers": {"v": "3"}, "timeoutSeconds": 29}
+    checked = stack.check(news)
+    diff = ready.Diff(provider_pb2.DiffRequest(urn=stack.urn, id=stack.id, olds=stack.outputs, news=checked))
+    assert not diff.replaces and diff.changes == provider_pb2.DiffResponse.DIFF_SOME
+    checked = stack.check(news, olds=False)  # replaceOnChanges: [timeoutSeconds]
+    assert plain(checked)["runSequence"] == 3
+    created = ready.Create(provider_pb2.CreateRequest(urn=stack.urn, properties=checked))
+    stack.inputs, stack.outputs, stack.id = dict(checked.items()), created.properties, created.id
+    assert stack.id.endswith("-3") and len(items(fc, names)) == 4
+    fc.reset_requests()
+    assert stack.up({**news, "triggers": {"v": "4"}}) == "replace"
+    assert invokes(fc) == 1 and stack.id.endswith("-4") and len(items(fc, names)) == 5
+
+
+def test_a_targeted_replace_adopts_and_its_delete_never_stops_the_adopted_task(ready, fc, run, engine):
+    """`pulumi up --replace` (or a taint): no diff, a check without olds, a create that adopts the recorded task
+    (nothing runs again), then the delete of the old, which leaves it running even with stopOnDelete."""
+    names = function(fc, run, "targeted", duration=30)
+    stack = Stack(ready, run)
+    news = {**names, "payload": secret("p"), "waitForCompletion": False, "stopOnDelete": True, **FAST}
+    stack.up(news)
+    first = stack.id
+    fc.reset_requests()
+    checked = stack.check(news, olds=False)
+    created = ready.Create(provider_pb2.CreateRequest(urn=stack.urn, properties=checked))
+    assert created.id == first and invokes(fc) == 1  # refused with 409: adopted
+    ready.Delete(provider_pb2.DeleteRequest(urn=stack.urn, id=stack.id, properties=stack.outputs))
+    assert fc.request_count("stop") == 0 and [i.status for i in items(fc, names)] == ["Running"]

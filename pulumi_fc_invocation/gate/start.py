@@ -8,14 +8,19 @@ API (the plugin's :mod:`..plugin.runs` and the Python front end use these; none 
   run-defining input (``run.replacing``: the function's names, the payload, the id, ``triggers``) changed;
   else ``olds``'s. An input absent from ``olds`` is its default (none); ``triggers`` recorded as null (an
   import: FC keeps no triggers) is not compared (:func:`unknown_to`). Without olds: the sequence a diff
-  of ``resource`` left with :func:`replacing` (taken once), else 0.
-- ``replacing(resource, sequence)``: a front end's diff that replaces a run calls this with
-  ``replacement_sequence(run, resource, olds, news)`` (after every id the recorded run's start took: its
+  of ``resource`` left with :func:`replacing` (taken once), else 0. With olds and ``resource``, it leaves
+  ``replacing(resource, max(n, olds + 1))``: a replacement the engine decides on its own
+  (``replaceOnChanges``, ``replaceWith``, a provider change), re-checked without olds, runs anew.
+- ``replacing(resource, sequence)``: a front end's diff calls this (whether it replaces or not: the engine may
+  replace all the same) with ``replacement_sequence(run, resource, olds, news)`` (after the recorded run's
+  sequence and every id the recorded run's start took: its
   ``run_sequence`` output is the check's number, the id it started under may be later). **The engine checks
   a replacement again without its old inputs** (pkg/resource/deploy/step_generator.go: "recompute the
   default values"), so the create would get sequence 0 and adopt the earlier task of the same payload
   instead of starting the new one a trigger change asked for; the diff's sequence, remembered in the
   process (the engine's Diff, Check and Create of one deployment go to one provider process), bridges it.
+- ``claim(resource, item_id)`` after a create's start, ``claimed(resource, item_id)`` before a delete's stop:
+  a delete never stops the item the replacement's create holds (a ``--replace`` may adopt the recorded item).
 - ``derived_id(run, resource, target, sequence, retry=0) -> str``: ``<name>-<20 hex>-<n>`` (``-<n>-<k>`` for
   the k-th retry of run n that ended badly): the digest is sha256 over
   ``resource`` (the URN: project, stack, type, name; a front end without one passes a text that holds those),
@@ -59,8 +64,8 @@ from .outputs import single_outputs
 from .spec import SingleSpec, with_timeout
 
 __all__ = ["RETRIED", "MAX_TRIES", "SEQUENCE", "RunStartError", "RunSpec", "Started", "Decision", "kind_of",
-           "normalized", "unknown_to", "next_sequence", "replacing", "replacement_sequence", "derived_id", "slot_of",
-           "build_run_spec", "start", "diff", "needs_read",
+           "normalized", "unknown_to", "next_sequence", "replacing", "claim", "claimed", "replacement_sequence",
+           "derived_id", "slot_of", "build_run_spec", "start", "diff", "needs_read",
            "ended_badly", "run_outputs", "secret_outputs", "stop_if_running"]
 
 # An item that ended in one of these is retried under the next id of the sequence (a derived id), never adopted.
@@ -92,18 +97,41 @@ def normalized(run: Run, args: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-_replacing: dict[str, int] = {}
+_replacing: dict[str, tuple[int, Optional[str]]] = {}
 _replacing_lock = threading.Lock()
 
 
-def replacing(resource: str, sequence: Optional[int]) -> None:
-    """A diff replaces the run ``resource`` (its URN) with run ``sequence``: the check of the replacement,
-    which the engine makes without old inputs, takes it (see the module docstring)."""
+def _fingerprint(run: Run, news: Mapping[str, Any]) -> str:
+    """The run-defining inputs ``news`` as a digest: a hand-off goes to the check of the same inputs alone."""
+    return hashlib.sha256(json.dumps(normalized(run, news), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def replacing(resource: str, sequence: Optional[int], run: Optional[Run] = None,
+              news: Optional[Mapping[str, Any]] = None) -> None:
+    """A diff replaces (or the engine may replace) the run ``resource`` (its URN) with run ``sequence``: the
+    check of the replacement, which the engine makes without old inputs, takes it (see the module docstring);
+    with ``run`` and ``news``, only a check of the same run-defining inputs does."""
     with _replacing_lock:
         if sequence is None:
             _replacing.pop(resource, None)
         else:
-            _replacing[resource] = int(sequence)
+            _replacing[resource] = (int(sequence), _fingerprint(run, news) if run is not None and news else None)
+
+
+_claimed: dict[str, str] = {}
+
+
+def claim(resource: str, item_id: str) -> None:
+    """A create of the run ``resource`` started or adopted ``item_id``: the delete of the run it replaces
+    (``--replace``, a taint: checked as a first create, it may adopt the very item recorded) leaves it alone."""
+    with _replacing_lock:
+        _claimed[resource] = item_id
+
+
+def claimed(resource: str, item_id: Optional[str]) -> bool:
+    """Whether a create of ``resource`` in this process holds ``item_id`` (see :func:`claim`)."""
+    with _replacing_lock:
+        return item_id is not None and _claimed.get(resource) == item_id
 
 
 def next_sequence(run: Run, olds: Optional[Mapping[str, Any]], news: Mapping[str, Any],
@@ -113,13 +141,17 @@ def next_sequence(run: Run, olds: Optional[Mapping[str, Any]], news: Mapping[str
         return None
     if not olds:
         with _replacing_lock:
-            return _replacing.pop(resource, 0) if resource is not None else 0
+            sequence, of = _replacing.pop(resource, (0, None)) if resource is not None else (0, None)
+        return sequence if of is None or of == _fingerprint(run, news) else 0
     previous = olds.get(SEQUENCE)
     if previous is None:  # the previous run had a given id (or none was recorded): a sequence starts
         return 0
     old, new = normalized(run, olds), normalized(run, news)
     changed = any(old[name] != new[name] for name in run.replacing if name not in unknown_to(olds))
-    return int(previous) + 1 if changed else int(previous)
+    sequence = int(previous) + 1 if changed else int(previous)
+    if resource is not None:  # should the engine replace on its own (replaceOnChanges, replaceWith, a provider
+        replacing(resource, max(sequence, int(previous) + 1), run, news)  # change): its check without olds runs
+    return sequence
 
 
 def unknown_to(olds: Mapping[str, Any]) -> frozenset[str]:
@@ -157,14 +189,18 @@ def slot_of(run: Run, resource: str, target: Mapping[str, Any], item_id: str) ->
 
 
 def replacement_sequence(run: Run, resource: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Optional[int]:
-    """The sequence of the run that replaces the recorded one (``olds``: its outputs): a run after every id
-    the recorded one's start took (a start walks past ids held by other payloads), at least the check's."""
+    """The sequence of the run that replaces the recorded one (``olds``: its outputs): a run after the recorded
+    one's sequence and every id its start took (a start walks past ids held by other payloads), at least the
+    check's (``news``)."""
     wanted = news.get(SEQUENCE)
     if news.get(run.id_key) or wanted is None:
         return None
     target = {key: olds.get(key) for key in kind_of(run).target_keys}
     slot = slot_of(run, resource, target, str(olds.get(run.id_key) or ""))
-    return max(int(wanted), slot[0] + 1) if slot is not None else int(wanted)
+    recorded = olds.get(SEQUENCE)
+    after = [int(wanted)] + ([slot[0] + 1] if slot is not None else []) + \
+        ([int(recorded) + 1] if isinstance(recorded, (int, float)) and not isinstance(recorded, bool) else [])
+    return max(after)
 
 
 def _bool(argument: str, value: Any) -> bool:

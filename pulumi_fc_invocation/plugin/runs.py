@@ -30,6 +30,8 @@ from ..gate.start import (
     SEQUENCE,
     RunSpec,
     build_run_spec,
+    claim,
+    claimed,
     diff,
     ended_badly,
     kind_of,
@@ -158,8 +160,8 @@ class RunResources:
                 if await self.ended_badly(spec, olds[run.id_key], request.urn):
                     changed.append("status")
                     replaces.append("status")
-        if replaces and not has_unknown(news):  # the engine checks the replacement again, without olds
-            replacing(request.urn, replacement_sequence(run, request.urn, olds, news))
+        if not has_unknown(news):  # a replacement (ours or the engine's own) is checked again, without olds
+            replacing(request.urn, replacement_sequence(run, request.urn, olds, news), run, news)
         return p.DiffResponse(changes=bool(changed), diffs=[camel(k) for k in changed],
                               replaces=[camel(k) for k in replaces], delete_before_replace=False)
 
@@ -184,6 +186,8 @@ class RunResources:
         spec = self.spec(run, args, hidden, request.urn, timeout=request.timeout)
         client = await self.provider.client(spec.gate)
         started = await self.blocking(spec, lambda: start(client, spec))
+        if started.adopted is not None:  # a replacement's delete (in this deployment) leaves it running
+            claim(request.urn, started.item_id)
         self.note(f"{started.verb} {spec.kind.noun} {started.spec.id}", spec, request.urn)
         result, waited = await self.gate(spec, started.spec, client, request.urn, adopted=started.adopted)
         return p.CreateResponse(resource_id=started.spec.id,
@@ -303,6 +307,9 @@ class RunResources:
             return None  # forgets: FC is not touched
         spec = self.recorded(run, props, hidden, request.urn)
         item = spec.spec_for(props[run.id_key])
+        if claimed(request.urn, props[run.id_key]):  # the replacement adopted it (`--replace`, a taint)
+            self.note(f"left {spec.kind.noun} {item.id} running: the replacement adopted it", spec, request.urn)
+            return None
         client = await self.provider.client(item)
         if await self.blocking(spec, lambda: stop_if_running(client, item)):
             self.note(f"stopped {spec.kind.noun} {item.id} (stopOnDelete)", spec, request.urn)
