@@ -259,3 +259,14 @@ def test_a_check_with_olds_leaves_a_replacement_the_next_sequence(run):
     assert next_sequence(run, None, {**base, "triggers": {"v": "2"}}, URN) == 3
     recorded = {**names(run, "fn"), run.id_key: derived_id(run, URN, names(run, "fn"), 2), "run_sequence": 2}
     assert replacement_sequence(run, URN, recorded, {"run_sequence": 2}) == 3  # the diff refines it always
+
+
+def test_the_descriptions_name_every_ram_action_a_run_may_call():
+    """A 409 reads the payload of the item that holds the id: FC 3.0's GetAsyncTask may not carry it, so the
+    run lists (kinds.held_payload); each run's doc (the schema, the reference page) names the list action."""
+    for run, actions in ((ASYNC_TASK_RUN, ("InvokeFunction", "GetAsyncTask", "ListAsyncTasks", "StopAsyncTask")),
+                         (STATEFUL_ASYNC_INVOCATION_RUN, ("InvokeFunction", "GetStatefulAsyncInvocation",
+                                                          "ListStatefulAsyncInvocations",
+                                                          "StopStatefulAsyncInvocation"))):
+        for action in actions:
+            assert f"`{action}`" in run.doc, (run.name, action)

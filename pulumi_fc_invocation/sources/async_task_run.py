@@ -88,8 +88,9 @@ ASYNC_TASK_RUN = Run(
          "`failOnStatuses` (by default " + quoted(DEFAULT_FAIL_ON) + ") or does not end within `timeoutSeconds`; "
          "resources that depend on this one deploy only after it passes.\n\n"
          + RUN_DECISIONS.format(id="taskId", noun="task") + "\n\n"
-         "Needs the RAM actions (of the `fc` service) `InvokeFunction`, `GetAsyncTask` and, with `stopOnTimeout` "
-         "or `stopOnDelete`, `StopAsyncTask`."),
+         "Needs the RAM actions (of the `fc` service) `InvokeFunction`, `GetAsyncTask`, `ListAsyncTasks` (a "
+         "start refused with 409 reads the payload of the task that holds its id) and, with `stopOnTimeout` or "
+         "`stopOnDelete`, `StopAsyncTask`."),
     inputs=(FUNCTION, _own["payload"], QUALIFIER, _own["task_id"], _own["triggers"], _own["wait_for_completion"],
             *(f for f in _settings if f.name != "wait_for_completion"), _own["stop_on_timeout"],
             _own["stop_on_delete"], _gate["not_found_grace_seconds"]),

@@ -32,8 +32,10 @@ STATEFUL_ASYNC_INVOCATION_RUN = Run(
          "when it ends in one of `failOnStatuses` (by default " + quoted(DEFAULT_FAIL_ON) + ") or does not end "
          "within `timeoutSeconds`; resources that depend on this one deploy only after it passes.\n\n"
          + RUN_DECISIONS.format(id="invocationId", noun="invocation") + "\n\n"
-         "Needs the RAM actions (of the `fc` service) `InvokeFunction`, `GetStatefulAsyncInvocation` and, with "
-         "`stopOnTimeout` or `stopOnDelete`, `StopStatefulAsyncInvocation`."),
+         "Needs the RAM actions (of the `fc` service) `InvokeFunction`, `GetStatefulAsyncInvocation`, "
+         "`ListStatefulAsyncInvocations` (a start refused with 409 reads the payload of the invocation that holds "
+         "its id when the read does not give it) and, with `stopOnTimeout` or `stopOnDelete`, "
+         "`StopStatefulAsyncInvocation`."),
     inputs=(SERVICE, FUNCTION, _own["payload"], QUALIFIER, _own["invocation_id"], _own["triggers"],
             _own["wait_for_completion"], *(f for f in _settings if f.name != "wait_for_completion"),
             _own["stop_on_timeout"], _own["stop_on_delete"]),
