@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE = (ROOT / "docs" / "runs.md").read_text(encoding="utf-8")
 (YAML_PROGRAM,) = re.findall(r"<!-- run-yaml -->\n```yaml\n(.*?)```", PAGE, re.S)
 (TS_PROGRAM,) = re.findall(r"<!-- run-typescript -->\n```typescript\n(.*?)```", PAGE, re.S)
-PAYLOAD = '{"schema": 42}'  # the migration's payload in YAML (TypeScript's JSON.stringify has no spaces)
+PAYLOAD = '{"schema": 42}'  # the migration's payload in the page's YAML
+MARKER = "pz-secret-5e1d"  # a token the YAML tests add to that payload: searched for in the raw state and output
+MARKED = {"schema": 42, "note": MARKER}
 
 
 def migration_payload(task) -> dict:
@@ -68,7 +70,8 @@ def diagnostics(result) -> str:
 def yaml_cli(fc, pulumi_bin, tmp_path, version: str) -> PulumiCli:
     project = tmp_path / "yaml"
     project.mkdir()
-    (project / "Pulumi.yaml").write_text(YAML_PROGRAM)
+    assert f"payload: '{PAYLOAD}'" in YAML_PROGRAM
+    (project / "Pulumi.yaml").write_text(YAML_PROGRAM.replace(PAYLOAD, json.dumps(MARKED)))
     cli = PulumiCli(project, pulumi=pulumi_bin, env=INSTALLED_ONLY)
     install_plugin(cli)
     cli.config(plugin_config(fc), secret_keys={"fc-invocation:secretKey"})
@@ -87,14 +90,15 @@ def test_yaml_a_run_starts_one_task_per_create_and_none_where_nothing_may_run(fc
         assert up.ok, up.output
         (migration,), (warm,) = tasks(fc, "migrate"), tasks(fc, "warm-cache")
         assert len(invokes(fc)) == 2                                        # one task per create
-        assert migration_payload(migration) == {"schema": 42} and migration.status == "Succeeded"
+        assert migration_payload(migration) == MARKED and migration.status == "Succeeded"
         assert warm.started_time >= migration.end_time                      # the dependent after the run
         outputs, plain = cli.outputs(), cli.outputs(show_secrets=True)
         assert plain["migrationTask"] == migration.invocation_id and plain["migrationStatus"] == "Succeeded"
         assert plain["warmCacheTask"] == warm.invocation_id
         state = by_name(cli)
         assert state["migration"]["type"] == "fc-invocation:index:AsyncTaskRun"
-        assert PAYLOAD not in json.dumps(cli.export())                      # the payload is secret in state
+        exported = cli.run("stack", "export", check=True, split=True).stdout  # the raw text, not re-encoded
+        assert MARKER not in exported and MARKER not in preview.output + up.output  # the payload is secret
         assert outputs["migrationTask"] == migration.invocation_id          # the id is not
 
         again = cli.up()
@@ -138,7 +142,7 @@ def test_yaml_a_failed_run_fails_up_and_the_next_up_retries_it(fc, pulumi_bin, t
         assert retry.ok, retry.output
         first, second = tasks(fc, "migrate")
         assert first.invocation_id == failed.invocation_id and second.invocation_id != failed.invocation_id
-        assert second.status == "Succeeded" and migration_payload(second) == {"schema": 42}
+        assert second.status == "Succeeded" and migration_payload(second) == MARKED
         assert len(tasks(fc, "warm-cache")) == 1
         assert cli.outputs(show_secrets=True)["migrationTask"] == second.invocation_id
 
