@@ -71,7 +71,7 @@ def test_the_sequence_starts_at_zero_and_moves_only_on_a_run_defining_change(run
     assert next_sequence(run, olds, {**base, "stop_on_timeout": True, "wait_for_completion": False}) == 3
     for change in ({"payload": "b"}, {"triggers": {"v": "2"}}, {"function_name": "other"}, {"qualifier": "prod"}):
         assert next_sequence(run, olds, {**base, **change}) == 4, change
-    assert next_sequence(run, olds, {**base, run.id_key: "given-1"}) is None  # a given id has no sequence
+    assert next_sequence(run, olds, {**base, "task_id": "given-1"}) is None  # a given id has no sequence
     assert next_sequence(run, {**olds, "payload": None}, {**base, "payload": None}) == 3  # none is empty
     assert next_sequence(run, {key: value for key, value in olds.items() if key != "triggers"}, base) == 4
     imported = {**olds, "triggers": None}  # an import records null triggers: FC keeps none
@@ -109,7 +109,7 @@ def test_a_derived_id_is_stable_within_fc_rules_and_holds_no_payload_digest(run)
 
 def test_bad_input_is_refused_before_any_request(fc, run):
     for args, argument in (({"payload": 3}, "payload"), ({"triggers": {"a": {"b": 1}}}, "triggers"),
-                           ({run.id_key: "bad id!"}, run.id_key), ({"stop_on_delete": "yes"}, "stop_on_delete"),
+                           ({"task_id": "bad id!"}, "task_id"), ({"stop_on_delete": "yes"}, "stop_on_delete"),
                            ({"run_sequence": -1}, "run_sequence"), ({"fail_on_statuses": ["Running"]}, "fail_on_statuses")):
         with pytest.raises(InvalidArgumentError) as caught:
             build_run_spec(run, {**names(run, "fn"), **args}, resource=URN)
@@ -161,7 +161,7 @@ def test_a_replacement_runs_after_every_id_the_recorded_run_took(fc, run):
     assert replacement_sequence(run, URN, {**olds, run.id_key: spec.id_at(0)}, {"run_sequence": 0}) == 1
     assert replacement_sequence(run, URN, {**olds, run.id_key: "given", "run_sequence": None},
                                 {"run_sequence": 0}) == 0
-    assert replacement_sequence(run, URN, olds, {"run_sequence": 1, run.id_key: "mine"}) is None
+    assert replacement_sequence(run, URN, olds, {"run_sequence": 1, "task_id": "mine"}) is None
     start(fc.client(), spec)  # -0
     fc.advance(1)
     replaced = start(fc.client(), spec_of(run, "after", payload="same", sequence=1))
@@ -173,18 +173,18 @@ def test_another_payload_under_a_derived_id_walks_on_and_one_under_a_given_id_is
     start(fc.client(), spec_of(run, "pay", payload="old"))
     walked = start(fc.client(), spec_of(run, "pay", payload="new"))  # e.g. destroy, then up with another payload
     assert walked.sequence == 1 and walked.adopted is None
-    given = {run.id_key: "mine-1"}
+    given = {"task_id": "mine-1"}
     start(fc.client(), spec_of(run, "pay", payload="old", **given))
     with pytest.raises(RunStartError) as caught:
         start(fc.client(), spec_of(run, "pay", payload="new", **given))
     text = str(caught.value)
-    assert run.id_key in text and "mine-1" in text and "another payload" in text and "new" not in text.split("'")[0]
+    assert "task_id" in text and "mine-1" in text and "another payload" in text and "new" not in text.split("'")[0]
     fc.advance(5)
     failing = '{"fcEmulator": {"outcome": "Failed"}}'
-    start(fc.client(), spec_of(run, "pay", payload=failing, **{run.id_key: "mine-2"}))
+    start(fc.client(), spec_of(run, "pay", payload=failing, **{"task_id": "mine-2"}))
     fc.advance(5)
     with pytest.raises(RunStartError, match="ended Failed; give a new"):
-        start(fc.client(), spec_of(run, "pay", payload=failing, **{run.id_key: "mine-2"}))
+        start(fc.client(), spec_of(run, "pay", payload=failing, **{"task_id": "mine-2"}))
 
 
 def test_the_walk_is_bounded(fc, run):
@@ -227,7 +227,7 @@ def test_the_diff_replaces_on_a_new_sequence_and_updates_on_gate_inputs_alone(fc
     assert set(gate_only.changed) == {"timeout_seconds", "stop_on_delete"} and gate_only.replaces == ()
     replaced = diff(run, olds, {**news, "payload": "q", "run_sequence": 1})
     assert set(replaced.replaces) == {"payload", "run_sequence"}
-    assert diff(run, olds, {**news, run.id_key: "given"}).replaces == (run.id_key,)
+    assert diff(run, olds, {**news, "task_id": "given"}).replaces == ("task_id",)
     assert not needs_read(olds) and needs_read({**olds, "status": "Running", "is_terminal": False})
     assert ended_badly("Failed") and ended_badly("Expired") and not ended_badly("Succeeded")
     assert {"payload", "return_payload"} <= secret_outputs(spec)
@@ -243,7 +243,11 @@ def test_the_descriptions_hold_the_issues_names():
                 "fail_on_statuses", "max_poll_interval_seconds", "stop_on_timeout", "stop_on_delete"} <= inputs
         assert run.defaults["wait_for_completion"] is True and run.defaults["stop_on_timeout"] is False
         assert run.defaults["stop_on_delete"] is False and run.fields["payload"].secret
-    assert "task_id" in ASYNC_TASK_RUN.input_names() and "service_name" in STATEFUL_ASYNC_INVOCATION_RUN.replacing
+    assert "service_name" in STATEFUL_ASYNC_INVOCATION_RUN.replacing
+    for run in RUNS:  # issue 28: "Inputs: ... task_id (optional) ... Outputs: the gate's outputs and the task_id used"
+        assert "task_id" in run.input_names() and "task_id" in run.replacing
+        assert {"task_id", run.gates.id_key} <= {f.name for f in run.outputs}
+    assert "invocation_id" not in STATEFUL_ASYNC_INVOCATION_RUN.input_names()
 
 
 def test_a_check_with_olds_leaves_a_replacement_the_next_sequence(run):

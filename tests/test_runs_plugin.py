@@ -123,9 +123,10 @@ def test_preview_starts_nothing_then_up_starts_one_task_and_an_unchanged_up_send
     assert fc.request_count() == 0
     assert stack.up(news) == "create"
     values = stack.values
-    id_key = "taskId" if run.api == "fc3" else "invocationId"
+    id_key = "taskId"  # both APIs (FC 2.0 records invocationId as well)
     assert values["status"] == "Succeeded" and values["runSequence"] == 0 and values["waitedSeconds"] > 0
     assert values[id_key].startswith("migrate-") and values[id_key].endswith("-0")
+    assert values["taskId"] == values["taskId" if run.api == "fc3" else "invocationId"]  # FC 2.0: both, one id
     assert invokes(fc) == 1 and len(items(fc, names)) == 1
     raw = MessageToDict(stack.outputs)
     assert SECRET_SIG in raw["payload"] and SECRET_SIG in raw["returnPayload"] and SECRET_SIG in raw["taskPayload"
@@ -195,13 +196,13 @@ def test_a_409_adopts_a_running_or_succeeded_task_of_the_same_payload(ready, fc,
 
 def test_a_given_id_held_by_another_payload_is_a_clear_error(ready, fc, run):
     names = function(fc, run, "given")
-    id_key = "taskId" if run.api == "fc3" else "invocationId"
+    id_key = "taskId"  # both APIs (FC 2.0 records invocationId as well)
     Stack(ready, run, "a").up({**names, "payload": secret("first"), id_key: "nightly-1", **FAST})
     with pytest.raises(grpc.RpcError) as caught:
         Stack(ready, run, "b").up({**names, "payload": secret("second"), id_key: "nightly-1", **FAST})
     message = caught.value.details()
     assert "nightly-1" in message and "another payload" in message and "second" not in message
-    assert run.id_key in message
+    assert "task_id" in message
 
 
 def test_refresh_records_the_task_and_never_fails(ready, fc, run, engine):
@@ -292,7 +293,7 @@ def test_a_derived_id_holds_no_payload_digest(ready, fc, run):
 def test_check_refuses_bad_input_before_any_request(ready, fc, run):
     names = function(fc, run, "bad")
     stack = Stack(ready, run)
-    id_key = "taskId" if run.api == "fc3" else "invocationId"
+    id_key = "taskId"  # both APIs (FC 2.0 records invocationId as well)
     checked = ready.Check(provider_pb2.CheckRequest(urn=stack.urn, news=struct({**names, id_key: "bad id!"})))
     assert [f.property for f in checked.failures] == [id_key]
     checked = ready.Check(provider_pb2.CheckRequest(urn=stack.urn, news=struct({**names, "failOnStatuses": ["Running"]})))

@@ -137,7 +137,7 @@ def claimed(resource: str, item_id: Optional[str]) -> bool:
 def next_sequence(run: Run, olds: Optional[Mapping[str, Any]], news: Mapping[str, Any],
                   resource: Optional[str] = None) -> Optional[int]:
     """The ``run_sequence`` a check gives ``news`` (see the module docstring)."""
-    if news.get(run.id_key) not in (None, ""):
+    if news.get(run.id_input) not in (None, ""):
         return None
     if not olds:
         with _replacing_lock:
@@ -193,7 +193,7 @@ def replacement_sequence(run: Run, resource: str, olds: Mapping[str, Any], news:
     one's sequence and every id its start took (a start walks past ids held by other payloads), at least the
     check's (``news``)."""
     wanted = news.get(SEQUENCE)
-    if news.get(run.id_key) or wanted is None:
+    if news.get(run.id_input) or wanted is None:
         return None
     target = {key: olds.get(key) for key in kind_of(run).target_keys}
     slot = slot_of(run, resource, target, str(olds.get(run.id_key) or ""))
@@ -250,7 +250,7 @@ class RunSpec:
                 out[name] = gate[name]
         out.update(payload=self.payload, triggers=dict(self.triggers), stop_on_timeout=self.stop_on_timeout,
                    stop_on_delete=self.stop_on_delete)
-        out[self.run.id_key] = self.given_id
+        out[self.run.id_input] = self.given_id
         out[SEQUENCE] = self.sequence
         return out
 
@@ -283,10 +283,10 @@ def build_run_spec(run: Run, args: Mapping[str, Any], hidden: frozenset[str] = f
     if any(isinstance(v, (Mapping, list, tuple)) for v in triggers.values()):
         raise InvalidArgumentError("triggers", "(not shown)", "must map each name to a plain value (text, a "
                                                               "number or a boolean)", show_value=False)
-    given = values.get(run.id_key) or None
+    given = values.get(run.id_input) or None
     sequence = values.get(SEQUENCE)
     if given is not None:
-        kind.validate_id(given, run.id_key)
+        kind.validate_id(given, run.id_input)
         sequence = None
     elif sequence is None:
         sequence = 0
@@ -344,8 +344,8 @@ def start(client: FcClient, spec: RunSpec) -> Started:
         if spec.given_id:
             why = (f"it ended {status}" if same else "it was started with another payload")
             raise RunStartError(
-                f"{spec.run.id_key} {item_id!r}: Function Compute already keeps a {noun} "
-                f"under this id and {why}; give a new {spec.run.id_key} (or none: an id derived from the resource)")
+                f"{spec.run.id_input} {item_id!r}: Function Compute already keeps a {noun} "
+                f"under this id and {why}; give a new {spec.run.id_input} (or none: an id derived from the resource)")
         if same:  # it ended badly: the run's next retry
             retry += 1
         else:  # another run's (after a destroy): that run's id, then its retries, hold no task of this payload
@@ -353,7 +353,7 @@ def start(client: FcClient, spec: RunSpec) -> Started:
     raise RunStartError(
         f"{spec.run.name}: the {MAX_TRIES} ids of its sequence from {spec.sequence} on are all held by {noun}s of "
         f"another payload or that ended {'/'.join(sorted(RETRIED))}; change `triggers` or the payload, or give "
-        f"{spec.run.id_key}")
+        f"{spec.run.id_input}")
 
 
 @dataclass(frozen=True)
@@ -376,11 +376,11 @@ def _given(run: Run, olds: Mapping[str, Any]) -> Optional[str]:
 def diff(run: Run, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Decision:
     """What changed between the recorded outputs ``olds`` and the checked inputs ``news`` (see the module
     docstring). An input absent from ``olds`` (an import, or state written before it existed) is not compared."""
-    old = {**olds, run.id_key: _given(run, olds)}
+    old = {**olds, run.id_input: _given(run, olds)}
     new_n, old_n = normalized(run, news), normalized(run, old)
     changed = []
     for name in (*run.input_names(), SEQUENCE):
-        if name not in olds and name != run.id_key:
+        if name not in olds and name != run.id_input:
             continue
         if name in new_n:
             differs = new_n[name] != old_n[name]
@@ -411,6 +411,7 @@ def run_outputs(spec: RunSpec, started: SingleSpec, result: Any, waited: Optiona
     values = single_outputs(spec.kind, result, started.ref, props)
     values.update({key: props.get(key) for key in (f.name for f in spec.run.echoes)})
     values.update(spec.target)  # the names as given (FC reports `LATEST` for a task started without a qualifier)
+    values[spec.run.id_input] = values.get(spec.run.id_key)  # the id used (FC 2.0: as `invocation_id` too)
     values[SEQUENCE] = spec.sequence if spec.given_id is None else None
     values["waited_seconds"] = waited
     return {f.name: values.get(f.name) for f in spec.run.outputs}

@@ -99,10 +99,9 @@ class RunResources:
         """The spec of a recorded run (its outputs echo its inputs and the sequence)."""
         names = set(run.input_names()) | {SEQUENCE}
         args = {key: value for key, value in props.items() if key in names}
+        args.pop(run.id_input, None)  # recorded: the id used (given, or derived from the sequence)
         if props.get(SEQUENCE) is None and props.get(run.id_key):
-            args[run.id_key] = props[run.id_key]  # a given id
-        else:
-            args.pop(run.id_key, None)
+            args[run.id_input] = props[run.id_key]  # a given id
         return self.spec(run, args, hidden, urn)
 
     async def blocking(self, spec: RunSpec, call: Callable[[], Any], *, stored: bool = False) -> Any:
@@ -128,7 +127,7 @@ class RunResources:
         olds, _ = unwrap(request.old_inputs)
         news.pop(SEQUENCE, None)  # computed here, never given
         inputs = {key: value for key, value in request.new_inputs.items() if key != camel(SEQUENCE)}
-        if olds and not news.get(run.id_key) and any(has_unknown(value) for value in normalized(run, news).values()):
+        if olds and not news.get(run.id_input) and any(has_unknown(value) for value in normalized(run, news).values()):
             inputs[camel(SEQUENCE)] = wrap(UNKNOWN)  # a preview: whether a run-defining input changes is unknown
             return p.CheckResponse(inputs=inputs)
         sequence = next_sequence(run, olds or None, news, request.urn)
@@ -148,7 +147,7 @@ class RunResources:
         olds, _ = unwrap(request.old_state)
         news, hidden = unwrap(request.new_inputs)
         if has_unknown(news):
-            compared = {**olds, run.id_key: olds.get(run.id_key) if olds.get(SEQUENCE) is None else None}
+            compared = {**olds, run.id_input: olds.get(run.id_key) if olds.get(SEQUENCE) is None else None}
             changed = [k for k in (*run.input_names(), SEQUENCE)
                        if k in news and news.get(k) != compared.get(k)]
             replaces = [k for k in changed if k in run.replacing or k == SEQUENCE]
@@ -274,7 +273,7 @@ class RunResources:
         item_id = fields.pop(kind.id_key)
         slot = slot_of(run, request.urn, fields, item_id)
         sequence = slot[0] if slot is not None else None
-        args = {**fields, SEQUENCE: sequence, **({} if sequence is not None else {run.id_key: item_id})}
+        args = {**fields, SEQUENCE: sequence, **({} if sequence is not None else {run.id_input: item_id})}
         spec = self.spec(run, args, frozenset({"payload"}), request.urn)
         item = spec.spec_for(item_id)
         client = await self.provider.client(item)
@@ -294,7 +293,7 @@ class RunResources:
         spec = self.spec(run, args, frozenset({"payload"}), request.urn)
         secret = secret_outputs(spec)
         given = {key: value for key, value in spec.props().items()
-                 if key in (*kind.target_keys, "payload", SEQUENCE, run.id_key) and value is not None}
+                 if key in (*kind.target_keys, "payload", SEQUENCE, run.id_input) and value is not None}
         given["triggers"] = None  # not known to FC: the next up takes the program's (gate.start.unknown_to)
         values = {**run_outputs(spec, item, result, None), "triggers": None}
         return p.ReadResponse(resource_id=request.resource_id, properties=run_map(values, secret),
@@ -324,9 +323,10 @@ class RunResources:
     def unknown(run: Run, args: Mapping[str, Any], hidden: frozenset) -> dict[str, PropertyValue]:
         """A preview's outputs: the inputs echoed as given, everything else unknown."""
         outs: dict[str, Any] = {f.name: UNKNOWN for f in run.outputs}
-        outs.update({key: value for key, value in args.items() if key in outs and key != run.id_key})
-        if args.get(run.id_key):
-            outs[run.id_key] = args[run.id_key]
+        outs.update({key: value for key, value in args.items() if key in outs and key not in (run.id_key,
+                                                                                               run.id_input)})
+        if args.get(run.id_input):  # a given id: known in a preview
+            outs[run.id_key] = outs[run.id_input] = args[run.id_input]
         secret = set(hidden) | (set(run.secret_outputs) if args.get("secret_payloads", True) is not False else set())
         return run_map(outs, frozenset(secret))
 

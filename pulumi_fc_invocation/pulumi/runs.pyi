@@ -98,6 +98,7 @@ class StatefulAsyncInvocationRun(RunResource):
     events: Output[Sequence[Mapping[str, Any]]]
     is_terminal: Output[bool]
     payload: Output[str]
+    task_id: Output[str]
     triggers: Output[Mapping[str, str]]
     wait_for_completion: Output[bool]
     timeout_seconds: Output[float]
@@ -121,7 +122,7 @@ class StatefulAsyncInvocationRun(RunResource):
         *,
         payload: Optional[Input[str]] = None,
         qualifier: Optional[Input[str]] = None,
-        invocation_id: Optional[Input[str]] = None,
+        task_id: Optional[Input[str]] = None,
         triggers: Optional[Input[Mapping[str, str]]] = None,
         wait_for_completion: Input[bool] = True,
         timeout_seconds: Input[float] = 1800,

@@ -51,9 +51,11 @@ def run_inputs(w: Words, id_field: Field, gate: Mapping[str, Field]) -> dict[str
               secret=True, replaces=True),
         Field(id_field.name, str, f"The id to start the {w.noun} under ({rule}), used as given: a second start "
                                   f"under it fails when Function Compute still keeps a {w.noun} of another payload "
-                                  f"or one that failed. Null (the default): an id derived from the stack, the "
+                                  f"or one that failed, and a given id runs once (a change of another run-defining "
+                                  f"input needs a new id). Null (the default): an id derived from the stack, the "
                                   f"resource, the function and the run's sequence number, never from the payload. "
-                                  f"A change starts a new {w.noun}.", replaces=True),
+                                  f"A change starts a new {w.noun}. As an output: the id the {w.noun} started under "
+                                  f"(given or derived).", replaces=True),
         Field("triggers", Mapping[str, str], f"Names to text values (a version, a hash of what the {w.noun} works "
                                              f"on); a change of one starts a new {w.noun}.", replaces=True),
         gate["wait_for_completion"].but(

@@ -16,6 +16,7 @@ from typing import Any, Optional
 
 __all__ = ["PACKAGE", "REQUIRED", "Field", "Member", "DataSource", "Run", "camel"]
 
+ID_INPUT = "task_id"  # a run's id input (both APIs)
 PACKAGE = "fc-invocation"  # the plugin's package: tokens are ``fc-invocation:index:<Name>``
 
 
@@ -192,10 +193,17 @@ class Run:
 
     @property
     def id_key(self) -> str:
-        """The item's own id: an optional input (given: used as is) and an output (the id used)."""
+        """The item's own id as the gate's outputs name it (``task_id``, FC 2.0's ``invocation_id``): the id
+        used."""
         key = self.gates.id_key
         assert key is not None  # every single data source's description sets it
         return key
+
+    @property
+    def id_input(self) -> str:
+        """The optional input that gives the id (used as is), and an output (the id used): ``task_id`` for both
+        APIs (issue 28's name); FC 2.0's run also keeps the gate's ``invocation_id`` output."""
+        return ID_INPUT
 
     @property
     def defaults(self) -> dict[str, Any]:

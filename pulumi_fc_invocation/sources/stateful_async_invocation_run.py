@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..models import DEFAULT_FAIL_ON
 from .async_task_run import RUN_DECISIONS, run_inputs, run_sequence
 from .common import gate_and_settings, quoted, secret_payloads
-from .fields import REQUIRED, Field, Run
+from .fields import ID_INPUT, REQUIRED, Field, Run
 from .stateful_async_invocation import STATEFUL_ASYNC_INVOCATION, WORDS
 
 __all__ = ["STATEFUL_ASYNC_INVOCATION_RUN"]
@@ -19,7 +19,7 @@ QUALIFIER = Field("qualifier", str, "The service version or alias to invoke (`LA
                                     "alias name); null for none. A change starts a new invocation.", nullable=True,
                   replaces=True)
 _gate = {f.name: f for f in STATEFUL_ASYNC_INVOCATION.inputs}
-_own = run_inputs(WORDS, _gate["invocation_id"], _gate)
+_own = run_inputs(WORDS, _gate["invocation_id"].but(name=ID_INPUT), _gate)  # issue 28's name: task_id
 _settings = gate_and_settings(WORDS, False, secret_payloads("Whether `payload`, `invocationPayload` and "
                                                             "`returnPayload` are"))
 
@@ -31,12 +31,13 @@ STATEFUL_ASYNC_INVOCATION_RUN = Run(
          "invocation id, waits until the invocation ends (with `waitForCompletion`), and fails the deployment "
          "when it ends in one of `failOnStatuses` (by default " + quoted(DEFAULT_FAIL_ON) + ") or does not end "
          "within `timeoutSeconds`; resources that depend on this one deploy only after it passes.\n\n"
-         + RUN_DECISIONS.format(id="invocationId", noun="invocation") + "\n\n"
+         + RUN_DECISIONS.format(id="taskId", noun="invocation") + "\n\n"
+         "`invocationId` and `taskId` are both the id the invocation started under.\n\n"
          "Needs the RAM actions (of the `fc` service) `InvokeFunction`, `GetStatefulAsyncInvocation`, "
          "`ListStatefulAsyncInvocations` (a start refused with 409 reads the payload of the invocation that holds "
          "its id when the read does not give it) and, with `stopOnTimeout` or `stopOnDelete`, "
          "`StopStatefulAsyncInvocation`."),
-    inputs=(SERVICE, FUNCTION, _own["payload"], QUALIFIER, _own["invocation_id"], _own["triggers"],
+    inputs=(SERVICE, FUNCTION, _own["payload"], QUALIFIER, _own[ID_INPUT], _own["triggers"],
             _own["wait_for_completion"], *(f for f in _settings if f.name != "wait_for_completion"),
             _own["stop_on_timeout"], _own["stop_on_delete"]),
     positional=2,
