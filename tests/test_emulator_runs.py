@@ -144,6 +144,25 @@ def test_redefining_a_function_starts_its_counts_afresh(fc):
     assert client.get_async_task("migrate", "c").status == "Succeeded"
 
 
+@pytest.mark.parametrize("service", [None, "svc"])
+def test_seeding_with_a_new_qualifier_adds_it_in_place_and_keeps_the_rule_and_the_counts(fc, service):
+    fn = fc.add_function(service, "migrate", duration=1, fail_first=1)
+    if service is None:
+        fc.backend.set_async_task(None, "migrate", True, {"asyncTask": True})
+    fc.backend.invoke_async(service, None, "migrate", "{}", "a")
+    seeded = fc.add_invocation(service, "migrate", "seeded", qualifier="prod")
+    assert seeded.qualifier == "prod"
+    assert fc.backend.resolve(service, "prod", "migrate") is fn  # the Function the test holds is still the one
+    fc.backend.invoke_async(service, None, "migrate", "{}", "b")
+    fc.backend.invoke_async(service, "prod", "migrate", "{}", "c")
+    fc.advance(1)
+    statuses = [fc.backend.get_invocation(service, None, "migrate", i).status for i in "abc"]
+    assert statuses == ["Failed", "Succeeded", "Succeeded"]  # fail_first=1 was used up by "a", not reset
+    assert (fn.runs, fn.failed_runs) == (3, 1)  # seeding is not a run
+    if service is None:
+        assert fn.async_config == {"asyncTask": True}
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"fail_first": -1}, "fail_first must be an integer >= 0"),
     ({"fail_first": True}, "fail_first must be an integer >= 0"),

@@ -234,6 +234,9 @@ class FcBackend:
                        **script: Any) -> Invocation:
         """Seed an invocation directly, registering the function (and qualifier) when needed.
 
+        A new qualifier is added to the existing function in place (its rule, counts and task-mode
+        config stay); seeding is not a run (:attr:`Function.runs` does not count it).
+
         ``timeline`` is an explicit list of ``(status, seconds_after_start[, detail])``; without it
         the function's script (with ``script`` overrides: outcome, duration, ...) is used.
         """
@@ -244,12 +247,13 @@ class FcBackend:
             raise ValueError("payload must be a string")
         with self._lock:
             fn = self._functions.get(service, {}).get(function)
-            if fn is None or (qualifier and not self._known_qualifier(service, fn, qualifier)):
-                quals = set(fn.qualifiers if fn else ()) | ({qualifier} if qualifier else set())
-                fn = self.add_function(service, function, quals or ("LATEST",), fn.script if fn else None,
-                                       fn.async_task if fn else True,
-                                       fail_on_payload=fn.fail_on_payload if fn else None,
-                                       fail_first=fn.fail_first if fn else None)
+            if fn is None:
+                fn = self.add_function(service, function, (qualifier,) if qualifier else ("LATEST",))
+            elif qualifier and not self._known_qualifier(service, fn, qualifier):
+                # in place: the Function a test holds keeps its rule, counts and task-mode config
+                fn.qualifiers = fn.qualifiers | {qualifier}
+                if service is not None:
+                    self._qualifiers.setdefault(service, {"LATEST"}).add(qualifier)
             base = fn.script.replace(return_payload=return_payload, error_message=error_message,
                                      destination=destination, stop_delay=stop_delay, **script)
             steps = timeline_of(timeline) if timeline is not None else base.timeline()
