@@ -26,6 +26,7 @@ from .settings import (
     REGION_RULE,
     SETTING_SOURCES,
     Settings,
+    config_keys,
     check_account_id,
     check_endpoint,
     check_region,
@@ -39,4 +40,5 @@ __all__ = ["Credentials", "RefreshableCredentials", "Settings", "resolve_setting
            "check_account_id", "check_region", "check_endpoint", "sts_signature", "sts_string_to_sign",
            "forget_cached_credentials", "MIN_TIME_LEFT", "DEFAULT_SESSION_NAME", "DEFAULT_METADATA_ENDPOINT",
            "ACCOUNT_ID_RULE", "REGION_RULE", "ENDPOINT_RULE", "check_settings", "secret_config_masked",
-           "secret_config_texts", "CredentialProvider", "CredentialResolver", "PRECEDENCE", "CONFIG_NAMESPACES"]
+           "secret_config_texts", "CredentialProvider", "CredentialResolver", "PRECEDENCE", "CONFIG_NAMESPACES",
+           "config_keys"]

@@ -20,11 +20,9 @@ from typing import Any, Callable, NoReturn, Optional, TypeVar
 from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.property_value import PropertyValue
 
-from ..credentials import SETTING_SOURCES, secret_config_texts
-from ..credentials.settings import config_keys
+from ..credentials import secret_config_texts
 from ..errors import ConfigurationError, FcInvocationError, InvalidArgumentError, NotFoundError
 from ..gate.clients import CONFIG_KEYS, client_for, pool
-from ..gate.explain import explain
 from ..gate.gates import gate_for
 from ..gate.messages import item_not_found
 from ..gate.operation import current_operation, records_only_setting, relaxed_warning, skip_wait
@@ -35,6 +33,7 @@ from ..gate.spec import BatchSpec, SingleSpec, with_timeout
 from ..kinds import KINDS, Kind
 from ..models import redact, redacting, secret_values
 from ..sources import PACKAGE, SOURCES, camel
+from .messages import plugin_setting, user_message
 from .runs import RUN_TOKENS, RunResources
 from .values import UNKNOWN, has_unknown, outputs_map, plain, snake, unwrap  # noqa: F401 - snake: in __all__
 
@@ -60,20 +59,6 @@ def config_key(name: str) -> Optional[str]:
     have. The plugin sees no other namespace: the engine configures a provider with its own package's config."""
     key = f"{PACKAGE}:{name}"
     return key if key in CONFIG_KEYS else None
-
-
-def plugin_setting(name: str) -> str:
-    """The plugin's vocabulary for :func:`..gate.explain.explain`: where a YAML or TypeScript program's user
-    sets ``name`` (its ``fc-invocation:*`` key, or the environment where it has none)."""
-    keys = config_keys(name, (PACKAGE,))
-    return " or ".join(f"`{key}`" for key in keys) if keys else " or ".join(SETTING_SOURCES[name]["env"])
-
-
-def user_message(error: FcInvocationError, secrets: tuple[str, ...], *, stored: bool = False) -> str:
-    """The one line the engine prints for ``error``: a settings, credentials, authentication or network error
-    named with its ``fc-invocation:*`` setting and the fix (``stored``: the read ran with the settings a plain
-    ``pulumi refresh`` takes from the state), any other error (a verdict) as it is; secrets masked."""
-    return redact(explain(error, plugin_setting, stored=stored) or str(error), secrets)
 
 
 # --- specs and outputs --------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from ..gate.start import (
 )
 from ..models import redact, redacting, secret_values
 from ..sources import RUNS, Run, camel
+from .messages import user_message
 from .values import UNKNOWN, has_unknown, outputs_map, unwrap, wrap
 
 __all__ = ["RUN_TOKENS", "RunError", "RunResources", "run_map"]
@@ -65,10 +66,8 @@ class RunError(FcInvocationError):
 
 
 def user_text(error: FcInvocationError, secrets: tuple[str, ...], *, stored: bool = False) -> str:
-    """The one line the engine prints for ``error``: the plugin's :func:`~.provider.user_message` (the same
+    """The one line the engine prints for ``error``: the plugin's :func:`~.messages.user_message` (the same
     words as the ``AsyncTask`` resource's)."""
-    from .provider import user_message  # the provider imports this module: loaded by the time a run calls
-
     return user_message(error, secrets, stored=stored)
 
 
