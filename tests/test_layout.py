@@ -1,6 +1,7 @@
 """The package layout's promises: state written by 0.1 still works (its providers were pickled by
 reference, as ``pulumi_fc_invocation.provider`` / ``.batch_provider``), no module imports another's
-private names, and every public name of 0.1 is still importable from the package."""
+private names, every public name of 0.1 is still importable from the package, and the providers this
+version stores in state (the gates' and the runs') stay at their module paths."""
 
 from __future__ import annotations
 
@@ -72,6 +73,42 @@ def test_a_provider_host_reads_with_the_providers_0_1_stored():
     batch_outs = json_format.MessageToDict(batch.properties)
     assert batch_outs["total"] == 2 and batch_outs["counts"]["Failed"] == 1
     assert sorted(batch_outs["ids"]) == ["video/transcode/v-1", "video/transcode/v-2"]
+
+
+# ``serialize_provider(<Class>())`` as this version writes it into state (``__provider``): the class by
+# reference, its module path and name. Moving or renaming a class breaks every stack that stored it.
+STORED_BLOBS = {
+    "pulumi_fc_invocation.pulumi.providers.StatefulAsyncInvocationProvider":
+        "gASVUwAAAAAAAACMJXB1bHVtaV9mY19pbnZvY2F0aW9uLnB1bHVtaS5wcm92aWRlcnOUjB9TdGF0ZWZ1bEFzeW5jSW52b2NhdGlvblByb3ZpZGVylJOUKYGUfZRiLg==",
+    "pulumi_fc_invocation.pulumi.providers.StatefulAsyncInvocationsProvider":
+        "gASVVAAAAAAAAACMJXB1bHVtaV9mY19pbnZvY2F0aW9uLnB1bHVtaS5wcm92aWRlcnOUjCBTdGF0ZWZ1bEFzeW5jSW52b2NhdGlvbnNQcm92aWRlcpSTlCmBlH2UYi4=",
+    "pulumi_fc_invocation.pulumi.providers.AsyncTaskProvider":
+        "gASVRQAAAAAAAACMJXB1bHVtaV9mY19pbnZvY2F0aW9uLnB1bHVtaS5wcm92aWRlcnOUjBFBc3luY1Rhc2tQcm92aWRlcpSTlCmBlH2UYi4=",
+    "pulumi_fc_invocation.pulumi.providers.AsyncTasksProvider":
+        "gASVRgAAAAAAAACMJXB1bHVtaV9mY19pbnZvY2F0aW9uLnB1bHVtaS5wcm92aWRlcnOUjBJBc3luY1Rhc2tzUHJvdmlkZXKUk5QpgZR9lGIu",
+    "pulumi_fc_invocation.pulumi.run_providers.AsyncTaskRunStartProvider":
+        "gASVUQAAAAAAAACMKXB1bHVtaV9mY19pbnZvY2F0aW9uLnB1bHVtaS5ydW5fcHJvdmlkZXJzlIwZQXN5bmNUYXNrUnVuU3RhcnRQcm92aWRlcpSTlCmBlH2UYi4=",
+    "pulumi_fc_invocation.pulumi.run_providers.StatefulAsyncInvocationRunStartProvider":
+        "gASVXwAAAAAAAACMKXB1bHVtaV9mY19pbnZvY2F0aW9uLnB1bHVtaS5ydW5fcHJvdmlkZXJzlIwnU3RhdGVmdWxBc3luY0ludm9jYXRpb25SdW5TdGFydFByb3ZpZGVylJOUKYGUfZRiLg==",
+    "pulumi_fc_invocation.pulumi.run_providers.AsyncTaskRunProvider":
+        "gASVTAAAAAAAAACMKXB1bHVtaV9mY19pbnZvY2F0aW9uLnB1bHVtaS5ydW5fcHJvdmlkZXJzlIwUQXN5bmNUYXNrUnVuUHJvdmlkZXKUk5QpgZR9lGIu",
+    "pulumi_fc_invocation.pulumi.run_providers.StatefulAsyncInvocationRunProvider":
+        "gASVWgAAAAAAAACMKXB1bHVtaV9mY19pbnZvY2F0aW9uLnB1bHVtaS5ydW5fcHJvdmlkZXJzlIwiU3RhdGVmdWxBc3luY0ludm9jYXRpb25SdW5Qcm92aWRlcpSTlCmBlH2UYi4=",
+}
+
+
+@pytest.mark.parametrize("path", sorted(STORED_BLOBS))
+def test_the_providers_stored_in_state_stay_at_their_module_paths(path):
+    """The gates' and the runs' providers are pickled into state by path: a stored blob unpickles to the
+    class importable at that path, and this version still writes exactly that blob."""
+    import importlib
+
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    module, _, name = path.rpartition(".")
+    cls = getattr(importlib.import_module(module), name)
+    assert type(dill.loads(base64.b64decode(STORED_BLOBS[path]))) is cls
+    assert serialize_provider(cls()) == STORED_BLOBS[path]
 
 
 def test_the_alias_modules_only_re_export_the_provider_classes():
