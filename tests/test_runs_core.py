@@ -16,6 +16,7 @@ from pulumi_fc_invocation.gate.start import (
     derived_id,
     diff,
     ended_badly,
+    given_id_rule,
     needs_read,
     next_sequence,
     replacement_sequence,
@@ -274,3 +275,14 @@ def test_the_descriptions_name_every_ram_action_a_run_may_call():
                                                           "StopStatefulAsyncInvocation"))):
         for action in actions:
             assert f"`{action}`" in run.doc, (run.name, action)
+
+
+def test_a_given_id_runs_once(run):
+    base = {**names(run, "fn"), "payload": "a", "task_id": "nightly-7", "triggers": {"v": "1"}}
+    given_id_rule(run, base, {**base, "timeout_seconds": 5})  # a gate input: fine
+    given_id_rule(run, base, {**base, "task_id": "nightly-8", "payload": "b"})  # a new id: a new run
+    given_id_rule(run, {**base, "task_id": None}, {**base, "payload": "b"})  # derived before: fine
+    for change in ({"payload": "b"}, {"triggers": {"v": "2"}}, {"qualifier": "prod"}):
+        with pytest.raises(InvalidArgumentError, match="a given task_id runs once: give a new task_id") as caught:
+            given_id_rule(run, base, {**base, **change})
+        assert caught.value.argument == next(iter(change)) and "'b'" not in str(caught.value)

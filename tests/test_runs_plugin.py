@@ -436,3 +436,23 @@ def test_a_targeted_replace_adopts_and_its_delete_never_stops_the_adopted_task(r
     assert created.id == first and invokes(fc) == 1  # refused with 409: adopted
     ready.Delete(provider_pb2.DeleteRequest(urn=stack.urn, id=stack.id, properties=stack.outputs))
     assert fc.request_count("stop") == 0 and [i.status for i in items(fc, names)] == ["Running"]
+
+
+def test_a_given_id_runs_once_a_trigger_change_under_it_is_refused_by_the_check(ready, fc, run):
+    """With a given taskId, a change of triggers (or the payload) under the same id would start nothing: the
+    check refuses it, naming the input and the rule; a new taskId with it is a new run."""
+    names = function(fc, run, "given-once")
+    stack = Stack(ready, run)
+    base = {**names, "payload": secret("p"), "taskId": "nightly-7", **FAST}
+    stack.up({**base, "triggers": {"v": "1"}})
+    fc.reset_requests()
+    for change, argument in (({"triggers": {"v": "2"}}, "triggers"), ({"payload": secret("q")}, "payload")):
+        checked = ready.Check(provider_pb2.CheckRequest(urn=stack.urn, olds=struct(stack.inputs),
+                                                        news=struct({**base, "triggers": {"v": "1"}, **change})))
+        assert [f.property for f in checked.failures] == [argument], change
+        reason = checked.failures[0].reason
+        assert "a given task_id runs once: give a new task_id" in reason and "nightly-7" in reason, reason
+        assert "q" not in reason.split("nightly-7")[0]  # no payload in it
+    assert stack.up({**base, "triggers": {"v": "1"}, "timeoutSeconds": 60}) == "update"  # a gate input: fine
+    assert stack.up({**base, "taskId": "nightly-8", "triggers": {"v": "2"}}) == "replace"
+    assert invokes(fc) == 1 and stack.id.endswith("/nightly-8")

@@ -11,6 +11,8 @@ API (the plugin's :mod:`..plugin.runs` and the Python front end use these; none 
   of ``resource`` left with :func:`replacing` (taken once), else 0. With olds and ``resource``, it leaves
   ``replacing(resource, max(n, olds + 1))``: a replacement the engine decides on its own
   (``replaceOnChanges``, ``replaceWith``, a provider change), re-checked without olds, runs anew.
+- ``given_id_rule(run, olds, news)``: a check's rule that a given id runs once (``InvalidArgumentError`` naming
+  the run-defining input that changed while the given id stayed).
 - ``replacing(resource, sequence)``: a front end's diff calls this (whether it replaces or not: the engine may
   replace all the same) with ``replacement_sequence(run, resource, olds, news)`` (after the recorded run's
   sequence and every id the recorded run's start took: its
@@ -64,7 +66,7 @@ from .outputs import single_outputs
 from .spec import SingleSpec, with_timeout
 
 __all__ = ["RETRIED", "MAX_TRIES", "SEQUENCE", "RunStartError", "RunSpec", "Started", "Decision", "kind_of",
-           "normalized", "unknown_to", "next_sequence", "replacing", "claim", "claimed", "replacement_sequence",
+           "normalized", "unknown_to", "next_sequence", "given_id_rule", "replacing", "claim", "claimed", "replacement_sequence",
            "derived_id", "slot_of", "build_run_spec", "start", "diff", "needs_read",
            "ended_badly", "run_outputs", "secret_outputs", "stop_if_running"]
 
@@ -152,6 +154,22 @@ def next_sequence(run: Run, olds: Optional[Mapping[str, Any]], news: Mapping[str
     if resource is not None:  # should the engine replace on its own (replaceOnChanges, replaceWith, a provider
         replacing(resource, max(sequence, int(previous) + 1), run, news)  # change): its check without olds runs
     return sequence
+
+
+def given_id_rule(run: Run, olds: Optional[Mapping[str, Any]], news: Mapping[str, Any]) -> None:
+    """A given id runs once: ``InvalidArgumentError`` (naming the changed input) when the id given in ``olds``
+    (the inputs last checked) is given again in ``news`` while another run-defining input changed (the start
+    would find the item its id holds and start nothing)."""
+    given = news.get(run.id_input)
+    if not olds or given in (None, "") or olds.get(run.id_input) != given:
+        return
+    old, new = normalized(run, olds), normalized(run, news)
+    for name in run.replacing:
+        if name != run.id_input and name not in unknown_to(olds) and old[name] != new[name]:
+            raise InvalidArgumentError(name, None, f"changed while {run.id_input} {given!r} stayed: a given "
+                                                   f"{run.id_input} runs once: give a new {run.id_input} (or none: "
+                                                   f"an id derived from the resource, which changes with it)",
+                                       show_value=False)
 
 
 def unknown_to(olds: Mapping[str, Any]) -> frozenset[str]:

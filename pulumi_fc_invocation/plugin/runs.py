@@ -34,6 +34,7 @@ from ..gate.start import (
     claimed,
     diff,
     ended_badly,
+    given_id_rule,
     kind_of,
     needs_read,
     next_sequence,
@@ -135,6 +136,7 @@ class RunResources:
             return p.CheckResponse(inputs=inputs)
         try:
             self.spec(run, {**news, SEQUENCE: sequence}, hidden, request.urn)
+            given_id_rule(run, olds, news)
         except InvalidArgumentError as exc:
             return p.CheckResponse(inputs=inputs, failures=[p.CheckFailure(camel(exc.argument), str(exc))])
         except FcInvocationError as exc:  # the endpoint's rules (a ConfigurationError)
