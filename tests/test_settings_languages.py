@@ -59,6 +59,36 @@ def test_a_key_pair_never_mixes_namespaces_and_the_plugin_is_told_only_its_own()
     assert "alicloud:" not in message  # a provider never sees another package's config (GetPackageConfig)
 
 
+@pytest.mark.parametrize("own", [
+    {"fc-invocation:profile": "p2"},
+    {"fc-invocation:sharedCredentialsFile": "{home}/other.ini"},
+    {"fc-invocation:credentialsUri": "http://127.0.0.1:9/creds"},
+], ids=["profile", "sharedCredentialsFile", "credentialsUri"])
+def test_an_fc_invocation_credentials_setting_wins_over_every_alicloud_one_as_in_the_plugin(tmp_path, own):
+    """The reviewer's probe: `fc-invocation:profile` beside `alicloud:accessKey` gave the Python program the
+    alicloud key and the plugin (which sees only `fc-invocation:*`) the profile's. The config's credentials
+    come from one namespace: `fc-invocation:*` when any of its credentials settings is set, whatever the
+    source, so the same config gives the same credentials in every language."""
+    profiles = "[default]\ntype = access_key\naccess_key_id = DEFAULTKEY\naccess_key_secret = s0\n" \
+               "[p2]\ntype = access_key\naccess_key_id = FROMPROFILE\naccess_key_secret = s1\n"
+    (tmp_path / ".alibabacloud").mkdir()
+    (tmp_path / ".alibabacloud" / "credentials.ini").write_text(profiles)
+    (tmp_path / "other.ini").write_text(profiles.replace("DEFAULTKEY", "FROMPROFILE"))
+    own = {key: value.format(home=tmp_path) for key, value in own.items()}
+    config = {**own, "alicloud:accessKey": "ALIKEY", "alicloud:secretKey": "ali-secret",
+              "alicloud:profile": "default"}
+    common = {"environ": {}, "home": tmp_path, "endpoint": "http://127.0.0.1:9"}
+    python = resolve_settings(config=config, **common)
+    plugin = resolve_settings(config=own, config_namespaces=("fc-invocation",), **common)
+    assert python.credentials_source == plugin.credentials_source
+    if "fc-invocation:credentialsUri" not in own:  # fetched on first use: the source names it
+        assert python.credentials.access_key_id == plugin.credentials.access_key_id == "FROMPROFILE"
+    # Without any `fc-invocation:` credentials setting, `alicloud:*` still configures a Python program.
+    fallback = resolve_settings(config={key: value for key, value in config.items() if key.startswith("alicloud:")},
+                                **common)
+    assert fallback.credentials.access_key_id == "ALIKEY"
+
+
 def test_the_same_config_set_commands_run_a_python_program_and_a_yaml_program(pulumi_bin, tmp_path):
     """`pulumi config set fc-invocation:<name>` for each setting, once: a Python program (the dynamic data
     source) and a YAML program (the plugin) both gate on the same FC 2.0 invocation with them."""

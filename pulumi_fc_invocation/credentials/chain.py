@@ -27,13 +27,15 @@ from .context import Context, CredentialProvider
 from .env import EnvOidcProvider, EnvProvider, ExplicitProvider
 from .metadata import EcsRoleNameProvider, InstanceMetadataProvider
 from .profiles import ProfileProvider
-from .settings import Settings, check_account_id, check_endpoint, check_region, lookup, where_to_set
+from .settings import (Settings, check_account_id, check_endpoint, check_region, config_credentials, lookup,
+                       where_to_set)
 from .uri import CredentialsUriProvider
 
 __all__ = ["CredentialResolver", "PRECEDENCE", "resolve_settings"]
 
 PRECEDENCE: tuple[CredentialProvider, ...] = (
-    # The Pulumi config: each key under fc-invocation:<name> first, then alicloud:<name> (SETTING_SOURCES).
+    # The Pulumi config: its credentials settings from one namespace, fc-invocation: when it sets any, else
+    # alicloud: (settings.config_credentials, as the plugin, which sees only fc-invocation:).
     ConfigKeyProvider(),  # accessKey + secretKey of one namespace, alone or as the base of assumeRole
     ConfigOidcProvider(),  # assumeRoleWithOidc
     ConfigAssumeRoleProvider(),  # assumeRole on a key from the environment or the profile files
@@ -116,7 +118,8 @@ def resolve_settings(
     it has one (the data sources have none, so the message must not send users looking for it).
 
     The credentials chain, first match wins: the ``credentials`` argument, then :data:`PRECEDENCE` (the
-    Pulumi config, each key ``fc-invocation:<name>`` then ``alicloud:<name>``: an access key, alone or as the
+    Pulumi config, its credentials settings from ``fc-invocation:`` when it sets any, else from ``alicloud:``
+    (:func:`~.settings.config_credentials`): an access key, alone or as the
     base of ``assumeRole``; ``assumeRoleWithOidc``; ``assumeRole`` on a key from below; ``ecsRoleName``;
     ``credentialsUri``; the environment's access key (AssumeRole with it when
     ``ALIBABA_CLOUD_ROLE_ARN`` is set); OIDC from the environment; the profile of ``~/.aliyun/config.json``;
@@ -126,7 +129,7 @@ def resolve_settings(
     """
     env = os.environ if environ is None else environ
     home_dir = Path(home) if home is not None else Path(env.get("HOME") or Path.home())
-    ctx = Context(config, env, home_dir, config_namespaces)
+    ctx = Context(config_credentials(config), env, home_dir, config_namespaces)
 
     if endpoint is None:
         endpoint, _ = lookup("endpoint", config, env)

@@ -15,7 +15,7 @@ from typing import Any, Optional
 from ..errors import ConfigurationError, InvalidArgumentError
 from .base import Credentials
 
-__all__ = ["Settings", "SETTING_SOURCES", "CONFIG_NAMESPACES", "config_keys", "ACCOUNT_ID_RULE", "REGION_RULE", "ENDPOINT_RULE", "check_account_id",
+__all__ = ["Settings", "SETTING_SOURCES", "CONFIG_NAMESPACES", "config_keys", "CREDENTIAL_SETTINGS", "config_credentials", "ACCOUNT_ID_RULE", "REGION_RULE", "ENDPOINT_RULE", "check_account_id",
            "check_region", "check_endpoint", "check_settings", "secret_config_masked", "secret_config_texts",
            "first", "first_named", "lookup", "where_to_set", "truthy", "setting_text", "checked",
            "config_object"]
@@ -83,6 +83,25 @@ SETTING_SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
     "metadata_endpoint": {"config": (), "env": ("FC_INVOCATION_METADATA_ENDPOINT",)},
     "cli_profile_disabled": {"config": (), "env": ("ALIBABA_CLOUD_CLI_PROFILE_DISABLED",)},
 }
+
+
+# The settings that pick credentials. The config gives them from one namespace: the first of
+# CONFIG_NAMESPACES that sets any of them (config_credentials), as the plugin, which sees only its own.
+CREDENTIAL_SETTINGS = ("access_key_id", "access_key_secret", "security_token", "profile", "credentials_file",
+                       "assume_role_with_oidc", "assume_role", "ecs_role_name", "credentials_uri")
+
+
+def config_credentials(config: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """``config`` without the credentials settings of every namespace but the first that sets one: with
+    ``fc-invocation:profile`` set, ``alicloud:accessKey`` is not read (nor any other ``alicloud:`` credentials
+    setting), so a Python program and the plugin get the same credentials from the same config."""
+    if not config:
+        return config
+    keys = {key for name in CREDENTIAL_SETTINGS for key in SETTING_SOURCES[name]["config"]}
+    chosen = next((namespace for namespace in CONFIG_NAMESPACES
+                   if any(key.partition(":")[0] == namespace and str(config.get(key) or "").strip() for key in keys)),
+                  None)
+    return {key: value for key, value in config.items() if key not in keys or key.partition(":")[0] == chosen}
 
 
 def config_keys(name: str, namespaces: Optional[Collection[str]] = None) -> tuple[str, ...]:
