@@ -37,6 +37,7 @@ def build_parser(prog: str = "fc-invocation emulator") -> argparse.ArgumentParse
   {prog} --port 9000                      # serves {DEFAULT_FUNCTION}: every task succeeds after 10 s
   {prog} --port 9000 --function video.prod/transcode --outcome Failed --duration 30
   {prog} --port 9000 --fc3-function render.prod     # an FC 3.0 function (no service)
+  {prog} --port 9000 --fc3-function migrate --fail-first 1   # the first run fails, its retry succeeds
   {prog} --port 9000 --scenario scenario.json --quiet
   {SECRET_ENV}="$(cat secret.txt)" {prog} --port 9000   # your own test secret
 
@@ -67,6 +68,12 @@ The scenario format (functions, invocations, credentials) is in docs/testing.md 
                         help="how the tasks of --function end (default Succeeded; Running: never)")
     parser.add_argument("--duration", type=float, default=10.0, metavar="SECONDS",
                         help="how long each task of --function runs (default 10)")
+    parser.add_argument("--fail-first", type=int, default=None, metavar="N",
+                        help="the first N async runs of each --function / --fc3-function end Failed, the next "
+                             "ones follow --outcome (with --fail-on-payload: the first N runs with that payload)")
+    parser.add_argument("--fail-on-payload", default=None, metavar="PAYLOAD",
+                        help="the async runs with exactly this payload end Failed (all of them, or the first "
+                             "--fail-first N)")
     parser.add_argument("--retention", type=_retention, default=TASK_RETENTION, metavar="SECONDS|none",
                         help="forget a task this long after it starts, as FC does (default 604800: FC's 7 days; "
                              "none: keep every task)")
@@ -124,13 +131,16 @@ def main(argv: Optional[list[str]] = None) -> int:
         targets = [_function_target(text) for text in functions] + [_fc3_target(text) for text in fc3_functions]
         if not math.isfinite(args.duration) or args.duration < 0:
             raise ValueError(f"invalid --duration {args.duration!r}: must be a finite number of seconds >= 0")
+        rule = {"fail_first": args.fail_first, "fail_on_payload": args.fail_on_payload}
+        if any(value is not None for value in rule.values()):
+            _check_rule(rule, bool(targets))
         emulator = FcEmulator(host=args.host, port=args.port, account_id=args.account_id, region=args.region,
                               access_key_id=args.access_key_id, access_key_secret=secret,
                               security_token=args.security_token, clock="real", scenario=args.scenario,
                               on_request=None if args.quiet else show, retention=args.retention)
         for service, function, qualifiers in targets:
             emulator.add_function(service, function, qualifiers=qualifiers, outcome=args.outcome,
-                                  duration=args.duration)
+                                  duration=args.duration, **rule)
         emulator.start()
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -153,11 +163,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     for name, value in env.items():
         print(f"export {name}={shlex.quote(value) if not value.startswith('<') else repr(value)}")
     print(f"or in Pulumi: pulumi config set fc-invocation:endpoint {emulator.endpoint}")
+    ends = f"tasks end {args.outcome} after {args.duration:g} s{_rule_words(rule)}"
     for text in functions:
-        print(f"serving {text} (tasks end {args.outcome} after {args.duration:g} s): "
-              f"fc-invocation invoke {text}")
+        print(f"serving {text} ({ends}): fc-invocation invoke {text}")
     for text in fc3_functions:
-        print(f"serving FC 3.0 function {text} (tasks end {args.outcome} after {args.duration:g} s)")
+        print(f"serving FC 3.0 function {text} ({ends})")
     print("Press Ctrl+C to stop.", flush=True)
 
     done = threading.Event()
@@ -176,6 +186,23 @@ def main(argv: Optional[list[str]] = None) -> int:
             signal.signal(sig, handler)
     print("FC emulator stopped.", flush=True)
     return 0
+
+
+def _check_rule(rule: dict, has_targets: bool) -> None:
+    if rule["fail_first"] is not None and rule["fail_first"] < 0:
+        raise ValueError(f"invalid --fail-first {rule['fail_first']}: --fail-first must be an integer >= 0 "
+                         "(the number of runs that fail)")
+    if not has_targets:
+        raise ValueError("--fail-first / --fail-on-payload apply to --function / --fc3-function (give them, or "
+                         "the scenario's failFirst / failOnPayload keys)")
+
+
+def _rule_words(rule: dict) -> str:
+    first, payload = rule["fail_first"], rule["fail_on_payload"]
+    if first is None and payload is None:
+        return ""
+    which = f" with payload {payload!r}" if payload is not None else ""
+    return f"; all runs{which} fail" if first is None else f"; the first {first} run(s){which} fail"
 
 
 def _function_target(text: str) -> tuple[str, str, list[str]]:
