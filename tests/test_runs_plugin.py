@@ -456,3 +456,48 @@ def test_a_given_id_runs_once_a_trigger_change_under_it_is_refused_by_the_check(
     assert stack.up({**base, "triggers": {"v": "1"}, "timeoutSeconds": 60}) == "update"  # a gate input: fine
     assert stack.up({**base, "taskId": "nightly-8", "triggers": {"v": "2"}}) == "replace"
     assert invokes(fc) == 1 and stack.id.endswith("/nightly-8")
+
+
+def test_without_a_wait_a_read_refused_by_fc_fails_the_create_and_only_a_task_not_listed_yet_is_enqueued(ready, fc,
+                                                                                                          run):
+    names = function(fc, run, "nowait")
+    fc.inject_fault("get", status=403, code="AccessDenied", times=100)
+    fc.inject_fault("list", status=403, code="AccessDenied", times=100)
+    with pytest.raises(grpc.RpcError) as caught:
+        Stack(ready, run, "denied").up({**names, "payload": secret("p"), "waitForCompletion": False, **FAST})
+    assert "AccessDenied" in caught.value.details()
+    fc.clear_faults()
+    code = "AsyncTaskNotFound" if run.api == "fc3" else "InvocationNotFound"
+    fc.inject_fault("get", status=404, code=code, times=1)
+    stack = Stack(ready, run, "fresh")
+    stack.up({**names, "payload": secret("q"), "waitForCompletion": False, **FAST})
+    assert stack.values["status"] == "Enqueued"
+
+
+def test_the_started_note_is_masked_with_the_settings_not_a_one_letter_payload(ready, fc, run, engine):
+    names = function(fc, run, "letter")
+    stack = Stack(ready, run)
+    stack.up({**names, "payload": secret("t"), **FAST})
+    notes = [log.message for log in engine.logs if log.urn == stack.urn]
+    assert any(text.startswith(f"started {'task' if run.api == 'fc3' else 'invocation'} ") for text in notes), notes
+
+
+def test_a_run_recorded_running_records_its_end_once_and_a_failure_is_retried_as_the_same_run(ready, fc, run):
+    """waitForCompletion false: the next up reads the task (a GET) and records Succeeded as an update, then
+    reads nothing; a task that failed meanwhile is retried under the run's retry id (-<n>-1), not run n+1."""
+    names = function(fc, run, "ended", duration=0.3)
+    stack = Stack(ready, run)
+    news = {**names, "payload": secret("x"), "waitForCompletion": False, **FAST}
+    stack.up(news)
+    assert stack.values["status"] in ("Enqueued", "Running")
+    assert until(lambda: all(i.is_terminal for i in items(fc, names)), timeout=10)
+    fc.reset_requests()
+    assert stack.up(news) == "update" and stack.values["status"] == "Succeeded" and invokes(fc) == 0
+    fc.reset_requests()
+    assert stack.up(news) == "same" and fc.request_count() == 0
+    failing = {**news, "payload": secret(FAIL), "triggers": {"v": "2"}}
+    stack.up(failing)
+    first = stack.id
+    assert until(lambda: all(i.is_terminal for i in items(fc, names)), timeout=10)
+    assert stack.up(failing) == "replace"
+    assert stack.id == first + "-1" and stack.values["runSequence"] == 1

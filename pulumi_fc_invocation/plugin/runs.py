@@ -116,8 +116,11 @@ class RunResources:
             raise RunError(user_text(exc, secrets, stored=stored), exc) from None
 
     def note(self, text: str, spec: RunSpec, urn: str) -> None:
-        """A line the user keeps (the item started or adopted, a stop), secrets masked."""
-        self.provider.log("info", redact(text, self.provider.secrets(spec)), urn, ephemeral=False)
+        """A line the user keeps (the item started or adopted, a stop: words and the item's id, never the
+        payload), masked with the secret settings and inputs but the payload (a payload `p` would mask
+        `adopted`)."""
+        secrets = self.provider.config_secrets() + tuple(t for t in spec.secret_texts if t != spec.payload)
+        self.provider.log("info", redact(text, secrets), urn, ephemeral=False)
 
     # --- the lifecycle ---
 
@@ -157,16 +160,21 @@ class RunResources:
             decision = diff(run, olds, spec.props())
             changed, replaces = list(decision.changed), list(decision.replaces)
             if not replaces and needs_read(olds) and olds.get(run.id_key):
-                if await self.ended_badly(spec, olds[run.id_key], request.urn):
+                status = await self.status_now(spec, olds[run.id_key], request.urn)
+                if status is not None and status != olds.get("status"):  # an update records it (no invoke)
                     changed.append("status")
-                    replaces.append("status")
+                    if ended_badly(status):  # retried: the same run's next retry id (-<n>-<k>)
+                        replaces.append("status")
         if not has_unknown(news):  # a replacement (ours or the engine's own) is checked again, without olds
-            replacing(request.urn, replacement_sequence(run, request.urn, olds, news), run, news)
+            retry = replaces == ["status"] and olds.get(SEQUENCE) is not None
+            replacing(request.urn, int(olds[SEQUENCE]) if retry else replacement_sequence(run, request.urn, olds, news),
+                      run, news)
         return p.DiffResponse(changes=bool(changed), diffs=[camel(k) for k in changed],
                               replaces=[camel(k) for k in replaces], delete_before_replace=False)
 
-    async def ended_badly(self, spec: RunSpec, item_id: str, urn: str) -> bool:
-        """Whether the recorded item ended badly (read now: a GET); a failed read says no, with a warning."""
+    async def status_now(self, spec: RunSpec, item_id: str, urn: str) -> Optional[str]:
+        """The recorded item's status, read now (a GET); None when the read fails (a warning says why, unless
+        Function Compute has forgotten the item)."""
         item = spec.spec_for(item_id)
         try:
             client = await self.provider.client(item)
@@ -175,8 +183,8 @@ class RunResources:
             if not isinstance(getattr(exc, "cause", exc), NotFoundError):
                 self.provider.log("warning", f"could not read {spec.kind.noun} {item.id} to see whether it "
                                              f"ended: {exc}", urn, ephemeral=False)
-            return False
-        return ended_badly(result.status)
+            return None
+        return str(result.status.value)
 
     async def create(self, request: p.CreateRequest) -> p.CreateResponse:
         run = RUN_TOKENS[request.type]
@@ -202,8 +210,8 @@ class RunResources:
         spec = self.spec(run, news, hidden, request.urn, timeout=request.timeout)
         item = spec.spec_for(olds[run.id_key])
         result, waited = spec.kind.mocked_result(item.ref, olds), olds.get("waited_seconds")
-        if not request.preview and not olds.get("is_terminal", False) and spec.gate.wait:
-            client = await self.provider.client(item)  # the recorded item had not ended: wait for it now
+        if not request.preview and not olds.get("is_terminal", False):
+            client = await self.provider.client(item)  # the recorded item had not ended: wait (or read) now
             result, waited = await self.gate(spec, item, client, request.urn, adopted=None)
         return p.UpdateResponse(properties=self.outputs(spec, item, result, waited))
 
@@ -218,7 +226,9 @@ class RunResources:
             if not item.wait:
                 try:
                     result = await self.blocking(spec, gate.reader(client))
-                except RunError:
+                except RunError as exc:
+                    if not isinstance(exc.cause, NotFoundError):  # only a task FC does not list yet is enqueued
+                        raise
                     if adopted is not None:
                         return adopted, None
                     return spec.kind.mocked_result(item.ref, {"status": "Enqueued"}), None
