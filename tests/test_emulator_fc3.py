@@ -21,6 +21,8 @@ from darabonba.runtime import RuntimeOptions
 from pulumi_fc_invocation.signing import acs3_date, acs3_percent_encode, acs3_sign_request, authorization
 from pulumi_fc_invocation.testing import FcEmulator
 
+from _emulator_cli import serving
+
 ACCOUNT = "1234567890123456"
 
 
@@ -376,41 +378,18 @@ def test_skew_is_checked_against_real_time_not_the_virtual_clock(fc):
 
 
 def test_emulator_cli_serves_an_fc3_function(capsys):
-    import signal
-    import subprocess
-    import sys
-
     from pulumi_fc_invocation.testing import emulator_cli
 
     assert emulator_cli.main(["--port", "0", "--fc3-function", "bad/name"]) == 2
     assert "invalid --fc3-function 'bad/name'" in capsys.readouterr().err
-    code = "import sys; from pulumi_fc_invocation.testing.emulator_cli import main; sys.exit(main(sys.argv[1:]))"
-    proc = subprocess.Popen([sys.executable, "-c", code, "--port", "0", "--fc3-function", "render.prod", "--quiet"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        lines = []
-        while not (lines and lines[-1].startswith("Press Ctrl+C")):
-            line = proc.stdout.readline()
-            assert line, proc.stderr.read()
-            lines.append(line)
-        assert any(l.startswith("serving FC 3.0 function render.prod") for l in lines)
-        env = dict(l[len("export "):].strip().split("=", 1) for l in lines if l.startswith("export "))
-        port = int(env["FC_INVOCATION_ENDPOINT"].rsplit(":", 1)[1])
-        config = Config(access_key_id=env["ALIBABA_CLOUD_ACCESS_KEY_ID"].strip("'"),
-                        access_key_secret=env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"].strip("'"),
-                        endpoint=f"127.0.0.1:{port}", protocol="http")
-        client = Fc3Client(config)
+    with serving("--port", "0", "--fc3-function", "render.prod", "--quiet") as served:
+        assert any(l.startswith("serving FC 3.0 function render.prod") for l in served.lines)
+        client = Fc3Client(served.sdk_config())
         invoke(client, "render", task_id="cli-1", qualifier="prod")
         assert get(client, "render", "cli-1").status == "Running"  # 10 s by default, on the real clock
         with pytest.raises(AlibabaCloudException) as err:
             get(client, "demo$job", "cli-1")  # no default 2.0 function beside --fc3-function
         assert err.value.code == "FunctionNotFound"
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.mark.parametrize("authorization", [

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 import threading
 
 import pytest
@@ -22,6 +19,8 @@ from pulumi_fc_invocation.testing import (
     lifecycle,
 )
 from pulumi_fc_invocation.testing.models import EmulatorError, FcBackend, parse_directive
+
+from _emulator_cli import serving
 
 
 def test_script_timeline():
@@ -162,19 +161,9 @@ def test_scenario_file_errors(tmp_path):
 def test_cli_runs_until_sigterm(tmp_path):
     scenario = tmp_path / "s.json"
     scenario.write_text(json.dumps(SCENARIO))
-    code = "import sys; from pulumi_fc_invocation.testing.emulator_cli import main; sys.exit(main(sys.argv[1:]))"
-    proc = subprocess.Popen([sys.executable, "-c", code, "--port", "0", "--scenario", str(scenario), "--quiet"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        lines = []
-        while True:
-            line = proc.stdout.readline()
-            assert line, proc.stderr.read()
-            lines.append(line)
-            if line.startswith("Press Ctrl+C"):
-                break
-        text = "".join(lines)
-        env = dict(l[len("export "):].strip().split("=", 1) for l in lines if l.startswith("export "))
+    with serving("--port", "0", "--scenario", str(scenario), "--quiet") as served:
+        text = "".join(served.lines)
+        env = served.env
         endpoint = env["FC_INVOCATION_ENDPOINT"]
         assert endpoint.startswith("http://127.0.0.1:") and endpoint in text
         assert env["ALIBABA_CLOUD_ACCOUNT_ID"] == "1234567890123456"
@@ -182,13 +171,7 @@ def test_cli_runs_until_sigterm(tmp_path):
 
         with FcClient(environ={k: v.strip("'") for k, v in env.items()}, max_retries=0) as c:
             assert c.get_stateful_async_invocation("video", "transcode", "job-1").succeeded
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 0
-        assert "stopped" in proc.stdout.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    assert "stopped" in served.proc.stdout.read()
 
 
 def test_cli_does_not_echo_a_given_secret_and_reports_bad_port(capsys):

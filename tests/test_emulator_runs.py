@@ -20,6 +20,8 @@ from darabonba.runtime import RuntimeOptions as Fc3RuntimeOptions
 from pulumi_fc_invocation.errors import ConflictError
 from pulumi_fc_invocation.testing import FcEmulator, ScenarioError
 
+from _emulator_cli import serving
+
 
 @pytest.fixture
 def fc():
@@ -286,33 +288,16 @@ def test_fc3_get_can_leave_the_payload_out_and_the_listing_still_has_it(fc):
 def test_the_emulator_cli_takes_the_rule_for_its_functions(capsys):
     """``fc-invocation emulator --fail-first N --fail-on-payload P``: the rule of every --function and
     --fc3-function it serves, as --outcome and --duration are; the first run fails, the retry succeeds."""
-    import signal
-    import subprocess
-    import sys
-
     from pulumi_fc_invocation.testing import emulator_cli
 
     assert emulator_cli.main(["--port", "0", "--fail-first", "-1"]) == 2
     assert "--fail-first must be an integer >= 0" in capsys.readouterr().err
     assert emulator_cli.main(["--port", "0", "--scenario", "x.json", "--fail-first", "1"]) == 2
     assert "--fail-first / --fail-on-payload apply to --function / --fc3-function" in capsys.readouterr().err
-    proc = subprocess.Popen([sys.executable, "-m", "pulumi_fc_invocation.cli", "emulator", "--port", "0", "--quiet",
-                             "--fc3-function", "migrate", "--function", "svc/job", "--duration", "0",
-                             "--fail-first", "1", "--fail-on-payload", '{"v": 1}'],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        lines = []
-        while not (lines and lines[-1].startswith("Press Ctrl+C")):
-            line = proc.stdout.readline()
-            assert line, proc.stderr.read()
-            lines.append(line)
-        assert any("the first 1 run(s) with payload '{\"v\": 1}' fail" in line for line in lines), lines
-        env = dict(l[len("export "):].strip().split("=", 1) for l in lines if l.startswith("export "))
-        port = int(env["FC_INVOCATION_ENDPOINT"].rsplit(":", 1)[1])
-        cfg = Config(access_key_id=env["ALIBABA_CLOUD_ACCESS_KEY_ID"].strip("'"),
-                     access_key_secret=env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"].strip("'"),
-                     endpoint=f"127.0.0.1:{port}", protocol="http")
-        fc3, fc2 = Fc3Client(cfg), Fc2Client(cfg)
+    with serving("--port", "0", "--quiet", "--fc3-function", "migrate", "--function", "svc/job", "--duration", "0",
+                 "--fail-first", "1", "--fail-on-payload", '{"v": 1}', via_cli=True) as served:
+        assert any("the first 1 run(s) with payload '{\"v\": 1}' fail" in line for line in served.lines), served.lines
+        fc3, fc2 = Fc3Client(served.sdk_config()), Fc2Client(served.sdk_config())
         for task_id, payload in (("a", '{"v": 2}'), ("b", '{"v": 1}'), ("c", '{"v": 1}')):
             fc3_invoke(fc3, "migrate", payload.encode(), task_id)
             fc2_invoke(fc2, "svc", "job", payload.encode(), task_id)
@@ -320,9 +305,3 @@ def test_the_emulator_cli_takes_the_rule_for_its_functions(capsys):
         fc2_status = [fc2.get_stateful_async_invocation("svc", "job", t, fc2_models.GetStatefulAsyncInvocationRequest())
                       .body.status for t in "abc"]
         assert fc3_status == fc2_status == ["Succeeded", "Failed", "Succeeded"]
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
