@@ -117,6 +117,7 @@ def test_typescript_sdk_type_checks_preview_never_waits_up_waits_then_deploys(fc
         assert "waiting for migrate/t1 to finish" in up.output
         plain, shown = cli.outputs(show_secrets=True), cli.outputs()
         assert plain["status"] == "Succeeded" and plain["result"] == '{"rows": 7}' and shown["result"] == "[secret]"
+        assert shown["readNow"] in {"Enqueued", "Running", "Succeeded"}  # read when the program started, in plaintext
         state = by_name(cli)
         assert state["migration"]["type"] == "fc-invocation:index:AsyncTask"
         assert state["release"]["created"] >= state["migration"]["modified"]
