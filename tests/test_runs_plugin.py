@@ -501,3 +501,13 @@ def test_a_run_recorded_running_records_its_end_once_and_a_failure_is_retried_as
     assert until(lambda: all(i.is_terminal for i in items(fc, names)), timeout=10)
     assert stack.up(failing) == "replace"
     assert stack.id == first + "-1" and stack.values["runSequence"] == 1
+
+
+def test_the_check_marks_a_plain_payload_secret_unless_secret_payloads_is_false(ready, fc, run):
+    """A payload the program gave plain is recorded secret in the state's inputs (secret by default)."""
+    names = function(fc, run, "plain-payload")
+    stack = Stack(ready, run)
+    checked = MessageToDict(stack.check({**names, "payload": "hunter2-plain", **FAST}))
+    assert SECRET_SIG in checked["payload"] and checked["payload"]["value"] == "hunter2-plain"
+    opened = MessageToDict(stack.check({**names, "payload": "open", "secretPayloads": False, **FAST}))
+    assert opened["payload"] == "open"

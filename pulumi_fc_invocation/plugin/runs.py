@@ -130,6 +130,8 @@ class RunResources:
         olds, _ = unwrap(request.old_inputs)
         news.pop(SEQUENCE, None)  # computed here, never given
         inputs = {key: value for key, value in request.new_inputs.items() if key != camel(SEQUENCE)}
+        if "payload" in inputs and news.get("secret_payloads", True) is not False:  # secret by default, in the
+            inputs["payload"] = inputs["payload"].with_secret(True)                # recorded inputs too
         if olds and not news.get(run.id_input) and any(has_unknown(value) for value in normalized(run, news).values()):
             inputs[camel(SEQUENCE)] = wrap(UNKNOWN)  # a preview: whether a run-defining input changes is unknown
             return p.CheckResponse(inputs=inputs)
