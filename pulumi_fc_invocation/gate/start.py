@@ -66,8 +66,8 @@ from .outputs import single_outputs
 from .spec import SingleSpec, with_timeout
 
 __all__ = ["RETRIED", "MAX_TRIES", "SEQUENCE", "RunStartError", "RunSpec", "Started", "Decision", "kind_of",
-           "normalized", "unknown_to", "next_sequence", "given_id_rule", "replacing", "claim", "claimed", "replacement_sequence",
-           "derived_id", "slot_of", "build_run_spec", "start", "diff", "needs_read",
+           "normalized", "unknown_to", "next_sequence", "given_id_rule", "replacing", "claim", "claimed",
+           "replacement_sequence", "derived_id", "slot_of", "build_run_spec", "start", "diff", "needs_read",
            "ended_badly", "run_outputs", "secret_outputs", "stop_if_running"]
 
 # An item that ended in one of these is retried under the next id of the sequence (a derived id), never adopted.

@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Optional
 
-__all__ = ["PACKAGE", "REQUIRED", "Field", "Member", "DataSource", "Run", "camel"]
+__all__ = ["ID_INPUT", "PACKAGE", "REQUIRED", "Field", "Member", "Described", "DataSource", "Run", "by_name", "camel"]
 
 ID_INPUT = "task_id"  # a run's id input (both APIs)
 PACKAGE = "fc-invocation"  # the plugin's package: tokens are ``fc-invocation:index:<Name>``
@@ -69,8 +69,57 @@ class Field:
         return dataclasses.replace(self, **changes)
 
 
+class Described:
+    """What a data source and a run share: inputs (``positional`` of them leading), outputs, and the rules and
+    views written once over them. A subclass (a frozen dataclass) has ``name``, ``inputs``, ``positional``, and
+    the properties ``outputs`` and ``fields``."""
+
+    name: str
+    inputs: tuple[Field, ...]
+    positional: int
+
+    @property
+    def outputs(self) -> tuple[Field, ...]:
+        raise NotImplementedError
+
+    @property
+    def fields(self) -> dict[str, Field]:
+        raise NotImplementedError
+
+    def check_inputs(self) -> None:
+        """Each input once, the required ones positional, every field with a doc."""
+        names = [f.name for f in self.inputs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: an input is described twice: {names}")
+        for f in self.inputs:
+            if f.required and names.index(f.name) >= self.positional:
+                raise ValueError(f"{self.name}: required input {f.name!r} must be positional")
+        for f in self.fields.values():
+            if not f.doc.strip():
+                raise ValueError(f"{self.name}: {f.name!r} has no doc")
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """What each optional input is when not given (the one place defaults are written)."""
+        return {f.name: f.default for f in self.inputs if not f.required}
+
+    @property
+    def secret_outputs(self) -> tuple[str, ...]:
+        """The outputs secret unless ``secret_payloads`` is false: the payloads."""
+        return tuple(f.name for f in self.outputs if f.secret)
+
+
+def by_name(*groups: tuple[Field, ...]) -> dict[str, Field]:
+    """Every field of ``groups`` by name, the first of a name kept (an input and its echo are one field)."""
+    out: dict[str, Field] = {}
+    for group in groups:
+        for f in group:
+            out.setdefault(f.name, f)
+    return out
+
+
 @dataclass(frozen=True)
-class DataSource:
+class DataSource(Described):
     """One data source: its resource form, its function form and what each takes and gives."""
 
     name: str                      # the resource class and schema name: "AsyncTask"
@@ -92,15 +141,7 @@ class DataSource:
     id_filters: tuple[str, ...] = ()   # batch: the inputs its id's query string carries, in order
 
     def __post_init__(self) -> None:
-        names = [f.name for f in self.inputs]
-        if len(set(names)) != len(names):
-            raise ValueError(f"{self.name}: an input is described twice: {names}")
-        for f in self.inputs:
-            if f.required and names.index(f.name) >= self.positional:
-                raise ValueError(f"{self.name}: required input {f.name!r} must be positional")
-        for f in self.fields.values():
-            if not f.doc.strip():
-                raise ValueError(f"{self.name}: {f.name!r} has no doc")
+        self.check_inputs()
 
     @property
     def echoes(self) -> tuple[Field, ...]:
@@ -123,10 +164,7 @@ class DataSource:
     @property
     def fields(self) -> dict[str, Field]:
         """Every field by name (an input and its echo are one field)."""
-        out: dict[str, Field] = {}
-        for f in self.inputs + self.results + (self.waited, self.id):
-            out.setdefault(f.name, f)
-        return out
+        return by_name(self.inputs, self.results, (self.waited, self.id))
 
     @property
     def token(self) -> str:
@@ -138,11 +176,6 @@ class DataSource:
         """The plugin's function token (and the mocks' ``call``): ``fc-invocation:index:getAsyncTask``."""
         return f"{PACKAGE}:index:{camel(self.function)}"
 
-    @property
-    def defaults(self) -> dict[str, Any]:
-        """What each optional input is when not given (the one place defaults are written)."""
-        return {f.name: f.default for f in self.inputs if not f.required}
-
     def input_names(self, *, waits: bool = True) -> tuple[str, ...]:
         return tuple(f.name for f in self.inputs if waits or not f.waits)
 
@@ -151,13 +184,10 @@ class DataSource:
         """The positional inputs: what names the item (single) or the function (batch)."""
         return tuple(f.name for f in self.inputs[:self.positional])
 
-    @property
-    def secret_outputs(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.results if f.secret)
 
 
 @dataclass(frozen=True)
-class Run:
+class Run(Described):
     """One run resource: it starts an async item (once: the start is idempotent, see :mod:`..gate.start`)
     and gates on it as the single data source ``gates`` does. Its outputs are that data source's (the
     item's fields, the id used among them), then its own inputs echoed (a diff and a refresh read them),
@@ -173,18 +203,12 @@ class Run:
     sequence: Field                # ``run_sequence``: the hidden input a check computes, recorded as an output
 
     def __post_init__(self) -> None:
+        self.check_inputs()
         names = [f.name for f in self.inputs]
-        if len(set(names)) != len(names):
-            raise ValueError(f"{self.name}: an input is described twice: {names}")
         missing = [name for name in self.gates.input_names() if name not in names
                    and name != self.gates.id_key]
         if missing:  # the gate's spec is built from the run's inputs
             raise ValueError(f"{self.name}: the gate's inputs {missing} are not inputs of the run")
-        for f in self.inputs:
-            if f.required and names.index(f.name) >= self.positional:
-                raise ValueError(f"{self.name}: required input {f.name!r} must be positional")
-            if not f.doc.strip():
-                raise ValueError(f"{self.name}: {f.name!r} has no doc")
 
     @property
     def token(self) -> str:
@@ -204,10 +228,6 @@ class Run:
         """The optional input that gives the id (used as is), and an output (the id used): ``task_id`` for both
         APIs (issue 28's name); FC 2.0's run also keeps the gate's ``invocation_id`` output."""
         return ID_INPUT
-
-    @property
-    def defaults(self) -> dict[str, Any]:
-        return {f.name: f.default for f in self.inputs if not f.required}
 
     def input_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.inputs)
@@ -233,12 +253,4 @@ class Run:
 
     @property
     def fields(self) -> dict[str, Field]:
-        out: dict[str, Field] = {}
-        for f in self.inputs + self.outputs:
-            out.setdefault(f.name, f)
-        return out
-
-    @property
-    def secret_outputs(self) -> tuple[str, ...]:
-        """The outputs secret unless ``secret_payloads`` is false: the payloads."""
-        return tuple(f.name for f in self.outputs if f.secret)
+        return by_name(self.inputs, self.outputs)
