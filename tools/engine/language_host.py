@@ -56,6 +56,9 @@ GENSDK = os.path.join(BIN, "fc-invocation-gensdk")
 SHOWN_USER_MESSAGE = 32
 # The official host waits this long after SIGINT before it kills the program (exec.Cmd.WaitDelay).
 WAIT_DELAY = 5.0
+# Run's error for a program started on a cancelled context, or one that exited 0 after Cancel interrupted it:
+# exec.Cmd returns ctx.Err(), not an ExitError (py/main.go:1167-1195; os/exec Cmd.Start, Cmd.watchCtx).
+CANCELED = "problem executing program (could not run language executor): context canceled"
 # A file the host appends one line to per program that ends (tests only: the official host has no such record).
 RECORD_ENV = "FC_INVOCATION_HOST_RECORD"
 # GracefulStop has no deadline; grpc's stop() takes one: long enough never to cut a call short.
@@ -590,8 +593,7 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(request.configSecretKeys))
         with self._lock:
             if self._cancelled:  # exec.Cmd.Start on a context already done
-                return language_pb2.RunResponse(
-                    error="problem executing program (could not run language executor): context canceled")
+                return language_pb2.RunResponse(error=CANCELED)
             try:
                 program = Program(subprocess.Popen(argv, env=env))
             except OSError as err:
@@ -606,6 +608,8 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
             with self._lock:
                 self._programs.discard(program)
         program.record(code)
+        if code == 0 and program.interrupted():  # not an ExitError: "could not run language executor"
+            return language_pb2.RunResponse(error=CANCELED)
         if code == 0:
             return language_pb2.RunResponse()
         if code == SHOWN_USER_MESSAGE:
@@ -722,6 +726,7 @@ class Program:
         self.child = child
         self.killed = False  # by WaitDelay
         self._cancelled = False
+        self._interrupted = False  # Cancel succeeded: the program was signalled (or killed) while it ran
         self._lock = threading.Lock()
 
     def cancel(self) -> None:
@@ -729,16 +734,23 @@ class Program:
             if self._cancelled:
                 return
             self._cancelled = True
-        if self.child.poll() is not None:
-            return
-        try:
-            self.child.send_signal(signal.SIGINT)
-        except OSError:
-            self.child.kill()
-            return
+            if self.child.poll() is not None:  # os.ErrProcessDone: Cancel injects no error
+                return
+            self._interrupted = True
+            try:
+                self.child.send_signal(signal.SIGINT)
+            except OSError:
+                self.child.kill()
+                return
         timer = threading.Timer(WAIT_DELAY, self._kill_late)
         timer.daemon = True
         timer.start()
+
+    def interrupted(self) -> bool:
+        """Whether Cancel interrupted the running program: exec.Cmd.Wait then reports the context's error
+        (`context canceled`) for a program that exited 0 all the same (os/exec watchCtx)."""
+        with self._lock:
+            return self._interrupted
 
     def _kill_late(self) -> None:
         if self.child.poll() is None:
