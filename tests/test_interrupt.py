@@ -313,6 +313,38 @@ def test_the_stand_in_host_interrupts_a_program_once_and_starts_none_after_cance
         _stop(proc)
 
 
+def _refuses_calls(port: int) -> bool:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        try:
+            language_pb2_grpc.LanguageRuntimeStub(channel).GetPluginInfo(empty_pb2.Empty(), timeout=5)
+        except grpc.RpcError:
+            return True
+    return False
+
+
+def test_a_second_sigint_ends_the_stand_in_host_while_its_graceful_stop_waits_for_a_program(tmp_path):
+    """The official host's first SIGINT starts a graceful stop, which waits for the running program, and
+    deregisters the host's handler (NotifyContext's cancel(), py/main.go:176-183): a second SIGINT ends the
+    host by the signal's default action, as a second Ctrl-C does."""
+    proc, port = _host(tmp_path)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            run = language_pb2_grpc.LanguageRuntimeStub(channel).Run.future(_run_request(tmp_path))
+            assert until(lambda: (tmp_path / "started").exists(), timeout=30)
+            proc.send_signal(signal.SIGINT)  # to the host alone: the program runs on
+            assert until(lambda: _refuses_calls(port), timeout=30), "the first SIGINT did not stop the server"
+            assert proc.poll() is None and not run.done()  # the graceful stop waits for the Run
+            proc.send_signal(signal.SIGINT)
+            try:
+                code = proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                raise AssertionError("a second SIGINT left the host running") from None
+        assert code == -signal.SIGINT
+    finally:
+        (tmp_path / "release").write_text("")
+        _stop(proc)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="tgkill: a signal to one thread of another process")
 def test_the_stand_in_host_stops_on_sigint_whichever_thread_receives_it(tmp_path):
     """A process's SIGINT goes to any of its threads; the official (Go) host stops on it wherever it lands.

@@ -799,12 +799,19 @@ def main(argv: list[str]) -> None:
     # As the official host: SIGINT (signal.NotifyContext(os.Interrupt)) stops the server gracefully: no new
     # calls, and the running ones finish (GracefulStop: a Run ends when its program does, which the engine
     # interrupts with the same signal to the host's process group); SIGTERM keeps its default. The wakeup fd
-    # wakes this thread whichever thread the kernel gave the signal to (a lock wait here never saw it).
+    # wakes this thread whichever thread the kernel gave the signal to (a lock wait here never saw it). The
+    # first SIGINT also restores the default action, as NotifyContext's cancel() deregisters its handler
+    # (py/main.go:176-183): a second one ends the host at once, however long its calls take to finish.
     stop = threading.Event()
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    def interrupted(*_: object) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        stop.set()
+
+    signal.signal(signal.SIGINT, interrupted)
     while not stop.is_set():
         os.read(wake_read, 64)
     server.stop(GRACEFUL_STOP).wait()
