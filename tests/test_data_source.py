@@ -547,3 +547,39 @@ def test_refresh_records_a_later_failure_instead_of_failing_the_stack(fc, run, h
     assert fc.request_count() == 1  # one read, no polling
     with pytest.raises(ProgramError, match="ended Failed: boom"):  # while `up` still fails on it
         run(program)
+
+
+@pytest.fixture
+def impatient_clients(monkeypatch):
+    """New clients wait 0.2 s for an answer and retry within 0.5 s (the defaults: 15 s and 30 s), so a late
+    answer is a RequestTimeoutError in a second; none cached from an earlier test."""
+    from collections import OrderedDict
+
+    from pulumi_fc_invocation.client import FcClient
+    from pulumi_fc_invocation.gate import clients
+
+    monkeypatch.setattr(clients, "_clients", OrderedDict())
+    monkeypatch.setitem(FcClient.__init__.__kwdefaults__, "timeout", (0.2, 0.2))
+    monkeypatch.setitem(FcClient.__init__.__kwdefaults__, "retry_budget", 0.5)
+
+
+@pytest.mark.parametrize("fault", [{"latency": 1.0}, {"truncate": True}], ids=["no-answer", "cut-off"])
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "up-no-wait"])
+def test_a_network_error_of_the_first_read_is_one_line_naming_the_setting(fc, run, impatient_clients, fault,
+                                                                           preview):
+    # Before: the program's read gave up (returned no result) and the provider host read again: a traceback
+    # ending RequestTimeoutError / TransportError, after a minute for an endpoint that never answers.
+    inv_id = f"late-{preview}-{next(iter(fault))}"
+    fc.add_invocation("late", "job", inv_id, outcome="Succeeded", duration=60)
+    fc.inject_fault(route="get", times=None, **fault)
+
+    def program():
+        StatefulAsyncInvocation("inv", service_name="late", function_name="job", invocation_id=inv_id)
+
+    with pytest.raises(ProgramError) as info:
+        run(program, preview=preview)
+    fc.clear_faults()
+    message = info.value.message
+    assert "Traceback" not in message and len(message.splitlines()) == 1, message
+    assert "no answer from" in message if "latency" in fault else "cut off or corrupt" in message, message
+    assert "check `fc-invocation:endpoint`" in message and "and the network" in message, message

@@ -23,9 +23,11 @@ The line keeps FC's code and request id (what support asks for) and drops what o
 built without credentials (:mod:`..errors`), and a caller passes any other secret text through
 :func:`~..models.redact` as for every message of a gate.
 
-:func:`explain` answers None for an error it does not explain (the caller shows ``str(error)``), and
-:data:`USER_FIXABLE` lists the classes it explains: a retry will not fix them, so a gate fails on them
-at once, where the user is looking, instead of leaving them to a later read.
+:func:`explain` answers None for an error it does not explain (the caller shows ``str(error)``);
+:func:`explains` says whether it words one (a caller re-raises those, to word them where the user is
+looking, instead of leaving them to a later read, whose error is a traceback in a provider host), and
+:data:`USER_FIXABLE` lists the classes a retry will not fix, so a wait fails on them at once (a
+network error is worded too, but a wait retries it).
 """
 
 from __future__ import annotations
@@ -42,13 +44,12 @@ from ..errors import (
     InvalidArgumentError,
     NotFoundError,
     RedirectError,
-    RequestTimeoutError,
     TransportError,
     UnreachableError,
 )
 from .messages import item_not_found
 
-__all__ = ["Vocabulary", "USER_FIXABLE", "REFRESH_FIX", "program_setting", "explain", "is_user_fixable"]
+__all__ = ["Vocabulary", "USER_FIXABLE", "REFRESH_FIX", "program_setting", "explain", "explains", "is_user_fixable"]
 
 Vocabulary = Callable[[str], str]
 """A setting's name (a key of SETTING_SOURCES) -> how the front end's user names it."""
@@ -138,7 +139,7 @@ def _endpoint_settings(where: Vocabulary) -> str:
 
 
 def _what_and_fix(error: BaseException, where: Vocabulary,
-                  arguments: bool = True) -> Optional[tuple[str, str, tuple[str, ...]]]:
+                  arguments: "bool | Vocabulary" = True) -> Optional[tuple[str, str, tuple[str, ...]]]:
     """(what went wrong, the fix, the settings involved) for an error :func:`explain` words, else None."""
     if isinstance(error, (ConfigurationError, InvalidArgumentError)):
         # Its own text names the setting or argument and the rule (credentials/*); a setting's rule names the
@@ -147,7 +148,8 @@ def _what_and_fix(error: BaseException, where: Vocabulary,
             ("endpoint" if _ENDPOINT_RULE.match(str(error)) else None)
         if name not in _CHECKED_SETTINGS:
             return str(error), "", ()
-        given = f" (or the `{name}` argument, where given)" if arguments else ""
+        spelt = arguments(name) if callable(arguments) else name  # the caller's spelling (camelCase: the plugin)
+        given = f" (or the `{spelt}` argument, where given)" if arguments else ""
         return str(error), f"check {where(name)}{given}", (name,)
     if isinstance(error, AuthenticationError):
         what, fix = _authentication(error, where)
@@ -159,7 +161,7 @@ def _what_and_fix(error: BaseException, where: Vocabulary,
     if isinstance(error, UnreachableError):
         return (_unreachable(error), f"check {_endpoint_settings(where)} and that it is reachable from here",
                 ("endpoint", "region", "account_id"))
-    if isinstance(error, RequestTimeoutError):
+    if isinstance(error, TransportError):  # no answer in time, a cut-off answer, a header refused...
         return (str(error), f"check {_endpoint_settings(where)} and the network", ("endpoint", "region", "account_id"))
     if isinstance(error, NotFoundError) and not item_not_found(error):
         return (f"{error.message} ({_ids(error)})",
@@ -168,13 +170,20 @@ def _what_and_fix(error: BaseException, where: Vocabulary,
     return None
 
 
+def explains(error: BaseException) -> bool:
+    """Whether :func:`explain` words ``error`` (a setting, credentials, authentication, network or input
+    error; a 404 about the function itself), rather than answering None."""
+    return _what_and_fix(error, program_setting) is not None
+
+
 def explain(error: BaseException, where: Vocabulary = program_setting, *, stored: bool = False,
-            arguments: bool = True) -> Optional[str]:
+            arguments: "bool | Vocabulary" = True) -> Optional[str]:
     """The one line for ``error`` in the vocabulary ``where`` (see the module's docstring), or None when
     ``error`` is not a settings, credentials, authentication or network error (show ``str(error)`` then).
     ``stored``: the read ran with the settings stored in the state at the last ``pulumi up`` (a plain
     ``pulumi refresh``). ``arguments``: the front end's users may also give ``region``, ``account_id`` and
-    ``endpoint`` as arguments of a gate (the data sources, the plugin's resources; not the CLI)."""
+    ``endpoint`` as arguments of a gate (the data sources, the plugin's resources; not the CLI); a
+    :data:`Vocabulary` spells them as the user does (the plugin: ``accountId``)."""
     found = _what_and_fix(error, where, arguments)
     if found is None:
         return None

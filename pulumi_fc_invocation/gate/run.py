@@ -19,7 +19,7 @@ from ..errors import FcInvocationError, InvocationFailedError, NotFoundError, Wa
 from ..models import redact
 from ..waiter import Waiter
 from .clients import pool
-from .explain import is_user_fixable
+from .explain import explains, is_user_fixable
 from .gates import masked
 from .messages import format_duration
 from .reporting import Reporter
@@ -105,8 +105,8 @@ async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, pr
         except NotFoundError as exc:
             fail(gate.not_found(exc))
         except FcInvocationError as exc:
-            if is_user_fixable(exc):
-                raise  # a setting to fix (explain.py): no later read would pass; the caller words it
+            if explains(exc):
+                raise  # a setting to fix, or the network (explain.py): the caller words it, here, not a later read
             return None, None  # any other API error: the engine's read, which retries, gives the verdict
         judge(lambda: gate.judge(result, props))
         if preview and spec.wait:

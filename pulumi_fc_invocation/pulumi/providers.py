@@ -19,7 +19,7 @@ import pulumi.dynamic
 from ..credentials import secret_config_texts
 from ..errors import FcInvocationError, NotFoundError
 from ..gate.clients import CONFIG_KEYS, client_for
-from ..gate.explain import explain, is_user_fixable
+from ..gate.explain import explain, explains
 from ..gate.gates import BatchGate
 from ..gate.messages import item_not_found
 from ..gate.operation import current_operation
@@ -111,11 +111,12 @@ class GateProvider(pulumi.dynamic.ResourceProvider):
         A plain refresh (``refresh``) reads with the settings stored in the state at the last ``pulumi up``,
         and an error raised here reaches the user as a traceback (the SDK's provider host formats one for
         every error). So when those settings no longer work (a setting, credentials, authentication or
-        network error; a function not found, as after a region or account move) the read keeps the state
+        network error, an endpoint that never answers included; a function not found, as after a region or
+        account move) the read keeps the state
         last recorded and warns, once, naming the stored settings and the fix (:func:`..gate.explain.explain`).
         ``destroy --run-program`` forgets this read right after: no such error, nor a 404, blocks it."""
         destroy = not refresh and current_operation() == "destroy"
-        if not (destroy or (refresh and is_user_fixable(error))):
+        if not (destroy or (refresh and explains(error))):
             raise error
         text = explain(error, stored=refresh) or str(error)
         noun = self.kind.batch_resource_name if self.batch else self.kind.noun
