@@ -280,7 +280,9 @@ def test_wrong_secret_exit_4(env):
 
 
 def test_wait_not_found_exit_4(env):
-    assert_one_error_line(run(env, "wait", "video/transcode/missing-2", "--timeout", "5s"), 4, "NotFound")
+    proc = run(env, "wait", "video/transcode/missing-2", "--timeout", "5s")
+    assert_one_error_line(proc, 4, "NotFound")
+    assert "waiting for" not in proc.stderr, proc.stderr  # FC's answer says it all: no start line before it
 
 
 def _closed_port() -> int:

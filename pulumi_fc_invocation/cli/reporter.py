@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Any, Callable, Optional
 
-from ..errors import InvocationFailedError, NotFoundError, WaitTimeoutError, printable
+from ..errors import FcApiError, InvocationFailedError, NotFoundError, WaitTimeoutError, printable
 from ..gate.messages import format_duration, not_found_message
 from .exits import EXIT_API, EXIT_FAILED, EXIT_OK, EXIT_TIMEOUT
 from .output import (
@@ -48,7 +48,8 @@ class TerminalReporter:
     ``describe(last, elapsed)`` gives the line (the gate's progress sentence); ``last`` is the latest
     result (None before the first). With ``ended`` (a result -> whether it is final), the plain start line
     waits for the first answer and is left out when that answer has already ended (nothing was waited
-    for); it is written before any later line, and after :data:`INTRO_AFTER` s without an answer.
+    for); it is written before any later line, after :data:`INTRO_AFTER` s without an answer, and at the
+    end of a wait that no answer ended (:meth:`finish`).
     """
 
     def __init__(self, describe: Callable[[Any, float], str], live: bool, stream: Any,
@@ -104,9 +105,13 @@ class TerminalReporter:
         if intro is not None and write:
             self._plain(intro)
 
-    def finish(self) -> None:
+    def finish(self, answered: bool = False) -> None:
+        """The end of the wait. A start line still pending (no read answered) is written now, whatever the
+        timer did: the wait's last line (a timeout, an unreachable endpoint) follows what it waited for.
+        ``answered``: FC answered with an error (a missing task), whose line says it all."""
         if self._intro_timer is not None:
             self._intro_timer.cancel()
+        self._take_intro(write=not answered)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(2)
@@ -178,10 +183,12 @@ def watch(connection: Any, gate: Any, *, verbose: bool, expected: str = "") -> A
         wait = waiter(gate, client, reporter.progress, observe=reporter.observe)
         reporter.start(f"waiting for {gate.shown}: {expected}timeout {fmt_duration(policy.timeout)}, "
                        f"{_polling_text(policy, wait.history_schedule)}, fail on {fails}")
+        outcome = None
         try:
-            return wait.wait()
+            outcome = wait.wait()
+            return outcome
         finally:
-            reporter.finish()
+            reporter.finish(answered=outcome is not None and isinstance(outcome.error, FcApiError))
 
 
 def conclude(gate: Any, outcome: Any, view: Any, json_output: bool) -> int:
