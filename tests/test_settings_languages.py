@@ -59,6 +59,26 @@ def test_a_key_pair_never_mixes_namespaces_and_the_plugin_is_told_only_its_own()
     assert "alicloud:" not in message  # a provider never sees another package's config (GetPackageConfig)
 
 
+def test_a_missing_setting_is_named_first_in_the_callers_spelling():
+    """What is missing comes first (not `cannot reach Function Compute`, which reads as a network fault), and
+    the plugin names its arguments as YAML and TypeScript spell them (`accountId`, not `account_id`)."""
+    from pulumi_fc_invocation.sources import camel
+
+    common = {"environ": {}, "home": "/nonexistent"}
+    with pytest.raises(ConfigurationError) as python:
+        resolve_settings(config={}, **common)
+    assert str(python.value).startswith("missing credentials, the account id and the region to call Function "
+                                        "Compute: credentials: set "), python.value
+    assert "the `account_id` argument" in str(python.value) and "cannot reach" not in str(python.value)
+    keys = {"fc-invocation:accessKey": "id", "fc-invocation:secretKey": "secret"}
+    with pytest.raises(ConfigurationError) as plugin:
+        resolve_settings(config=keys, config_namespaces=("fc-invocation",), argument_name=camel, **common)
+    assert str(plugin.value).startswith("missing the account id and the region to call Function Compute: "
+                                        "the account id: set the `accountId` argument, Pulumi config "
+                                        "`fc-invocation:accountId`, "), plugin.value
+    assert "account_id" not in str(plugin.value) and "alicloud:" not in str(plugin.value)
+
+
 @pytest.mark.parametrize("own", [
     {"fc-invocation:profile": "p2"},
     {"fc-invocation:sharedCredentialsFile": "{home}/other.ini"},

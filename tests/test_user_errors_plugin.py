@@ -101,9 +101,18 @@ def test_yaml_settings_errors_are_one_line_naming_the_setting_and_the_fix(pulumi
             assert "SignatureNotMatch" in shown and "set the right secret in `fc-invocation:secretKey`" in shown, shown
             assert "not-the-secret" not in shown
 
+        # No endpoint, account id nor region: what is missing first, each named as a YAML user spells it.
+        cli.config({"fc-invocation:secretKey": secret, "fc-invocation:endpoint": "", "fc-invocation:accountId": "",
+                    "fc-invocation:region": ""}, secret_keys={"fc-invocation:secretKey"})
+        shown = diagnostics(cli.preview())
+        assert "missing the account id and the region" in shown, shown
+        assert "the `accountId` argument, Pulumi config `fc-invocation:accountId`" in shown, shown
+        assert "`account_id`" not in shown and "cannot reach" not in shown, shown
+
         # An unreachable endpoint.
-        cli.config({"fc-invocation:secretKey": secret, "fc-invocation:endpoint": f"http://127.0.0.1:{port}"},
-                   secret_keys={"fc-invocation:secretKey"})
+        cli.config({"fc-invocation:endpoint": f"http://127.0.0.1:{port}",
+                    "fc-invocation:accountId": settings["fc-invocation:accountId"],
+                    "fc-invocation:region": settings["fc-invocation:region"]})
         shown = diagnostics(cli.preview())
         assert f"cannot reach Function Compute at http://127.0.0.1:{port}" in shown, shown
         assert "check `fc-invocation:endpoint`" in shown, shown

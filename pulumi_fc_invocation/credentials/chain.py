@@ -10,7 +10,7 @@ secret from another produces signatures nobody can debug. The README's table lis
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -27,8 +27,8 @@ from .context import Context, CredentialProvider
 from .env import EnvOidcProvider, EnvProvider, ExplicitProvider
 from .metadata import EcsRoleNameProvider, InstanceMetadataProvider
 from .profiles import ProfileProvider
-from .settings import (Settings, check_account_id, check_endpoint, check_region, config_credentials, lookup,
-                       where_to_set)
+from .settings import (Settings, check_account_id, check_endpoint, check_region, config_credentials, config_keys,
+                       lookup, where_to_set)
 from .uri import CredentialsUriProvider
 
 __all__ = ["CredentialResolver", "PRECEDENCE", "resolve_settings"]
@@ -105,6 +105,7 @@ def resolve_settings(
     require: bool = True,
     credentials_argument: str | None = None,
     config_namespaces: Collection[str] | None = None,
+    argument_name: Callable[[str], str] = str,
 ) -> Settings:
     """Resolve account, region, credentials and endpoint through the chain.
 
@@ -115,7 +116,9 @@ def resolve_settings(
     only ones its messages name (None: all). With ``require`` (the default) a missing value raises a
     :class:`ConfigurationError` naming every argument, config key and environment variable that
     would supply it; ``credentials_argument`` names the caller's own credentials argument there, if
-    it has one (the data sources have none, so the message must not send users looking for it).
+    it has one (the data sources have none, so the message must not send users looking for it);
+    ``argument_name`` spells the ``account_id`` and ``region`` arguments as the caller's users do (the plugin:
+    ``accountId``).
 
     The credentials chain, first match wins: the ``credentials`` argument, then :data:`PRECEDENCE` (the
     Pulumi config, its credentials settings from ``fc-invocation:`` when it sets any, else from ``alicloud:``
@@ -150,20 +153,22 @@ def resolve_settings(
         endpoint = check_endpoint(endpoint)
 
     if require:
-        missing = []
+        missing: dict[str, str] = {}
         if credentials is None:
-            missing.append("credentials: set " + (f"the `{credentials_argument}` argument, "
-                                                  if credentials_argument else "") + _missing_credentials(ctx))
+            missing["credentials"] = "credentials: set " + (f"the `{credentials_argument}` argument, "
+                                                            if credentials_argument else "") + _missing_credentials(ctx)
         if not endpoint:
-            if not account_id:
-                missing.append("account id: set " + where_to_set("account_id", "account_id", config_namespaces))
-            if not region:
-                missing.append("region: set " + where_to_set("region", "region", config_namespaces))
+            for name, what in (("account_id", "the account id"), ("region", "the region")):
+                if not (account_id if name == "account_id" else region):
+                    missing[what] = f"{what}: set " + where_to_set(name, argument_name(name), config_namespaces)
         if missing:
+            named = list(missing)
+            what = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+            endpoint_key = " or ".join(f"`{key}`" for key in config_keys("endpoint", config_namespaces))
             raise ConfigurationError(
-                "cannot reach Function Compute, missing " + "; and ".join(missing)
-                + (" (or give a full endpoint with the `endpoint` argument, Pulumi config "
-                   "`fc-invocation:endpoint` or FC_INVOCATION_ENDPOINT)" if not endpoint else "")
+                f"missing {what} to call Function Compute: " + "; ".join(missing.values())
+                + (f" (or give a full endpoint: the `endpoint` argument, Pulumi config {endpoint_key} or "
+                   "FC_INVOCATION_ENDPOINT)" if not endpoint else "")
             )
     if not endpoint and account_id and region:
         endpoint = f"https://{account_id}.{region}{'-internal' if internal else ''}.fc.aliyuncs.com"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
 
@@ -30,16 +30,18 @@ _clients_lock = threading.Lock()
 
 def client_for(config: Optional[Mapping[str, Any]], *, region: Optional[str] = None,
                account_id: Optional[str] = None, endpoint: Optional[str] = None,
-               secret_config: Collection[str] = (), config_namespaces: Optional[Collection[str]] = None) -> FcClient:
+               secret_config: Collection[str] = (), config_namespaces: Optional[Collection[str]] = None,
+               argument_name: Callable[[str], str] = str) -> FcClient:
     """A cached client for these settings: one connection pool per endpoint and key per process.
     The values of the config keys in ``secret_config`` never show in its errors; ``config_namespaces``:
-    the config namespaces the caller sees, the only ones its errors name (None: all; the plugin: its own).
+    the config namespaces the caller sees, the only ones its errors name (None: all; the plugin: its own);
+    ``argument_name``: how its users spell an argument (the plugin: camelCase).
 
     The least recently used client beyond :data:`MAX_CACHED_CLIENTS` is closed: its pooled sockets
     go; a wait still holding it keeps working (the session opens a new connection when asked)."""
     with secret_config_masked(config, secret_config, region=region, account_id=account_id, endpoint=endpoint):
         settings = resolve_settings(region=region, account_id=account_id, endpoint=endpoint, config=config,
-                                    config_namespaces=config_namespaces)
+                                    config_namespaces=config_namespaces, argument_name=argument_name)
     key = (settings.endpoint, settings.account_id, settings.credentials)
     evicted = []
     with _clients_lock:

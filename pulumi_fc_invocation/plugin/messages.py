@@ -8,7 +8,7 @@ from ..credentials import SETTING_SOURCES, config_keys
 from ..errors import FcInvocationError
 from ..gate.explain import explain
 from ..models import redact
-from ..sources import PACKAGE
+from ..sources import PACKAGE, camel
 
 __all__ = ["plugin_setting", "user_message"]
 
@@ -22,6 +22,6 @@ def plugin_setting(name: str) -> str:
 
 def user_message(error: FcInvocationError, secrets: tuple[str, ...], *, stored: bool = False) -> str:
     """The one line the engine prints for ``error``: a settings, credentials, authentication or network error
-    named with its ``fc-invocation:*`` setting and the fix (``stored``: the read ran with the settings a plain
+    named with its ``fc-invocation:*`` setting (an argument in camelCase) and the fix (``stored``: the read ran with the settings a plain
     ``pulumi refresh`` takes from the state), any other error (a verdict) as it is; secrets masked."""
-    return redact(explain(error, plugin_setting, stored=stored) or str(error), secrets)
+    return redact(explain(error, plugin_setting, stored=stored, arguments=camel) or str(error), secrets)

@@ -213,7 +213,7 @@ class FcInvocationProvider(p.Provider):
             with redacting(spec.secret_texts):
                 return client_for(self.config, region=spec.region, account_id=spec.account_id,
                                   endpoint=spec.endpoint, secret_config=self.secret_config,
-                                  config_namespaces=(PACKAGE,))
+                                  config_namespaces=(PACKAGE,), argument_name=camel)
         try:
             return await self.blocking(create)
         except ConfigurationError as exc:
