@@ -6,10 +6,14 @@ PY := $(VENV)/bin/python
 .PHONY: test test-fast test-sdk-floor demo demo-cli demo-harness bench docs venv engine sdks clean
 
 # The test extra includes the docs extra (MkDocs, mkdocstrings): the suite builds the docs site.
+# setuptools' editable install of a package at the top of the repository maps that package alone (an import
+# finder; a "." package root would put the whole checkout on sys.path) and warns about it with a banner
+# ("Editable installation ... Please be careful with folders in your working directory"): silenced here.
+QUIET_EDITABLE := PYTHONWARNINGS="ignore:Editable installation"
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(QUIET_EDITABLE) $(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
 venv: $(VENV)/.installed

@@ -1,3 +1,4 @@
+import json
 import os
 import re
 import subprocess
@@ -77,26 +78,46 @@ def test_make_demo_has_a_target_for_each_way_to_run():
 def test_the_first_make_demo_installs_the_package_without_a_setuptools_banner(tmp_path):
     """`make demo` on a fresh clone first runs `pip install -e .` (make venv): setuptools printed a
     "BuildBackendWarning: Editable installation ... Please be careful with folders in your working
-    directory" banner for the flat layout's import finder (issue 27, point 7). The same install of the
-    package alone (--no-deps), into a venv of its own, prints nothing and installs a plain .pth."""
+    directory" banner for the flat layout's import finder (issue 27, point 7). The Makefile's install line,
+    run as `make venv` would run it on a copy of the checkout (the package alone, --no-deps, into a venv of
+    its own), prints nothing, and the install exposes the package alone: none of the checkout's other
+    folders (benchmarks, tests, tools, ...) becomes importable, nor merges with a user's own `tests`."""
     import shutil
 
     source = tmp_path / "clone"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "Makefile"):
         shutil.copy(ROOT / name, source / name)
-    shutil.copytree(ROOT / "pulumi_fc_invocation", source / "pulumi_fc_invocation",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    folders = sorted(path.name for path in ROOT.iterdir() if path.is_dir() and not path.name.startswith(".")
+                     and path.name not in ("build", "site") and not path.name.endswith(".egg-info"))
+    assert "pulumi_fc_invocation" in folders and "tests" in folders and "benchmarks" in folders, folders
+    for name in folders:
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
-    proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-                           "-e", str(source)], capture_output=True, text=True, timeout=600)
+    planned = subprocess.run(["make", "-n", "-C", str(source), "venv", f"VENV={venv}", f"PYTHON={sys.executable}"],
+                             capture_output=True, text=True, timeout=60)
+    assert planned.returncode == 0, planned.stderr
+    (line,) = [line for line in planned.stdout.splitlines() if " -m pip install " in line and " -e " in line]
+    # The venv without pip (pip runs from here, --python), the package without its dependencies.
+    ours = line.replace(f"{python} -m pip install", f"{sys.executable} -m pip --python {python} install")
+    ours = ours.replace("-e '.[test]'", "--no-deps -e .")
+    assert ours.count("--python") == 1 and ours.endswith("--no-deps -e ."), ours
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    proc = subprocess.run(["bash", "-c", ours], cwd=source, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     printed = proc.stdout + proc.stderr
     assert "Editable installation" not in printed and "!!" not in printed and "Warning" not in printed, printed
-    (pth,) = venv.glob("lib/python*/site-packages/__editable__.pulumi_fc_invocation-*.pth")
-    assert pth.read_text().strip() == str(source)
+    elsewhere = tmp_path / "elsewhere"  # a user's directory: nothing of the checkout in it
+    elsewhere.mkdir()
+    probe = ("import importlib.util, json, sys; print(json.dumps({'sys.path': sys.path, 'found': {name: "
+             "getattr(importlib.util.find_spec(name), 'origin', '?') if importlib.util.find_spec(name) else None "
+             f"for name in {folders!r}}}}}))")
+    seen = json.loads(subprocess.run([str(python), "-c", probe], cwd=elsewhere, capture_output=True, text=True,
+                                     check=True, timeout=60).stdout)
+    assert str(source) not in seen["sys.path"], seen["sys.path"]
+    assert seen["found"] == {name: str(source / name / "__init__.py") if name == "pulumi_fc_invocation" else None
+                             for name in folders}, seen["found"]
 
 
 def test_demo_rejects_an_unknown_api_before_starting_anything(tmp_path):
