@@ -197,7 +197,7 @@ def test_under_a_users_mocks_a_run_registers_its_start_and_read_and_calls_nothin
 def _call(host, method, **request):
     """One provider call on the harness's host, as the engine makes it for a resource with prior state."""
     message = {"Diff": provider_pb2.DiffRequest, "Read": provider_pb2.ReadRequest,
-               "Delete": provider_pb2.DeleteRequest}[method]
+               "Delete": provider_pb2.DeleteRequest, "Check": provider_pb2.CheckRequest}[method]
     for key in ("olds", "news", "properties"):
         if key in request:
             request[key] = asyncio.run(rpc.serialize_properties(request[key], {}))
@@ -279,3 +279,33 @@ def test_what_a_ctrl_c_runs_before_the_exit_is_bounded_in_time():
     finally:
         release.set()
     assert said == ["stopped task a/1"] and budgets == [0.05]
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_a_recorded_run_diffs_unchanged_and_a_given_task_id_refuses_a_triggers_change(fc, run, host, api):
+    """Both APIs take ``task_id`` (FC 2.0 records the id used under ``invocation_id`` and ``task_id``): the start
+    of a recorded run, derived id or given, diffs unchanged against the same inputs; under a given ``task_id``
+    a ``triggers`` change is refused by the check, naming the input and the rule (the start would adopt the
+    task the id holds and run nothing). No InvokeFunction (the diff of an unfinished run reads it: a GET)."""
+    add(fc, api, f"given-{api}", duration=100)
+
+    def program():
+        declare(api, "derived", f"given-{api}", triggers={"v": "1"}, wait_for_completion=False)
+        declare(api, "given", f"given-{api}", task_id="job_1", triggers={"v": "1"}, wait_for_completion=False)
+
+    result = run(program)
+    started = sorted(item_id for item_id, _ in items(fc, f"given-{api}"))
+    assert len(started) == 2 and started[0].startswith("derived-") and started[1] == "job_1"
+    fc.reset_requests()
+    for name in ("derived", "given"):
+        start = record(result, name, RUN[api] + "Start")
+        blob = {"__provider": start.provider_blob}
+        same = _call(host, "Diff", id=start.id, urn=start.urn, olds={**start.outputs, **blob},
+                     news={**start.inputs, **blob})
+        assert same.changes == provider_pb2.DiffResponse.DIFF_NONE and not same.replaces, (name, same)
+    start = record(result, "given", RUN[api] + "Start")
+    blob = {"__provider": start.provider_blob}
+    checked = _call(host, "Check", urn=start.urn, olds={**start.inputs, **blob},
+                    news={**start.inputs, **blob, "triggers": {"v": "2"}})
+    assert [(f.property, "give a new task_id" in f.reason) for f in checked.failures] == [("triggers", True)]
+    assert {r.route for r in fc.requests} <= {"get"}

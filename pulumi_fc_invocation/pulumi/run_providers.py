@@ -29,8 +29,11 @@ from ..gate.start import (
     SEQUENCE,
     RunSpec,
     build_run_spec,
+    claim,
+    claimed,
     diff,
     ended_badly,
+    given_id_rule,
     needs_read,
     next_sequence,
     normalized,
@@ -84,9 +87,11 @@ class RunStartProvider(GateProvider):
     def _recorded(self, props: Mapping[str, Any]) -> RunSpec:
         """The spec of a recorded run: its outputs echo its inputs; the id among them is the one used, a given
         one only when no sequence was recorded."""
-        args = dict(props)
+        run, args = self.run, dict(props)
         if props.get(SEQUENCE) is not None:
-            args.pop(self.run.id_key, None)
+            args.pop(run.id_input, None)  # the id used (FC 2.0 records it as task_id too), not a given one
+        elif props.get(run.id_key):
+            args[run.id_input] = props[run.id_key]
         return self._spec(args)
 
     def _run_client(self, spec: RunSpec) -> Any:
@@ -99,9 +104,14 @@ class RunStartProvider(GateProvider):
         run, inputs = self.run, dict(news)
         inputs.pop(SEQUENCE, None)  # computed here, never given
         args = self._args(inputs)
-        if olds and not args.get(run.id_key) and any(has_unknown(value) for value in normalized(run, args).values()):
+        if olds and not args.get(run.id_input) and any(has_unknown(value) for value in normalized(run, args).values()):
             inputs[SEQUENCE] = UNKNOWN  # a preview: whether a run-defining input changes is unknown
             return pulumi.dynamic.CheckResult(inputs, [])
+        if not has_unknown(args):
+            try:
+                given_id_rule(run, self._args(olds) or None, args)  # a given id runs once
+            except InvalidArgumentError as exc:
+                return pulumi.dynamic.CheckResult(inputs, [pulumi.dynamic.CheckFailure(exc.argument, str(exc))])
         resource = inputs.get(RESOURCE_KEY)
         sequence = next_sequence(run, self._args(olds) or None, args,
                                  resource if isinstance(resource, str) and not has_unknown(resource) else None)
@@ -119,7 +129,7 @@ class RunStartProvider(GateProvider):
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         run = self.run
         if has_unknown(self._args(news)):
-            recorded = {**olds, run.id_key: olds.get(run.id_key) if olds.get(SEQUENCE) is None else None}
+            recorded = {**olds, run.id_input: olds.get(run.id_key) if olds.get(SEQUENCE) is None else None}
             changed = [key for key in (*run.input_names(), SEQUENCE)
                        if key in news and news.get(key) != recorded.get(key)]
             replaces = [key for key in changed if key in run.replacing or key == SEQUENCE]
@@ -130,9 +140,10 @@ class RunStartProvider(GateProvider):
             if not replaces and needs_read(olds) and olds.get(run.id_key) and self._ended_badly(spec, olds):
                 changed.append("status")
                 replaces.append("status")
-            if replaces:  # the engine checks the replacement again without old inputs: bridge the sequence
-                resource = str(news.get(RESOURCE_KEY))
-                replacing(resource, replacement_sequence(run, resource, olds, news))
+            # The engine checks a replacement again without old inputs, also one it decides on its own
+            # (replaceOnChanges, --replace): bridge the sequence, whatever this diff says.
+            resource = str(news.get(RESOURCE_KEY))
+            replacing(resource, replacement_sequence(run, resource, olds, news), run, news)
         return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
     def _ended_badly(self, spec: RunSpec, olds: Mapping[str, Any]) -> bool:
@@ -148,6 +159,8 @@ class RunStartProvider(GateProvider):
         spec = self._spec(props)
         with redacting(self._secrets(spec.secret_texts)):
             started = start(self._run_client(spec), spec)
+        if started.adopted is not None:  # a replacement's (--replace) adopting the recorded item: its delete
+            claim(str(props.get(RESOURCE_KEY)), started.item_id)  # must not stop it
         result = started.adopted or spec.kind.mocked_result(started.spec.ref, ENQUEUED)
         outs = run_outputs(spec, started.spec, result, None)
         outs[RESOURCE_KEY] = props.get(RESOURCE_KEY)
@@ -176,7 +189,8 @@ class RunStartProvider(GateProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Forgets the item; stops it when it has not ended only with ``stop_on_delete``."""
-        if not props.get("stop_on_delete") or props.get("is_terminal") or not props.get(self.run.id_key):
+        if not props.get("stop_on_delete") or props.get("is_terminal") or not props.get(self.run.id_key) \
+                or claimed(str(props.get(RESOURCE_KEY)), props[self.run.id_key]):
             return None
         spec = self._recorded(props)
         with redacting(self._secrets(spec.secret_texts)):
