@@ -85,9 +85,11 @@ def closed_port():
 def configure(cli: PulumiCli, fc: FcEmulator, form: str, **changes: str) -> None:
     """The stack's config: the emulator's settings, with ``changes`` (a value "" removes the key)."""
     values = {**fc.stack_config(), "errs:form": form, **changes}
-    cli.config({k: v for k, v in values.items() if v != ""}, secret_keys={"alicloud:secretKey"})
-    for key in [k for k, v in values.items() if v == ""]:
-        cli.run("config", "rm", key)
+    pairs = [("--secret" if k == "alicloud:secretKey" else "--plaintext", f"{k}={v}") for k, v in values.items() if v]
+    cli.run("config", "set-all", *(part for pair in pairs for part in pair), check=True)  # one process, not one a key
+    removed = [k for k, v in values.items() if v == ""]
+    if removed:
+        cli.run("config", "rm-all", *removed, check=True)
 
 
 def one_clear_line(result, *named: str) -> str:
@@ -118,10 +120,25 @@ def test_a_wrong_secret_names_the_setting_and_the_fix(cli, fc, form, operation):
     assert "String to sign" not in line and "not-the-secret" not in line, line
 
 
-def test_an_unreachable_endpoint_names_the_setting(cli, fc, closed_port):
-    configure(cli, fc, "single3", **{"fc-invocation:endpoint": closed_port})
-    line = one_clear_line(cli.preview(), "cannot reach Function Compute", "`fc-invocation:endpoint`")
+@pytest.mark.parametrize("form,operation", [("single3", "preview"), ("batch2", "up"), ("get3", "preview"),
+                                            ("single2", "refresh")])
+def test_an_unreachable_endpoint_names_the_setting(cli, fc, closed_port, form, operation):
+    configure(cli, fc, form, **{"fc-invocation:endpoint": closed_port})
+    run = cli.refresh("--run-program") if operation == "refresh" else getattr(cli, operation)()
+    line = one_clear_line(run, "cannot reach Function Compute", "`fc-invocation:endpoint`")
     assert closed_port in line and "Connection refused" in line, line
+
+
+def test_an_answer_cut_off_names_the_setting(cli, fc):
+    # Before: the blocking function form said the transport's words alone (no setting, no fix); a data source's
+    # preview read again in the provider host: a traceback ending TransportError.
+    for form in ("get3", "single3"):
+        configure(cli, fc, form)
+        fc.inject_fault(route="*", truncate=True, times=None)
+        try:
+            one_clear_line(cli.preview(), "cut off or corrupt", "`fc-invocation:endpoint`", "and the network")
+        finally:
+            fc.clear_faults()
 
 
 @pytest.mark.parametrize("form,key,value,rule", [
@@ -149,7 +166,10 @@ def _stale_refresh(cli, *named: str, output: str = "status", recorded: object = 
     refresh = cli.refresh()
     out = refresh.output
     assert refresh.ok and "Traceback" not in out, out
-    warned = [line for line in out.splitlines() if "keeping the state last recorded" in line]
+    # `pulumi refresh --yes` reads each resource twice: its preview, then the refresh that records; the warning
+    # must come from the one that records (a fault left for it alone would let it record what it read).
+    _, recording = out.split("Refreshing (", 1)
+    warned = [line for line in recording.splitlines() if "keeping the state last recorded" in line]
     assert warned and all(n in warned[0] for n in named), out
     assert "pulumi refresh --run-program" in warned[0] and "settings stored in the stack's state" in warned[0], out
     kept = [r for r in cli.resources() if r["urn"].endswith("::g")]
@@ -165,12 +185,18 @@ def test_a_plain_refresh_with_stored_settings_that_no_longer_work(cli, fc, pulum
     _stale_refresh(cli, "`alicloud:accessKey`", "`alicloud:secretKey`", "InvalidAccessKeyID")
     # --run-program reads (and stores) the current settings.
     assert cli.refresh("--run-program").ok
-    # Account: the stored account is not the endpoint's (FC 2.0 answers AccessDenied).
-    fc.inject_fault(route="*", status=403, code="AccessDenied", times=1)
+    # FC answers 403 AccessDenied (what a stored account that is not the endpoint's gets), to both reads.
+    fc.inject_fault(route="*", status=403, code="AccessDenied", times=2)
     _stale_refresh(cli, "`alicloud:accountId`", "AccessDenied")
-    # Region: the function is not in the stored region (or account).
-    fc.inject_fault(route="*", status=404, code="ServiceNotFound", times=1)
+    # FC answers 404 ServiceNotFound (what a stored region or account without the function gets), to both reads.
+    fc.inject_fault(route="*", status=404, code="ServiceNotFound", times=2)
     _stale_refresh(cli, "`alicloud:region`", "ServiceNotFound")
+    # The answers are cut off (a network fault), to both reads.
+    fc.inject_fault(route="*", truncate=True, times=None)
+    try:
+        _stale_refresh(cli, "`fc-invocation:endpoint`", "cut off or corrupt")
+    finally:
+        fc.clear_faults()
     # Endpoint: `up` stored an endpoint that has moved since.
     with FcEmulator(clock="real", account_id=fc.account_id, access_key_id=fc.credentials.access_key_id,
                     access_key_secret=fc.credentials.access_key_secret) as old:
@@ -184,5 +210,5 @@ def test_a_plain_refresh_with_stored_settings_that_no_longer_work(cli, fc, pulum
     # A batch (FC 3.0) keeps its state the same way.
     configure(cli, fc, "batch3")
     assert cli.up().ok
-    fc.inject_fault(route="*", status=403, code="InvalidAccessKeyID", times=1)
+    fc.inject_fault(route="*", status=403, code="InvalidAccessKeyID", times=2)
     _stale_refresh(cli, "`alicloud:accessKey`", "InvalidAccessKeyID", output="total", recorded=1)
