@@ -583,3 +583,26 @@ def test_a_network_error_of_the_first_read_is_one_line_naming_the_setting(fc, ru
     assert "Traceback" not in message and len(message.splitlines()) == 1, message
     assert "no answer from" in message if "latency" in fault else "cut off or corrupt" in message, message
     assert "check `fc-invocation:endpoint`" in message and "and the network" in message, message
+
+
+def test_credentials_that_expire_during_the_wait_are_one_line_naming_the_setting(fc, run):
+    # Before: two lines ("stopped waiting ...: SecurityTokenExpired" and the no-result verdict), no setting named.
+    from _emulated import KEY_ID
+
+    fc.add_function("expiring", "job", outcome="Succeeded", duration=600)
+    fc.client().invoke_async("expiring", "job", "{}", invocation_id="e-1")
+    fc.add_credentials(KEY_ID, SECRET, TOKEN, expires_at=fc.clock.now() + 30)
+
+    def program():
+        StatefulAsyncInvocation("inv", service_name="expiring", function_name="job", invocation_id="e-1",
+                                wait_for_completion=True, timeout_seconds=300)
+
+    try:
+        with pytest.raises(ProgramError) as info:
+            run(program)
+    finally:
+        fc.add_credentials(KEY_ID, SECRET, TOKEN)
+    message = info.value.message
+    assert len(message.splitlines()) == 1 and "refused the credentials" in message, message
+    assert "`alicloud:securityToken`" in message or "`alicloud:accessKey`" in message, message
+    assert not [log.message for log in info.value.result.logs if log.severity == "warning"]

@@ -15,7 +15,8 @@ from concurrent.futures import Executor
 from typing import Any, NoReturn, Optional
 
 from ..client import FcClient
-from ..errors import FcInvocationError, InvocationFailedError, NotFoundError, WaitTimeoutError
+from ..errors import (AuthenticationError, ConfigurationError, FcInvocationError, InvocationFailedError, NotFoundError,
+                      WaitTimeoutError)
 from ..models import redact
 from ..waiter import Waiter
 from .clients import pool
@@ -118,9 +119,11 @@ async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, pr
         say(reporter.info, gate.progress(result, elapsed))
 
     outcome = await reporter.until_done(waiter(gate, client, progress).wait_async(executor))
-    if outcome.result is None and outcome.error is not None and is_user_fixable(outcome.error) \
-            and not isinstance(outcome.error, NotFoundError):
-        raise outcome.error  # a setting to fix (explain.py): the caller words it, once, in its front end's terms
+    if outcome.error is not None and is_user_fixable(outcome.error) and not isinstance(outcome.error, NotFoundError) \
+            and (outcome.result is None or isinstance(outcome.error, (AuthenticationError, ConfigurationError))):
+        # A setting to fix (explain.py), even after good reads (an STS token that expired mid-wait): the
+        # caller words it, once, in its front end's terms.
+        raise outcome.error
     if outcome.error is not None:
         say(reporter.warn, f"stopped waiting for {gate.shown} after {format_duration(outcome.elapsed)}: "
                            f"{outcome.error}")
