@@ -88,3 +88,14 @@ def test_the_yaml_program_runs_as_written(tmp_path, pulumi_bin):
             assert "rows" not in text and "orders" not in text
         names = {r["urn"].rsplit("::", 1)[-1]: r for r in cli.resources()}
         assert names["release"]["created"] >= names["migration"]["modified"]
+
+
+def test_the_pages_teach_one_set_of_settings():
+    """Issue 27, point 3: the README, the getting-started recipe and the examples set `fc-invocation:*`, the
+    keys a program in any language reads (YAML and TypeScript never see `alicloud:*`)."""
+    pages = [ROOT / "README.md", ROOT / "docs" / "getting-started.md", *sorted((ROOT / "examples").glob("*/README.md"))]
+    taught = [f"{page.relative_to(ROOT)}: {line.strip()}" for page in pages
+              for line in page.read_text(encoding="utf-8").splitlines()
+              if re.search(r"pulumi config set (--secret )?alicloud:", line)]
+    assert not taught, "\n".join(taught)
+    assert "pulumi config set fc-invocation:region" in README

@@ -1,5 +1,5 @@
-"""Both forms live together: the dynamic data source reads through the program's `alicloud:*`
-settings, the plugin through its own `fc-invocation:*` settings."""
+"""Both forms live together on one set of settings, `fc-invocation:*` (the dynamic data source also reads
+pulumi-alicloud's `alicloud:*` after them; the plugin sees only its own)."""
 
 import pulumi
 import pulumi_fc_invocation_sdk as plugin
