@@ -272,3 +272,54 @@ def test_yaml_destroy_stops_a_running_task_only_with_stop_on_delete(fc, pulumi_b
         assert fc.get_invocation(None, "long", ids["asked"]).status == "Stopped"
         assert fc.get_invocation(None, "long", ids["notAsked"]).status == "Running"
         assert fc.request_count("stop") == 1 and fc.request_count("invoke") == 2
+
+
+REPLACED = """name: forced
+runtime: yaml
+config:
+  version:
+    type: string
+  timeout:
+    type: integer
+resources:
+  migration:
+    type: fc-invocation:AsyncTaskRun
+    properties:
+      functionName: migrate
+      payload: '{"schema": 42}'
+      triggers:
+        version: ${version}
+      timeoutSeconds: ${timeout}
+    options:
+      replaceOnChanges:
+        - timeoutSeconds
+outputs:
+  task: ${migration.taskId}
+  seq: ${migration.runSequence}
+"""
+
+
+def test_yaml_a_replacement_the_engine_decides_runs_the_next_run_and_a_trigger_change_the_one_after(
+        fc, pulumi_bin, tmp_path):
+    """replaceOnChanges on a wait input: the provider's Diff says update, the engine replaces and checks the
+    replacement without old inputs; it must start run n+1 (it went back to 0 and adopted run 0's task), and
+    the trigger change after it run n+2 (it started nothing)."""
+    fc.add_function(None, "migrate", duration=0.5)
+    project = tmp_path / "forced"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(REPLACED)
+    with PulumiCli(project, pulumi=pulumi_bin, env=INSTALLED_ONLY) as cli:
+        install_plugin(cli)
+        cli.config(plugin_config(fc), secret_keys={"fc-invocation:secretKey"})
+
+        def up(version: str, timeout: int) -> tuple[int, int]:
+            cli.config({"forced:version": version, "forced:timeout": str(timeout)})
+            result = cli.up()
+            assert result.ok, result.output
+            out = cli.outputs()
+            assert fc.get_invocation(None, "migrate", out["task"]).status == "Succeeded"
+            return out["seq"], len(tasks(fc, "migrate"))
+
+        assert up("1", 60) == (0, 1) and up("2", 60) == (1, 2)
+        assert up("2", 61) == (2, 3)  # replaceOnChanges: a new task, run 2
+        assert up("3", 61) == (3, 4)  # a trigger change: run 3
