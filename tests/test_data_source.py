@@ -606,3 +606,18 @@ def test_credentials_that_expire_during_the_wait_are_one_line_naming_the_setting
     assert len(message.splitlines()) == 1 and "refused the credentials" in message, message
     assert "`alicloud:securityToken`" in message or "`alicloud:accessKey`" in message, message
     assert not [log.message for log in info.value.result.logs if log.severity == "warning"]
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
+def test_a_missing_function_names_the_region_and_account_settings(fc, run, preview):
+    # A function-level 404 (a wrong region that passes its rule, a mistyped name): before, the gate's not-found
+    # line without the settings to check.
+    def program():
+        StatefulAsyncInvocation("inv", service_name="nowhere", function_name="job", invocation_id="n-1",
+                                wait_for_completion=True)
+
+    with pytest.raises(ProgramError) as info:
+        run(program, preview=preview)
+    message = info.value.message
+    assert len(message.splitlines()) == 1 and "ServiceNotFound" in message, message
+    assert "check the names" in message and "`alicloud:region`" in message and "`alicloud:accountId`" in message

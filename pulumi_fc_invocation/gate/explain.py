@@ -164,7 +164,8 @@ def _what_and_fix(error: BaseException, where: Vocabulary,
     if isinstance(error, TransportError):  # no answer in time, a cut-off answer, a header refused...
         return (str(error), f"check {_endpoint_settings(where)} and the network", ("endpoint", "region", "account_id"))
     if isinstance(error, NotFoundError) and not item_not_found(error):
-        return (f"{error.message} ({_ids(error)})",
+        said = error.request_id and error.request_id in error.message  # a gate's words hold FC's code and id
+        return (error.message if said else f"{error.message} ({_ids(error)})",
                 f"check the names, and {where('region')} and {where('account_id')} (the function's region and "
                 f"account)", ("region", "account_id", "endpoint"))
     return None

@@ -104,13 +104,15 @@ async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, pr
         try:
             result = await asyncio.get_running_loop().run_in_executor(executor, gate.reader(client))
         except NotFoundError as exc:
-            fail(gate.not_found(exc))
+            if not explains(exc):  # the item itself
+                fail(gate.not_found(exc))
+            raise _missing_target(gate, exc) from None
         except FcInvocationError as exc:
             if explains(exc):
                 raise  # a setting to fix, or the network (explain.py): the caller words it, here, not a later read
             return None, None  # any other API error: the engine's read, which retries, gives the verdict
         judge(lambda: gate.judge(result, props))
-        if preview and spec.wait:
+        if preview and spec.wait and not result.is_terminal:
             say(reporter.info, preview_message(gate, result))
         return result, None
     say(reporter.info, gate.start_message())
@@ -119,10 +121,12 @@ async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, pr
         say(reporter.info, gate.progress(result, elapsed))
 
     outcome = await reporter.until_done(waiter(gate, client, progress).wait_async(executor))
-    if outcome.error is not None and is_user_fixable(outcome.error) and not isinstance(outcome.error, NotFoundError) \
+    if outcome.error is not None and is_user_fixable(outcome.error) \
             and (outcome.result is None or isinstance(outcome.error, (AuthenticationError, ConfigurationError))):
-        # A setting to fix (explain.py), even after good reads (an STS token that expired mid-wait): the
-        # caller words it, once, in its front end's terms.
+        # A setting to fix (explain.py: a 404 about the function itself too), even after good reads (an STS
+        # token that expired mid-wait): the caller words it, once, in its front end's terms.
+        if isinstance(outcome.error, NotFoundError):
+            raise _missing_target(gate, outcome.error) from None
         raise outcome.error
     if outcome.error is not None:
         say(reporter.warn, f"stopped waiting for {gate.shown} after {format_duration(outcome.elapsed)}: "
@@ -139,12 +143,19 @@ async def run_gate_result(gate: Any, client: FcClient, reporter: Reporter, *, pr
     return last, outcome.elapsed
 
 
+def _missing_target(gate: Any, error: NotFoundError) -> NotFoundError:
+    """A 404 about the gate's function, service, alias or version, in the gate's words (what it reads), for
+    explain.py to add the fix (a name, the region, the account)."""
+    return NotFoundError(gate.not_found(error), code=error.code, request_id=error.request_id,
+                         http_status=error.http_status)
+
+
 def preview_message(gate: Any, result: Any) -> str:
-    """A preview's line naming what the gate reads and its state now: the engine's preview of a read names
-    no id (and shows the old one under --diff), so a change of the task id alone showed no new task."""
+    """A preview's line for a gate that `pulumi up` will wait on (``result`` has not ended), naming what it
+    reads: the engine's preview of a read names no id (the old one under --diff) and knows none of its
+    outputs yet, so a new task id alone previewed as unchanged. A gate whose item has ended gets no line:
+    its new outputs show in the preview's diff, and an unchanged stack previews without one line a gate."""
     state = f": {result.text()}" if gate.batch else f" is {result.status.value}"
-    if result.is_terminal:
-        return f"preview: {gate.shown}{state}"
     timeout = format_duration(gate.spec.policy.timeout or 0)
     return f"preview: {gate.shown}{state} now; `pulumi up` waits for it (timeout {timeout})"
 
