@@ -323,3 +323,40 @@ def test_yaml_a_replacement_the_engine_decides_runs_the_next_run_and_a_trigger_c
         assert up("1", 60) == (0, 1) and up("2", 60) == (1, 2)
         assert up("2", 61) == (2, 3)  # replaceOnChanges: a new task, run 2
         assert up("3", 61) == (3, 4)  # a trigger change: run 3
+
+
+TARGETED = """name: targeted
+runtime: yaml
+resources:
+  migration:
+    type: fc-invocation:AsyncTaskRun
+    properties:
+      functionName: long
+      payload: '{"schema": 42}'
+      waitForCompletion: false
+      stopOnDelete: true
+outputs:
+  task: ${migration.taskId}
+"""
+
+
+def test_yaml_up_replace_adopts_the_running_task_and_never_stops_it(fc, pulumi_bin, tmp_path):
+    """`pulumi up --replace <urn>`: the engine checks the run as a first create and asks no diff: the run
+    adopts the task it already started (nothing runs again, as docs/runs.md says), and the delete of the
+    replaced run leaves that task running, stopOnDelete or not."""
+    fc.add_function(None, "long", duration=600)
+    project = tmp_path / "targeted"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(TARGETED)
+    with PulumiCli(project, pulumi=pulumi_bin, env=INSTALLED_ONLY) as cli:
+        install_plugin(cli)
+        cli.config(plugin_config(fc), secret_keys={"fc-invocation:secretKey"})
+        up = cli.up()
+        assert up.ok, up.output
+        task = cli.outputs()["task"]
+        urn = by_name(cli)["migration"]["urn"]
+        replaced = cli.up("--replace", urn)
+        assert replaced.ok, replaced.output
+        assert "replace" in replaced.output, replaced.output
+        assert cli.outputs()["task"] == task and len(fc.invocations) == 1
+        assert fc.request_count("stop") == 0 and fc.get_invocation(None, "long", task).status == "Running"
