@@ -9,7 +9,6 @@ One project per language, its cases in sequence (each CLI run is seconds)."""
 from __future__ import annotations
 
 import socket
-import time
 from contextlib import contextmanager
 
 import pytest
@@ -67,12 +66,6 @@ def diagnostics(result: CliResult) -> str:
     assert "Traceback" not in result.output and 'File "' not in result.output, result.output
     assert "Canonical request" not in result.output and "HTTPConnection(" not in result.output, result.output
     return result.output.split("Diagnostics:", 1)[-1]
-
-
-def wait_terminal(fc, function: str, task: str) -> None:
-    client, deadline = fc.client(), time.monotonic() + 30
-    while not client.get_async_task(function, task).is_terminal and time.monotonic() < deadline:
-        time.sleep(0.1)
 
 
 def test_yaml_settings_errors_are_one_line_naming_the_setting_and_the_fix(pulumi_bin, tmp_path):

@@ -263,7 +263,8 @@ class RefreshableCredentials(Credentials):
 
     @property
     def source(self) -> str:
-        """Where these credentials come from, e.g. ``AssumeRole for role acs:ram::1:role/ci (from alicloud:assumeRole)``."""
+        """Where these credentials come from, e.g.
+        ``AssumeRole for role acs:ram::1:role/ci (from fc-invocation:assumeRole)``."""
         return f"{self._source.describe()} (from {self._source.origin})"
 
     def refresh(self, stale: Optional[Credentials] = None, *, timeout: Optional[float] = None) -> Credentials:

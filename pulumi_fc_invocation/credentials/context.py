@@ -13,7 +13,7 @@ from ..errors import ConfigurationError
 from .base import Credentials
 from .fetch import warn_plain_http
 from .settings import (SETTING_SOURCES, check_endpoint, check_region, checked, config_keys, config_object, first_named,
-                       truthy, where_to_set)
+                       truthy)
 
 __all__ = ["Context", "CredentialProvider", "Found", "DEFAULT_SESSION_NAME", "DEFAULT_DURATION",
            "DEFAULT_METADATA_ENDPOINT"]
@@ -51,10 +51,6 @@ class Context:
     def key(self, setting: str) -> str:
         """The first config key of ``setting`` the caller can see: what a message names."""
         return self.keys(setting)[0]
-
-    def where(self, setting: str) -> str:
-        """Every place the caller can set ``setting`` (its visible config keys, the environment)."""
-        return where_to_set(setting, namespaces=self.namespaces)
 
     def config_value(self, setting: str) -> tuple[Optional[str], Optional[str]]:
         """The first value set under ``setting``'s config keys, and the key."""

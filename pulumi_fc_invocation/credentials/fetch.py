@@ -50,7 +50,8 @@ class FetchProblem(Exception):
     """Why one fetch failed, in words that never quote a secret; turned into a public error by the source."""
 
     def __init__(self, cls: type[FcInvocationError], detail: str, *, retryable: bool = False,
-                 code: Optional[str] = None, request_id: Optional[str] = None, status: Optional[int] = None, deadline: bool = False) -> None:
+                 code: Optional[str] = None, request_id: Optional[str] = None, status: Optional[int] = None,
+                 deadline: bool = False) -> None:
         super().__init__(detail)
         self.cls, self.detail, self.retryable = cls, detail, retryable
         self.code, self.request_id, self.status = code, request_id, status

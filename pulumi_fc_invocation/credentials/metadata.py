@@ -92,13 +92,15 @@ class EcsRamRole(RoleSource):
             text = self._get(base, token, deadline).decode("utf-8", "replace").strip().splitlines()
             if not text or not re.fullmatch(r"[A-Za-z0-9._@+=,-]{1,128}", text[0].strip()):
                 raise FetchProblem(ConfigurationError, "the instance has no RAM role attached (the metadata service "
-                                   "names none); attach one or name one in `fc-invocation:ecsRoleName` / ALIBABA_CLOUD_ECS_METADATA")
+                                   "names none); attach one or name one in `fc-invocation:ecsRoleName` / "
+                                   "ALIBABA_CLOUD_ECS_METADATA")
             name = self._discovered = text[0].strip()
         body = self._get(base + quote(name, safe=""), token, deadline)
         try:
             data = json.loads(body)
         except (ValueError, RecursionError):
-            raise FetchProblem(InvalidResponseError, "the metadata service answered with a body that is not JSON") from None
+            raise FetchProblem(InvalidResponseError,
+                               "the metadata service answered with a body that is not JSON") from None
         if isinstance(data, dict) and data.get("Code", "Success") != "Success":
             raise FetchProblem(InvalidResponseError, f"the metadata service answered Code "
                                f"{printable(str(data.get('Code')))[:60]!r}, not Success")

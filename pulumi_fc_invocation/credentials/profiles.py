@@ -279,13 +279,13 @@ def read_profiles(ctx: Context, strict: bool) -> tuple[tuple[Credentials | None,
 
 
 def profile_credentials(ctx: Context) -> Optional[Credentials]:
-    """The profile files' credentials (the base of ``alicloud:assumeRole`` without a key of its own)."""
+    """The profile files' credentials (the base of ``assumeRole`` without a key of its own)."""
     return read_profiles(ctx, True)[0][0]
 
 
 class ProfileProvider(CredentialProvider):
-    """The profile chosen by ``alicloud:profile`` / ``ALIBABA_CLOUD_PROFILE`` (else the CLI's current one, else
-    ``default``) in config.json, then in credentials.ini; the files also name a region."""
+    """The profile chosen by ``fc-invocation:profile`` (``alicloud:profile``) / ``ALIBABA_CLOUD_PROFILE`` (else the
+    CLI's current one, else ``default``) in config.json, then in credentials.ini; the files also name a region."""
 
     def load(self, ctx: Context) -> Optional[Found]:
         (creds, _), origin = read_profiles(ctx, True)

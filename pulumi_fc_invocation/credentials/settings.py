@@ -15,10 +15,10 @@ from typing import Any, Optional
 from ..errors import ConfigurationError, InvalidArgumentError
 from .base import Credentials
 
-__all__ = ["Settings", "SETTING_SOURCES", "CONFIG_NAMESPACES", "config_keys", "CREDENTIAL_SETTINGS", "config_credentials", "ACCOUNT_ID_RULE", "REGION_RULE", "ENDPOINT_RULE", "check_account_id",
-           "check_region", "check_endpoint", "check_settings", "secret_config_masked", "secret_config_texts",
-           "first", "first_named", "lookup", "where_to_set", "truthy", "setting_text", "checked",
-           "config_object"]
+__all__ = ["Settings", "SETTING_SOURCES", "CONFIG_NAMESPACES", "config_keys", "CREDENTIAL_SETTINGS",
+           "config_credentials", "ACCOUNT_ID_RULE", "REGION_RULE", "ENDPOINT_RULE", "check_account_id",
+           "check_region", "check_endpoint", "check_settings", "secret_config_masked", "secret_config_texts", "first",
+           "first_named", "lookup", "where_to_set", "truthy", "setting_text", "checked", "config_object"]
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,8 @@ def _keys(name: str) -> tuple[str, ...]:
 # stack configuration.
 SETTING_SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
     "access_key_id": {"config": _keys("accessKey"), "env": ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALICLOUD_ACCESS_KEY")},
-    "access_key_secret": {"config": _keys("secretKey"), "env": ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_SECRET_KEY")},
+    "access_key_secret": {"config": _keys("secretKey"),
+                          "env": ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_SECRET_KEY")},
     "security_token": {"config": _keys("securityToken"),
                        "env": ("ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN")},
     "region": {"config": _keys("region"), "env": ("ALIBABA_CLOUD_REGION", "ALICLOUD_REGION")},
@@ -70,7 +71,8 @@ SETTING_SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
     "assume_role": {"config": _keys("assumeRole"), "env": ("ALIBABA_CLOUD_ROLE_ARN", "ALICLOUD_ASSUME_ROLE_ARN")},
     "oidc_token_file": {"config": (), "env": ("ALIBABA_CLOUD_OIDC_TOKEN_FILE",)},
     "oidc_token": {"config": (), "env": ("ALIBABA_CLOUD_OIDC_TOKEN",)},
-    "role_session_name": {"config": (), "env": ("ALIBABA_CLOUD_ROLE_SESSION_NAME", "ALICLOUD_ASSUME_ROLE_SESSION_NAME")},
+    "role_session_name": {"config": (),
+                          "env": ("ALIBABA_CLOUD_ROLE_SESSION_NAME", "ALICLOUD_ASSUME_ROLE_SESSION_NAME")},
     "session_expiration": {"config": (), "env": ("ALICLOUD_ASSUME_ROLE_SESSION_EXPIRATION",)},
     "ecs_role_name": {"config": _keys("ecsRoleName"), "env": ("ALIBABA_CLOUD_ECS_METADATA", "ALICLOUD_ECS_ROLE_NAME")},
     "credentials_uri": {"config": _keys("credentialsUri"),

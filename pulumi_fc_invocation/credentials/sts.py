@@ -134,7 +134,8 @@ class AssumeRoleWithOidc(StsSource):
     def __init__(self, *, provider_arn: str, token: Optional[str], token_file: Optional[str],
                  token_origin: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.provider_arn, self.token, self.token_file, self.token_origin = provider_arn, token, token_file, token_origin
+        self.provider_arn, self.token = provider_arn, token
+        self.token_file, self.token_origin = token_file, token_origin
 
     def key(self) -> tuple[Any, ...]:
         import hashlib
@@ -175,7 +176,8 @@ def check_role_arn(value: Any, name: str, where: str) -> Optional[str]:
 def required_role_arn(value: Any, name: str, where: str, what: str = "") -> str:
     role = check_role_arn(value, name, where)
     if not role:
-        raise ConfigurationError(f"{where}: {what + ' needs ' if what else ''}{name}" + ("" if what else " is required"))
+        raise ConfigurationError(f"{where}: {what + ' needs ' if what else ''}{name}"
+                                 + ("" if what else " is required"))
     return role
 
 

@@ -1,4 +1,4 @@
-"""A credentials URI (``alicloud:credentialsUri`` / ``ALIBABA_CLOUD_CREDENTIALS_URI``): a local or remote
+"""A credentials URI (``fc-invocation:credentialsUri`` / ``ALIBABA_CLOUD_CREDENTIALS_URI``): a local or remote
 service that answers with a temporary key, as the official credentials library reads it."""
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def credentials_uri(value: str, *, origin: str) -> RefreshableCredentials:
 
 
 class CredentialsUriProvider(CredentialProvider):
-    """``ALIBABA_CLOUD_CREDENTIALS_URI`` (the Pulumi config's ``alicloud:credentialsUri`` comes earlier)."""
+    """``ALIBABA_CLOUD_CREDENTIALS_URI`` (the Pulumi config's ``credentialsUri`` comes earlier)."""
 
     def load(self, ctx: Context) -> Optional[Found]:
         uri, name = ctx.env_value("credentials_uri")

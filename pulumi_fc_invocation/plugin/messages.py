@@ -22,6 +22,8 @@ def plugin_setting(name: str) -> str:
 
 def user_message(error: FcInvocationError, secrets: tuple[str, ...], *, stored: bool = False) -> str:
     """The one line the engine prints for ``error``: a settings, credentials, authentication or network error
-    named with its ``fc-invocation:*`` setting (an argument in camelCase) and the fix (``stored``: the read ran with the settings a plain
-    ``pulumi refresh`` takes from the state), any other error (a verdict) as it is; secrets masked."""
-    return redact(explain(error, plugin_setting, stored=stored, arguments=camel) or str(error), secrets)
+    named with its ``fc-invocation:*`` setting (an argument in camelCase) and the fix (``stored``: the read ran
+    with the settings a plain ``pulumi refresh`` takes from the state), any other error (a verdict) as it is;
+    secrets masked."""
+    text = explain(error, plugin_setting, stored=stored, arguments=camel)
+    return redact(text or str(error), secrets)
