@@ -129,18 +129,6 @@ class AuthenticationError(FcApiError):
     """HTTP 401/403: signature, access key, STS token, clock skew or permissions."""
 
 
-STORED_CREDENTIALS_NOTE = (
-    "`pulumi refresh` read with the credentials stored in this stack's state at the last `pulumi up` (the "
-    "inputs of the default pulumi-python provider), not with the current config; run "
-    "`pulumi refresh --run-program` or `pulumi up` to read with the current config and store it")
-
-
-def refresh_refused(exc: "AuthenticationError") -> "AuthenticationError":
-    """A refresh's read refused by FC: say that the engine configured it from the stored copy."""
-    return AuthenticationError(exc.message, code=exc.code, request_id=exc.request_id, http_status=exc.http_status,
-                               note=STORED_CREDENTIALS_NOTE)
-
-
 class NotFoundError(FcApiError):
     """HTTP 404: the service, function, alias, version or invocation does not exist."""
 

@@ -13,13 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..clock import get_clock
-from ..errors import (
-    AuthenticationError,
-    InvocationFailedError,
-    NotFoundError,
-    WaitTimeoutError,
-    refresh_refused,
-)
+from ..errors import InvocationFailedError, NotFoundError, WaitTimeoutError
 from ..kinds import FC2, Kind
 from ..models import InvocationStatus, check_fail_on_statuses
 from ..waiter import TRANSIENT_ERRORS
@@ -71,15 +65,11 @@ def retrying(call: Callable[[], T], budget: float) -> T:
             delay = min(delay * 2, 8.0)
 
 
-def final_call(call: Callable[[], T], not_found: Callable[[NotFoundError], str], refresh: bool) -> T:
-    """The final read's ``call()``: a 404 says what is missing (``not_found``); a refresh refused for its
-    credentials (the settings saved in state) says so, as :func:`~..errors.refresh_refused` words it."""
+def final_call(call: Callable[[], T], not_found: Callable[[NotFoundError], str]) -> T:
+    """The final read's ``call()``: a 404 says what is missing (``not_found``). (A refresh's other errors,
+    from the settings stored in state, are worded by its front end: gate/explain.py, ``stored=True``.)"""
     try:
         return call()
-    except AuthenticationError as exc:
-        if refresh:
-            raise refresh_refused(exc) from None
-        raise
     except NotFoundError as exc:
         raise NotFoundError(not_found(exc), code=exc.code, request_id=exc.request_id,
                             http_status=exc.http_status) from None
@@ -100,7 +90,7 @@ def read_and_check(client: FcClient, ref: Any, props: Mapping[str, Any], refresh
     A refresh records the current state and gives no verdict: the gate belongs to `up`/`preview`, and
     a refresh runs with the settings saved in state, which the user cannot change from the program."""
     result = final_call(lambda: retrying(lambda: kind.read(client, ref), 0.0 if refresh else gate_budget(props)),
-                        lambda exc: not_found_message(kind, ref, exc, details=False), refresh)
+                        lambda exc: not_found_message(kind, ref, exc, details=False))
     if refresh:
         return result
     return verdict(ref, result, props, noun=kind.noun)
@@ -141,7 +131,7 @@ def read_batch_and_check(client: "FcClient", spec: BatchSpec, props: Mapping[str
     it is absent, so the read reports the batch as it is and fails only if a member already failed.
     """
     items, _ = final_call(lambda: list_batch(client, spec, include_payload=spec.include_payloads),
-                          lambda exc: batch_not_found_message(spec, exc, details=False), refresh)
+                          lambda exc: batch_not_found_message(spec, exc, details=False))
     summary = BatchSummary(spec, items)
     if refresh or not judge:
         return summary  # a refresh records the batch as it is; the verdict belongs to up/preview
