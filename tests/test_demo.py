@@ -155,7 +155,9 @@ def test_pyproject_license_is_an_spdx_string_so_builds_print_no_deprecation():
 
 def test_the_preview_of_a_new_task_id_names_the_task_it_will_read(pulumi_bin):
     """Only the task id changed: the engine's preview shows the read with no id (the old one under --diff),
-    so the gate's own line names the new task and its state (issue 27, point 8)."""
+    so the gate's own line names the new task and its state (issue 27, point 8): one line, once. A gate
+    whose task has ended (nothing for `up` to wait on) says nothing: an unchanged stack of 50 gates
+    previewed 50 lines."""
     from pulumi_fc_invocation.testing import FcEmulator
     from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
 
@@ -166,11 +168,14 @@ def test_the_preview_of_a_new_task_id_names_the_task_it_will_read(pulumi_bin):
         cli.config({**fc.stack_config(), "gate-fc3-task:timeoutSeconds": "60", "gate-fc3-task:taskId": "demo-job-1"},
                    secret_keys={"alicloud:secretKey"})
         assert cli.up().ok
+        unchanged = cli.preview()
+        assert unchanged.ok and "preview: " not in unchanged.output, unchanged.output
         fc.add_function(None, "transcode", duration=600)  # the next task is still running at the preview
         client.invoke_async_task("transcode", "{}", task_id="demo-job-2")
         cli.config({"gate-fc3-task:taskId": "demo-job-2"})
         preview = cli.preview()
         assert preview.ok, preview.output
         named = "preview: transcode/demo-job-2 is Running now; `pulumi up` waits for it (timeout 1m00s)"
-        assert named in preview.output, preview.output
+        diagnostics = preview.output.split("Diagnostics:", 1)[1].split("Outputs:", 1)[0].split("Resources:", 1)[0]
+        assert [line.strip() for line in diagnostics.splitlines() if "preview: " in line] == [named], preview.output
         assert "demo-job-1" not in preview.output
