@@ -621,3 +621,21 @@ def test_a_missing_function_names_the_region_and_account_settings(fc, run, previ
     message = info.value.message
     assert len(message.splitlines()) == 1 and "ServiceNotFound" in message, message
     assert "check the names" in message and "`alicloud:region`" in message and "`alicloud:accountId`" in message
+
+
+def test_a_run_error_names_a_class_that_exists_and_pickles():
+    # Before: a class made at run time, shown as program.AuthenticationError (no such name there): pickling failed.
+    import pickle
+    import sys
+
+    from pulumi_fc_invocation import AuthenticationError, InvalidArgumentError
+    from pulumi_fc_invocation.pulumi.program import as_run_error
+
+    for error in (AuthenticationError("denied", code="AccessDenied", request_id="r-1", http_status=403),
+                  InvalidArgumentError("region", "x", "must be a region id")):
+        again = as_run_error(error, "the one line")
+        cls = type(again)
+        assert getattr(sys.modules[cls.__module__], cls.__qualname__) is cls and cls.__name__.endswith("RunError")
+        back = pickle.loads(pickle.dumps(again))
+        assert type(back) is cls and isinstance(back, pulumi.RunError) and isinstance(back, type(error))
+        assert str(back) == "the one line" and back.__dict__ == again.__dict__

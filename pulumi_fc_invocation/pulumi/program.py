@@ -18,6 +18,7 @@ from pulumi import Output, ResourceOptions
 
 from ..client import FcClient
 from ..credentials import secret_config_texts
+from .. import errors
 from ..errors import FcInvocationError, InvalidArgumentError
 from ..gate.clients import CONFIG_KEYS, client_for, pool
 from ..gate.explain import explain
@@ -41,18 +42,33 @@ __all__ = [
 T = TypeVar("T")
 
 
-_RUN_ERRORS: dict[type, type] = {}
+class _RunErrorOf(pulumi.RunError):
+    """The base of the errors :func:`as_run_error` raises: pickled as they are (their words, attributes)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuilt_run_error, (type(self), self.args, dict(self.__dict__)))
 
 
-def _run_error_class(cls: type) -> type:
-    """``cls`` that is also a ``pulumi.RunError`` (one class per error class, made once)."""
-    combined = _RUN_ERRORS.get(cls)
-    if combined is None:
-        combined = _RUN_ERRORS[cls] = type(cls.__name__, (cls, pulumi.RunError), {
-            "__module__": __name__, "__qualname__": cls.__qualname__,
-            "__doc__": f"A {cls.__name__} that is also a ``pulumi.RunError``: the language host prints its "
-                       f"message alone."})
-    return combined
+def _rebuilt_run_error(cls: type, args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
+    again: BaseException = Exception.__new__(cls)
+    again.args = args
+    again.__dict__.update(state)
+    return again
+
+
+def _run_error_classes() -> dict[type, type]:
+    """For each error class of errors.py, ``<Name>RunError`` here: that class and a ``pulumi.RunError``."""
+    made = {}
+    for name, cls in vars(errors).items():
+        if isinstance(cls, type) and issubclass(cls, FcInvocationError) and cls.__module__ == errors.__name__:
+            run_name = name.removesuffix("Error") + "RunError"
+            made[cls] = globals()[run_name] = type(run_name, (_RunErrorOf, cls), {
+                "__module__": __name__, "__qualname__": run_name,
+                "__doc__": f"A {name} that is also a ``pulumi.RunError``: the language host prints its message alone."})
+    return made
+
+
+_RUN_ERRORS = _run_error_classes()  # module-level names (FcApiRunError, AuthenticationRunError...): they pickle
 
 
 def as_run_error(error: FcInvocationError, text: Optional[str] = None) -> pulumi.RunError:
@@ -60,8 +76,9 @@ def as_run_error(error: FcInvocationError, text: Optional[str] = None) -> pulumi
     a RunError's message alone, not 30-odd lines of SDK frames), saying ``text`` (default: its own words).
     Its attributes are kept (an InvalidArgumentError's ``argument``, an API error's ``code``...): still the
     error a caller catches. errors.py cannot subclass RunError (the CLI never imports Pulumi), so this is
-    done here, where Pulumi is loaded anyway; raise it ``from error``."""
-    cls = _run_error_class(type(error))
+    done here, where Pulumi is loaded anyway; raise it ``from error``. An error of a class defined elsewhere
+    gets the class of its nearest errors.py base."""
+    cls = next(_RUN_ERRORS[base] for base in type(error).__mro__ if base in _RUN_ERRORS)
     again: pulumi.RunError = Exception.__new__(cls)
     again.__dict__.update(error.__dict__)
     again.args = (str(error) if text is None else text,)
@@ -92,14 +109,14 @@ def plain_input_errors(func: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-async def user_errors(wait: Awaitable[T], secrets: Collection[str] = ()) -> T:
+async def user_errors(wait: Awaitable[T]) -> T:
     """``await wait``, its user errors raised as :func:`plain_input_errors` raises them (an Output form's read)."""
     try:
         return await wait
     except pulumi.RunError:
         raise
     except FcInvocationError as exc:
-        raise as_run_error(exc, user_message(exc, secrets)) from exc
+        raise as_run_error(exc, user_message(exc)) from exc
 
 
 def check_plain_bool(argument: str, value: Any) -> None:
