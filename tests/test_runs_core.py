@@ -52,7 +52,8 @@ def invokes(fc):
 
 
 def spec_of(run, function, payload="{}", sequence=0, **more):
-    args = {**names(run, function), "payload": payload, "run_sequence": sequence, **more}
+    args = {**names(run, function), "payload": payload, "run_sequence": None if more.get("task_id") else sequence,
+            **more}  # as a check gives it: no sequence with a given id
     return build_run_spec(run, args, frozenset({"payload"}), resource=URN)
 
 
@@ -286,3 +287,14 @@ def test_a_given_id_runs_once(run):
         with pytest.raises(InvalidArgumentError, match="a given task_id runs once: give a new task_id") as caught:
             given_id_rule(run, base, {**base, **change})
         assert caught.value.argument == next(iter(change)) and "'b'" not in str(caught.value)
+
+
+def test_a_recorded_id_with_its_sequence_reads_as_derived_not_given(run):
+    """A front end may rebuild a spec from recorded outputs, which hold the id used (FC 2.0: as task_id too)
+    beside run_sequence: that id is the derived one, not a given id (a check gives a given id no sequence)."""
+    recorded = {**names(run, "fn"), "payload": "p", "task_id": derived_id(run, URN, names(run, "fn"), 2, 1),
+                "run_sequence": 2}
+    spec = build_run_spec(run, recorded, resource=URN)
+    assert spec.given_id is None and spec.sequence == 2 and spec.props()["task_id"] is None
+    given = build_run_spec(run, {**recorded, "run_sequence": None}, resource=URN)
+    assert given.given_id == recorded["task_id"] and given.sequence is None

@@ -303,6 +303,8 @@ def build_run_spec(run: Run, args: Mapping[str, Any], hidden: frozenset[str] = f
                                                               "number or a boolean)", show_value=False)
     given = values.get(run.id_input) or None
     sequence = values.get(SEQUENCE)
+    if given is not None and sequence is not None:  # a record's id used, with its run's number: derived (a
+        given = None                                # check gives a given id no sequence)
     if given is not None:
         kind.validate_id(given, run.id_input)
         sequence = None
