@@ -43,6 +43,9 @@ elif form == "get3out":
     pulumi.export("status", fci.get_async_task_output("fn3", "t1").status)
 elif form == "get2s":
     pulumi.export("total", fci.get_stateful_async_invocations("svc", "fn").total)
+elif form == "three":  # three gates on one client
+    for name in ("g1", "g2", "g3"):
+        fci.AsyncTask(name, function_name="fn3", task_id="t1")
 elif form == "get2out":
     pulumi.export("status", fci.get_stateful_async_invocation_output("svc", "fn", "job-1").status)
 '''
@@ -212,3 +215,16 @@ def test_a_plain_refresh_with_stored_settings_that_no_longer_work(cli, fc, pulum
     assert cli.up().ok
     fc.inject_fault(route="*", status=403, code="InvalidAccessKeyID", times=2)
     _stale_refresh(cli, "`alicloud:accessKey`", "InvalidAccessKeyID", output="total", recorded=1)
+
+
+def test_refresh_run_program_checks_the_settings_once_per_client(cli, fc):
+    # Before: each gate read once in the program to check the settings, then again in the engine (3 gates: 6).
+    configure(cli, fc, "three")
+    assert cli.up().ok
+    fc.reset_requests()
+    assert cli.refresh("--skip-preview").ok
+    engine_reads = fc.request_count()
+    fc.reset_requests()
+    refresh = cli.refresh("--run-program", "--skip-preview")
+    assert refresh.ok, refresh.output
+    assert (engine_reads, fc.request_count()) == (3, 4), [(r.route, r.invocation_id) for r in fc.requests]

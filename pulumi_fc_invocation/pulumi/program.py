@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import weakref
 from collections.abc import Awaitable, Collection, Mapping
 from typing import Any, Callable, NoReturn, Optional, TypeVar
 
@@ -337,15 +338,32 @@ def _fail_on_user_error(error: FcInvocationError, log_target: Any, secrets: Coll
         verdict.fail(text, log_target)
 
 
+# The settings checks of this program run (refresh --run-program): one per client, by event loop (an Automation
+# API process runs one program per loop, each checking again).
+_CHECKS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], asyncio.Future[Any]]]" = \
+    weakref.WeakKeyDictionary()
+
+
 async def _check_settings(spec: Any, log_target: Any, secrets: Collection[str]) -> None:
     """``refresh --run-program``: the engine's read will use the current settings, in the provider host, where
-    an error is a traceback; one read here first fails the refresh with one line if they do not work. (A
-    destroy is never blocked by them: nothing is read there that it needs, see :mod:`.providers`.)"""
+    an error is a traceback; one read here first fails the refresh with one line if they do not work. One read
+    per client (region, account id, endpoint) of the program: its other gates wait for that check and add no
+    read of their own. (A destroy is never blocked by them: nothing is read there that it needs, see
+    :mod:`.providers`.)"""
     if current_operation() != "refresh":
         return
+    loop = asyncio.get_running_loop()
+    checks = _CHECKS.setdefault(loop, {})
+    key = (spec.region, spec.account_id, spec.endpoint)
+    if key in checks:
+        await asyncio.shield(checks[key])  # another gate's read checks these settings, and says what fails
+        return
+    checks[key] = loop.create_future()
     try:
         with redacting(secrets):
             client = client_of(spec)
-            await asyncio.get_running_loop().run_in_executor(pool(), gate_for(spec).reader(client))
+            await loop.run_in_executor(pool(), gate_for(spec).reader(client))
     except FcInvocationError as exc:
         _fail_on_user_error(exc, log_target, secrets)  # another error: the engine's read gives its verdict
+    finally:
+        checks[key].set_result(None)
