@@ -71,6 +71,7 @@ def test_an_up_starts_one_item_and_waits_for_it_before_its_dependents(fc, run, a
         _app("app", job)
         pulumi.export("status", job.status)
         pulumi.export("id", getattr(job, ID_KEY[api]))
+        pulumi.export("task_id", job.task_id)  # the id used, under its input's name (FC 2.0 too)
 
     result = run(program)
     assert invokes(fc) == 1
@@ -78,7 +79,7 @@ def test_an_up_starts_one_item_and_waits_for_it_before_its_dependents(fc, run, a
     assert len(started) == 1 and started[0][1] == '{"step": 1}'
     item_id = started[0][0]
     assert item_id.endswith("-0")
-    assert result.outputs["status"] == "Succeeded" and result.outputs["id"] == item_id
+    assert result.outputs["status"] == "Succeeded" and result.outputs["id"] == result.outputs["task_id"] == item_id
     rec = record(result, "migrate", RUN[api])
     assert rec.op == "read" and rec.outputs["waited_seconds"] >= 30
     assert rec.outputs["run_sequence"] == 0 and rec.outputs["triggers"] == {"version": "1"}

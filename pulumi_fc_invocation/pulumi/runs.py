@@ -217,6 +217,7 @@ def declare_run(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulumi.
         props[key] = spec_prop(spec, key)
     props["secret_payloads"] = secret_payloads  # plain, as given (the read marks payloads by it)
     props[kind.id_key] = item_id
+    props[run.id_input] = item_id  # the id used (FC 2.0: task_id beside invocation_id), a given one or not
     props[SEQUENCE] = getattr(start, SEQUENCE)
     props["waited_seconds"] = waited
     no_verdict_props(props, spec)
