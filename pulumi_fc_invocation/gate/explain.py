@@ -192,6 +192,6 @@ def explain(error: BaseException, where: Vocabulary = program_setting, *, stored
     if not stored:
         return f"{what}; {fix}" if fix else what
     named = ", ".join(dict.fromkeys(where(name) for name in settings)) or "the provider settings"
-    return (f"{what}. This `pulumi refresh` read with the settings stored in the stack's state at the last "
+    return (f"{what}. The refresh read with the settings stored in the stack's state at the last "
             f"`pulumi up` ({named}), not with the current config: if they changed since, {REFRESH_FIX}; if not, "
             f"{fix or 'fix them'}")
