@@ -65,7 +65,19 @@ class InvalidArgumentError(FcInvocationError, ValueError):
 
 
 class ConfigurationError(FcInvocationError):
-    """Settings needed to reach FC (account id, region, credentials) are missing or unusable."""
+    """Settings needed to reach FC (account id, region, credentials) are missing or unusable.
+
+    ``setting``: the one setting at fault, by its name in credentials.SETTING_SOURCES (``"endpoint"``,
+    ``"security_token"``...), where the raiser knows it; None otherwise (the text says what to set)."""
+
+    setting: str | None = None
+
+    @classmethod
+    def of(cls, setting: str, message: str) -> "ConfigurationError":
+        """The error for ``setting`` (its name in credentials.SETTING_SOURCES), saying ``message``."""
+        error = cls(message)
+        error.setting = setting
+        return error
 
 
 class FcApiError(FcInvocationError):
@@ -168,6 +180,12 @@ class TransportError(FcInvocationError):
 class UnreachableError(TransportError):
     """No connection could be made: refused, unknown host, TLS failure. Before any successful read a
     wait ends on it at once: it is a wrong endpoint far more often than a blip."""
+
+    # Set by the transport on the error it raises (annotations only, as above): the endpoint it could not
+    # reach, why in the system's words ("Connection refused"), and what was retried ("after up to 4 retries").
+    endpoint: str
+    reason: str
+    retried: str
 
 
 class RequestTimeoutError(TransportError):

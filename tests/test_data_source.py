@@ -358,8 +358,12 @@ def test_an_input_error_is_raised_again_as_a_run_error_chained_to_the_original()
     from pulumi_fc_invocation import ConfigurationError, InvalidArgumentError
     from pulumi_fc_invocation.pulumi.program import plain_input_errors
 
+    from pulumi_fc_invocation.credentials import check_endpoint
+
     original = InvalidArgumentError("secretish", "hunter2", "is not an input", show_value=False)
-    setting = ConfigurationError("endpoint 'x': no scheme")
+    with pytest.raises(ConfigurationError) as broken:
+        check_endpoint("x")
+    setting = broken.value
     for error in (original, setting):
         def fail(error=error):
             raise error
@@ -639,3 +643,19 @@ def test_a_run_error_names_a_class_that_exists_and_pickles():
         back = pickle.loads(pickle.dumps(again))
         assert type(back) is cls and isinstance(back, pulumi.RunError) and isinstance(back, type(error))
         assert str(back) == "the one line" and back.__dict__ == again.__dict__
+
+
+def test_a_credential_that_breaks_its_rule_names_the_users_key(fc, config):
+    # Before: "Credentials: security_token contains a line break or NUL" alone: the package's name for it, no fix.
+    from pulumi_fc_invocation.testing.harness import run_program
+    from _emulated import CLEAN_ENV, SECRET_KEYS
+
+    def program():
+        StatefulAsyncInvocation("inv", service_name="any", function_name="job", invocation_id="x-1")
+
+    broken = {**config, "alicloud:securityToken": "CAIS-first-line\nsecond-line"}
+    with pytest.raises(ProgramError) as info:
+        run_program(program, config=broken, secret_keys=SECRET_KEYS, preview=True, env=CLEAN_ENV)
+    message = info.value.message
+    assert "security_token contains a line break" in message and "check `" in message, message
+    assert "`alicloud:securityToken`" in message and "second-line" not in message, message

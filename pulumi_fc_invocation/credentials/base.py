@@ -49,15 +49,16 @@ class Credentials:
 
     def __init__(self, access_key_id: str, access_key_secret: str, security_token: str | None = None) -> None:
         if not isinstance(access_key_id, str) or not access_key_id.strip():
-            raise ConfigurationError("Credentials: access_key_id must be a non-empty string")
+            raise ConfigurationError.of("access_key_id", "Credentials: access_key_id must be a non-empty string")
         if not isinstance(access_key_secret, str) or not access_key_secret:
-            raise ConfigurationError("Credentials: access_key_secret must be a non-empty string")
+            raise ConfigurationError.of("access_key_secret",
+                                        "Credentials: access_key_secret must be a non-empty string")
         if security_token is not None and not isinstance(security_token, str):
-            raise ConfigurationError("Credentials: security_token must be a string")
+            raise ConfigurationError.of("security_token", "Credentials: security_token must be a string")
         security_token = security_token.strip() if security_token else None  # a token file ends in a newline
         for name, value in (("access_key_id", access_key_id), ("security_token", security_token or "")):
             if any(c in value.strip() for c in "\r\n\x00"):
-                raise ConfigurationError(f"Credentials: {name} contains a line break or NUL (value not shown)")
+                raise ConfigurationError.of(name, f"Credentials: {name} contains a line break or NUL (value not shown)")
         object.__setattr__(self, "access_key_id", access_key_id.strip())
         object.__setattr__(self, "_secret", access_key_secret)
         object.__setattr__(self, "_token", security_token or None)

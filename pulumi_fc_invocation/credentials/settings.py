@@ -229,26 +229,28 @@ def check_endpoint(endpoint: str) -> str:
     endpoint = endpoint.strip().rstrip("/")
     if not endpoint.startswith(("http://", "https://")):
         if "://" in endpoint:
-            raise ConfigurationError("endpoint: the scheme must be http:// or https://")
+            raise ConfigurationError.of("endpoint", "endpoint: the scheme must be http:// or https://")
         if "@" in endpoint:
-            raise ConfigurationError(_USERINFO)
+            raise ConfigurationError.of("endpoint", _USERINFO)
         # Guessing one turned an emulator's 127.0.0.1:9000 into https:// and a baffling TLS error.
         shown = endpoint if len(endpoint) <= 80 else endpoint[:77] + "..."
-        raise ConfigurationError(f"endpoint {shown!r}: no scheme; write it in full, e.g. http://{shown} "
-                                 f"(an emulator) or https://{shown} (FC)")
+        raise ConfigurationError.of("endpoint", f"endpoint {shown!r}: no scheme; write it in full, e.g. "
+                                                f"http://{shown} (an emulator) or https://{shown} (FC)")
     parts = urlsplit(endpoint)
     if "@" in parts.netloc:
-        raise ConfigurationError(_USERINFO)
+        raise ConfigurationError.of("endpoint", _USERINFO)
     try:
         parts.port
     except ValueError:
-        raise ConfigurationError(f"endpoint {endpoint!r}: the port is not a number from 1 to 65535") from None
+        raise ConfigurationError.of("endpoint",
+                                    f"endpoint {endpoint!r}: the port is not a number from 1 to 65535") from None
     if not parts.hostname:
-        raise ConfigurationError(f"endpoint {endpoint!r}: no host name")
+        raise ConfigurationError.of("endpoint", f"endpoint {endpoint!r}: no host name")
     if parts.query or parts.fragment or "?" in endpoint or "#" in endpoint:
-        raise ConfigurationError(f"endpoint {parts.scheme}://{parts.netloc}: a query or fragment is not allowed")
+        raise ConfigurationError.of("endpoint",
+                                    f"endpoint {parts.scheme}://{parts.netloc}: a query or fragment is not allowed")
     if any(c.isspace() or ord(c) < 0x20 for c in endpoint):
-        raise ConfigurationError("endpoint: it contains white space or a control character")
+        raise ConfigurationError.of("endpoint", "endpoint: it contains white space or a control character")
     return endpoint
 
 

@@ -32,7 +32,6 @@ network error is worded too, but a wait retries it).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Optional
 
@@ -62,10 +61,9 @@ REFRESH_FIX = ("run `pulumi refresh --run-program` (or `pulumi up`), which reads
                "and stores it")
 
 _CREDENTIALS = ("access_key_id", "access_key_secret", "security_token")
-# The settings whose rules are checked before any request (credentials.settings), and how an endpoint's
-# refusal begins (check_endpoint: "endpoint 'x': no scheme...", "endpoint: the scheme must be...").
+# The settings whose rules are checked before any request (credentials.settings), which a gate may also take
+# as arguments.
 _CHECKED_SETTINGS = ("region", "account_id", "endpoint")
-_ENDPOINT_RULE = re.compile(r"endpoint\b")
 
 
 def program_setting(name: str) -> str:
@@ -116,22 +114,12 @@ def _authentication(error: AuthenticationError, where: Vocabulary) -> tuple[str,
     return f"Function Compute refused the credentials: {what} ({_ids(error)})", fix
 
 
-_REACH = re.compile(r"cannot reach (?P<where>\S+) \((?P<reason>[A-Za-z]+Error)?:? ?(?P<detail>.*)\)")
-_RETRIED = re.compile(r"\((after up to \d+ retries)")
-_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)|(Name or service not known|nodename nor servname|"
-                    r"Temporary failure in name resolution|certificate verify failed|timed out)")
-
-
 def _unreachable(error: TransportError) -> str:
-    text = str(error)
-    found = _REACH.search(text)
-    if not found:
-        return text
-    detail = _ERRNO.search(found["detail"] or "")
-    reason = (detail.group(1) or detail.group(2)).strip() if detail else (found["reason"] or "no connection")
-    after = _RETRIED.search(text)
-    retried = f"; {after.group(1)}" if after else ""
-    return f"cannot reach Function Compute at {found['where']} ({reason}{retried})"
+    endpoint, reason = getattr(error, "endpoint", None), getattr(error, "reason", None)  # set by the transport
+    if not endpoint:
+        return str(error)  # not a call to FC (a credentials source's): its own words
+    why = "; ".join(filter(None, (reason or "no connection", getattr(error, "retried", ""))))
+    return f"cannot reach Function Compute at {endpoint} ({why})"
 
 
 def _endpoint_settings(where: Vocabulary) -> str:
@@ -144,8 +132,9 @@ def _what_and_fix(error: BaseException, where: Vocabulary,
     if isinstance(error, (ConfigurationError, InvalidArgumentError)):
         # Its own text names the setting or argument and the rule (credentials/*); a setting's rule names the
         # setting by its own name ("invalid region ..."): say where the user sets it.
-        name = getattr(error, "argument", None) if isinstance(error, InvalidArgumentError) else \
-            ("endpoint" if _ENDPOINT_RULE.match(str(error)) else None)
+        name = getattr(error, "argument", None) if isinstance(error, InvalidArgumentError) else error.setting
+        if name in SETTING_SOURCES and name not in _CHECKED_SETTINGS:  # a credential: set in config, never an argument
+            return str(error), f"check {where(name)}", (name,)
         if name not in _CHECKED_SETTINGS:
             return str(error), "", ()
         spelt = arguments(name) if callable(arguments) else name  # the caller's spelling (camelCase: the plugin)

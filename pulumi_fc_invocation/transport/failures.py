@@ -74,6 +74,22 @@ def redirect_error(status: int, headers: Mapping[str, str]) -> RedirectError:
         request_id=request_id_of(headers), http_status=status)
 
 
+def _system_reason(exc: BaseException) -> Optional[str]:
+    """The operating system's words for why no connection was made ("Connection refused", "Name or service not
+    known"), from the OSError under requests' and urllib3's wrappers; None if there is none."""
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and isinstance(current.strerror, str) and current.strerror:
+            return current.strerror
+        todo += [*current.args[:1], getattr(current, "reason", None), current.__cause__, current.__context__]
+    return None
+
+
 def transport_error(found: Classified, exc: BaseException, method: str, path: str, endpoint: str, timeout: Any,
                     budget: float, retried: str, redact: Callable[[str], str]) -> TransportError:
     """The classified error of a request that got no (complete) answer; never quotes a header."""
@@ -88,6 +104,9 @@ def transport_error(found: Classified, exc: BaseException, method: str, path: st
         return TransportError(f"{method} {path}: the answer from {endpoint} was cut off or corrupt "
                               f"({type(exc).__name__}) ({retried})")
     if found.kind in ("connection", "unreachable"):
-        return found.error(f"{method} {path}: cannot reach {endpoint} ({found.reason}: "
-                           f"{redact(found.detail)}) ({retried})")
+        error = found.error(f"{method} {path}: cannot reach {endpoint} ({found.reason}: "
+                            f"{redact(found.detail)}) ({retried})")
+        # What a reader words (gate/explain.py) without parsing the text: where, why (the system's words), retries.
+        error.endpoint, error.reason, error.retried = endpoint, redact(_system_reason(exc) or found.reason), retried
+        return error
     return TransportError(f"{method} {path}: {type(exc).__name__}: {redact(str(exc))}")
