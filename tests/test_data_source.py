@@ -624,7 +624,9 @@ def test_a_missing_function_names_the_region_and_account_settings(fc, run, previ
         run(program, preview=preview)
     message = info.value.message
     assert len(message.splitlines()) == 1 and "ServiceNotFound" in message, message
-    assert "check the names" in message and "`alicloud:region`" in message and "`alicloud:accountId`" in message
+    assert "check the names" in message and "`alicloud:accountId`" in message, message
+    # The key the user set (alicloud:accountId), else the first (no region is set): one key each, not every one.
+    assert "`fc-invocation:region`" in message and "`fc-invocation:accountId`" not in message, message
 
 
 def test_a_run_error_names_a_class_that_exists_and_pickles():

@@ -8,10 +8,9 @@ Every front end calls :func:`explain` with its *vocabulary*: a function from a s
 of :data:`~..credentials.SETTING_SOURCES`: ``"endpoint"``, ``"access_key_secret"``, ``"region"``...)
 to the text that names where the user sets it:
 
-- a Python program: :func:`program_setting` (the stack config keys SETTING_SOURCES lists, e.g.
-  ``` `alicloud:secretKey` ```), the default;
-- the plugin (YAML, TypeScript...): its own ``fc-invocation:*`` keys, e.g.
-  ``lambda name: f"`fc-invocation:{camel(name)}`"``;
+- a Python program: :func:`config_vocabulary` over its stack config (the key of SETTING_SOURCES the user set,
+  e.g. ``` `alicloud:secretKey` ```, else the first); :data:`program_setting` (the first key), the default;
+- the plugin (YAML, TypeScript...): ``config_vocabulary(("fc-invocation",))``, its own keys;
 - the CLI: its flags and environment variables, e.g. ``lambda name: FLAGS[name]``.
 
 ``stored=True`` is for a plain ``pulumi refresh``: the engine configured the read from the settings
@@ -32,10 +31,10 @@ network error is worded too, but a wait retries it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Optional
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, Optional
 
-from ..credentials import SETTING_SOURCES
+from ..credentials import SETTING_SOURCES, config_keys
 from ..errors import (
     AuthenticationError,
     ConfigurationError,
@@ -48,7 +47,8 @@ from ..errors import (
 )
 from .messages import item_not_found
 
-__all__ = ["Vocabulary", "USER_FIXABLE", "REFRESH_FIX", "program_setting", "explain", "explains", "is_user_fixable"]
+__all__ = ["Vocabulary", "USER_FIXABLE", "REFRESH_FIX", "config_vocabulary", "program_setting", "explain", "explains",
+           "is_user_fixable"]
 
 Vocabulary = Callable[[str], str]
 """A setting's name (a key of SETTING_SOURCES) -> how the front end's user names it."""
@@ -66,13 +66,23 @@ _CREDENTIALS = ("access_key_id", "access_key_secret", "security_token")
 _CHECKED_SETTINGS = ("region", "account_id", "endpoint")
 
 
-def program_setting(name: str) -> str:
-    """A Python program's vocabulary: the stack config keys of SETTING_SOURCES (`pulumi config set`), or the
-    environment variables where a setting has no config key."""
-    sources = SETTING_SOURCES[name]
-    if sources["config"]:
-        return " or ".join(f"`{key}`" for key in sources["config"])
-    return " or ".join(sources["env"])
+def config_vocabulary(namespaces: Optional[Collection[str]] = None,
+                      config: Optional[Mapping[str, Any]] = None) -> Vocabulary:
+    """The vocabulary of a front end whose user sets stack config keys (`pulumi config set`): a setting is named
+    by its key of ``namespaces`` (None: every one of CONFIG_NAMESPACES, as a Python program reads them; the
+    plugin: its own) that ``config`` holds, the one the user set, else by the first of them (the one to set);
+    by its environment variables where it has no config key."""
+    def where(name: str) -> str:
+        keys = config_keys(name, namespaces)
+        if not keys:
+            return " or ".join(SETTING_SOURCES[name]["env"])
+        return f"`{next((key for key in keys if config and config.get(key) is not None), keys[0])}`"
+
+    return where
+
+
+program_setting: Vocabulary = config_vocabulary()
+"""A Python program's vocabulary with no config at hand: each setting's first config key."""
 
 
 def is_user_fixable(error: BaseException) -> bool:

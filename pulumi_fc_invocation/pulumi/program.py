@@ -22,7 +22,7 @@ from ..credentials import secret_config_texts
 from .. import errors
 from ..errors import FcInvocationError, InvalidArgumentError
 from ..gate.clients import CONFIG_KEYS, client_for, pool
-from ..gate.explain import explain
+from ..gate.explain import config_vocabulary, explain
 from ..gate.gates import gate_for
 from ..gate.operation import SKIP_WAIT_ENV, current_operation, records_only, skip_wait
 from ..gate.run import run_gate_result
@@ -89,8 +89,8 @@ def as_run_error(error: FcInvocationError, text: Optional[str] = None) -> pulumi
 def user_message(error: BaseException, secrets: Collection[str] = ()) -> Optional[str]:
     """The one line a program's user reads for ``error`` (:func:`..gate.explain.explain`, in the stack config's
     words), ``secrets`` masked; None for an error that is not a setting, credentials, authentication, network or
-    input error."""
-    text = explain(error)
+    input error. A setting is named by the stack config key the user set (config_vocabulary)."""
+    text = explain(error, config_vocabulary(config=program_config()))
     return None if text is None else redact(text, secrets)
 
 

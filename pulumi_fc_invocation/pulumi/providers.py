@@ -19,7 +19,7 @@ import pulumi.dynamic
 from ..credentials import secret_config_texts
 from ..errors import FcInvocationError, NotFoundError
 from ..gate.clients import CONFIG_KEYS, client_for
-from ..gate.explain import explain, explains
+from ..gate.explain import config_vocabulary, explain, explains
 from ..gate.gates import BatchGate
 from ..gate.messages import item_not_found
 from ..gate.operation import current_operation
@@ -118,7 +118,7 @@ class GateProvider(pulumi.dynamic.ResourceProvider):
         destroy = not refresh and current_operation() == "destroy"
         if not (destroy or (refresh and explains(error))):
             raise error
-        text = explain(error, stored=refresh) or str(error)
+        text = explain(error, config_vocabulary(config=self._config), stored=refresh) or str(error)
         noun = self.kind.batch_resource_name if self.batch else self.kind.noun
         pulumi.log.warn(redact(f"not read, forgotten by this destroy: {noun} {id_}: {text}" if destroy else
                                f"keeping the state last recorded for {noun} {id_}: {text}", hidden))
