@@ -2,39 +2,43 @@
 seconds: each lifecycle rule of issue 28, counted in the emulator's request log (InvokeFunction = route
 ``invoke``, StopAsyncTask = ``stop``), and the crash between a start and its state write.
 
-The project is a user's: ``runtime: python`` with ``virtualenv`` naming a venv that holds pulumi and this
-package (this test run's own venv, shared by every test of the module: as a user who made one venv and
-``pip install``-ed both)."""
+The project is a user's, as ``pulumi new python`` lays it out: ``toolchain: pip``, ``virtualenv: venv``, a
+requirements.txt naming pulumi and this package (its wheel), the venv made by ``pulumi install``, plugin
+acquisition on (:class:`PulumiCli` drops the test-only switches). ``pulumi install`` takes a while: one venv
+serves the module, each test's copy of the project holding it as its ``venv``."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from _clocks import until
+from _engine import PROGRESS
+from _installed_plugin import package_wheel
 from pulumi_fc_invocation.testing import FcEmulator
 from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
 from test_interrupt import Running
 
 pytestmark = pytest.mark.engine
 
-PULUMI_YAML = f"""\
+PULUMI_YAML = """\
 name: runs
 runtime:
   name: python
   options:
     toolchain: pip
-    virtualenv: {sys.prefix}
+    virtualenv: venv
 """
 
 PROGRAM = '''
+import sys
 import time
 import pulumi
 import pulumi.dynamic
@@ -64,6 +68,7 @@ dep = Stamp("dep", pulumi.ResourceOptions(depends_on=[job]))
 pulumi.export("status", job.status)
 pulumi.export("taskId", job.task_id)
 pulumi.export("sequence", job.run_sequence)
+pulumi.export("prefix", sys.prefix)
 '''
 
 
@@ -73,21 +78,54 @@ def fc():
         yield emulator
 
 
+def _write_project(directory: Path) -> Path:
+    (directory / "Pulumi.yaml").write_text(PULUMI_YAML)
+    (directory / "__main__.py").write_text(PROGRAM)
+    (directory / "requirements.txt").write_text(f"pulumi=={importlib.metadata.version('pulumi')}\n{package_wheel()}\n")
+    return directory
+
+
+@pytest.fixture(scope="module")
+def project_venv(tmp_path_factory, pulumi_bin):
+    """The project's venv, made by ``pulumi install`` from its requirements.txt (once for the module)."""
+    with PulumiCli(_write_project(tmp_path_factory.mktemp("runs-venv")), pulumi=pulumi_bin) as cli:
+        install = cli.run("install")
+        assert install.ok, install.output
+        yield cli.dir / "venv"
+
+
 @pytest.fixture
 def project(tmp_path):
-    (tmp_path / "Pulumi.yaml").write_text(PULUMI_YAML)
-    (tmp_path / "__main__.py").write_text(PROGRAM)
-    return tmp_path
+    return _write_project(tmp_path)
 
 
-def make_cli(fc, project, pulumi_bin, function, **config) -> PulumiCli:
+@pytest.fixture
+def new_cli(project, pulumi_bin, project_venv):
+    """A new ``PulumiCli`` on (a copy of) ``project``, whose ``venv`` is the module's."""
+
+    def new() -> PulumiCli:
+        cli = PulumiCli(project, pulumi=pulumi_bin, env=PROGRESS)
+        (cli.dir / "venv").symlink_to(project_venv, target_is_directory=True)
+        return cli
+
+    return new
+
+
+def configure(cli: PulumiCli, values: dict, secret_keys: frozenset = frozenset()) -> None:
+    """``pulumi config set-all``: every value in one CLI run (``config set`` is one run per key)."""
+    flags = [arg for key, value in values.items()
+             for arg in ("--secret" if key in secret_keys else "--plaintext", f"{key}={value}")]
+    cli.run("config", "set-all", *flags, check=True)
+
+
+def make_cli(fc, new_cli, function, **config) -> PulumiCli:
     """The project's stack on the emulator, for a new FC 3.0 function of its own (``duration``, ``fail_first``)."""
     fc.add_function(None, function, queue_delay=0, duration=config.pop("duration", 1.0),
                     **{k: config.pop(k) for k in ("fail_first",) if k in config})
-    cli = PulumiCli(project, pulumi=pulumi_bin, env={"FC_INVOCATION_PROGRESS_SECONDS": "1"})
-    cli.config(fc.stack_config(), secret_keys={"alicloud:secretKey"})
-    cli.config({"runs:function": function, **{f"runs:{k}": v for k, v in config.items()}},
-               secret_keys={"runs:payload"})  # else the state's copy of the stack config shows it
+    cli = new_cli()
+    configure(cli, {**fc.stack_config(), "runs:function": function, **{f"runs:{k}": v for k, v in config.items()}},
+              # the payload too: else the state's copy of the stack config shows it
+              frozenset({"alicloud:secretKey", "runs:payload"}))
     return cli
 
 
@@ -104,8 +142,8 @@ def names(cli) -> set[str]:
     return {r["urn"].rsplit("::", 1)[-1] + ":" + r["type"].rsplit(":", 1)[-1] for r in cli.resources()}
 
 
-def test_one_task_per_create_none_in_preview_unchanged_up_gate_inputs_refresh_or_destroy(fc, project, pulumi_bin):
-    cli = make_cli(fc, project, pulumi_bin, "lifecycle", payload='{"token": "pl-7f3a9e"}')
+def test_one_task_per_create_none_in_preview_unchanged_up_gate_inputs_refresh_or_destroy(fc, new_cli):
+    cli = make_cli(fc, new_cli, "lifecycle", payload='{"token": "pl-7f3a9e"}')
     with cli:
         preview = cli.preview()
         assert preview.ok, preview.output
@@ -116,6 +154,7 @@ def test_one_task_per_create_none_in_preview_unchanged_up_gate_inputs_refresh_or
         (first,) = calls(fc, "invoke", "lifecycle")
         out = cli.outputs()
         assert out["status"] == "Succeeded" and out["sequence"] == 0
+        assert out["prefix"] == str(cli.dir / "venv")  # the program ran in the project's venv
         assert [t.invocation_id for t in tasks(fc, "lifecycle")] == [out["taskId"]]
         assert "dep:Resource" in names(cli) and "migrate:AsyncTaskRunStart" in names(cli)
         assert "pl-7f3a9e" not in json.dumps(cli.export()) + up.output  # the payload is secret by default
@@ -123,12 +162,12 @@ def test_one_task_per_create_none_in_preview_unchanged_up_gate_inputs_refresh_or
 
         again = cli.up()  # unchanged
         assert again.ok, again.output
-        cli.config({"runs:timeout": "90"})  # a gate input alone
+        configure(cli, {"runs:timeout": "90"})  # a gate input alone
         gate_only = cli.up()
         assert gate_only.ok, gate_only.output
         assert len(calls(fc, "invoke", "lifecycle")) == 1, (again.output, gate_only.output)
 
-        cli.config({"runs:version": "2"})  # a trigger: a new run
+        configure(cli, {"runs:version": "2"})  # a trigger: a new run
         triggered = cli.up()
         assert triggered.ok, triggered.output
         assert len(calls(fc, "invoke", "lifecycle")) == 2
@@ -147,8 +186,8 @@ def test_one_task_per_create_none_in_preview_unchanged_up_gate_inputs_refresh_or
         assert cli.outputs()["taskId"] == out["taskId"] and len(tasks(fc, "lifecycle")) == 2
 
 
-def test_a_failed_run_fails_up_without_its_dependents_and_the_next_up_runs_it_again(fc, project, pulumi_bin):
-    cli = make_cli(fc, project, pulumi_bin, "flaky", fail_first=1)
+def test_a_failed_run_fails_up_without_its_dependents_and_the_next_up_runs_it_again(fc, new_cli):
+    cli = make_cli(fc, new_cli, "flaky", fail_first=1)
     with cli:
         up = cli.up()
         assert not up.ok
@@ -164,36 +203,36 @@ def test_a_failed_run_fails_up_without_its_dependents_and_the_next_up_runs_it_ag
         assert failed.status == "Failed" and second.status == "Succeeded"
         assert cli.outputs()["taskId"] == second.invocation_id and "dep:Resource" in names(cli)
 
-        cli.config({"runs:version": "2"})  # after a retried run, a trigger change still starts a new task
+        configure(cli, {"runs:version": "2"})  # after a retried run, a trigger change still starts a new task
         triggered = cli.up()
         assert triggered.ok, triggered.output
         assert [r.status for r in calls(fc, "invoke", "flaky") if r.status == 202] == [202] * 3
         assert len(tasks(fc, "flaky")) == 3 and cli.outputs()["taskId"] == tasks(fc, "flaky")[-1].invocation_id
 
 
-def test_a_timed_out_run_is_waited_for_again_and_stopped_only_when_asked(fc, project, pulumi_bin):
+def test_a_timed_out_run_is_waited_for_again_and_stopped_only_when_asked(fc, new_cli):
     """A timed-out wait leaves the task running without stop_on_timeout, and the next up adopts it (no second
     start) and waits again; with stop_on_timeout it is stopped; destroy stops a running task only with
     stop_on_delete."""
-    cli = make_cli(fc, project, pulumi_bin, "slow", duration=8, timeout=2)
+    cli = make_cli(fc, new_cli, "slow", duration=8, timeout=2)
     with cli:
         timed_out = cli.up()
         assert not timed_out.ok and not calls(fc, "stop", "slow"), timed_out.output
         (first,) = tasks(fc, "slow")
         assert first.status == "Running"
-        cli.config({"runs:timeout": "60"})
+        configure(cli, {"runs:timeout": "60"})
         adopted = cli.up()
         assert adopted.ok, adopted.output
         assert [r.status for r in calls(fc, "invoke", "slow")] == [202]  # waited for again, not started again
         assert cli.outputs()["taskId"] == first.invocation_id and tasks(fc, "slow")[0].status == "Succeeded"
 
         fc.add_function(None, "long", queue_delay=0, duration=120)  # still running whatever the machine's load
-        cli.config({"runs:function": "long", "runs:stopOnTimeout": "true", "runs:timeout": "2"})
+        configure(cli, {"runs:function": "long", "runs:stopOnTimeout": "true", "runs:timeout": "2"})
         stopped = cli.up()
         assert not stopped.ok and len(calls(fc, "stop", "long")) == 1, stopped.output
         assert "stop_on_timeout" in stopped.output and tasks(fc, "long")[-1].status == "Stopped"
 
-        cli.config({"runs:stopOnTimeout": "false", "runs:stopOnDelete": "true", "runs:version": "2"})
+        configure(cli, {"runs:stopOnTimeout": "false", "runs:stopOnDelete": "true", "runs:version": "2"})
         assert not cli.up().ok  # times out; the task runs on
         assert len(calls(fc, "stop", "long")) == 1 and tasks(fc, "long")[-1].status == "Running"
         assert cli.destroy().ok
@@ -201,18 +240,17 @@ def test_a_timed_out_run_is_waited_for_again_and_stopped_only_when_asked(fc, pro
         assert tasks(fc, "long")[-1].status == "Stopped"
 
 
-def test_an_fc2_run_starts_once(fc, project, pulumi_bin):
+def test_an_fc2_run_starts_once(fc, project, new_cli):
     """StatefulAsyncInvocationRun through the same lifecycle's first steps: one invocation per create, none on
     an unchanged up."""
     (project / "__main__.py").write_text(PROGRAM.replace(
         'AsyncTaskRun("migrate", function_name=cfg.require("function")',
         'StatefulAsyncInvocationRun("migrate", service_name="svc", function_name=cfg.require("function")').replace(
-        "import AsyncTaskRun", "import StatefulAsyncInvocationRun").replace("job.task_id", "job.invocation_id"))
+        "import AsyncTaskRun", "import StatefulAsyncInvocationRun"))  # job.task_id: the id used, FC 2.0 too
     fc.add_function("svc", "fc2job", queue_delay=0, duration=1)
-    cli = PulumiCli(project, pulumi=pulumi_bin, env={"FC_INVOCATION_PROGRESS_SECONDS": "1"})
+    cli = new_cli()
     with cli:
-        cli.config(fc.stack_config(), secret_keys={"alicloud:secretKey"})
-        cli.config({"runs:function": "fc2job"})
+        configure(cli, {**fc.stack_config(), "runs:function": "fc2job"}, frozenset({"alicloud:secretKey"}))
         assert cli.up().ok and cli.up().ok
         invokes = [r for r in fc.requests if r.route == "invoke" and "/functions/fc2job/" in r.path]
         assert len(invokes) == 1
@@ -222,11 +260,11 @@ def test_an_fc2_run_starts_once(fc, project, pulumi_bin):
 
 
 @pytest.mark.parametrize("stop", [True, False], ids=["stop_on_timeout", "default"])
-def test_ctrl_c_while_a_run_waits_stops_its_task_only_with_stop_on_timeout(fc, project, pulumi_bin, stop):
+def test_ctrl_c_while_a_run_waits_stops_its_task_only_with_stop_on_timeout(fc, new_cli, stop):
     """A cancelled deployment (Ctrl-C to the CLI's process group, as a terminal sends it) while the run waits:
     the program stops the task before it exits when stop_on_timeout is set, and leaves it running else."""
     function = f"cancelled-{'stop' if stop else 'keep'}"
-    cli = make_cli(fc, project, pulumi_bin, function, duration=120, stopOnTimeout=str(stop).lower())
+    cli = make_cli(fc, new_cli, function, duration=120, stopOnTimeout=str(stop).lower())
     with cli:
         run = Running(cli, "up", "--yes", "--skip-preview")
         assert until(lambda: run.shows(f"waiting for {function}/") or run.proc.poll() is not None, 120)
@@ -240,6 +278,16 @@ def test_ctrl_c_while_a_run_waits_stops_its_task_only_with_stop_on_timeout(fc, p
         assert f"stopped task {function}/{task.invocation_id} (stop_on_timeout)" in out, out
     else:
         assert not calls(fc, "stop", function) and task.status == "Running", out
+
+
+def _pending_written(cli: PulumiCli) -> bool:
+    """Whether the stack's state file (the local backend's) holds the start's pending create yet: the engine
+    writes it before the Create, but a kill can come before the write reaches the file."""
+    for path in cli.backend.glob(".pulumi/stacks/**/*.json"):
+        text = path.read_text(errors="replace")
+        if '"pending_operations"' in text and "AsyncTaskRunStart" in text:
+            return True
+    return False
 
 
 def _descendants(pid: int) -> list[int]:
@@ -286,12 +334,12 @@ def _kill_all(proc: subprocess.Popen) -> None:
 
 
 @pytest.mark.parametrize("recover", ["refresh", "up", "import"])
-def test_a_crash_between_start_and_state_adopts_the_started_task(fc, project, pulumi_bin, recover):
+def test_a_crash_between_start_and_state_adopts_the_started_task(fc, new_cli, recover):
     """Kill the CLI and everything it started once the task has started (its invoke's answer held back, so the
     state has only a pending create); recover as a user would; the recovering up starts no second task (the 409
     finds the first) and gates on it."""
     function = f"crash-{recover}"
-    cli = make_cli(fc, project, pulumi_bin, function, duration=3)
+    cli = make_cli(fc, new_cli, function, duration=3)
     with cli:
         fc.inject_fault("invoke", latency=60, times=1, api="2023-03-30")
         argv = [cli.pulumi, "--non-interactive", "--color=never", "up", "--yes", "--skip-preview"]
@@ -299,7 +347,7 @@ def test_a_crash_between_start_and_state_adopts_the_started_task(fc, project, pu
             proc = subprocess.Popen(argv, cwd=cli.dir, env=cli.env, stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, start_new_session=True)
             deadline = time.monotonic() + 120
-            while not tasks(fc, function):
+            while not (tasks(fc, function) and _pending_written(cli)):
                 assert time.monotonic() < deadline and proc.poll() is None, (cli.dir / "crashed-up.log").read_text()
                 time.sleep(0.05)
             _kill_all(proc)
