@@ -49,7 +49,8 @@ job = AsyncTaskRun("migrate", function_name=cfg.require("function"), payload=cfg
                    triggers={"version": cfg.get("version") or "1"}, timeout_seconds=cfg.get_float("timeout") or 60,
                    max_poll_interval_seconds=0.5, poll_interval_seconds=0.25,
                    stop_on_timeout=cfg.get_bool("stopOnTimeout") or False,
-                   stop_on_delete=cfg.get_bool("stopOnDelete") or False)
+                   stop_on_delete=cfg.get_bool("stopOnDelete") or False, task_id=cfg.get("taskId"),
+                   wait_for_completion=cfg.get_bool("wait") is not False)
 
 
 class _Stamp(pulumi.dynamic.ResourceProvider):
@@ -238,6 +239,22 @@ def test_a_timed_out_run_is_waited_for_again_and_stopped_only_when_asked(fc, new
         assert cli.destroy().ok
         assert len(calls(fc, "stop", "long")) == 2  # stop_on_delete
         assert tasks(fc, "long")[-1].status == "Stopped"
+
+
+def test_up_replace_of_a_given_task_id_adopts_the_running_task_and_leaves_it_running(fc, new_cli):
+    """``pulumi up --replace`` of a run's start under a given task_id, its task still running, with
+    stop_on_delete: the replacement's start adopts the task its id holds (the 409), and the replaced start's
+    delete does not stop the task the replacement now holds."""
+    cli = make_cli(fc, new_cli, "replaced", duration=120, taskId="job_1", wait="false", stopOnDelete="true")
+    with cli:
+        assert cli.up().ok
+        urn = f"urn:pulumi:{cli.stack}::runs::pulumi-python:dynamic/fc:AsyncTaskRunStart::migrate"
+        replaced = cli.up("--replace", urn)
+        assert replaced.ok, replaced.output
+        assert [r.status for r in calls(fc, "invoke", "replaced")] == [202, 409], replaced.output
+        (task,) = tasks(fc, "replaced")
+        assert not calls(fc, "stop", "replaced") and task.status == "Running", replaced.output
+        assert cli.outputs()["taskId"] == "job_1"
 
 
 def test_an_fc2_run_starts_once(fc, project, new_cli):
