@@ -202,6 +202,7 @@ def test_a_failed_run_fails_up_without_its_dependents_and_the_next_up_runs_it_ag
         assert [r.status for r in calls(fc, "invoke", "flaky") if r.status == 202] == [202, 202]
         (failed, second) = tasks(fc, "flaky")
         assert failed.status == "Failed" and second.status == "Succeeded"
+        assert second.invocation_id == failed.invocation_id + "-1"  # the run's retry id: ...-0-1, not run 1
         assert cli.outputs()["taskId"] == second.invocation_id and "dep:Resource" in names(cli)
 
         configure(cli, {"runs:version": "2"})  # after a retried run, a trigger change still starts a new task
@@ -209,6 +210,7 @@ def test_a_failed_run_fails_up_without_its_dependents_and_the_next_up_runs_it_ag
         assert triggered.ok, triggered.output
         assert [r.status for r in calls(fc, "invoke", "flaky") if r.status == 202] == [202] * 3
         assert len(tasks(fc, "flaky")) == 3 and cli.outputs()["taskId"] == tasks(fc, "flaky")[-1].invocation_id
+        assert tasks(fc, "flaky")[-1].invocation_id == failed.invocation_id[:-1] + "1"  # run 1: ...-1
 
 
 def test_a_timed_out_run_is_waited_for_again_and_stopped_only_when_asked(fc, new_cli):

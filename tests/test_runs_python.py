@@ -310,3 +310,26 @@ def test_a_recorded_run_diffs_unchanged_and_a_given_task_id_refuses_a_triggers_c
                     news={**start.inputs, **blob, "triggers": {"v": "2"}})
     assert [(f.property, "give a new task_id" in f.reason) for f in checked.failures] == [("triggers", True)]
     assert {r.route for r in fc.requests} <= {"get"}
+
+
+def test_a_recorded_run_that_failed_is_retried_under_its_retry_id_not_the_next_run(fc, run, host):
+    """The start of a run recorded before its task ended, the task Failed since: the diff replaces, and the
+    replacement's check (the engine's, without olds) keeps the run's sequence n, so its create retries under the
+    run's retry ids (``...-<n>-<k>``, as docs/runs.md says), not as run n+1. One read (GET), no InvokeFunction."""
+    fc.add_function(None, "breaks", queue_delay=0, duration=10, fail_first=1)
+
+    def program():
+        AsyncTaskRun("migrate", function_name="breaks", payload="{}", wait_for_completion=False)
+
+    start = record(run(program), "migrate", "AsyncTaskRunStart")
+    fc.advance(10)
+    fc.reset_requests()
+    blob = {"__provider": start.provider_blob}
+    checked_news = {**start.inputs, "run_sequence": 0, **blob}  # as the engine sends them: checked
+    diff = _call(host, "Diff", id=start.id, urn=start.urn, olds={**start.outputs, **blob}, news=checked_news)
+    assert list(diff.replaces) == ["status"]
+    fresh = {k: v for k, v in start.inputs.items() if k != "run_sequence"}
+    checked = rpc.deserialize_properties(_call(host, "Check", urn=start.urn, olds={},
+                                               news={**fresh, **blob}).inputs)
+    assert checked["run_sequence"] == start.outputs["run_sequence"] == 0
+    assert [r.route for r in fc.requests] == ["get"]

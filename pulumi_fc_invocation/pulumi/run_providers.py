@@ -137,13 +137,17 @@ class RunStartProvider(GateProvider):
             spec = self._spec(news)
             decision = diff(run, olds, spec.props())
             changed, replaces = list(decision.changed), list(decision.replaces)
+            # Ended badly: retried under the same run's next retry id (-<n>-<k>). An end in success is not recorded
+            # here (an update of the hidden start on an unchanged up): the run's read records it.
             if not replaces and needs_read(olds) and olds.get(run.id_key) and self._ended_badly(spec, olds):
                 changed.append("status")
                 replaces.append("status")
             # The engine checks a replacement again without old inputs, also one it decides on its own
             # (replaceOnChanges, --replace): bridge the sequence, whatever this diff says.
             resource = str(news.get(RESOURCE_KEY))
-            replacing(resource, replacement_sequence(run, resource, olds, news), run, news)
+            retry = replaces == ["status"] and olds.get(SEQUENCE) is not None
+            replacing(resource, int(olds[SEQUENCE]) if retry else replacement_sequence(run, resource, olds, news),
+                      run, news)
         return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
     def _ended_badly(self, spec: RunSpec, olds: Mapping[str, Any]) -> bool:
