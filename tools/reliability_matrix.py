@@ -356,7 +356,9 @@ def _datasource_cases() -> list[Case]:
         # The wait's first read is refused: the gate fails there, the engine's read never happens.
         Case("expired-sts", "datasource", "gated data source with an expired STS token", "ProgramError",
              creds="expired_sts", requests=1, max_seconds=15.0,
-             message_has=("SecurityTokenExpired", "the security token has expired")),
+             # one line: it expired, FC's code, the key the program set, the fix
+             message_has=("the STS token has expired", "SecurityTokenExpired", "`alicloud:securityToken`",
+                          "set a fresh token")),
     ]
 
 
