@@ -231,6 +231,8 @@ def test_the_diff_replaces_on_a_new_sequence_and_updates_on_gate_inputs_alone(fc
     assert set(replaced.replaces) == {"payload", "run_sequence"}
     assert diff(run, olds, {**news, "task_id": "given"}).replaces == ("task_id",)
     assert not needs_read(olds) and needs_read({**olds, "status": "Running", "is_terminal": False})
+    refreshed_failed = {**olds, "status": "Failed", "is_terminal": True}  # a refresh recorded the end: no read
+    assert diff(run, refreshed_failed, news).replaces == ("status",)
     assert ended_badly("Failed") and ended_badly("Expired") and not ended_badly("Succeeded")
     assert {"payload", "return_payload"} <= secret_outputs(spec)
     assert not secret_outputs(spec_of(run, "d", secret_payloads=False)) & {"return_payload"}

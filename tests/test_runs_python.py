@@ -333,3 +333,25 @@ def test_a_recorded_run_that_failed_is_retried_under_its_retry_id_not_the_next_r
                                                news={**fresh, **blob}).inputs)
     assert checked["run_sequence"] == start.outputs["run_sequence"] == 0
     assert [r.route for r in fc.requests] == ["get"]
+
+
+def test_a_run_a_refresh_recorded_as_failed_is_retried_by_the_next_up(fc, run, host):
+    """``pulumi up --refresh`` (or a refresh, then an up) of a run whose task failed: the refresh records Failed
+    (an ended status, so no read is needed); the diff still replaces it under the run's retry id, or every later
+    up would gate on the Failed task again and fail forever. No request at all in the diff."""
+    fc.add_function(None, "breaks-later", queue_delay=0, duration=10, fail_first=1)
+
+    def program():
+        AsyncTaskRun("migrate", function_name="breaks-later", payload="{}", wait_for_completion=False)
+
+    start = record(run(program), "migrate", "AsyncTaskRunStart")
+    fc.advance(10)
+    blob = {"__provider": start.provider_blob}
+    olds = {**start.outputs, **blob}
+    refreshed = rpc.deserialize_properties(_call(host, "Read", id=start.id, urn=start.urn, properties=olds).properties)
+    assert refreshed["status"] == "Failed" and refreshed["is_terminal"] is True
+    fc.reset_requests()
+    diff = _call(host, "Diff", id=start.id, urn=start.urn, olds={**refreshed, **blob},
+                 news={**start.inputs, "run_sequence": 0, **blob})
+    assert list(diff.replaces) == ["status"]
+    assert [r.route for r in fc.requests] == []

@@ -38,7 +38,8 @@ API (the plugin's :mod:`..plugin.runs` and the Python front end use these; none 
   ``Started.spec`` is the gate's :class:`~.spec.SingleSpec` on the item: gate on it as a data source does.
 - ``diff(run, olds, news) -> Decision``: olds are the recorded outputs, news the checked inputs (with
   ``run_sequence``): ``Decision.replaces`` (a new run), else ``Decision.changed`` (an update that starts
-  nothing). ``needs_read(olds)``: the recorded item had not ended: read it (a GET, never an invoke) and
+  nothing); a recorded status that ended badly (a refresh recorded it) replaces (``"status"``) with no read.
+  ``needs_read(olds)``: the recorded item had not ended: read it (a GET, never an invoke) and
   replace when ``ended_badly(status)``.
 - ``run_outputs(spec, started_spec, result, waited) -> dict`` and ``secret_outputs(spec) -> frozenset``: what
   is recorded (``run.outputs``' keys) and what of it is secret.
@@ -412,7 +413,11 @@ def diff(run: Run, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Decision
         if differs:
             changed.append(name)
     replacing = (set(run.replacing) | {SEQUENCE}) - unknown_to(olds)
-    return Decision(tuple(changed), tuple(name for name in changed if name in replacing))
+    replaces = [name for name in changed if name in replacing]
+    if not replaces and olds.get(run.id_key) and ended_badly(olds.get("status")):
+        changed.append("status")  # recorded as ended badly (a refresh read it): retried, never gated on again
+        replaces.append("status")
+    return Decision(tuple(changed), tuple(replaces))
 
 
 def needs_read(olds: Mapping[str, Any]) -> bool:
