@@ -23,6 +23,7 @@ from _clocks import until
 from _engine import PROGRESS
 from _installed_plugin import package_wheel
 from pulumi_fc_invocation.testing import FcEmulator
+from pulumi_fc_invocation.testing.clock import RealClock
 from pulumi_fc_invocation.testing.pulumi_cli import PulumiCli
 from test_interrupt import Running
 
@@ -400,3 +401,36 @@ def test_a_crash_between_start_and_state_adopts_the_started_task(fc, new_cli, re
         out = cli.outputs()
         assert out["taskId"] == task.invocation_id and out["status"] == "Succeeded"
         assert "dep:Resource" in names(cli)
+
+
+class _Skewed(RealClock):
+    """Wall time, moved forward by :meth:`advance` (the emulator's days pass at once)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return super().now() + self.offset
+
+    def advance(self, seconds: float) -> float:
+        self.offset += seconds
+        return self.now()
+
+
+def test_a_run_whose_task_fc_has_forgotten_keeps_its_record_on_the_next_up(new_cli):
+    """FC keeps a task 7 days: the next up of a run recorded earlier reads no task under its id, keeps the state
+    last recorded with a warning (as a refresh does), starts nothing and fails nothing (it failed every later up)."""
+    clock = _Skewed()
+    with FcEmulator(clock=clock) as fc:
+        cli = make_cli(fc, new_cli, "forgotten")
+        with cli:
+            up = cli.up()
+            assert up.ok, up.output
+            task_id = cli.outputs()["taskId"]
+            clock.advance(8 * 24 * 3600)
+            assert not tasks(fc, "forgotten")  # forgotten
+            again = cli.up()
+            assert again.ok, again.output
+            assert "keeping the state last recorded" in again.output and "Traceback" not in again.output
+            assert len(calls(fc, "invoke", "forgotten")) == 1 and cli.outputs()["taskId"] == task_id
+            assert "dep:Resource" in names(cli)

@@ -182,7 +182,10 @@ class RunResources:
             client = await self.provider.client(item)
             result = await self.blocking(spec, lambda: spec.kind.read(client, item.ref))
         except FcInvocationError as exc:
-            if not isinstance(getattr(exc, "cause", exc), NotFoundError):
+            if isinstance(getattr(exc, "cause", exc), NotFoundError):  # forgotten (FC keeps a task 7 days): kept,
+                self.provider.log("warning", f"keeping the state last recorded for {spec.kind.noun} {item.id}: "
+                                             f"{exc}", urn, ephemeral=False)  # as the Python run and a refresh say
+            else:
                 self.provider.log("warning", f"could not read {spec.kind.noun} {item.id} to see whether it "
                                              f"ended: {exc}", urn, ephemeral=False)
             return None

@@ -48,13 +48,17 @@ from ..models import redacting
 from ..sources import ASYNC_TASK_RUN, STATEFUL_ASYNC_INVOCATION_RUN, Run
 from .providers import GateProvider
 
-__all__ = ["RESOURCE_KEY", "RunStartProvider", "RunProvider", "AsyncTaskRunStartProvider",
+__all__ = ["RESOURCE_KEY", "DEPLOYMENT_KEY", "RunStartProvider", "RunProvider", "AsyncTaskRunStartProvider",
            "StatefulAsyncInvocationRunStartProvider", "AsyncTaskRunProvider", "StatefulAsyncInvocationRunProvider",
            "has_unknown"]
 
 # The start resource's hidden input naming the run (its URN: project, stack, type, name): the derived id's
 # digest is over it. The dynamic provider host is told neither the URN nor the stack, so the program gives it.
 RESOURCE_KEY = "run_urn"
+# The start resource's hidden input naming the program run (a token new in each): its create records it, so the
+# program tells a run it started now from one recorded earlier, whose item FC may since have forgotten (7 days).
+# No diff compares it: an up changes nothing by giving a new one.
+DEPLOYMENT_KEY = "run_deployment"
 ENQUEUED = {"status": "Enqueued"}  # what a start records of an item it just started (not read yet)
 
 
@@ -168,6 +172,7 @@ class RunStartProvider(GateProvider):
         result = started.adopted or spec.kind.mocked_result(started.spec.ref, ENQUEUED)
         outs = run_outputs(spec, started.spec, result, None)
         outs[RESOURCE_KEY] = props.get(RESOURCE_KEY)
+        outs[DEPLOYMENT_KEY] = props.get(DEPLOYMENT_KEY)  # started in this program run (an update keeps the old)
         return pulumi.dynamic.CreateResult(started.spec.id, outs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
@@ -189,6 +194,7 @@ class RunStartProvider(GateProvider):
         outs = run_outputs(spec, item, result, props.get("waited_seconds"))
         outs[SEQUENCE] = props.get(SEQUENCE)
         outs[RESOURCE_KEY] = props.get(RESOURCE_KEY)
+        outs[DEPLOYMENT_KEY] = props.get(DEPLOYMENT_KEY)
         return pulumi.dynamic.ReadResult(id_, outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:

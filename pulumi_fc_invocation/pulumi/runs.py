@@ -19,6 +19,8 @@ In a preview the start's outputs are unknown (nothing started), so the run's are
 from __future__ import annotations
 
 import asyncio
+import uuid
+import weakref
 from collections.abc import Mapping, Sequence  # noqa: F401 - the annotations name them (evaluated here)
 from typing import Any, ClassVar, Optional
 
@@ -51,6 +53,7 @@ from .program import (
 from .interrupt import on_interrupt
 from .resources import check_name, constructor
 from .run_providers import (
+    DEPLOYMENT_KEY,
     RESOURCE_KEY,
     AsyncTaskRunProvider,
     AsyncTaskRunStartProvider,
@@ -118,10 +121,11 @@ def _plain(args: Mapping[str, Any]) -> bool:
     return all_plain(args) and (not isinstance(triggers, Mapping) or all_plain(triggers))
 
 
-async def _not_listed_yet(item: Any) -> bool:
-    """Whether FC does not list the item the start just started (a run that does not wait reads it once):
-    recorded as enqueued then, as the plugin records it, never failed as not found. Another error: False (the
-    gate's own read says it, with its one line)."""
+async def _not_found(item: Any) -> bool:
+    """Whether FC does not know the item (one read): the start just started it and FC does not list it yet (a run
+    that does not wait: recorded as enqueued, as the plugin records it), or FC has forgotten a run recorded
+    earlier (it keeps a task 7 days: the state last recorded is kept). Another error: False (the gate's own read
+    says it, with its one line)."""
     if skip_wait() or records_only() or under_mocks():
         return False
     with redacting(gate_secrets(item)):
@@ -133,6 +137,14 @@ async def _not_listed_yet(item: Any) -> bool:
         except FcInvocationError:
             return False
     return False
+
+
+_DEPLOYMENTS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, str]" = weakref.WeakKeyDictionary()
+
+
+def _deployment() -> str:
+    """This program run's token (one per event loop: an Automation API process runs one program per loop)."""
+    return _DEPLOYMENTS.setdefault(asyncio.get_event_loop(), uuid.uuid4().hex)
 
 
 def _stop(item: Any, client: Any, secrets: tuple[str, ...], budget: Optional[float]) -> tuple[bool, Optional[str]]:
@@ -150,7 +162,7 @@ async def gate_run(spec: RunSpec, item: Any, target: Any) -> Optional[float]:
     """The gate on the run's item, in the program (:func:`.program.gate_in_program`); a failed gate (a timeout,
     a fail status, another gate's failure) stops an item that has not ended when ``stop_on_timeout``, and so
     does a Ctrl-C (a cancelled deployment) while it waits (:func:`.interrupt.on_interrupt`)."""
-    if not item.wait and await _not_listed_yet(item):
+    if not item.wait and await _not_found(item):
         return None
     stopping = spec.stop_on_timeout and not under_mocks()
     if not stopping:
@@ -192,6 +204,7 @@ def declare_run(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulumi.
     start_props: dict[str, Any] = {f.name: None for f in run.outputs}
     start_props.update(given)
     start_props[RESOURCE_KEY] = target.urn
+    start_props[DEPLOYMENT_KEY] = _deployment()
     start = STARTS[run.name](resource_name, start_props, ResourceOptions(
         parent=opts.parent, depends_on=opts.depends_on, protect=opts.protect, retain_on_delete=opts.retain_on_delete,
         additional_secret_outputs=secret))
@@ -202,13 +215,19 @@ def declare_run(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulumi.
         run, values, frozenset(secret_names) | hidden, resource=resource_name))
     item_id: Output[Any] = getattr(start, kind.id_key)
 
-    def gate(values: list[Any]) -> Any:
-        run_spec, started = values
+    async def gate(values: list[Any]) -> tuple[Optional[float], bool]:
+        """(seconds waited, whether FC has forgotten the item of a run recorded earlier: kept as recorded)."""
+        run_spec, started, started_in = values
         if started is None:  # under mocks, when the mock gave no id: the run's first derived id
             started = run_spec.id_at(run_spec.sequence)
-        return gate_run(run_spec, run_spec.spec_for(started), target)
+        item = run_spec.spec_for(started)
+        if started_in != deployment and await _not_found(item):
+            return None, True  # the read keeps the start's record and warns (a refresh's read of a forgotten item)
+        return await gate_run(run_spec, item, target), False
 
-    waited = Output.all(spec, item_id).apply(gate)
+    deployment = _deployment()
+    gated = Output.all(spec, item_id, getattr(start, DEPLOYMENT_KEY)).apply(gate)
+    waited: Output[Any] = gated.apply(lambda g: g[0])
     gated_id = Output.all(spec, item_id, waited).apply(
         lambda values: values[0].spec_for(values[1] or values[0].id_at(values[0].sequence)).id)
 
@@ -220,6 +239,9 @@ def declare_run(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulumi.
     props[run.id_input] = item_id  # the id used (FC 2.0: task_id beside invocation_id), a given one or not
     props[SEQUENCE] = getattr(start, SEQUENCE)
     props["waited_seconds"] = waited
+    for key, value in props.items():  # a forgotten item: the start's record, which the read keeps (it warns)
+        if value is None:
+            props[key] = Output.all(gated, getattr(start, key)).apply(lambda v: v[1] if v[0][1] else None)
     no_verdict_props(props, spec)
     register_read(resource, provider, resource_name, props, opts, gated_id, secret)
     resource.start = start  # type: ignore[attr-defined]
