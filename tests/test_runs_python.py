@@ -355,3 +355,33 @@ def test_a_run_a_refresh_recorded_as_failed_is_retried_by_the_next_up(fc, run, h
                  news={**start.inputs, "run_sequence": 0, **blob})
     assert list(diff.replaces) == ["status"]
     assert [r.route for r in fc.requests] == []
+
+
+@pytest.mark.parametrize("case", ("held", "denied"))
+def test_a_start_that_fails_fails_the_program_in_one_line_and_the_next_up_tries_again(fc, run, host, case):
+    """A start refused (a given task_id held by a task of another payload; a 403 on InvokeFunction) fails the
+    program in one line, never a provider host's traceback, the payload not shown; the start records why (no
+    item), and the next up's diff replaces it so the start is tried again."""
+    fc.add_function(None, f"start-{case}", queue_delay=0, duration=5)
+    given = {}
+    if case == "held":
+        fc.add_invocation(None, f"start-{case}", "job-1", payload="other")
+        given = {"task_id": "job-1"}
+    else:
+        fc.inject_fault("invoke", status=403, code="AccessDenied", times=1)
+
+    def program():
+        _app("app", AsyncTaskRun("migrate", function_name=f"start-{case}", payload="mine-s3cr3t", **given))
+
+    with pytest.raises(ProgramError) as failed:
+        run(program)
+    message = str(failed.value)
+    assert "Traceback" not in message and len(message.splitlines()) == 1, message
+    assert ("task_id 'job-1'" if case == "held" else "AccessDenied") in message and "mine-s3cr3t" not in message
+    assert not [r for r in failed.value.result.resources if r.name == "app"]
+    start = record(failed.value.result, "migrate", "AsyncTaskRunStart")
+    assert start.outputs["start_error"] and start.outputs.get("task_id") is None
+    blob = {"__provider": start.provider_blob}
+    diff = _call(host, "Diff", id=start.id, urn=start.urn, olds={**start.outputs, **blob},
+                 news={**start.inputs, **blob})
+    assert "start_error" in diff.replaces

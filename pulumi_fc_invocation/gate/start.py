@@ -38,7 +38,8 @@ API (the plugin's :mod:`..plugin.runs` and the Python front end use these; none 
   ``Started.spec`` is the gate's :class:`~.spec.SingleSpec` on the item: gate on it as a data source does.
 - ``diff(run, olds, news) -> Decision``: olds are the recorded outputs, news the checked inputs (with
   ``run_sequence``): ``Decision.replaces`` (a new run), else ``Decision.changed`` (an update that starts
-  nothing); a recorded status that ended badly (a refresh recorded it) replaces (``"status"``) with no read.
+  nothing); a recorded status that ended badly (a refresh recorded it) replaces (``"status"``) with no read, and
+  so does a recorded :data:`START_ERROR` (a start that failed: tried again).
   ``needs_read(olds)``: the recorded item had not ended: read it (a GET, never an invoke) and
   replace when ``ended_badly(status)``.
 - ``run_outputs(spec, started_spec, result, waited) -> dict`` and ``secret_outputs(spec) -> frozenset``: what
@@ -66,7 +67,7 @@ from ..sources import Run
 from .outputs import single_outputs
 from .spec import SingleSpec, with_timeout
 
-__all__ = ["RETRIED", "MAX_TRIES", "SEQUENCE", "RunStartError", "RunSpec", "Started", "Decision", "kind_of",
+__all__ = ["RETRIED", "MAX_TRIES", "SEQUENCE", "START_ERROR", "RunStartError", "RunSpec", "Started", "Decision", "kind_of",
            "normalized", "unknown_to", "next_sequence", "given_id_rule", "replacing", "claim", "claimed",
            "replacement_sequence", "derived_id", "slot_of", "build_run_spec", "start", "diff", "needs_read",
            "ended_badly", "run_outputs", "secret_outputs", "stop_if_running"]
@@ -75,6 +76,9 @@ __all__ = ["RETRIED", "MAX_TRIES", "SEQUENCE", "RunStartError", "RunSpec", "Star
 RETRIED = frozenset({"Failed", "Stopped", "Expired", "Invalid"})
 MAX_TRIES = 32  # ids of one sequence tried by one start before it gives up
 SEQUENCE = "run_sequence"
+# A front end whose start cannot fail its create in one line (the Python dynamic provider host prints a traceback)
+# records the start's error here (one line, no secret) and fails the run from the program; the diff replaces it.
+START_ERROR = "start_error"
 
 
 class RunStartError(FcInvocationError):
@@ -417,6 +421,9 @@ def diff(run: Run, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Decision
     if not replaces and olds.get(run.id_key) and ended_badly(olds.get("status")):
         changed.append("status")  # recorded as ended badly (a refresh read it): retried, never gated on again
         replaces.append("status")
+    if olds.get(START_ERROR):
+        changed.append(START_ERROR)  # the recorded start failed: the next up tries again
+        replaces.append(START_ERROR)
     return Decision(tuple(changed), tuple(replaces))
 
 

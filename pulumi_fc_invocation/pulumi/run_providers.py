@@ -23,10 +23,12 @@ import pulumi.dynamic
 from pulumi.runtime.rpc import UNKNOWN
 
 from ..errors import FcInvocationError, InvalidArgumentError, NotFoundError
+from ..gate.explain import config_vocabulary, explain
 from ..gate.messages import item_not_found
 from ..gate.outputs import single_outputs
 from ..gate.start import (
     SEQUENCE,
+    START_ERROR,
     RunSpec,
     build_run_spec,
     claim,
@@ -44,7 +46,7 @@ from ..gate.start import (
     stop_if_running,
 )
 from ..kinds import FC2, FC3
-from ..models import redacting
+from ..models import redact, redacting
 from ..sources import ASYNC_TASK_RUN, STATEFUL_ASYNC_INVOCATION_RUN, Run
 from .providers import GateProvider
 
@@ -165,8 +167,12 @@ class RunStartProvider(GateProvider):
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         spec = self._spec(props)
-        with redacting(self._secrets(spec.secret_texts)):
-            started = start(self._run_client(spec), spec)
+        hidden = self._secrets(spec.secret_texts)
+        with redacting(hidden):
+            try:
+                started = start(self._run_client(spec), spec)
+            except FcInvocationError as exc:  # raised here, it would be a traceback: the program says it in one line
+                return self._start_failed(spec, props, exc, hidden)
         if started.adopted is not None:  # a replacement's (--replace) adopting the recorded item: its delete
             claim(str(props.get(RESOURCE_KEY)), started.item_id)  # must not stop it
         result = started.adopted or spec.kind.mocked_result(started.spec.ref, ENQUEUED)
@@ -174,6 +180,20 @@ class RunStartProvider(GateProvider):
         outs[RESOURCE_KEY] = props.get(RESOURCE_KEY)
         outs[DEPLOYMENT_KEY] = props.get(DEPLOYMENT_KEY)  # started in this program run (an update keeps the old)
         return pulumi.dynamic.CreateResult(started.spec.id, outs)
+
+    def _start_failed(self, spec: RunSpec, props: Mapping[str, Any], error: FcInvocationError,
+                      hidden: tuple[str, ...]) -> pulumi.dynamic.CreateResult:
+        """A start that failed (a given id held by another payload, a refused invoke): recorded with its one line
+        (:data:`START_ERROR`, in the words a gate's user error has), which the program's gate fails the run with;
+        no item is recorded, and the next up's diff replaces it (it tries again)."""
+        text = explain(error, config_vocabulary(config=self._config)) or str(error)
+        outs: dict[str, Any] = {f.name: None for f in self.run.outputs}
+        outs.update({key: value for key, value in spec.props().items() if key in outs})
+        outs[self.run.id_key] = outs[self.run.id_input] = None
+        outs[START_ERROR] = redact(text, hidden)
+        outs[RESOURCE_KEY] = props.get(RESOURCE_KEY)
+        outs[DEPLOYMENT_KEY] = props.get(DEPLOYMENT_KEY)
+        return pulumi.dynamic.CreateResult(spec.gate.id, outs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
         """Only inputs that start nothing changed (the diff replaces otherwise): echo them, invoke nothing."""

@@ -32,7 +32,7 @@ from ..errors import FcInvocationError, NotFoundError
 from ..gate.clients import pool
 from ..gate.messages import item_not_found
 from ..gate.operation import records_only, skip_wait
-from ..gate.start import SEQUENCE, RunSpec, build_run_spec, stop_if_running
+from ..gate.start import SEQUENCE, START_ERROR, RunSpec, build_run_spec, stop_if_running
 from ..clock import within
 from ..kinds import Kind
 from ..models import redact, redacting
@@ -61,6 +61,7 @@ from .run_providers import (
     StatefulAsyncInvocationRunStartProvider,
 )
 from .signatures import output_annotation
+from . import verdict
 from .verdict import GateFailed
 from ..sdk_workarounds import undo_sdk_pickler_chain
 
@@ -205,6 +206,7 @@ def declare_run(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulumi.
     start_props.update(given)
     start_props[RESOURCE_KEY] = target.urn
     start_props[DEPLOYMENT_KEY] = _deployment()
+    start_props[START_ERROR] = None
     start = STARTS[run.name](resource_name, start_props, ResourceOptions(
         parent=opts.parent, depends_on=opts.depends_on, protect=opts.protect, retain_on_delete=opts.retain_on_delete,
         additional_secret_outputs=secret))
@@ -217,7 +219,9 @@ def declare_run(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulumi.
 
     async def gate(values: list[Any]) -> tuple[Optional[float], bool]:
         """(seconds waited, whether FC has forgotten the item of a run recorded earlier: kept as recorded)."""
-        run_spec, started, started_in = values
+        run_spec, started, started_in, start_error = values
+        if start_error:  # the start failed (its create recorded why, in one line): the run fails with it
+            verdict.fail(start_error, target)
         if started is None:  # under mocks, when the mock gave no id: the run's first derived id
             started = run_spec.id_at(run_spec.sequence)
         item = run_spec.spec_for(started)
@@ -226,7 +230,7 @@ def declare_run(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulumi.
         return await gate_run(run_spec, item, target), False
 
     deployment = _deployment()
-    gated = Output.all(spec, item_id, getattr(start, DEPLOYMENT_KEY)).apply(gate)
+    gated = Output.all(spec, item_id, getattr(start, DEPLOYMENT_KEY), getattr(start, START_ERROR)).apply(gate)
     waited: Output[Any] = gated.apply(lambda g: g[0])
     gated_id = Output.all(spec, item_id, waited).apply(
         lambda values: values[0].spec_for(values[1] or values[0].id_at(values[0].sequence)).id)
