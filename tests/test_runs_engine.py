@@ -46,12 +46,13 @@ import pulumi.dynamic
 from pulumi_fc_invocation import AsyncTaskRun
 
 cfg = pulumi.Config()
-job = AsyncTaskRun("migrate", function_name=cfg.require("function"), payload=cfg.get("payload") or "{}",
+aliases = [pulumi.Alias(name=cfg.get("alias"))] if cfg.get("alias") else None
+job = AsyncTaskRun(cfg.get("name") or "migrate", function_name=cfg.require("function"), payload=cfg.get("payload") or "{}",
                    triggers={"version": cfg.get("version") or "1"}, timeout_seconds=cfg.get_float("timeout") or 60,
                    max_poll_interval_seconds=0.5, poll_interval_seconds=0.25,
                    stop_on_timeout=cfg.get_bool("stopOnTimeout") or False,
                    stop_on_delete=cfg.get_bool("stopOnDelete") or False, task_id=cfg.get("taskId"),
-                   wait_for_completion=cfg.get_bool("wait") is not False)
+                   wait_for_completion=cfg.get_bool("wait") is not False, opts=pulumi.ResourceOptions(aliases=aliases))
 
 
 class _Stamp(pulumi.dynamic.ResourceProvider):
@@ -434,3 +435,18 @@ def test_a_run_whose_task_fc_has_forgotten_keeps_its_record_on_the_next_up(new_c
             assert "keeping the state last recorded" in again.output and "Traceback" not in again.output
             assert len(calls(fc, "invoke", "forgotten")) == 1 and cli.outputs()["taskId"] == task_id
             assert "dep:Resource" in names(cli)
+
+
+def test_a_run_renamed_with_an_alias_starts_nothing_new(fc, new_cli):
+    """A run renamed (``aliases=[Alias(name=<old>)]``): its hidden start moves with it, so the up neither starts
+    the job again nor forgets the recorded run."""
+    cli = make_cli(fc, new_cli, "renamed")
+    with cli:
+        assert cli.up().ok
+        first = cli.outputs()["taskId"]
+        configure(cli, {"runs:name": "migrate-v2", "runs:alias": "migrate"})
+        renamed = cli.up()
+        assert renamed.ok, renamed.output
+        assert len(calls(fc, "invoke", "renamed")) == 1, renamed.output
+        assert cli.outputs()["taskId"] == first and "migrate-v2:AsyncTaskRunStart" in names(cli)
+        assert "migrate:AsyncTaskRunStart" not in names(cli)

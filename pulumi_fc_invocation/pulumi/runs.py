@@ -184,6 +184,26 @@ async def gate_run(spec: RunSpec, item: Any, target: Any) -> Optional[float]:
         raise
 
 
+def _start_aliases(run: Run, aliases: Optional[Sequence[Any]]) -> Optional[list[Any]]:
+    """The run's ``aliases`` as its start's (a rename or a new parent moves the start with it, which starts
+    nothing): an alias naming the run's type (a URN, or ``Alias(type_=...)``) names the start's."""
+    if not aliases:
+        return None
+    run_type, start_type = f"pulumi-python:dynamic/fc:{run.name}", start_type_token(run)
+    out: list[Any] = []
+    for alias in aliases:
+        if isinstance(alias, str):
+            head, sep, name = alias.rpartition("::")
+            types = head.rsplit("::", 1)
+            if sep and len(types) == 2 and types[1].rsplit("$", 1)[-1] == run_type:
+                alias = f"{types[0]}::{types[1][:-len(run_type)]}{start_type}::{name}"
+        elif isinstance(alias, pulumi.Alias) and alias.type_ == run_type:
+            alias = pulumi.Alias(name=alias.name, type_=start_type, parent=alias.parent, stack=alias.stack,
+                                 project=alias.project)
+        out.append(alias)
+    return out
+
+
 def declare_run(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulumi.dynamic.ResourceProvider,
                 resource_name: str, args: dict[str, Any], opts: Optional[ResourceOptions]) -> None:
     """Register the run ``resource`` (its arguments in ``args``): its start resource, then its gated read."""
@@ -209,7 +229,9 @@ def declare_run(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulumi.
     start_props[START_ERROR] = None
     start = STARTS[run.name](resource_name, start_props, ResourceOptions(
         parent=opts.parent, depends_on=opts.depends_on, protect=opts.protect, retain_on_delete=opts.retain_on_delete,
-        additional_secret_outputs=secret))
+        additional_secret_outputs=secret, aliases=_start_aliases(run, opts.aliases),
+        ignore_changes=opts.ignore_changes, replace_on_changes=opts.replace_on_changes,
+        deleted_with=opts.deleted_with, custom_timeouts=opts.custom_timeouts))
 
     # 2. The gate, in the program, on the item the start started (unknown in a preview: nothing started).
     hidden = frozenset({"payload"}) if secret_payloads else frozenset()
