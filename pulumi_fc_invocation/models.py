@@ -184,7 +184,9 @@ def redacting(secrets: Iterable[str]) -> Iterator[None]:
         if isinstance(exc, FcApiError):
             exc.message = redact(exc.message, secrets)
             exc.body_excerpt = None
-        for name in ("value",):  # InvalidArgumentError keeps the offending value
+        # InvalidArgumentError keeps the offending value; UnreachableError the endpoint and the OS's words
+        # (explain words its line from them, not from the masked text)
+        for name in ("value", "endpoint", "reason"):
             if isinstance(getattr(exc, name, None), str):
                 setattr(exc, name, redact(getattr(exc, name), secrets))
         raise exc from None
