@@ -385,3 +385,17 @@ def test_a_start_that_fails_fails_the_program_in_one_line_and_the_next_up_tries_
     diff = _call(host, "Diff", id=start.id, urn=start.urn, olds={**start.outputs, **blob},
                  news={**start.inputs, **blob})
     assert "start_error" in diff.replaces
+
+
+def test_a_secret_payload_the_function_echoes_is_masked_in_the_verdict(fc, run):
+    """The function's error echoes the run's payload (secret by default): the failure line masks it."""
+    payload = '{"password": "hunter2-s3cr3t"}'
+    fc.add_function(None, "echoes", queue_delay=0, duration=2, fail_first=1, error_message=f"bad event: {payload}")
+
+    def program():
+        AsyncTaskRun("migrate", function_name="echoes", payload=payload)
+
+    with pytest.raises(ProgramError) as failed:
+        run(program)
+    text = str(failed.value)
+    assert "bad event" in text and "Failed" in text and "hunter2-s3cr3t" not in text, text

@@ -67,7 +67,7 @@ from ..sources import Run
 from .outputs import single_outputs
 from .spec import SingleSpec, with_timeout
 
-__all__ = ["RETRIED", "MAX_TRIES", "SEQUENCE", "START_ERROR", "RunStartError", "RunSpec", "Started", "Decision", "kind_of",
+__all__ = ["RETRIED", "MAX_TRIES", "SEQUENCE", "START_ERROR", "RunStartError", "RunSpec", "RunItemSpec", "Started", "Decision", "kind_of",
            "normalized", "unknown_to", "next_sequence", "given_id_rule", "replacing", "claim", "claimed",
            "replacement_sequence", "derived_id", "slot_of", "build_run_spec", "start", "diff", "needs_read",
            "ended_badly", "run_outputs", "secret_outputs", "stop_if_running"]
@@ -259,10 +259,11 @@ class RunSpec:
         return self.given_id if self.given_id else derived_id(self.run, self.resource, self.target, sequence or 0,
                                                               retry)
 
-    def spec_for(self, item_id: str) -> SingleSpec:
-        """The gate's spec on the item ``item_id``."""
+    def spec_for(self, item_id: str) -> "RunItemSpec":
+        """The gate's spec on the item ``item_id``; its messages mask the run's secret inputs too."""
         ref = self.kind.make_ref({**self.target, self.kind.id_key: item_id})
-        return dataclasses.replace(self.gate, ref=ref)
+        fields = {f.name: getattr(self.gate, f.name) for f in dataclasses.fields(SingleSpec)}
+        return RunItemSpec(**{**fields, "ref": ref}, run_secrets=self.secret_texts)
 
     def props(self) -> dict[str, Any]:
         """Every input of the run, checked (a given id as given: None when derived), and ``run_sequence``."""
@@ -282,6 +283,19 @@ class RunSpec:
         """What no message may show: the secret inputs' text (the payload when given as a secret)."""
         texts = list(self.gate.secret_texts) + list(secret_values(self.props(), self.hidden - set(self.gate.props())))
         return tuple(t for t in texts if t)
+
+
+@dataclass(frozen=True)
+class RunItemSpec(SingleSpec):
+    """The gate's spec on a run's item: its messages (a verdict, a timeout) also mask the run's secret inputs
+    (the payload, which the function may echo in its error or its result), not only the gate's."""
+
+    run_secrets: tuple[str, ...] = ()
+
+    @property
+    def secret_texts(self) -> tuple[str, ...]:
+        own = tuple(SingleSpec.secret_texts.fget(self))  # type: ignore[attr-defined]  # (slots: no bare super())
+        return own + tuple(t for t in self.run_secrets if t not in own)
 
 
 def build_run_spec(run: Run, args: Mapping[str, Any], hidden: frozenset[str] = frozenset(), *, resource: str,
