@@ -399,3 +399,26 @@ def test_a_secret_payload_the_function_echoes_is_masked_in_the_verdict(fc, run):
         run(program)
     text = str(failed.value)
     assert "bad event" in text and "Failed" in text and "hunter2-s3cr3t" not in text, text
+
+
+def test_under_a_users_mocks_a_mocked_failed_run_fails_the_test(fc, monkeypatch):
+    """A user's unit test whose mock answers the run's read with a Failed task: the test fails with the verdict,
+    as an ``AsyncTask`` under the same mocks does (the run passed it on)."""
+    import test_mocks
+
+    class FailedRun(test_mocks.TaskMocks):
+        def new_resource(self, args):
+            if args.typ == "pulumi-python:dynamic/fc:AsyncTaskRun":
+                return args.resource_id, {**args.inputs, "task_id": args.resource_id.split("/")[-1],
+                                          "status": self.status, "task_error_message": "disk full"}
+            return super().new_resource(args)
+
+    def program():
+        job = AsyncTaskRun("migrate", function_name="fn", payload="{}", endpoint=fc.endpoint)
+        return job.status.apply(lambda status: status)
+
+    monkeypatch.setattr(test_mocks, "TaskMocks", FailedRun)
+    with pytest.raises(Exception) as failed:
+        test_mocks.run_with_mocks("Failed", program, fc)
+    assert "Failed" in str(failed.value) and "disk full" in str(failed.value)
+    test_mocks.run_with_mocks("Succeeded", program, fc)  # the same mock answering Succeeded passes

@@ -45,13 +45,14 @@ from .program import (
     gate_secrets,
     log_target,
     no_verdict_props,
+    outputs_after,
     register_read,
     resolve_spec,
     spec_prop,
     under_mocks,
 )
 from .interrupt import on_interrupt
-from .resources import check_name, constructor
+from .resources import check_name, constructor, judge_single_mock
 from .run_providers import (
     DEPLOYMENT_KEY,
     RESOURCE_KEY,
@@ -271,6 +272,10 @@ def declare_run(resource: pulumi.dynamic.Resource, kind: Kind, provider: pulumi.
     no_verdict_props(props, spec)
     register_read(resource, provider, resource_name, props, opts, gated_id, secret)
     resource.start = start  # type: ignore[attr-defined]
+    if under_mocks() and not skip_wait():  # the mock's outputs judged as a data source's are (a mocked Failed fails)
+        outputs = Output.all(**{key: getattr(resource, key) for key in kind.output_keys})
+        outputs_after(resource, props, Output.all(spec, item_id, outputs).apply(
+            lambda v: judge_single_mock(v[0].spec_for(v[1] or v[0].id_at(v[0].sequence)), v[2])))
 
 
 class RunResource(Described):
