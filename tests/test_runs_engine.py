@@ -219,7 +219,7 @@ def test_a_timed_out_run_is_waited_for_again_and_stopped_only_when_asked(fc, new
     """A timed-out wait leaves the task running without stop_on_timeout, and the next up adopts it (no second
     start) and waits again; with stop_on_timeout it is stopped; destroy stops a running task only with
     stop_on_delete."""
-    cli = make_cli(fc, new_cli, "slow", duration=8, timeout=2)
+    cli = make_cli(fc, new_cli, "slow", duration=20, timeout=2)  # still running after the up, whatever the load
     with cli:
         timed_out = cli.up()
         assert not timed_out.ok and not calls(fc, "stop", "slow"), timed_out.output
@@ -330,28 +330,44 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, killed and waiting for its parent to reap it, does not)."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _kill_all(proc: subprocess.Popen) -> None:
     """Kill the CLI and every process it started, each process group of theirs (the language and provider
-    hosts run in groups of their own)."""
-    everyone = [proc.pid, *_descendants(proc.pid)]
-    groups = set()
-    for pid in everyone:
-        try:
-            groups.add(os.getpgid(pid))
-        except ProcessLookupError:
-            pass
-    groups.discard(os.getpgid(0))  # never this test's own group
-    for group in groups:
-        try:
-            os.killpg(group, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    for pid in everyone:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    proc.wait(timeout=30)
+    hosts run in groups of their own); scanned again after each kill (a process may start between the scan and
+    the kill, and the killed CLI's children are re-parented), until none of them survives."""
+    own_group, seen = os.getpgid(0), {proc.pid}
+    for _ in range(10):
+        seen |= {child for parent in list(seen) for child in _descendants(parent)}
+        groups = set()
+        for pid in seen:
+            try:
+                groups.add(os.getpgid(pid))
+            except ProcessLookupError:
+                pass
+        groups.discard(own_group)  # never this test's own group
+        for group in groups:
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in seen:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait(timeout=30)
+        if until(lambda: not any(_alive(pid) for pid in seen | {c for p in seen for c in _descendants(p)}),
+                 timeout=2):
+            break
+    survivors = [pid for pid in seen if _alive(pid)]
+    assert not survivors, f"processes of the killed CLI still run: {survivors}"
 
 
 @pytest.mark.parametrize("recover", ["refresh", "up", "import"])

@@ -203,10 +203,14 @@ class RunStartProvider(GateProvider):
         return pulumi.dynamic.UpdateResult(outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
-        """A refresh: the item's state now; never fails (the state last recorded stays)."""
+        """A refresh: the item's state now; never fails (the state last recorded stays). Without a recorded id
+        (the inputs alone: a read of a pending create), the item is the one ``id_`` names."""
+        if props.get(START_ERROR):  # a start that failed: no item to read
+            return pulumi.dynamic.ReadResult(id_, dict(props))
         try:
             spec = self._recorded(props)
-            item = spec.spec_for(props[self.run.id_key])
+            item = spec.spec_for(props.get(self.run.id_key) or self.kind.ref_fields(self.kind.parse_ref(id_))[
+                self.kind.id_key])
             with redacting(self._secrets(spec.secret_texts)):
                 result = spec.kind.read(self._run_client(spec), item.ref)
         except (FcInvocationError, KeyError):
