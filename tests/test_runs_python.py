@@ -54,6 +54,20 @@ def record(result, name, type_name):
 RUN = {"fc3": "AsyncTaskRun", "fc2": "StatefulAsyncInvocationRun"}
 
 
+def recorded_start(fc, run, function, seconds, **script):
+    """The start of a run of ``function`` (tasks of ``seconds``) that does not wait, as a first up records it,
+    ``seconds`` later on the emulator's clock, the request log emptied; and the provider blob its calls carry."""
+    fc.add_function(None, function, queue_delay=0, duration=seconds, **script)
+
+    def program():
+        AsyncTaskRun("migrate", function_name=function, payload="{}", wait_for_completion=False)
+
+    start = record(run(program), "migrate", "AsyncTaskRunStart")
+    fc.advance(seconds)
+    fc.reset_requests()
+    return start, {"__provider": start.provider_blob}
+
+
 def items(fc, function):
     """(id, payload) of each item of ``function`` the emulator holds, oldest first."""
     return [(inv.invocation_id, inv.invocation_payload) for inv in fc.invocations if inv.function_name == function]
@@ -320,15 +334,7 @@ def test_a_recorded_run_that_failed_is_retried_under_its_retry_id_not_the_next_r
     """The start of a run recorded before its task ended, the task Failed since: the diff replaces, and the
     replacement's check (the engine's, without olds) keeps the run's sequence n, so its create retries under the
     run's retry ids (``...-<n>-<k>``, as docs/runs.md says), not as run n+1. One read (GET), no InvokeFunction."""
-    fc.add_function(None, "breaks", queue_delay=0, duration=10, fail_first=1)
-
-    def program():
-        AsyncTaskRun("migrate", function_name="breaks", payload="{}", wait_for_completion=False)
-
-    start = record(run(program), "migrate", "AsyncTaskRunStart")
-    fc.advance(10)
-    fc.reset_requests()
-    blob = {"__provider": start.provider_blob}
+    start, blob = recorded_start(fc, run, "breaks", 10, fail_first=1)
     checked_news = {**start.inputs, "run_sequence": 0, **blob}  # as the engine sends them: checked
     diff = _call(host, "Diff", id=start.id, urn=start.urn, olds={**start.outputs, **blob}, news=checked_news)
     assert list(diff.replaces) == ["status"]
@@ -343,14 +349,7 @@ def test_a_run_a_refresh_recorded_as_failed_is_retried_by_the_next_up(fc, run, h
     """``pulumi up --refresh`` (or a refresh, then an up) of a run whose task failed: the refresh records Failed
     (an ended status, so no read is needed); the diff still replaces it under the run's retry id, or every later
     up would gate on the Failed task again and fail forever. No request at all in the diff."""
-    fc.add_function(None, "breaks-later", queue_delay=0, duration=10, fail_first=1)
-
-    def program():
-        AsyncTaskRun("migrate", function_name="breaks-later", payload="{}", wait_for_completion=False)
-
-    start = record(run(program), "migrate", "AsyncTaskRunStart")
-    fc.advance(10)
-    blob = {"__provider": start.provider_blob}
+    start, blob = recorded_start(fc, run, "breaks-later", 10, fail_first=1)
     olds = {**start.outputs, **blob}
     refreshed = rpc.deserialize_properties(_call(host, "Read", id=start.id, urn=start.urn, properties=olds).properties)
     assert refreshed["status"] == "Failed" and refreshed["is_terminal"] is True
@@ -431,15 +430,7 @@ def test_under_a_users_mocks_a_mocked_failed_run_fails_the_test(fc, monkeypatch)
 def test_a_start_read_with_its_inputs_alone_reads_the_item_its_id_names(fc, run, host):
     """A Read of the start with no recorded outputs (the inputs alone, as a read of a pending create sends them):
     the item is the one the resource id names, read (a GET) and recorded; nothing is invoked."""
-    fc.add_function(None, "pending", queue_delay=0, duration=5)
-
-    def program():
-        AsyncTaskRun("migrate", function_name="pending", payload="{}", wait_for_completion=False)
-
-    start = record(run(program), "migrate", "AsyncTaskRunStart")
-    fc.advance(5)
-    fc.reset_requests()
-    blob = {"__provider": start.provider_blob}
+    start, blob = recorded_start(fc, run, "pending", 5)
     inputs = {k: v for k, v in start.inputs.items() if k != "task_id"}
     read = rpc.deserialize_properties(_call(host, "Read", id=start.id, urn=start.urn,
                                             properties={**inputs, **blob}).properties)
