@@ -176,16 +176,16 @@ class ResponseTooLargeError(InvalidResponseError):
 class TransportError(FcInvocationError):
     """The request never got an HTTP answer: connection refused or reset, DNS, TLS."""
 
+    # Set by the transport on the error it raises (annotations only): the endpoint it could not reach, why in
+    # the system's words ("Connection refused"), and what was retried ("after up to 4 retries").
+    endpoint: str
+    reason: str
+    retried: str
+
 
 class UnreachableError(TransportError):
     """No connection could be made: refused, unknown host, TLS failure. Before any successful read a
     wait ends on it at once: it is a wrong endpoint far more often than a blip."""
-
-    # Set by the transport on the error it raises (annotations only, as above): the endpoint it could not
-    # reach, why in the system's words ("Connection refused"), and what was retried ("after up to 4 retries").
-    endpoint: str
-    reason: str
-    retried: str
 
 
 class RequestTimeoutError(TransportError):

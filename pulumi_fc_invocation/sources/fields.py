@@ -86,6 +86,12 @@ class Described:
     def fields(self) -> dict[str, Field]:
         raise NotImplementedError
 
+    def echoed(self, results: tuple[Field, ...]) -> tuple[Field, ...]:
+        """The inputs written back as outputs (a refresh reads them), less those the item's own fields
+        (``results``: the names, the id) give."""
+        given = {f.name for f in results}
+        return tuple(f for f in self.inputs if f.name not in given)
+
     def check_inputs(self) -> None:
         """Each input once, the required ones positional, every field with a doc."""
         names = [f.name for f in self.inputs]
@@ -145,9 +151,7 @@ class DataSource(Described):
 
     @property
     def echoes(self) -> tuple[Field, ...]:
-        """The inputs written back as outputs (a refresh reads them), less those a read gives itself."""
-        given = {f.name for f in self.results}
-        return tuple(f for f in self.inputs if f.name not in given)
+        return self.echoed(self.results)
 
     @property
     def outputs(self) -> tuple[Field, ...]:
@@ -243,9 +247,7 @@ class Run(Described):
 
     @property
     def echoes(self) -> tuple[Field, ...]:
-        """The inputs written back as outputs, less those the item's fields give (the names, the id)."""
-        given = {f.name for f in self.results}
-        return tuple(f for f in self.inputs if f.name not in given)
+        return self.echoed(self.results)
 
     @property
     def outputs(self) -> tuple[Field, ...]:
