@@ -265,8 +265,9 @@ def test_an_fc2_run_starts_once(fc, project, new_cli):
     """StatefulAsyncInvocationRun through the same lifecycle's first steps: one invocation per create, none on
     an unchanged up."""
     (project / "__main__.py").write_text(PROGRAM.replace(
-        'AsyncTaskRun("migrate", function_name=cfg.require("function")',
-        'StatefulAsyncInvocationRun("migrate", service_name="svc", function_name=cfg.require("function")').replace(
+        'AsyncTaskRun(cfg.get("name") or "migrate", function_name=cfg.require("function")',
+        'StatefulAsyncInvocationRun(cfg.get("name") or "migrate", service_name="svc", '
+        'function_name=cfg.require("function")').replace(
         "import AsyncTaskRun", "import StatefulAsyncInvocationRun"))  # job.task_id: the id used, FC 2.0 too
     fc.add_function("svc", "fc2job", queue_delay=0, duration=1)
     cli = new_cli()
