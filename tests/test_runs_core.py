@@ -300,3 +300,21 @@ def test_a_recorded_id_with_its_sequence_reads_as_derived_not_given(run):
     assert spec.given_id is None and spec.sequence == 2 and spec.props()["task_id"] is None
     given = build_run_spec(run, {**recorded, "run_sequence": None}, resource=URN)
     assert given.given_id == recorded["task_id"] and given.sequence is None
+
+
+def test_an_end_the_runs_gate_accepts_is_done_never_retried(fc, run):
+    """A user who accepts Failed (``fail_on_statuses`` leaves it out): the failed run is done: the diff of a
+    record of it replaces nothing, and a start that finds it under its id adopts it (no second task)."""
+    add(fc, run, "ok", outcome="Succeeded", duration=1)
+    failing = '{"fcEmulator": {"outcome": "Failed"}}'
+    spec = spec_of(run, "ok", payload=failing, fail_on_statuses=["Stopped"])
+    first = start(fc.client(), spec)
+    fc.advance(5)
+    again = start(fc.client(), spec)  # a retried up: the task ended Failed, which its gate accepts
+    assert again.item_id == first.item_id and again.adopted.status.value == "Failed" and invokes(fc) == 2
+    olds = run_outputs(spec, first.spec, spec.kind.read(fc.client(), first.spec.ref), 5.0)
+    assert olds["status"] == "Failed" and olds["fail_on_statuses"] == ["Stopped"]
+    assert diff(run, olds, spec.props()).replaces == ()
+    assert diff(run, {**olds, "fail_on_statuses": None}, spec.props()).replaces == ("status",)  # the default
+    assert not ended_badly("Failed", ["Stopped"]) and ended_badly("Stopped", ["Stopped"])
+    assert not ended_badly("Succeeded", ["Succeeded"])  # a success is never run again

@@ -515,3 +515,16 @@ def test_the_check_marks_a_plain_payload_secret_unless_secret_payloads_is_false(
     assert SECRET_SIG in checked["payload"] and checked["payload"]["value"] == "hunter2-plain"
     opened = MessageToDict(stack.check({**names, "payload": "open", "secretPayloads": False, **FAST}))
     assert opened["payload"] == "open"
+
+
+def test_a_run_whose_failure_its_gate_accepts_is_done_and_never_started_again(ready, fc, run):
+    """failOnStatuses leaves Failed out: the task that ended Failed is recorded (an update), never retried."""
+    names = function(fc, run, "accepted", duration=0.3)
+    stack = Stack(ready, run)
+    news = {**names, "payload": secret(FAIL), "waitForCompletion": False, "failOnStatuses": ["Stopped"], **FAST}
+    stack.up(news)
+    assert until(lambda: all(i.is_terminal for i in items(fc, names)), timeout=10)
+    fc.reset_requests()
+    assert stack.up(news) == "update" and stack.values["status"] == "Failed" and invokes(fc) == 0
+    fc.reset_requests()
+    assert stack.up(news) == "same" and fc.request_count() == 0 and len(items(fc, names)) == 1

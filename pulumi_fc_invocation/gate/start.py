@@ -31,17 +31,18 @@ API (the plugin's :mod:`..plugin.runs` and the Python front end use these; none 
   checked before any request (``InvalidArgumentError`` naming the argument); ``args`` are the run's inputs in
   snake_case with the hidden ``run_sequence``; ``timeout`` (customTimeouts) caps ``timeout_seconds``.
 - ``start(client, spec) -> Started`` (blocking): invoke under the id; on HTTP 409 read the item that holds
-  it (its payload included): the same payload and not ended badly (:data:`RETRIED`) -> adopt it; the same
-  payload ended badly -> the run's next retry id (``-<n>-<k>``); another payload -> the next run's id (a run
+  it (its payload included): the same payload and not ended badly (:func:`ended_badly`: :data:`RETRIED` and
+  a status the run's ``fail_on_statuses`` fails on) -> adopt it; the same payload ended badly -> the run's next retry id (``-<n>-<k>``); another payload -> the next run's id (a run
   after a destroy finds the task of its payload); at most :data:`MAX_TRIES` ids; a given id is used as given
   (``RunStartError`` otherwise).
   ``Started.spec`` is the gate's :class:`~.spec.SingleSpec` on the item: gate on it as a data source does.
 - ``diff(run, olds, news) -> Decision``: olds are the recorded outputs, news the checked inputs (with
   ``run_sequence``): ``Decision.replaces`` (a new run), else ``Decision.changed`` (an update that starts
-  nothing); a recorded status that ended badly (a refresh recorded it) replaces (``"status"``) with no read, and
+  nothing); a recorded status that ended badly (a refresh recorded it; judged by the recorded
+  ``fail_on_statuses``: an end the gate accepted is done) replaces (``"status"``) with no read, and
   so does a recorded :data:`START_ERROR` (a start that failed: tried again).
   ``needs_read(olds)``: the recorded item had not ended: read it (a GET, never an invoke) and
-  replace when ``ended_badly(status)``.
+  replace when ``ended_badly(status, olds["fail_on_statuses"])``.
 - ``run_outputs(spec, started_spec, result, waited) -> dict`` and ``secret_outputs(spec) -> frozenset``: what
   is recorded (``run.outputs``' keys) and what of it is secret.
 - ``stop_if_running(client, spec) -> bool`` (blocking): stop an item that has not ended (``stop_on_timeout``
@@ -62,7 +63,7 @@ from typing import Any, Optional
 from ..client import FcClient
 from ..errors import ConflictError, FcInvocationError, InvalidArgumentError, NotFoundError
 from ..kinds import KINDS, Kind
-from ..models import secret_values
+from ..models import check_fail_on_statuses, secret_values
 from ..sources import Run
 from .outputs import single_outputs
 from .spec import SingleSpec, with_timeout
@@ -378,7 +379,7 @@ def start(client: FcClient, spec: RunSpec) -> Started:
         payload = kind.held_payload(client, item.ref, result)
         same = payload is None or payload == spec.payload  # not reported: the id is this run's own
         status = result.status.value
-        if same and status not in RETRIED:
+        if same and not ended_badly(status, spec.gate.fail_on):  # an end its gate accepts is done
             return Started(item_id, sequence, result, item)
         if spec.given_id:
             why = (f"it ended {status}" if same else "it was started with another payload")
@@ -432,7 +433,7 @@ def diff(run: Run, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Decision
             changed.append(name)
     replacing = (set(run.replacing) | {SEQUENCE}) - unknown_to(olds)
     replaces = [name for name in changed if name in replacing]
-    if not replaces and olds.get(run.id_key) and ended_badly(olds.get("status")):
+    if not replaces and olds.get(run.id_key) and ended_badly(olds.get("status"), olds.get("fail_on_statuses")):
         changed.append("status")  # recorded as ended badly (a refresh read it): retried, never gated on again
         replaces.append("status")
     if olds.get(START_ERROR):
@@ -446,9 +447,12 @@ def needs_read(olds: Mapping[str, Any]) -> bool:
     return bool(olds.get("status")) and not olds.get("is_terminal", False)
 
 
-def ended_badly(status: Any) -> bool:
-    """Whether an item in ``status`` is retried under the next id (:data:`RETRIED`)."""
-    return str(getattr(status, "value", status)) in RETRIED
+def ended_badly(status: Any, fail_on: Any = None) -> bool:
+    """Whether an item in ``status`` is retried under the next id: it ended in :data:`RETRIED` and its gate fails
+    on that status (``fail_on``: the run's ``fail_on_statuses``, None for the default); an end the gate
+    accepts (a user who accepts ``Failed``) is done, never run again."""
+    value = str(getattr(status, "value", status))
+    return value in RETRIED and value in check_fail_on_statuses(fail_on)
 
 
 def run_outputs(spec: RunSpec, started: SingleSpec, result: Any, waited: Optional[float]) -> dict[str, Any]:

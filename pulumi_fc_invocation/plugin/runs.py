@@ -165,7 +165,7 @@ class RunResources:
                 status = await self.status_now(spec, olds[run.id_key], request.urn)
                 if status is not None and status != olds.get("status"):  # an update records it (no invoke)
                     changed.append("status")
-                    if ended_badly(status):  # retried: the same run's next retry id (-<n>-<k>)
+                    if ended_badly(status, olds.get("fail_on_statuses")):  # retried: the same run's next retry id (-<n>-<k>)
                         replaces.append("status")
         if not has_unknown(news):  # a replacement (ours or the engine's own) is checked again, without olds
             retry = replaces == ["status"] and olds.get(SEQUENCE) is not None

@@ -161,7 +161,7 @@ class RunStartProvider(GateProvider):
         item = spec.spec_for(olds[self.run.id_key])
         with redacting(self._secrets(spec.secret_texts)):
             try:
-                return ended_badly(spec.kind.read(self._run_client(spec), item.ref).status)
+                return ended_badly(spec.kind.read(self._run_client(spec), item.ref).status, olds.get("fail_on_statuses"))
             except FcInvocationError:
                 return False
 
