@@ -318,3 +318,30 @@ def test_an_end_the_runs_gate_accepts_is_done_never_retried(fc, run):
     assert diff(run, {**olds, "fail_on_statuses": None}, spec.props()).replaces == ("status",)  # the default
     assert not ended_badly("Failed", ["Stopped"]) and ended_badly("Stopped", ["Stopped"])
     assert not ended_badly("Succeeded", ["Succeeded"])  # a success is never run again
+
+
+def test_a_create_that_restarts_the_sequence_starts_from_the_newest_held_run_so_a_trigger_change_runs(fc, run):
+    """destroy (or --replace): the create's check has no olds, so the sequence restarts at 0. The start reads
+    ahead (GETs, no invoke) and adopts the newest held run's task (-1), so the next trigger change is run 2,
+    a new task, not run 1 whose Succeeded task an earlier deployment left."""
+    add(fc, run, "seq", outcome="Succeeded", duration=1)
+    assert start(fc.client(), spec_of(run, "seq", payload="p", triggers={"v": "1"})).item_id.endswith("-0")
+    fc.advance(2)
+    assert start(fc.client(), spec_of(run, "seq", payload="p", sequence=1, triggers={"v": "2"})).item_id.endswith("-1")
+    fc.advance(2)
+    fc.reset_requests()
+    again = spec_of(run, "seq", payload="p", triggers={"v": "2"})  # destroy, then up: sequence 0
+    adopted = start(fc.client(), again)
+    assert adopted.item_id == again.id_at(1) and adopted.adopted.status.value == "Succeeded"
+    assert invokes(fc) == 1  # one start, refused (409): the walk only read
+    olds = run_outputs(again, adopted.spec, adopted.adopted, 0.0)
+    news = {**again.props(), "triggers": {"v": "3"}, "run_sequence": next_sequence(run, again.props(),
+                                                                                     {**again.props(), "triggers": {"v": "3"}})}
+    sequence = replacement_sequence(run, URN, olds, news)
+    assert sequence == 2
+    fresh = start(fc.client(), spec_of(run, "seq", payload="p", sequence=sequence, triggers={"v": "3"}))
+    assert fresh.adopted is None and fresh.item_id == again.id_at(2)
+    add(fc, run, "new", outcome="Succeeded", duration=1)
+    fc.reset_requests()
+    first = start(fc.client(), spec_of(run, "new", payload="p"))
+    assert first.adopted is None and fc.request_count() == 2  # a first-ever create: one GET more, one invoke

@@ -34,7 +34,8 @@ API (the plugin's :mod:`..plugin.runs` and the Python front end use these; none 
   it (its payload included): the same payload and not ended badly (:func:`ended_badly`: :data:`RETRIED` and
   a status the run's ``fail_on_statuses`` fails on) -> adopt it; the same payload ended badly -> the run's next retry id (``-<n>-<k>``); another payload -> the next run's id (a run
   after a destroy finds the task of its payload); at most :data:`MAX_TRIES` ids; a given id is used as given
-  (``RunStartError`` otherwise).
+  (``RunStartError`` otherwise). A derived run at sequence 0 (a create without old inputs restarts there)
+  first walks ahead with reads alone (:func:`newest_held`) and starts from the newest run whose id is held.
   ``Started.spec`` is the gate's :class:`~.spec.SingleSpec` on the item: gate on it as a data source does.
 - ``diff(run, olds, news) -> Decision``: olds are the recorded outputs, news the checked inputs (with
   ``run_sequence``): ``Decision.replaces`` (a new run), else ``Decision.changed`` (an update that starts
@@ -70,7 +71,7 @@ from .spec import SingleSpec, with_timeout
 
 __all__ = ["RETRIED", "MAX_TRIES", "SEQUENCE", "START_ERROR", "RunStartError", "RunSpec", "RunItemSpec", "Started", "Decision", "kind_of",
            "normalized", "unknown_to", "next_sequence", "given_id_rule", "replacing", "claim", "claimed",
-           "replacement_sequence", "derived_id", "slot_of", "build_run_spec", "start", "diff", "needs_read",
+           "replacement_sequence", "derived_id", "slot_of", "build_run_spec", "start", "newest_held", "diff", "needs_read",
            "ended_badly", "run_outputs", "secret_outputs", "stop_if_running"]
 
 # An item that ended in one of these is retried under the next id of the sequence (a derived id), never adopted.
@@ -366,7 +367,7 @@ class Started:
 def start(client: FcClient, spec: RunSpec) -> Started:
     """Start the run's item, or adopt the one that already holds its id (see the module docstring)."""
     kind, noun = spec.kind, spec.kind.noun
-    sequence, retry = spec.sequence, 0
+    sequence, retry = (newest_held(client, spec) if spec.sequence == 0 and not spec.given_id else spec.sequence), 0
     for _ in range(1 if spec.given_id else MAX_TRIES):
         item_id = spec.id_at(sequence, retry)
         item = spec.spec_for(item_id)
@@ -394,6 +395,21 @@ def start(client: FcClient, spec: RunSpec) -> Started:
         f"{spec.run.name}: the {MAX_TRIES} ids of its sequence from {spec.sequence} on are all held by {noun}s of "
         f"another payload or that ended {'/'.join(sorted(RETRIED))}; change `triggers` or the payload, or give "
         f"{spec.run.id_input}")
+
+
+def newest_held(client: FcClient, spec: RunSpec) -> int:
+    """The sequence a run restarted at 0 (a create without old inputs: after a ``destroy``, ``--replace``, a
+    given id dropped) starts from: the newest run of the sequence whose id Function Compute still holds, found
+    by reads alone (a GET per id, never an invoke; a first-ever create costs one), so that the start adopts
+    that run's task (or walks on) and the next run-defining change lands past every held id."""
+    newest = 0
+    for sequence in range(MAX_TRIES):
+        try:
+            spec.kind.read(client, spec.spec_for(spec.id_at(sequence)).ref)
+        except NotFoundError:
+            break
+        newest = sequence
+    return newest
 
 
 @dataclass(frozen=True)
