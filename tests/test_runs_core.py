@@ -27,6 +27,7 @@ from pulumi_fc_invocation.gate.start import (
     stop_if_running,
 )
 from pulumi_fc_invocation.sources import ASYNC_TASK_RUN, RUNS, STATEFUL_ASYNC_INVOCATION_RUN
+from pulumi_fc_invocation.sources.async_task_run import RUN_DECISIONS
 
 pytestmark = pytest.mark.usefixtures("fresh")
 
@@ -345,3 +346,10 @@ def test_a_create_that_restarts_the_sequence_starts_from_the_newest_held_run_so_
     fc.reset_requests()
     first = start(fc.client(), spec_of(run, "new", payload="p"))
     assert first.adopted is None and fc.request_count() == 2  # a first-ever create: one GET more, one invoke
+
+
+def test_the_descriptions_say_what_import_pending_creates_does_as_docs_runs_does():
+    """Pulumi 3.274 drops a pending create without a Read: the description must not say the run reads it."""
+    text = " ".join(RUN_DECISIONS.split())
+    assert "--import-pending-creates` records nothing" in text and "`pulumi import` reads the" in text
+    assert "--import-pending-creates`) reads" not in text

@@ -281,7 +281,8 @@ class RunResources:
                               inputs=request.inputs)
 
     async def imported(self, run: Run, request: p.ReadRequest) -> p.ReadResponse:
-        """``pulumi import`` or ``refresh --import-pending-creates``: the item named by the id, read now, with
+        """``pulumi import`` (Pulumi 3.274's ``refresh --import-pending-creates`` sends no Read: see docs/runs.md):
+        the item named by the id, read now, with
         the inputs FC knows (the names, the payload) and its place in the run's sequence when its id is derived."""
         kind = kind_of(run)
         ref = kind.parse_ref(request.resource_id)

@@ -19,18 +19,22 @@ RUN_DECISIONS = (
     "Without `{id}`, the id derives from the stack, the resource and the function (never from the payload or "
     "another secret) and a run sequence number: an `up` retried after a crash or a cancellation finds the "
     "{noun} it started (Function Compute refuses a second start under one id) and waits for it instead of "
-    "starting another; a {noun} that ended `Failed`, `Stopped`, `Expired` or `Invalid` is retried by the next "
-    "`up` under a retry id of its run (`...-<n>-<k>`); one that succeeded is not started again until a "
+    "starting another; a {noun} that ended `Failed`, `Stopped`, `Expired` or `Invalid`, in a status its "
+    "`failOnStatuses` fails on, is retried by the next `up` under a retry id of its run (`...-<n>-<k>`); one "
+    "that succeeded (or whose end `failOnStatuses` accepts) is not started again until a "
     "run-defining input (the function, "
     "the qualifier, the payload, `triggers`) changes. `pulumi preview`, an unchanged `up`, a change of the "
-    "wait's inputs alone, `refresh` and `destroy` invoke nothing. After `destroy`, an `up` with the same "
-    "inputs adopts the earlier {noun} of the same payload while Function Compute keeps it (7 days), whatever "
-    "its `triggers` were (they are not part of the id); to run again after a `destroy`, change the payload or "
-    "the resource's name, or give `{id}`. A run that timed out while its {noun} still ran (without "
-    "`stopOnTimeout`) is adopted and waited for again by the next `up`, not started again. An import (`pulumi "
-    "import`, `pulumi refresh --import-pending-creates`) reads the {noun} by its id and records what Function "
-    "Compute knows (the names, the payload, the run's number from a derived id); the next `up` takes the "
-    "program's `triggers` without starting a {noun}.")
+    "wait's inputs alone, `refresh` and `destroy` invoke nothing. After `destroy` (or `--replace`), an `up` "
+    "with the same inputs reads ahead along the run's ids (reads only) and adopts the {noun} of the newest "
+    "run Function Compute keeps (7 days) when it has the same payload, whatever its `triggers` were (they "
+    "are not part of the id); the next `triggers` change starts a new {noun}. To run again right after a "
+    "`destroy`, change the payload or the resource's name, or give `{id}`. A run that timed out while its "
+    "{noun} still ran (without `stopOnTimeout`) is adopted and waited for again by the next `up`, not started "
+    "again. `pulumi import` reads the {noun} by its id and records what Function Compute knows (the names, "
+    "the payload, the run's number from a derived id); the next `up` takes the program's `triggers` without "
+    "starting a {noun}. `pulumi refresh --import-pending-creates` records nothing (Pulumi drops the pending "
+    "create without a read): the next `up` starts under the same id and waits for the {noun} already "
+    "started.")
 
 
 def run_sequence() -> Field:
