@@ -4,14 +4,16 @@ broken (configuration, credentials), FC refused the credentials (authentication)
 the user works in; the gate's own verdicts (a failed task, a timeout, a missing task) are not errors of
 this kind and keep their words (:mod:`.messages`).
 
-Every front end calls :func:`explain` with its *vocabulary*: a function from a setting's name (a key
-of :data:`~..credentials.SETTING_SOURCES`: ``"endpoint"``, ``"access_key_secret"``, ``"region"``...)
+The Pulumi front ends call :func:`explain` with their *vocabulary*: a function from a setting's name (a
+key of :data:`~..credentials.SETTING_SOURCES`: ``"endpoint"``, ``"access_key_secret"``, ``"region"``...)
 to the text that names where the user sets it:
 
 - a Python program: :func:`config_vocabulary` over its stack config (the key of SETTING_SOURCES the user set,
   e.g. ``` `alicloud:secretKey` ```, else the first); :data:`program_setting` (the first key), the default;
-- the plugin (YAML, TypeScript...): ``config_vocabulary(("fc-invocation",))``, its own keys;
-- the CLI: its flags and environment variables, e.g. ``lambda name: FLAGS[name]``.
+- the plugin (YAML, TypeScript...): ``config_vocabulary(("fc-invocation",))``, its own keys.
+
+The CLI does not use this module: :mod:`..cli.exits` words its own hints (its flags and environment
+variables). A vocabulary of those would be ``lambda name: FLAGS[name]``.
 
 ``stored=True`` is for a plain ``pulumi refresh``: the engine configured the read from the settings
 stored in the state at the last ``pulumi up``, not from the current config, so the line names the stored
