@@ -182,11 +182,17 @@ def test_one_task_per_create_none_in_preview_unchanged_up_gate_inputs_refresh_or
         assert destroy.ok, destroy.output
         assert len(calls(fc, "invoke", "lifecycle")) == 2 and not calls(fc, "stop", "lifecycle")
 
-        # The decision: destroy then up with the same inputs adopts the Succeeded task FC still keeps.
+        # The decision: destroy then up with the same inputs adopts the newest run's Succeeded task FC still
+        # keeps (-1: the create reads ahead, GETs only), so the next trigger change runs (-2), adopts nothing.
         readopted = cli.up()
         assert readopted.ok, readopted.output
         assert [r.status for r in calls(fc, "invoke", "lifecycle")] == [202, 202, 409]
-        assert cli.outputs()["taskId"] == out["taskId"] and len(tasks(fc, "lifecycle")) == 2
+        assert cli.outputs()["taskId"] == after["taskId"] and len(tasks(fc, "lifecycle")) == 2
+        configure(cli, {"runs:version": "3"})
+        third = cli.up()
+        assert third.ok, third.output
+        assert [r.status for r in calls(fc, "invoke", "lifecycle")] == [202, 202, 409, 202]
+        assert cli.outputs()["taskId"].endswith("-2") and len(tasks(fc, "lifecycle")) == 3
 
 
 def test_a_failed_run_fails_up_without_its_dependents_and_the_next_up_runs_it_again(fc, new_cli):
