@@ -1,5 +1,7 @@
 """The runs' core (``AsyncTaskRun``, ``StatefulAsyncInvocationRun``): the idempotent start, the run sequence and
 the diff's rules, written once for every front end. The wait after the start is the gate's (:mod:`.run`).
+One module of ~500 lines on purpose: the sequence, the ids and the diff's rules change together; the API note
+below is a fifth of it.
 
 API (the plugin's :mod:`..plugin.runs` and the Python front end use these; none imports Pulumi):
 
