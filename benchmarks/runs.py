@@ -72,6 +72,8 @@ def _one(pulumi: str, project: Path, count: int, front: str, scratch: Path) -> d
 
     args = ("--parallel", str(4 * (count + 1))) if front.endswith(PARALLEL) else ()
     front = front.replace(PARALLEL, "")
+    # The plugin as a user installs it (the tarball in the plugin cache), not a `pulumi-resource-fc-invocation`
+    # that this checkout's venv puts on PATH: the engine would prefer that one.
     env = {"PULUMI_IGNORE_AMBIENT_PLUGINS": "true"} if front == "plugin" else None
     with FcEmulator(clock="real") as fc, PulumiCli(project, pulumi=pulumi, env=env) as cli:
         fc.add_function(None, "job", duration=TASK_SECONDS)

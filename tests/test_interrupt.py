@@ -271,6 +271,8 @@ def _host(tmp_path: Path):
     bin_dir.mkdir()
     shutil.copy(HOST, bin_dir / "language_host.py")
     (bin_dir / "pulumi-language-python-exec").write_text(FAKE_EXEC)
+    # FAKE_EXEC_DIR: where the stand-in exec script above records what it got (no engine runs here);
+    # PULUMI_PYTHON_CMD: the interpreter running the tests, whatever `python3` on this PATH is.
     env = {**os.environ, "FAKE_EXEC_DIR": str(tmp_path), "PULUMI_PYTHON_CMD": sys.executable}
     proc = subprocess.Popen([sys.executable, str(bin_dir / "language_host.py")], stdout=subprocess.PIPE, env=env,
                             text=True)

@@ -376,8 +376,8 @@ def start(client: FcClient, spec: RunSpec) -> Started:
         try:
             kind.start(client, item.ref, spec.payload)
             return Started(item_id, sequence, None, item)
-        except ConflictError:
-            pass  # the id is held: by what? (judged by the status class, not by FC's undocumented code)
+        except ConflictError:  # the id is held (judged by the status class, not FC's undocumented code):
+            pass                # read what holds it, below
         result = kind.read(client, item.ref)
         payload = kind.held_payload(client, item.ref, result)
         same = payload is None or payload == spec.payload  # not reported: the id is this run's own
